@@ -1,0 +1,104 @@
+"""The one storage interface every backend implements (spec/database.md §4).
+
+Persistence is a multi-version log: rows are appended at a commit timestamp
+and never change, so a snapshot read at `ts` is simply "newest row with
+row.ts <= ts". Backends know bytes, timestamps and JSON text, nothing about
+what a document means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+Order = Literal["asc", "desc"]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRevision:
+    """One row of `documents`: a document at a timestamp, or its tombstone."""
+
+    tablet_id: bytes
+    internal_id: bytes
+    ts: int
+    json_value: str | None
+    prev_ts: int | None
+
+    @property
+    def deleted(self) -> bool:
+        return self.json_value is None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One row of `indexes`. Live rows point at the document revision with the same ts."""
+
+    index_id: bytes
+    key: bytes
+    ts: int
+    deleted: bool
+    tablet_id: bytes | None
+    internal_id: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """A key found by a snapshot index scan; `document` is None where the key is a tombstone."""
+
+    key: bytes
+    ts: int
+    document: DocumentRevision | None
+
+
+class Persistence(Protocol):
+    """Storage for one convexlite instance.
+
+    Writes come from one committer thread; reads may come from any thread at
+    any time, concurrently with a write.
+    """
+
+    def write(
+        self,
+        documents: Sequence[DocumentRevision],
+        indexes: Sequence[IndexEntry],
+        globals_: dict[str, Any] | None = None,
+    ) -> None:
+        """Append the rows of one or more commits in one storage transaction.
+
+        A primary-key collision is a bug and must raise, leaving nothing written.
+        """
+        ...
+
+    def index_scan(
+        self,
+        index_id: bytes,
+        ts: int,
+        start: bytes,
+        end: bytes | None,
+        order: Order,
+        limit: int,
+    ) -> list[IndexRow]:
+        """Up to `limit` distinct keys in `[start, end)` as of `ts`, tombstones included.
+
+        `end=None` is +infinity. Callers continue after the last key returned.
+        """
+        ...
+
+    def get_document(self, tablet_id: bytes, internal_id: bytes, ts: int) -> DocumentRevision | None:
+        """The newest revision (tombstones included) with `revision.ts <= ts`."""
+        ...
+
+    def load_documents(self, min_ts: int, max_ts: int, order: Order = "asc") -> Iterator[DocumentRevision]:
+        """The document log for `min_ts <= ts < max_ts`, ordered by (ts, tablet, id)."""
+        ...
+
+    def max_ts(self) -> int:
+        """The largest timestamp of any document row, 0 for an empty store."""
+        ...
+
+    def get_global(self, key: str) -> Any:
+        """The JSON value of a persistence global, or None."""
+        ...
+
+    def close(self) -> None: ...
