@@ -1,0 +1,119 @@
+"""Storage backends behind one `Persistence` protocol (spec/database.md §4).
+
+`open_persistence` turns the URL a user configures into a store, so the rest
+of convexlite never needs to know which backend it runs on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import parse_qsl
+
+from convexlite.persistence.errors import (
+    CorruptedStoreError,
+    DuplicateRowError,
+    InvalidPersistenceUrlError,
+    InvalidWriteError,
+    PersistenceError,
+    StoreClosedError,
+    StoreLockedError,
+    StoreOpenError,
+)
+from convexlite.persistence.memory import MemoryPersistence
+from convexlite.persistence.sqlite import SqlitePersistence
+from convexlite.persistence.types import (
+    DocumentRevision,
+    IndexEntry,
+    IndexRow,
+    Order,
+    Persistence,
+)
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+_LATER = ("postgres", "postgresql", "mysql")
+_SQLITE_OPTIONS = {"synchronous"}
+
+
+def open_persistence(url: str) -> Persistence:
+    """Open the store a URL names.
+
+    - `memory:` — a fresh in-memory store, gone on close;
+    - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` (SQLAlchemy's
+      convention: the path is everything after `sqlite:///`), optionally with
+      `?synchronous=FULL`;
+    - a plain filesystem path, opened as SQLite.
+    """
+    match = _SCHEME.match(url)
+    if match is None:
+        if not url.strip():
+            raise InvalidPersistenceUrlError(
+                "empty persistence URL; use 'memory:' or 'sqlite:///path/to/store.db'"
+            )
+        return SqlitePersistence(url)
+    scheme = match.group(1).lower()
+    rest = url[match.end() :]
+    if scheme == "memory":
+        if rest not in ("", "//"):
+            raise InvalidPersistenceUrlError(
+                f"unexpected text after 'memory:' in {url!r}; the in-memory store takes no path"
+            )
+        return MemoryPersistence()
+    if scheme == "sqlite":
+        return _open_sqlite(url, rest)
+    if scheme in _LATER:
+        raise InvalidPersistenceUrlError(
+            f"persistence URL {url!r}: {scheme} is not supported yet (Postgres and MySQL "
+            "backends come later); use 'sqlite:///path/to/store.db' or 'memory:'"
+        )
+    raise InvalidPersistenceUrlError(
+        f"unknown persistence URL scheme {scheme!r} in {url!r}; expected 'memory:', "
+        "'sqlite:///relative/path.db', 'sqlite:////absolute/path.db' or a file path "
+        "(Postgres and MySQL backends come later)"
+    )
+
+
+def _open_sqlite(url: str, rest: str) -> SqlitePersistence:
+    if not rest.startswith("///"):
+        raise InvalidPersistenceUrlError(
+            f"SQLite URL {url!r} must start with 'sqlite:///' "
+            "(three slashes for a relative path, four for an absolute one)"
+        )
+    path, _, query = rest[3:].partition("?")
+    if not path:
+        raise InvalidPersistenceUrlError(
+            f"SQLite URL {url!r} names no file; in-memory stores use 'memory:'"
+        )
+    options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=False))
+    unknown = set(options) - _SQLITE_OPTIONS
+    if unknown:
+        raise InvalidPersistenceUrlError(
+            f"SQLite URL {url!r} has unknown option(s) {', '.join(sorted(unknown))}; "
+            f"supported: {', '.join(sorted(_SQLITE_OPTIONS))}"
+        )
+    synchronous = options.get("synchronous", "NORMAL").upper()
+    if synchronous not in ("NORMAL", "FULL"):
+        raise InvalidPersistenceUrlError(
+            f"SQLite URL {url!r}: synchronous must be NORMAL or FULL, not {synchronous!r}"
+        )
+    return SqlitePersistence(os.path.expanduser(path), synchronous=synchronous)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "CorruptedStoreError",
+    "DocumentRevision",
+    "DuplicateRowError",
+    "IndexEntry",
+    "IndexRow",
+    "InvalidPersistenceUrlError",
+    "InvalidWriteError",
+    "MemoryPersistence",
+    "Order",
+    "Persistence",
+    "PersistenceError",
+    "SqlitePersistence",
+    "StoreClosedError",
+    "StoreLockedError",
+    "StoreOpenError",
+    "open_persistence",
+]

@@ -85,11 +85,15 @@ class Persistence(Protocol):
         """
         ...
 
-    def get_document(self, tablet_id: bytes, internal_id: bytes, ts: int) -> DocumentRevision | None:
+    def get_document(
+        self, tablet_id: bytes, internal_id: bytes, ts: int
+    ) -> DocumentRevision | None:
         """The newest revision (tombstones included) with `revision.ts <= ts`."""
         ...
 
-    def load_documents(self, min_ts: int, max_ts: int, order: Order = "asc") -> Iterator[DocumentRevision]:
+    def load_documents(
+        self, min_ts: int, max_ts: int, order: Order = "asc"
+    ) -> Iterator[DocumentRevision]:
         """The document log for `min_ts <= ts < max_ts`, ordered by (ts, tablet, id)."""
         ...
 

@@ -1,0 +1,181 @@
+"""`Backend`: one convexlite instance, wiring storage, database and functions.
+
+The async `Backend` never blocks its event loop: queries and mutations run
+on a thread pool (storage I/O releases the GIL), actions run on the loop.
+`SyncBackend` offers the same calls to scripts without an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from convexlite.database.database import Database
+from convexlite.functions.app import App
+from convexlite.functions.runner import Execution, FunctionRunner
+from convexlite.persistence import open_persistence
+from convexlite.query.cursors import CursorCodec
+
+DEFAULT_INSTANCE_NAME = "convex-self-hosted"
+
+
+class _Engine:
+    """The synchronous core both facades share."""
+
+    def __init__(self, app: App, url: str, instance_name: str, max_workers: int | None) -> None:
+        self.app = app
+        self.persistence = open_persistence(url)
+        try:
+            schema = app.schema
+            enforce = schema is not None and getattr(schema, "schema_validation", True)
+            self.db = Database(self.persistence, schema=schema if enforce else None)
+            if schema is not None:
+                self.db.apply_indexes(
+                    {table: schema.index_fields(table) for table in schema.tables}
+                )
+            secret = self.persistence.get_global("instance_secret")
+            if secret is None:
+                secret = os.urandom(32).hex()
+                self.persistence.write([], [], {"instance_secret": secret})
+            self.runner = FunctionRunner(
+                self.db, app, CursorCodec(bytes.fromhex(secret), instance_name)
+            )
+        except BaseException:
+            self.persistence.close()
+            raise
+        self.executor = ThreadPoolExecutor(
+            max_workers=max_workers or 16, thread_name_prefix="convexlite"
+        )
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.db.close()
+
+
+class Backend:
+    """An embedded convexlite backend.
+
+    ```python
+    async with Backend(app, "sqlite:///chat.db") as backend:
+        await backend.mutation("messages:send", {"author": "ada", "body": "hi"})
+    ```
+    """
+
+    def __init__(
+        self,
+        app: App,
+        url: str = "memory:",
+        *,
+        instance_name: str = DEFAULT_INSTANCE_NAME,
+        max_workers: int | None = None,
+    ) -> None:
+        self.app = app
+        self.url = url
+        self.instance_name = instance_name
+        self._max_workers = max_workers
+        self._engine: _Engine | None = None
+
+    async def open(self) -> Backend:
+        if self._engine is None:
+            self._engine = await asyncio.to_thread(
+                _Engine, self.app, self.url, self.instance_name, self._max_workers
+            )
+        return self
+
+    async def close(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await asyncio.to_thread(engine.close)
+
+    async def __aenter__(self) -> Backend:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def engine(self) -> _Engine:
+        if self._engine is None:
+            raise RuntimeError("Backend is not open: use `async with Backend(...)` or `await open()`")
+        return self._engine
+
+    async def _in_pool(self, call: Any, *args: Any, **kwargs: Any) -> Execution:
+        engine = self.engine
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(engine.executor, lambda: call(*args, **kwargs))
+
+    async def query(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+        execution = await self._in_pool(self.engine.runner.run_query, path, args, identity=identity)
+        return execution.value
+
+    async def mutation(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+        execution = await self._in_pool(self.engine.runner.run_mutation, path, args, identity=identity)
+        return execution.value
+
+    async def action(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+        engine = self.engine
+        execution = await engine.runner.run_action(
+            path, args, executor=engine.executor, identity=identity
+        )
+        return execution.value
+
+
+class SyncBackend:
+    """The same backend for scripts: plain method calls, no event loop needed.
+
+    ```python
+    with SyncBackend(app, "sqlite:///chat.db") as backend:
+        backend.mutation("messages:send", {"author": "ada", "body": "hi"})
+    ```
+    """
+
+    def __init__(
+        self,
+        app: App,
+        url: str = "memory:",
+        *,
+        instance_name: str = DEFAULT_INSTANCE_NAME,
+        max_workers: int | None = None,
+    ) -> None:
+        self.engine = _Engine(app, url, instance_name, max_workers)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+
+    def __enter__(self) -> SyncBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            assert self._loop_thread is not None
+            self._loop_thread.join()
+            self._loop.close()
+            self._loop = None
+        self.engine.close()
+
+    def query(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+        return self.engine.runner.run_query(path, args, identity=identity).value
+
+    def mutation(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+        return self.engine.runner.run_mutation(path, args, identity=identity).value
+
+    def action(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+        """Actions need an event loop; a private one runs on a background thread."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._loop_thread = threading.Thread(
+                target=self._loop.run_forever, name="convexlite-actions", daemon=True
+            )
+            self._loop_thread.start()
+        engine = self.engine
+        future = asyncio.run_coroutine_threadsafe(
+            engine.runner.run_action(path, args, executor=engine.executor, identity=identity),
+            self._loop,
+        )
+        return future.result().value

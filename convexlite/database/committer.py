@@ -1,0 +1,193 @@
+"""The single committer (spec/database.md §5.5).
+
+Every commit gets a strictly increasing timestamp, is validated against the
+write log of commits after its snapshot, and is appended to storage before
+it becomes visible. Callers that arrive while a commit is being written
+queue up; the next leader writes all of them in one storage transaction
+(group commit), each with its own timestamp and its own OCC check.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from convexlite.database.index_keys import id_key
+from convexlite.database.intervals import IntervalSet
+from convexlite.database.metadata import INDEX_TABLE, Registry
+from convexlite.database.transaction import (
+    VIRTUAL_INDEX_BY_TABLE_ID,
+    DocumentDeleted,
+    DocumentExists,
+    MetadataChanges,
+    Transaction,
+)
+from convexlite.database.write_log import (
+    LogEntry,
+    OptimisticConcurrencyControlFailure,
+    WriteLog,
+    WrittenKey,
+    find_conflict,
+)
+from convexlite.errors import InternalError
+from convexlite.persistence.types import DocumentRevision, IndexEntry, Persistence
+from convexlite.values import loads
+
+CommitListener = Callable[[LogEntry], None]
+
+
+@dataclass(slots=True)
+class PreparedCommit:
+    """A transaction's rows with the timestamp left to fill in."""
+
+    begin_ts: int
+    reads: dict[bytes, IntervalSet]
+    documents: list[tuple[bytes, bytes, str | None, int | None]]
+    indexes: list[tuple[bytes, bytes, bool, bytes, bytes]]
+    log_keys: dict[bytes, list[WrittenKey]]
+    metadata: MetadataChanges
+
+    def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
+        docs = [DocumentRevision(t, i, j, ts, p) for t, i, j, p in self.documents]
+        idx = [IndexEntry(ix, k, ts, d, None if d else t, None if d else i) for ix, k, d, t, i in self.indexes]
+        return docs, idx
+
+
+def prepare(tx: Transaction) -> PreparedCommit:
+    """Turn a transaction's write set into rows (spec/database.md §3.4, §4.5)."""
+    documents = []
+    indexes = []
+    log_keys: dict[bytes, list[WrittenKey]] = {}
+    for w in tx.writes.values():
+        tablet = w.table.tablet_id
+        documents.append((tablet, w.internal_id, w.new_json, w.prev_ts))
+        for index_id, old_key in w.prev_keys.items():
+            new_key = w.new_keys.get(index_id)
+            if new_key != old_key:
+                indexes.append((index_id, old_key, True, tablet, w.internal_id))
+        for index_id, new_key in w.new_keys.items():
+            indexes.append((index_id, new_key, False, tablet, w.internal_id))
+        for keys in (w.prev_keys, w.new_keys):
+            for index_id, key in keys.items():
+                log_keys.setdefault(index_id, []).append(WrittenKey(key, w.table.name, w.id_str))
+        if w.table.name == INDEX_TABLE:
+            for json_value in _index_doc_versions(tx, w.new_json, w.internal_id):
+                table_key = id_key(json_value["table_id"]) + id_key(w.id_str)
+                log_keys.setdefault(VIRTUAL_INDEX_BY_TABLE_ID, []).append(
+                    WrittenKey(table_key, w.table.name, w.id_str)
+                )
+    return PreparedCommit(tx.begin_ts, tx.read_set(), documents, indexes, log_keys, tx.metadata)
+
+
+def _index_doc_versions(tx: Transaction, new_json: str | None, internal_id: bytes) -> list[dict]:
+    versions = []
+    if new_json is not None:
+        versions.append(loads(new_json))
+    index = tx.db.registry.indexes_by_id.get(internal_id)
+    if index is not None:
+        versions.append(index.to_document_fields())
+    return versions
+
+
+@dataclass(slots=True)
+class _Request:
+    prepared: PreparedCommit
+    ts: int | None = None
+    error: BaseException | None = None
+
+
+class Committer:
+    def __init__(self, persistence: Persistence, start_ts: int, registry: Registry) -> None:
+        self.persistence = persistence
+        self.write_log = WriteLog(start_ts)
+        self.snapshot: tuple[int, Registry] = (start_ts, registry)
+        self._last_ts = start_ts
+        self._queue: list[_Request] = []
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+        self._listeners: list[CommitListener] = []
+
+    def add_listener(self, listener: CommitListener) -> None:
+        self._listeners.append(listener)
+
+    def commit(self, tx: Transaction) -> int:
+        """Validate and persist `tx`; returns its commit timestamp."""
+        if not tx.writes:
+            return tx.begin_ts
+        self._check_explicit_ids(tx)
+        request = _Request(prepare(tx))
+        with self._queue_lock:
+            self._queue.append(request)
+        with self._commit_lock:
+            if request.ts is None and request.error is None:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._process(batch)
+        if request.error is not None:
+            raise request.error
+        assert request.ts is not None
+        return request.ts
+
+    def _check_explicit_ids(self, tx: Transaction) -> None:
+        for w in tx.writes.values():
+            if not w.explicit_id:
+                continue
+            revision = self.persistence.get_document(w.table.tablet_id, w.internal_id, tx.begin_ts)
+            if revision is None:
+                continue
+            if revision.deleted:
+                raise DocumentDeleted(
+                    f"Cannot recreate document with _id {w.id_str} that was deleted. Try to "
+                    "insert it without an _id or insert into another table."
+                )
+            raise DocumentExists(
+                f"Cannot create document with _id {w.id_str} that already exists. Try to "
+                "update it with `db.patch` or `db.replace`."
+            )
+
+    def _next_ts(self) -> int:
+        self._last_ts = max(self._last_ts + 1, time.time_ns())
+        return self._last_ts
+
+    def _process(self, batch: list[_Request]) -> None:
+        accepted: list[tuple[_Request, LogEntry]] = []
+        documents: list[DocumentRevision] = []
+        indexes: list[IndexEntry] = []
+        for request in batch:
+            prepared = request.prepared
+            since = self.write_log.after(prepared.begin_ts)
+            if since is None:
+                request.error = OptimisticConcurrencyControlFailure(None)
+                continue
+            conflict = find_conflict(prepared.reads, since) or find_conflict(
+                prepared.reads, (entry for _, entry in accepted)
+            )
+            if conflict is not None:
+                request.error = OptimisticConcurrencyControlFailure(conflict)
+                continue
+            ts = self._next_ts()
+            docs, idx = prepared.rows_at(ts)
+            documents.extend(docs)
+            indexes.extend(idx)
+            accepted.append((request, LogEntry(ts, prepared.log_keys)))
+        if not accepted:
+            return
+        try:
+            self.persistence.write(documents, indexes)
+        except Exception as exc:
+            for request, _ in accepted:
+                request.error = InternalError(f"Failed to write to storage: {exc}")
+            return
+        registry = self.snapshot[1]
+        for request, entry in accepted:
+            self.write_log.append(entry)
+            if request.prepared.metadata:
+                meta = request.prepared.metadata
+                registry = registry.apply(meta.tables, meta.indexes)
+            request.ts = entry.ts
+        self.snapshot = (accepted[-1][1].ts, registry)
+        for _, entry in accepted:
+            for listener in self._listeners:
+                listener(entry)

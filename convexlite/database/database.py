@@ -1,0 +1,224 @@
+"""The database: opens a store, hands out transactions and commits them.
+
+Opening reads only the metadata tables and a few globals, never user data,
+so a store of any size opens in constant time (spec/database.md §4.7).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from convexlite.database.committer import CommitListener, Committer, prepare
+from convexlite.database.index_keys import id_key, index_key
+from convexlite.database.limits import TransactionLimits
+from convexlite.database.metadata import (
+    BY_CREATION_TIME,
+    BY_ID,
+    CREATION_TIME,
+    INDEX_NUMBER,
+    INDEX_TABLE,
+    TABLES_NUMBER,
+    TABLES_TABLE,
+    IndexInfo,
+    Registry,
+    TableInfo,
+    index_from_document,
+    table_from_document,
+)
+from convexlite.database.transaction import Transaction
+from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.persistence.types import IndexEntry, Persistence
+from convexlite.values import decode_id, internal_id_to_str, loads, new_internal_id, str_to_internal_id
+
+_SCAN_PAGE = 1024
+
+
+class DocumentSchema(Protocol):
+    """What the database needs of a schema: a check run on every user-table write."""
+
+    def validate_document(self, table_name: str, document: dict[str, Any]) -> None: ...
+
+
+class Database:
+    def __init__(
+        self,
+        persistence: Persistence,
+        *,
+        schema: DocumentSchema | None = None,
+        limits: TransactionLimits | None = None,
+    ) -> None:
+        self.persistence = persistence
+        self.schema = schema
+        self.limits = limits or TransactionLimits()
+        if persistence.get_global("tables_by_id") is None:
+            self._bootstrap()
+        self.tables_by_id_index = str_to_internal_id(persistence.get_global("tables_by_id"))
+        self.index_by_id_index = str_to_internal_id(persistence.get_global("index_by_id"))
+        registry = self._load_registry()
+        self.index_table_number = registry.tables_by_name[INDEX_TABLE].number
+        start_ts = max(
+            persistence.max_ts(),
+            int(persistence.get_global("max_repeatable_ts") or 0),
+            time.time_ns(),
+        )
+        persistence.write([], [], {"max_repeatable_ts": start_ts})
+        self.committer = Committer(persistence, start_ts, registry)
+
+    # ---- opening --------------------------------------------------------------------------
+
+    def _bootstrap(self) -> None:
+        """Write `_tables` and `_index` describing themselves, at timestamp 0."""
+        tables = TableInfo(new_internal_id(), TABLES_NUMBER, TABLES_TABLE)
+        index = TableInfo(new_internal_id(), INDEX_NUMBER, INDEX_TABLE)
+        indexes = [
+            IndexInfo(new_internal_id(), tables.tablet_id, BY_ID, ()),
+            IndexInfo(new_internal_id(), tables.tablet_id, BY_CREATION_TIME, ((CREATION_TIME,),)),
+            IndexInfo(new_internal_id(), index.tablet_id, BY_ID, ()),
+        ]
+        self.tables_by_id_index = indexes[0].index_id
+        self.index_by_id_index = indexes[2].index_id
+        self.index_table_number = INDEX_NUMBER
+        tx = Transaction(self, 0, Registry.build([tables, index], indexes))
+        for table in (tables, index):
+            tx.add_table(table)
+        for ix in indexes:
+            tx.add_index(ix)
+        documents, index_rows = prepare(tx).rows_at(0)
+        self.persistence.write(
+            documents,
+            index_rows,
+            {
+                "tables_table_id": internal_id_to_str(tables.tablet_id),
+                "index_table_id": internal_id_to_str(index.tablet_id),
+                "tables_by_id": internal_id_to_str(self.tables_by_id_index),
+                "index_by_id": internal_id_to_str(self.index_by_id_index),
+            },
+        )
+
+    def _scan_all(self, index_id: bytes, ts: int) -> Iterator[dict[str, Any]]:
+        lo = b""
+        while True:
+            rows = self.persistence.index_scan(index_id, ts, lo, None, "asc", _SCAN_PAGE)
+            for row in rows:
+                if row.document is not None and row.document.json_value is not None:
+                    yield loads(row.document.json_value)
+            if len(rows) < _SCAN_PAGE:
+                return
+            lo = rows[-1].key + b"\x00"
+
+    def _load_registry(self) -> Registry:
+        ts = self.persistence.max_ts()
+        tables = [
+            table_from_document(decode_id(doc["_id"])[1], doc)
+            for doc in self._scan_all(self.tables_by_id_index, ts)
+        ]
+        indexes = []
+        for doc in self._scan_all(self.index_by_id_index, ts):
+            index = index_from_document(decode_id(doc["_id"])[1], doc)
+            if index is not None:
+                indexes.append(index)
+        return Registry.build(tables, indexes)
+
+    # ---- transactions ---------------------------------------------------------------------
+
+    @property
+    def latest_ts(self) -> int:
+        return self.committer.snapshot[0]
+
+    @property
+    def registry(self) -> Registry:
+        return self.committer.snapshot[1]
+
+    def begin(self, *, read_only: bool = False, limits: TransactionLimits | None = None) -> Transaction:
+        ts, registry = self.committer.snapshot
+        return Transaction(self, ts, registry, read_only=read_only, limits=limits)
+
+    def commit(self, tx: Transaction) -> int:
+        """Commit `tx`; raises OptimisticConcurrencyControlFailure if a read changed meanwhile."""
+        return self.committer.commit(tx)
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        self.committer.add_listener(listener)
+
+    def close(self) -> None:
+        self.persistence.close()
+
+    # ---- schema indexes -------------------------------------------------------------------
+
+    def apply_indexes(self, wanted: dict[str, dict[str, list[str]]]) -> None:
+        """Make each table's user indexes exactly `wanted` (table → index name → field paths).
+
+        New or changed indexes are created Backfilling, backfilled from the
+        latest snapshot and then enabled (spec/database.md §3.3). Must run
+        before the database serves writes, as a backend does while opening.
+        """
+        tx = self.begin()
+        created: list[IndexInfo] = []
+        for table_name, indexes in wanted.items():
+            table = tx.table(table_name)
+            if table is None:
+                table = tx._create_table(table_name)
+            existing = {
+                ix.descriptor: ix
+                for ix in tx.registry.table_indexes(table.tablet_id)
+                if ix.descriptor not in (BY_ID, BY_CREATION_TIME)
+            }
+            for name, fields in indexes.items():
+                paths = tuple(tuple(f.split(".")) for f in fields) + ((CREATION_TIME,),)
+                old = existing.pop(name, None)
+                if old is not None and old.fields == paths and old.enabled:
+                    continue
+                if old is not None:
+                    tx.remove_index(old)
+                index = IndexInfo(new_internal_id(), table.tablet_id, name, paths, "Backfilling")
+                tx.add_index(index)
+                created.append(index)
+            for stale in existing.values():
+                tx.remove_index(stale)
+        for table_name, table in self.registry.tables_by_name.items():
+            if table_name in wanted or table.is_system:
+                continue
+            for ix in self.registry.table_indexes(table.tablet_id):
+                if ix.descriptor not in (BY_ID, BY_CREATION_TIME):
+                    tx.remove_index(ix)
+        if not tx.writes:
+            return
+        created_ts = self.commit(tx)
+        if not created:
+            return
+        for index in created:
+            self._backfill(index, created_ts)
+        tx = self.begin()
+        for index in created:
+            tx.add_index(
+                IndexInfo(index.index_id, index.tablet_id, index.descriptor, index.fields, "Enabled")
+            )
+        self.commit(tx)
+
+    def _backfill(self, index: IndexInfo, ts: int) -> None:
+        """Write one live entry per document, at that revision's own timestamp."""
+        by_id = self.registry.index(index.tablet_id, BY_ID)
+        assert by_id is not None
+        lo = b""
+        while True:
+            rows = self.persistence.index_scan(by_id.index_id, ts, lo, None, "asc", _SCAN_PAGE)
+            entries = []
+            for row in rows:
+                doc_rev = row.document
+                if doc_rev is None or doc_rev.json_value is None:
+                    continue
+                doc = loads(doc_rev.json_value)
+                key = index_key(index.fields, doc, id_key(doc["_id"]))
+                entries.append(
+                    IndexEntry(index.index_id, key, doc_rev.ts, False, index.tablet_id, doc_rev.internal_id)
+                )
+            if entries:
+                self.persistence.write([], entries)
+            if len(rows) < _SCAN_PAGE:
+                return
+            lo = rows[-1].key + b"\x00"
+
+
+__all__ = ["Database", "DocumentSchema", "OptimisticConcurrencyControlFailure"]

@@ -1,0 +1,526 @@
+"""A transaction: snapshot reads at its begin timestamp, read-your-own-writes, a
+read set of index intervals and a write set (spec/database.md §5.2–§5.4).
+
+The transaction never touches storage for writes; it turns them into
+`PendingWrite`s whose index keys are computed at write time, so a commit
+only has to stamp a timestamp on prepared rows.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from convexlite.database.index_keys import id_key, index_key
+from convexlite.database.intervals import Interval, IntervalSet
+from convexlite.database.limits import TransactionLimits, Usage
+from convexlite.database.metadata import (
+    BY_CREATION_TIME,
+    BY_ID,
+    CREATION_TIME,
+    INDEX_TABLE,
+    MAX_USER_TABLES,
+    TABLES_TABLE,
+    IndexInfo,
+    Registry,
+    TableInfo,
+)
+from convexlite.errors import BadRequestError
+from convexlite.persistence.types import Order
+from convexlite.values import (
+    InvalidIdError,
+    check_document,
+    check_value,
+    decode_id,
+    dumps,
+    encode_id,
+    internal_id_to_str,
+    loads,
+    new_internal_id,
+    value_size,
+)
+
+if TYPE_CHECKING:
+    from convexlite.database.database import Database
+
+VIRTUAL_INDEX_BY_TABLE_ID = b"_index.by_table_id"
+_PAGE_MAX = 1024
+
+
+class NonexistentDocument(BadRequestError):
+    code = "NonexistentDocument"
+
+
+class DocumentExists(BadRequestError):
+    code = "DocumentExists"
+
+
+class DocumentDeleted(BadRequestError):
+    code = "DocumentDeleted"
+
+
+class IndexNotFoundError(BadRequestError):
+    code = "IndexNotFoundError"
+
+
+class IndexBackfillingError(BadRequestError):
+    code = "IndexBackfillingError"
+
+
+class ReadOnlyTransactionError(BadRequestError):
+    code = "ReadOnlyTransaction"
+
+
+class TooManyTablesError(BadRequestError):
+    code = "TooManyTables"
+
+
+class SystemFieldError(BadRequestError):
+    code = "InvalidDocumentError"
+
+
+@dataclass(slots=True)
+class PendingWrite:
+    """The net effect of a transaction on one document."""
+
+    table: TableInfo
+    internal_id: bytes
+    id_str: str
+    prev_ts: int | None
+    prev_keys: dict[bytes, bytes]
+    new_json: str | None
+    new_keys: dict[bytes, bytes]
+    explicit_id: bool = False
+
+
+@dataclass(slots=True)
+class _ScanState:
+    index_id: bytes
+    interval: Interval
+    order: Order
+    last_key: bytes | None = None
+    exhausted: bool = False
+
+    def consumed(self) -> Interval | None:
+        if self.exhausted:
+            return self.interval
+        if self.last_key is None:
+            return None
+        return self.interval.split_after(self.last_key, self.order)[0]
+
+
+@dataclass(slots=True)
+class MetadataChanges:
+    tables: dict[bytes, TableInfo | None] = field(default_factory=dict)
+    indexes: dict[bytes, IndexInfo | None] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.indexes)
+
+
+class Transaction:
+    """One unit of reads and writes; not thread-safe (one function execution owns it)."""
+
+    def __init__(
+        self,
+        db: Database,
+        begin_ts: int,
+        registry: Registry,
+        *,
+        read_only: bool = False,
+        limits: TransactionLimits | None = None,
+    ) -> None:
+        self.db = db
+        self.begin_ts = begin_ts
+        self.registry = registry
+        self.read_only = read_only
+        self.usage = Usage(limits or db.limits)
+        self.writes: dict[bytes, PendingWrite] = {}
+        self.metadata = MetadataChanges()
+        self._reads: dict[bytes, IntervalSet] = {}
+        self._interval_count = 0
+        self._scans: list[_ScanState] = []
+        self._overlay: dict[bytes, dict[bytes, str | None]] = {}
+        self._resolved_names = False
+        begin_ns = max(begin_ts + 1, time.time_ns())
+        self._next_creation_time = float(begin_ns // 1_000_000) + (begin_ns % 1_000_000) * 1e-6
+
+    # ---- read set -------------------------------------------------------------------------
+
+    def _record(self, index_id: bytes, interval: Interval) -> None:
+        interval_set = self._reads.get(index_id)
+        if interval_set is None:
+            interval_set = self._reads[index_id] = IntervalSet()
+        interval_set.add(interval)
+        self._interval_count += 1
+        self.usage.check_intervals(self._interval_count)
+
+    def _record_name_resolution(self) -> None:
+        if not self._resolved_names:
+            self._resolved_names = True
+            self._record(self.db.tables_by_id_index, Interval.all())
+
+    def read_set(self) -> dict[bytes, IntervalSet]:
+        """The intervals read so far, including rows consumed by open scans."""
+        for scan in self._scans:
+            consumed = scan.consumed()
+            if consumed is not None and not consumed.is_empty:
+                interval_set = self._reads.get(scan.index_id)
+                if interval_set is None:
+                    interval_set = self._reads[scan.index_id] = IntervalSet()
+                interval_set.add(consumed)
+        self._scans = [s for s in self._scans if not s.exhausted]
+        return self._reads
+
+    # ---- metadata -------------------------------------------------------------------------
+
+    def table(self, name: str) -> TableInfo | None:
+        self._record_name_resolution()
+        return self.registry.tables_by_name.get(name)
+
+    def table_by_number(self, number: int) -> TableInfo | None:
+        self._record_name_resolution()
+        return self.registry.tables_by_number.get(number)
+
+    def readable_index(self, table_name: str, descriptor: str) -> IndexInfo | None:
+        """The enabled index `table.descriptor`, None if the table does not exist."""
+        table = self.table(table_name)
+        if table is None:
+            return None
+        index = self.registry.index(table.tablet_id, descriptor)
+        if index is None:
+            raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
+        self._record(self.db.index_by_id_index, Interval.prefix(id_key(self._index_doc_id(index))))
+        if not index.enabled:
+            raise IndexBackfillingError(
+                f"Index {table_name}.{descriptor} is currently backfilling and not available "
+                "to query yet."
+            )
+        return index
+
+    def _index_doc_id(self, index: IndexInfo) -> str:
+        return encode_id(self.db.index_table_number, index.index_id)
+
+    # ---- point reads ----------------------------------------------------------------------
+
+    def resolve_id(self, id_str: str) -> tuple[TableInfo, bytes] | None:
+        """The table and internal id an id string names; None for an unknown table."""
+        number, internal_id = decode_id(id_str)
+        table = self.table_by_number(number)
+        if table is None:
+            return None
+        return table, internal_id
+
+    def get(self, id_str: str) -> dict[str, Any] | None:
+        resolved = self.resolve_id(id_str)
+        if resolved is None:
+            return None
+        table, internal_id = resolved
+        json_value = self._read_json(table, internal_id, id_str)
+        if json_value is None:
+            return None
+        doc = loads(json_value)
+        if not table.is_system:
+            self.usage.record_read(value_size(doc))
+        return doc
+
+    def _read_json(self, table: TableInfo, internal_id: bytes, id_str: str) -> str | None:
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None
+        self._record(by_id.index_id, Interval.singleton(id_key(id_str)))
+        pending = self.writes.get(internal_id)
+        if pending is not None and pending.table.tablet_id == table.tablet_id:
+            return pending.new_json
+        revision = self.db.persistence.get_document(table.tablet_id, internal_id, self.begin_ts)
+        if revision is None:
+            return None
+        return revision.json_value
+
+    # ---- scans ----------------------------------------------------------------------------
+
+    def scan(
+        self, index: IndexInfo, interval: Interval, order: Order, prefetch: int = 100
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """Rows of `index` within `interval` in `order`, with this transaction's writes applied."""
+        state = _ScanState(index.index_id, interval, order)
+        self._scans.append(state)
+        self._interval_count += 1
+        self.usage.check_intervals(self._interval_count)
+        count_reads = not self.registry.tables_by_tablet[index.tablet_id].is_system
+        desc = order == "desc"
+        overlay = self._overlay_rows(index.index_id, interval, desc)
+        snapshot = self._snapshot_rows(index.index_id, interval, order, prefetch)
+        snap = next(snapshot, None)
+        o_pos = 0
+        while True:
+            over = overlay[o_pos] if o_pos < len(overlay) else None
+            if over is not None and (snap is None or over[0] == snap[0] or (over[0] > snap[0]) == desc):
+                o_pos += 1
+                if snap is not None and over[0] == snap[0]:
+                    snap = next(snapshot, None)
+                key, json_value = over
+                if json_value is None:
+                    continue
+            elif snap is not None:
+                key, json_value = snap
+                snap = next(snapshot, None)
+            else:
+                state.exhausted = True
+                return
+            doc = loads(json_value)
+            if count_reads:
+                self.usage.record_read(value_size(doc))
+            state.last_key = key
+            yield key, doc
+
+    def _snapshot_rows(
+        self, index_id: bytes, interval: Interval, order: Order, page_size: int
+    ) -> Iterator[tuple[bytes, str]]:
+        if interval.is_empty:
+            return
+        persistence = self.db.persistence
+        lo, hi = interval.start, interval.end
+        page_size = max(1, min(page_size, _PAGE_MAX))
+        while True:
+            rows = persistence.index_scan(index_id, self.begin_ts, lo, hi, order, page_size)
+            for row in rows:
+                if row.document is not None:
+                    yield row.key, row.document.json_value  # type: ignore[misc]
+            if len(rows) < page_size:
+                return
+            if order == "desc":
+                hi = rows[-1].key
+            else:
+                lo = rows[-1].key + b"\x00"
+            page_size = min(page_size * 2, _PAGE_MAX)
+
+    def _overlay_rows(
+        self, index_id: bytes, interval: Interval, desc: bool
+    ) -> list[tuple[bytes, str | None]]:
+        entries = self._overlay.get(index_id)
+        if not entries:
+            return []
+        rows = [(k, v) for k, v in entries.items() if interval.contains(k)]
+        rows.sort(reverse=desc)
+        return rows
+
+    # ---- writes ---------------------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyTransactionError(
+                "Cannot write to the database in a query. Use a mutation to change data."
+            )
+
+    def _take_creation_time(self) -> float:
+        t = self._next_creation_time
+        self._next_creation_time = math.nextafter(t, math.inf)
+        return t
+
+    def insert(
+        self,
+        table_name: str,
+        value: dict[str, Any],
+        *,
+        internal_id: bytes | None = None,
+        creation_time: float | None = None,
+    ) -> str:
+        """Insert a document, creating the table on first use; returns the new id string."""
+        self._check_writable()
+        value = check_value(value)
+        if not isinstance(value, dict):
+            raise BadRequestError("A document must be an object.")
+        for system_field in ("_id", "_creationTime"):
+            if system_field in value:
+                raise SystemFieldError(
+                    f"Provided document contains the system field `{system_field}`, which is "
+                    "set by the database on insert."
+                )
+        table = self.table(table_name) or self._create_table(table_name)
+        explicit = internal_id is not None
+        if internal_id is None:
+            internal_id = new_internal_id()
+        id_str = encode_id(table.number, internal_id)
+        doc = dict(value)
+        doc["_id"] = id_str
+        doc[CREATION_TIME] = self._take_creation_time() if creation_time is None else creation_time
+        self._write(table, internal_id, id_str, doc, explicit=explicit)
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None
+        self._record(by_id.index_id, Interval.singleton(id_key(id_str)))
+        return id_str
+
+    def patch(self, id_str: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Shallow-merge `fields`; a value of UNDEFINED removes the field."""
+        from convexlite.values import UNDEFINED
+
+        self._check_writable()
+        table, internal_id, current = self._current(id_str, "Update")
+        kept = check_value({k: v for k, v in fields.items() if v is not UNDEFINED})
+        new = dict(current)
+        for key, val in fields.items():
+            if key in ("_id", CREATION_TIME):
+                self._check_system_field(key, kept.get(key, val), current)
+            elif val is UNDEFINED:
+                new.pop(key, None)
+            else:
+                new[key] = kept[key]
+        return self._update(table, internal_id, id_str, current, new)
+
+    def replace(self, id_str: str, value: dict[str, Any]) -> dict[str, Any]:
+        self._check_writable()
+        table, internal_id, current = self._current(id_str, "Replace")
+        value = check_value(value)
+        for key in ("_id", CREATION_TIME):
+            if key in value:
+                self._check_system_field(key, value[key], current)
+        new = dict(value)
+        new["_id"] = current["_id"]
+        new[CREATION_TIME] = current[CREATION_TIME]
+        return self._update(table, internal_id, id_str, current, new)
+
+    def delete(self, id_str: str) -> dict[str, Any]:
+        self._check_writable()
+        table, internal_id, current = self._current(id_str, "Delete")
+        self._write(table, internal_id, id_str, None)
+        return current
+
+    @staticmethod
+    def _check_system_field(key: str, value: Any, current: dict[str, Any]) -> None:
+        if value != current[key] or type(value) is not type(current[key]):
+            raise SystemFieldError(
+                f"Provided {key} {value!r} does not match the document's {key} {current[key]!r}."
+            )
+
+    def _current(self, id_str: str, verb: str) -> tuple[TableInfo, bytes, dict[str, Any]]:
+        try:
+            resolved = self.resolve_id(id_str)
+        except InvalidIdError:
+            resolved = None
+        if resolved is not None:
+            table, internal_id = resolved
+            json_value = self._read_json(table, internal_id, id_str)
+            if json_value is not None:
+                current = loads(json_value)
+                if not table.is_system:
+                    self.usage.record_read(value_size(current))
+                return table, internal_id, current
+        raise NonexistentDocument(f"{verb} on nonexistent document ID {id_str}")
+
+    def _update(
+        self,
+        table: TableInfo,
+        internal_id: bytes,
+        id_str: str,
+        current: dict[str, Any],
+        new: dict[str, Any],
+    ) -> dict[str, Any]:
+        if dumps(new) != dumps(current):
+            self._write(table, internal_id, id_str, new)
+        return new
+
+    def _write(
+        self,
+        table: TableInfo,
+        internal_id: bytes,
+        id_str: str,
+        doc: dict[str, Any] | None,
+        *,
+        explicit: bool = False,
+    ) -> None:
+        new_json: str | None = None
+        new_keys: dict[bytes, bytes] = {}
+        indexes = self.registry.indexes_by_table.get(table.tablet_id, {}).values()
+        if doc is not None:
+            if not table.is_system:
+                check_document(doc)
+                schema = self.db.schema
+                if schema is not None:
+                    schema.validate_document(table.name, doc)
+            new_json = dumps(doc)
+            idk = id_key(id_str)
+            new_keys = {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
+        if not table.is_system:
+            self.usage.record_write(len(new_json) if new_json is not None else 0)
+        pending = self.writes.get(internal_id)
+        if pending is None:
+            prev_ts, prev_keys = self._committed_revision(table, internal_id, id_str, indexes)
+            pending = PendingWrite(
+                table, internal_id, id_str, prev_ts, prev_keys, None, {}, explicit_id=explicit
+            )
+            self.writes[internal_id] = pending
+            old_keys = prev_keys
+        else:
+            old_keys = pending.new_keys
+        for index_id, old_key in old_keys.items():
+            self._overlay.setdefault(index_id, {})[old_key] = None
+        for index_id, new_key in new_keys.items():
+            self._overlay.setdefault(index_id, {})[new_key] = new_json
+        pending.new_json = new_json
+        pending.new_keys = new_keys
+        if table.name in (TABLES_TABLE, INDEX_TABLE):
+            self._record(self.db.tables_by_id_index, Interval.all())
+            self._record(self.db.index_by_id_index, Interval.all())
+        else:
+            self._record(
+                VIRTUAL_INDEX_BY_TABLE_ID,
+                Interval.prefix(id_key(internal_id_to_str(table.tablet_id))),
+            )
+
+    def _committed_revision(
+        self, table: TableInfo, internal_id: bytes, id_str: str, indexes: Any
+    ) -> tuple[int | None, dict[bytes, bytes]]:
+        revision = self.db.persistence.get_document(table.tablet_id, internal_id, self.begin_ts)
+        if revision is None or revision.json_value is None:
+            return (revision.ts if revision else None), {}
+        doc = loads(revision.json_value)
+        idk = id_key(id_str)
+        return revision.ts, {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
+
+    # ---- metadata writes ------------------------------------------------------------------
+
+    def _create_table(self, name: str) -> TableInfo:
+        if self.registry.user_table_count() >= MAX_USER_TABLES and not name.startswith("_"):
+            raise TooManyTablesError(f"Cannot create table {name}: too many tables.")
+        tablet_id = new_internal_id()
+        table = TableInfo(tablet_id, self.registry.next_user_table_number(), name)
+        self.add_table(table)
+        self.add_index(IndexInfo(new_internal_id(), tablet_id, BY_ID, ()))
+        self.add_index(IndexInfo(new_internal_id(), tablet_id, BY_CREATION_TIME, ((CREATION_TIME,),)))
+        return table
+
+    def add_table(self, table: TableInfo) -> None:
+        """Record a `_tables` row for `table` (its internal id is the tablet id)."""
+        self._put_metadata(TABLES_TABLE, table.tablet_id, table.to_document_fields())
+        self.metadata.tables[table.tablet_id] = table
+        self.registry = self.registry.apply({table.tablet_id: table}, {})
+
+    def add_index(self, index: IndexInfo) -> None:
+        self._put_metadata(INDEX_TABLE, index.index_id, index.to_document_fields())
+        self.metadata.indexes[index.index_id] = index
+        self.registry = self.registry.apply({}, {index.index_id: index})
+
+    def remove_index(self, index: IndexInfo) -> None:
+        meta = self.registry.tables_by_name[INDEX_TABLE]
+        id_str = encode_id(meta.number, index.index_id)
+        self.delete(id_str)
+        self.metadata.indexes[index.index_id] = None
+        self.registry = self.registry.apply({}, {index.index_id: None})
+
+    def _put_metadata(self, table_name: str, internal_id: bytes, fields: dict[str, Any]) -> None:
+        self._check_writable()
+        meta = self.registry.tables_by_name[table_name]
+        id_str = encode_id(meta.number, internal_id)
+        pending = self.writes.get(internal_id)
+        existing = pending.new_json if pending else self._read_json(meta, internal_id, id_str)
+        if existing is None:
+            doc = dict(fields)
+            doc["_id"] = id_str
+            doc[CREATION_TIME] = self._take_creation_time()
+        else:
+            doc = loads(existing)
+            doc.update(fields)
+        self._write(meta, internal_id, id_str, doc)

@@ -1,0 +1,126 @@
+"""The `ctx` objects handed to Python functions, mirroring Convex's API in snake_case.
+
+Every method is a thin call of one syscall, so Python and JavaScript
+functions behave alike by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from convexlite.functions.query_builder import QueryInitializer
+from convexlite.functions.syscalls import DatabaseSyscalls
+
+
+class Auth:
+    def __init__(self, identity: dict[str, Any] | None) -> None:
+        self._identity = identity
+
+    def get_user_identity(self) -> dict[str, Any] | None:
+        """`1.0/getUserIdentity`: the caller's identity, or None when unauthenticated."""
+        return dict(self._identity) if self._identity is not None else None
+
+
+class DatabaseReader:
+    def __init__(self, syscalls: DatabaseSyscalls) -> None:
+        self._syscalls = syscalls
+
+    def get(self, table_or_id: str, id: str | None = None) -> dict[str, Any] | None:
+        """`db.get(id)` or `db.get(table, id)`."""
+        if id is None:
+            return self._syscalls.get(table_or_id)
+        return self._syscalls.get(id, table_or_id)
+
+    def query(self, table: str) -> QueryInitializer:
+        return QueryInitializer(self._syscalls, table)
+
+    def normalize_id(self, table: str, id: str) -> str | None:
+        return self._syscalls.normalize_id(table, id)
+
+
+class DatabaseWriter(DatabaseReader):
+    def insert(self, table: str, value: dict[str, Any]) -> str:
+        return self._syscalls.insert(table, value)
+
+    def patch(self, *args: Any) -> None:
+        """`db.patch(id, fields)` or `db.patch(table, id, fields)`; UNDEFINED removes a field."""
+        table, id, value = _split_write_args(args, "patch")
+        self._syscalls.shallow_merge(id, value, table)
+
+    def replace(self, *args: Any) -> None:
+        """`db.replace(id, value)` or `db.replace(table, id, value)`."""
+        table, id, value = _split_write_args(args, "replace")
+        self._syscalls.replace(id, value, table)
+
+    def delete(self, table_or_id: str, id: str | None = None) -> None:
+        if id is None:
+            self._syscalls.remove(table_or_id)
+        else:
+            self._syscalls.remove(id, table_or_id)
+
+
+def _split_write_args(args: tuple[Any, ...], method: str) -> tuple[str | None, str, Any]:
+    if len(args) == 2:
+        return None, args[0], args[1]
+    if len(args) == 3:
+        return args[0], args[1], args[2]
+    raise TypeError(f"db.{method} takes (id, value) or (table, id, value), got {len(args)} arguments")
+
+
+class QueryCtx:
+    def __init__(self, syscalls: DatabaseSyscalls, identity: dict[str, Any] | None) -> None:
+        self.db = DatabaseReader(syscalls)
+        self.auth = Auth(identity)
+
+
+class MutationCtx:
+    def __init__(self, syscalls: DatabaseSyscalls, identity: dict[str, Any] | None) -> None:
+        self.db = DatabaseWriter(syscalls)
+        self.auth = Auth(identity)
+
+
+Call = Callable[[str, dict[str, Any]], Coroutine[Any, Any, Any]]
+
+
+class ActionCtx:
+    """Actions reach the database only through other functions.
+
+    In an `async` action, `await ctx.run_query(...)`; in a plain one, call it
+    directly and it blocks until the result is ready.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        identity: dict[str, Any] | None,
+        run_query: Call,
+        run_mutation: Call,
+        run_action: Call,
+    ) -> None:
+        self.auth = Auth(identity)
+        self._loop = loop
+        self._calls = {"query": run_query, "mutation": run_mutation, "action": run_action}
+
+    def _call(self, kind: str, path: str, args: dict[str, Any] | None) -> Any:
+        coro = self._calls[kind](path, args or {})
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None:
+            return coro
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def run_query(self, path: str, args: dict[str, Any] | None = None) -> Awaitable[Any] | Any:
+        """`1.0/actions/query`."""
+        return self._call("query", path, args)
+
+    def run_mutation(self, path: str, args: dict[str, Any] | None = None) -> Awaitable[Any] | Any:
+        """`1.0/actions/mutation`."""
+        return self._call("mutation", path, args)
+
+    def run_action(self, path: str, args: dict[str, Any] | None = None) -> Awaitable[Any] | Any:
+        """`1.0/actions/action`."""
+        return self._call("action", path, args)

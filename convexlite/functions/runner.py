@@ -1,0 +1,270 @@
+"""Runners: execute a query, mutation or action, whatever language it is written in.
+
+A query runs in a read-only transaction at the latest snapshot; a mutation
+runs in a read-write transaction and is retried on OCC conflicts with
+jittered backoff (spec/database.md §5.6); an action runs outside any
+transaction and reaches the database through nested query/mutation calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from convexlite.database.database import Database
+from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, ErrorKind
+from convexlite.functions import logs
+from convexlite.functions.app import FunctionDefinition, FunctionKind, FunctionSource
+from convexlite.functions.context import ActionCtx, MutationCtx, QueryCtx
+from convexlite.functions.syscalls import DatabaseSyscalls
+from convexlite.functions.udf_path import canonical_js, canonicalize, display
+from convexlite.functions.validators import ValidationError, validate_args, validate_returns
+from convexlite.query.cursors import CursorCodec
+from convexlite.values import check_value, value_size
+
+MAX_OCC_RETRIES = 4
+MAX_ARGS_BYTES = 16 * 1024 * 1024
+MAX_RETURN_BYTES = 16 * 1024 * 1024
+
+
+class FunctionNotFound(BadRequestError):
+    code = "FunctionNotFound"
+
+
+class WrongFunctionKind(BadRequestError):
+    code = "BadRequest"
+
+
+class InvalidArguments(BadRequestError):
+    code = "BadRequest"
+
+
+class FunctionError(ConvexBackendError):
+    """User code raised an exception that is not a `ConvexError`.
+
+    The message is what Convex shows (`Uncaught ValueError: boom`); the
+    original exception is the `__cause__`.
+    """
+
+    kind = ErrorKind.BAD_REQUEST
+    code = "FunctionError"
+
+
+class ReturnValueTooLarge(BadRequestError):
+    code = "ReturnValueTooLarge"
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """A function's outcome: its value, its log lines and the timestamp it ran at
+    (the snapshot of a query, the commit of a mutation)."""
+
+    value: Any
+    log_lines: list[str]
+    ts: int | None = None
+
+
+def _attach_logs(exc: BaseException, lines: list[str]) -> None:
+    exc.log_lines = lines  # type: ignore[attr-defined]
+
+
+def _user_code(call: Callable[[], Any]) -> Any:
+    """Run user code, turning foreign exceptions into Convex-style function errors."""
+    try:
+        return call()
+    except (ConvexError, ConvexBackendError):
+        raise
+    except Exception as exc:
+        raise FunctionError(f"Uncaught {type(exc).__name__}: {exc}") from exc
+
+
+class FunctionRunner:
+    def __init__(self, db: Database, source: FunctionSource, cursors: CursorCodec) -> None:
+        self.db = db
+        self.source = source
+        self.cursors = cursors
+        logs.install()
+
+    # ---- resolution and validation --------------------------------------------------------
+
+    def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
+        canonical = canonicalize(path)
+        fn = self.source.lookup(canonical)
+        if fn is None or (not fn.public and not internal_ok):
+            raise FunctionNotFound(f"Could not find public function for '{display(canonical)}'.")
+        if fn.kind is not kind:
+            raise WrongFunctionKind(
+                f"Trying to execute {canonical_js(canonical)} as {kind.value}, but it is defined "
+                f"as {fn.kind.value}."
+            )
+        return fn
+
+    def _table_name_of(self, number: int) -> str | None:
+        table = self.db.registry.tables_by_number.get(number)
+        return table.name if table else None
+
+    def _arguments(self, fn: FunctionDefinition, args: Any) -> Any:
+        if args is None:
+            args = {}
+        try:
+            args = check_value(args)
+        except ConvexBackendError as exc:
+            raise InvalidArguments(f"Invalid arguments for {canonical_js(fn.path)}: {exc.message}") from None
+        size = value_size(args)
+        if size > MAX_ARGS_BYTES:
+            raise InvalidArguments(
+                f"Arguments for {canonical_js(fn.path)} are too large "
+                f"(actual: {size}, limit: 16 MiB)"
+            )
+        return validate_args(fn.args, args, table_name_of=self._table_name_of)
+
+    def _result(self, fn: FunctionDefinition, value: Any) -> Any:
+        value = check_value(value)
+        if fn.returns is not None:
+            value = validate_returns(fn.returns, value, table_name_of=self._table_name_of)
+        size = value_size(value)
+        if size > MAX_RETURN_BYTES:
+            raise ReturnValueTooLarge(
+                f"Function {display(fn.path)} return value is too large "
+                f"(actual: {size}, limit: 16 MiB)"
+            )
+        return value
+
+    # ---- queries and mutations ------------------------------------------------------------
+
+    def run_query(
+        self,
+        path: str,
+        args: Any = None,
+        *,
+        identity: dict[str, Any] | None = None,
+        internal_ok: bool = False,
+    ) -> Execution:
+        fn = self.resolve(path, FunctionKind.QUERY, internal_ok=internal_ok)
+        args = self._arguments(fn, args)
+        tx = self.db.begin(read_only=True)
+        with logs.capture() as collector:
+            try:
+                ctx = QueryCtx(DatabaseSyscalls(tx, self.cursors), identity)
+                value = self._result(fn, _user_code(lambda: fn.handler(ctx, args)))
+            except BaseException as exc:
+                _attach_logs(exc, collector.lines)
+                raise
+        return Execution(value, collector.lines, tx.begin_ts)
+
+    def run_mutation(
+        self,
+        path: str,
+        args: Any = None,
+        *,
+        identity: dict[str, Any] | None = None,
+        internal_ok: bool = False,
+    ) -> Execution:
+        fn = self.resolve(path, FunctionKind.MUTATION, internal_ok=internal_ok)
+        args = self._arguments(fn, args)
+        return self.run_in_mutation(
+            lambda ctx: self._result(fn, fn.handler(ctx, args)), identity=identity
+        )
+
+    def run_in_mutation(
+        self, body: Callable[[MutationCtx], Any], *, identity: dict[str, Any] | None = None
+    ) -> Execution:
+        """Run `body(ctx)` in a read-write transaction, retrying OCC conflicts, and commit."""
+        for attempt in range(MAX_OCC_RETRIES + 1):
+            tx = self.db.begin()
+            with logs.capture() as collector:
+                try:
+                    ctx = MutationCtx(DatabaseSyscalls(tx, self.cursors), identity)
+                    value = _user_code(lambda: body(ctx))
+                    ts = self.db.commit(tx)
+                except OptimisticConcurrencyControlFailure as exc:
+                    if attempt == MAX_OCC_RETRIES:
+                        _attach_logs(exc, collector.lines)
+                        raise
+                    time.sleep(random.uniform(0, 1) * min(0.1 * 2**attempt, 2.0))
+                    continue
+                except BaseException as exc:
+                    _attach_logs(exc, collector.lines)
+                    raise
+            return Execution(value, collector.lines, ts)
+        raise AssertionError("unreachable")
+
+    # ---- actions --------------------------------------------------------------------------
+
+    async def run_action(
+        self,
+        path: str,
+        args: Any = None,
+        *,
+        executor: Executor | None = None,
+        identity: dict[str, Any] | None = None,
+        internal_ok: bool = False,
+    ) -> Execution:
+        """Run an action on the running event loop; sync handlers and nested calls use `executor`."""
+        fn = self.resolve(path, FunctionKind.ACTION, internal_ok=internal_ok)
+        args = self._arguments(fn, args)
+        loop = asyncio.get_running_loop()
+
+        async def nested(runner: Callable[..., Execution], p: str, a: dict[str, Any]) -> Any:
+            execution = await loop.run_in_executor(
+                executor, lambda: runner(p, a, identity=identity, internal_ok=True)
+            )
+            return execution.value
+
+        async def nested_action(p: str, a: dict[str, Any]) -> Any:
+            execution = await self.run_action(
+                p, a, executor=executor, identity=identity, internal_ok=True
+            )
+            return execution.value
+
+        ctx = ActionCtx(
+            loop,
+            identity,
+            lambda p, a: nested(self.run_query, p, a),
+            lambda p, a: nested(self.run_mutation, p, a),
+            nested_action,
+        )
+        with logs.capture() as collector:
+            try:
+                if fn.is_async:
+                    value = await _await_user_code(fn.handler(ctx, args))
+                else:
+                    value = await loop.run_in_executor(
+                        executor, _in_context(collector, lambda: _user_code(lambda: fn.handler(ctx, args)))
+                    )
+                value = self._result(fn, value)
+            except BaseException as exc:
+                _attach_logs(exc, collector.lines)
+                raise
+        return Execution(value, collector.lines)
+
+
+async def _await_user_code(awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except (ConvexError, ConvexBackendError):
+        raise
+    except Exception as exc:
+        raise FunctionError(f"Uncaught {type(exc).__name__}: {exc}") from exc
+
+
+def _in_context(collector: logs.LogCollector, call: Callable[[], Any]) -> Callable[[], Any]:
+    """Wrap `call` so its output lands in `collector` on whatever thread runs it."""
+
+    def run() -> Any:
+        token = logs.current.set(collector)
+        try:
+            return call()
+        finally:
+            logs.current.reset(token)
+
+    return run
+
+
+__all__ = ["Execution", "FunctionError", "FunctionRunner", "ValidationError"]

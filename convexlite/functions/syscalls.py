@@ -1,0 +1,152 @@
+"""The operations a running query or mutation may perform on the database.
+
+One method per Convex syscall (spec/functions.md §3.3); the method's
+docstring names the op. Python's `ctx` objects call these directly; the
+JavaScript runtime will reach the same methods through JSON. Here live the
+rules that hold for user code but not for the database itself: system
+tables are private, queries cannot write, one paginated query per execution.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convexlite.database.transaction import Transaction
+from convexlite.errors import BadRequestError
+from convexlite.query.cursors import CursorCodec
+from convexlite.query.pagination import Page, paginate
+from convexlite.query.query_json import Query
+from convexlite.query.stream import QueryStream
+from convexlite.values import InvalidIdError, check_table_name, decode_id
+
+
+class MultiplePaginatedDatabaseQueries(BadRequestError):
+    code = "MultiplePaginatedDatabaseQueries"
+
+
+class InvalidQueryId(BadRequestError):
+    code = "InvalidQueryId"
+
+
+class TableMismatch(BadRequestError):
+    code = "InvalidArgument"
+
+
+class DatabaseSyscalls:
+    """Database syscalls bound to one execution's transaction."""
+
+    def __init__(self, tx: Transaction, cursors: CursorCodec) -> None:
+        self.tx = tx
+        self._cursors = cursors
+        self._streams: dict[int, QueryStream] = {}
+        self._next_query_id = 0
+        self._paginated = False
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def get(self, id: str, table: str | None = None) -> dict[str, Any] | None:
+        """`1.0/get`: a document by id, or None if it (or its table) does not exist."""
+        if not isinstance(id, str):
+            raise InvalidIdError(f"Invalid argument `id` for `db.get`: expected a string, got {id!r}")
+        if table is not None:
+            self._check_table(id, table, "db.get")
+        resolved = self.tx.resolve_id(id)
+        if resolved is None or resolved[0].is_system:
+            return None
+        return self.tx.get(id)
+
+    def normalize_id(self, table: str, id_string: str) -> str | None:
+        """`1.0/db/normalizeId`: `id_string` if it is an id of `table`, else None."""
+        try:
+            number, _ = decode_id(id_string)
+        except InvalidIdError:
+            return None
+        info = None if table.startswith("_") else self.tx.table(table)
+        if info is None or info.number != number:
+            return None
+        return id_string
+
+    def query_stream(self, query: Query) -> int:
+        """`1.0/queryStream`: start a query; planning errors (unknown index...) surface here."""
+        self._next_query_id += 1
+        self._streams[self._next_query_id] = QueryStream(self.tx, query)
+        return self._next_query_id
+
+    def query_stream_next(self, query_id: int) -> dict[str, Any] | None:
+        """`1.0/queryStreamNext`: the next document, None when done."""
+        stream = self._streams.get(query_id)
+        if stream is None:
+            raise InvalidQueryId(f"Query {query_id} does not exist or was cleaned up")
+        return stream.next()
+
+    def query_cleanup(self, query_id: int) -> bool:
+        """`1.0/queryCleanup`."""
+        return self._streams.pop(query_id, None) is not None
+
+    def query_page(
+        self,
+        query: Query,
+        cursor: str | None,
+        page_size: int,
+        *,
+        end_cursor: str | None = None,
+        maximum_rows_read: int | None = None,
+        maximum_bytes_read: int | None = None,
+    ) -> Page:
+        """`1.0/queryPage`: one page of a paginated query."""
+        if self._paginated:
+            raise MultiplePaginatedDatabaseQueries(
+                "This query or mutation function ran multiple paginated queries. Convex only "
+                "supports a single paginated query in each function."
+            )
+        self._paginated = True
+        return paginate(
+            self.tx,
+            query,
+            self._cursors,
+            num_items=page_size,
+            cursor=cursor,
+            end_cursor=end_cursor,
+            maximum_rows_read=maximum_rows_read,
+            maximum_bytes_read=maximum_bytes_read,
+        )
+
+    # ---- writes ---------------------------------------------------------------------------
+
+    def insert(self, table: str, value: dict[str, Any]) -> str:
+        """`1.0/insert`: returns the new document's id."""
+        check_table_name(table)
+        return self.tx.insert(table, value)
+
+    def shallow_merge(self, id: str, value: dict[str, Any], table: str | None = None) -> dict[str, Any]:
+        """`1.0/shallowMerge` (`db.patch`)."""
+        self._check_user_id(id, table, "db.patch")
+        return self.tx.patch(id, value)
+
+    def replace(self, id: str, value: dict[str, Any], table: str | None = None) -> dict[str, Any]:
+        """`1.0/replace`."""
+        self._check_user_id(id, table, "db.replace")
+        return self.tx.replace(id, value)
+
+    def remove(self, id: str, table: str | None = None) -> dict[str, Any]:
+        """`1.0/remove` (`db.delete`)."""
+        self._check_user_id(id, table, "db.delete")
+        return self.tx.delete(id)
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _check_user_id(self, id: str, table: str | None, method: str) -> None:
+        if not isinstance(id, str):
+            raise InvalidIdError(f"Invalid argument `id` for `{method}`: expected a string, got {id!r}")
+        if table is not None:
+            self._check_table(id, table, method)
+        resolved = self.tx.resolve_id(id)
+        if resolved is not None and resolved[0].is_system:
+            raise BadRequestError(f"Cannot modify system table document {id} with `{method}`.")
+
+    def _check_table(self, id: str, table: str, method: str) -> None:
+        if self.normalize_id(table, id) is None:
+            raise TableMismatch(
+                f"Invalid argument `id` for `{method}`: the ID \"{id}\" is not an ID of table "
+                f"\"{table}\"."
+            )

@@ -1,0 +1,53 @@
+"""Function paths (spec/protocol.md §1.9).
+
+Clients spell one function several ways (`messages`, `messages:default`,
+`messages.js:list`, `dir/sub:fn`); everything inside convexlite uses the
+stripped form `module:name` so lookups are a dict access.
+"""
+
+from __future__ import annotations
+
+import re
+
+from convexlite.errors import BadRequestError
+
+_COMPONENT = re.compile(r"[A-Za-z0-9_.]{1,64}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+class InvalidFunctionPath(BadRequestError):
+    code = "InvalidFunctionPath"
+
+
+def canonicalize(path: str) -> str:
+    """`module:name` with `.js` removed and `default` made explicit."""
+    module, sep, name = path.rpartition(":")
+    if not sep:
+        module, name = path, "default"
+    if module.endswith(".js"):
+        module = module[:-3]
+    if not module or module.startswith("/") or not _valid_module(module):
+        raise InvalidFunctionPath(f"Invalid function path: {path!r}")
+    if not _IDENTIFIER.fullmatch(name) or name.strip("_") == "":
+        raise InvalidFunctionPath(f"Invalid function name {name!r} in path {path!r}")
+    return f"{module}:{name}"
+
+
+def _valid_module(module: str) -> bool:
+    for part in module.split("/"):
+        if part in (".", "..") or not _COMPONENT.fullmatch(part):
+            return False
+        if not any(c.isalnum() for c in part):
+            return False
+    return True
+
+
+def display(path: str) -> str:
+    """The form Convex shows in messages: `messages:list`, or `messages` for a default export."""
+    return path[: -len(":default")] if path.endswith(":default") else path
+
+
+def canonical_js(path: str) -> str:
+    """The form with the `.js` extension (`messages.js:list`), used in some error texts."""
+    module, _, name = path.rpartition(":")
+    return f"{module}.js:{name}"

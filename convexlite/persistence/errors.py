@@ -1,0 +1,60 @@
+"""Errors raised by persistence backends.
+
+Almost every persistence failure is a bug or an operational problem rather
+than a caller's mistake, so most of these are internal errors: a client only
+ever sees "InternalServerError", while logs and tests see the precise code.
+The exceptions are mistakes in how a store is named or opened, which the
+person configuring convexlite can fix.
+"""
+
+from __future__ import annotations
+
+from convexlite.errors import BadRequestError, InternalError
+
+
+class PersistenceError(InternalError):
+    """A backend failed to read or write; the store itself is unchanged."""
+
+    code = "PersistenceError"
+
+
+class DuplicateRowError(PersistenceError):
+    """A write repeated a primary key: the committer assigned a timestamp twice."""
+
+    code = "PersistenceDuplicateRow"
+
+
+class InvalidWriteError(PersistenceError):
+    """A write carried rows or globals that no backend may store."""
+
+    code = "PersistenceInvalidWrite"
+
+
+class CorruptedStoreError(PersistenceError):
+    """Stored rows contradict each other (e.g. an index row without its document)."""
+
+    code = "PersistenceCorrupted"
+
+
+class StoreClosedError(PersistenceError):
+    """The store was used after `close()`."""
+
+    code = "PersistenceStoreClosed"
+
+
+class StoreLockedError(PersistenceError):
+    """Another open store (in this or another process) holds the store's write lock."""
+
+    code = "StoreLocked"
+
+
+class StoreOpenError(BadRequestError):
+    """The configured location cannot hold a store (missing directory, not a database...)."""
+
+    code = "StoreOpenFailed"
+
+
+class InvalidPersistenceUrlError(BadRequestError):
+    """A persistence URL names an unknown scheme or carries unusable options."""
+
+    code = "InvalidPersistenceUrl"

@@ -1,0 +1,152 @@
+"""Running a query in a transaction: source scan, then filters and limits, lazily
+(spec/database.md §7.3).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import Any
+
+from convexlite.database.intervals import Interval, successor_of_prefix
+from convexlite.database.metadata import BY_CREATION_TIME, IndexInfo
+from convexlite.database.transaction import Transaction
+from convexlite.errors import BadRequestError, PaginationLimitError
+from convexlite.query.index_range import compile_range
+from convexlite.query.query_json import Filter, FullTableScan, IndexRange, Limit, Query
+from convexlite.persistence.types import Order
+from convexlite.values import value_size
+
+DEFAULT_PREFETCH = 100
+
+
+class QueryScannedTooManyDocuments(PaginationLimitError):
+    code = "QueryScannedTooManyDocumentsError"
+
+
+class QueryScannedTooMuchData(PaginationLimitError):
+    code = "QueryScannedTooMuchDataError"
+
+
+class SearchNotSupported(BadRequestError):
+    code = "SearchIndexNotSupported"
+
+
+def clip(interval: Interval, order: Order, after: bytes | None, upto: bytes | None) -> Interval:
+    """Restrict `interval` to keys past cursor `after` and up to and including `upto`."""
+    start, end = interval.start, interval.end
+    if order == "asc":
+        if after is not None:
+            succ = successor_of_prefix(after)
+            if succ is None:
+                return Interval.empty()
+            start = max(start, succ)
+        if upto is not None:
+            succ = successor_of_prefix(upto)
+            if succ is not None:
+                end = succ if end is None else min(end, succ)
+    else:
+        if after is not None:
+            end = after if end is None else min(end, after)
+        if upto is not None:
+            start = max(start, upto)
+    return Interval(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """Which index a query reads, over which interval; `index=None` reads nothing."""
+
+    index: IndexInfo | None
+    interval: Interval
+    order: Order
+    indexed_fields: list[str]
+
+
+def plan_query(tx: Transaction, query: Query) -> QueryPlan:
+    source = query.source
+    order: Order = source.order or "asc"
+    if isinstance(source, FullTableScan):
+        table = None if source.table_name.startswith("_") else tx.table(source.table_name)
+        index = tx.registry.index(table.tablet_id, BY_CREATION_TIME) if table else None
+        fields = index.field_names if index else []
+        return QueryPlan(index, Interval.all(), order, fields)
+    if isinstance(source, IndexRange):
+        table_name, _, descriptor = source.index_name.partition(".")
+        if table_name.startswith("_"):
+            return QueryPlan(None, Interval.all(), order, [])
+        index = tx.readable_index(table_name, descriptor)
+        if index is None:
+            return QueryPlan(None, Interval.all(), order, [])
+        fields = index.field_names
+        return QueryPlan(index, compile_range(source.range, fields), order, fields)
+    raise SearchNotSupported("Search queries are not supported yet by convexlite.")
+
+
+class QueryStream:
+    """The documents of one query, pulled one at a time."""
+
+    def __init__(
+        self,
+        tx: Transaction,
+        query: Query,
+        plan: QueryPlan | None = None,
+        *,
+        after: bytes | None = None,
+        upto: bytes | None = None,
+    ) -> None:
+        self.query = query
+        self.plan = plan or plan_query(tx, query)
+        self.last_key: bytes | None = None
+        self.scanned = 0
+        self.scanned_keys: list[bytes] = []
+        self.done = False
+        self.max_rows: int | None = None
+        self.max_bytes: int | None = None
+        self.bytes_scanned = 0
+        rows: Iterator[tuple[bytes, dict[str, Any]]] = iter(())
+        if self.plan.index is not None:
+            interval = clip(self.plan.interval, self.plan.order, after, upto)
+            rows = tx.scan(self.plan.index, interval, self.plan.order, self._prefetch())
+        self._documents: Iterator[dict[str, Any]] = self._pipeline(rows)
+
+    def _prefetch(self) -> int:
+        for op in self.query.operators:
+            if isinstance(op, Limit):
+                return max(1, min(op.n, DEFAULT_PREFETCH))
+            break
+        return DEFAULT_PREFETCH
+
+    def _pipeline(self, rows: Iterator[tuple[bytes, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        documents: Iterator[dict[str, Any]] = self._track(rows)
+        for op in self.query.operators:
+            if isinstance(op, Filter):
+                documents = filter(op.expr.predicate(), documents)
+            elif isinstance(op, Limit):
+                documents = itertools.islice(documents, op.n)
+        return documents
+
+    def _track(self, rows: Iterator[tuple[bytes, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        for key, doc in rows:
+            if self.max_rows is not None and self.scanned >= self.max_rows:
+                raise QueryScannedTooManyDocuments(
+                    f"This query scanned more than maximumRowsRead ({self.max_rows}) documents."
+                )
+            if self.max_bytes is not None:
+                if self.bytes_scanned >= self.max_bytes:
+                    raise QueryScannedTooMuchData(
+                        f"This query scanned more than maximumBytesRead ({self.max_bytes}) bytes."
+                    )
+                self.bytes_scanned += value_size(doc)
+            self.last_key = key
+            self.scanned += 1
+            self.scanned_keys.append(key)
+            yield doc
+        self.done = True
+
+    def next(self) -> dict[str, Any] | None:
+        return next(self._documents, None)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._documents
