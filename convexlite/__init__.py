@@ -1,1 +1,21 @@
-"""convexlite."""
+"""convexlite: the Convex backend as an embeddable Python library."""
+
+from convexlite.backend import Backend, SyncBackend
+from convexlite.errors import ConvexBackendError, ConvexError
+from convexlite.functions.app import App
+from convexlite.functions.schema import define_schema, define_table
+from convexlite.functions.validators import v
+from convexlite.values import UNDEFINED, Int64
+
+__all__ = [
+    "UNDEFINED",
+    "App",
+    "Backend",
+    "ConvexBackendError",
+    "ConvexError",
+    "Int64",
+    "SyncBackend",
+    "define_schema",
+    "define_table",
+    "v",
+]

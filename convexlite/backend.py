@@ -99,7 +99,9 @@ class Backend:
     @property
     def engine(self) -> _Engine:
         if self._engine is None:
-            raise RuntimeError("Backend is not open: use `async with Backend(...)` or `await open()`")
+            raise RuntimeError(
+                "Backend is not open: use `async with Backend(...)` or `await open()`"
+            )
         return self._engine
 
     async def _in_pool(self, call: Any, *args: Any, **kwargs: Any) -> Execution:
@@ -107,15 +109,35 @@ class Backend:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(engine.executor, lambda: call(*args, **kwargs))
 
-    async def query(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+    async def query(
+        self,
+        path: str,
+        args: dict[str, Any] | None = None,
+        *,
+        identity: dict[str, Any] | None = None,
+    ) -> Any:
         execution = await self._in_pool(self.engine.runner.run_query, path, args, identity=identity)
         return execution.value
 
-    async def mutation(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
-        execution = await self._in_pool(self.engine.runner.run_mutation, path, args, identity=identity)
+    async def mutation(
+        self,
+        path: str,
+        args: dict[str, Any] | None = None,
+        *,
+        identity: dict[str, Any] | None = None,
+    ) -> Any:
+        execution = await self._in_pool(
+            self.engine.runner.run_mutation, path, args, identity=identity
+        )
         return execution.value
 
-    async def action(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+    async def action(
+        self,
+        path: str,
+        args: dict[str, Any] | None = None,
+        *,
+        identity: dict[str, Any] | None = None,
+    ) -> Any:
         engine = self.engine
         execution = await engine.runner.run_action(
             path, args, executor=engine.executor, identity=identity
@@ -159,13 +181,31 @@ class SyncBackend:
             self._loop = None
         self.engine.close()
 
-    def query(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+    def query(
+        self,
+        path: str,
+        args: dict[str, Any] | None = None,
+        *,
+        identity: dict[str, Any] | None = None,
+    ) -> Any:
         return self.engine.runner.run_query(path, args, identity=identity).value
 
-    def mutation(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+    def mutation(
+        self,
+        path: str,
+        args: dict[str, Any] | None = None,
+        *,
+        identity: dict[str, Any] | None = None,
+    ) -> Any:
         return self.engine.runner.run_mutation(path, args, identity=identity).value
 
-    def action(self, path: str, args: dict[str, Any] | None = None, *, identity: dict[str, Any] | None = None) -> Any:
+    def action(
+        self,
+        path: str,
+        args: dict[str, Any] | None = None,
+        *,
+        identity: dict[str, Any] | None = None,
+    ) -> Any:
         """Actions need an event loop; a private one runs on a background thread."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()

@@ -1,1 +1,73 @@
-"""pytest plugin (filled in later)."""
+"""A pytest plugin for testing Convex functions, in the spirit of `convex-test`.
+
+Define a `convex_app` fixture returning your `App`; the `convex` fixture then
+gives a fresh in-memory backend of it for every test:
+
+```python
+@pytest.fixture
+def convex_app():
+    return app
+
+def test_send(convex):
+    convex.mutation("messages:send", {"author": "ada", "body": "hi"})
+    assert convex.query("messages:list", {})[0]["body"] == "hi"
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from convexlite.backend import SyncBackend
+from convexlite.functions.app import App
+from convexlite.functions.context import MutationCtx
+
+
+class ConvexTest:
+    """A synchronous view of a backend, optionally acting as one user."""
+
+    def __init__(self, backend: SyncBackend, identity: dict[str, Any] | None = None) -> None:
+        self.backend = backend
+        self.identity = identity
+
+    def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        return self.backend.query(path, args, identity=self.identity)
+
+    def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        return self.backend.mutation(path, args, identity=self.identity)
+
+    def action(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        return self.backend.action(path, args, identity=self.identity)
+
+    def run(self, fn: Callable[[MutationCtx], Any]) -> Any:
+        """Run `fn(ctx)` in a mutation transaction: set up data or inspect it directly."""
+        runner = self.backend.engine.runner
+        return runner.run_in_mutation(fn, identity=self.identity).value
+
+    def with_identity(self, identity: dict[str, Any]) -> ConvexTest:
+        """The same backend, with calls made as `identity` (fields of a UserIdentity).
+
+        `tokenIdentifier` defaults to `"<issuer>|<subject>"` as Convex sets it.
+        """
+        full = {"issuer": "https://convex.test", "subject": "test-user", **identity}
+        full.setdefault("tokenIdentifier", f"{full['issuer']}|{full['subject']}")
+        return ConvexTest(self.backend, full)
+
+
+def convex_test(app: App, url: str = "memory:") -> ConvexTest:
+    """A ConvexTest outside of pytest fixtures; close it with `.backend.close()`."""
+    return ConvexTest(SyncBackend(app, url))
+
+
+@pytest.fixture
+def convex(request: pytest.FixtureRequest) -> Iterator[ConvexTest]:
+    """A fresh in-memory backend of the app returned by your `convex_app` fixture."""
+    app = request.getfixturevalue("convex_app")
+    t = convex_test(app)
+    try:
+        yield t
+    finally:
+        t.backend.close()

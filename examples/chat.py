@@ -46,7 +46,9 @@ def send(ctx, args):
 async def send_many(ctx, args):
     ids = []
     for i in range(int(args["count"])):
-        ids.append(await ctx.run_mutation("messages:send", {"author": args["author"], "body": f"#{i}"}))
+        ids.append(
+            await ctx.run_mutation("messages:send", {"author": args["author"], "body": f"#{i}"})
+        )
     return len(ids)
 
 
@@ -58,7 +60,10 @@ async def main(path: str) -> None:
             await backend.mutation("messages:send", {"author": "ada", "body": " "})
         except ConvexError as err:
             print("rejected:", err.data)
-        print("ada wrote:", [m["body"] for m in await backend.query("messages:list", {"author": "ada"})])
+        print(
+            "ada wrote:",
+            [m["body"] for m in await backend.query("messages:list", {"author": "ada"})],
+        )
         cursor, pages = None, 0
         while True:
             result = await backend.query("messages:page", {"cursor": cursor})

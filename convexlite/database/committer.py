@@ -50,8 +50,11 @@ class PreparedCommit:
     metadata: MetadataChanges
 
     def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
-        docs = [DocumentRevision(t, i, j, ts, p) for t, i, j, p in self.documents]
-        idx = [IndexEntry(ix, k, ts, d, None if d else t, None if d else i) for ix, k, d, t, i in self.indexes]
+        docs = [DocumentRevision(t, i, ts, j, p) for t, i, j, p in self.documents]
+        idx = [
+            IndexEntry(ix, k, ts, d, None if d else t, None if d else i)
+            for ix, k, d, t, i in self.indexes
+        ]
         return docs, idx
 
 
@@ -85,7 +88,7 @@ def _index_doc_versions(tx: Transaction, new_json: str | None, internal_id: byte
     versions = []
     if new_json is not None:
         versions.append(loads(new_json))
-    index = tx.db.registry.indexes_by_id.get(internal_id)
+    index = tx.base_registry.indexes_by_id.get(internal_id)
     if index is not None:
         versions.append(index.to_document_fields())
     return versions

@@ -30,7 +30,13 @@ from convexlite.database.metadata import (
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.persistence.types import IndexEntry, Persistence
-from convexlite.values import decode_id, internal_id_to_str, loads, new_internal_id, str_to_internal_id
+from convexlite.values import (
+    decode_id,
+    internal_id_to_str,
+    loads,
+    new_internal_id,
+    str_to_internal_id,
+)
 
 _SCAN_PAGE = 1024
 
@@ -131,7 +137,9 @@ class Database:
     def registry(self) -> Registry:
         return self.committer.snapshot[1]
 
-    def begin(self, *, read_only: bool = False, limits: TransactionLimits | None = None) -> Transaction:
+    def begin(
+        self, *, read_only: bool = False, limits: TransactionLimits | None = None
+    ) -> Transaction:
         ts, registry = self.committer.snapshot
         return Transaction(self, ts, registry, read_only=read_only, limits=limits)
 
@@ -193,7 +201,9 @@ class Database:
         tx = self.begin()
         for index in created:
             tx.add_index(
-                IndexInfo(index.index_id, index.tablet_id, index.descriptor, index.fields, "Enabled")
+                IndexInfo(
+                    index.index_id, index.tablet_id, index.descriptor, index.fields, "Enabled"
+                )
             )
         self.commit(tx)
 
@@ -212,7 +222,9 @@ class Database:
                 doc = loads(doc_rev.json_value)
                 key = index_key(index.fields, doc, id_key(doc["_id"]))
                 entries.append(
-                    IndexEntry(index.index_id, key, doc_rev.ts, False, index.tablet_id, doc_rev.internal_id)
+                    IndexEntry(
+                        index.index_id, key, doc_rev.ts, False, index.tablet_id, doc_rev.internal_id
+                    )
                 )
             if entries:
                 self.persistence.write([], entries)

@@ -38,10 +38,7 @@ def index_key(fields: tuple[tuple[str, ...], ...], doc: dict[str, Any], id_bytes
         return id_bytes
     parts = []
     for path in fields:
-        if len(path) == 1:
-            value = doc.get(path[0], _MISSING)
-        else:
-            value = field_value(doc, path)
+        value = doc.get(path[0], _MISSING) if len(path) == 1 else field_value(doc, path)
         parts.append(UNDEFINED_KEY if value is _MISSING else sort_key(value))
     parts.append(id_bytes)
     return b"".join(parts)

@@ -40,7 +40,7 @@ class TableInfo:
 
 @dataclass(frozen=True, slots=True)
 class IndexInfo:
-    """A database index. `fields` are parsed field paths, `_creationTime` included for user indexes."""
+    """A database index; `fields` are parsed paths, with `_creationTime` for user indexes."""
 
     index_id: bytes
     tablet_id: bytes

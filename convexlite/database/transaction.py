@@ -136,6 +136,7 @@ class Transaction:
         self.db = db
         self.begin_ts = begin_ts
         self.registry = registry
+        self.base_registry = registry
         self.read_only = read_only
         self.usage = Usage(limits or db.limits)
         self.writes: dict[bytes, PendingWrite] = {}
@@ -257,7 +258,9 @@ class Transaction:
         o_pos = 0
         while True:
             over = overlay[o_pos] if o_pos < len(overlay) else None
-            if over is not None and (snap is None or over[0] == snap[0] or (over[0] > snap[0]) == desc):
+            if over is not None and (
+                snap is None or over[0] == snap[0] or (over[0] > snap[0]) == desc
+            ):
                 o_pos += 1
                 if snap is not None and over[0] == snap[0]:
                     snap = next(snapshot, None)
@@ -489,7 +492,9 @@ class Transaction:
         table = TableInfo(tablet_id, self.registry.next_user_table_number(), name)
         self.add_table(table)
         self.add_index(IndexInfo(new_internal_id(), tablet_id, BY_ID, ()))
-        self.add_index(IndexInfo(new_internal_id(), tablet_id, BY_CREATION_TIME, ((CREATION_TIME,),)))
+        self.add_index(
+            IndexInfo(new_internal_id(), tablet_id, BY_CREATION_TIME, ((CREATION_TIME,),))
+        )
         return table
 
     def add_table(self, table: TableInfo) -> None:

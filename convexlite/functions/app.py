@@ -92,13 +92,19 @@ class App:
 
         return decorate(fn) if fn is not None else decorate
 
-    def query(self, fn: Any = None, *, name: str | None = None, args: Any = None, returns: Any = None) -> Any:
+    def query(
+        self, fn: Any = None, *, name: str | None = None, args: Any = None, returns: Any = None
+    ) -> Any:
         return self._register(FunctionKind.QUERY, True, fn, name, args, returns)
 
-    def mutation(self, fn: Any = None, *, name: str | None = None, args: Any = None, returns: Any = None) -> Any:
+    def mutation(
+        self, fn: Any = None, *, name: str | None = None, args: Any = None, returns: Any = None
+    ) -> Any:
         return self._register(FunctionKind.MUTATION, True, fn, name, args, returns)
 
-    def action(self, fn: Any = None, *, name: str | None = None, args: Any = None, returns: Any = None) -> Any:
+    def action(
+        self, fn: Any = None, *, name: str | None = None, args: Any = None, returns: Any = None
+    ) -> Any:
         return self._register(FunctionKind.ACTION, True, fn, name, args, returns)
 
     def internal_query(

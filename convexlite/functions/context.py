@@ -66,7 +66,9 @@ def _split_write_args(args: tuple[Any, ...], method: str) -> tuple[str | None, s
         return None, args[0], args[1]
     if len(args) == 3:
         return args[0], args[1], args[2]
-    raise TypeError(f"db.{method} takes (id, value) or (table, id, value), got {len(args)} arguments")
+    raise TypeError(
+        f"db.{method} takes (id, value) or (table, id, value), got {len(args)} arguments"
+    )
 
 
 class QueryCtx:

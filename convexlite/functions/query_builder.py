@@ -85,7 +85,9 @@ class QueryBuilder:
         """`{numItems, cursor, endCursor?, maximumRowsRead?, maximumBytesRead?}` → a page dict."""
         num_items = options.get("numItems")
         if type(num_items) not in (int, float) or num_items != int(num_items):
-            raise InvalidQueryBuilderUse(f"paginate: numItems must be an integer, got {num_items!r}")
+            raise InvalidQueryBuilderUse(
+                f"paginate: numItems must be an integer, got {num_items!r}"
+            )
         page = self._syscalls.query_page(
             self._query,
             options.get("cursor"),
@@ -108,7 +110,9 @@ class QueryInitializer(QueryBuilder):
     def full_table_scan(self) -> QueryBuilder:
         return QueryBuilder(self._syscalls, self._query)
 
-    def with_index(self, index_name: str, range_fn: Callable[[Any], Any] | None = None) -> QueryBuilder:
+    def with_index(
+        self, index_name: str, range_fn: Callable[[Any], Any] | None = None
+    ) -> QueryBuilder:
         full_name = f"{self._query.table_name}.{index_name}"
         source = IndexRange(full_name, build_range(range_fn, full_name), "asc")
         return QueryBuilder(self._syscalls, Query(source, []))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from functools import partial
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -115,7 +116,9 @@ class FunctionRunner:
         try:
             args = check_value(args)
         except ConvexBackendError as exc:
-            raise InvalidArguments(f"Invalid arguments for {canonical_js(fn.path)}: {exc.message}") from None
+            raise InvalidArguments(
+                f"Invalid arguments for {canonical_js(fn.path)}: {exc.message}"
+            ) from None
         size = value_size(args)
         if size > MAX_ARGS_BYTES:
             raise InvalidArguments(
@@ -181,7 +184,7 @@ class FunctionRunner:
             with logs.capture() as collector:
                 try:
                     ctx = MutationCtx(DatabaseSyscalls(tx, self.cursors), identity)
-                    value = _user_code(lambda: body(ctx))
+                    value = _user_code(partial(body, ctx))
                     ts = self.db.commit(tx)
                 except OptimisticConcurrencyControlFailure as exc:
                     if attempt == MAX_OCC_RETRIES:
@@ -206,7 +209,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
     ) -> Execution:
-        """Run an action on the running event loop; sync handlers and nested calls use `executor`."""
+        """Run on the current event loop; sync handlers and nested calls use `executor`."""
         fn = self.resolve(path, FunctionKind.ACTION, internal_ok=internal_ok)
         args = self._arguments(fn, args)
         loop = asyncio.get_running_loop()
@@ -236,7 +239,8 @@ class FunctionRunner:
                     value = await _await_user_code(fn.handler(ctx, args))
                 else:
                     value = await loop.run_in_executor(
-                        executor, _in_context(collector, lambda: _user_code(lambda: fn.handler(ctx, args)))
+                        executor,
+                        _in_context(collector, lambda: _user_code(lambda: fn.handler(ctx, args))),
                     )
                 value = self._result(fn, value)
             except BaseException as exc:

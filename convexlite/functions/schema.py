@@ -32,6 +32,7 @@ from convexlite.functions.validators import (
     VObject,
     VUnion,
     _Fail,
+    document_prechecker,
     iter_validators,
     validator_from_json,
 )
@@ -271,9 +272,7 @@ class TableDefinition:
             raise SchemaDefinitionError(
                 "IndexTooManyFields", f"Indexes may have up to {MAX_INDEX_FIELDS} fields."
             )
-        self.indexes.append(
-            IndexDefinition(name, tuple(".".join(p) for p in paths), staged=staged)
-        )
+        self.indexes.append(IndexDefinition(name, tuple(".".join(p) for p in paths), staged=staged))
         return self
 
     def search_index(
@@ -310,17 +309,17 @@ class TableDefinition:
             ".".join(_parse_index_field(name, f))
             for f in _field_list(filter_fields, "filterFields")
         )
-        if not isinstance(dimensions, int) or isinstance(dimensions, bool) or not (
-            2 <= dimensions <= 4096
+        if (
+            not isinstance(dimensions, int)
+            or isinstance(dimensions, bool)
+            or not (2 <= dimensions <= 4096)
         ):
             raise SchemaDefinitionError(
                 "InvalidVectorDimensionError",
                 f"Dimensions {dimensions} must be between 2 and 4096.",
                 table_scoped=True,
             )
-        self.vector_indexes.append(
-            VectorIndexDefinition(name, vector, dimensions, filters, staged)
-        )
+        self.vector_indexes.append(VectorIndexDefinition(name, vector, dimensions, filters, staged))
         return self
 
     def export(self) -> dict[str, Any]:
@@ -392,8 +391,7 @@ def _check_table(table_name: str, table: TableDefinition) -> None:
                 kind = "staged index" if staged else "index"
                 raise SchemaDefinitionError(
                     "EmptyIndex",
-                    f'In table "{table_name}" {kind} "{index.name}" must have at least one '
-                    "field.",
+                    f'In table "{table_name}" {kind} "{index.name}" must have at least one field.',
                 )
     by_name = {i.name: i.fields for i in table.indexes}
     first_with_fields: dict[tuple[str, ...], str] = {}
@@ -471,9 +469,9 @@ class Schema:
         self.schema_validation = schema_validation
         self.strict_table_name_types = strict_table_name_types
         self._checkers = {
-            name: table.validator._checker
+            name: (precheck, table.validator._checker)
             for name, table in self.tables.items()
-            if schema_validation and not isinstance(table.validator, VAny)
+            if schema_validation and (precheck := document_prechecker(table.validator))
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -497,7 +495,9 @@ class Schema:
             try:
                 obj = json.loads(obj)
             except ValueError as exc:
-                raise SchemaDefinitionError("InvalidSchema", f"Invalid schema JSON: {exc}") from None
+                raise SchemaDefinitionError(
+                    "InvalidSchema", f"Invalid schema JSON: {exc}"
+                ) from None
         if not isinstance(obj, Mapping) or not isinstance(obj.get("tables"), list):
             raise SchemaDefinitionError("InvalidSchema", "Schema JSON needs a list of tables")
         tables: dict[str, TableDefinition] = {}
@@ -535,9 +535,15 @@ class Schema:
         `existing=True` words the error for a document already stored (schema
         push), naming its `_id`.
         """
-        checker = self._checkers.get(table_name)
-        if checker is None:
+        checkers = self._checkers.get(table_name)
+        if checkers is None:
             return
+        precheck, checker = checkers
+        try:
+            precheck(document, table_name_of)
+            return
+        except _Fail:
+            pass
         body = {k: x for k, x in document.items() if not k.startswith("_")}
         try:
             checker(body, table_name_of)
@@ -548,14 +554,14 @@ class Schema:
                 document_id=document.get("_id") if existing else None,
             ) from None
 
-    def index_fields(self, table_name: str, *, include_staged: bool = False) -> dict[str, list[str]]:
+    def index_fields(
+        self, table_name: str, *, include_staged: bool = False
+    ) -> dict[str, list[str]]:
         """Each user index of `table_name` → its field paths (no trailing `_creationTime`)."""
         table = self.tables.get(table_name)
         if table is None:
             return {}
-        return {
-            i.name: list(i.fields) for i in table.indexes if include_staged or not i.staged
-        }
+        return {i.name: list(i.fields) for i in table.indexes if include_staged or not i.staged}
 
     def check_delete_table(self, table_name: str) -> None:
         """Refuse to drop a table the schema declares or references with `v.id`."""

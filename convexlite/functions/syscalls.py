@@ -47,7 +47,9 @@ class DatabaseSyscalls:
     def get(self, id: str, table: str | None = None) -> dict[str, Any] | None:
         """`1.0/get`: a document by id, or None if it (or its table) does not exist."""
         if not isinstance(id, str):
-            raise InvalidIdError(f"Invalid argument `id` for `db.get`: expected a string, got {id!r}")
+            raise InvalidIdError(
+                f"Invalid argument `id` for `db.get`: expected a string, got {id!r}"
+            )
         if table is not None:
             self._check_table(id, table, "db.get")
         resolved = self.tx.resolve_id(id)
@@ -118,7 +120,9 @@ class DatabaseSyscalls:
         check_table_name(table)
         return self.tx.insert(table, value)
 
-    def shallow_merge(self, id: str, value: dict[str, Any], table: str | None = None) -> dict[str, Any]:
+    def shallow_merge(
+        self, id: str, value: dict[str, Any], table: str | None = None
+    ) -> dict[str, Any]:
         """`1.0/shallowMerge` (`db.patch`)."""
         self._check_user_id(id, table, "db.patch")
         return self.tx.patch(id, value)
@@ -137,7 +141,9 @@ class DatabaseSyscalls:
 
     def _check_user_id(self, id: str, table: str | None, method: str) -> None:
         if not isinstance(id, str):
-            raise InvalidIdError(f"Invalid argument `id` for `{method}`: expected a string, got {id!r}")
+            raise InvalidIdError(
+                f"Invalid argument `id` for `{method}`: expected a string, got {id!r}"
+            )
         if table is not None:
             self._check_table(id, table, method)
         resolved = self.tx.resolve_id(id)
@@ -147,6 +153,6 @@ class DatabaseSyscalls:
     def _check_table(self, id: str, table: str, method: str) -> None:
         if self.normalize_id(table, id) is None:
             raise TableMismatch(
-                f"Invalid argument `id` for `{method}`: the ID \"{id}\" is not an ID of table "
-                f"\"{table}\"."
+                f'Invalid argument `id` for `{method}`: the ID "{id}" is not an ID of table '
+                f'"{table}".'
             )

@@ -9,14 +9,14 @@ what a document means.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+import msgspec
 
 Order = Literal["asc", "desc"]
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRevision:
+class DocumentRevision(msgspec.Struct, frozen=True, gc=False):
     """One row of `documents`: a document at a timestamp, or its tombstone."""
 
     tablet_id: bytes
@@ -30,8 +30,7 @@ class DocumentRevision:
         return self.json_value is None
 
 
-@dataclass(frozen=True, slots=True)
-class IndexEntry:
+class IndexEntry(msgspec.Struct, frozen=True, gc=False):
     """One row of `indexes`. Live rows point at the document revision with the same ts."""
 
     index_id: bytes
@@ -42,8 +41,7 @@ class IndexEntry:
     internal_id: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
-class IndexRow:
+class IndexRow(msgspec.Struct, frozen=True, gc=False):
     """A key found by a snapshot index scan; `document` is None where the key is a tombstone."""
 
     key: bytes

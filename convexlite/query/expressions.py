@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -374,6 +375,7 @@ class Literal(Expression):
 
 _COMPARISONS = ("eq", "neq", "lt", "lte", "gt", "gte")
 _ORDERED_TYPES = (str, Int64, bool, bytes)
+_ORDER_OPS = {"lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge}
 _SIMPLE_TYPES = (*_ORDERED_TYPES, type(None))
 
 
@@ -442,32 +444,24 @@ def _compile_compare_literal(op: str, lf: Evaluator, literal: Literal) -> Evalua
 
         return eq_general
 
-    if op == "lt":
-        test: Callable[[int], bool] = (0).__gt__
-    elif op == "lte":
-        test = (0).__ge__
-    elif op == "gt":
-        test = (0).__lt__
-    else:
-        test = (0).__le__
+    py_op = _ORDER_OPS[op]
+    direct = lit_type in _ORDERED_TYPES
+    ieee = lit_type is float and lit == lit
 
     def order(doc: dict) -> bool:
         v = lf(doc)
         tv = type(v)
         if tv is lit_type:
-            if tv in _ORDERED_TYPES:
-                return test((v > lit) - (v < lit))
-            if tv is float:
-                if v < lit:
-                    return test(-1)
-                if v > lit:
-                    return test(1)
+            if direct:
+                return py_op(v, lit)
+            # IEEE comparison agrees with the total order unless NaN or ±0.0 == ±0.0.
+            if ieee and v == v and (v != lit or v != 0.0):
+                return py_op(v, lit)
         else:
             r = _RANK.get(tv)
             if r is not None and rank is not None and r != rank:
-                return test(-1 if r < rank else 1)
-        k = sort_key_maybe(v)
-        return test((k > lit_key) - (k < lit_key))
+                return py_op(r, rank)
+        return py_op(sort_key_maybe(v), lit_key)
 
     return order
 
@@ -639,13 +633,15 @@ def _parse(obj: Any, depth: int) -> Expression:
             raise InvalidQueryJson(f"$field expects a string, got {_short(arg)}")
         try:
             return Field(arg)
-        except InvalidQueryJson:
+        except BadRequestError:
             raise
         except Exception as exc:
             raise InvalidQueryJson(f"Invalid field path {arg!r}: {exc}") from exc
     if name == "literal":
         try:
             value = decode(arg, allow_undefined=True)
+        except BadRequestError:
+            raise
         except Exception as exc:
             raise InvalidQueryJson(f"Invalid $literal {_short(arg)}: {exc}") from exc
         return Literal(value)

@@ -114,7 +114,10 @@ def _check_page_options(
         raise PageSizeTooLarge(
             f"Page size {num_items} is too large; the maximum is {MAX_PAGE_SIZE}."
         )
-    for name, value in (("maximumRowsRead", maximum_rows_read), ("maximumBytesRead", maximum_bytes_read)):
+    for name, value in (
+        ("maximumRowsRead", maximum_rows_read),
+        ("maximumBytesRead", maximum_bytes_read),
+    ):
         if value is not None and value <= 0:
             raise InvalidPaginationLimit(f"{name} must be greater than 0, got {value}.")
 

@@ -35,6 +35,7 @@ __all__ = [
     "parse_query",
     "query_fingerprint",
     "query_to_json",
+    "validate_query",
 ]
 
 MAX_QUERY_OPERATORS = 256
@@ -178,6 +179,8 @@ def _parse_search_filter(obj: Any) -> SearchFilter:
         raise InvalidQueryJson("Search filter needs a string `fieldPath`")
     try:
         path = ".".join(parse_field_path(path))
+    except BadRequestError:
+        raise
     except Exception as exc:
         raise InvalidQueryJson(f"Invalid field path {path!r}: {exc}") from exc
     if "value" not in obj:
@@ -190,6 +193,8 @@ def _parse_search_filter(obj: Any) -> SearchFilter:
     if kind == "Eq":
         try:
             return SearchFilter("Eq", path, decode(value, allow_undefined=True))
+        except BadRequestError:
+            raise
         except Exception as exc:
             raise InvalidQueryJson(f"Invalid search filter value: {exc}") from exc
     raise InvalidQueryJson(f"Unknown search filter type {kind!r}")

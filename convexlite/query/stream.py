@@ -5,17 +5,17 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.intervals import Interval, successor_of_prefix
 from convexlite.database.metadata import BY_CREATION_TIME, IndexInfo
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError, PaginationLimitError
+from convexlite.persistence.types import Order
 from convexlite.query.index_range import compile_range
 from convexlite.query.query_json import Filter, FullTableScan, IndexRange, Limit, Query
-from convexlite.persistence.types import Order
 from convexlite.values import value_size
 
 DEFAULT_PREFETCH = 100
@@ -80,7 +80,7 @@ def plan_query(tx: Transaction, query: Query) -> QueryPlan:
         if index is None:
             return QueryPlan(None, Interval.all(), order, [])
         fields = index.field_names
-        return QueryPlan(index, compile_range(source.range, fields), order, fields)
+        return QueryPlan(index, compile_range(source.range, fields, source.index_name), order, fields)
     raise SearchNotSupported("Search queries are not supported yet by convexlite.")
 
 

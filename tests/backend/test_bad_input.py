@@ -80,10 +80,25 @@ def expect_error(backend, call, code, message):
 
 def test_invalid_id(backend):
     expect_error(
-        backend, lambda: backend.mutation("raw:patch", {"id": "not-an-id", "fields": {}}),
-        "NonexistentDocument", "Update on nonexistent document ID not-an-id",
+        backend,
+        lambda: backend.mutation("raw:patch", {"id": "not-an-id", "fields": {}}),
+        "InvalidId",
+        "Unable to decode ID",
     )
     expect_error(backend, lambda: backend.query("raw:get", {"id": "abc"}), "InvalidId", "")
+
+
+def test_missing_document(backend):
+    gone = backend.engine.runner.run_in_mutation(
+        lambda ctx: ctx.db.insert("users", {"name": "gone"})
+    ).value
+    backend.engine.runner.run_in_mutation(lambda ctx: ctx.db.delete(gone))
+    expect_error(
+        backend,
+        lambda: backend.mutation("raw:patch", {"id": gone, "fields": {"name": "x"}}),
+        "NonexistentDocument",
+        f"Update on nonexistent document ID {gone}",
+    )
 
 
 def test_id_of_the_wrong_table(backend):
@@ -91,28 +106,37 @@ def test_id_of_the_wrong_table(backend):
         lambda ctx: ctx.db.insert("posts", {"title": "x"})
     ).value
     expect_error(
-        backend, lambda: backend.query("users:getTyped", {"id": post}),
-        "BadRequest", "ArgumentValidationError: Found ID",
+        backend,
+        lambda: backend.query("users:getTyped", {"id": post}),
+        "BadRequest",
+        "ArgumentValidationError: Found ID",
     )
 
 
 def test_bad_field_name(backend):
     expect_error(
-        backend, lambda: backend.mutation("raw:insert", {"table": "users", "doc": {"$bad": 1}}),
-        "BadRequest", "$bad",
+        backend,
+        lambda: backend.mutation("raw:insert", {"table": "users", "doc": {"$bad": 1}}),
+        "BadRequest",
+        "$bad",
     )
     user = backend.query("everything")["users"][0]["_id"]
     expect_error(
-        backend, lambda: backend.mutation("raw:patch", {"id": user, "fields": {"_secret": 1}}),
-        "InvalidDocumentError", "_secret",
+        backend,
+        lambda: backend.mutation("raw:patch", {"id": user, "fields": {"_secret": 1}}),
+        "InvalidDocumentError",
+        "_secret",
     )
 
 
 def test_oversized_value(backend):
     expect_error(
         backend,
-        lambda: backend.mutation("raw:insert", {"table": "users", "doc": {"name": "x" * (1 << 20)}}),
-        "ValueTooLargeError", "",
+        lambda: backend.mutation(
+            "raw:insert", {"table": "users", "doc": {"name": "x" * (1 << 20)}}
+        ),
+        "ValueTooLargeError",
+        "",
     )
 
 
@@ -120,45 +144,60 @@ def test_failed_schema_validation(backend):
     err = expect_error(
         backend,
         lambda: backend.mutation("raw:insert", {"table": "users", "doc": {"name": 5}}),
-        "SchemaValidationError" , "users",
+        "SchemaEnforcementError",
+        "users",
     )
     assert "does not match the schema" in err.message
 
 
 def test_failed_argument_validator(backend):
     expect_error(
-        backend, lambda: backend.mutation("users:add", {"name": 5}),
-        "BadRequest", "ArgumentValidationError: Value does not match validator.",
+        backend,
+        lambda: backend.mutation("users:add", {"name": 5}),
+        "BadRequest",
+        "ArgumentValidationError: Value does not match validator.",
     )
     expect_error(
-        backend, lambda: backend.mutation("users:add", {}),
-        "BadRequest", "Object is missing the required field `name`",
+        backend,
+        lambda: backend.mutation("users:add", {}),
+        "BadRequest",
+        "Object is missing the required field `name`",
     )
 
 
 def test_unique_with_two_rows(backend):
     assert backend.query("users:unique")["name"] == "ada"
     backend.mutation("users:add", {"name": "bob"})
-    expect_error(backend, lambda: backend.query("users:unique"), "IndexNotUnique", "more than one result")
+    expect_error(
+        backend, lambda: backend.query("users:unique"), "IndexNotUnique", "more than one result"
+    )
 
 
 def test_write_in_query(backend):
-    expect_error(backend, lambda: backend.query("users:writeInQuery"), "ReadOnlyTransaction", "query")
+    expect_error(
+        backend, lambda: backend.query("users:writeInQuery"), "ReadOnlyTransaction", "query"
+    )
 
 
 def test_system_tables_are_invisible_and_unwritable(backend):
     expect_error(
-        backend, lambda: backend.mutation("raw:insert", {"table": "_tables", "doc": {}}),
-        "InvalidTableName", "_tables",
+        backend,
+        lambda: backend.mutation("raw:insert", {"table": "_tables", "doc": {}}),
+        "InvalidTableName",
+        "_tables",
     )
 
 
 def test_unknown_function_and_wrong_kind(backend):
     expect_error(
-        backend, lambda: backend.query("nope:missing"),
-        "FunctionNotFound", "Could not find public function for 'nope:missing'.",
+        backend,
+        lambda: backend.query("nope:missing"),
+        "FunctionNotFound",
+        "Could not find public function for 'nope:missing'.",
     )
     expect_error(
-        backend, lambda: backend.query("users:add", {"name": "x"}),
-        "BadRequest", "Trying to execute users.js:add as Query, but it is defined as Mutation.",
+        backend,
+        lambda: backend.query("users:add", {"name": "x"}),
+        "BadRequest",
+        "Trying to execute users.js:add as Query, but it is defined as Mutation.",
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from convexlite import App, Int64, SyncBackend, define_schema, define_table, v
 
-schema = define_schema({"notes": define_table({"text": v.string(), "n": v.int64()}).index("by_n", ["n"])})
+schema = define_schema(
+    {"notes": define_table({"text": v.string(), "n": v.int64()}).index("by_n", ["n"])}
+)
 app = App(schema=schema)
 
 
@@ -36,7 +38,9 @@ def by_n(ctx, args):
 def test_documents_survive_reopen_with_ids_creation_times_and_types(tmp_path):
     url = f"sqlite:///{tmp_path / 'notes.db'}"
     with SyncBackend(app, url) as backend:
-        ids = [backend.mutation("notes:add", {"text": f"note {i}", "n": Int64(i)}) for i in range(20)]
+        ids = [
+            backend.mutation("notes:add", {"text": f"note {i}", "n": Int64(i)}) for i in range(20)
+        ]
         backend.mutation("notes:edit", {"id": ids[3], "text": "edited"})
         backend.mutation("notes:remove", {"id": ids[4]})
         before = backend.query("notes:all")
@@ -47,7 +51,13 @@ def test_documents_survive_reopen_with_ids_creation_times_and_types(tmp_path):
         assert [d["_id"] for d in after] == [i for i in ids if i != ids[4]]
         assert all(type(d["n"]) is Int64 for d in after)
         assert next(d for d in after if d["_id"] == ids[3])["text"] == "edited"
-        assert [d["n"] for d in backend.query("notes:byN", {"lo": Int64(15)})] == [15, 16, 17, 18, 19]
+        assert [d["n"] for d in backend.query("notes:byN", {"lo": Int64(15)})] == [
+            15,
+            16,
+            17,
+            18,
+            19,
+        ]
         assert backend.engine.db.latest_ts > last_ts
         new_id = backend.mutation("notes:add", {"text": "later", "n": Int64(99)})
         assert backend.engine.db.latest_ts > last_ts

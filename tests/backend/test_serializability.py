@@ -18,7 +18,10 @@ def open_accounts(ctx, args):
     return [ctx.db.insert("accounts", {"balance": args["balance"]}) for _ in range(int(args["n"]))]
 
 
-@app.mutation(name="bank:transfer", args={"src": v.id("accounts"), "dst": v.id("accounts"), "amount": v.int64()})
+@app.mutation(
+    name="bank:transfer",
+    args={"src": v.id("accounts"), "dst": v.id("accounts"), "amount": v.int64()},
+)
 def transfer(ctx, args):
     src = ctx.db.get(args["src"])
     dst = ctx.db.get(args["dst"])
@@ -62,7 +65,8 @@ def test_transfers_from_threads_keep_the_total(url, tmp_path):
         accounts = backend.mutation("bank:open", {"n": 6, "balance": Int64(100)})
         rng = random.Random(7)
         plans = [
-            [(rng.sample(accounts, 2), Int64(rng.randint(1, 60))) for _ in range(40)] for _ in range(6)
+            [(rng.sample(accounts, 2), Int64(rng.randint(1, 60))) for _ in range(40)]
+            for _ in range(6)
         ]
 
         def worker(plan):

@@ -3,6 +3,7 @@ the on-disk schema, query plans, pragmas and opening errors."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 from collections.abc import Iterator
@@ -231,3 +232,18 @@ def test_reopen_after_failed_open_and_close(tmp_path: Path) -> None:
         put(s, 1, b"a", 1, "a")
     with SqlitePersistence(path) as s:
         assert s.get_document(TB, doc_id(1), 1) == DocumentRevision(TB, doc_id(1), 1, '"a"', None)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc/self/fd")
+def test_reader_connections_of_finished_threads_are_closed(store: SqlitePersistence) -> None:
+    def open_fds() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    put(store, 1, b"a", 1, "a")
+    before = open_fds()
+    for _ in range(50):
+        t = threading.Thread(target=store.max_ts)
+        t.start()
+        t.join()
+    gc.collect()
+    assert open_fds() <= before + 2

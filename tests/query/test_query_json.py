@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from convexlite.errors import BadRequestError
 from convexlite.query.expressions import InvalidQueryJson
 from convexlite.query.filter_builder import q
 from convexlite.query.index_range import RangeExpr
@@ -176,7 +177,7 @@ def _scan(**extra: object) -> dict:
     ],
 )
 def test_parse_rejects(obj: object) -> None:
-    with pytest.raises(InvalidQueryJson):
+    with pytest.raises(BadRequestError):
         parse_query(obj)
 
 

@@ -99,7 +99,7 @@ def test_stringify_value_for_error(value, text):
 def test_stringify_value_for_error_truncates():
     text = stringify_value_for_error("x" * 20000)
     assert len(text) == 16384
-    assert text.endswith('xxx[...truncated]')
+    assert text.endswith("xxx[...truncated]")
     assert text.startswith('"xxx')
 
 
