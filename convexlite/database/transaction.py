@@ -29,10 +29,10 @@ from convexlite.database.metadata import (
     TableInfo,
 )
 from convexlite.errors import BadRequestError
-from convexlite.persistence.types import Order
+from convexlite.persistence.types import DocumentRevision, Order
 from convexlite.values import (
     InvalidIdError,
-    check_document,
+    check_document_sized,
     check_value,
     decode_id,
     dumps,
@@ -146,18 +146,22 @@ class Transaction:
         self._scans: list[_ScanState] = []
         self._overlay: dict[bytes, dict[bytes, str | None]] = {}
         self._resolved_names = False
+        self._revisions: dict[bytes, DocumentRevision | None] = {}
         begin_ns = max(begin_ts + 1, time.time_ns())
         self._next_creation_time = float(begin_ns // 1_000_000) + (begin_ns % 1_000_000) * 1e-6
 
     # ---- read set -------------------------------------------------------------------------
 
-    def _record(self, index_id: bytes, interval: Interval) -> None:
+    def _record(self, index_id: bytes, interval: Interval, *, derived: bool = False) -> None:
+        """Add a read; reads implied by writes do not count toward the read limit."""
         interval_set = self._reads.get(index_id)
         if interval_set is None:
             interval_set = self._reads[index_id] = IntervalSet()
+        before = len(interval_set)
         interval_set.add(interval)
-        self._interval_count += 1
-        self.usage.check_intervals(self._interval_count)
+        if not derived:
+            self._interval_count += len(interval_set) - before
+            self.usage.check_intervals(self._interval_count)
 
     def _record_name_resolution(self) -> None:
         if not self._resolved_names:
@@ -236,9 +240,8 @@ class Transaction:
         if pending is not None and pending.table.tablet_id == table.tablet_id:
             return pending.new_json
         revision = self.db.persistence.get_document(table.tablet_id, internal_id, self.begin_ts)
-        if revision is None:
-            return None
-        return revision.json_value
+        self._revisions[internal_id] = revision
+        return revision.json_value if revision is not None else None
 
     # ---- scans ----------------------------------------------------------------------------
 
@@ -350,10 +353,10 @@ class Transaction:
         doc = dict(value)
         doc["_id"] = id_str
         doc[CREATION_TIME] = self._take_creation_time() if creation_time is None else creation_time
-        self._write(table, internal_id, id_str, doc, explicit=explicit)
+        self._write(table, internal_id, id_str, doc, inserted=True, explicit=explicit)
         by_id = self.registry.index(table.tablet_id, BY_ID)
         assert by_id is not None
-        self._record(by_id.index_id, Interval.singleton(id_key(id_str)))
+        self._record(by_id.index_id, Interval.singleton(id_key(id_str)), derived=True)
         return id_str
 
     def patch(self, id_str: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -432,6 +435,7 @@ class Transaction:
         id_str: str,
         doc: dict[str, Any] | None,
         *,
+        inserted: bool = False,
         explicit: bool = False,
     ) -> None:
         new_json: str | None = None
@@ -439,7 +443,7 @@ class Transaction:
         indexes = self.registry.indexes_by_table.get(table.tablet_id, {}).values()
         if doc is not None:
             if not table.is_system:
-                check_document(doc)
+                size = check_document_sized(doc)[1]
                 schema = self.db.schema
                 if schema is not None:
                     schema.validate_document(table.name, doc)
@@ -447,10 +451,13 @@ class Transaction:
             idk = id_key(id_str)
             new_keys = {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
         if not table.is_system:
-            self.usage.record_write(len(new_json) if new_json is not None else 0)
+            self.usage.record_write(size if doc is not None else 0)
         pending = self.writes.get(internal_id)
         if pending is None:
-            prev_ts, prev_keys = self._committed_revision(table, internal_id, id_str, indexes)
+            if inserted:
+                prev_ts, prev_keys = None, {}
+            else:
+                prev_ts, prev_keys = self._committed_revision(table, internal_id, id_str, indexes)
             pending = PendingWrite(
                 table, internal_id, id_str, prev_ts, prev_keys, None, {}, explicit_id=explicit
             )
@@ -465,18 +472,24 @@ class Transaction:
         pending.new_json = new_json
         pending.new_keys = new_keys
         if table.name in (TABLES_TABLE, INDEX_TABLE):
-            self._record(self.db.tables_by_id_index, Interval.all())
-            self._record(self.db.index_by_id_index, Interval.all())
+            self._record(self.db.tables_by_id_index, Interval.all(), derived=True)
+            self._record(self.db.index_by_id_index, Interval.all(), derived=True)
         else:
             self._record(
                 VIRTUAL_INDEX_BY_TABLE_ID,
                 Interval.prefix(id_key(internal_id_to_str(table.tablet_id))),
+                derived=True,
             )
 
     def _committed_revision(
         self, table: TableInfo, internal_id: bytes, id_str: str, indexes: Any
     ) -> tuple[int | None, dict[bytes, bytes]]:
-        revision = self.db.persistence.get_document(table.tablet_id, internal_id, self.begin_ts)
+        if internal_id in self._revisions:
+            revision = self._revisions[internal_id]
+        else:
+            revision = self.db.persistence.get_document(
+                table.tablet_id, internal_id, self.begin_ts
+            )
         if revision is None or revision.json_value is None:
             return (revision.ts if revision else None), {}
         doc = loads(revision.json_value)

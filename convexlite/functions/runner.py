@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from functools import partial
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from convexlite.database.database import Database

@@ -36,6 +36,7 @@ from convexlite.functions.validators import (
     iter_validators,
     validator_from_json,
 )
+from convexlite.values.identifiers import is_identifier
 
 __all__ = [
     "IndexDefinition",
@@ -145,16 +146,10 @@ class VectorIndexDefinition:
         }
 
 
-def _is_identifier(s: str) -> bool:
-    from convexlite.values.identifiers import is_identifier
-
-    return is_identifier(s)
-
-
 def _parse_index_field(index_name: str, raw: Any) -> tuple[str, ...]:
     """Components of a field path; `.`s at either end are ignored as upstream does."""
     parts = raw.strip(".").split(".") if isinstance(raw, str) else []
-    if not parts or not all(p and _is_identifier(p) for p in parts):
+    if not parts or not all(p and is_identifier(p) for p in parts):
         raise SchemaDefinitionError(
             "InvalidIndexField",
             f'In index "{index_name}": Invalid index field: "{raw}"',
@@ -164,7 +159,7 @@ def _parse_index_field(index_name: str, raw: Any) -> tuple[str, ...]:
 
 
 def _check_index_name(name: Any) -> str:
-    if not isinstance(name, str) or not _is_identifier(name):
+    if not isinstance(name, str) or not is_identifier(name):
         raise SchemaDefinitionError(
             "InvalidIndexName",
             f'Invalid index name: "{name}". Identifiers must be 64 characters or less, start '
@@ -371,7 +366,7 @@ def define_table(document_type: Validator | Mapping[str, Validator]) -> TableDef
 
 
 def _check_table(table_name: str, table: TableDefinition) -> None:
-    if not isinstance(table_name, str) or not _is_identifier(table_name):
+    if not isinstance(table_name, str) or not is_identifier(table_name):
         raise SchemaDefinitionError(
             "InvalidTableName",
             f'Invalid table name: "{table_name}". Identifiers must start with a letter and can '

@@ -8,6 +8,7 @@ stripped form `module:name` so lookups are a dict access.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from convexlite.errors import BadRequestError
 
@@ -19,6 +20,7 @@ class InvalidFunctionPath(BadRequestError):
     code = "InvalidFunctionPath"
 
 
+@lru_cache(maxsize=4096)
 def canonicalize(path: str) -> str:
     """`module:name` with `.js` removed and `default` made explicit."""
     module, sep, name = path.rpartition(":")

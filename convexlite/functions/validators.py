@@ -31,6 +31,8 @@ from typing import Any, ClassVar
 
 from convexlite.errors import BadRequestError
 from convexlite.values.display import format_float_literal, render_value
+from convexlite.values.identifiers import identifier_problem
+from convexlite.values.ids import InvalidIdError, decode_id
 from convexlite.values.int64 import Int64
 
 __all__ = [
@@ -167,31 +169,12 @@ def _table_mismatch(id_: str, found: str, table: str) -> _Fail:
     )
 
 
-def _identifier_problem(s: str) -> str | None:
-    from convexlite.values.identifiers import is_identifier
-
-    if is_identifier(s):
-        return None
-    if not s:
-        return "Identifier cannot be empty"
-    if len(s) > 64:
-        return f"Identifier is too long ({len(s)} > maximum 64)"
-    if set(s) == {"_"}:
-        return f"Identifier {s} cannot have exclusively underscores"
-    return (
-        f"Identifier {s} is invalid: identifiers start with a letter or underscore and "
-        "contain only ASCII letters, digits and underscores"
-    )
-
-
 @lru_cache(maxsize=8192)
 def _id_table_number(s: str) -> int | None:
     """Table number of a document id string, or None if it is not an id."""
-    from convexlite.values.ids import decode_id
-
     try:
         table_number, _ = decode_id(s)
-    except Exception:
+    except InvalidIdError:
         return None
     return table_number
 
@@ -457,7 +440,7 @@ class VId(Validator):
     def __init__(self, table_name: str, *, optional: bool = False) -> None:
         if not isinstance(table_name, str):
             raise InvalidValidatorError("v.id(tableName) requires a string")
-        problem = _identifier_problem(table_name)
+        problem = identifier_problem(table_name)
         if problem is not None:
             raise InvalidValidatorError(
                 f'Invalid table name: "{table_name}". Identifiers must start with a letter '
@@ -645,7 +628,7 @@ class VObject(Validator):
             if not isinstance(name, str):
                 raise InvalidValidatorError(f"v.object() field names must be strings: {name!r}")
             _require_validator(field, "v.object()", name)
-            problem = _identifier_problem(name)
+            problem = identifier_problem(name)
             if problem is not None:
                 raise InvalidValidatorError(f"Invalid field name `{name}` in v.object(): {problem}")
         super().__init__(optional=optional)

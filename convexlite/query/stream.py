@@ -80,7 +80,9 @@ def plan_query(tx: Transaction, query: Query) -> QueryPlan:
         if index is None:
             return QueryPlan(None, Interval.all(), order, [])
         fields = index.field_names
-        return QueryPlan(index, compile_range(source.range, fields, source.index_name), order, fields)
+        return QueryPlan(
+            index, compile_range(source.range, fields, source.index_name), order, fields
+        )
     raise SearchNotSupported("Search queries are not supported yet by convexlite.")
 
 
