@@ -72,9 +72,6 @@ class ConvexError(Exception):
 
 
 def _render(data: Any) -> str:
-    from convexlite.values.display import render_value
+    from convexlite.values.display import stringify_value_for_error
 
-    try:
-        return render_value(data)
-    except Exception:
-        return repr(data)
+    return stringify_value_for_error(data)

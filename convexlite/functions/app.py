@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from convexlite.functions.udf_path import canonicalize
-from convexlite.functions.validators import args_validator
+from convexlite.functions.validators import args_validator, returns_validator
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,7 +86,7 @@ class App:
             if inspect.iscoroutinefunction(handler) and kind is not FunctionKind.ACTION:
                 raise TypeError(f"{kind.value} {path} cannot be async; only actions may be")
             self.functions[path] = FunctionDefinition(
-                path, kind, public, handler, args_validator(args), returns
+                path, kind, public, handler, args_validator(args), returns_validator(returns)
             )
             return handler
 
