@@ -33,9 +33,7 @@ class _Engine:
             enforce = schema is not None and getattr(schema, "schema_validation", True)
             self.db = Database(self.persistence, schema=schema if enforce else None)
             if schema is not None:
-                self.db.apply_indexes(
-                    {table: schema.index_fields(table) for table in schema.tables}
-                )
+                self.db.apply_schema(schema)
             secret = self.persistence.get_global("instance_secret")
             if secret is None:
                 secret = os.urandom(32).hex()

@@ -7,11 +7,12 @@ so a store of any size opens in constant time (spec/database.md §4.7).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from convexlite.database.committer import CommitListener, Committer, prepare
 from convexlite.database.index_keys import id_key, index_key
+from convexlite.database.intervals import Interval
 from convexlite.database.limits import TransactionLimits
 from convexlite.database.metadata import (
     BY_CREATION_TIME,
@@ -19,6 +20,7 @@ from convexlite.database.metadata import (
     CREATION_TIME,
     INDEX_NUMBER,
     INDEX_TABLE,
+    SCHEMAS_TABLE,
     TABLES_NUMBER,
     TABLES_TABLE,
     IndexInfo,
@@ -39,12 +41,27 @@ from convexlite.values import (
 )
 
 _SCAN_PAGE = 1024
+_UNLIMITED = TransactionLimits(documents_read=1 << 62, bytes_read=1 << 62, intervals_read=1 << 62)
 
 
 class DocumentSchema(Protocol):
-    """What the database needs of a schema: a check run on every user-table write."""
+    """What the database needs of a schema: its tables, their indexes, and a document check."""
 
-    def validate_document(self, table_name: str, document: dict[str, Any]) -> None: ...
+    tables: Mapping[str, Any]
+    schema_validation: bool
+
+    def validate_document(
+        self,
+        table_name: str,
+        document: dict[str, Any],
+        *,
+        table_name_of: Callable[[int], str | None] | None = None,
+        existing: bool = False,
+    ) -> None: ...
+
+    def index_fields(self, table_name: str) -> dict[str, list[str]]: ...
+
+    def export(self) -> str: ...
 
 
 class Database:
@@ -152,6 +169,54 @@ class Database:
 
     def close(self) -> None:
         self.persistence.close()
+
+    # ---- schema -----------------------------------------------------------------------------
+
+    def apply_schema(self, schema: DocumentSchema) -> None:
+        """Make `schema` the active one: check existing documents, then build its indexes.
+
+        Stored documents are validated only when the schema differs from the
+        one last applied (kept in `_schemas`), so reopening a large store
+        stays cheap. A mismatch raises `SchemaEnforcementError` naming the
+        document, and nothing is changed.
+        """
+        exported = schema.export()
+        previous = self._active_schema()
+        if previous is not None and previous[1] == exported:
+            return
+        if schema.schema_validation:
+            self._validate_existing(schema)
+        self.apply_indexes({table: schema.index_fields(table) for table in schema.tables})
+        tx = self.begin()
+        if previous is not None:
+            tx.delete(previous[0])
+        tx.insert(SCHEMAS_TABLE, {"schema": exported, "state": {"state": "active"}})
+        self.commit(tx)
+
+    def _active_schema(self) -> tuple[str, str] | None:
+        tx = self.begin(read_only=True)
+        table = tx.table(SCHEMAS_TABLE)
+        if table is None:
+            return None
+        index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
+        assert index is not None
+        for _, doc in tx.scan(index, Interval.all(), "desc", prefetch=1):
+            if doc["state"]["state"] == "active":
+                return doc["_id"], doc["schema"]
+        return None
+
+    def _validate_existing(self, schema: DocumentSchema) -> None:
+        tx = self.begin(read_only=True, limits=_UNLIMITED)
+        for table_name in schema.tables:
+            table = tx.table(table_name)
+            if table is None:
+                continue
+            index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
+            assert index is not None
+            for _, doc in tx.scan(index, Interval.all(), "asc", prefetch=1024):
+                schema.validate_document(
+                    table_name, doc, table_name_of=tx.table_name_of, existing=True
+                )
 
     # ---- schema indexes -------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from convexlite.database.metadata import (
     CREATION_TIME,
     INDEX_TABLE,
     MAX_USER_TABLES,
+    SYSTEM_TABLE_NUMBERS,
     TABLES_TABLE,
     IndexInfo,
     Registry,
@@ -205,6 +206,10 @@ class Transaction:
                 "to query yet."
             )
         return index
+
+    def table_name_of(self, number: int) -> str | None:
+        table = self.registry.tables_by_number.get(number)
+        return table.name if table is not None else None
 
     def _index_doc_id(self, index: IndexInfo) -> str:
         return encode_id(self.db.index_table_number, index.index_id)
@@ -446,7 +451,7 @@ class Transaction:
                 size = check_document_sized(doc)[1]
                 schema = self.db.schema
                 if schema is not None:
-                    schema.validate_document(table.name, doc)
+                    schema.validate_document(table.name, doc, table_name_of=self.table_name_of)
             new_json = dumps(doc)
             idk = id_key(id_str)
             new_keys = {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
@@ -502,7 +507,8 @@ class Transaction:
         if self.registry.user_table_count() >= MAX_USER_TABLES and not name.startswith("_"):
             raise TooManyTablesError(f"Cannot create table {name}: too many tables.")
         tablet_id = new_internal_id()
-        table = TableInfo(tablet_id, self.registry.next_user_table_number(), name)
+        number = SYSTEM_TABLE_NUMBERS.get(name) or self.registry.next_user_table_number()
+        table = TableInfo(tablet_id, number, name)
         self.add_table(table)
         self.add_index(IndexInfo(new_internal_id(), tablet_id, BY_ID, ()))
         self.add_index(
