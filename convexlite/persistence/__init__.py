@@ -41,7 +41,7 @@ def open_persistence(url: str) -> Persistence:
     - `memory:` — a fresh in-memory store, gone on close;
     - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` (SQLAlchemy's
       convention: the path is everything after `sqlite:///`), optionally with
-      `?synchronous=FULL`;
+      `?synchronous=NORMAL` to skip the fsync of every commit;
     - a plain filesystem path, opened as SQLite.
     """
     match = _SCHEME.match(url)
@@ -91,7 +91,7 @@ def _open_sqlite(url: str, rest: str) -> SqlitePersistence:
             f"SQLite URL {url!r} has unknown option(s) {', '.join(sorted(unknown))}; "
             f"supported: {', '.join(sorted(_SQLITE_OPTIONS))}"
         )
-    synchronous = options.get("synchronous", "NORMAL").upper()
+    synchronous = options.get("synchronous", "FULL").upper()
     if synchronous not in ("NORMAL", "FULL"):
         raise InvalidPersistenceUrlError(
             f"SQLite URL {url!r}: synchronous must be NORMAL or FULL, not {synchronous!r}"

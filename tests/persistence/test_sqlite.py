@@ -114,7 +114,9 @@ def test_store_uses_wal_and_requested_synchronous(tmp_path: Path) -> None:
         with SqlitePersistence(str(tmp_path / f"{mode}.db"), synchronous=mode) as s:
             assert s._writer.pragma("synchronous") == level
             assert s._writer.pragma("journal_mode") == "wal"
-            assert s._reader().pragma("mmap_size") > 0
+            assert s._reader().pragma("mmap_size") == 0
+    with SqlitePersistence(str(tmp_path / "default.db")) as s:
+        assert s._writer.pragma("synchronous") == 2
     with pytest.raises(StoreOpenError):
         SqlitePersistence(str(tmp_path / "x.db"), synchronous="OFF")  # type: ignore[arg-type]
 
