@@ -1,6 +1,6 @@
 """Timings of the values hot paths on a typical 5-field document.
 
-Run: `.venv/bin/python -m tests.values.bench_values`. Ratios are against stdlib
+Run: `.venv/bin/python benches/bench_values.py`. Ratios are against stdlib
 `json.dumps` of the same stored document, measured in the same run.
 """
 
