@@ -60,6 +60,9 @@ class Backend:
     async with Backend(app, "sqlite:///chat.db") as backend:
         await backend.mutation("messages:send", {"author": "ada", "body": "hi"})
     ```
+
+    What functions print or log is also emitted on the `convexlite.functions` logger,
+    one record per line (`[messages:send] [LOG] 'hi'`).
     """
 
     def __init__(
@@ -75,17 +78,24 @@ class Backend:
         self.instance_name = instance_name
         self._max_workers = max_workers
         self._engine: _Engine | None = None
+        self._closed = False
+        self._opening = threading.Lock()
 
     async def open(self) -> Backend:
-        if self._engine is None:
-            self._engine = await asyncio.to_thread(
-                _Engine, self.app, self.url, self.instance_name, self._max_workers
-            )
+        """Open the store (again, after `close`); concurrent calls share one engine."""
+        await asyncio.to_thread(self._open_sync)
         return self
+
+    def _open_sync(self) -> None:
+        with self._opening:
+            if self._engine is None:
+                self._engine = _Engine(self.app, self.url, self.instance_name, self._max_workers)
+                self._closed = False
 
     async def close(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
+            self._closed = True
             await asyncio.to_thread(engine.close)
 
     async def __aenter__(self) -> Backend:
@@ -97,8 +107,12 @@ class Backend:
     @property
     def engine(self) -> _Engine:
         if self._engine is None:
+            if self._closed:
+                raise RuntimeError(
+                    "Backend is closed: it cannot run functions until `await backend.open()`"
+                )
             raise RuntimeError(
-                "Backend is not open: use `async with Backend(...)` or `await open()`"
+                "Backend is not open: use `async with Backend(...)` or `await backend.open()`"
             )
         return self._engine
 
@@ -160,9 +174,16 @@ class SyncBackend:
         instance_name: str = DEFAULT_INSTANCE_NAME,
         max_workers: int | None = None,
     ) -> None:
-        self.engine = _Engine(app, url, instance_name, max_workers)
+        self._engine: _Engine | None = _Engine(app, url, instance_name, max_workers)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
+        self._loop_lock = threading.Lock()
+
+    @property
+    def engine(self) -> _Engine:
+        if self._engine is None:
+            raise RuntimeError("SyncBackend is closed: open a new one to run functions")
+        return self._engine
 
     def __enter__(self) -> SyncBackend:
         return self
@@ -171,13 +192,16 @@ class SyncBackend:
         self.close()
 
     def close(self) -> None:
+        """Stop the action loop and close the store; closing twice is harmless."""
+        engine, self._engine = self._engine, None
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             assert self._loop_thread is not None
             self._loop_thread.join()
             self._loop.close()
             self._loop = None
-        self.engine.close()
+        if engine is not None:
+            engine.close()
 
     def query(
         self,
@@ -205,15 +229,29 @@ class SyncBackend:
         identity: dict[str, Any] | None = None,
     ) -> Any:
         """Actions need an event loop; a private one runs on a background thread."""
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-            self._loop_thread = threading.Thread(
-                target=self._loop.run_forever, name="convexlite-actions", daemon=True
-            )
-            self._loop_thread.start()
+        return self._run_action(path, args, identity=identity, internal_ok=False).value
+
+    def _run_action(
+        self,
+        path: str,
+        args: dict[str, Any] | None,
+        *,
+        identity: dict[str, Any] | None,
+        internal_ok: bool,
+    ) -> Execution:
         engine = self.engine
+        with self._loop_lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._loop_thread = threading.Thread(
+                    target=self._loop.run_forever, name="convexlite-actions", daemon=True
+                )
+                self._loop_thread.start()
+            loop = self._loop
         future = asyncio.run_coroutine_threadsafe(
-            engine.runner.run_action(path, args, executor=engine.executor, identity=identity),
-            self._loop,
+            engine.runner.run_action(
+                path, args, executor=engine.executor, identity=identity, internal_ok=internal_ok
+            ),
+            loop,
         )
-        return future.result().value
+        return future.result()

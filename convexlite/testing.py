@@ -27,20 +27,27 @@ from convexlite.functions.context import MutationCtx
 
 
 class ConvexTest:
-    """A synchronous view of a backend, optionally acting as one user."""
+    """A synchronous view of a backend, optionally acting as one user.
+
+    As in `convex-test`, calls may name internal functions too: a test is trusted
+    code, like the dashboard or another function.
+    """
 
     def __init__(self, backend: SyncBackend, identity: dict[str, Any] | None = None) -> None:
         self.backend = backend
         self.identity = identity
 
     def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        return self.backend.query(path, args, identity=self.identity)
+        runner = self.backend.engine.runner
+        return runner.run_query(path, args, identity=self.identity, internal_ok=True).value
 
     def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        return self.backend.mutation(path, args, identity=self.identity)
+        runner = self.backend.engine.runner
+        return runner.run_mutation(path, args, identity=self.identity, internal_ok=True).value
 
     def action(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        return self.backend.action(path, args, identity=self.identity)
+        execution = self.backend._run_action(path, args, identity=self.identity, internal_ok=True)
+        return execution.value
 
     def run(self, fn: Callable[[MutationCtx], Any]) -> Any:
         """Run `fn(ctx)` in a mutation transaction: set up data or inspect it directly."""

@@ -85,12 +85,5 @@ class Usage:
         if self.bytes_written > self.limits.bytes_written:
             raise TooManyBytesWritten(
                 "Too many bytes written in a single function execution "
-                f"(limit: {_format_bytes(self.limits.bytes_written)})"
+                f"(limit: {self.limits.bytes_written} bytes)"
             )
-
-
-def _format_bytes(n: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size and n % size == 0:
-            return f"{n // size} {unit}"
-    return f"{n} B"

@@ -341,9 +341,8 @@ class Transaction:
     ) -> str:
         """Insert a document, creating the table on first use; returns the new id string."""
         self._check_writable()
-        value = check_value(value)
         if not isinstance(value, dict):
-            raise BadRequestError("A document must be an object.")
+            raise BadRequestError(f"A document must be an object, not {type(value).__name__}.")
         for system_field in ("_id", "_creationTime"):
             if system_field in value:
                 raise SystemFieldError(
@@ -448,7 +447,7 @@ class Transaction:
         indexes = self.registry.indexes_by_table.get(table.tablet_id, {}).values()
         if doc is not None:
             if not table.is_system:
-                size = check_document_sized(doc)[1]
+                doc, size = check_document_sized(doc)
                 schema = self.db.schema
                 if schema is not None:
                     schema.validate_document(table.name, doc, table_name_of=self.table_name_of)

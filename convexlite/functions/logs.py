@@ -3,6 +3,11 @@
 The collector of the running function lives in a context variable, so
 functions running concurrently on different threads or tasks keep their
 lines apart, and output outside any function goes where it always went.
+
+After an execution, `forward` hands its lines to the Python logger
+`convexlite.functions`, so an embedding application sees its functions' output
+through its ordinary logging configuration (spec/functions.md §3.7 has Convex
+stream them to the dashboard; this is the in-process equivalent).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ MAX_LINES = 256
 MAX_LINE_BYTES = 32768
 _TRUNCATED = " (truncated due to length)"
 _OVERFLOW = "[ERROR] Log overflow (maximum 256). Remaining log lines omitted."
+
+FUNCTION_LOGGER = logging.getLogger("convexlite.functions")
 
 _LEVELS = {
     logging.DEBUG: "DEBUG",
@@ -102,33 +109,87 @@ class _LoggingHandler(logging.Handler):
         collector = current.get()
         if collector is not None:
             collector.log(_LEVELS.get(record.levelno, "LOG"), _quote(record.getMessage()))
+        elif not _has_other_handler(record):
+            # Our presence on the root logger hides it from `logging.lastResort`; stand in
+            # for it so an unconfigured application still sees its warnings on stderr.
+            last_resort = logging.lastResort
+            if last_resort is not None and record.levelno >= last_resort.level:
+                last_resort.handle(record)
 
 
-_installed = False
+def _has_other_handler(record: logging.LogRecord) -> bool:
+    """Whether a handler other than ours saw `record` (Logger.callHandlers' walk)."""
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None:
+        for handler in logger.handlers:
+            if not isinstance(handler, _LoggingHandler) and record.levelno >= handler.level:
+                return True
+        if not logger.propagate:
+            return False
+        logger = logger.parent
+    return False
+
+
 _install_lock = threading.Lock()
+_handler = _LoggingHandler(logging.DEBUG)
 
 
 def install() -> None:
     """Route stdout and the root logger into function log collectors (idempotent).
 
-    Logger levels are left alone: a record is captured if the application's
-    logging configuration lets it through (the root default is WARNING).
+    Checked again before every execution: test runners, `redirect_stdout` and
+    `logging.basicConfig(force=True)` replace `sys.stdout` or the root handlers, and
+    capture must survive that. Logger levels are left alone: a record is captured
+    if the application's logging configuration lets it through (the root default
+    is WARNING).
     """
-    global _installed
+    root = logging.getLogger()
+    if isinstance(sys.stdout, _StdoutRouter) and _handler in root.handlers:
+        return
     with _install_lock:
-        if _installed:
-            return
-        _installed = True
-        sys.stdout = _StdoutRouter(sys.stdout)  # type: ignore[assignment]
-        logging.getLogger().addHandler(_LoggingHandler(logging.DEBUG))
+        if not isinstance(sys.stdout, _StdoutRouter):
+            sys.stdout = _StdoutRouter(sys.stdout)  # type: ignore[assignment]
+        if _handler not in root.handlers:
+            root.addHandler(_handler)
 
 
 @contextlib.contextmanager
 def capture() -> Iterator[LogCollector]:
+    install()
     collector = LogCollector()
     token = current.set(collector)
     try:
         yield collector
     finally:
         collector.flush()
+        current.reset(token)
+
+
+_FORWARD_LEVELS = {
+    "LOG": logging.INFO,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "ERROR": logging.ERROR,
+    "DEBUG": logging.DEBUG,
+}
+
+
+def forward(function: str, lines: list[str]) -> None:
+    """Emit `lines` on the `convexlite.functions` logger, one record per line.
+
+    Each record's message is `[<function>] <line>` (`[messages:send] [LOG] 'hi'`)
+    and its level follows the line's (`LOG` and `INFO` → INFO, `WARN` → WARNING,
+    `ERROR` → ERROR, `DEBUG` → DEBUG). Disabled levels cost one `isEnabledFor`
+    call per line. The records are emitted with no collector current, so a
+    handler that prints them never feeds them back into a function's own lines.
+    """
+    if not lines or FUNCTION_LOGGER.disabled:
+        return
+    token = current.set(None)
+    try:
+        for line in lines:
+            level = _FORWARD_LEVELS.get(line[1 : line.find("]")], logging.INFO)
+            if FUNCTION_LOGGER.isEnabledFor(level):
+                FUNCTION_LOGGER.log(level, "[%s] %s", function, line)
+    finally:
         current.reset(token)

@@ -34,15 +34,14 @@ class QueryBuilder:
         return QueryBuilder(self._syscalls, query, self._ordered if ordered is None else ordered)
 
     def order(self, order: str) -> QueryBuilder:
+        """Set the source's order; like Convex's `QueryImpl.order`, allowed after `filter()`."""
         if order not in ("asc", "desc"):
             raise InvalidQueryBuilderUse(f"order must be 'asc' or 'desc', got {order!r}")
         if self._ordered:
             raise InvalidQueryBuilderUse("Queries may only specify order at most once")
-        if self._query.operators:
-            raise InvalidQueryBuilderUse("order() must be called before filter() or take()")
         source = self._query.source
         source = type(source)(**{**_fields(source), "order": order})
-        return self._with(Query(source, []), ordered=True)
+        return self._with(Query(source, list(self._query.operators)), ordered=True)
 
     def filter(self, predicate: Callable[[Any], Any]) -> QueryBuilder:
         op = Filter(build_filter(predicate))
@@ -84,7 +83,11 @@ class QueryBuilder:
     def paginate(self, options: dict[str, Any]) -> dict[str, Any]:
         """`{numItems, cursor, endCursor?, maximumRowsRead?, maximumBytesRead?}` → a page dict."""
         num_items = options.get("numItems")
-        if type(num_items) not in (int, float) or num_items != int(num_items):
+        if type(num_items) not in (int, float) or num_items < 0:
+            raise InvalidQueryBuilderUse(
+                f"`options.numItems` must be a positive number. Received `{num_items!r}`."
+            )
+        if not float(num_items).is_integer():
             raise InvalidQueryBuilderUse(
                 f"paginate: numItems must be an integer, got {num_items!r}"
             )

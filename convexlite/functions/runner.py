@@ -4,12 +4,18 @@ A query runs in a read-only transaction at the latest snapshot; a mutation
 runs in a read-write transaction and is retried on OCC conflicts with
 jittered backoff (spec/database.md §5.6); an action runs outside any
 transaction and reaches the database through nested query/mutation calls.
+
+Every execution's log lines go to the `convexlite.functions` logger when it ends
+(`logs.forward`), and every exception a run raises carries the lines of the
+failed execution as `.log_lines` (empty when it failed before user code ran).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -23,11 +29,13 @@ from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, 
 from convexlite.functions import logs
 from convexlite.functions.app import FunctionDefinition, FunctionKind, FunctionSource
 from convexlite.functions.context import ActionCtx, MutationCtx, QueryCtx
+from convexlite.functions.query_builder import QueryBuilder
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.udf_path import canonical_js, canonicalize, display
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
-from convexlite.values import check_value, value_size
+from convexlite.values import check_value, check_value_sized
+from convexlite.values.limits import format_size
 
 MAX_OCC_RETRIES = 4
 MAX_ARGS_BYTES = 16 * 1024 * 1024
@@ -61,6 +69,10 @@ class ReturnValueTooLarge(BadRequestError):
     code = "ReturnValueTooLarge"
 
 
+class InvalidReturnValue(BadRequestError):
+    code = "InvalidReturnValue"
+
+
 @dataclass(frozen=True, slots=True)
 class Execution:
     """A function's outcome: its value, its log lines and the timestamp it ran at
@@ -79,10 +91,28 @@ def _user_code(call: Callable[[], Any]) -> Any:
     """Run user code, turning foreign exceptions into Convex-style function errors."""
     try:
         return call()
-    except (ConvexError, ConvexBackendError):
+    except ConvexError as exc:
+        _check_convex_error(exc)
         raise
-    except Exception as exc:
-        raise FunctionError(f"Uncaught {type(exc).__name__}: {exc}") from exc
+    except ConvexBackendError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise _uncaught(exc) from exc
+
+
+def _uncaught(exc: BaseException) -> FunctionError:
+    """`Uncaught ValueError: boom`; `sys.exit()` in a function must not end the process."""
+    text = str(exc)
+    name = type(exc).__name__
+    return FunctionError(f"Uncaught {name}: {text}" if text else f"Uncaught {name}")
+
+
+def _check_convex_error(exc: ConvexError) -> None:
+    """Normalize the error's data as a return value would be (spec/protocol.md §4.3)."""
+    try:
+        exc.data = check_value(exc.data)
+    except ConvexBackendError as invalid:
+        raise FunctionError(f"ConvexError with invalid data: {invalid.message}") from exc
 
 
 class FunctionRunner:
@@ -114,32 +144,49 @@ class FunctionRunner:
         if args is None:
             args = {}
         try:
-            args = check_value(args)
+            args, size = check_value_sized(args)
         except ConvexBackendError as exc:
             raise InvalidArguments(
                 f"Invalid arguments for {canonical_js(fn.path)}: {exc.message}"
             ) from None
-        size = value_size(args)
         if size > MAX_ARGS_BYTES:
             raise InvalidArguments(
                 f"Arguments for {canonical_js(fn.path)} are too large "
-                f"(actual: {size}, limit: 16 MiB)"
+                f"(actual: {format_size(size)}, limit: {format_size(MAX_ARGS_BYTES)})"
             )
         return validate_args(fn.args, args, table_name_of=self._table_name_of)
 
     def _result(self, fn: FunctionDefinition, value: Any) -> Any:
-        value = check_value(value)
-        if fn.returns is not None:
-            value = validate_returns(fn.returns, value, table_name_of=self._table_name_of)
-        size = value_size(value)
+        try:
+            value, size = check_value_sized(value)
+        except ConvexBackendError as exc:
+            hint = ""
+            if isinstance(value, QueryBuilder):
+                hint = " Call .collect(), .take(n), .first() or .unique() to run the query."
+            raise InvalidReturnValue(
+                f"Function {canonical_js(fn.path)} returned a value that is not a Convex "
+                f"value: {exc.message}.{hint}"
+            ) from None
         if size > MAX_RETURN_BYTES:
             raise ReturnValueTooLarge(
-                f"Function {display(fn.path)} return value is too large "
-                f"(actual: {size}, limit: 16 MiB)"
+                f"Function {canonical_js(fn.path)} return value is too large "
+                f"(actual: {format_size(size)}, limit: {format_size(MAX_RETURN_BYTES)})"
             )
+        if fn.returns is not None:
+            value = validate_returns(fn.returns, value, table_name_of=self._table_name_of)
         return value
 
     # ---- queries and mutations ------------------------------------------------------------
+
+    def _prepare(
+        self, path: str, kind: FunctionKind, args: Any, internal_ok: bool
+    ) -> tuple[FunctionDefinition, Any]:
+        try:
+            fn = self.resolve(path, kind, internal_ok=internal_ok)
+            return fn, self._arguments(fn, args)
+        except BaseException as exc:
+            _attach_logs(exc, [])
+            raise
 
     def run_query(
         self,
@@ -149,8 +196,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
     ) -> Execution:
-        fn = self.resolve(path, FunctionKind.QUERY, internal_ok=internal_ok)
-        args = self._arguments(fn, args)
+        fn, args = self._prepare(path, FunctionKind.QUERY, args, internal_ok)
         tx = self.db.begin(read_only=True)
         with logs.capture() as collector:
             try:
@@ -159,6 +205,9 @@ class FunctionRunner:
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)
                 raise
+            finally:
+                collector.flush()
+                logs.forward(display(fn.path), collector.lines)
         return Execution(value, collector.lines, tx.begin_ts)
 
     def run_mutation(
@@ -169,16 +218,25 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
     ) -> Execution:
-        fn = self.resolve(path, FunctionKind.MUTATION, internal_ok=internal_ok)
-        args = self._arguments(fn, args)
+        fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
         return self.run_in_mutation(
-            lambda ctx: self._result(fn, fn.handler(ctx, args)), identity=identity
+            lambda ctx: self._result(fn, fn.handler(ctx, args)),
+            identity=identity,
+            name=display(fn.path),
         )
 
     def run_in_mutation(
-        self, body: Callable[[MutationCtx], Any], *, identity: dict[str, Any] | None = None
+        self,
+        body: Callable[[MutationCtx], Any],
+        *,
+        identity: dict[str, Any] | None = None,
+        name: str | None = None,
     ) -> Execution:
-        """Run `body(ctx)` in a read-write transaction, retrying OCC conflicts, and commit."""
+        """Run `body(ctx)` in a read-write transaction, retrying OCC conflicts, and commit.
+
+        `name` labels the lines forwarded to the `convexlite.functions` logger; only
+        the last attempt's lines are kept, as a retried attempt never happened.
+        """
         for attempt in range(MAX_OCC_RETRIES + 1):
             tx = self.db.begin()
             with logs.capture() as collector:
@@ -189,12 +247,15 @@ class FunctionRunner:
                 except OptimisticConcurrencyControlFailure as exc:
                     if attempt == MAX_OCC_RETRIES:
                         _attach_logs(exc, collector.lines)
+                        _forward(name, collector)
                         raise
                     time.sleep(random.uniform(0, 1) * min(0.1 * 2**attempt, 2.0))
                     continue
                 except BaseException as exc:
                     _attach_logs(exc, collector.lines)
+                    _forward(name, collector)
                     raise
+                _forward(name, collector)
             return Execution(value, collector.lines, ts)
         raise AssertionError("unreachable")
 
@@ -209,9 +270,13 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
     ) -> Execution:
-        """Run on the current event loop; sync handlers and nested calls use `executor`."""
-        fn = self.resolve(path, FunctionKind.ACTION, internal_ok=internal_ok)
-        args = self._arguments(fn, args)
+        """Run on the current event loop; nested queries and mutations use `executor`.
+
+        A plain (non-async) handler runs on a thread of its own rather than on
+        `executor`: it blocks while its nested calls run there, and sharing the pool
+        would deadlock once every worker held a waiting action.
+        """
+        fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
         loop = asyncio.get_running_loop()
 
         async def nested(runner: Callable[..., Execution], p: str, a: dict[str, Any]) -> Any:
@@ -238,24 +303,59 @@ class FunctionRunner:
                 if fn.is_async:
                     value = await _await_user_code(fn.handler(ctx, args))
                 else:
-                    value = await loop.run_in_executor(
-                        executor,
-                        _in_context(collector, lambda: _user_code(lambda: fn.handler(ctx, args))),
+                    value = await _on_own_thread(
+                        _in_context(collector, lambda: _user_code(lambda: fn.handler(ctx, args)))
                     )
                 value = self._result(fn, value)
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)
                 raise
+            finally:
+                collector.flush()
+                logs.forward(display(fn.path), collector.lines)
         return Execution(value, collector.lines)
+
+
+def _forward(name: str | None, collector: logs.LogCollector) -> None:
+    collector.flush()
+    if name is not None:
+        logs.forward(name, collector.lines)
 
 
 async def _await_user_code(awaitable: Any) -> Any:
     try:
         return await awaitable
-    except (ConvexError, ConvexBackendError):
+    except ConvexError as exc:
+        _check_convex_error(exc)
         raise
-    except Exception as exc:
-        raise FunctionError(f"Uncaught {type(exc).__name__}: {exc}") from exc
+    except ConvexBackendError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise _uncaught(exc) from exc
+
+
+async def _on_own_thread(call: Callable[[], Any]) -> Any:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(ok: bool, outcome: Any) -> None:
+        if future.cancelled():
+            return
+        if ok:
+            future.set_result(outcome)
+        else:
+            future.set_exception(outcome)
+
+    def run() -> None:
+        try:
+            outcome, ok = call(), True
+        except BaseException as exc:
+            outcome, ok = exc, False
+        with contextlib.suppress(RuntimeError):  # the loop closed while the action ran
+            loop.call_soon_threadsafe(settle, ok, outcome)
+
+    threading.Thread(target=run, name="convexlite-action", daemon=True).start()
+    return await future
 
 
 def _in_context(collector: logs.LogCollector, call: Callable[[], Any]) -> Callable[[], Any]:

@@ -28,11 +28,20 @@ def canonicalize(path: str) -> str:
         module, name = path, "default"
     if module.endswith(".js"):
         module = module[:-3]
+    elif _has_extension(module):
+        raise InvalidFunctionPath(
+            f"Invalid function path: {path!r}. Module path has an extension that isn't 'js'."
+        )
     if not module or module.startswith("/") or not _valid_module(module):
         raise InvalidFunctionPath(f"Invalid function path: {path!r}")
     if not _IDENTIFIER.fullmatch(name) or name.strip("_") == "":
         raise InvalidFunctionPath(f"Invalid function name {name!r} in path {path!r}")
     return f"{module}:{name}"
+
+
+def _has_extension(module: str) -> bool:
+    """As Rust's `Path::extension` sees it: a dot after the first character of the file name."""
+    return "." in module.rsplit("/", 1)[-1][1:]
 
 
 def _valid_module(module: str) -> bool:

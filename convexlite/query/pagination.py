@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.database.limits import TransactionLimits
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError, PaginationLimitError
 from convexlite.query.cursors import Cursor, CursorCodec
@@ -36,17 +37,16 @@ class Page:
     page_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The shape Convex functions return: `{page, isDone, continueCursor, ...}`."""
-        out: dict[str, Any] = {
+        """The object `paginate` gives a Convex function, `null`s included: upstream's
+        `queryPage` always sends `splitCursor` and `pageStatus`, so a client receiving
+        the page from a JavaScript function sees both keys, and must from Python too."""
+        return {
             "page": self.page,
             "isDone": self.is_done,
             "continueCursor": self.continue_cursor,
+            "splitCursor": self.split_cursor,
+            "pageStatus": self.page_status,
         }
-        if self.split_cursor is not None:
-            out["splitCursor"] = self.split_cursor
-        if self.page_status is not None:
-            out["pageStatus"] = self.page_status
-        return out
 
 
 def paginate(
@@ -74,6 +74,7 @@ def paginate(
         after=start.after if start else None,
         upto=end.after if end else None,
     )
+    stream.measure_bytes = True
     if end is None:
         stream.max_rows = maximum_rows_read
         stream.max_bytes = maximum_bytes_read
@@ -88,7 +89,9 @@ def paginate(
         if doc is None:
             break
         page.append(doc)
-    if status is None and _approaching_limits(tx, stream, maximum_rows_read, maximum_bytes_read):
+    if status is None and _approaching_limits(
+        tx.usage.limits, stream, maximum_rows_read, maximum_bytes_read
+    ):
         status = "SplitRecommended"
     if end is not None:
         position = end
@@ -107,29 +110,27 @@ def _check_page_options(
     num_items: int, maximum_rows_read: int | None, maximum_bytes_read: int | None
 ) -> None:
     if num_items < 1:
-        raise NoDocumentsForPagination(
-            "Cannot paginate with numItems < 1: a page must be allowed to contain documents."
-        )
+        raise NoDocumentsForPagination("Must request at least 1 document while paginating")
     if num_items > MAX_PAGE_SIZE:
         raise PageSizeTooLarge(
             f"Page size {num_items} is too large; the maximum is {MAX_PAGE_SIZE}."
         )
-    for name, value in (
-        ("maximumRowsRead", maximum_rows_read),
-        ("maximumBytesRead", maximum_bytes_read),
-    ):
+    for value in (maximum_rows_read, maximum_bytes_read):
         if value is not None and value <= 0:
-            raise InvalidPaginationLimit(f"{name} must be greater than 0, got {value}.")
+            raise InvalidPaginationLimit(
+                "maximumRowsRead and maximumBytesRead must be greater than 0"
+            )
 
 
 def _approaching_limits(
-    tx: Transaction, stream: QueryStream, max_rows: int | None, max_bytes: int | None
+    limits: TransactionLimits, stream: QueryStream, max_rows: int | None, max_bytes: int | None
 ) -> bool:
-    limits = tx.usage.limits
+    """Whether this page's own scan (not the whole transaction's reads, as upstream's
+    `is_approaching_data_limit`) used more than 3/4 of its row or byte budget."""
     row_cap = min(max_rows or limits.documents_read, limits.documents_read)
     byte_cap = min(max_bytes or limits.bytes_read, limits.bytes_read)
     return (
         stream.scanned > row_cap * 3 // 4
-        or tx.usage.bytes_read > byte_cap * 3 // 4
+        or stream.bytes_scanned > byte_cap * 3 // 4
         or stream.scanned > SPLIT_RECOMMENDED_ROWS
     )

@@ -106,6 +106,7 @@ class QueryStream:
         self.done = False
         self.max_rows: int | None = None
         self.max_bytes: int | None = None
+        self.measure_bytes = False
         self.bytes_scanned = 0
         rows: Iterator[tuple[bytes, dict[str, Any]]] = iter(())
         if self.plan.index is not None:
@@ -130,16 +131,23 @@ class QueryStream:
         return documents
 
     def _track(self, rows: Iterator[tuple[bytes, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
-        for key, doc in rows:
+        """Count scanned rows; the budgets are checked *before* pulling a row, because
+        pulling one records it in the read set (spec/database.md §3.6) and a row the
+        page never uses must not make the page conflict."""
+        while True:
             if self.max_rows is not None and self.scanned >= self.max_rows:
                 raise QueryScannedTooManyDocuments(
                     f"This query scanned more than maximumRowsRead ({self.max_rows}) documents."
                 )
-            if self.max_bytes is not None:
-                if self.bytes_scanned >= self.max_bytes:
-                    raise QueryScannedTooMuchData(
-                        f"This query scanned more than maximumBytesRead ({self.max_bytes}) bytes."
-                    )
+            if self.max_bytes is not None and self.bytes_scanned >= self.max_bytes:
+                raise QueryScannedTooMuchData(
+                    f"This query scanned more than maximumBytesRead ({self.max_bytes}) bytes."
+                )
+            row = next(rows, None)
+            if row is None:
+                break
+            key, doc = row
+            if self.measure_bytes or self.max_bytes is not None:
                 self.bytes_scanned += value_size(doc)
             self.last_key = key
             self.scanned += 1
