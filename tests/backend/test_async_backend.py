@@ -187,14 +187,6 @@ async def test_identity_reaches_every_function_and_nested_call() -> None:
         assert await backend.action("auth:asyncAction", identity=ADA) == [ADA, ADA, [ADA] * 3]
 
 
-async def test_the_identity_is_a_copy() -> None:
-    identity = dict(ADA)
-    async with Backend(app) as backend:
-        seen = await backend.query("auth:query", identity=identity)
-        seen["subject"] = "mallory"
-        assert identity == ADA
-
-
 async def test_a_backend_must_be_open() -> None:
     backend = Backend(app)
     with pytest.raises(RuntimeError) as err:

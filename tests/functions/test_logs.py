@@ -287,6 +287,7 @@ def test_unconfigured_logging_still_reaches_stderr_outside_functions() -> None:
 
 
 def test_nested_calls_from_actions_keep_their_own_lines(backend: SyncBackend) -> None:
+    """An action's run_* calls are executions of their own (functions.md §3.3.7)."""
     assert action_lines(backend, "say:outer") == ["[LOG] 'outer before'", "[LOG] 'outer after'"]
 
 
