@@ -32,6 +32,7 @@ from convexlite.database.metadata import (
 from convexlite.errors import BadRequestError
 from convexlite.persistence.types import DocumentRevision, Order
 from convexlite.values import (
+    UNDEFINED,
     InvalidIdError,
     check_document_sized,
     check_value,
@@ -81,6 +82,14 @@ class TooManyTablesError(BadRequestError):
 
 class SystemFieldError(BadRequestError):
     code = "InvalidDocumentError"
+
+
+def _require_object(value: Any, method: str) -> None:
+    if not isinstance(value, dict):
+        raise BadRequestError(
+            f"Invalid argument `value` for `{method}`: expected an object, "
+            f"got {type(value).__name__}."
+        )
 
 
 @dataclass(slots=True)
@@ -341,8 +350,7 @@ class Transaction:
     ) -> str:
         """Insert a document, creating the table on first use; returns the new id string."""
         self._check_writable()
-        if not isinstance(value, dict):
-            raise BadRequestError(f"A document must be an object, not {type(value).__name__}.")
+        _require_object(value, "db.insert")
         for system_field in ("_id", "_creationTime"):
             if system_field in value:
                 raise SystemFieldError(
@@ -365,9 +373,8 @@ class Transaction:
 
     def patch(self, id_str: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Shallow-merge `fields`; a value of UNDEFINED removes the field."""
-        from convexlite.values import UNDEFINED
-
         self._check_writable()
+        _require_object(fields, "db.patch")
         table, internal_id, current = self._current(id_str, "Update")
         kept = check_value({k: v for k, v in fields.items() if v is not UNDEFINED})
         new = dict(current)
@@ -382,6 +389,7 @@ class Transaction:
 
     def replace(self, id_str: str, value: dict[str, Any]) -> dict[str, Any]:
         self._check_writable()
+        _require_object(value, "db.replace")
         table, internal_id, current = self._current(id_str, "Replace")
         value = check_value(value)
         for key in ("_id", CREATION_TIME):

@@ -410,14 +410,6 @@ def replace_none(ctx, args):
     ctx.db.replace(ctx.db.insert("messages", {"author": "x", "body": "y"}), None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db.patch/db.replace with a non-object value surface raw Python errors "
-    "(`Uncaught AttributeError: 'NoneType' object has no attribute 'items'`, `Uncaught "
-    "TypeError: argument of type 'NoneType' is not iterable`) from the database internals; "
-    "the syscalls should refuse them as bad requests (functions/syscalls.py, "
-    "database/transaction.py Transaction.patch/replace)",
-)
 @pytest.mark.parametrize("path", ["bad:patchNone", "bad:replaceNone"])
 def test_patch_and_replace_with_a_non_object_are_bad_requests(
     backend: SyncBackend, path: str
