@@ -17,6 +17,7 @@ from convexlite.database.intervals import IntervalSet
 from convexlite.errors import ConvexBackendError, ErrorKind
 
 OCC_HELP = "See https://docs.convex.dev/error#1"
+_PURGE_CHUNK = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +88,11 @@ class WriteLog:
             self._purge(entry.ts)
 
     def _purge(self, now_ts: int) -> None:
+        """Drop entries past the window, in chunks so appends stay O(1) amortized."""
         floor = now_ts - self._retention_ns
         drop = bisect.bisect_right(self._ts, floor)
         drop = max(drop, len(self._ts) - self._max_entries)
-        if drop > 0:
+        if drop >= _PURGE_CHUNK or (drop > 0 and len(self._ts) > self._max_entries):
             self.purged_ts = self._ts[drop - 1]
             del self._ts[:drop]
             del self._entries[:drop]
