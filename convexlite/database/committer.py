@@ -97,15 +97,33 @@ def _index_doc_versions(tx: Transaction, new_json: str | None, internal_id: byte
 @dataclass(slots=True)
 class _Request:
     prepared: PreparedCommit
+    sync: bool
     ts: int | None = None
     error: BaseException | None = None
 
 
+class StorageFailed(InternalError):
+    code = "StorageFailed"
+
+
 class Committer:
+    """Assigns timestamps, validates, writes, and publishes commits.
+
+    A commit is *written* when its rows are in storage (and in the write log,
+    so later commits are validated against it) and *published* once it is
+    durable: only then do new snapshots include it and listeners hear of it.
+    `commit(sync=True)` does both; `commit(sync=False)` only writes, and a
+    later `sync()` makes every written commit durable and publishes it at
+    once, so one flush to disk serves many commits.
+    """
+
     def __init__(self, persistence: Persistence, start_ts: int, registry: Registry) -> None:
         self.persistence = persistence
         self.write_log = WriteLog(start_ts)
         self.snapshot: tuple[int, Registry] = (start_ts, registry)
+        self.written: tuple[int, Registry] = self.snapshot
+        self._unpublished: list[LogEntry] = []
+        self._failure: StorageFailed | None = None
         self._last_ts = start_ts
         self._queue: list[_Request] = []
         self._queue_lock = threading.Lock()
@@ -115,12 +133,12 @@ class Committer:
     def add_listener(self, listener: CommitListener) -> None:
         self._listeners.append(listener)
 
-    def commit(self, tx: Transaction) -> int:
-        """Validate and persist `tx`; returns its commit timestamp."""
+    def commit(self, tx: Transaction, *, sync: bool = True) -> int:
+        """Validate and write `tx`, and with `sync` make it durable and visible; returns its ts."""
         if not tx.writes:
             return tx.begin_ts
         self._check_explicit_ids(tx)
-        request = _Request(prepare(tx))
+        request = _Request(prepare(tx), sync)
         with self._queue_lock:
             self._queue.append(request)
         with self._commit_lock:
@@ -132,6 +150,33 @@ class Committer:
             raise request.error
         assert request.ts is not None
         return request.ts
+
+    def sync(self) -> None:
+        """Make every written commit durable and publish it."""
+        with self._commit_lock:
+            if self._unpublished:
+                self._sync_and_publish()
+
+    def _sync_and_publish(self) -> None:
+        try:
+            self.persistence.sync()
+        except Exception as exc:
+            raise self._fail(exc) from exc
+        self._publish()
+
+    def _fail(self, exc: Exception) -> StorageFailed:
+        """Storage may have lost writes it accepted: refuse every later commit."""
+        self._failure = StorageFailed(
+            f"Storage failed to make commits durable ({exc}); reopen the backend."
+        )
+        return self._failure
+
+    def _publish(self) -> None:
+        entries, self._unpublished = self._unpublished, []
+        self.snapshot = self.written
+        for entry in entries:
+            for listener in self._listeners:
+                listener(entry)
 
     def _check_explicit_ids(self, tx: Transaction) -> None:
         for w in tx.writes.values():
@@ -155,6 +200,10 @@ class Committer:
         return self._last_ts
 
     def _process(self, batch: list[_Request]) -> None:
+        if self._failure is not None:
+            for request in batch:
+                request.error = self._failure
+            return
         accepted: list[tuple[_Request, LogEntry]] = []
         documents: list[DocumentRevision] = []
         indexes: list[IndexEntry] = []
@@ -177,20 +226,26 @@ class Committer:
             accepted.append((request, LogEntry(ts, prepared.log_keys)))
         if not accepted:
             return
+        sync = any(request.sync for request, _ in accepted)
         try:
-            self.persistence.write(documents, indexes)
+            self.persistence.write(documents, indexes, sync=sync)
+        except OSError as exc:
+            failure = self._fail(exc)
+            for request, _ in accepted:
+                request.error = failure
+            return
         except Exception as exc:
             for request, _ in accepted:
                 request.error = InternalError(f"Failed to write to storage: {exc}")
             return
-        registry = self.snapshot[1]
+        registry = self.written[1]
         for request, entry in accepted:
             self.write_log.append(entry)
+            self._unpublished.append(entry)
             if request.prepared.metadata:
                 meta = request.prepared.metadata
                 registry = registry.apply(meta.tables, meta.indexes)
             request.ts = entry.ts
-        self.snapshot = (accepted[-1][1].ts, registry)
-        for _, entry in accepted:
-            for listener in self._listeners:
-                listener(entry)
+        self.written = (accepted[-1][1].ts, registry)
+        if sync:
+            self._publish()

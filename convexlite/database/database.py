@@ -155,14 +155,32 @@ class Database:
         return self.committer.snapshot[1]
 
     def begin(
-        self, *, read_only: bool = False, limits: TransactionLimits | None = None
+        self,
+        *,
+        read_only: bool = False,
+        limits: TransactionLimits | None = None,
+        unsynced: bool = False,
     ) -> Transaction:
-        ts, registry = self.committer.snapshot
+        """A transaction at the latest published snapshot.
+
+        `unsynced=True` starts from the latest *written* commit instead, which
+        may not be durable yet: for a caller that commits with `sync=False`
+        and reports results only after `sync()`.
+        """
+        ts, registry = self.committer.written if unsynced else self.committer.snapshot
         return Transaction(self, ts, registry, read_only=read_only, limits=limits)
 
-    def commit(self, tx: Transaction) -> int:
-        """Commit `tx`; raises OptimisticConcurrencyControlFailure if a read changed meanwhile."""
-        return self.committer.commit(tx)
+    def commit(self, tx: Transaction, *, sync: bool = True) -> int:
+        """Commit `tx`; raises OptimisticConcurrencyControlFailure if a read changed meanwhile.
+
+        With `sync=False` the commit is written but neither durable nor visible
+        to new transactions until `sync()`.
+        """
+        return self.committer.commit(tx, sync=sync)
+
+    def sync(self) -> None:
+        """Make every commit written with `sync=False` durable and visible."""
+        self.committer.sync()
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         self.committer.add_listener(listener)

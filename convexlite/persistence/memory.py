@@ -61,6 +61,8 @@ class MemoryPersistence:
         documents: Sequence[DocumentRevision],
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
+        *,
+        sync: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         encoded_globals = encode_globals(globals_)
@@ -210,6 +212,9 @@ class MemoryPersistence:
             self._check_open()
             text = self._globals.get(key)
         return decode_global(text)
+
+    def sync(self) -> None:
+        """Nothing to flush: a memory store is gone with the process anyway."""
 
     def close(self) -> None:
         with self._mutex:

@@ -61,11 +61,20 @@ class Persistence(Protocol):
         documents: Sequence[DocumentRevision],
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
+        *,
+        sync: bool = True,
     ) -> None:
         """Append the rows of one or more commits in one storage transaction.
 
-        A primary-key collision is a bug and must raise, leaving nothing written.
+        With `sync=True` the rows are durable when this returns; with
+        `sync=False` they are readable at once and durable after the next
+        `sync()`, so several writes can share one flush to disk. A primary-key
+        collision is a bug and must raise, leaving nothing written.
         """
+        ...
+
+    def sync(self) -> None:
+        """Make every write so far durable."""
         ...
 
     def index_scan(

@@ -169,3 +169,52 @@ def test_reopen_restores_registry_and_timestamps():
     tx = db2.begin()
     tx.insert("t", {})
     assert db2.commit(tx) > ts
+
+
+def test_unsynced_commits_are_visible_only_after_sync(db):
+    heard = []
+    db.add_commit_listener(lambda entry: heard.append(entry.ts))
+    tx = db.begin(unsynced=True)
+    first = tx.insert("t", {"x": 1.0})
+    ts1 = db.commit(tx, sync=False)
+    assert db.begin().get(first) is None
+    follower = db.begin(unsynced=True)
+    assert follower.begin_ts == ts1 and follower.get(first)["x"] == 1.0
+    follower.patch(first, {"x": 2.0})
+    ts2 = db.commit(follower, sync=False)
+    assert heard == [] and db.latest_ts < ts1
+    db.sync()
+    assert heard == [ts1, ts2] and db.latest_ts == ts2
+    assert db.begin().get(first)["x"] == 2.0
+
+
+def test_a_commit_from_a_stale_snapshot_conflicts_with_unsynced_writes(db):
+    a = insert(db, "t", {"x": 1.0})
+    stale = db.begin()
+    stale.patch(a, {"x": 5.0})
+    pipelined = db.begin(unsynced=True)
+    pipelined.patch(a, {"x": 2.0})
+    db.commit(pipelined, sync=False)
+    with pytest.raises(OptimisticConcurrencyControlFailure):
+        db.commit(stale)
+    db.sync()
+    assert db.begin().get(a)["x"] == 2.0
+
+
+def test_storage_that_cannot_sync_stops_all_commits(db, monkeypatch):
+    from convexlite.database.committer import StorageFailed
+
+    tx = db.begin(unsynced=True)
+    tx.insert("t", {})
+    db.commit(tx, sync=False)
+
+    def broken_sync():
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(db.persistence, "sync", broken_sync)
+    with pytest.raises(StorageFailed, match="reopen the backend"):
+        db.sync()
+    tx = db.begin()
+    tx.insert("t", {})
+    with pytest.raises(StorageFailed):
+        db.commit(tx)

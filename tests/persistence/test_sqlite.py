@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,14 +110,27 @@ def test_rows_are_stored_as_the_spec_says(store: SqlitePersistence) -> None:
     conn.close()
 
 
-def test_store_uses_wal_and_requested_synchronous(tmp_path: Path) -> None:
-    for mode, level in (("NORMAL", 1), ("FULL", 2)):
-        with SqlitePersistence(str(tmp_path / f"{mode}.db"), synchronous=mode) as s:
-            assert s._writer.pragma("synchronous") == level
-            assert s._writer.pragma("journal_mode") == "wal"
-            assert s._reader().pragma("mmap_size") == 0
-    with SqlitePersistence(str(tmp_path / "default.db")) as s:
-        assert s._writer.pragma("synchronous") == 2
+def test_store_uses_wal_and_fsyncs_the_log_when_durable(tmp_path: Path, monkeypatch) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd))
+    )
+    row = DocumentRevision(TB, doc_id(1), 1, "{}", None)
+    with SqlitePersistence(str(tmp_path / "full.db")) as s:
+        assert s._writer.pragma("journal_mode") == "wal"
+        assert s._reader().pragma("mmap_size") == 0
+        s.write([row], [])
+        assert synced == [str(tmp_path / "full.db-wal")]
+        s.write([DocumentRevision(TB, doc_id(2), 2, "{}", None)], [], sync=False)
+        assert len(synced) == 1
+        s.sync()
+        assert len(synced) == 2
+    synced.clear()
+    with SqlitePersistence(str(tmp_path / "normal.db"), synchronous="NORMAL") as s:
+        s.write([row], [])
+        s.sync()
+        assert synced == []
     with pytest.raises(StoreOpenError):
         SqlitePersistence(str(tmp_path / "x.db"), synchronous="OFF")  # type: ignore[arg-type]
 
