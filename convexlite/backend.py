@@ -1,8 +1,10 @@
 """`Backend`: one convexlite instance, wiring storage, database and functions.
 
 The async `Backend` never blocks its event loop: queries and mutations run
-on a thread pool (storage I/O releases the GIL), actions run on the loop.
-`SyncBackend` offers the same calls to scripts without an event loop.
+on one function thread in batches, the mutations of a batch sharing one flush
+to disk (see `functions/batching.py`); actions run on the loop. `SyncBackend`
+offers the same calls to scripts without an event loop, running each call on
+the caller's thread.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from convexlite.database.database import Database
 from convexlite.functions.app import App
+from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.runner import Execution, FunctionRunner
 from convexlite.persistence import open_persistence
 from convexlite.query.cursors import CursorCodec
@@ -25,7 +29,9 @@ DEFAULT_INSTANCE_NAME = "convex-self-hosted"
 class _Engine:
     """The synchronous core both facades share."""
 
-    def __init__(self, app: App, url: str, instance_name: str, max_workers: int | None) -> None:
+    def __init__(
+        self, app: App, url: str, instance_name: str, executor: Callable[[Database], Executor]
+    ) -> None:
         self.app = app
         self.persistence = open_persistence(url)
         try:
@@ -44,9 +50,8 @@ class _Engine:
         except BaseException:
             self.persistence.close()
             raise
-        self.executor = ThreadPoolExecutor(
-            max_workers=max_workers or 16, thread_name_prefix="convexlite"
-        )
+        self.executor = executor(self.db)
+        self.batching = isinstance(self.executor, BatchingExecutor)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
@@ -71,12 +76,10 @@ class Backend:
         url: str = "memory:",
         *,
         instance_name: str = DEFAULT_INSTANCE_NAME,
-        max_workers: int | None = None,
     ) -> None:
         self.app = app
         self.url = url
         self.instance_name = instance_name
-        self._max_workers = max_workers
         self._engine: _Engine | None = None
         self._closed = False
         self._opening = threading.Lock()
@@ -89,7 +92,9 @@ class Backend:
     def _open_sync(self) -> None:
         with self._opening:
             if self._engine is None:
-                self._engine = _Engine(self.app, self.url, self.instance_name, self._max_workers)
+                self._engine = _Engine(
+                    self.app, self.url, self.instance_name, lambda db: BatchingExecutor(db.sync)
+                )
                 self._closed = False
 
     async def close(self) -> None:
@@ -139,7 +144,7 @@ class Backend:
         identity: dict[str, Any] | None = None,
     ) -> Any:
         execution = await self._in_pool(
-            self.engine.runner.run_mutation, path, args, identity=identity
+            self.engine.runner.run_mutation, path, args, identity=identity, sync=False
         )
         return execution.value
 
@@ -152,7 +157,7 @@ class Backend:
     ) -> Any:
         engine = self.engine
         execution = await engine.runner.run_action(
-            path, args, executor=engine.executor, identity=identity
+            path, args, executor=engine.executor, identity=identity, sync_commits=False
         )
         return execution.value
 
@@ -174,7 +179,12 @@ class SyncBackend:
         instance_name: str = DEFAULT_INSTANCE_NAME,
         max_workers: int | None = None,
     ) -> None:
-        self._engine: _Engine | None = _Engine(app, url, instance_name, max_workers)
+        self._engine: _Engine | None = _Engine(
+            app,
+            url,
+            instance_name,
+            lambda db: ThreadPoolExecutor(max_workers or 16, thread_name_prefix="convexlite"),
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._loop_lock = threading.Lock()

@@ -217,12 +217,14 @@ class FunctionRunner:
         *,
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
+        sync: bool = True,
     ) -> Execution:
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
         return self.run_in_mutation(
             lambda ctx: self._result(fn, fn.handler(ctx, args)),
             identity=identity,
             name=display(fn.path),
+            sync=sync,
         )
 
     def run_in_mutation(
@@ -231,19 +233,22 @@ class FunctionRunner:
         *,
         identity: dict[str, Any] | None = None,
         name: str | None = None,
+        sync: bool = True,
     ) -> Execution:
         """Run `body(ctx)` in a read-write transaction, retrying OCC conflicts, and commit.
 
         `name` labels the lines forwarded to the `convexlite.functions` logger; only
         the last attempt's lines are kept, as a retried attempt never happened.
+        With `sync=False` the mutation starts from, and commits after, writes that
+        are not durable yet; the caller must `db.sync()` before reporting success.
         """
         for attempt in range(MAX_OCC_RETRIES + 1):
-            tx = self.db.begin()
+            tx = self.db.begin(unsynced=not sync)
             with logs.capture() as collector:
                 try:
                     ctx = MutationCtx(DatabaseSyscalls(tx, self.cursors), identity)
                     value = _user_code(partial(body, ctx))
-                    ts = self.db.commit(tx)
+                    ts = self.db.commit(tx, sync=sync)
                 except OptimisticConcurrencyControlFailure as exc:
                     if attempt == MAX_OCC_RETRIES:
                         _attach_logs(exc, collector.lines)
@@ -269,8 +274,12 @@ class FunctionRunner:
         executor: Executor | None = None,
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
+        sync_commits: bool = True,
     ) -> Execution:
         """Run on the current event loop; nested queries and mutations use `executor`.
+
+        `sync_commits=False` is for an executor that syncs the database itself
+        before releasing results (a `BatchingExecutor`).
 
         A plain (non-async) handler runs on a thread of its own rather than on
         `executor`: it blocks while its nested calls run there, and sharing the pool
@@ -279,23 +288,31 @@ class FunctionRunner:
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
         loop = asyncio.get_running_loop()
 
-        async def nested(runner: Callable[..., Execution], p: str, a: dict[str, Any]) -> Any:
-            execution = await loop.run_in_executor(
-                executor, lambda: runner(p, a, identity=identity, internal_ok=True)
-            )
-            return execution.value
+        async def nested(call: Callable[[], Execution]) -> Any:
+            return (await loop.run_in_executor(executor, call)).value
 
         async def nested_action(p: str, a: dict[str, Any]) -> Any:
             execution = await self.run_action(
-                p, a, executor=executor, identity=identity, internal_ok=True
+                p,
+                a,
+                executor=executor,
+                identity=identity,
+                internal_ok=True,
+                sync_commits=sync_commits,
             )
             return execution.value
 
         ctx = ActionCtx(
             loop,
             identity,
-            lambda p, a: nested(self.run_query, p, a),
-            lambda p, a: nested(self.run_mutation, p, a),
+            lambda p, a: nested(
+                partial(self.run_query, p, a, identity=identity, internal_ok=True)
+            ),
+            lambda p, a: nested(
+                partial(
+                    self.run_mutation, p, a, identity=identity, internal_ok=True, sync=sync_commits
+                )
+            ),
             nested_action,
         )
         with logs.capture() as collector:

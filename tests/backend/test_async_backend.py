@@ -151,7 +151,7 @@ def test_blocking_actions_do_not_starve_their_nested_calls() -> None:
             return ctx.run_action("m:inner") + ctx.run_query("m:one")
 
         async def main():
-            async with Backend(app, max_workers=1) as backend:
+            async with Backend(app) as backend:
                 results = await asyncio.gather(*(backend.action("m:outer") for _ in range(4)))
                 print(results)
 

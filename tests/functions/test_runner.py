@@ -448,11 +448,11 @@ def conflicting_commit(backend: SyncBackend, monkeypatch: pytest.MonkeyPatch, fa
     real_commit = db.commit
     calls = {"n": 0}
 
-    def commit(tx):
+    def commit(tx, **options):
         calls["n"] += 1
         if calls["n"] <= failures:
             raise OptimisticConcurrencyControlFailure(Conflict(1, "messages", "someid"))
-        return real_commit(tx)
+        return real_commit(tx, **options)
 
     monkeypatch.setattr(db, "commit", commit)
     return calls
