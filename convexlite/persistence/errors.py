@@ -58,3 +58,27 @@ class InvalidPersistenceUrlError(BadRequestError):
     """A persistence URL names an unknown scheme or carries unusable options."""
 
     code = "InvalidPersistenceUrl"
+
+
+class LeaseHeldError(StoreLockedError):
+    """Another backend holds the write lease of a Postgres or MySQL store."""
+
+    code = "LeaseHeld"
+
+
+class LeaseLostError(PersistenceError):
+    """Another backend took the write lease while this one was writing; this one must stop."""
+
+    code = "LeaseLost"
+
+
+class DatabaseMissingError(StoreOpenError):
+    """The Postgres or MySQL database named after the instance does not exist."""
+
+    code = "DatabaseMissing"
+
+
+class SslRequiredError(StoreOpenError):
+    """The server offers no SSL and `DO_NOT_REQUIRE_SSL` is not set."""
+
+    code = "SslRequired"

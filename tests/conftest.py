@@ -1,0 +1,26 @@
+"""Shared fixtures: stores on every backend the engine supports."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from servers import fresh_mysql, fresh_postgres  # noqa: E402
+
+
+@pytest.fixture
+def postgres_instance() -> Iterator[tuple[str, str]]:
+    """(server URL without a database, instance name) with that instance's database created."""
+    with fresh_postgres() as found:
+        yield found
+
+
+@pytest.fixture
+def mysql_instance() -> Iterator[tuple[str, str]]:
+    with fresh_mysql() as found:
+        yield found
