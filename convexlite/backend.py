@@ -19,6 +19,7 @@ from typing import Any
 from convexlite.database.database import Database
 from convexlite.functions.app import App
 from convexlite.functions.batching import BatchingExecutor
+from convexlite.functions.live_queries import LiveQueries, QuerySubscription
 from convexlite.functions.runner import Execution, FunctionRunner
 from convexlite.persistence import open_persistence
 from convexlite.query.cursors import CursorCodec
@@ -81,6 +82,7 @@ class Backend:
         self.url = url
         self.instance_name = instance_name
         self._engine: _Engine | None = None
+        self._live: LiveQueries | None = None
         self._closed = False
         self._opening = threading.Lock()
 
@@ -98,6 +100,9 @@ class Backend:
                 self._closed = False
 
     async def close(self) -> None:
+        live, self._live = self._live, None
+        if live is not None:
+            live.close()
         engine, self._engine = self._engine, None
         if engine is not None:
             self._closed = True
@@ -147,6 +152,32 @@ class Backend:
             self.engine.runner.run_mutation, path, args, identity=identity, sync=False
         )
         return execution.value
+
+    def subscribe(
+        self,
+        path: str,
+        args: dict[str, Any] | None = None,
+        *,
+        identity: dict[str, Any] | None = None,
+    ) -> QuerySubscription:
+        """Watch a query: iterate for its current result, then one per change.
+
+        ```python
+        async with backend.subscribe("messages:list", {}) as sub:
+            async for result in sub:      # QueryResult(value, error, ts, log_lines)
+                print(result.ts, result.unwrap())
+        ```
+
+        Identical (path, args, identity) subscriptions share one execution per
+        change. A slow reader skips intermediate results; errors raised by the
+        query arrive as results with `error` set. Call from the backend's loop.
+        """
+        engine = self.engine
+        if self._live is None:
+            self._live = LiveQueries(
+                engine.db, engine.runner, engine.executor, asyncio.get_running_loop()
+            )
+        return self._live.subscribe(path, args, identity)
 
     async def action(
         self,

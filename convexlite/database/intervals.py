@@ -256,6 +256,17 @@ class IntervalSet:
         for key in keys[k:]:
             yield Interval(key, key + b"\x00")
 
+    def single_keys(self) -> Iterable[bytes]:
+        """The keys read as points (not covered by a range), for hash-based matching."""
+        return () if self._all else self._singles
+
+    def ranges(self) -> Iterator[tuple[bytes, bytes | None]]:
+        """The non-singleton intervals as (start, end) pairs, `end=None` meaning +infinity."""
+        if self._all:
+            yield b"", None
+            return
+        yield from zip(self._starts, self._ends, strict=True)
+
     def copy(self) -> IntervalSet:
         result = IntervalSet()
         result._all = self._all

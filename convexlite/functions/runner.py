@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any
 
 from convexlite.database.database import Database
+from convexlite.database.intervals import IntervalSet
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions import logs
@@ -81,6 +82,18 @@ class Execution:
     value: Any
     log_lines: list[str]
     ts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOutcome:
+    """A query run for a live subscription: its value or error, and what it depended on."""
+
+    value: Any
+    error: BaseException | None
+    log_lines: list[str]
+    ts: int
+    reads: dict[bytes, IntervalSet]
+    journal: str | None
 
 
 def _attach_logs(exc: BaseException, lines: list[str]) -> None:
@@ -196,11 +209,43 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
     ) -> Execution:
-        fn, args = self._prepare(path, FunctionKind.QUERY, args, internal_ok)
         tx = self.db.begin(read_only=True)
+        syscalls = DatabaseSyscalls(tx, self.cursors)
+        return self._query_in(syscalls, path, args, identity, internal_ok)
+
+    def execute_query(
+        self,
+        path: str,
+        args: Any = None,
+        *,
+        identity: dict[str, Any] | None = None,
+        journal: str | None = None,
+    ) -> QueryOutcome:
+        """Run a query for a live subscription: errors are returned, and so is the read set."""
+        tx = self.db.begin(read_only=True)
+        syscalls = DatabaseSyscalls(tx, self.cursors, journal)
+        try:
+            execution = self._query_in(syscalls, path, args, identity, False)
+        except (ConvexError, ConvexBackendError) as exc:
+            lines = getattr(exc, "log_lines", [])
+            return QueryOutcome(None, exc, lines, tx.begin_ts, tx.read_set(), syscalls.journal)
+        return QueryOutcome(
+            execution.value, None, execution.log_lines, tx.begin_ts, tx.read_set(), syscalls.journal
+        )
+
+    def _query_in(
+        self,
+        syscalls: DatabaseSyscalls,
+        path: str,
+        args: Any,
+        identity: dict[str, Any] | None,
+        internal_ok: bool,
+    ) -> Execution:
+        fn, args = self._prepare(path, FunctionKind.QUERY, args, internal_ok)
+        tx = syscalls.tx
         with logs.capture() as collector:
             try:
-                ctx = QueryCtx(DatabaseSyscalls(tx, self.cursors), identity)
+                ctx = QueryCtx(syscalls, identity)
                 value = self._result(fn, _user_code(lambda: fn.handler(ctx, args)))
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)

@@ -35,8 +35,16 @@ class TableMismatch(BadRequestError):
 class DatabaseSyscalls:
     """Database syscalls bound to one execution's transaction."""
 
-    def __init__(self, tx: Transaction, cursors: CursorCodec) -> None:
+    def __init__(
+        self, tx: Transaction, cursors: CursorCodec, journal: str | None = None
+    ) -> None:
+        """`journal` is the page end a previous run of this query recorded (§7.5).
+
+        A live query re-runs with it so a paginated page keeps its boundaries;
+        after a run, `self.journal` holds what the next run should use.
+        """
         self.tx = tx
+        self.journal = journal
         self._cursors = cursors
         self._streams: dict[int, QueryStream] = {}
         self._next_query_id = 0
@@ -102,16 +110,18 @@ class DatabaseSyscalls:
                 "supports a single paginated query in each function."
             )
         self._paginated = True
-        return paginate(
+        page = paginate(
             self.tx,
             query,
             self._cursors,
             num_items=page_size,
             cursor=cursor,
-            end_cursor=end_cursor,
+            end_cursor=end_cursor if end_cursor is not None else self.journal,
             maximum_rows_read=maximum_rows_read,
             maximum_bytes_read=maximum_bytes_read,
         )
+        self.journal = page.continue_cursor
+        return page
 
     # ---- writes ---------------------------------------------------------------------------
 

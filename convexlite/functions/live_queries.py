@@ -1,0 +1,217 @@
+"""Live queries: results that follow the database (spec/database.md §6.4–§6.5).
+
+Every distinct (path, args, identity) is one `LiveQuery`, however many
+subscribers watch it: it runs once, registers its read set with the
+tracker, and runs again only when a commit writes into that read set. New
+results go to each subscriber's one-slot mailbox, so a slow reader never
+holds anything up; it simply skips to the latest result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from convexlite.database.database import Database
+from convexlite.functions.runner import FunctionRunner, QueryOutcome
+from convexlite.functions.udf_path import canonicalize
+from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
+from convexlite.values import dumps
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """One state of a live query: its value, or the error it raised, as of timestamp `ts`."""
+
+    value: Any
+    error: BaseException | None
+    ts: int
+    log_lines: list[str]
+
+    def unwrap(self) -> Any:
+        """The value, or raise the query's error."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _fingerprint(outcome: QueryOutcome) -> tuple[str, str, str]:
+    """What makes two results the same for a subscriber (timestamps aside)."""
+    if outcome.error is not None:
+        return ("error", type(outcome.error).__name__, str(outcome.error))
+    return ("value", dumps(outcome.value), "\n".join(outcome.log_lines))
+
+
+class QuerySubscription:
+    """An async iterator over a live query's results: the current one first, then each change."""
+
+    def __init__(self, live: LiveQuery) -> None:
+        self._live = live
+        self._latest: QueryResult | None = None
+        self._ready = asyncio.Event()
+        self.closed = False
+
+    def _offer(self, result: QueryResult) -> None:
+        self._latest = result
+        self._ready.set()
+
+    @property
+    def current(self) -> QueryResult | None:
+        """The latest result delivered to this subscription, read or not."""
+        return self._latest
+
+    def __aiter__(self) -> AsyncIterator[QueryResult]:
+        return self
+
+    async def __anext__(self) -> QueryResult:
+        if self.closed:
+            raise StopAsyncIteration
+        await self._ready.wait()
+        if self.closed:
+            raise StopAsyncIteration
+        self._ready.clear()
+        assert self._latest is not None
+        return self._latest
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._ready.set()
+            self._live.leave(self)
+
+    async def __aenter__(self) -> QuerySubscription:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LiveQuery:
+    """One query kept up to date for all of its subscribers."""
+
+    def __init__(
+        self, owner: LiveQueries, key: tuple[str, str, str], path: str, args: Any, identity: Any
+    ) -> None:
+        self._owner = owner
+        self.key = key
+        self.path = path
+        self.args = args
+        self.identity = identity
+        self.subscribers: set[QuerySubscription] = set()
+        self.result: QueryResult | None = None
+        self.executions = 0
+        self._fingerprint: tuple[str, str, str] | None = None
+        self._journal: str | None = None
+        self._subscription: Subscription | None = None
+        self._stale = True
+        self._task: asyncio.Task[None] | None = None
+
+    def join(self) -> QuerySubscription:
+        sub = QuerySubscription(self)
+        self.subscribers.add(sub)
+        if self.result is not None:
+            sub._offer(self.result)
+        self.refresh()
+        return sub
+
+    def leave(self, sub: QuerySubscription) -> None:
+        self.subscribers.discard(sub)
+        if not self.subscribers:
+            self._owner._forget(self)
+            if self._subscription is not None:
+                self._owner.tracker.unsubscribe(self._subscription)
+            if self._task is not None:
+                self._task.cancel()
+
+    def refresh(self) -> None:
+        """Run again if stale; at most one run at a time, and a run after the last change."""
+        if self._stale and (self._task is None or self._task.done()) and self.subscribers:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def invalidate(self, sub: Subscription) -> None:
+        if sub is self._subscription:
+            self._stale = True
+            self.refresh()
+
+    async def _run(self) -> None:
+        owner = self._owner
+        loop = asyncio.get_running_loop()
+        while self._stale and self.subscribers:
+            self._stale = False
+            try:
+                outcome: QueryOutcome = await loop.run_in_executor(
+                    owner.executor,
+                    lambda: owner.runner.execute_query(
+                        self.path, self.args, identity=self.identity, journal=self._journal
+                    ),
+                )
+            except Exception as exc:
+                outcome = QueryOutcome(None, exc, [], owner.tracker.processed_ts, {}, None)
+            self.executions += 1
+            self._journal = outcome.journal
+            if self._subscription is not None:
+                owner.tracker.unsubscribe(self._subscription)
+            self._subscription = owner.tracker.subscribe(
+                outcome.reads, outcome.ts, owner.invalidation_callback(self)
+            )
+            fingerprint = _fingerprint(outcome)
+            if fingerprint != self._fingerprint:
+                self._fingerprint = fingerprint
+                self.result = QueryResult(
+                    outcome.value, outcome.error, outcome.ts, outcome.log_lines
+                )
+                for sub in self.subscribers:
+                    sub._offer(self.result)
+
+
+class LiveQueries:
+    """The live queries of one backend, fed by the commits its database publishes."""
+
+    def __init__(
+        self,
+        db: Database,
+        runner: FunctionRunner,
+        executor: Executor,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.runner = runner
+        self.executor = executor
+        self.loop = loop
+        self.tracker = SubscriptionTracker(db.committer.write_log, db.latest_ts)
+        self._queries: dict[tuple[str, str, str], LiveQuery] = {}
+        db.add_commit_listener(self.tracker.advance)
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def subscribe(self, path: str, args: Any = None, identity: Any = None) -> QuerySubscription:
+        """Watch `path(args)`; must be called on the backend's event loop."""
+        canonical = canonicalize(path)
+        key = (canonical, dumps(args if args is not None else {}), dumps(identity))
+        live = self._queries.get(key)
+        if live is None:
+            live = self._queries[key] = LiveQuery(self, key, canonical, args, identity)
+        return live.join()
+
+    def _forget(self, live: LiveQuery) -> None:
+        if self._queries.get(live.key) is live:
+            del self._queries[live.key]
+
+    def close(self) -> None:
+        """End every subscription's iteration."""
+        for live in list(self._queries.values()):
+            for sub in list(live.subscribers):
+                sub.close()
+
+    def invalidation_callback(self, live: LiveQuery) -> Callable[[Subscription], None]:
+        """Called by the tracker on the committing thread: hop to the event loop."""
+
+        def invalidated(sub: Subscription) -> None:
+            if self.loop.is_closed():
+                return
+            self.loop.call_soon_threadsafe(live.invalidate, sub)
+
+        return invalidated
