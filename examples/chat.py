@@ -73,6 +73,10 @@ async def main(path: str) -> None:
             cursor = result["continueCursor"]
         total = len(await backend.query("messages:list", {}))
         print(f"{total} messages in the store, read in {pages} pages of 2")
+        async with backend.subscribe("messages:list", {"author": "eve"}) as live:
+            print("eve wrote:", (await anext(live)).value)
+            await backend.mutation("messages:send", {"author": "eve", "body": "psst"})
+            print("eve now wrote:", [m["body"] for m in (await anext(live)).value])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Testing Convex functions with the `convex` fixture of convexlite's pytest plugin."""
 
 import pytest
-from chat import app
+from chat import app, main
 
 from convexlite import ConvexError
 
@@ -32,3 +32,11 @@ def test_run_sets_up_data_directly(convex):
 def test_action_calls_mutations(convex):
     assert convex.action("messages:sendMany", {"author": "grace", "count": 3}) == 3
     assert len(convex.query("messages:list", {"author": "grace"})) == 3
+
+
+async def test_the_example_program_runs_twice_on_one_store(tmp_path, capsys):
+    await main(str(tmp_path / "chat.db"))
+    await main(str(tmp_path / "chat.db"))
+    out = capsys.readouterr().out
+    assert "ada wrote: ['hello', 'hello']" in out
+    assert "eve now wrote: ['psst', 'psst']" in out
