@@ -34,7 +34,7 @@ class _Engine:
         self, app: App, url: str, instance_name: str, executor: Callable[[Database], Executor]
     ) -> None:
         self.app = app
-        self.persistence = open_persistence(url)
+        self.persistence = open_persistence(url, instance_name)
         try:
             schema = app.schema
             enforce = schema is not None and getattr(schema, "schema_validation", True)

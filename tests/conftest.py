@@ -24,3 +24,15 @@ def postgres_instance() -> Iterator[tuple[str, str]]:
 def mysql_instance() -> Iterator[tuple[str, str]]:
     with fresh_mysql() as found:
         yield found
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def store(request, tmp_path, monkeypatch) -> Iterator[tuple[str, str]]:
+    """(url, instance name) of an empty store on each persistent backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}", "convex-self-hosted"
+        return
+    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
+    fresh = fresh_postgres if request.param == "postgres" else fresh_mysql
+    with fresh() as found:
+        yield found

@@ -31,18 +31,23 @@ from convexlite.persistence.types import (
 )
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
-_LATER = ("postgres", "postgresql", "mysql")
 _SQLITE_OPTIONS = {"synchronous"}
 
 
-def open_persistence(url: str) -> Persistence:
+def open_persistence(url: str, instance_name: str = "convex-self-hosted") -> Persistence:
     """Open the store a URL names.
 
     - `memory:` — a fresh in-memory store, gone on close;
     - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` (SQLAlchemy's
       convention: the path is everything after `sqlite:///`), optionally with
       `?synchronous=NORMAL` to skip the fsync of every commit;
-    - a plain filesystem path, opened as SQLite.
+    - a plain filesystem path, opened as SQLite;
+    - `postgres://user@host:port` or `postgresql://…`, and `mysql://user@host:port`:
+      a server, where the store is the database named after `instance_name`
+      (`-` becomes `_`), as upstream Convex names it.
+
+    The server backends are imported only when used, so that opening SQLite
+    does not pay for their drivers.
     """
     match = _SCHEME.match(url)
     if match is None:
@@ -61,15 +66,18 @@ def open_persistence(url: str) -> Persistence:
         return MemoryPersistence()
     if scheme == "sqlite":
         return _open_sqlite(url, rest)
-    if scheme in _LATER:
-        raise InvalidPersistenceUrlError(
-            f"persistence URL {url!r}: {scheme} is not supported yet (Postgres and MySQL "
-            "backends come later); use 'sqlite:///path/to/store.db' or 'memory:'"
-        )
+    if scheme in ("postgres", "postgresql"):
+        from convexlite.persistence.postgres import PostgresPersistence
+
+        return PostgresPersistence(url, instance_name=instance_name)
+    if scheme == "mysql":
+        from convexlite.persistence.mysql import MysqlPersistence
+
+        return MysqlPersistence.from_url(url, instance_name=instance_name)
     raise InvalidPersistenceUrlError(
         f"unknown persistence URL scheme {scheme!r} in {url!r}; expected 'memory:', "
-        "'sqlite:///relative/path.db', 'sqlite:////absolute/path.db' or a file path "
-        "(Postgres and MySQL backends come later)"
+        "'sqlite:///relative/path.db', 'sqlite:////absolute/path.db', a file path, "
+        "'postgres://user@host:port' or 'mysql://user@host:port'"
     )
 
 

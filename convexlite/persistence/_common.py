@@ -4,10 +4,11 @@ reject exactly the same writes and report them with the same errors."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from convexlite.persistence.errors import InvalidWriteError
+from convexlite.persistence.errors import InvalidWriteError, StoreOpenError
 from convexlite.persistence.types import DocumentRevision, IndexEntry
 
 MAX_TS = 2**63 - 1
@@ -106,3 +107,32 @@ def find_duplicate(
 def clamp_ts(ts: int) -> int:
     """Reads may ask for any future timestamp; storage only knows signed BIGINTs."""
     return ts if ts <= MAX_TS else MAX_TS
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def parse_flag(raw: str) -> bool | None:
+    """`1/true/yes/on` → True, `0/false/no/off` or empty → False, anything else → None."""
+    raw = raw.strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    return None
+
+
+def env_flag(name: str) -> bool:
+    """Parse a boolean environment variable the way the spec recommends.
+
+    Upstream's Docker script treats any non-empty value as true (so `0` means
+    yes); convexlite reads `0/false/no/off` as false and refuses anything else.
+    """
+    raw = os.environ.get(name, "")
+    flag = parse_flag(raw)
+    if flag is not None:
+        return flag
+    raise StoreOpenError(
+        f"environment variable {name}={raw!r} is not a boolean; use 1/true/yes/on or 0/false/no/off"
+    )

@@ -35,9 +35,9 @@ def by_n(ctx, args):
     return ctx.db.query("notes").with_index("by_n", lambda r: r.gte("n", args["lo"])).collect()
 
 
-def test_documents_survive_reopen_with_ids_creation_times_and_types(tmp_path):
-    url = f"sqlite:///{tmp_path / 'notes.db'}"
-    with SyncBackend(app, url) as backend:
+def test_documents_survive_reopen_with_ids_creation_times_and_types(store):
+    url, instance = store
+    with SyncBackend(app, url, instance_name=instance) as backend:
         ids = [
             backend.mutation("notes:add", {"text": f"note {i}", "n": Int64(i)}) for i in range(20)
         ]
@@ -45,7 +45,7 @@ def test_documents_survive_reopen_with_ids_creation_times_and_types(tmp_path):
         backend.mutation("notes:remove", {"id": ids[4]})
         before = backend.query("notes:all")
         last_ts = backend.engine.db.latest_ts
-    with SyncBackend(app, url) as backend:
+    with SyncBackend(app, url, instance_name=instance) as backend:
         after = backend.query("notes:all")
         assert after == before
         assert [d["_id"] for d in after] == [i for i in ids if i != ids[4]]

@@ -58,10 +58,9 @@ def get_counter(ctx, args):
     return ctx.db.get(args["id"])["n"]
 
 
-@pytest.mark.parametrize("url", ["memory:", "sqlite"])
-def test_transfers_from_threads_keep_the_total(url, tmp_path):
-    url = f"sqlite:///{tmp_path / 'bank.db'}" if url == "sqlite" else url
-    with SyncBackend(app, url) as backend:
+def test_transfers_from_threads_keep_the_total(store):
+    url, instance = store
+    with SyncBackend(app, url, instance_name=instance) as backend:
         accounts = backend.mutation("bank:open", {"n": 6, "balance": Int64(100)})
         rng = random.Random(7)
         plans = [
@@ -83,8 +82,9 @@ def test_transfers_from_threads_keep_the_total(url, tmp_path):
         assert len(balances) == 6 and all(b >= 0 for b in balances)
 
 
-async def test_transfers_from_tasks_keep_the_total(tmp_path):
-    async with Backend(app, f"sqlite:///{tmp_path / 'bank.db'}") as backend:
+async def test_transfers_from_tasks_keep_the_total(store):
+    url, instance = store
+    async with Backend(app, url, instance_name=instance) as backend:
         accounts = await backend.mutation("bank:open", {"n": 4, "balance": Int64(50)})
         rng = random.Random(11)
         calls = [
@@ -99,8 +99,10 @@ async def test_transfers_from_tasks_keep_the_total(tmp_path):
         assert await backend.query("bank:total") == Int64(200)
 
 
-def test_read_modify_write_race_retries_instead_of_losing_updates():
-    with SyncBackend(app) as backend:
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_read_modify_write_race_retries_instead_of_losing_updates(in_memory, store):
+    url, instance = ("memory:", "convex-self-hosted") if in_memory else store
+    with SyncBackend(app, url, instance_name=instance) as backend:
         counter = backend.mutation("counter:create")
         barrier = threading.Barrier(8)
 

@@ -59,9 +59,8 @@ def test_synchronous_option(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "url, message",
     [
-        ("postgres://user@localhost", "come later"),
-        ("postgresql://localhost/x", "come later"),
-        ("mysql://root@127.0.0.1", "come later"),
+        ("postgres://user@localhost/convex", "already contains a database name"),
+        ("postgresql://localhost", "must name a user"),
         ("redis://localhost", "unknown persistence URL scheme 'redis'"),
         ("sqlite://relative.db", "sqlite:///"),
         ("sqlite:///", "names no file"),

@@ -1,0 +1,817 @@
+"""A Postgres backend through psycopg 3, laid out like upstream's `postgres-v5`.
+
+The tables live in the database named after the instance (spec/database.md
+§4.3, §4.7; spec/platform.md §1.14), so a database created for upstream Convex
+is found, and one server can hold many instances.
+
+Each commit is a single statement, the lease check included, so it costs one
+round trip and is atomic without an explicit transaction. Rows are only ever
+appended, so a read at `ts` needs no transaction either: one statement
+filtered on ts sees a snapshot, and reads run on pooled connections from any
+thread while the one writer connection commits.
+
+Only one backend may write (§4.8). Upstream's `leases` row records who took
+the lease last but cannot tell whether that backend is still running; a
+session advisory lock held by the writer connection can, because the server
+releases it when the session ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from convexlite.persistence._common import (
+    MAX_TS,
+    DocKey,
+    IndexKey,
+    check_rows,
+    clamp_ts,
+    decode_global,
+    encode_globals,
+    env_flag,
+    find_duplicate,
+    parse_flag,
+)
+from convexlite.persistence.errors import (
+    CorruptedStoreError,
+    DatabaseMissingError,
+    DuplicateRowError,
+    InvalidPersistenceUrlError,
+    LeaseHeldError,
+    LeaseLostError,
+    PersistenceError,
+    SslRequiredError,
+    StoreClosedError,
+    StoreOpenError,
+)
+from convexlite.persistence.key_split import (
+    MAX_PREFIX,
+    join_key,
+    lower_bound,
+    split_key,
+    upper_bound,
+)
+from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
+
+DEFAULT_INSTANCE_NAME = "convex-self-hosted"
+
+# pg_try_advisory_lock(int, int) keys ("conv", "lite"); advisory locks are per database.
+LOCK_KEY = (0x636F6E76, 0x6C697465)
+
+_STRICT_SSL_MODES = {"require", "verify-ca", "verify-full"}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+  id BYTEA NOT NULL, ts BIGINT NOT NULL, table_id BYTEA NOT NULL,
+  json_value BYTEA NOT NULL, deleted BOOLEAN DEFAULT false, prev_ts BIGINT,
+  CONSTRAINT documents_pkey PRIMARY KEY (ts, table_id, id));
+CREATE INDEX IF NOT EXISTS documents_by_table_and_id ON documents (table_id, id, ts);
+CREATE INDEX IF NOT EXISTS documents_by_table_ts_and_id ON documents (table_id, ts, id);
+CREATE TABLE IF NOT EXISTS indexes (
+  index_id BYTEA NOT NULL, ts BIGINT NOT NULL, key_prefix BYTEA NOT NULL,
+  key_suffix BYTEA NULL, key_sha256 BYTEA NOT NULL, deleted BOOLEAN,
+  table_id BYTEA NULL, document_id BYTEA NULL,
+  CONSTRAINT indexes_pkey PRIMARY KEY (index_id, key_sha256, ts));
+CREATE INDEX IF NOT EXISTS indexes_by_index_id_key_prefix_key_sha256
+  ON indexes (index_id, key_prefix, key_sha256);
+CREATE TABLE IF NOT EXISTS leases (id BIGINT NOT NULL PRIMARY KEY, ts BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS read_only (id BIGINT NOT NULL PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS persistence_globals (
+  key TEXT NOT NULL PRIMARY KEY, json_value BYTEA NOT NULL);
+"""
+SCHEMA_RELATIONS = (
+    "documents",
+    "documents_by_table_and_id",
+    "documents_by_table_ts_and_id",
+    "indexes",
+    "indexes_by_index_id_key_prefix_key_sha256",
+    "leases",
+    "read_only",
+    "persistence_globals",
+)
+SCHEMA_PRESENT_SQL = "SELECT " + ", ".join(
+    f"to_regclass('{name}') IS NOT NULL" for name in SCHEMA_RELATIONS
+)
+SEED_LEASE_SQL = "INSERT INTO leases (id, ts) VALUES (1, 0) ON CONFLICT DO NOTHING"
+READ_ONLY_SQL = "SELECT 1 FROM read_only LIMIT 1"
+TAKE_LEASE_SQL = "UPDATE leases SET ts = %s WHERE id = 1 AND ts < %s RETURNING ts"
+FORCE_LEASE_SQL = "UPDATE leases SET ts = GREATEST(ts + 1, %s) WHERE id = 1 RETURNING ts"
+LEASE_TS_SQL = "SELECT ts FROM leases WHERE id = 1"
+TRY_LOCK_SQL = "SELECT pg_try_advisory_lock(%s, %s)"
+UNLOCK_SQL = "SELECT pg_advisory_unlock(%s, %s)"
+LOCK_HOLDER_SQL = """
+SELECT l.pid, a.application_name, host(a.client_addr), a.backend_start
+FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+  AND l.classid = %s AND l.objid = %s
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+WRITE_SQL = """
+WITH lease AS MATERIALIZED (
+  SELECT 1 FROM leases WHERE id = 1 AND ts = %(lease)b FOR SHARE),
+new_documents AS (
+  INSERT INTO documents (id, ts, table_id, json_value, deleted, prev_ts)
+  SELECT * FROM unnest(%(d_id)b::bytea[], %(d_ts)b::bigint[], %(d_table)b::bytea[],
+                       %(d_json)b::bytea[], %(d_deleted)b::boolean[], %(d_prev)b::bigint[])
+  WHERE EXISTS (SELECT FROM lease)),
+new_indexes AS (
+  INSERT INTO indexes (index_id, ts, key_prefix, key_suffix, key_sha256, deleted,
+                       table_id, document_id)
+  SELECT * FROM unnest(%(i_id)b::bytea[], %(i_ts)b::bigint[], %(i_prefix)b::bytea[],
+                       %(i_suffix)b::bytea[], %(i_sha)b::bytea[], %(i_deleted)b::boolean[],
+                       %(i_table)b::bytea[], %(i_doc)b::bytea[])
+  WHERE EXISTS (SELECT FROM lease)),
+new_globals AS (
+  INSERT INTO persistence_globals (key, json_value)
+  SELECT * FROM unnest(%(g_key)b::text[], %(g_json)b::bytea[])
+  WHERE EXISTS (SELECT FROM lease)
+  ON CONFLICT (key) DO UPDATE SET json_value = excluded.json_value)
+SELECT count(*) FROM lease
+"""
+
+# Rows of a write whose outcome is unknown, by primary key.
+_PENDING_ROWS = """
+WITH d(ts, table_id, id) AS (
+  SELECT * FROM unnest(%(d_ts)b::bigint[], %(d_table)b::bytea[], %(d_id)b::bytea[])),
+i(index_id, key_sha256, ts) AS (
+  SELECT * FROM unnest(%(i_id)b::bytea[], %(i_sha)b::bytea[], %(i_ts)b::bigint[]))
+"""
+COUNT_PENDING_SQL = (
+    _PENDING_ROWS + "SELECT (SELECT count(*) FROM documents JOIN d USING (ts, table_id, id)) "
+    "+ (SELECT count(*) FROM indexes JOIN i USING (index_id, key_sha256, ts))"
+)
+DELETE_PENDING_SQL = (
+    _PENDING_ROWS + ", gone AS (DELETE FROM documents WHERE (ts, table_id, id) IN "
+    "(SELECT * FROM d)) DELETE FROM indexes WHERE (index_id, key_sha256, ts) IN (SELECT * FROM i)"
+)
+
+DOCUMENT_EXISTS_SQL = "SELECT 1 FROM documents WHERE ts = %b AND table_id = %b AND id = %b"
+INDEX_ENTRY_EXISTS_SQL = "SELECT 1 FROM indexes WHERE index_id = %b AND key_sha256 = %b AND ts = %b"
+GET_DOCUMENT_SQL = (
+    "SELECT ts, json_value, deleted, prev_ts FROM documents "
+    "WHERE table_id = %b AND id = %b AND ts <= %b ORDER BY ts DESC LIMIT 1"
+)
+MAX_TS_SQL = "SELECT max(ts) FROM documents"
+GET_GLOBAL_SQL = "SELECT json_value FROM persistence_globals WHERE key = %b"
+
+_LOG_COLUMNS = "SELECT ts, table_id, id, json_value, deleted, prev_ts FROM documents "
+LOAD_DOCUMENTS_SQL: dict[tuple[Order, bool], str] = {
+    ("asc", False): _LOG_COLUMNS + "WHERE ts >= %b AND ts <= %b ORDER BY ts, table_id, id LIMIT %b",
+    ("asc", True): _LOG_COLUMNS
+    + "WHERE (ts, table_id, id) > (%b, %b, %b) AND ts <= %b ORDER BY ts, table_id, id LIMIT %b",
+    ("desc", False): _LOG_COLUMNS
+    + "WHERE ts >= %b AND ts <= %b ORDER BY ts DESC, table_id DESC, id DESC LIMIT %b",
+    ("desc", True): _LOG_COLUMNS + "WHERE (ts, table_id, id) < (%b, %b, %b) AND ts >= %b "
+    "ORDER BY ts DESC, table_id DESC, id DESC LIMIT %b",
+}
+
+
+def _scan_sql(order: Order, lower: str, upper: str | None) -> str:
+    """Newest entry at or below ts of each distinct key, in (key_prefix, key_sha256) order.
+
+    The inner query walks the secondary index in its own order and stops after
+    `limit` keys (a GROUP BY over presorted rows needs no sort, unlike
+    DISTINCT ON with `ts DESC`); the newest entry is then fetched by primary
+    key. `lower` and `upper` are the comparison operators of the bounds; the
+    continuation of a page replaces the bound on the side it walks towards.
+    """
+    direction = "ASC" if order == "asc" else "DESC"
+    where = (
+        "index_id = %(index_id)b AND ts <= %(ts)b "
+        f"AND (key_prefix, key_sha256) {lower} (%(lo_prefix)b, %(lo_hash)b)"
+    )
+    if upper is not None:
+        where += f" AND (key_prefix, key_sha256) {upper} (%(hi_prefix)b, %(hi_hash)b)"
+    return (
+        "SELECT m.key_prefix, m.key_sha256, i.key_suffix, i.ts, i.deleted, i.table_id, "
+        "i.document_id, d.ts, d.json_value, d.deleted, d.prev_ts "
+        "FROM (SELECT key_prefix, key_sha256, max(ts) AS mts FROM indexes "
+        f"WHERE {where} GROUP BY key_prefix, key_sha256 "
+        f"ORDER BY key_prefix {direction}, key_sha256 {direction} LIMIT %(limit)b) m "
+        "JOIN indexes i ON i.index_id = %(index_id)b AND i.key_sha256 = m.key_sha256 "
+        "AND i.ts = m.mts "
+        "LEFT JOIN documents d ON d.ts = i.ts AND d.table_id = i.table_id "
+        "AND d.id = i.document_id "
+        f"ORDER BY m.key_prefix {direction}, m.key_sha256 {direction}"
+    )
+
+
+INDEX_SCAN_SQL: dict[tuple[Order, str, str | None], str] = {
+    (order, lower, upper): _scan_sql(order, lower, upper)
+    for order in ("asc", "desc")
+    for lower in (">=", ">")
+    for upper in (None, "<=", "<")
+}
+
+
+def database_name(instance_name: str) -> str:
+    """The database upstream uses for an instance: its name with `-` replaced by `_`."""
+    name = instance_name.replace("-", "_")
+    if not name or len(name.encode()) > 63:
+        raise StoreOpenError(
+            f"instance name {instance_name!r} does not give a usable Postgres database name "
+            "(1 to 63 bytes; Postgres would silently shorten a longer one)"
+        )
+    return name
+
+
+def connection_params(
+    url: str, instance_name: str, *, require_ssl: bool
+) -> tuple[dict[str, str], bool]:
+    """libpq parameters for the instance's database, and whether the URL asks to take over.
+
+    Follows upstream: the URL names a user and no database, `search_path` is
+    dropped, `target_session_attrs=read-write` rejects read-only servers, and
+    SSL is required unless turned off (then libpq still prefers it).
+    """
+    database = database_name(instance_name)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("postgres", "postgresql"):
+        raise InvalidPersistenceUrlError(
+            f"Postgres URL must start with postgres:// or postgresql://, not {parts.scheme!r}"
+        )
+    take_over = False
+    options = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "take_over_lease":
+            take_over = parse_flag(value) is True
+        elif key != "search_path":
+            options.append((key, value))
+    redacted = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    try:
+        params = conninfo_to_dict(
+            urlunsplit((parts.scheme, parts.netloc, "", urlencode(options, quote_via=quote), ""))
+        )
+    except psycopg.ProgrammingError as exc:
+        raise InvalidPersistenceUrlError(f"invalid Postgres URL {redacted!r}: {exc}") from exc
+    if parts.path not in ("", "/") or "dbname" in params:
+        raise InvalidPersistenceUrlError(
+            f"Postgres URL {redacted!r} already contains a database name; convexlite takes the "
+            f"database from the instance name instead (instance {instance_name!r} uses database "
+            f'"{database}"). Remove it: postgres://user@host:port'
+        )
+    if not params.get("user"):
+        raise InvalidPersistenceUrlError(
+            f"Postgres URL {redacted!r} must name a user: postgres://user[:password]@host:port"
+        )
+    sslmode = params.get("sslmode")
+    if require_ssl and sslmode not in _STRICT_SSL_MODES:
+        params["sslmode"] = "require"
+    elif sslmode is None:
+        params["sslmode"] = "prefer"
+    params["dbname"] = database
+    params["target_session_attrs"] = "read-write"
+    params.setdefault("application_name", "convexlite")
+    params.setdefault("connect_timeout", "10")
+    return params, take_over
+
+
+class _Pending:
+    """The primary keys of a write whose connection died before its outcome was known."""
+
+    __slots__ = ("params", "rows")
+
+    def __init__(self, params: dict[str, Any], rows: int) -> None:
+        self.params = params
+        self.rows = rows
+
+
+class PostgresPersistence:
+    """A `Persistence` in the Postgres database named after the instance.
+
+    `url` is `postgres://user[:password]@host[:port]` (or `postgresql://`),
+    optionally followed by libpq options as query parameters, and names no
+    database: instance `convex-self-hosted` lives in database
+    `convex_self_hosted`, which an operator creates. The connection must use
+    SSL unless `require_ssl=False` or the environment sets `DO_NOT_REQUIRE_SSL`
+    to a true value (`1/true/yes/on`; unlike upstream's Docker script,
+    `0/false/no/off` mean false).
+
+    Opening takes the write lease and holds an advisory lock for as long as the
+    store is open. A second backend opening the same database fails with
+    `LeaseHeldError` while the first one's session is alive; when a backend
+    dies, its session ends and the next open succeeds. A backend that hangs
+    while holding the lock can be displaced with `take_over=True` (or the URL
+    option `?take_over_lease=1`): that terminates its session and takes the
+    lease, and the displaced backend gets `LeaseLostError` on its next write.
+    Nothing takes over implicitly.
+
+    If the writer's connection drops, the write in flight raises and never
+    becomes visible: the store reconnects, ends its old session, re-checks the
+    lease, and deletes whatever of that write had reached the server. Globals
+    are upserted and not rolled back that way, which suits the high-water
+    marks they hold.
+    """
+
+    LOAD_CHUNK = 1000
+    CONTINUATION_PAGE = 64
+    LOCK_WAIT_S = 5.0
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        instance_name: str = DEFAULT_INSTANCE_NAME,
+        take_over: bool = False,
+        require_ssl: bool | None = None,
+        pool_size: int = 10,
+        pool_timeout_s: float = 10.0,
+    ) -> None:
+        if require_ssl is None:
+            require_ssl = not env_flag("DO_NOT_REQUIRE_SSL")
+        params, url_take_over = connection_params(url, instance_name, require_ssl=require_ssl)
+        take_over = take_over or url_take_over
+        self.instance_name = instance_name
+        self.database = params["dbname"]
+        self._server = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}"
+        self._conninfo = make_conninfo("", **params)
+        self._pool_timeout_s = pool_timeout_s
+        self._closed = False
+        self._write_mutex = threading.Lock()
+        self._lease_lost: str | None = None
+        self._pending: _Pending | None = None
+        try:
+            conn = self._connect()
+        except psycopg.OperationalError as exc:
+            raise self._open_error(exc) from exc
+        try:
+            self._lock(conn, take_over=take_over)
+            self._prepare_schema(conn)
+            self._lease_ts = self._take_lease(conn, take_over)
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreOpenError(f"cannot open the Postgres store {self}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._writer: psycopg.Connection | None = conn
+        self._writer_pid = conn.info.backend_pid
+        self._pool = ConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            timeout=pool_timeout_s,
+            name=f"convexlite-{self.database}",
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=pool_timeout_s)
+        except PoolTimeout as exc:
+            self._pool.close()
+            conn.close()
+            raise StoreOpenError(
+                f"cannot open reader connections to the Postgres store {self}: {exc}"
+            ) from exc
+
+    def __str__(self) -> str:
+        return f'database "{self.database}" on {self._server}'
+
+    def __enter__(self) -> PostgresPersistence:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- opening -------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection:
+        """A writer connection whose commits are durable even where the server's default is not."""
+        conn = psycopg.connect(self._conninfo, autocommit=True)
+        try:
+            conn.execute("SET synchronous_commit = on")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_error(self, exc: psycopg.OperationalError) -> StoreOpenError:
+        text = str(exc)
+        if f'database "{self.database}" does not exist' in text:
+            return DatabaseMissingError(
+                f'the Postgres database "{self.database}" does not exist on {self._server}. '
+                f"convexlite keeps instance {self.instance_name!r} in the database named after "
+                f'it (with "-" replaced by "_") and does not create it; run: '
+                f'CREATE DATABASE "{self.database}";'
+            )
+        if "server does not support SSL" in text:
+            return SslRequiredError(
+                f"the Postgres server at {self._server} does not support SSL, which convexlite "
+                "requires by default. Enable SSL on the server, or set DO_NOT_REQUIRE_SSL=1 to "
+                "allow an unencrypted connection (only on a network you trust)."
+            )
+        return StoreOpenError(f"cannot connect to the Postgres store {self}: {exc}")
+
+    def _lock(self, conn: psycopg.Connection, *, take_over: bool) -> None:
+        """Hold the advisory lock that tells other backends this one is alive."""
+        if self._try_lock(conn):
+            return
+        holder = conn.execute(LOCK_HOLDER_SQL, LOCK_KEY).fetchone()
+        if not take_over:
+            who = "" if holder is None else f" (its session: {self._describe_session(holder)})"
+            raise LeaseHeldError(
+                f"another convexlite backend is using the Postgres {self}{who}. Stop it "
+                "first; if it is stuck, open with take_over=True (URL option "
+                "?take_over_lease=1) to terminate its session and take over the write lease."
+            )
+        self._end_holder(conn, None if holder is None else holder[0])
+
+    def _try_lock(self, conn: psycopg.Connection) -> bool:
+        return bool(conn.execute(TRY_LOCK_SQL, LOCK_KEY).fetchone()[0])
+
+    @staticmethod
+    def _describe_session(holder: tuple) -> str:
+        pid, application, client, since = holder
+        return (
+            f"pid {pid}, application {application or '?'!r}, client {client or 'local'}, "
+            f"connected since {since}"
+        )
+
+    def _end_holder(self, conn: psycopg.Connection, pid: int | None) -> None:
+        """Terminate the session holding the lock and wait until the lock is ours."""
+        if pid is not None:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + self.LOCK_WAIT_S
+        while not self._try_lock(conn):
+            if time.monotonic() > deadline:
+                raise LeaseHeldError(
+                    f"the session holding the write lock of the Postgres {self} did not end "
+                    f"within {self.LOCK_WAIT_S:.0f} s of being terminated"
+                )
+            time.sleep(0.02)
+
+    def _prepare_schema(self, conn: psycopg.Connection) -> None:
+        """Create missing tables; only the lock holder gets here, so creators never race."""
+        if not all(conn.execute(SCHEMA_PRESENT_SQL).fetchone()):
+            with conn.transaction():
+                conn.execute(SCHEMA)
+        conn.execute(SEED_LEASE_SQL)
+        if conn.execute(READ_ONLY_SQL).fetchone() is not None:
+            raise StoreOpenError(
+                f"the Postgres {self} is marked read-only (its read_only table has a row), so "
+                "convexlite will not write to it; delete that row (DELETE FROM read_only) to "
+                "open it"
+            )
+
+    def _take_lease(self, conn: psycopg.Connection, take_over: bool) -> int:
+        my_ts = time.time_ns()
+        row = conn.execute(TAKE_LEASE_SQL, (my_ts, my_ts)).fetchone()
+        if row is None:
+            if not take_over:
+                (held,) = conn.execute(LEASE_TS_SQL).fetchone()
+                raise LeaseHeldError(
+                    f"the write lease of the Postgres {self} was taken at {held}, later than "
+                    f"this machine's clock ({my_ts}): a backend that does not hold convexlite's "
+                    "lock (such as upstream Convex) may be writing, or clocks disagree. Stop "
+                    "that backend, or open with take_over=True (URL option ?take_over_lease=1)."
+                )
+            row = conn.execute(FORCE_LEASE_SQL, (my_ts,)).fetchone()
+        return row[0]
+
+    # --- the writer connection -------------------------------------------------
+
+    def _writer_connection(self) -> psycopg.Connection:
+        """The writer connection, reopened after a failure with the lease re-checked."""
+        conn = self._writer
+        if conn is not None and not conn.closed:
+            return conn
+        self._writer = None
+        try:
+            conn = self._connect()
+        except psycopg.Error as exc:
+            raise PersistenceError(f"cannot reconnect to the Postgres store {self}: {exc}") from exc
+        try:
+            self._relock(conn)
+            with conn.transaction():
+                row = conn.execute(LEASE_TS_SQL + " FOR UPDATE").fetchone()
+                if row is None or row[0] != self._lease_ts:
+                    raise self._lost(f"its lease row now holds ts {row and row[0]}")
+                if self._pending is not None:
+                    self._undo(conn, self._pending)
+        except psycopg.Error as exc:
+            conn.close()
+            raise PersistenceError(f"cannot reconnect to the Postgres store {self}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._pending = None
+        self._writer = conn
+        self._writer_pid = conn.info.backend_pid
+        return conn
+
+    def _relock(self, conn: psycopg.Connection) -> None:
+        """Take the lock again, ending this store's old session if the server still runs it."""
+        if self._try_lock(conn):
+            return
+        holder = conn.execute(LOCK_HOLDER_SQL, LOCK_KEY).fetchone()
+        if holder is not None and holder[0] != self._writer_pid:
+            raise self._lost(f"another session holds its lock ({self._describe_session(holder)})")
+        self._end_holder(conn, None if holder is None else holder[0])
+
+    def _undo(self, conn: psycopg.Connection, pending: _Pending) -> None:
+        """Delete a failed write if it committed: its caller was told it did not.
+
+        A write is one statement, so either all its rows exist or none do.
+        """
+        (found,) = conn.execute(COUNT_PENDING_SQL, pending.params).fetchone()
+        if found == pending.rows:
+            conn.execute(DELETE_PENDING_SQL, pending.params)
+
+    def _lost(self, why: str) -> LeaseLostError:
+        self._lease_lost = (
+            f"another backend took the write lease of the Postgres {self} ({why}); this "
+            "backend must stop writing; reopen it to take the lease back"
+        )
+        return LeaseLostError(self._lease_lost)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"the Postgres store {self} has been closed")
+
+    # --- writes -------------------------------------------------------------------
+
+    def write(
+        self,
+        documents: Sequence[DocumentRevision],
+        indexes: Sequence[IndexEntry],
+        globals_: dict[str, Any] | None = None,
+        *,
+        sync: bool = True,
+    ) -> None:
+        check_rows(documents, indexes)
+        encoded_globals = encode_globals(globals_)
+        params = _write_params(documents, indexes, encoded_globals)
+        with self._write_mutex:
+            self._check_open()
+            if self._lease_lost is not None:
+                raise LeaseLostError(self._lease_lost)
+            if not (documents or indexes or encoded_globals):
+                return
+            conn = self._writer_connection()
+            params["lease"] = self._lease_ts
+            try:
+                (held,) = conn.execute(WRITE_SQL, params).fetchone()
+            except psycopg.errors.UniqueViolation as exc:
+                message = find_duplicate(
+                    documents, indexes, self._document_exists, self._index_entry_exists
+                )
+                raise DuplicateRowError(message or f"constraint failed: {exc}") from exc
+            except psycopg.Error as exc:
+                if not conn.closed:
+                    raise PersistenceError(
+                        f"writing to the Postgres store {self} failed and was rolled back: {exc}"
+                    ) from exc
+                self._pending = _Pending(params, len(documents) + len(indexes))
+                raise self._after_lost_connection(exc) from exc
+            if not held:
+                raise self._lost("its lease row changed")
+
+    def _after_lost_connection(self, exc: psycopg.Error) -> PersistenceError:
+        """Reconnect at once, so that a lost lease is reported as such."""
+        try:
+            self._writer_connection()
+        except LeaseLostError as lost:
+            return lost
+        except PersistenceError as retry:
+            return PersistenceError(
+                f"the connection to the Postgres store {self} was lost during a write ({exc}) "
+                f"and reconnecting failed ({retry.message}); the write was not applied, and "
+                "whatever of it reached the server is deleted once the connection is back"
+            )
+        return PersistenceError(
+            f"the connection to the Postgres store {self} was lost during a write ({exc}); "
+            "the write was not applied; the store has reconnected"
+        )
+
+    def _document_exists(self, key: DocKey) -> bool:
+        assert self._writer is not None
+        return self._writer.execute(DOCUMENT_EXISTS_SQL, key).fetchone() is not None
+
+    def _index_entry_exists(self, key: IndexKey) -> bool:
+        assert self._writer is not None
+        index_id, index_key, ts = key
+        sha = split_key(index_key)[2]
+        return (
+            self._writer.execute(INDEX_ENTRY_EXISTS_SQL, (index_id, sha, ts)).fetchone() is not None
+        )
+
+    def sync(self) -> None:
+        """Nothing to do: a Postgres commit is durable when it returns."""
+        with self._write_mutex:
+            self._check_open()
+
+    # --- reads ----------------------------------------------------------------------
+
+    def _fetch(self, query: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple]:
+        """Run one read on a pooled connection, retrying once on a connection that had died."""
+        for attempt in (1, 2):
+            self._check_open()
+            conn = None
+            try:
+                with self._pool.connection() as conn:
+                    return conn.execute(query, params, binary=True).fetchall()
+            except PoolClosed as exc:
+                raise StoreClosedError(f"the Postgres store {self} has been closed") from exc
+            except PoolTimeout as exc:
+                raise PersistenceError(
+                    f"no connection to the Postgres store {self} within "
+                    f"{self._pool_timeout_s:.0f} s: {exc}"
+                ) from exc
+            except psycopg.Error as exc:
+                if attempt == 1 and conn is not None and conn.closed:
+                    self._pool.check()
+                    continue
+                raise PersistenceError(
+                    f"reading from the Postgres store {self} failed: {exc}"
+                ) from exc
+        raise AssertionError("unreachable")
+
+    def index_scan(
+        self,
+        index_id: bytes,
+        ts: int,
+        start: bytes,
+        end: bytes | None,
+        order: Order,
+        limit: int,
+    ) -> list[IndexRow]:
+        """Pages through (key_prefix, key_sha256) order and restores full-key order.
+
+        The two orders differ only among keys sharing a whole 2500-byte prefix;
+        such a run is buffered until it ends and then sorted. Keys outside
+        `[start, end)` can only share the bounds' prefixes and are dropped.
+        Only those two cases need a second page, which is therefore at least
+        `CONTINUATION_PAGE` keys: a run must be read whole for every page a
+        caller asks for.
+        """
+        if limit <= 0 or (end is not None and end <= start):
+            return []
+        params: dict[str, Any] = {"index_id": index_id, "ts": clamp_ts(ts), "limit": limit}
+        params["lo_prefix"], params["lo_hash"] = lower_bound(start)
+        lower, upper = ">=", None
+        if end is not None:
+            params["hi_prefix"], params["hi_hash"], inclusive = upper_bound(end)
+            upper = "<=" if inclusive else "<"
+        descending = order == "desc"
+        rows: list[IndexRow] = []
+        run: list[IndexRow] = []
+        run_prefix = b""
+        while True:
+            page = self._fetch(INDEX_SCAN_SQL[order, lower, upper], params)
+            for prefix, _sha, suffix, its, deleted, tablet_id, internal_id, *doc in page:
+                key = join_key(prefix, suffix)
+                if key < start or (end is not None and key >= end):
+                    continue
+                row = self._index_row(index_id, key, its, deleted, tablet_id, internal_id, doc)
+                if len(prefix) < MAX_PREFIX or prefix != run_prefix:
+                    rows.extend(sorted(run, key=_row_key, reverse=descending))
+                    run.clear()
+                if len(prefix) < MAX_PREFIX:
+                    rows.append(row)
+                else:
+                    run_prefix = prefix
+                    run.append(row)
+            if len(page) < params["limit"] or len(rows) >= limit:
+                rows.extend(sorted(run, key=_row_key, reverse=descending))
+                return rows[:limit]
+            params["limit"] = max(limit, self.CONTINUATION_PAGE)
+            last_prefix, last_sha = page[-1][0], page[-1][1]
+            if descending:
+                upper, params["hi_prefix"], params["hi_hash"] = "<", last_prefix, last_sha
+            else:
+                lower, params["lo_prefix"], params["lo_hash"] = ">", last_prefix, last_sha
+
+    def _index_row(
+        self,
+        index_id: bytes,
+        key: bytes,
+        ts: int,
+        deleted: bool | None,
+        tablet_id: bytes | None,
+        internal_id: bytes | None,
+        doc: list[Any],
+    ) -> IndexRow:
+        if deleted:
+            return IndexRow(key, ts, None)
+        doc_ts, json_value, doc_deleted, prev_ts = doc
+        if doc_ts is None:
+            raise CorruptedStoreError(
+                f"index {index_id.hex()} key {key.hex()} at ts {ts} points at document "
+                f"{(internal_id or b'').hex()} of tablet {(tablet_id or b'').hex()}, "
+                "which has no revision at that ts"
+            )
+        assert tablet_id is not None and internal_id is not None
+        return IndexRow(
+            key,
+            ts,
+            DocumentRevision(
+                tablet_id, internal_id, ts, None if doc_deleted else json_value.decode(), prev_ts
+            ),
+        )
+
+    def get_document(
+        self, tablet_id: bytes, internal_id: bytes, ts: int
+    ) -> DocumentRevision | None:
+        rows = self._fetch(GET_DOCUMENT_SQL, (tablet_id, internal_id, clamp_ts(ts)))
+        if not rows:
+            return None
+        doc_ts, json_value, deleted, prev_ts = rows[0]
+        return DocumentRevision(
+            tablet_id, internal_id, doc_ts, None if deleted else json_value.decode(), prev_ts
+        )
+
+    def load_documents(
+        self, min_ts: int, max_ts: int, order: Order = "asc"
+    ) -> Iterator[DocumentRevision]:
+        self._check_open()
+        return self._load_documents(max(min_ts, 0), min(max_ts - 1, MAX_TS), order)
+
+    def _load_documents(
+        self, min_ts: int, last_ts: int, order: Order
+    ) -> Iterator[DocumentRevision]:
+        if last_ts < min_ts:
+            return
+        chunk_size = self.LOAD_CHUNK
+        last: tuple | None = None
+        while True:
+            if last is None:
+                params: tuple = (min_ts, last_ts, chunk_size)
+            elif order == "asc":
+                params = (*last, last_ts, chunk_size)
+            else:
+                params = (*last, min_ts, chunk_size)
+            rows = self._fetch(LOAD_DOCUMENTS_SQL[order, last is not None], params)
+            for ts, tablet_id, internal_id, json_value, deleted, prev_ts in rows:
+                yield DocumentRevision(
+                    tablet_id, internal_id, ts, None if deleted else json_value.decode(), prev_ts
+                )
+            if len(rows) < chunk_size:
+                return
+            last = rows[-1][:3]
+
+    def max_ts(self) -> int:
+        (ts,) = self._fetch(MAX_TS_SQL, ())[0]
+        return 0 if ts is None else ts
+
+    def get_global(self, key: str) -> Any:
+        rows = self._fetch(GET_GLOBAL_SQL, (key,))
+        return decode_global(rows[0][0].decode() if rows else None)
+
+    def close(self) -> None:
+        """Close every connection, releasing the lock before the writer's session ends.
+
+        The server ends a session some time after its client hangs up, so
+        without the explicit unlock a backend reopening the store at once could
+        still find the lock held.
+        """
+        with self._write_mutex:
+            if self._closed:
+                return
+            self._closed = True
+            writer, self._writer = self._writer, None
+        self._pool.close()
+        if writer is not None:
+            with contextlib.suppress(psycopg.Error):
+                writer.execute(UNLOCK_SQL, LOCK_KEY)
+            writer.close()
+
+
+def _row_key(row: IndexRow) -> bytes:
+    return row.key
+
+
+def _write_params(
+    documents: Sequence[DocumentRevision],
+    indexes: Sequence[IndexEntry],
+    encoded_globals: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """One array per column, for the unnest() of the write statement."""
+    split = [split_key(e.key) for e in indexes]
+    return {
+        "d_id": [d.internal_id for d in documents],
+        "d_ts": [d.ts for d in documents],
+        "d_table": [d.tablet_id for d in documents],
+        "d_json": [b"null" if d.json_value is None else d.json_value.encode() for d in documents],
+        "d_deleted": [d.json_value is None for d in documents],
+        "d_prev": [d.prev_ts for d in documents],
+        "i_id": [e.index_id for e in indexes],
+        "i_ts": [e.ts for e in indexes],
+        "i_prefix": [s[0] for s in split],
+        "i_suffix": [s[1] for s in split],
+        "i_sha": [s[2] for s in split],
+        "i_deleted": [e.deleted for e in indexes],
+        "i_table": [e.tablet_id for e in indexes],
+        "i_doc": [e.internal_id for e in indexes],
+        "g_key": [k for k, _ in encoded_globals],
+        "g_json": [v.encode() for _, v in encoded_globals],
+    }
