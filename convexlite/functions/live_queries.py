@@ -10,6 +10,7 @@ holds anything up; it simply skips to the latest result.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -182,6 +183,8 @@ class LiveQueries:
         self.loop = loop
         self.tracker = SubscriptionTracker(db.committer.write_log, db.latest_ts)
         self._queries: dict[tuple[str, str, str], LiveQuery] = {}
+        self._invalidated: list[tuple[LiveQuery, Subscription]] = []
+        self._invalidated_lock = threading.Lock()
         db.add_commit_listener(self.tracker.advance)
 
     def __len__(self) -> int:
@@ -207,11 +210,27 @@ class LiveQueries:
                 sub.close()
 
     def invalidation_callback(self, live: LiveQuery) -> Callable[[Subscription], None]:
-        """Called by the tracker on the committing thread: hop to the event loop."""
+        """Called by the tracker on the committing thread: queue it for the event loop.
+
+        One commit can invalidate thousands of live queries; they cross to the
+        loop as one batch, so the committing thread wakes the loop once.
+        """
 
         def invalidated(sub: Subscription) -> None:
-            if self.loop.is_closed():
-                return
-            self.loop.call_soon_threadsafe(live.invalidate, sub)
+            with self._invalidated_lock:
+                self._invalidated.append((live, sub))
+                if len(self._invalidated) > 1:
+                    return
+            try:
+                self.loop.call_soon_threadsafe(self._deliver_invalidations)
+            except RuntimeError:  # the loop has closed: nobody is left to tell
+                with self._invalidated_lock:
+                    self._invalidated.clear()
 
         return invalidated
+
+    def _deliver_invalidations(self) -> None:
+        with self._invalidated_lock:
+            batch, self._invalidated = self._invalidated, []
+        for live, sub in batch:
+            live.invalidate(sub)

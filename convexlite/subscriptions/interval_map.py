@@ -84,9 +84,31 @@ class IntervalMap:
         node = self._nodes.get(key)
         if node is None:
             node = self._nodes[key] = _Node(*key)
-            left, right = _split(self._root, key)
-            self._root = _merge(_merge(left, node), right)
+            self._insert(node, key)
         node.owners.add(owner)
+
+    def _insert(self, new: _Node, key: tuple[bytes, bytes]) -> None:
+        """Walk down to where `new`'s priority belongs, split that subtree around it.
+
+        Iterative because this runs once per new interval of every
+        subscription; only the split below the insertion point recurses.
+        """
+        parent: _Node | None = None
+        node = self._root
+        new_end = new.max_end
+        while node is not None and node.priority > new.priority:
+            if node.max_end < new_end:
+                node.max_end = new_end
+            parent = node
+            node = node.left if key < (node.start, node.end) else node.right
+        new.left, new.right = _split(node, key)
+        new.update()
+        if parent is None:
+            self._root = new
+        elif key < (parent.start, parent.end):
+            parent.left = new
+        else:
+            parent.right = new
 
     def remove(self, start: bytes, end: bytes | None, owner: Any) -> None:
         key = (start, INFINITY if end is None else end)
@@ -96,30 +118,42 @@ class IntervalMap:
         node.owners.discard(owner)
         if not node.owners:
             del self._nodes[key]
-            self._root = self._delete(self._root, key)
+            self._delete(node, key)
 
-    def _delete(self, node: _Node | None, key: tuple[bytes, bytes]) -> _Node | None:
-        if node is None:
-            return None
-        here = (node.start, node.end)
-        if here == key:
-            return _merge(node.left, node.right)
-        if key < here:
-            node.left = self._delete(node.left, key)
+    def _delete(self, target: _Node, key: tuple[bytes, bytes]) -> None:
+        path: list[_Node] = []
+        node = self._root
+        while node is not target:
+            assert node is not None
+            path.append(node)
+            node = node.left if key < (node.start, node.end) else node.right
+        replacement = _merge(target.left, target.right)
+        if not path:
+            self._root = replacement
+            return
+        parent = path[-1]
+        if parent.left is target:
+            parent.left = replacement
         else:
-            node.right = self._delete(node.right, key)
-        node.update()
-        return node
+            parent.right = replacement
+        for node in reversed(path):
+            node.update()
 
     def stab(self, key: bytes) -> Iterator[Any]:
         """Owners of every interval containing `key`."""
-        stack = [self._root]
+        root = self._root
+        if root is None or root.max_end <= key:
+            return
+        stack = [root]
+        pop, push = stack.pop, stack.append
         while stack:
-            node = stack.pop()
-            if node is None or node.max_end <= key:
-                continue
-            stack.append(node.left)
+            node = pop()
+            left = node.left
+            if left is not None and left.max_end > key:
+                push(left)
             if node.start <= key:
                 if key < node.end:
                     yield from node.owners
-                stack.append(node.right)
+                right = node.right
+                if right is not None and right.max_end > key:
+                    push(right)

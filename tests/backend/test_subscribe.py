@@ -60,6 +60,12 @@ def send(ctx, args):
     return ctx.db.insert("messages", args)
 
 
+@app.mutation(name="messages:broadcast", args={"channels": v.array(v.string()), "body": v.string()})
+def broadcast(ctx, args):
+    for channel in args["channels"]:
+        ctx.db.insert("messages", {"channel": channel, "body": args["body"]})
+
+
 @app.mutation(name="messages:edit", args={"id": v.id("messages"), "body": v.string()})
 def edit(ctx, args):
     ctx.db.patch(args["id"], {"body": args["body"]})
@@ -143,6 +149,23 @@ async def test_identical_subscriptions_share_one_execution(backend):
     for sub in subs:
         sub.close()
     assert len(live) == 0 and len(live.tracker) == 0
+
+
+async def test_one_commit_updates_every_live_query_it_wrote_into_and_no_other(backend):
+    channels = [f"c{i}" for i in range(40)]
+    subs = [backend.subscribe("messages:list", {"channel": c}) for c in channels]
+    for sub in subs:
+        assert (await next_result(sub)).value == []
+    await backend.mutation("messages:broadcast", {"channels": channels[::2], "body": "x"})
+    for sub in subs[::2]:
+        assert (await next_result(sub)).value == ["x"]
+    untouched = [asyncio.ensure_future(sub.__anext__()) for sub in subs[1::2]]
+    done, pending = await asyncio.wait(untouched, timeout=0.2)
+    assert not done
+    for waiter in pending:
+        waiter.cancel()
+    for sub in subs:
+        sub.close()
 
 
 async def test_a_slow_subscriber_gets_the_latest_result_without_blocking_writers(backend):
