@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from convexlite.persistence.errors import InvalidWriteError, StoreOpenError
@@ -136,3 +136,25 @@ def env_flag(name: str) -> bool:
     raise StoreOpenError(
         f"environment variable {name}={raw!r} is not a boolean; use 1/true/yes/on or 0/false/no/off"
     )
+
+
+LogPosition = tuple[int, bytes, bytes]
+
+
+def page_document_log(
+    fetch_page: Callable[[LogPosition | None], Sequence[DocumentRevision]], page_size: int
+) -> Iterator[DocumentRevision]:
+    """Walk the document log page by page, resuming after the last (ts, tablet, id) seen.
+
+    `fetch_page(after)` returns up to `page_size` revisions past `after` (None:
+    from the start) in the scan's order; no connection or transaction is held
+    between pages.
+    """
+    after: LogPosition | None = None
+    while True:
+        page = fetch_page(after)
+        yield from page
+        if len(page) < page_size:
+            return
+        last = page[-1]
+        after = (last.ts, last.tablet_id, last.internal_id)

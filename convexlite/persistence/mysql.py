@@ -31,12 +31,14 @@ from convexlite.persistence._common import (
     MAX_TS,
     DocKey,
     IndexKey,
+    LogPosition,
     check_rows,
     clamp_ts,
     decode_global,
     encode_globals,
     env_flag,
     find_duplicate,
+    page_document_log,
     parse_flag,
 )
 from convexlite.persistence.errors import (
@@ -1026,27 +1028,25 @@ class MysqlPersistence:
         if last_ts < min_ts:
             return
         chunk_size = self.LOAD_CHUNK
-        last: tuple | None = None
-        while True:
-            params: tuple = (min_ts, last_ts)
-            if last is not None:
-                ts, tablet_id, internal_id = last
-                params += (ts, ts, tablet_id, tablet_id, internal_id)
-            sql = self._sql.load_documents[order, last is not None]
 
-            def fetch(conn: Connection, sql: str = sql, params: tuple = params) -> tuple:
+        def fetch(after: LogPosition | None) -> list[DocumentRevision]:
+            params: tuple = (min_ts, last_ts)
+            if after is not None:
+                ts, tablet_id, internal_id = after
+                params += (ts, ts, tablet_id, tablet_id, internal_id)
+            sql = self._sql.load_documents[order, after is not None]
+
+            def run(conn: Connection) -> tuple:
                 with conn.cursor() as cur:
                     cur.execute(sql, (*params, chunk_size))
                     return cur.fetchall()
 
-            rows = self._read(fetch)
-            for ts, tablet_id, internal_id, json_value, prev_ts in rows:
-                yield DocumentRevision(
-                    tablet_id, internal_id, ts, decode_document(json_value), prev_ts
-                )
-            if len(rows) < chunk_size:
-                return
-            last = rows[-1][:3]
+            return [
+                DocumentRevision(tablet_id, internal_id, ts, decode_document(json_value), prev_ts)
+                for ts, tablet_id, internal_id, json_value, prev_ts in self._read(run)
+            ]
+
+        yield from page_document_log(fetch, chunk_size)
 
     def max_ts(self) -> int:
         def get(conn: Connection) -> int | None:

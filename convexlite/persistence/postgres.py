@@ -33,12 +33,14 @@ from convexlite.persistence._common import (
     MAX_TS,
     DocKey,
     IndexKey,
+    LogPosition,
     check_rows,
     clamp_ts,
     decode_global,
     encode_globals,
     env_flag,
     find_duplicate,
+    page_document_log,
     parse_flag,
 )
 from convexlite.persistence.errors import (
@@ -742,22 +744,23 @@ class PostgresPersistence:
         if last_ts < min_ts:
             return
         chunk_size = self.LOAD_CHUNK
-        last: tuple | None = None
-        while True:
-            if last is None:
+
+        def fetch(after: LogPosition | None) -> list[DocumentRevision]:
+            if after is None:
                 params: tuple = (min_ts, last_ts, chunk_size)
             elif order == "asc":
-                params = (*last, last_ts, chunk_size)
+                params = (*after, last_ts, chunk_size)
             else:
-                params = (*last, min_ts, chunk_size)
-            rows = self._fetch(LOAD_DOCUMENTS_SQL[order, last is not None], params)
-            for ts, tablet_id, internal_id, json_value, deleted, prev_ts in rows:
-                yield DocumentRevision(
+                params = (*after, min_ts, chunk_size)
+            rows = self._fetch(LOAD_DOCUMENTS_SQL[order, after is not None], params)
+            return [
+                DocumentRevision(
                     tablet_id, internal_id, ts, None if deleted else json_value.decode(), prev_ts
                 )
-            if len(rows) < chunk_size:
-                return
-            last = rows[-1][:3]
+                for ts, tablet_id, internal_id, json_value, deleted, prev_ts in rows
+            ]
+
+        yield from page_document_log(fetch, chunk_size)
 
     def max_ts(self) -> int:
         (ts,) = self._fetch(MAX_TS_SQL, ())[0]

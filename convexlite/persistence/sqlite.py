@@ -23,11 +23,13 @@ from convexlite.persistence._common import (
     MAX_TS,
     DocKey,
     IndexKey,
+    LogPosition,
     check_rows,
     clamp_ts,
     decode_global,
     encode_globals,
     find_duplicate,
+    page_document_log,
 )
 from convexlite.persistence.errors import (
     CorruptedStoreError,
@@ -336,21 +338,23 @@ class SqlitePersistence:
         if last_ts < min_ts:
             return
         chunk_size = self.LOAD_CHUNK
-        last: tuple | None = None
-        while True:
-            if last is None:
+
+        def fetch(after: LogPosition | None) -> list[DocumentRevision]:
+            if after is None:
                 bindings: tuple = (min_ts, last_ts, chunk_size)
             elif order == "asc":
-                bindings = (*last, last_ts, chunk_size)
+                bindings = (*after, last_ts, chunk_size)
             else:
-                bindings = (*last, min_ts, chunk_size)
-            sql = LOAD_DOCUMENTS_SQL[order, last is not None]
-            rows = self._reader().execute(sql, bindings).fetchall()
-            for ts, tablet_id, internal_id, json_value, prev_ts in rows:
-                yield DocumentRevision(tablet_id, internal_id, ts, json_value, prev_ts)
-            if len(rows) < chunk_size:
-                return
-            last = rows[-1][:3]
+                bindings = (*after, min_ts, chunk_size)
+            sql = LOAD_DOCUMENTS_SQL[order, after is not None]
+            return [
+                DocumentRevision(tablet_id, internal_id, ts, json_value, prev_ts)
+                for ts, tablet_id, internal_id, json_value, prev_ts in self._reader().execute(
+                    sql, bindings
+                )
+            ]
+
+        yield from page_document_log(fetch, chunk_size)
 
     def max_ts(self) -> int:
         row = self._reader().execute(MAX_TS_SQL).fetchone()
