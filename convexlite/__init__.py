@@ -3,6 +3,7 @@
 from convexlite.backend import Backend, SyncBackend
 from convexlite.errors import ConvexBackendError, ConvexError
 from convexlite.functions.app import App
+from convexlite.functions.live_queries import QueryResult, QuerySubscription
 from convexlite.functions.schema import define_schema, define_table
 from convexlite.functions.validators import v
 from convexlite.values import UNDEFINED, Int64
@@ -14,6 +15,8 @@ __all__ = [
     "ConvexBackendError",
     "ConvexError",
     "Int64",
+    "QueryResult",
+    "QuerySubscription",
     "SyncBackend",
     "define_schema",
     "define_table",
