@@ -52,7 +52,6 @@ class _Engine:
             self.persistence.close()
             raise
         self.executor = executor(self.db)
-        self.batching = isinstance(self.executor, BatchingExecutor)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
