@@ -147,8 +147,13 @@ class Backend:
         *,
         identity: dict[str, Any] | None = None,
     ) -> Any:
+        engine = self.engine
+        executor = engine.executor
+        assert isinstance(executor, BatchingExecutor)
         execution = await self._in_pool(
-            self.engine.runner.run_mutation, path, args, identity=identity, sync=False
+            lambda: engine.runner.run_mutation(
+                path, args, identity=identity, sync=executor.last_in_batch()
+            )
         )
         return execution.value
 

@@ -164,8 +164,9 @@ class Database:
         """A transaction at the latest published snapshot.
 
         `unsynced=True` starts from the latest *written* commit instead, which
-        may not be durable yet: for a caller that commits with `sync=False`
-        and reports results only after `sync()`.
+        may not be durable yet. A read-write transaction may start there: its
+        own durable commit, or the `sync()` its caller awaits, makes everything
+        before it durable. A query may not, as its result is released at once.
         """
         ts, registry = self.committer.written if unsynced else self.committer.snapshot
         return Transaction(self, ts, registry, read_only=read_only, limits=limits)

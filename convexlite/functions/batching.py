@@ -33,6 +33,7 @@ class BatchingExecutor(Executor):
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._shutdown = False
+        self._last = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -44,6 +45,14 @@ class BatchingExecutor(Executor):
                 raise RuntimeError("cannot schedule new calls after shutdown")
             self._queue.put((future, fn, args, kwargs))
         return future
+
+    def last_in_batch(self) -> bool:
+        """True while the executor runs the last call of its batch.
+
+        A mutation that is last may commit durably itself: its flush covers
+        the batch's earlier commits, and `after_batch` then has nothing to do.
+        """
+        return self._last
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -69,7 +78,8 @@ class BatchingExecutor(Executor):
 
     def _run_batch(self, batch: list[Any]) -> None:
         outcomes: list[tuple[Future[Any], bool, Any]] = []
-        for future, fn, args, kwargs in batch:
+        for position, (future, fn, args, kwargs) in enumerate(batch, 1):
+            self._last = position == len(batch)
             if not future.set_running_or_notify_cancel():
                 continue
             try:

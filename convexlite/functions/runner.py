@@ -284,11 +284,13 @@ class FunctionRunner:
 
         `name` labels the lines forwarded to the `convexlite.functions` logger; only
         the last attempt's lines are kept, as a retried attempt never happened.
-        With `sync=False` the mutation starts from, and commits after, writes that
-        are not durable yet; the caller must `db.sync()` before reporting success.
+        Mutations start from the latest written commit, durable or not (a
+        commit with `sync=True` makes every earlier one durable too). With
+        `sync=False` the commit itself is not durable yet either: the caller
+        must `db.sync()` before reporting success.
         """
         for attempt in range(MAX_OCC_RETRIES + 1):
-            tx = self.db.begin(unsynced=not sync)
+            tx = self.db.begin(unsynced=True)
             with logs.capture() as collector:
                 try:
                     ctx = MutationCtx(DatabaseSyscalls(tx, self.cursors), identity)

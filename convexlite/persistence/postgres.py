@@ -108,6 +108,7 @@ READ_ONLY_SQL = "SELECT 1 FROM read_only LIMIT 1"
 TAKE_LEASE_SQL = "UPDATE leases SET ts = %s WHERE id = 1 AND ts < %s RETURNING ts"
 FORCE_LEASE_SQL = "UPDATE leases SET ts = GREATEST(ts + 1, %s) WHERE id = 1 RETURNING ts"
 LEASE_TS_SQL = "SELECT ts FROM leases WHERE id = 1"
+FLUSH_SQL = "UPDATE leases SET ts = ts WHERE id = 1 AND ts = %s RETURNING ts"
 TRY_LOCK_SQL = "SELECT pg_try_advisory_lock(%s, %s)"
 UNLOCK_SQL = "SELECT pg_advisory_unlock(%s, %s)"
 LOCK_HOLDER_SQL = """
@@ -342,6 +343,9 @@ class PostgresPersistence:
         self._write_mutex = threading.Lock()
         self._lease_lost: str | None = None
         self._pending: _Pending | None = None
+        self._durable_session = True
+        self._unflushed = False
+        self._unflushed_lost = False
         try:
             conn = self._connect()
         except psycopg.OperationalError as exc:
@@ -507,6 +511,9 @@ class PostgresPersistence:
             conn.close()
             raise
         self._pending = None
+        self._durable_session = True
+        if self._unflushed:
+            self._unflushed_lost = True
         self._writer = conn
         self._writer_pid = conn.info.backend_pid
         return conn
@@ -560,8 +567,11 @@ class PostgresPersistence:
             if not (documents or indexes or encoded_globals):
                 return
             conn = self._writer_connection()
+            if sync:
+                self._check_flushable()
             params["lease"] = self._lease_ts
             try:
+                self._commit_mode(conn, durable=sync)
                 (held,) = conn.execute(WRITE_SQL, params).fetchone()
             except psycopg.errors.UniqueViolation as exc:
                 message = find_duplicate(
@@ -577,6 +587,25 @@ class PostgresPersistence:
                 raise self._after_lost_connection(exc) from exc
             if not held:
                 raise self._lost("its lease row changed")
+            self._unflushed = not sync
+
+    def _check_flushable(self) -> None:
+        """A durable commit would vouch for earlier unflushed ones; refuse if they may be lost."""
+        if self._unflushed_lost:
+            raise PersistenceError(
+                f"the connection to the Postgres store {self} was lost before recent writes "
+                "were flushed; they may be gone; reopen the backend"
+            )
+
+    def _commit_mode(self, conn: psycopg.Connection, *, durable: bool) -> None:
+        """Switch the writer session between waiting for the WAL flush at commit or not.
+
+        Writes with `sync=False` commit without waiting; a later durable commit
+        (or `sync()`) waits for the flush of all WAL up to it, theirs included.
+        """
+        if durable != self._durable_session:
+            conn.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
+            self._durable_session = durable
 
     def _after_lost_connection(self, exc: psycopg.Error) -> PersistenceError:
         """Reconnect at once, so that a lost lease is reported as such."""
@@ -608,9 +637,27 @@ class PostgresPersistence:
         )
 
     def sync(self) -> None:
-        """Nothing to do: a Postgres commit is durable when it returns."""
+        """Wait until every write so far is flushed to the server's disk.
+
+        A durable no-op update of the lease row does it: its commit waits for
+        the WAL flush up to itself. If the writer's connection was lost while
+        writes were unflushed, the server may have crashed and lost them, so
+        this refuses rather than vouch for them.
+        """
         with self._write_mutex:
             self._check_open()
+            if not self._unflushed:
+                return
+            conn = self._writer_connection()
+            self._check_flushable()
+            try:
+                self._commit_mode(conn, durable=True)
+                row = conn.execute(FLUSH_SQL, (self._lease_ts,)).fetchone()
+            except psycopg.Error as exc:
+                raise PersistenceError(f"flushing the Postgres store {self} failed: {exc}") from exc
+            if row is None:
+                raise self._lost("its lease row changed")
+            self._unflushed = False
 
     # --- reads ----------------------------------------------------------------------
 

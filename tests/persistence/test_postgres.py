@@ -599,3 +599,28 @@ def test_a_backend_keeps_its_data_in_the_instance_database(instance: tuple[str, 
         backend.mutation("notes:add", {"body": "kept"})
     with SyncBackend(app, url, instance_name=name) as backend:
         assert backend.query("notes:list") == ["kept"]
+
+
+def test_unsynced_writes_commit_without_waiting_and_sync_flushes_them(
+    store: PostgresPersistence,
+) -> None:
+    store.write([rev(1, 1, {"a": 1})], [], sync=False)
+    assert store._writer.execute("SHOW synchronous_commit").fetchone()[0] == "off"
+    assert store.get_document(TB, doc_id(1), MAX_TS) is not None
+    store.sync()
+    assert store._writer.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+    store.write([rev(2, 2, {"a": 2})], [])
+    assert store.get_document(TB, doc_id(2), MAX_TS) is not None
+
+
+def test_sync_refuses_when_the_writer_was_lost_before_flushing(
+    store: PostgresPersistence, admin
+) -> None:
+    store.write([rev(1, 1, {"a": 1})], [], sync=False)
+    kill(admin, store._writer_pid)
+    with contextlib.suppress(PersistenceError):
+        store.write([rev(2, 2, {"a": 2})], [], sync=False)
+    with pytest.raises(PersistenceError, match="may be gone"):
+        store.sync()
+    with pytest.raises(PersistenceError, match="may be gone"):
+        store.write([rev(3, 3, {"a": 3})], [])
