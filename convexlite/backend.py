@@ -16,8 +16,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
+from convexlite.auth.keys import generate_instance_secret, parse_instance_secret
 from convexlite.database.database import Database
-from convexlite.functions.app import App
+from convexlite.functions.app import App, FunctionKind
 from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.live_queries import LiveQueries, QuerySubscription
 from convexlite.functions.runner import Execution, FunctionRunner
@@ -31,7 +32,12 @@ class _Engine:
     """The synchronous core both facades share."""
 
     def __init__(
-        self, app: App, url: str, instance_name: str, executor: Callable[[Database], Executor]
+        self,
+        app: App,
+        url: str,
+        instance_name: str,
+        executor: Callable[[Database], Executor],
+        instance_secret: str | None = None,
     ) -> None:
         self.app = app
         self.persistence = open_persistence(url, instance_name)
@@ -41,10 +47,8 @@ class _Engine:
             self.db = Database(self.persistence, schema=schema if enforce else None)
             if schema is not None:
                 self.db.apply_schema(schema)
-            secret = self.persistence.get_global("instance_secret")
-            if secret is None:
-                secret = os.urandom(32).hex()
-                self.persistence.write([], [], {"instance_secret": secret})
+            secret, self.secret_created = _instance_secret(self.persistence, instance_secret)
+            self.instance_secret = secret
             self.runner = FunctionRunner(
                 self.db, app, CursorCodec(bytes.fromhex(secret), instance_name)
             )
@@ -56,6 +60,27 @@ class _Engine:
     def close(self) -> None:
         self.executor.shutdown(wait=True)
         self.db.close()
+
+
+def _instance_secret(persistence: Any, configured: str | None) -> tuple[str, bool]:
+    """The one secret behind admin keys and cursors (spec/platform.md §1.2, §1.12), and
+    whether it was just generated (so `convexlite serve` can show a first admin key).
+
+    An explicit or `INSTANCE_SECRET` value wins and is persisted, so the store
+    keeps accepting the keys it last issued; otherwise the stored one is used,
+    or a new one is generated and stored on first open.
+    """
+    configured = configured or os.environ.get("INSTANCE_SECRET") or None
+    stored = persistence.get_global("instance_secret")
+    if configured is not None:
+        secret = parse_instance_secret(configured).hex()
+    elif stored is not None:
+        return stored, False
+    else:
+        secret = generate_instance_secret()
+    if secret != stored:
+        persistence.write([], [], {"instance_secret": secret})
+    return secret, configured is None
 
 
 class Backend:
@@ -76,10 +101,12 @@ class Backend:
         url: str = "memory:",
         *,
         instance_name: str = DEFAULT_INSTANCE_NAME,
+        instance_secret: str | None = None,
     ) -> None:
         self.app = app
         self.url = url
         self.instance_name = instance_name
+        self._instance_secret = instance_secret
         self._engine: _Engine | None = None
         self._live: LiveQueries | None = None
         self._closed = False
@@ -94,7 +121,11 @@ class Backend:
         with self._opening:
             if self._engine is None:
                 self._engine = _Engine(
-                    self.app, self.url, self.instance_name, lambda db: BatchingExecutor(db.sync)
+                    self.app,
+                    self.url,
+                    self.instance_name,
+                    lambda db: BatchingExecutor(db.sync),
+                    self._instance_secret,
                 )
                 self._closed = False
 
@@ -124,6 +155,60 @@ class Backend:
                 "Backend is not open: use `async with Backend(...)` or `await backend.open()`"
             )
         return self._engine
+
+    @property
+    def instance_secret(self) -> str:
+        """Hex secret behind this store's admin keys and cursors (the backend must be open)."""
+        return self.engine.instance_secret
+
+    def asgi(self, **options: Any) -> Any:
+        """A Starlette app serving Convex's HTTP API, sync WebSocket and HTTP actions.
+
+        Mount it anywhere (`Mount("/convex", backend.asgi())`); it opens the
+        backend on its first request, and the owner of the backend closes it.
+        `options` are `ServerState` fields (origins, log redaction).
+        """
+        from convexlite.server.app import create_app
+        from convexlite.server.state import ServerState
+
+        return create_app(ServerState(self, **options))
+
+    async def execute(
+        self,
+        kind: FunctionKind,
+        path: str,
+        args: Any = None,
+        *,
+        identity: dict[str, Any] | None = None,
+        internal_ok: bool = False,
+    ) -> Execution:
+        """Run any function and keep its whole outcome (log lines, timestamp), as transports
+        need; `internal_ok` is for callers holding an admin key."""
+        engine = self.engine
+        executor = engine.executor
+        if kind is FunctionKind.ACTION:
+            return await engine.runner.run_action(
+                path,
+                args,
+                executor=executor,
+                identity=identity,
+                internal_ok=internal_ok,
+                sync_commits=False,
+            )
+        if kind is FunctionKind.QUERY:
+            return await self._in_pool(
+                engine.runner.run_query, path, args, identity=identity, internal_ok=internal_ok
+            )
+        assert isinstance(executor, BatchingExecutor)
+        return await self._in_pool(
+            lambda: engine.runner.run_mutation(
+                path,
+                args,
+                identity=identity,
+                internal_ok=internal_ok,
+                sync=executor.last_in_batch(),
+            )
+        )
 
     async def _in_pool(self, call: Any, *args: Any, **kwargs: Any) -> Execution:
         engine = self.engine

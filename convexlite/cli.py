@@ -1,8 +1,148 @@
-"""The `convexlite` command (filled in by the server work)."""
+"""The `convexlite` command: serve an app like `convex-local-backend`, and mint keys.
 
+Settings follow upstream's environment names (spec/platform.md §1.12):
+`INSTANCE_NAME`, `INSTANCE_SECRET`, `CONVEX_CLOUD_ORIGIN`, `CONVEX_SITE_ORIGIN`,
+`REDACT_LOGS_TO_CLIENT`. Unlike upstream's Docker script, boolean variables are
+parsed as booleans, so `REDACT_LOGS_TO_CLIENT=false` means false.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
 import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import uvicorn
+
+from convexlite.auth.keys import (
+    InvalidInstanceSecret,
+    generate_instance_secret,
+    issue_admin_key,
+)
+from convexlite.backend import DEFAULT_INSTANCE_NAME, Backend, SyncBackend
+from convexlite.functions.app import App
+
+DEFAULT_DB = "sqlite:///convex_local_backend.sqlite3"
 
 
-def main() -> int:
-    print("convexlite: no commands yet", file=sys.stderr)
-    return 2
+def _env_bool(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_app(spec: str) -> App:
+    """Import `module:attribute` (the current directory is importable, as for uvicorn)."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise SystemExit(f"--app must look like module:attribute, got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    if not isinstance(target, App):
+        raise SystemExit(f"{spec} is a {type(target).__name__}, not a convexlite App")
+    return target
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="convexlite", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve an app on the API and HTTP-action ports")
+    serve.add_argument("--app", required=True, help="module:attribute of a convexlite App")
+    serve.add_argument("--db", default=DEFAULT_DB, help=f"store URL (default {DEFAULT_DB})")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3210)
+    serve.add_argument("--site-port", type=int, default=3211)
+    serve.add_argument("--instance-name", default=None)
+
+    commands.add_parser("generate-secret", help="print a new instance secret")
+
+    key = commands.add_parser("generate-key", help="print an admin key for an instance")
+    key.add_argument("--instance-name", default=None)
+    key.add_argument("--secret", default=None, help="instance secret (default: INSTANCE_SECRET)")
+    key.add_argument("--db", default=None, help="read the secret stored in this store instead")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    name = getattr(args, "instance_name", None) or os.environ.get(
+        "INSTANCE_NAME", DEFAULT_INSTANCE_NAME
+    )
+    try:
+        if args.command == "generate-secret":
+            print(generate_instance_secret())
+            return 0
+        if args.command == "generate-key":
+            return _generate_key(name, args.secret, args.db)
+        return asyncio.run(_serve(args, name))
+    except InvalidInstanceSecret as exc:
+        print(f"convexlite: invalid instance secret: {exc}", file=sys.stderr)
+        return 2
+
+
+def _generate_key(name: str, secret: str | None, db: str | None) -> int:
+    secret = secret or os.environ.get("INSTANCE_SECRET")
+    if secret is None and db is not None:
+        with SyncBackend(App(), db, instance_name=name) as backend:
+            secret = backend.engine.instance_secret
+    if secret is None:
+        print("convexlite: give --secret, INSTANCE_SECRET or --db", file=sys.stderr)
+        return 2
+    print("Admin key:", file=sys.stderr)
+    print(issue_admin_key(name, secret))
+    return 0
+
+
+async def _serve(args: argparse.Namespace, name: str) -> int:
+    from convexlite.server.app import create_app, create_site_app
+    from convexlite.server.state import ServerState
+
+    cloud = os.environ.get("CONVEX_CLOUD_ORIGIN") or f"http://{args.host}:{args.port}"
+    site = os.environ.get("CONVEX_SITE_ORIGIN") or f"http://{args.host}:{args.site_port}"
+    backend = Backend(load_app(args.app), args.db, instance_name=name)
+    await backend.open()
+    try:
+        state = ServerState(
+            backend,
+            cloud_origin=cloud,
+            site_origin=site,
+            redact_logs=_env_bool("REDACT_LOGS_TO_CLIENT"),
+        )
+        apps = ((create_app(state), args.port), (create_site_app(state), args.site_port))
+        servers = [
+            _Server(uvicorn.Config(app, host=args.host, port=port, lifespan="off"))
+            for app, port in apps
+        ]
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, _stop, servers)
+        print(f"Convex API:   {cloud}", flush=True)
+        print(f"HTTP actions: {site}", flush=True)
+        if backend.engine.secret_created:
+            print(f"Admin key (shown once): {issue_admin_key(name, backend.instance_secret)}")
+            print("Later: convexlite generate-key --db <store URL>", flush=True)
+        await asyncio.gather(*(server.serve() for server in servers))
+    finally:
+        await backend.close()
+    return 0
+
+
+def _stop(servers: list[Any]) -> None:
+    for server in servers:
+        server.should_exit = True
+
+
+class _Server(uvicorn.Server):
+    """Two servers share one loop, so the command owns the signal handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

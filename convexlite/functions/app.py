@@ -40,6 +40,20 @@ class FunctionDefinition:
         return inspect.iscoroutinefunction(self.handler)
 
 
+HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRoute:
+    """An HTTP action: `handler(ctx, request)` answers requests matching `path` exactly,
+    or every path under `path_prefix` (which ends with `/`)."""
+
+    method: str
+    path: str | None
+    path_prefix: str | None
+    handler: Callable[..., Any]
+
+
 class FunctionSource(Protocol):
     def lookup(self, path: str) -> FunctionDefinition | None: ...
 
@@ -62,6 +76,7 @@ class App:
     def __init__(self, schema: Any = None) -> None:
         self.schema = schema
         self.functions: dict[str, FunctionDefinition] = {}
+        self.http_routes: list[HttpRoute] = []
 
     def lookup(self, path: str) -> FunctionDefinition | None:
         return self.functions.get(path)
@@ -121,3 +136,38 @@ class App:
         self, fn: Any = None, *, name: str | None = None, args: Any = None, returns: Any = None
     ) -> Any:
         return self._register(FunctionKind.ACTION, False, fn, name, args, returns)
+
+    def http_action(
+        self, *, method: str, path: str | None = None, path_prefix: str | None = None
+    ) -> Callable[[F], F]:
+        """Register an HTTP action, like `http.route({path, method, handler})` in `convex/http.js`.
+
+        ```python
+        @app.http_action(path="/hello", method="GET")
+        async def hello(ctx, request):
+            return PlainTextResponse("hi")
+        ```
+
+        The handler gets an action ctx and a Starlette `Request`, and returns a
+        Starlette `Response`; it may be `async`.
+        """
+        method = method.upper()
+        if method not in HTTP_METHODS:
+            raise ValueError(f"Unsupported HTTP method {method!r}; use one of {HTTP_METHODS}")
+        if (path is None) == (path_prefix is None):
+            raise ValueError("Give exactly one of `path` and `path_prefix`")
+        if path is not None and not path.startswith("/"):
+            raise ValueError(f"path '{path}' does not start with a /")
+        if path_prefix is not None and not (
+            path_prefix.startswith("/") and path_prefix.endswith("/")
+        ):
+            raise ValueError(f"pathPrefix '{path_prefix}' must start and end with a /")
+        for route in self.http_routes:
+            if (route.method, route.path, route.path_prefix) == (method, path, path_prefix):
+                raise DuplicateFunctionError(f"HTTP route {method} {path or path_prefix} exists")
+
+        def decorate(handler: F) -> F:
+            self.http_routes.append(HttpRoute(method, path, path_prefix, handler))
+            return handler
+
+        return decorate

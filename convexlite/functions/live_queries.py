@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.database import Database
+from convexlite.database.write_log import find_conflict
 from convexlite.functions.runner import FunctionRunner, QueryOutcome
 from convexlite.functions.udf_path import canonicalize
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
@@ -63,6 +64,17 @@ class QuerySubscription:
     def current(self) -> QueryResult | None:
         """The latest result delivered to this subscription, read or not."""
         return self._latest
+
+    def current_at(self, ts: int) -> bool:
+        """True if the latest result is known to be the query's result as of `ts`.
+
+        Checked against the write log itself rather than pending invalidation
+        callbacks, so a caller that saw commit `ts` published (a mutation's
+        response) can rely on it: no re-run is scheduled or running, and no
+        commit up to `ts` wrote into what the result read, and this subscriber
+        has taken the latest result from its mailbox.
+        """
+        return not self._ready.is_set() and self._live.current_at(ts)
 
     def __aiter__(self) -> AsyncIterator[QueryResult]:
         return self
@@ -132,6 +144,17 @@ class LiveQuery:
         if self._stale and (self._task is None or self._task.done()) and self.subscribers:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
+    def current_at(self, ts: int) -> bool:
+        sub = self._subscription
+        if self._stale or sub is None or not sub.valid or self.result is None:
+            return False
+        if self._task is not None and not self._task.done():
+            return False
+        if ts <= sub.ts:
+            return True
+        missed = self._owner.write_log.after(sub.ts, upto=ts)
+        return missed is not None and find_conflict(sub.reads, missed) is None
+
     def invalidate(self, sub: Subscription) -> None:
         if sub is self._subscription:
             self._stale = True
@@ -181,7 +204,8 @@ class LiveQueries:
         self.runner = runner
         self.executor = executor
         self.loop = loop
-        self.tracker = SubscriptionTracker(db.committer.write_log, db.latest_ts)
+        self.write_log = db.committer.write_log
+        self.tracker = SubscriptionTracker(self.write_log, db.latest_ts)
         self._queries: dict[tuple[str, str, str], LiveQuery] = {}
         self._invalidated: list[tuple[LiveQuery, Subscription]] = []
         self._invalidated_lock = threading.Lock()

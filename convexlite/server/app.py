@@ -1,0 +1,157 @@
+"""The ASGI apps: the main API (port 3210) and the site app serving HTTP actions (port 3211).
+
+Both are plain Starlette apps, so `Backend.asgi()` can be mounted under any
+prefix of a larger app; the routes compute paths relative to their mount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from convexlite.server import http_api
+from convexlite.server.http_actions import HttpActions
+from convexlite.server.state import ServerState
+
+WELCOME = "This Convex deployment is running. See https://docs.convex.dev/."
+_ALLOWED_METHODS = "GET,POST,OPTIONS,PATCH,DELETE,PUT"
+_VARY = "origin, access-control-request-method, access-control-request-headers"
+
+SyncEndpoint = Callable[[ServerState], Callable[[WebSocket], Awaitable[None]]]
+
+
+def _sync_endpoint() -> SyncEndpoint | None:
+    """The WebSocket endpoint lives in its own module, which may be absent from a build."""
+    try:
+        from convexlite.server.sync_endpoint import sync_websocket
+    except ModuleNotFoundError as exc:
+        if exc.name != "convexlite.server.sync_endpoint":
+            raise
+        return None
+    return sync_websocket
+
+
+class OpenBackend:
+    """Open the backend before the first request, so a mounted app needs no lifespan hook."""
+
+    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            try:
+                self.state.backend.engine  # noqa: B018
+            except RuntimeError:
+                await self.state.backend.open()
+        await self.app(scope, receive, send)
+
+
+class Cors:
+    """Upstream's permissive CORS layer (spec/protocol.md §3.1.5), skipping HTTP actions."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route_path = scope["path"][len(scope.get("root_path", "")) :]
+        if route_path == "/http" or route_path.startswith("/http/"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        origin = headers.get("origin")
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            response = Response(status_code=200, headers=self._preflight(origin, headers))
+            await response(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Any) -> None:
+            if message["type"] == "http.response.start" and origin is not None:
+                extra = [
+                    (b"access-control-allow-origin", origin.encode("latin-1")),
+                    (b"access-control-allow-credentials", b"true"),
+                    (b"vary", _VARY.encode()),
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    @staticmethod
+    def _preflight(origin: str | None, headers: dict[str, str]) -> dict[str, str]:
+        out = {
+            "access-control-allow-methods": _ALLOWED_METHODS,
+            "access-control-max-age": "86400",
+            "access-control-allow-credentials": "true",
+            "vary": _VARY,
+        }
+        if origin is not None:
+            out["access-control-allow-origin"] = origin
+        if "access-control-request-headers" in headers:
+            out["access-control-allow-headers"] = headers["access-control-request-headers"]
+        return out
+
+
+def _meta_routes(state: ServerState) -> list[BaseRoute]:
+    async def welcome(request: Request) -> Response:
+        return PlainTextResponse(WELCOME)
+
+    async def version(request: Request) -> Response:
+        return PlainTextResponse(state.version)
+
+    async def instance_name(request: Request) -> Response:
+        return PlainTextResponse(state.instance_name)
+
+    async def echo(request: Request) -> Response:
+        return Response(
+            await request.body(), media_type=request.headers.get("content-type", "text/plain")
+        )
+
+    return [
+        Route("/", welcome, methods=["GET"]),
+        Route("/version", version, methods=["GET"]),
+        Route("/instance_version", version, methods=["GET"]),
+        Route("/instance_name", instance_name, methods=["GET"]),
+        Route("/echo", echo, methods=["POST"]),
+    ]
+
+
+def create_app(state: ServerState) -> Starlette:
+    """The main API: meta routes, function endpoints, the sync WebSocket and `/http/*`."""
+    routes: list[BaseRoute] = [*_meta_routes(state), *http_api.routes(state)]
+    sync_websocket = _sync_endpoint()
+    if sync_websocket is not None:
+        endpoint = sync_websocket(state)
+        routes += [
+            WebSocketRoute("/api/sync", endpoint),
+            WebSocketRoute("/api/{version}/sync", endpoint),
+        ]
+    routes.append(Mount("/http", HttpActions(state)))
+    app = Starlette(routes=routes)
+    app.add_middleware(Cors)
+    app.add_middleware(OpenBackend, state=state)
+    app.state.convex = state
+    return app
+
+
+def create_site_app(state: ServerState) -> Starlette:
+    """The site origin: every path is an HTTP action, except upstream's own `/version`."""
+
+    async def version(request: Request) -> Response:
+        return PlainTextResponse(state.version)
+
+    app = Starlette(
+        routes=[Route("/version", version, methods=["GET"]), Mount("", HttpActions(state))]
+    )
+    app.add_middleware(OpenBackend, state=state)
+    return app

@@ -1,0 +1,53 @@
+"""The `convexlite` command's key tools and app loading."""
+
+from __future__ import annotations
+
+import pytest
+
+from convexlite import SyncBackend
+from convexlite.auth.keys import check_admin_key
+from convexlite.cli import load_app, main
+
+
+def test_generate_secret(capsys):
+    assert main(["generate-secret"]) == 0
+    secret = capsys.readouterr().out.strip()
+    assert len(bytes.fromhex(secret)) == 32
+
+
+def test_generate_key_from_secret(capsys, monkeypatch):
+    monkeypatch.delenv("INSTANCE_SECRET", raising=False)
+    secret = "ab" * 32
+    assert main(["generate-key", "--instance-name", "demo", "--secret", secret]) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("demo|") and check_admin_key(key, "demo", secret)
+
+
+def test_generate_key_reads_the_stored_secret(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("INSTANCE_SECRET", raising=False)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with SyncBackend(load_app("client_app:app"), url) as backend:
+        secret = backend.engine.instance_secret
+    assert main(["generate-key", "--db", url]) == 0
+    assert check_admin_key(capsys.readouterr().out.strip(), "convex-self-hosted", secret)
+
+
+def test_bad_secret_is_reported(capsys):
+    assert main(["generate-key", "--secret", "abcd"]) == 2
+    assert "Hex-decoded key was 2 bytes, not 32" in capsys.readouterr().err
+
+
+def test_instance_secret_env_wins_and_persists(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with SyncBackend(load_app("client_app:app"), url) as backend:
+        generated = backend.engine.instance_secret
+    with SyncBackend(load_app("client_app:app"), url) as backend:
+        assert backend.engine.instance_secret == generated
+    monkeypatch.setenv("INSTANCE_SECRET", "cd" * 32)
+    with SyncBackend(load_app("client_app:app"), url) as backend:
+        assert backend.engine.instance_secret == "cd" * 32
+
+
+def test_load_app_rejects_non_apps():
+    with pytest.raises(SystemExit, match="not a convexlite App"):
+        load_app("client_app:hello")
