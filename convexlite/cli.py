@@ -31,6 +31,10 @@ from convexlite.functions.app import App
 DEFAULT_DB = "sqlite:///convex_local_backend.sqlite3"
 
 
+WS_PING_S = 5.0
+"""WebSocket ping frames keep the Rust/Python client from giving up (spec/protocol.md §2.11)."""
+
+
 def _env_bool(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -118,7 +122,11 @@ async def _serve(args: argparse.Namespace, name: str) -> int:
         )
         apps = ((create_app(state), args.port), (create_site_app(state), args.site_port))
         servers = [
-            _Server(uvicorn.Config(app, host=args.host, port=port, lifespan="off"))
+            _Server(
+                uvicorn.Config(
+                    app, host=args.host, port=port, lifespan="off", ws_ping_interval=WS_PING_S
+                )
+            )
             for app, port in apps
         ]
         loop = asyncio.get_running_loop()

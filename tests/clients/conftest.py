@@ -69,7 +69,11 @@ def serve_app(app: App, url: str = "memory:") -> Iterator[LiveServer]:
     backend = Backend(app, url)
     state = ServerState(backend)
     servers = [
-        _Server(uvicorn.Config(create_app(state), lifespan="off", log_level="warning")),
+        _Server(
+            uvicorn.Config(
+                create_app(state), lifespan="off", log_level="warning", ws_ping_interval=5.0
+            )
+        ),
         _Server(uvicorn.Config(create_site_app(state), lifespan="off", log_level="warning")),
     ]
     loop = asyncio.new_event_loop()
