@@ -444,3 +444,16 @@ async def test_each_mutation_response_is_followed_by_a_transition_showing_the_wr
                 if decode_ts(message["endVersion"]["ts"]) >= committed:
                     break
             assert {"body": f"w{i}"} in latest
+
+
+async def test_a_huge_frame_closes_only_its_connection(live_server: LiveServer) -> None:
+    from convexlite.server.sync_endpoint import MAX_FRAME_BYTES
+
+    huge = connect_message(padding="x" * (MAX_FRAME_BYTES + 1))
+    replies, code = await exchange(live_server, huge)
+    assert code == 1009
+    assert not [reply for reply in replies if reply["type"] == "Transition"]
+    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{"channel": "big"}]}
+    modify = {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+    others, _ = await exchange(live_server, connect_message(), json.dumps(modify))
+    assert [reply["type"] for reply in others][:1] == ["Transition"]
