@@ -248,6 +248,7 @@ class Backend:
         args: dict[str, Any] | None = None,
         *,
         identity: dict[str, Any] | None = None,
+        internal_ok: bool = False,
     ) -> QuerySubscription:
         """Watch a query: iterate for its current result, then one per change.
 
@@ -259,14 +260,15 @@ class Backend:
 
         Identical (path, args, identity) subscriptions share one execution per
         change. A slow reader skips intermediate results; errors raised by the
-        query arrive as results with `error` set. Call from the backend's loop.
+        query arrive as results with `error` set. `internal_ok` (for admin callers)
+        also allows internal and `_system/` queries. Call from the backend's loop.
         """
         engine = self.engine
         if self._live is None:
             self._live = LiveQueries(
                 engine.db, engine.runner, engine.executor, asyncio.get_running_loop()
             )
-        return self._live.subscribe(path, args, identity)
+        return self._live.subscribe(path, args, identity, internal_ok=internal_ok)
 
     async def action(
         self,

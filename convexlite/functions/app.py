@@ -7,7 +7,7 @@ see definitions, so a JavaScript source can sit beside this one.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol, TypeVar
@@ -55,6 +55,8 @@ class HttpRoute:
 
 
 class FunctionSource(Protocol):
+    functions: Mapping[str, FunctionDefinition]
+
     def lookup(self, path: str) -> FunctionDefinition | None: ...
 
 

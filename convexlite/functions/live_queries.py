@@ -106,13 +106,20 @@ class LiveQuery:
     """One query kept up to date for all of its subscribers."""
 
     def __init__(
-        self, owner: LiveQueries, key: tuple[str, str, str], path: str, args: Any, identity: Any
+        self,
+        owner: LiveQueries,
+        key: tuple[str, str, str, bool],
+        path: str,
+        args: Any,
+        identity: Any,
+        internal_ok: bool,
     ) -> None:
         self._owner = owner
         self.key = key
         self.path = path
         self.args = args
         self.identity = identity
+        self.internal_ok = internal_ok
         self.subscribers: set[QuerySubscription] = set()
         self.result: QueryResult | None = None
         self.executions = 0
@@ -169,7 +176,11 @@ class LiveQuery:
                 outcome: QueryOutcome = await loop.run_in_executor(
                     owner.executor,
                     lambda: owner.runner.execute_query(
-                        self.path, self.args, identity=self.identity, journal=self._journal
+                        self.path,
+                        self.args,
+                        identity=self.identity,
+                        journal=self._journal,
+                        internal_ok=self.internal_ok,
                     ),
                 )
             except Exception as exc:
@@ -206,7 +217,7 @@ class LiveQueries:
         self.loop = loop
         self.write_log = db.committer.write_log
         self.tracker = SubscriptionTracker(self.write_log, db.latest_ts)
-        self._queries: dict[tuple[str, str, str], LiveQuery] = {}
+        self._queries: dict[tuple[str, str, str, bool], LiveQuery] = {}
         self._invalidated: list[tuple[LiveQuery, Subscription]] = []
         self._invalidated_lock = threading.Lock()
         db.add_commit_listener(self.tracker.advance)
@@ -214,13 +225,20 @@ class LiveQueries:
     def __len__(self) -> int:
         return len(self._queries)
 
-    def subscribe(self, path: str, args: Any = None, identity: Any = None) -> QuerySubscription:
-        """Watch `path(args)`; must be called on the backend's event loop."""
+    def subscribe(
+        self, path: str, args: Any = None, identity: Any = None, *, internal_ok: bool = False
+    ) -> QuerySubscription:
+        """Watch `path(args)`; must be called on the backend's event loop.
+
+        `internal_ok` (an admin caller) also allows internal and system queries.
+        """
         canonical = canonicalize(path)
-        key = (canonical, dumps(args if args is not None else {}), dumps(identity))
+        key = (canonical, dumps(args if args is not None else {}), dumps(identity), internal_ok)
         live = self._queries.get(key)
         if live is None:
-            live = self._queries[key] = LiveQuery(self, key, canonical, args, identity)
+            live = self._queries[key] = LiveQuery(
+                self, key, canonical, args, identity, internal_ok
+            )
         return live.join()
 
     def _forget(self, live: LiveQuery) -> None:

@@ -32,6 +32,7 @@ from convexlite.functions.app import FunctionDefinition, FunctionKind, FunctionS
 from convexlite.functions.context import ActionCtx, MutationCtx, QueryCtx
 from convexlite.functions.query_builder import QueryBuilder
 from convexlite.functions.syscalls import DatabaseSyscalls
+from convexlite.functions.system import SYSTEM_PREFIX, SystemFunctions
 from convexlite.functions.udf_path import canonical_js, canonicalize, display
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
@@ -132,6 +133,7 @@ class FunctionRunner:
     def __init__(self, db: Database, source: FunctionSource, cursors: CursorCodec) -> None:
         self.db = db
         self.source = source
+        self.system = SystemFunctions(source)
         self.cursors = cursors
         logs.install()
 
@@ -139,7 +141,10 @@ class FunctionRunner:
 
     def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
         canonical = canonicalize(path)
-        fn = self.source.lookup(canonical)
+        if canonical.startswith(SYSTEM_PREFIX):
+            fn = self.system.lookup(canonical) if internal_ok else None
+        else:
+            fn = self.source.lookup(canonical)
         if fn is None or (not fn.public and not internal_ok):
             raise FunctionNotFound(f"Could not find public function for '{display(canonical)}'.")
         if fn.kind is not kind:
@@ -220,12 +225,13 @@ class FunctionRunner:
         *,
         identity: dict[str, Any] | None = None,
         journal: str | None = None,
+        internal_ok: bool = False,
     ) -> QueryOutcome:
         """Run a query for a live subscription: errors are returned, and so is the read set."""
         tx = self.db.begin(read_only=True)
         syscalls = DatabaseSyscalls(tx, self.cursors, journal)
         try:
-            execution = self._query_in(syscalls, path, args, identity, False)
+            execution = self._query_in(syscalls, path, args, identity, internal_ok)
         except (ConvexError, ConvexBackendError) as exc:
             lines = getattr(exc, "log_lines", [])
             return QueryOutcome(None, exc, lines, tx.begin_ts, tx.read_set(), syscalls.journal)

@@ -116,6 +116,7 @@ class _Connection:
         self.in_flight = in_flight
         self.session = SyncSession()
         self.identity: dict[str, Any] | None = None
+        self.admin = False
         self.subscriptions: dict[int, tuple[QuerySubscription | None, asyncio.Task[None]]] = {}
         self.mutations: asyncio.Queue[tuple[Mutation, dict[str, Any] | None]] = asyncio.Queue()
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -257,7 +258,7 @@ class _Connection:
             self.session.set_result(query_id, query_failed(query_id, message, [], None))
             self.wake.set()
             return
-        sub = self.backend.subscribe(path, args, identity=self.identity)
+        sub = self.backend.subscribe(path, args, identity=self.identity, internal_ok=self.admin)
         self.subscriptions[query_id] = (sub, self.subscriptions[query_id][1])
         async for result in sub:
             self.session.set_result(query_id, self._query_modification(query_id, result))
@@ -303,6 +304,7 @@ class _Connection:
                 ),
             )
         identity = None
+        self.admin = False
         if message.token_type == "Admin":
             key = (message.value or "").removeprefix("Convex ").strip()
             if not self.state.admin_key_valid(key):
@@ -312,6 +314,7 @@ class _Connection:
                     self.session.auth_error("The provided admin key was invalid for this instance"),
                 )
             identity = self._impersonated(message.impersonating)
+            self.admin = identity is None
         self.identity = identity
         self.session.authenticated()
         for query_id, (sub, task) in list(self.subscriptions.items()):

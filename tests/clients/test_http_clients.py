@@ -103,3 +103,7 @@ def test_npx_convex_run(live_server, npm_convex):
     counted = _node(npm_convex, *npx, "admin:count", env=env)
     assert counted.returncode == 0, counted.stderr
     assert counted.stdout.strip() == "1"
+    missing = _node(npm_convex, *npx, "messages:nope", "{}", env=env)
+    assert missing.returncode == 1
+    assert "Could not find function" in missing.stderr
+    assert "messages:send" in missing.stderr
