@@ -152,14 +152,25 @@ class LiveQuery:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def current_at(self, ts: int) -> bool:
+        """See `QuerySubscription.current_at`.
+
+        Commits the tracker has processed need no look: it marks a subscription
+        invalid before it advances `processed_ts`. Only commits it has not
+        processed yet are checked against the write log.
+        """
         sub = self._subscription
-        if self._stale or sub is None or not sub.valid or self.result is None:
+        if self._stale or sub is None or self.result is None:
             return False
         if self._task is not None and not self._task.done():
             return False
         if ts <= sub.ts:
+            return sub.valid
+        processed = self._owner.tracker.processed_ts
+        if not sub.valid:
+            return False
+        if processed >= ts:
             return True
-        missed = self._owner.write_log.after(sub.ts, upto=ts)
+        missed = self._owner.write_log.after(max(sub.ts, processed), upto=ts)
         return missed is not None and find_conflict(sub.reads, missed) is None
 
     def invalidate(self, sub: Subscription) -> None:
