@@ -50,6 +50,7 @@ class LiveQuery:
     journal: str | None
     component_path: str | None
     latest: QueryModification | None = None
+    latest_fingerprint: str | None = None
     sent_fingerprint: str | None = None
 
 
@@ -190,6 +191,7 @@ class SyncSession:
         query = self.queries.get(query_id)
         if query is not None:
             query.latest = modification
+            query.latest_fingerprint = _fingerprint(modification)
             query.journal = modification.get("journal")
 
     # ---- output -----------------------------------------------------------------------------
@@ -207,7 +209,7 @@ class SyncSession:
             or self.received_identity != self.current.identity
             or bool(self._removed)
             or any(
-                q.latest is not None and _fingerprint(q.latest) != q.sent_fingerprint
+                q.latest is not None and q.latest_fingerprint != q.sent_fingerprint
                 for q in self.queries.values()
             )
         )
@@ -226,10 +228,9 @@ class SyncSession:
         for query_id, query in self.queries.items():
             if query.latest is None:
                 continue
-            fingerprint = _fingerprint(query.latest)
-            if fingerprint != query.sent_fingerprint or query_id in self._added:
+            if query.latest_fingerprint != query.sent_fingerprint or query_id in self._added:
                 modifications[query_id] = query.latest
-                query.sent_fingerprint = fingerprint
+                query.sent_fingerprint = query.latest_fingerprint
         self._removed.clear()
         self._added.clear()
         start = self.current
