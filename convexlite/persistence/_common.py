@@ -158,3 +158,14 @@ def page_document_log(
             return
         last = page[-1]
         after = (last.ts, last.tablet_id, last.internal_id)
+
+
+def log_page_bindings(
+    after: LogPosition | None, min_ts: int, last_ts: int, order: str, page_size: int
+) -> tuple:
+    """Bindings of the keyset-paged log queries: (bounds..., limit) for the next page."""
+    if after is None:
+        return (min_ts, last_ts, page_size)
+    if order == "asc":
+        return (*after, last_ts, page_size)
+    return (*after, min_ts, page_size)

@@ -40,6 +40,7 @@ from convexlite.persistence._common import (
     encode_globals,
     env_flag,
     find_duplicate,
+    log_page_bindings,
     page_document_log,
     parse_flag,
 )
@@ -793,12 +794,7 @@ class PostgresPersistence:
         chunk_size = self.LOAD_CHUNK
 
         def fetch(after: LogPosition | None) -> list[DocumentRevision]:
-            if after is None:
-                params: tuple = (min_ts, last_ts, chunk_size)
-            elif order == "asc":
-                params = (*after, last_ts, chunk_size)
-            else:
-                params = (*after, min_ts, chunk_size)
+            params = log_page_bindings(after, min_ts, last_ts, order, chunk_size)
             rows = self._fetch(LOAD_DOCUMENTS_SQL[order, after is not None], params)
             return [
                 DocumentRevision(

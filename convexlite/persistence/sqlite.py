@@ -29,6 +29,7 @@ from convexlite.persistence._common import (
     decode_global,
     encode_globals,
     find_duplicate,
+    log_page_bindings,
     page_document_log,
 )
 from convexlite.persistence.errors import (
@@ -340,12 +341,7 @@ class SqlitePersistence:
         chunk_size = self.LOAD_CHUNK
 
         def fetch(after: LogPosition | None) -> list[DocumentRevision]:
-            if after is None:
-                bindings: tuple = (min_ts, last_ts, chunk_size)
-            elif order == "asc":
-                bindings = (*after, last_ts, chunk_size)
-            else:
-                bindings = (*after, min_ts, chunk_size)
+            bindings = log_page_bindings(after, min_ts, last_ts, order, chunk_size)
             sql = LOAD_DOCUMENTS_SQL[order, after is not None]
             return [
                 DocumentRevision(tablet_id, internal_id, ts, json_value, prev_ts)
