@@ -222,8 +222,7 @@ class Backend:
         *,
         identity: dict[str, Any] | None = None,
     ) -> Any:
-        execution = await self._in_pool(self.engine.runner.run_query, path, args, identity=identity)
-        return execution.value
+        return (await self.execute(FunctionKind.QUERY, path, args, identity=identity)).value
 
     async def mutation(
         self,
@@ -232,14 +231,7 @@ class Backend:
         *,
         identity: dict[str, Any] | None = None,
     ) -> Any:
-        engine = self.engine
-        executor = engine.executor
-        assert isinstance(executor, BatchingExecutor)
-        execution = await self._in_pool(
-            lambda: engine.runner.run_mutation(
-                path, args, identity=identity, sync=executor.last_in_batch()
-            )
-        )
+        execution = await self.execute(FunctionKind.MUTATION, path, args, identity=identity)
         return execution.value
 
     def subscribe(
@@ -277,11 +269,7 @@ class Backend:
         *,
         identity: dict[str, Any] | None = None,
     ) -> Any:
-        engine = self.engine
-        execution = await engine.runner.run_action(
-            path, args, executor=engine.executor, identity=identity, sync_commits=False
-        )
-        return execution.value
+        return (await self.execute(FunctionKind.ACTION, path, args, identity=identity)).value
 
 
 class SyncBackend:

@@ -21,6 +21,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
+from convexlite.functions.app import FunctionKind
 from convexlite.functions.live_queries import QueryResult, QuerySubscription
 from convexlite.functions.runner import Execution
 from convexlite.functions.udf_path import canonical_js, canonicalize
@@ -418,13 +419,8 @@ class _Connection:
         if request.component_path:
             raise BadRequestError("Components are not supported by convexlite")
         args = self._arguments(request.udf_path, request.args)
-        engine = self.backend.engine
-        executor: Any = engine.executor
-        return await asyncio.get_running_loop().run_in_executor(
-            executor,
-            lambda: engine.runner.run_mutation(
-                request.udf_path, args, identity=identity, sync=executor.last_in_batch()
-            ),
+        return await self.backend.execute(
+            FunctionKind.MUTATION, request.udf_path, args, identity=identity
         )
 
     async def _action(self, request: Action, identity: dict[str, Any] | None) -> None:
@@ -432,13 +428,8 @@ class _Connection:
             if request.component_path:
                 raise BadRequestError("Components are not supported by convexlite")
             args = self._arguments(request.udf_path, request.args)
-            engine = self.backend.engine
-            execution = await engine.runner.run_action(
-                request.udf_path,
-                args,
-                executor=engine.executor,
-                identity=identity,
-                sync_commits=False,
+            execution = await self.backend.execute(
+                FunctionKind.ACTION, request.udf_path, args, identity=identity
             )
         except Exception as exc:
             await self._send(self._failure("ActionResponse", request, exc))
