@@ -171,6 +171,16 @@ class Database:
         ts, registry = self.committer.written if unsynced else self.committer.snapshot
         return Transaction(self, ts, registry, read_only=read_only, limits=limits)
 
+    def begin_at(self, ts: int) -> Transaction:
+        """A read-only transaction at an earlier published timestamp (`/api/query_at_ts`).
+
+        Rows are filtered by timestamp, so reads see the data as of `ts`; the
+        table and index metadata used is the latest, as none older is kept.
+        """
+        if ts > self.latest_ts:
+            raise ValueError(f"timestamp {ts} is not published yet")
+        return Transaction(self, ts, self.registry, read_only=True)
+
     def commit(self, tx: Transaction, *, sync: bool = True) -> int:
         """Commit `tx`; raises OptimisticConcurrencyControlFailure if a read changed meanwhile.
 

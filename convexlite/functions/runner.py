@@ -213,8 +213,10 @@ class FunctionRunner:
         *,
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
+        at_ts: int | None = None,
     ) -> Execution:
-        tx = self.db.begin(read_only=True)
+        """Run a query at the latest snapshot, or at the published timestamp `at_ts`."""
+        tx = self.db.begin(read_only=True) if at_ts is None else self.db.begin_at(at_ts)
         syscalls = DatabaseSyscalls(tx, self.cursors)
         return self._query_in(syscalls, path, args, identity, internal_ok)
 

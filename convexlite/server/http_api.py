@@ -16,11 +16,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from convexlite.backend import Backend
-from convexlite.database.transaction import Transaction
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.app import FunctionKind
 from convexlite.functions.runner import FunctionNotFound
-from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.udf_path import InvalidFunctionPath, canonical_js, canonicalize, display
 from convexlite.server.http_common import (
     Caller,
@@ -164,12 +162,11 @@ async def _query_at(backend: Backend, ts: int, path: str, args: Any, caller: Cal
     engine = backend.engine
     if ts > engine.db.latest_ts:
         raise HttpError(400, "InvalidTimestamp", f"Timestamp {ts} is in the future")
-    runner = engine.runner
 
     def run() -> Any:
-        tx = Transaction(engine.db, ts, engine.db.registry, read_only=True)
-        syscalls = DatabaseSyscalls(tx, runner.cursors)
-        return runner._query_in(syscalls, path, args, caller.identity, caller.is_admin)
+        return engine.runner.run_query(
+            path, args, identity=caller.identity, internal_ok=caller.is_admin, at_ts=ts
+        )
 
     return await asyncio.get_running_loop().run_in_executor(engine.executor, run)
 
