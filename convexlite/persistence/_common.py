@@ -142,17 +142,24 @@ LogPosition = tuple[int, bytes, bytes]
 
 
 def page_document_log(
-    fetch_page: Callable[[LogPosition | None], Sequence[DocumentRevision]], page_size: int
+    fetch_page: Callable[[LogPosition | None, int, int], Sequence[DocumentRevision]],
+    min_ts: int,
+    max_ts: int,
+    page_size: int,
 ) -> Iterator[DocumentRevision]:
-    """Walk the document log page by page, resuming after the last (ts, tablet, id) seen.
+    """The document log for `min_ts <= ts < max_ts`, page by page.
 
-    `fetch_page(after)` returns up to `page_size` revisions past `after` (None:
-    from the start) in the scan's order; no connection or transaction is held
-    between pages.
+    `fetch_page(after, first_ts, last_ts)` returns up to `page_size` revisions
+    with `first_ts <= ts <= last_ts` past position `after` (None: from the
+    start) in the scan's order; no connection or transaction is held between
+    pages.
     """
+    first_ts, last_ts = max(min_ts, 0), min(max_ts - 1, MAX_TS)
+    if last_ts < first_ts:
+        return
     after: LogPosition | None = None
     while True:
-        page = fetch_page(after)
+        page = fetch_page(after, first_ts, last_ts)
         yield from page
         if len(page) < page_size:
             return

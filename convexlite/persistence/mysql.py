@@ -20,6 +20,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -28,7 +29,6 @@ import pymysql
 from pymysql.connections import Connection
 
 from convexlite.persistence._common import (
-    MAX_TS,
     DocKey,
     IndexKey,
     LogPosition,
@@ -1019,34 +1019,27 @@ class MysqlPersistence:
         self, min_ts: int, max_ts: int, order: Order = "asc"
     ) -> Iterator[DocumentRevision]:
         self._check_open()
-        return self._load_documents(max(min_ts, 0), min(max_ts - 1, MAX_TS), order)
+        return page_document_log(partial(self._log_page, order), min_ts, max_ts, self.LOAD_CHUNK)
 
-    def _load_documents(
-        self, min_ts: int, last_ts: int, order: Order
-    ) -> Iterator[DocumentRevision]:
-        """Page by (ts, tablet, id) on a pooled connection per page, holding none in between."""
-        if last_ts < min_ts:
-            return
-        chunk_size = self.LOAD_CHUNK
+    def _log_page(
+        self, order: Order, after: LogPosition | None, first_ts: int, last_ts: int
+    ) -> list[DocumentRevision]:
+        """One page on a pooled connection, holding none between pages."""
+        params: tuple = (first_ts, last_ts)
+        if after is not None:
+            ts, tablet_id, internal_id = after
+            params += (ts, ts, tablet_id, tablet_id, internal_id)
+        sql = self._sql.load_documents[order, after is not None]
 
-        def fetch(after: LogPosition | None) -> list[DocumentRevision]:
-            params: tuple = (min_ts, last_ts)
-            if after is not None:
-                ts, tablet_id, internal_id = after
-                params += (ts, ts, tablet_id, tablet_id, internal_id)
-            sql = self._sql.load_documents[order, after is not None]
+        def run(conn: Connection) -> tuple:
+            with conn.cursor() as cur:
+                cur.execute(sql, (*params, self.LOAD_CHUNK))
+                return cur.fetchall()
 
-            def run(conn: Connection) -> tuple:
-                with conn.cursor() as cur:
-                    cur.execute(sql, (*params, chunk_size))
-                    return cur.fetchall()
-
-            return [
-                DocumentRevision(tablet_id, internal_id, ts, decode_document(json_value), prev_ts)
-                for ts, tablet_id, internal_id, json_value, prev_ts in self._read(run)
-            ]
-
-        yield from page_document_log(fetch, chunk_size)
+        return [
+            DocumentRevision(tablet_id, internal_id, ts, decode_document(json_value), prev_ts)
+            for ts, tablet_id, internal_id, json_value, prev_ts in self._read(run)
+        ]
 
     def max_ts(self) -> int:
         def get(conn: Connection) -> int | None:

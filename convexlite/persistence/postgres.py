@@ -22,6 +22,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -30,7 +31,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from convexlite.persistence._common import (
-    MAX_TS,
     DocKey,
     IndexKey,
     LogPosition,
@@ -784,26 +784,19 @@ class PostgresPersistence:
         self, min_ts: int, max_ts: int, order: Order = "asc"
     ) -> Iterator[DocumentRevision]:
         self._check_open()
-        return self._load_documents(max(min_ts, 0), min(max_ts - 1, MAX_TS), order)
+        return page_document_log(partial(self._log_page, order), min_ts, max_ts, self.LOAD_CHUNK)
 
-    def _load_documents(
-        self, min_ts: int, last_ts: int, order: Order
-    ) -> Iterator[DocumentRevision]:
-        if last_ts < min_ts:
-            return
-        chunk_size = self.LOAD_CHUNK
-
-        def fetch(after: LogPosition | None) -> list[DocumentRevision]:
-            params = log_page_bindings(after, min_ts, last_ts, order, chunk_size)
-            rows = self._fetch(LOAD_DOCUMENTS_SQL[order, after is not None], params)
-            return [
-                DocumentRevision(
-                    tablet_id, internal_id, ts, None if deleted else json_value.decode(), prev_ts
-                )
-                for ts, tablet_id, internal_id, json_value, deleted, prev_ts in rows
-            ]
-
-        yield from page_document_log(fetch, chunk_size)
+    def _log_page(
+        self, order: Order, after: LogPosition | None, first_ts: int, last_ts: int
+    ) -> list[DocumentRevision]:
+        params = log_page_bindings(after, first_ts, last_ts, order, self.LOAD_CHUNK)
+        rows = self._fetch(LOAD_DOCUMENTS_SQL[order, after is not None], params)
+        return [
+            DocumentRevision(
+                tablet_id, internal_id, ts, None if deleted else json_value.decode(), prev_ts
+            )
+            for ts, tablet_id, internal_id, json_value, deleted, prev_ts in rows
+        ]
 
     def max_ts(self) -> int:
         (ts,) = self._fetch(MAX_TS_SQL, ())[0]

@@ -15,12 +15,12 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any, Literal
 
 import apsw
 
 from convexlite.persistence._common import (
-    MAX_TS,
     DocKey,
     IndexKey,
     LogPosition,
@@ -331,26 +331,19 @@ class SqlitePersistence:
         self, min_ts: int, max_ts: int, order: Order = "asc"
     ) -> Iterator[DocumentRevision]:
         self._reader()
-        return self._load_documents(max(min_ts, 0), min(max_ts - 1, MAX_TS), order)
+        return page_document_log(partial(self._log_page, order), min_ts, max_ts, self.LOAD_CHUNK)
 
-    def _load_documents(
-        self, min_ts: int, last_ts: int, order: Order
-    ) -> Iterator[DocumentRevision]:
-        if last_ts < min_ts:
-            return
-        chunk_size = self.LOAD_CHUNK
-
-        def fetch(after: LogPosition | None) -> list[DocumentRevision]:
-            bindings = log_page_bindings(after, min_ts, last_ts, order, chunk_size)
-            sql = LOAD_DOCUMENTS_SQL[order, after is not None]
-            return [
-                DocumentRevision(tablet_id, internal_id, ts, json_value, prev_ts)
-                for ts, tablet_id, internal_id, json_value, prev_ts in self._reader().execute(
-                    sql, bindings
-                )
-            ]
-
-        yield from page_document_log(fetch, chunk_size)
+    def _log_page(
+        self, order: Order, after: LogPosition | None, first_ts: int, last_ts: int
+    ) -> list[DocumentRevision]:
+        bindings = log_page_bindings(after, first_ts, last_ts, order, self.LOAD_CHUNK)
+        sql = LOAD_DOCUMENTS_SQL[order, after is not None]
+        return [
+            DocumentRevision(tablet_id, internal_id, ts, json_value, prev_ts)
+            for ts, tablet_id, internal_id, json_value, prev_ts in self._reader().execute(
+                sql, bindings
+            )
+        ]
 
     def max_ts(self) -> int:
         row = self._reader().execute(MAX_TS_SQL).fetchone()
