@@ -9,6 +9,7 @@ Convex's stable error code, so transports can render it without guessing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -68,10 +69,17 @@ class ConvexError(Exception):
 
     def __init__(self, data: Any = None) -> None:
         self.data = data
-        super().__init__(data if isinstance(data, str) else _render(data))
+        super().__init__(data if isinstance(data, str) else _data_renderer(data))
 
 
-def _render(data: Any) -> str:
-    from convexlite.values.display import stringify_value_for_error
+_data_renderer: Callable[[Any], str] = repr
 
-    return stringify_value_for_error(data)
+
+def register_data_renderer(render: Callable[[Any], str]) -> None:
+    """Set how `ConvexError` data becomes its message.
+
+    The values layer registers Convex's rendering when it is imported, so this
+    module, the floor every layer stands on, imports nothing of theirs.
+    """
+    global _data_renderer
+    _data_renderer = render

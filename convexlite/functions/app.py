@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
-from convexlite.functions.udf_path import canonicalize
 from convexlite.functions.validators import args_validator, returns_validator
+from convexlite.values.function_paths import canonicalize
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -19,9 +19,9 @@ from typing import Any
 from convexlite.database.database import Database
 from convexlite.database.write_log import find_conflict
 from convexlite.functions.runner import FunctionRunner, QueryOutcome
-from convexlite.functions.udf_path import canonicalize
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
 from convexlite.values import dumps
+from convexlite.values.function_paths import canonicalize
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,10 +33,10 @@ from convexlite.functions.context import ActionCtx, MutationCtx, QueryCtx
 from convexlite.functions.query_builder import QueryBuilder
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.system import SYSTEM_PREFIX, SystemFunctions
-from convexlite.functions.udf_path import canonical_js, canonicalize, display
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
+from convexlite.values.function_paths import canonical_js, canonicalize, display
 from convexlite.values.limits import format_size
 
 MAX_OCC_RETRIES = 4

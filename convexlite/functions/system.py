@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from convexlite.functions.app import FunctionDefinition, FunctionKind, FunctionSource
-from convexlite.functions.udf_path import canonical_js
+from convexlite.values.function_paths import canonical_js
 
 SYSTEM_PREFIX = "_system/"
 

@@ -19,7 +19,6 @@ from convexlite.backend import Backend
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.app import FunctionKind
 from convexlite.functions.runner import FunctionNotFound
-from convexlite.functions.udf_path import InvalidFunctionPath, canonical_js, canonicalize, display
 from convexlite.server.http_common import (
     Caller,
     HttpError,
@@ -36,6 +35,12 @@ from convexlite.server.http_common import (
 )
 from convexlite.server.state import ServerState
 from convexlite.values import ConvexJsonError, decode
+from convexlite.values.function_paths import (
+    InvalidFunctionPath,
+    canonical_js,
+    canonicalize,
+    display,
+)
 
 log = logging.getLogger("convexlite.server")
 

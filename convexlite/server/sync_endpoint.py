@@ -24,7 +24,6 @@ from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
 from convexlite.functions.app import FunctionKind
 from convexlite.functions.live_queries import QueryResult, QuerySubscription
 from convexlite.functions.runner import Execution
-from convexlite.functions.udf_path import canonical_js, canonicalize
 from convexlite.server.state import ServerState
 from convexlite.sync import (
     PING,
@@ -46,6 +45,7 @@ from convexlite.sync import (
     request_failure,
 )
 from convexlite.values import decode, encode
+from convexlite.values.function_paths import canonical_js, canonicalize
 
 logger = logging.getLogger("convexlite.server.sync")
 

@@ -13,8 +13,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
+
 MAX_U32 = 2**32 - 1
-MAX_TS = 2**63 - 1
 
 
 class ProtocolError(Exception):
@@ -152,8 +153,6 @@ def _u32(obj: dict[str, Any], name: str) -> int:
 
 
 def _path(obj: dict[str, Any], name: str) -> str:
-    from convexlite.functions.udf_path import InvalidFunctionPath, canonicalize
-
     path = _field(obj, name, str)
     try:
         canonicalize(path)

@@ -29,7 +29,6 @@ from convexlite.values.ids import (
 )
 from convexlite.values.int64 import INT64_MAX, INT64_MIN, Int64, Int64RangeError
 from convexlite.values.json_codec import (
-    UNDEFINED,
     ConvexJsonError,
     decode,
     dumpb,
@@ -69,6 +68,7 @@ from convexlite.values.sort_key import (
     sort_key,
     sort_key_maybe,
 )
+from convexlite.values.types import MAX_TS, UNDEFINED
 
 __all__ = [
     "INT64_MAX",
@@ -78,6 +78,7 @@ __all__ = [
     "MAX_DOCUMENT_SIZE",
     "MAX_NESTING",
     "MAX_OBJECT_FIELDS",
+    "MAX_TS",
     "MAX_VALUE_SIZE",
     "UNDEFINED",
     "UNDEFINED_KEY",

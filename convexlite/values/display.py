@@ -26,29 +26,14 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from convexlite import errors
+from convexlite.values.int64 import Int64
+from convexlite.values.types import UNDEFINED
+
 __all__ = ["render_value", "stringify_value_for_error", "format_float_literal"]
 
 _MAX_VALUE_FOR_ERROR_LEN = 16384
 _TRUNCATED = "[...truncated]"
-
-
-def _int64_type() -> type | None:
-    try:
-        from convexlite.values.int64 import Int64
-    except ImportError:  # pragma: no cover - only while the values layer is incomplete
-        return None
-    return Int64
-
-
-def _undefined() -> object:
-    try:
-        from convexlite.values.json_codec import UNDEFINED
-    except ImportError:  # pragma: no cover
-        return _NO_UNDEFINED
-    return UNDEFINED
-
-
-_NO_UNDEFINED = object()
 
 
 def _shortest_digits(x: float) -> tuple[str, int]:
@@ -156,8 +141,8 @@ def _rust_debug_str(s: str) -> str:
 
 def render_value(value: Any) -> str:
     """Render `value` in the server's notation used by validation messages."""
-    int64 = _int64_type()
-    undefined = _undefined()
+    int64 = Int64
+    undefined = UNDEFINED
     parts: list[str] = []
     _render_into(value, parts, int64, undefined)
     return "".join(parts)
@@ -206,8 +191,8 @@ def _render_into(value: Any, out: list[str], int64: type | None, undefined: obje
 
 def stringify_value_for_error(value: Any) -> str:
     """Render `value` as the npm client does for a `ConvexError` message."""
-    int64 = _int64_type()
-    undefined = _undefined()
+    int64 = Int64
+    undefined = UNDEFINED
     text = _js_stringify(value, int64, undefined)
     units = text.encode("utf-16-le", "surrogatepass")
     if len(units) // 2 <= _MAX_VALUE_FOR_ERROR_LEN:
@@ -257,3 +242,6 @@ def _js_stringify(value: Any, int64: type | None, undefined: object) -> str:
             + "}"
         )
     return _js_string(repr(value))
+
+
+errors.register_data_renderer(stringify_value_for_error)

@@ -29,35 +29,12 @@ from convexlite.values.limits import (
     _too_many_fields,
     _too_nested,
 )
+from convexlite.values.types import UNDEFINED
 
 
 class ConvexJsonError(InvalidValueError):
     """Text or structure that is not valid Convex-encoded JSON."""
 
-
-class _Undefined:
-    """JavaScript's `undefined`: a missing value, never stored."""
-
-    __slots__ = ()
-    _instance: _Undefined | None = None
-
-    def __new__(cls) -> _Undefined:
-        if cls._instance is None:
-            cls._instance = object.__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNDEFINED"
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __reduce__(self) -> str:
-        return "UNDEFINED"
-
-
-UNDEFINED = _Undefined()
-"""The "missing" sentinel: `{"$undefined": null}` in patches and query literals."""
 
 _pack_q = struct.Struct("<q").pack
 _unpack_q = struct.Struct("<q").unpack

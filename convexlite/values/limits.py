@@ -12,8 +12,10 @@ from bisect import bisect_left
 from typing import Any
 
 from convexlite.errors import BadRequestError
+from convexlite.values.display import render_value
 from convexlite.values.identifiers import admit_field_name, known_field_names
 from convexlite.values.int64 import INT64_MAX, INT64_MIN, Int64, Int64RangeError
+from convexlite.values.types import UNDEFINED
 
 MAX_VALUE_SIZE = 1 << 25
 MAX_NESTING = 64
@@ -95,8 +97,6 @@ def _too_many_fields(n: int) -> TooManyFieldsError:
 
 
 def _type_name(x: Any) -> str:
-    from convexlite.values.json_codec import UNDEFINED
-
     if x is UNDEFINED:
         return "undefined"
     return type(x).__qualname__
@@ -378,8 +378,6 @@ def check_creation_time(t: Any) -> float:
 
 def _show(x: Any) -> str:
     try:
-        from convexlite.values.display import render_value
-
         return render_value(x)
     except Exception:
         return repr(x)

@@ -14,8 +14,8 @@ from typing import Any
 from convexlite.errors import BadRequestError
 from convexlite.values.identifiers import admit_field_name, known_field_names
 from convexlite.values.int64 import Int64
-from convexlite.values.json_codec import UNDEFINED
 from convexlite.values.limits import InvalidValueError, UnsupportedTypeError
+from convexlite.values.types import UNDEFINED
 
 UNDEFINED_KEY = b"\x01"
 NULL_KEY = b"\x03"

@@ -8,8 +8,8 @@ import pytest
 
 from convexlite import App, Backend, ConvexBackendError, SyncBackend, v
 from convexlite.functions.app import DuplicateFunctionError, FunctionKind
-from convexlite.functions.udf_path import InvalidFunctionPath
 from convexlite.testing import convex_test
+from convexlite.values.function_paths import InvalidFunctionPath
 
 
 def test_decorator_with_and_without_parentheses() -> None:

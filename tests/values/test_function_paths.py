@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from convexlite import App, ConvexBackendError, SyncBackend, v
-from convexlite.functions.udf_path import (
+from convexlite.values.function_paths import (
     InvalidFunctionPath,
     canonical_js,
     canonicalize,
