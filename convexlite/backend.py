@@ -1,86 +1,40 @@
-"""`Backend`: one convexlite instance, wiring storage, database and functions.
+"""`Backend` and `SyncBackend`: thin facades over one `Engine`.
 
 The async `Backend` never blocks its event loop: queries and mutations run
 on one function thread in batches, the mutations of a batch sharing one flush
-to disk (see `functions/batching.py`); actions run on the loop. `SyncBackend`
-offers the same calls to scripts without an event loop, running each call on
-the caller's thread.
+to disk (see `functions/batching.py`); actions run on the loop. It is also the
+`BackendApi` the served transports talk to. `SyncBackend` offers the same calls
+to scripts without an event loop, running each call on the caller's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from convexlite.auth.keys import generate_instance_secret, parse_instance_secret
-from convexlite.database.database import Database
-from convexlite.functions.app import App, FunctionKind
+from convexlite.auth.identity import ANONYMOUS, Caller
+from convexlite.auth.keys import AdminIdentity
+from convexlite.config import Config
+from convexlite.engine import Engine
+from convexlite.functions.app import App, FunctionDefinition, FunctionKind
 from convexlite.functions.batching import BatchingExecutor
-from convexlite.functions.live_queries import LiveQueries, QuerySubscription
-from convexlite.functions.runner import Execution, FunctionRunner
-from convexlite.persistence import open_persistence
-from convexlite.query.cursors import CursorCodec
+from convexlite.functions.context import MutationCtx
+from convexlite.functions.live_queries import QuerySubscription
+from convexlite.functions.runner import Execution
+from convexlite.server.app import create_app
+from convexlite.server.state import ServerState
 
-DEFAULT_INSTANCE_NAME = "convex-self-hosted"
-
-
-class _Engine:
-    """The synchronous core both facades share."""
-
-    def __init__(
-        self,
-        app: App,
-        url: str,
-        instance_name: str,
-        executor: Callable[[Database], Executor],
-        instance_secret: str | None = None,
-    ) -> None:
-        self.app = app
-        self.persistence = open_persistence(url, instance_name)
-        try:
-            schema = app.schema
-            enforce = schema is not None and getattr(schema, "schema_validation", True)
-            self.db = Database(self.persistence, schema=schema if enforce else None)
-            if schema is not None:
-                self.db.apply_schema(schema)
-            secret, self.secret_created = _instance_secret(self.persistence, instance_secret)
-            self.instance_secret = secret
-            self.runner = FunctionRunner(
-                self.db, app, CursorCodec(bytes.fromhex(secret), instance_name)
-            )
-        except BaseException:
-            self.persistence.close()
-            raise
-        self.executor = executor(self.db)
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True)
-        self.db.close()
+Identity = dict[str, Any] | None
 
 
-def _instance_secret(persistence: Any, configured: str | None) -> tuple[str, bool]:
-    """The one secret behind admin keys and cursors (spec/platform.md §1.2, §1.12), and
-    whether it was just generated (so `convexlite serve` can show a first admin key).
-
-    An explicit or `INSTANCE_SECRET` value wins and is persisted, so the store
-    keeps accepting the keys it last issued; otherwise the stored one is used,
-    or a new one is generated and stored on first open.
-    """
-    configured = configured or os.environ.get("INSTANCE_SECRET") or None
-    stored = persistence.get_global("instance_secret")
-    if configured is not None:
-        secret = parse_instance_secret(configured).hex()
-    elif stored is not None:
-        return stored, False
-    else:
-        secret = generate_instance_secret()
-    if secret != stored:
-        persistence.write([], [], {"instance_secret": secret})
-    return secret, configured is None
+def _config(
+    config: Config | None, url: str | None, instance_name: str | None, secret: str | None
+) -> Config:
+    base = config if config is not None else Config.from_env()
+    return base.with_options(store_url=url, instance_name=instance_name, instance_secret=secret)
 
 
 class Backend:
@@ -91,8 +45,9 @@ class Backend:
         await backend.mutation("messages:send", {"author": "ada", "body": "hi"})
     ```
 
-    What functions print or log is also emitted on the `convexlite.functions` logger,
-    one record per line (`[messages:send] [LOG] 'hi'`).
+    Settings not given here come from `config`, or from the environment
+    (`Config.from_env()`). What functions print or log is also emitted on the
+    `convexlite.functions` logger, one record per line (`[messages:send] [LOG] 'hi'`).
     """
 
     def __init__(
@@ -100,42 +55,46 @@ class Backend:
         app: App,
         url: str = "memory:",
         *,
-        instance_name: str = DEFAULT_INSTANCE_NAME,
+        instance_name: str | None = None,
         instance_secret: str | None = None,
+        config: Config | None = None,
     ) -> None:
         self.app = app
-        self.url = url
-        self.instance_name = instance_name
-        self._instance_secret = instance_secret
-        self._engine: _Engine | None = None
-        self._live: LiveQueries | None = None
+        self.config = _config(config, url, instance_name, instance_secret)
+        self._engine: Engine | None = None
         self._closed = False
         self._opening = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.config.store_url
+
+    @property
+    def instance_name(self) -> str:
+        return self.config.instance_name
 
     async def open(self) -> Backend:
         """Open the store (again, after `close`); concurrent calls share one engine."""
         await asyncio.to_thread(self._open_sync)
         return self
 
+    async def ensure_open(self) -> None:
+        if self._engine is None:
+            await self.open()
+
     def _open_sync(self) -> None:
         with self._opening:
             if self._engine is None:
-                self._engine = _Engine(
-                    self.app,
-                    self.url,
-                    self.instance_name,
-                    lambda db: BatchingExecutor(db.sync),
-                    self._instance_secret,
-                )
+                engine = Engine(self.app, self.config, lambda db: BatchingExecutor(db.sync))
+                engine.start()
+                self._engine = engine
                 self._closed = False
 
     async def close(self) -> None:
-        live, self._live = self._live, None
-        if live is not None:
-            live.close()
         engine, self._engine = self._engine, None
         if engine is not None:
             self._closed = True
+            engine.end_live_queries()
             await asyncio.to_thread(engine.close)
 
     async def __aenter__(self) -> Backend:
@@ -145,7 +104,7 @@ class Backend:
         await self.close()
 
     @property
-    def engine(self) -> _Engine:
+    def engine(self) -> Engine:
         if self._engine is None:
             if self._closed:
                 raise RuntimeError(
@@ -161,6 +120,22 @@ class Backend:
         """Hex secret behind this store's admin keys and cursors (the backend must be open)."""
         return self.engine.instance_secret
 
+    @property
+    def secret_created(self) -> bool:
+        """True if opening generated the instance secret (the store's first start)."""
+        return self.engine.secret_created
+
+    @property
+    def latest_ts(self) -> int:
+        """The timestamp of the latest published commit."""
+        return self.engine.latest_ts
+
+    def verify_admin_key(self, key: str) -> AdminIdentity:
+        return self.engine.verify_admin_key(key)
+
+    def describe(self, path: str, caller: Caller = ANONYMOUS) -> FunctionDefinition | None:
+        return self.engine.describe(path, caller)
+
     def asgi(self, **options: Any) -> Any:
         """A Starlette app serving Convex's HTTP API, sync WebSocket and HTTP actions.
 
@@ -168,9 +143,7 @@ class Backend:
         backend on its first request, and the owner of the backend closes it.
         `options` are `ServerState` fields (origins, log redaction).
         """
-        from convexlite.server.app import create_app
-        from convexlite.server.state import ServerState
-
+        options.setdefault("redact_logs", self.config.redact_logs_to_client)
         return create_app(ServerState(self, **options))
 
     async def execute(
@@ -178,69 +151,50 @@ class Backend:
         kind: FunctionKind,
         path: str,
         args: Any = None,
+        caller: Caller = ANONYMOUS,
         *,
-        identity: dict[str, Any] | None = None,
-        internal_ok: bool = False,
+        at_ts: int | None = None,
     ) -> Execution:
-        """Run any function and keep its whole outcome (log lines, timestamp), as transports
-        need; `internal_ok` is for callers holding an admin key."""
+        """Run any function as `caller` and keep its whole outcome (log lines, timestamp);
+        a query may run at an earlier published timestamp `at_ts`."""
         engine = self.engine
-        executor = engine.executor
         if kind is FunctionKind.ACTION:
-            return await engine.runner.run_action(
-                path,
-                args,
-                executor=executor,
-                identity=identity,
-                internal_ok=internal_ok,
-                sync_commits=False,
-            )
-        if kind is FunctionKind.QUERY:
-            return await self._in_pool(
-                engine.runner.run_query, path, args, identity=identity, internal_ok=internal_ok
-            )
+            return await engine.run_action(path, args, caller, durable_commits=False)
+        executor = engine.executor
         assert isinstance(executor, BatchingExecutor)
-        return await self._in_pool(
-            lambda: engine.runner.run_mutation(
-                path,
-                args,
-                identity=identity,
-                internal_ok=internal_ok,
-                sync=executor.last_in_batch(),
-            )
-        )
 
-    async def _in_pool(self, call: Any, *args: Any, **kwargs: Any) -> Execution:
-        engine = self.engine
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(engine.executor, lambda: call(*args, **kwargs))
+        def run() -> Execution:
+            durable = kind is FunctionKind.QUERY or executor.last_in_batch()
+            return engine.run(kind, path, args, caller, at_ts=at_ts, durable=durable)
+
+        return await asyncio.get_running_loop().run_in_executor(executor, run)
 
     async def query(
-        self,
-        path: str,
-        args: dict[str, Any] | None = None,
-        *,
-        identity: dict[str, Any] | None = None,
+        self, path: str, args: dict[str, Any] | None = None, *, identity: Identity = None
     ) -> Any:
-        return (await self.execute(FunctionKind.QUERY, path, args, identity=identity)).value
+        return (await self.execute(FunctionKind.QUERY, path, args, Caller(identity=identity))).value
 
     async def mutation(
-        self,
-        path: str,
-        args: dict[str, Any] | None = None,
-        *,
-        identity: dict[str, Any] | None = None,
+        self, path: str, args: dict[str, Any] | None = None, *, identity: Identity = None
     ) -> Any:
-        execution = await self.execute(FunctionKind.MUTATION, path, args, identity=identity)
-        return execution.value
+        return (
+            await self.execute(FunctionKind.MUTATION, path, args, Caller(identity=identity))
+        ).value
+
+    async def action(
+        self, path: str, args: dict[str, Any] | None = None, *, identity: Identity = None
+    ) -> Any:
+        return (
+            await self.execute(FunctionKind.ACTION, path, args, Caller(identity=identity))
+        ).value
 
     def subscribe(
         self,
         path: str,
         args: dict[str, Any] | None = None,
         *,
-        identity: dict[str, Any] | None = None,
-        internal_ok: bool = False,
+        identity: Identity = None,
+        caller: Caller | None = None,
     ) -> QuerySubscription:
         """Watch a query: iterate for its current result, then one per change.
 
@@ -252,24 +206,17 @@ class Backend:
 
         Identical (path, args, identity) subscriptions share one execution per
         change. A slow reader skips intermediate results; errors raised by the
-        query arrive as results with `error` set. `internal_ok` (for admin callers)
-        also allows internal and `_system/` queries. Call from the backend's loop.
+        query arrive as results with `error` set. A `caller` holding an admin key
+        may also watch internal and `_system/` queries. Call from the backend's loop.
         """
-        engine = self.engine
-        if self._live is None:
-            self._live = LiveQueries(
-                engine.db, engine.runner, engine.executor, asyncio.get_running_loop()
-            )
-        return self._live.subscribe(path, args, identity, internal_ok=internal_ok)
+        if caller is None:
+            caller = Caller(identity=identity)
+        live = self.engine.live_queries(asyncio.get_running_loop())
+        return live.subscribe(path, args, caller.identity, internal_ok=caller.internal_ok)
 
-    async def action(
-        self,
-        path: str,
-        args: dict[str, Any] | None = None,
-        *,
-        identity: dict[str, Any] | None = None,
-    ) -> Any:
-        return (await self.execute(FunctionKind.ACTION, path, args, identity=identity)).value
+    def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
+        """True when every subscription's latest result is its query's result as of `ts`."""
+        return all(sub.current_at(ts) for sub in subscriptions)
 
 
 class SyncBackend:
@@ -286,24 +233,32 @@ class SyncBackend:
         app: App,
         url: str = "memory:",
         *,
-        instance_name: str = DEFAULT_INSTANCE_NAME,
+        instance_name: str | None = None,
+        instance_secret: str | None = None,
+        config: Config | None = None,
         max_workers: int | None = None,
     ) -> None:
-        self._engine: _Engine | None = _Engine(
+        self.config = _config(config, url, instance_name, instance_secret)
+        pool = max_workers or 16
+        self._engine: Engine | None = Engine(
             app,
-            url,
-            instance_name,
-            lambda db: ThreadPoolExecutor(max_workers or 16, thread_name_prefix="convexlite"),
+            self.config,
+            lambda db: ThreadPoolExecutor(pool, thread_name_prefix="convexlite"),
         )
+        self._engine.start()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._loop_lock = threading.Lock()
 
     @property
-    def engine(self) -> _Engine:
+    def engine(self) -> Engine:
         if self._engine is None:
             raise RuntimeError("SyncBackend is closed: open a new one to run functions")
         return self._engine
+
+    @property
+    def instance_secret(self) -> str:
+        return self.engine.instance_secret
 
     def __enter__(self) -> SyncBackend:
         return self
@@ -323,43 +278,37 @@ class SyncBackend:
         if engine is not None:
             engine.close()
 
+    def execute(
+        self, kind: FunctionKind, path: str, args: Any = None, caller: Caller = ANONYMOUS
+    ) -> Execution:
+        """Run any function as `caller`; actions run on a private loop on a background thread."""
+        engine = self.engine
+        if kind is not FunctionKind.ACTION:
+            return engine.run(kind, path, args, caller)
+        return asyncio.run_coroutine_threadsafe(
+            engine.run_action(path, args, caller), self._action_loop()
+        ).result()
+
+    def run(self, body: Callable[[MutationCtx], Any], caller: Caller = ANONYMOUS) -> Any:
+        """Run `body(ctx)` in a mutation transaction, to set up or inspect data directly."""
+        return self.engine.runner.run_in_mutation(body, identity=caller.identity).value
+
     def query(
-        self,
-        path: str,
-        args: dict[str, Any] | None = None,
-        *,
-        identity: dict[str, Any] | None = None,
+        self, path: str, args: dict[str, Any] | None = None, *, identity: Identity = None
     ) -> Any:
-        return self.engine.runner.run_query(path, args, identity=identity).value
+        return self.execute(FunctionKind.QUERY, path, args, Caller(identity=identity)).value
 
     def mutation(
-        self,
-        path: str,
-        args: dict[str, Any] | None = None,
-        *,
-        identity: dict[str, Any] | None = None,
+        self, path: str, args: dict[str, Any] | None = None, *, identity: Identity = None
     ) -> Any:
-        return self.engine.runner.run_mutation(path, args, identity=identity).value
+        return self.execute(FunctionKind.MUTATION, path, args, Caller(identity=identity)).value
 
     def action(
-        self,
-        path: str,
-        args: dict[str, Any] | None = None,
-        *,
-        identity: dict[str, Any] | None = None,
+        self, path: str, args: dict[str, Any] | None = None, *, identity: Identity = None
     ) -> Any:
-        """Actions need an event loop; a private one runs on a background thread."""
-        return self._run_action(path, args, identity=identity, internal_ok=False).value
+        return self.execute(FunctionKind.ACTION, path, args, Caller(identity=identity)).value
 
-    def _run_action(
-        self,
-        path: str,
-        args: dict[str, Any] | None,
-        *,
-        identity: dict[str, Any] | None,
-        internal_ok: bool,
-    ) -> Execution:
-        engine = self.engine
+    def _action_loop(self) -> asyncio.AbstractEventLoop:
         with self._loop_lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
@@ -367,11 +316,4 @@ class SyncBackend:
                     target=self._loop.run_forever, name="convexlite-actions", daemon=True
                 )
                 self._loop_thread.start()
-            loop = self._loop
-        future = asyncio.run_coroutine_threadsafe(
-            engine.runner.run_action(
-                path, args, executor=engine.executor, identity=identity, internal_ok=internal_ok
-            ),
-            loop,
-        )
-        return future.result()
+            return self._loop

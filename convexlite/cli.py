@@ -1,9 +1,7 @@
 """The `convexlite` command: serve an app like `convex-local-backend`, and mint keys.
 
-Settings follow upstream's environment names (spec/platform.md §1.12):
-`INSTANCE_NAME`, `INSTANCE_SECRET`, `CONVEX_CLOUD_ORIGIN`, `CONVEX_SITE_ORIGIN`,
-`REDACT_LOGS_TO_CLIENT`. Unlike upstream's Docker script, boolean variables are
-parsed as booleans, so `REDACT_LOGS_TO_CLIENT=false` means false.
+Settings follow upstream's environment names (spec/platform.md §1.12), read once
+by `convexlite.config.Config.from_env`; command-line options win over them.
 """
 
 from __future__ import annotations
@@ -25,18 +23,14 @@ from convexlite.auth.keys import (
     generate_instance_secret,
     issue_admin_key,
 )
-from convexlite.backend import DEFAULT_INSTANCE_NAME, Backend, SyncBackend
+from convexlite.backend import Backend, SyncBackend
+from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError
 from convexlite.functions.app import App
-
-DEFAULT_DB = "sqlite:///convex_local_backend.sqlite3"
-
+from convexlite.server.app import create_app, create_site_app
+from convexlite.server.state import ServerState
 
 WS_PING_S = 5.0
 """WebSocket ping frames keep the Rust/Python client from giving up (spec/protocol.md §2.11)."""
-
-
-def _env_bool(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_app(spec: str) -> App:
@@ -60,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve an app on the API and HTTP-action ports")
     serve.add_argument("--app", required=True, help="module:attribute of a convexlite App")
-    serve.add_argument("--db", default=DEFAULT_DB, help=f"store URL (default {DEFAULT_DB})")
+    serve.add_argument(
+        "--db",
+        default=None,
+        help=f"store URL (default: POSTGRES_URL, MYSQL_URL or {DEFAULT_STORE_URL})",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3210)
     serve.add_argument("--site-port", type=int, default=3211)
@@ -77,48 +75,48 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    name = getattr(args, "instance_name", None) or os.environ.get(
-        "INSTANCE_NAME", DEFAULT_INSTANCE_NAME
-    )
     try:
         if args.command == "generate-secret":
             print(generate_instance_secret())
             return 0
+        config = Config.from_env(
+            instance_name=args.instance_name, instance_secret=getattr(args, "secret", None)
+        )
         if args.command == "generate-key":
-            return _generate_key(name, args.secret, args.db)
-        return asyncio.run(_serve(args, name))
+            return _generate_key(config, args.db)
+        return asyncio.run(_serve(args, config.with_options(store_url=args.db)))
     except InvalidInstanceSecret as exc:
         print(f"convexlite: invalid instance secret: {exc}", file=sys.stderr)
         return 2
+    except ConfigError as exc:
+        print(f"convexlite: {exc.message}", file=sys.stderr)
+        return 2
 
 
-def _generate_key(name: str, secret: str | None, db: str | None) -> int:
-    secret = secret or os.environ.get("INSTANCE_SECRET")
+def _generate_key(config: Config, db: str | None) -> int:
+    secret = config.instance_secret
     if secret is None and db is not None:
-        with SyncBackend(App(), db, instance_name=name) as backend:
-            secret = backend.engine.instance_secret
+        with SyncBackend(App(), db, config=config) as backend:
+            secret = backend.instance_secret
     if secret is None:
         print("convexlite: give --secret, INSTANCE_SECRET or --db", file=sys.stderr)
         return 2
     print("Admin key:", file=sys.stderr)
-    print(issue_admin_key(name, secret))
+    print(issue_admin_key(config.instance_name, secret))
     return 0
 
 
-async def _serve(args: argparse.Namespace, name: str) -> int:
-    from convexlite.server.app import create_app, create_site_app
-    from convexlite.server.state import ServerState
-
-    cloud = os.environ.get("CONVEX_CLOUD_ORIGIN") or f"http://{args.host}:{args.port}"
-    site = os.environ.get("CONVEX_SITE_ORIGIN") or f"http://{args.host}:{args.site_port}"
-    backend = Backend(load_app(args.app), args.db, instance_name=name)
+async def _serve(args: argparse.Namespace, config: Config) -> int:
+    cloud = config.cloud_origin or f"http://{args.host}:{args.port}"
+    site = config.site_origin or f"http://{args.host}:{args.site_port}"
+    backend = Backend(load_app(args.app), config=config)
     await backend.open()
     try:
         state = ServerState(
             backend,
             cloud_origin=cloud,
             site_origin=site,
-            redact_logs=_env_bool("REDACT_LOGS_TO_CLIENT"),
+            redact_logs=config.redact_logs_to_client,
         )
         apps = ((create_app(state), args.port), (create_site_app(state), args.site_port))
         servers = [
@@ -134,8 +132,9 @@ async def _serve(args: argparse.Namespace, name: str) -> int:
             loop.add_signal_handler(sig, _stop, servers)
         print(f"Convex API:   {cloud}", flush=True)
         print(f"HTTP actions: {site}", flush=True)
-        if backend.engine.secret_created:
-            print(f"Admin key (shown once): {issue_admin_key(name, backend.instance_secret)}")
+        if backend.secret_created:
+            key = issue_admin_key(config.instance_name, backend.instance_secret)
+            print(f"Admin key (shown once): {key}")
             print("Later: convexlite generate-key --db <store URL>", flush=True)
         await asyncio.gather(*(server.serve() for server in servers))
     finally:

@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
+from convexlite.auth.identity import UserIdentity, trusted, user_identity
 from convexlite.backend import SyncBackend
-from convexlite.functions.app import App
+from convexlite.functions.app import App, FunctionKind
 from convexlite.functions.context import MutationCtx
 
 
@@ -33,35 +34,31 @@ class ConvexTest:
     code, like the dashboard or another function.
     """
 
-    def __init__(self, backend: SyncBackend, identity: dict[str, Any] | None = None) -> None:
+    def __init__(self, backend: SyncBackend, identity: UserIdentity | None = None) -> None:
         self.backend = backend
         self.identity = identity
+        self._caller = trusted(identity)
 
     def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        runner = self.backend.engine.runner
-        return runner.run_query(path, args, identity=self.identity, internal_ok=True).value
+        return self.backend.execute(FunctionKind.QUERY, path, args, self._caller).value
 
     def mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        runner = self.backend.engine.runner
-        return runner.run_mutation(path, args, identity=self.identity, internal_ok=True).value
+        return self.backend.execute(FunctionKind.MUTATION, path, args, self._caller).value
 
     def action(self, path: str, args: dict[str, Any] | None = None) -> Any:
-        execution = self.backend._run_action(path, args, identity=self.identity, internal_ok=True)
-        return execution.value
+        return self.backend.execute(FunctionKind.ACTION, path, args, self._caller).value
 
     def run(self, fn: Callable[[MutationCtx], Any]) -> Any:
         """Run `fn(ctx)` in a mutation transaction: set up data or inspect it directly."""
-        runner = self.backend.engine.runner
-        return runner.run_in_mutation(fn, identity=self.identity).value
+        return self.backend.run(fn, self._caller)
 
     def with_identity(self, identity: dict[str, Any]) -> ConvexTest:
         """The same backend, with calls made as `identity` (fields of a UserIdentity).
 
         `tokenIdentifier` defaults to `"<issuer>|<subject>"` as Convex sets it.
         """
-        full = {"issuer": "https://convex.test", "subject": "test-user", **identity}
-        full.setdefault("tokenIdentifier", f"{full['issuer']}|{full['subject']}")
-        return ConvexTest(self.backend, full)
+        attributes = {"issuer": "https://convex.test", "subject": "test-user", **identity}
+        return ConvexTest(self.backend, user_identity(attributes))
 
 
 def convex_test(app: App, url: str = "memory:") -> ConvexTest:

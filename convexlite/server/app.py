@@ -6,7 +6,6 @@ prefix of a larger app; the routes compute paths relative to their mount.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,29 +13,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
 from convexlite.server import http_api
 from convexlite.server.http_actions import HttpActions
 from convexlite.server.state import ServerState
+from convexlite.server.sync_endpoint import sync_websocket
 
 WELCOME = "This Convex deployment is running. See https://docs.convex.dev/."
 _ALLOWED_METHODS = "GET,POST,OPTIONS,PATCH,DELETE,PUT"
 _VARY = "origin, access-control-request-method, access-control-request-headers"
-
-SyncEndpoint = Callable[[ServerState], Callable[[WebSocket], Awaitable[None]]]
-
-
-def _sync_endpoint() -> SyncEndpoint | None:
-    """The WebSocket endpoint lives in its own module, which may be absent from a build."""
-    try:
-        from convexlite.server.sync_endpoint import sync_websocket
-    except ModuleNotFoundError as exc:
-        if exc.name != "convexlite.server.sync_endpoint":
-            raise
-        return None
-    return sync_websocket
-
 
 class OpenBackend:
     """Open the backend before the first request, so a mounted app needs no lifespan hook."""
@@ -47,10 +32,7 @@ class OpenBackend:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            try:
-                self.state.backend.engine  # noqa: B018
-            except RuntimeError:
-                await self.state.backend.open()
+            await self.state.backend.ensure_open()
         await self.app(scope, receive, send)
 
 
@@ -129,13 +111,11 @@ def _meta_routes(state: ServerState) -> list[BaseRoute]:
 def create_app(state: ServerState) -> Starlette:
     """The main API: meta routes, function endpoints, the sync WebSocket and `/http/*`."""
     routes: list[BaseRoute] = [*_meta_routes(state), *http_api.routes(state)]
-    sync_websocket = _sync_endpoint()
-    if sync_websocket is not None:
-        endpoint = sync_websocket(state)
-        routes += [
-            WebSocketRoute("/api/sync", endpoint),
-            WebSocketRoute("/api/{version}/sync", endpoint),
-        ]
+    endpoint = sync_websocket(state)
+    routes += [
+        WebSocketRoute("/api/sync", endpoint),
+        WebSocketRoute("/api/{version}/sync", endpoint),
+    ]
     routes.append(Mount("/http", HttpActions(state)))
     app = Starlette(routes=routes)
     app.add_middleware(Cors)

@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from convexlite.auth.identity import Caller
 from convexlite.errors import ConvexBackendError, ConvexError
 from convexlite.functions import logs
 from convexlite.functions.app import FunctionKind, HttpRoute
 from convexlite.functions.context import ActionCtx
-from convexlite.server.http_common import HttpError, authenticate
+from convexlite.server.errors import HttpError
+from convexlite.server.requests import authenticate
 from convexlite.server.state import ServerState
 from convexlite.values import encode
 
@@ -94,7 +96,7 @@ class HttpActions:
         def call(kind: FunctionKind) -> Any:
             async def run(path: str, args: dict[str, Any]) -> Any:
                 execution = await backend.execute(
-                    kind, path, args, identity=identity, internal_ok=True
+                    kind, path, args, Caller(identity=identity, trusted=True)
                 )
                 return execution.value
 

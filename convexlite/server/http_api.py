@@ -2,12 +2,12 @@
 
 A function's own failure is part of its result, so it comes back as a 200
 `UdfResponse` with `status: "error"`; only malformed or unauthorized requests
-and system failures use HTTP error statuses.
+and system failures use HTTP error statuses. Every endpoint runs functions
+through the one call `BackendApi.execute`, and finds them with `describe`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -15,32 +15,34 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from convexlite.backend import Backend
-from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
-from convexlite.functions.app import FunctionKind
-from convexlite.functions.runner import FunctionNotFound
-from convexlite.server.http_common import (
-    Caller,
+from convexlite.auth.identity import Caller
+from convexlite.server.errors import (
+    FunctionFailure,
     HttpError,
-    authenticate,
     bad_deploy_key,
-    decode_ts,
-    encode_ts,
+    error_message,
+    function_failure,
     internal_error,
+    is_transient,
+)
+from convexlite.server.requests import (
+    authenticate,
     json_body,
     output_format,
-    render,
     request_id,
     required,
 )
 from convexlite.server.state import ServerState
-from convexlite.values import ConvexJsonError, decode
-from convexlite.values.function_paths import (
-    InvalidFunctionPath,
-    canonical_js,
-    canonicalize,
-    display,
+from convexlite.server.types import FunctionKind
+from convexlite.values.formats import (
+    Format,
+    InvalidTimestamp,
+    decode_function_args,
+    decode_ts,
+    encode_ts,
+    render,
 )
+from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
 
 log = logging.getLogger("convexlite.server")
 
@@ -51,18 +53,12 @@ READ_ONLY_OPS = [
 ]  # fmt: skip
 
 
-_TRANSIENT = (ErrorKind.CONFLICT, ErrorKind.OVERLOADED)
+class _Failed(Exception):
+    """A function failure to report inside the envelope."""
 
-
-class _FunctionFailure(Exception):
-    """A function error to report inside the envelope (message without the request id)."""
-
-    def __init__(self, message: str, lines: list[str], data: Any = None, has_data: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.lines = lines
-        self.data = data
-        self.has_data = has_data
+    def __init__(self, failure: FunctionFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 def _path(raw: Any) -> str:
@@ -78,102 +74,33 @@ def _path(raw: Any) -> str:
         ) from None
 
 
-def _args(raw: Any, path: str) -> dict[str, Any]:
-    """Wire arguments (§1.10): an object, or an array holding exactly one object."""
-    try:
-        decoded = decode(raw)
-    except ConvexJsonError as exc:
-        raise _FunctionFailure(f"Invalid arguments for {canonical_js(path)}: {exc}", []) from None
-    if isinstance(decoded, list):
-        if len(decoded) != 1:
-            raise _FunctionFailure(
-                "Expected to receive a single object as the function's argument. Instead "
-                f"received {len(decoded)} arguments: {raw}",
-                [],
-            )
-        decoded = decoded[0]
-    if not isinstance(decoded, dict):
-        raise _FunctionFailure(
-            f"Expected to receive an object as the function's argument. Instead received: {raw}",
-            [],
-        )
-    return decoded
-
-
-def _failure(exc: BaseException) -> _FunctionFailure:
-    """Sort an exception from a run into function error or system error (§4.1)."""
-    lines = list(getattr(exc, "log_lines", []))
-    if isinstance(exc, ConvexError):
-        return _FunctionFailure(f"Uncaught ConvexError: {exc}", lines, exc.data, True)
-    if isinstance(exc, ConvexBackendError) and exc.kind.is_deterministic:
-        return _FunctionFailure(exc.message, lines)
-    if isinstance(exc, ConvexBackendError) and exc.kind in _TRANSIENT:
-        raise HttpError(503, exc.code, exc.message) from exc
+def _classify(exc: BaseException) -> _Failed:
+    """A function error for the envelope; a system error becomes an HTTP error (§4.1)."""
+    failure = function_failure(exc)
+    if failure is not None:
+        return _Failed(failure)
+    if is_transient(exc):
+        raise HttpError(503, exc.code, exc.message) from exc  # type: ignore[attr-defined]
     log.error("function failed with a system error", exc_info=exc)
     raise internal_error() from exc
 
 
 def _envelope(
-    state: ServerState, rid: str, fmt: str, value: Any = None, *,
-    lines: list[str], failure: _FunctionFailure | None = None,
+    state: ServerState, rid: str, fmt: Format, value: Any = None, *,
+    lines: list[str], failure: FunctionFailure | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     if failure is None:
         body: dict[str, Any] = {"status": "success", "value": render(value, fmt)}
     else:
-        message = f"[Request ID: {rid}] Server Error"
-        if not state.redact_logs:
-            message += f"\n{failure.message}\n"
-        body = {"status": "error", "errorMessage": message}
+        body = {
+            "status": "error",
+            "errorMessage": error_message(rid, failure.message, redact=state.redact_logs),
+        }
         if failure.has_data:
             body["errorData"] = render(failure.data, fmt)
     if lines and not state.redact_logs:
         body["logLines"] = lines
     return body
-
-
-async def _run(
-    state: ServerState,
-    caller: Caller,
-    kind: FunctionKind,
-    path: str,
-    raw_args: Any,
-    *,
-    any_function_message: bool = False,
-    ts: int | None = None,
-) -> tuple[Any, list[str]]:
-    try:
-        args = _args(raw_args, path)
-        backend = state.backend
-        if ts is None:
-            execution = await backend.execute(
-                kind, path, args, identity=caller.identity, internal_ok=caller.is_admin
-            )
-        else:
-            execution = await _query_at(backend, ts, path, args, caller)
-        return execution.value, execution.log_lines
-    except _FunctionFailure:
-        raise
-    except FunctionNotFound as exc:
-        if any_function_message:
-            raise _FunctionFailure(_not_found_any(path), []) from None
-        raise _failure(exc) from None
-    except (HttpError, ConvexJsonError):
-        raise
-    except Exception as exc:
-        raise _failure(exc) from None
-
-
-async def _query_at(backend: Backend, ts: int, path: str, args: Any, caller: Caller) -> Any:
-    engine = backend.engine
-    if ts > engine.db.latest_ts:
-        raise HttpError(400, "InvalidTimestamp", f"Timestamp {ts} is in the future")
-
-    def run() -> Any:
-        return engine.runner.run_query(
-            path, args, identity=caller.identity, internal_ok=caller.is_admin, at_ts=ts
-        )
-
-    return await asyncio.get_running_loop().run_in_executor(engine.executor, run)
 
 
 def _not_found_any(path: str) -> str:
@@ -187,15 +114,20 @@ async def _respond(
     kind: FunctionKind,
     path: str,
     raw_args: Any,
-    fmt: str,
-    **options: Any,
+    fmt: Format,
+    *,
+    at_ts: int | None = None,
 ) -> dict[str, Any]:
     rid = request_id(request)
     try:
-        value, lines = await _run(state, caller, kind, path, raw_args, **options)
-    except _FunctionFailure as failure:
-        return _envelope(state, rid, fmt, lines=failure.lines, failure=failure)
-    return _envelope(state, rid, fmt, value, lines=lines)
+        args = decode_function_args(raw_args, path)
+        execution = await state.backend.execute(kind, path, args, caller, at_ts=at_ts)
+    except HttpError:
+        raise
+    except Exception as exc:
+        failure = _classify(exc).failure
+        return _envelope(state, rid, fmt, lines=failure.log_lines, failure=failure)
+    return _envelope(state, rid, fmt, execution.value, lines=execution.log_lines)
 
 
 def _endpoint(handler: Any) -> Any:
@@ -225,7 +157,7 @@ def routes(state: ServerState) -> list[Route]:
     async def any_function(request: Request) -> Response:
         caller = authenticate(request, state)
         if not caller.is_admin:
-            raise bad_deploy_key(state)
+            raise bad_deploy_key(state.instance_name)
         body = await json_body(request)
         path = _path(required(body, "path"))
         raw_args = required(body, "args")
@@ -248,17 +180,25 @@ def routes(state: ServerState) -> list[Route]:
         return JSONResponse(await _by_path(state, request, caller, path, raw_args, fmt, body))
 
     async def query_ts(request: Request) -> Response:
-        return JSONResponse({"ts": encode_ts(state.backend.engine.db.latest_ts)})
+        return JSONResponse({"ts": encode_ts(state.backend.latest_ts)})
 
     async def query_at_ts(request: Request) -> Response:
         caller = authenticate(request, state)
         body = await json_body(request)
         path = _path(required(body, "path"))
         raw_args = required(body, "args")
-        ts = decode_ts(required(body, "ts"))
+        raw_ts = required(body, "ts")
+        try:
+            ts = decode_ts(raw_ts)
+        except InvalidTimestamp:
+            raise HttpError(400, "BadJsonBody", f"Invalid timestamp: {raw_ts!r}") from None
+        if ts > state.backend.latest_ts:
+            raise HttpError(400, "InvalidTimestamp", f"Timestamp {ts} is in the future")
         fmt = output_format(request, body.get("format"))
         return JSONResponse(
-            await _respond(state, request, caller, FunctionKind.QUERY, path, raw_args, fmt, ts=ts)
+            await _respond(
+                state, request, caller, FunctionKind.QUERY, path, raw_args, fmt, at_ts=ts
+            )
         )
 
     async def query_batch(request: Request) -> Response:
@@ -283,7 +223,7 @@ def routes(state: ServerState) -> list[Route]:
     async def check_admin_key(request: Request) -> Response:
         caller = authenticate(request, state)
         if caller.admin is None or caller.admin.is_system:
-            raise bad_deploy_key(state)
+            raise bad_deploy_key(state.instance_name)
         read_only = caller.admin.read_only
         ops = READ_ONLY_OPS if read_only else []
         return JSONResponse({"success": True, "allowedOps": ops, "isReadOnly": read_only})
@@ -307,16 +247,14 @@ async def _by_path(
     caller: Caller,
     path: str,
     raw_args: Any,
-    fmt: str,
+    fmt: Format,
     body: dict[str, Any],
 ) -> dict[str, Any]:
     """Run whatever kind of function `path` names (`/api/function`, `/api/run/...`)."""
-    fn = state.backend.engine.runner.source.lookup(path)
+    fn = state.backend.describe(path, caller)
     component = body.get("componentPath")
-    if fn is None or (not fn.public and not caller.is_admin) or component:
+    if fn is None or component:
         message = _not_found_any(path) + (f" in '{component}'" if component else "")
-        failure = _FunctionFailure(message, [])
+        failure = FunctionFailure(message)
         return _envelope(state, request_id(request), fmt, lines=[], failure=failure)
-    return await _respond(
-        state, request, caller, fn.kind, path, raw_args, fmt, any_function_message=True
-    )
+    return await _respond(state, request, caller, fn.kind, path, raw_args, fmt)

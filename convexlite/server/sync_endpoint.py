@@ -20,11 +20,11 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from convexlite.auth.identity import ANONYMOUS, Caller, IncompleteIdentity, user_identity
+from convexlite.auth.keys import AdminKeyError
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
-from convexlite.functions.app import FunctionKind
-from convexlite.functions.live_queries import QueryResult, QuerySubscription
-from convexlite.functions.runner import Execution
 from convexlite.server.state import ServerState
+from convexlite.server.types import Execution, FunctionKind, QueryResult, QuerySubscription
 from convexlite.sync import (
     PING,
     Action,
@@ -116,10 +116,9 @@ class _Connection:
         self.memory = memory
         self.in_flight = in_flight
         self.session = SyncSession()
-        self.identity: dict[str, Any] | None = None
-        self.admin = False
+        self.caller: Caller = ANONYMOUS
         self.subscriptions: dict[int, tuple[QuerySubscription | None, asyncio.Task[None]]] = {}
-        self.mutations: asyncio.Queue[tuple[Mutation, dict[str, Any] | None]] = asyncio.Queue()
+        self.mutations: asyncio.Queue[tuple[Mutation, Caller]] = asyncio.Queue()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.send_lock = asyncio.Lock()
         self.wake = asyncio.Event()
@@ -217,7 +216,7 @@ class _Connection:
                 raise _Close(CLOSE_TOO_BIG, "MessageTooLarge")
             message = self.session.receive(text, now_ms=time.time() * 1000)
             if isinstance(message, Connect):
-                latest = self.backend.engine.db.latest_ts
+                latest = self.backend.latest_ts
                 if message.max_observed_ts is not None and message.max_observed_ts > latest:
                     raise _SystemError(
                         f"Client has observed timestamp {message.max_observed_ts}, ahead of "
@@ -230,9 +229,9 @@ class _Connection:
             elif isinstance(message, Mutation):
                 if self.mutations.qsize() >= MAX_QUEUED_MUTATIONS:
                     raise _Close(CLOSE_TRY_AGAIN, "TooManyConcurrentMutations")
-                self.mutations.put_nowait((message, self.identity))
+                self.mutations.put_nowait((message, self.caller))
             elif isinstance(message, Action):
-                self._spawn(self._action(message, self.identity))
+                self._spawn(self._action(message, self.caller))
 
     def _modify(self, message: ModifyQuerySet) -> None:
         for modification in message.modifications:
@@ -259,7 +258,7 @@ class _Connection:
             self.session.set_result(query_id, query_failed(query_id, message, [], None))
             self.wake.set()
             return
-        sub = self.backend.subscribe(path, args, identity=self.identity, internal_ok=self.admin)
+        sub = self.backend.subscribe(path, args, caller=self.caller)
         self.subscriptions[query_id] = (sub, self.subscriptions[query_id][1])
         async for result in sub:
             self.session.set_result(query_id, self._query_modification(query_id, result))
@@ -304,19 +303,19 @@ class _Connection:
                     "server yet; authenticate with an admin key or not at all."
                 ),
             )
-        identity = None
-        self.admin = False
+        caller = ANONYMOUS
         if message.token_type == "Admin":
             key = (message.value or "").removeprefix("Convex ").strip()
-            if not self.state.admin_key_valid(key):
+            try:
+                admin = self.backend.verify_admin_key(key)
+            except AdminKeyError:
                 raise _Close(
                     CLOSE_NORMAL,
                     "",
                     self.session.auth_error("The provided admin key was invalid for this instance"),
-                )
-            identity = self._impersonated(message.impersonating)
-            self.admin = identity is None
-        self.identity = identity
+                ) from None
+            caller = Caller(admin, self._impersonated(message.impersonating))
+        self.caller = caller
         self.session.authenticated()
         for query_id, (sub, task) in list(self.subscriptions.items()):
             task.cancel()
@@ -331,14 +330,10 @@ class _Connection:
     def _impersonated(attributes: dict[str, Any] | None) -> dict[str, Any] | None:
         if attributes is None:
             return None
-        identity = dict(attributes)
-        if "tokenIdentifier" not in identity:
-            if "issuer" not in identity or "subject" not in identity:
-                raise ProtocolError(
-                    "Impersonated identities need tokenIdentifier or both issuer and subject"
-                )
-            identity["tokenIdentifier"] = f"{identity['issuer']}|{identity['subject']}"
-        return identity
+        try:
+            return user_identity(attributes)
+        except IncompleteIdentity as exc:
+            raise ProtocolError(str(exc)) from None
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -360,13 +355,13 @@ class _Connection:
 
     async def _mutation_worker(self) -> None:
         while True:
-            request, identity = await self.mutations.get()
+            request, caller = await self.mutations.get()
             key = (self.session.session_id or "", request.request_id)
             outcome: RecordedMutation | dict[str, Any] | None = self.memory.get(*key)
             if outcome is None:
                 pending = self.in_flight.get(key)
                 if pending is None:
-                    pending = self._start_mutation(key, request, identity)
+                    pending = self._start_mutation(key, request, caller)
                 outcome = await asyncio.shield(pending)
             if isinstance(outcome, dict):
                 await self._send(outcome)
@@ -381,14 +376,14 @@ class _Connection:
             self.wake.set()
 
     def _start_mutation(
-        self, key: tuple[str, int], request: Mutation, identity: dict[str, Any] | None
+        self, key: tuple[str, int], request: Mutation, caller: Caller
     ) -> asyncio.Future[RecordedMutation | dict[str, Any]]:
         """Run a mutation in a task of its own, so it is recorded even if this socket dies.
 
         A client that reconnects while it runs re-sends it; the new connection
         then waits for this task instead of running it a second time.
         """
-        task = asyncio.ensure_future(self._execute_mutation(key, request, identity))
+        task = asyncio.ensure_future(self._execute_mutation(key, request, caller))
         self.in_flight[key] = task
 
         def forget(done: asyncio.Future[Any]) -> None:
@@ -401,11 +396,11 @@ class _Connection:
         return task
 
     async def _execute_mutation(
-        self, key: tuple[str, int], request: Mutation, identity: dict[str, Any] | None
+        self, key: tuple[str, int], request: Mutation, caller: Caller
     ) -> RecordedMutation | dict[str, Any]:
         """The recorded success, or the failed `MutationResponse` to send (not recorded)."""
         try:
-            execution = await self._run_mutation(request, identity)
+            execution = await self._run_mutation(request, caller)
         except Exception as exc:
             return self._failure("MutationResponse", request, exc)
         lines = [] if self.state.redact_logs else list(execution.log_lines)
@@ -414,22 +409,22 @@ class _Connection:
         self.memory.record(*key, recorded)
         return recorded
 
-    async def _run_mutation(self, request: Mutation, identity: dict[str, Any] | None) -> Execution:
+    async def _run_mutation(self, request: Mutation, caller: Caller) -> Execution:
         """Like `Backend.mutation`, but keeping the commit timestamp the protocol reports."""
         if request.component_path:
             raise BadRequestError("Components are not supported by convexlite")
         args = self._arguments(request.udf_path, request.args)
         return await self.backend.execute(
-            FunctionKind.MUTATION, request.udf_path, args, identity=identity
+            FunctionKind.MUTATION, request.udf_path, args, caller
         )
 
-    async def _action(self, request: Action, identity: dict[str, Any] | None) -> None:
+    async def _action(self, request: Action, caller: Caller) -> None:
         try:
             if request.component_path:
                 raise BadRequestError("Components are not supported by convexlite")
             args = self._arguments(request.udf_path, request.args)
             execution = await self.backend.execute(
-                FunctionKind.ACTION, request.udf_path, args, identity=identity
+                FunctionKind.ACTION, request.udf_path, args, caller
             )
         except Exception as exc:
             await self._send(self._failure("ActionResponse", request, exc))
@@ -467,7 +462,7 @@ class _Connection:
                 for sub, _ in self.subscriptions.values()
                 if sub is not None and sub.current is not None
             ]
-            latest = max(results) if results else self.backend.engine.db.latest_ts
+            latest = max(results) if results else self.backend.latest_ts
             ts = max(self.required_ts, latest)
             if not self._settled(ts):
                 await asyncio.sleep(0.001)

@@ -142,7 +142,7 @@ async def test_identical_subscriptions_share_one_execution(backend):
     await backend.mutation("messages:send", {"channel": "a", "body": "x"})
     for sub in subs:
         assert (await next_result(sub)).value == ["x"]
-    live = backend._live
+    live = backend.engine.live_queries(asyncio.get_running_loop())
     assert len(live) == 1
     (query,) = live._queries.values()
     assert query.executions == 2

@@ -1,0 +1,206 @@
+"""`Engine`: the composition root. It builds one backend's parts from a `Config`.
+
+Storage, database, function runner, function thread and live queries are
+built here and nowhere else, and background services start and stop with the
+engine. The facades (`Backend`, `SyncBackend`) and the transports only call
+the engine's methods; none of them builds or reaches into its parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, Protocol
+
+from convexlite.auth.identity import Caller
+from convexlite.auth.keys import (
+    AdminIdentity,
+    generate_instance_secret,
+    parse_admin_key,
+    parse_instance_secret,
+)
+from convexlite.config import Config
+from convexlite.database.database import Database
+from convexlite.functions.app import App, FunctionDefinition, FunctionKind
+from convexlite.functions.live_queries import LiveQueries
+from convexlite.functions.runner import Execution, FunctionRunner
+from convexlite.functions.system import SYSTEM_PREFIX
+from convexlite.persistence import Persistence, open_persistence
+from convexlite.query.cursors import CursorCodec
+from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
+
+Clock = Callable[[], int]
+"""Wall-clock time in nanoseconds; injectable so schedules can be tested without waiting."""
+
+
+class Service(Protocol):
+    """A background service that lives as long as the engine (the scheduler, for one)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Engine:
+    """One backend: its store, database, functions and services, built from one `Config`.
+
+    `executor` is the thread (or pool) queries and mutations run on; the async
+    facade passes a batching executor whose batches share one flush to disk.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        config: Config,
+        executor: Callable[[Database], Executor],
+        *,
+        clock: Clock = time.time_ns,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.persistence = open_persistence(config.store_url, config.instance_name)
+        try:
+            schema = app.schema
+            enforce = schema is not None and getattr(schema, "schema_validation", True)
+            self.db = Database(self.persistence, schema=schema if enforce else None)
+            if schema is not None:
+                self.db.apply_schema(schema)
+            self.instance_secret, self.secret_created = _instance_secret(
+                self.persistence, config.instance_secret
+            )
+            self.runner = FunctionRunner(
+                self.db, app, CursorCodec(bytes.fromhex(self.instance_secret), self.instance_name)
+            )
+        except BaseException:
+            self.persistence.close()
+            raise
+        self.executor = executor(self.db)
+        self._live: LiveQueries | None = None
+        self._services: list[Service] = []
+        self._services_lock = threading.Lock()
+        self._running = False
+
+    @property
+    def instance_name(self) -> str:
+        return self.config.instance_name
+
+    @property
+    def latest_ts(self) -> int:
+        return self.db.latest_ts
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def add_service(self, service: Service) -> None:
+        """Run `service` for the engine's life: started now if the engine runs, stopped on close."""
+        with self._services_lock:
+            self._services.append(service)
+            if self._running:
+                service.start()
+
+    def start(self) -> None:
+        with self._services_lock:
+            if not self._running:
+                self._running = True
+                for service in self._services:
+                    service.start()
+
+    def close(self) -> None:
+        """Stop services (last started, first stopped), end live queries, close the store."""
+        with self._services_lock:
+            self._running = False
+            services, self._services = self._services, []
+        for service in reversed(services):
+            service.stop()
+        self.end_live_queries()
+        self.executor.shutdown(wait=True)
+        self.db.close()
+
+    # ---- admin keys and functions ------------------------------------------------------------
+
+    def verify_admin_key(self, key: str) -> AdminIdentity:
+        """The identity behind an admin or system key; raises `AdminKeyError` otherwise."""
+        return parse_admin_key(key, self.instance_name, self.instance_secret)
+
+    def describe(self, path: str, caller: Caller) -> FunctionDefinition | None:
+        """The function at `path` if `caller` may call it, whatever its kind."""
+        try:
+            canonical = canonicalize(path)
+        except InvalidFunctionPath:
+            return None
+        if canonical.startswith(SYSTEM_PREFIX):
+            fn = self.runner.system.lookup(canonical) if caller.internal_ok else None
+        else:
+            fn = self.runner.source.lookup(canonical)
+        if fn is None or (not fn.public and not caller.internal_ok):
+            return None
+        return fn
+
+    def run(
+        self,
+        kind: FunctionKind,
+        path: str,
+        args: Any,
+        caller: Caller,
+        *,
+        at_ts: int | None = None,
+        durable: bool = True,
+    ) -> Execution:
+        """Run a query or mutation on the calling thread (actions: `run_action`)."""
+        identity, internal_ok = caller.identity, caller.internal_ok
+        if kind is FunctionKind.QUERY:
+            return self.runner.run_query(
+                path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts
+            )
+        if kind is FunctionKind.MUTATION:
+            return self.runner.run_mutation(
+                path, args, identity=identity, internal_ok=internal_ok, sync=durable
+            )
+        raise ValueError("actions run on an event loop: use Engine.run_action")
+
+    async def run_action(
+        self, path: str, args: Any, caller: Caller, *, durable_commits: bool = True
+    ) -> Execution:
+        """Run an action on the current loop; its nested calls go to the function thread."""
+        return await self.runner.run_action(
+            path,
+            args,
+            executor=self.executor,
+            identity=caller.identity,
+            internal_ok=caller.internal_ok,
+            sync_commits=durable_commits,
+        )
+
+    def end_live_queries(self) -> None:
+        """End every subscription's iteration; call on the live queries' loop."""
+        live, self._live = self._live, None
+        if live is not None:
+            live.close()
+
+    def live_queries(self, loop: asyncio.AbstractEventLoop) -> LiveQueries:
+        """The engine's live queries, delivering on `loop` (the first caller's)."""
+        if self._live is None:
+            self._live = LiveQueries(self.db, self.runner, self.executor, loop)
+        return self._live
+
+
+def _instance_secret(persistence: Persistence, configured: str | None) -> tuple[str, bool]:
+    """The one secret behind admin keys and cursors (spec/platform.md §1.2, §1.12), and
+    whether it was just generated (so `convexlite serve` can show a first admin key).
+
+    A configured value wins and is persisted, so the store keeps accepting the
+    keys it last issued; otherwise the stored one is used, or a new one is
+    generated and stored on first open.
+    """
+    stored = persistence.get_global("instance_secret")
+    if configured is not None:
+        secret = parse_instance_secret(configured).hex()
+    elif stored is not None:
+        return stored, False
+    else:
+        secret = generate_instance_secret()
+    if secret != stored:
+        persistence.write([], [], {"instance_secret": secret})
+    return secret, configured is None
