@@ -33,8 +33,12 @@ Identity = dict[str, Any] | None
 def _config(
     config: Config | None, url: str | None, instance_name: str | None, secret: str | None
 ) -> Config:
-    base = config if config is not None else Config.from_env()
-    return base.with_options(store_url=url, instance_name=instance_name, instance_secret=secret)
+    """`config` (else the environment) with the explicit arguments applied; without either a
+    URL or a config, the store is in memory, as an embedded backend's default."""
+    if config is None:
+        config = Config.from_env()
+        url = url or "memory:"
+    return config.with_options(store_url=url, instance_name=instance_name, instance_secret=secret)
 
 
 class Backend:
@@ -53,7 +57,7 @@ class Backend:
     def __init__(
         self,
         app: App,
-        url: str = "memory:",
+        url: str | None = None,
         *,
         instance_name: str | None = None,
         instance_secret: str | None = None,
@@ -231,7 +235,7 @@ class SyncBackend:
     def __init__(
         self,
         app: App,
-        url: str = "memory:",
+        url: str | None = None,
         *,
         instance_name: str | None = None,
         instance_secret: str | None = None,

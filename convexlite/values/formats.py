@@ -13,10 +13,10 @@ import json
 import math
 from typing import Any, Literal
 
-from convexlite.errors import BadRequestError
+from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.values.function_paths import canonical_js
 from convexlite.values.int64 import Int64
-from convexlite.values.json_codec import ConvexJsonError, decode, encode
+from convexlite.values.json_codec import decode, encode
 
 Format = Literal["encoded", "clean", "export"]
 
@@ -52,7 +52,7 @@ def decode_function_args(raw: Any, path: str) -> dict[str, Any]:
     """Wire arguments (§1.10): an object, or an array holding exactly one object."""
     try:
         decoded = decode(raw)
-    except ConvexJsonError as exc:
+    except ConvexBackendError as exc:
         raise InvalidFunctionArguments(
             f"Invalid arguments for {canonical_js(path)}: {exc.message}"
         ) from None

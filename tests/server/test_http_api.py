@@ -192,6 +192,35 @@ async def test_any_function_endpoint_requires_admin(served):
     )
 
 
+async def test_every_endpoint_shares_one_visibility_rule(served):
+    """Admins reach internal and system functions on every endpoint; nobody else does."""
+    c = served.client
+    spec = {"path": "_system/cli/modules:apiSpec", "args": {}}
+    listed = (await c.post("/api/function", json=spec, headers=served.admin)).json()
+    assert "messages.js:send" in {fn["identifier"] for fn in listed["value"]}
+    as_query = (await c.post("/api/query", json=spec, headers=served.admin)).json()
+    assert as_query["value"] == listed["value"]
+    by_url = (await c.post("/api/run/_system/cli/modules/apiSpec", json={"args": {}})).json()
+    assert error_text(by_url).startswith("Could not find function for '_system/cli/modules:apiSpec'")
+    for path in ("/api/query", "/api/query_at_ts"):
+        body = {**spec, "ts": (await c.post("/api/query_ts")).json()["ts"]}
+        hidden = (await c.post(path, json=body)).json()
+        assert error_text(hidden).startswith("Could not find public function")
+    at_ts = {"path": "admin:count", "args": {}, "ts": (await c.post("/api/query_ts")).json()["ts"]}
+    admin_at = (await c.post("/api/query_at_ts", json=at_ts, headers=served.admin)).json()
+    assert admin_at["status"] == "success"
+
+
+async def test_query_at_a_future_or_malformed_timestamp(served):
+    c = served.client
+    future = base64.b64encode((2**62).to_bytes(8, "little")).decode()
+    body = {"path": "messages:list", "args": {}, "ts": future}
+    response = await c.post("/api/query_at_ts", json=body)
+    assert response.status_code == 400 and response.json()["code"] == "InvalidTimestamp"
+    response = await c.post("/api/query_at_ts", json={**body, "ts": "nope"})
+    assert response.status_code == 400 and response.json()["code"] == "BadJsonBody"
+
+
 async def test_acting_as_user(served):
     identity = base64.b64encode(json.dumps({"issuer": "https://i", "subject": "u1"}).encode())
     headers = {"Authorization": f"Convex {served.admin_key}:{identity.decode()}"}
