@@ -201,7 +201,7 @@ async def test_every_endpoint_shares_one_visibility_rule(served):
     as_query = (await c.post("/api/query", json=spec, headers=served.admin)).json()
     assert as_query["value"] == listed["value"]
     by_url = (await c.post("/api/run/_system/cli/modules/apiSpec", json={"args": {}})).json()
-    assert error_text(by_url).startswith("Could not find function for '_system/cli/modules:apiSpec'")
+    assert error_text(by_url).startswith("Could not find function for '_system/cli/modules:")
     for path in ("/api/query", "/api/query_at_ts"):
         body = {**spec, "ts": (await c.post("/api/query_ts")).json()["ts"]}
         hidden = (await c.post(path, json=body)).json()
