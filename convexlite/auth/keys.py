@@ -143,6 +143,7 @@ def _parse_proto(data: bytes) -> dict[str, object]:
     while i < len(data):
         key, i = _read_varint(data, i)
         tag, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == 0:
             value, i = _read_varint(data, i)
         elif wire == 2:

@@ -262,6 +262,7 @@ class Expression:
     """A node of a filter expression. Subclasses are immutable after construction."""
 
     __slots__ = ("_fn",)
+    _fn: Evaluator
 
     def evaluate(self, document: dict) -> Any:
         """Value of the expression for `document`, possibly `UNDEFINED`."""

@@ -66,24 +66,22 @@ class QueryPlan:
 
 def plan_query(tx: Transaction, query: Query) -> QueryPlan:
     source = query.source
+    if not isinstance(source, (FullTableScan, IndexRange)):
+        raise SearchNotSupported("Search queries are not supported yet by convexlite.")
     order: Order = source.order or "asc"
     if isinstance(source, FullTableScan):
         table = None if source.table_name.startswith("_") else tx.table(source.table_name)
         index = tx.registry.index(table.tablet_id, BY_CREATION_TIME) if table else None
         fields = index.field_names if index else []
         return QueryPlan(index, Interval.all(), order, fields)
-    if isinstance(source, IndexRange):
-        table_name, _, descriptor = source.index_name.partition(".")
-        if table_name.startswith("_"):
-            return QueryPlan(None, Interval.all(), order, [])
-        index = tx.readable_index(table_name, descriptor)
-        if index is None:
-            return QueryPlan(None, Interval.all(), order, [])
-        fields = index.field_names
-        return QueryPlan(
-            index, compile_range(source.range, fields, source.index_name), order, fields
-        )
-    raise SearchNotSupported("Search queries are not supported yet by convexlite.")
+    table_name, _, descriptor = source.index_name.partition(".")
+    if table_name.startswith("_"):
+        return QueryPlan(None, Interval.all(), order, [])
+    index = tx.readable_index(table_name, descriptor)
+    if index is None:
+        return QueryPlan(None, Interval.all(), order, [])
+    fields = index.field_names
+    return QueryPlan(index, compile_range(source.range, fields, source.index_name), order, fields)
 
 
 class QueryStream:

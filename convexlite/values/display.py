@@ -141,14 +141,12 @@ def _rust_debug_str(s: str) -> str:
 
 def render_value(value: Any) -> str:
     """Render `value` in the server's notation used by validation messages."""
-    int64 = Int64
-    undefined = UNDEFINED
     parts: list[str] = []
-    _render_into(value, parts, int64, undefined)
+    _render_into(value, parts)
     return "".join(parts)
 
 
-def _render_into(value: Any, out: list[str], int64: type | None, undefined: object) -> None:
+def _render_into(value: Any, out: list[str]) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -157,7 +155,7 @@ def _render_into(value: Any, out: list[str], int64: type | None, undefined: obje
         out.append("false")
     elif isinstance(value, str):
         out.append(_rust_debug_str(value))
-    elif int64 is not None and isinstance(value, int64):
+    elif isinstance(value, Int64):
         out.append(str(int(value)))
     elif isinstance(value, float):
         out.append(_rust_debug_float(value))
@@ -173,7 +171,7 @@ def _render_into(value: Any, out: list[str], int64: type | None, undefined: obje
         for i, item in enumerate(value):
             if i:
                 out.append(", ")
-            _render_into(item, out, int64, undefined)
+            _render_into(item, out)
         out.append("]")
     elif isinstance(value, dict):
         out.append("{")
@@ -181,9 +179,9 @@ def _render_into(value: Any, out: list[str], int64: type | None, undefined: obje
             if i:
                 out.append(", ")
             out.append(f"{key}: ")
-            _render_into(value[key], out, int64, undefined)
+            _render_into(value[key], out)
         out.append("}")
-    elif value is undefined:
+    elif value is UNDEFINED:
         out.append("undefined")
     else:
         out.append(repr(value))
@@ -191,9 +189,7 @@ def _render_into(value: Any, out: list[str], int64: type | None, undefined: obje
 
 def stringify_value_for_error(value: Any) -> str:
     """Render `value` as the npm client does for a `ConvexError` message."""
-    int64 = Int64
-    undefined = UNDEFINED
-    text = _js_stringify(value, int64, undefined)
+    text = _js_stringify(value)
     units = text.encode("utf-16-le", "surrogatepass")
     if len(units) // 2 <= _MAX_VALUE_FOR_ERROR_LEN:
         return text
@@ -208,7 +204,7 @@ def _js_string(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
-def _js_stringify(value: Any, int64: type | None, undefined: object) -> str:
+def _js_stringify(value: Any) -> str:
     if value is None:
         return "null"
     if value is True:
@@ -217,7 +213,7 @@ def _js_stringify(value: Any, int64: type | None, undefined: object) -> str:
         return "false"
     if isinstance(value, str):
         return _js_string(value)
-    if int64 is not None and isinstance(value, int64):
+    if isinstance(value, Int64):
         return _js_string(f"{int(value)}n")
     if isinstance(value, float):
         return _js_number(value)
@@ -228,15 +224,15 @@ def _js_stringify(value: Any, int64: type | None, undefined: object) -> str:
             return "null"
     if isinstance(value, bytes | bytearray | memoryview):
         return "{}"
-    if value is undefined:
+    if value is UNDEFINED:
         return '"undefined"'
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_js_stringify(x, int64, undefined) for x in value) + "]"
+        return "[" + ",".join(_js_stringify(x) for x in value) + "]"
     if isinstance(value, dict):
         return (
             "{"
             + ",".join(
-                f"{_js_string(str(k))}:{_js_stringify(x, int64, undefined)}"
+                f"{_js_string(str(k))}:{_js_stringify(x)}"
                 for k, x in value.items()
             )
             + "}"

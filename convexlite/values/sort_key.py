@@ -286,7 +286,7 @@ def _parse(b: bytes, pos: int, depth: int) -> tuple[Any, int]:
     if depth >= 64:
         raise _bad("too deeply nested")
     if tag == _ARRAY:
-        items = []
+        items: list[Any] = []
         while True:
             if pos >= len(b):
                 raise _bad("unterminated array")
