@@ -128,11 +128,11 @@ def admit_field_name(name: object) -> str:
     if problem is not None:
         raise InvalidFieldNameError(problem)
     if type(name) is not str:
-        name = str.__str__(name)  # type: ignore[arg-type]
+        name = str.__str__(name)
     if len(known_field_names) >= _KNOWN_FIELD_NAMES_MAX:
         known_field_names.clear()
-    known_field_names.add(name)  # type: ignore[arg-type]
-    return name  # type: ignore[return-value]
+    known_field_names.add(name)
+    return name
 
 
 def check_field_name(name: str) -> str:
