@@ -14,16 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from convexlite.database.errors import DocumentDeleted, DocumentExists, StorageFailed
 from convexlite.database.index_keys import id_key
 from convexlite.database.intervals import IntervalSet
-from convexlite.database.metadata import INDEX_TABLE, Registry
-from convexlite.database.transaction import (
-    VIRTUAL_INDEX_BY_TABLE_ID,
-    DocumentDeleted,
-    DocumentExists,
-    MetadataChanges,
-    Transaction,
-)
+from convexlite.database.metadata import INDEX_TABLE, VIRTUAL_INDEX_BY_TABLE_ID, Registry
+from convexlite.database.transaction import MetadataChanges, Transaction
 from convexlite.database.write_log import (
     LogEntry,
     OptimisticConcurrencyControlFailure,
@@ -100,10 +95,6 @@ class _Request:
     sync: bool
     ts: int | None = None
     error: BaseException | None = None
-
-
-class StorageFailed(InternalError):
-    code = "StorageFailed"
 
 
 class Committer:

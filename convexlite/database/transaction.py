@@ -14,6 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from convexlite.database.errors import (
+    IndexBackfillingError,
+    IndexNotFoundError,
+    NonexistentDocument,
+    ReadOnlyTransactionError,
+    SystemFieldError,
+    TooManyTablesError,
+)
 from convexlite.database.index_keys import id_key, index_key
 from convexlite.database.intervals import Interval, IntervalSet
 from convexlite.database.limits import TransactionLimits, Usage
@@ -25,6 +33,7 @@ from convexlite.database.metadata import (
     MAX_USER_TABLES,
     SYSTEM_TABLE_NUMBERS,
     TABLES_TABLE,
+    VIRTUAL_INDEX_BY_TABLE_ID,
     IndexInfo,
     Registry,
     TableInfo,
@@ -48,40 +57,7 @@ from convexlite.values import (
 if TYPE_CHECKING:
     from convexlite.database.database import Database
 
-VIRTUAL_INDEX_BY_TABLE_ID = b"_index.by_table_id"
 _PAGE_MAX = 1024
-
-
-class NonexistentDocument(BadRequestError):
-    code = "NonexistentDocument"
-
-
-class DocumentExists(BadRequestError):
-    code = "DocumentExists"
-
-
-class DocumentDeleted(BadRequestError):
-    code = "DocumentDeleted"
-
-
-class IndexNotFoundError(BadRequestError):
-    code = "IndexNotFoundError"
-
-
-class IndexBackfillingError(BadRequestError):
-    code = "IndexBackfillingError"
-
-
-class ReadOnlyTransactionError(BadRequestError):
-    code = "ReadOnlyTransaction"
-
-
-class TooManyTablesError(BadRequestError):
-    code = "TooManyTables"
-
-
-class SystemFieldError(BadRequestError):
-    code = "InvalidDocumentError"
 
 
 def _require_object(value: Any, method: str) -> None:
