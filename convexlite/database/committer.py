@@ -10,7 +10,6 @@ queue up; the next leader writes all of them in one storage transaction
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from convexlite.database.errors import DocumentDeleted, DocumentExists, StorageF
 from convexlite.database.index_keys import id_key
 from convexlite.database.intervals import IntervalSet
 from convexlite.database.metadata import INDEX_TABLE, VIRTUAL_INDEX_BY_TABLE_ID, Registry
+from convexlite.database.store import Clock
 from convexlite.database.transaction import MetadataChanges, Transaction
 from convexlite.database.write_log import (
     LogEntry,
@@ -108,8 +108,11 @@ class Committer:
     once, so one flush to disk serves many commits.
     """
 
-    def __init__(self, persistence: Persistence, start_ts: int, registry: Registry) -> None:
+    def __init__(
+        self, persistence: Persistence, start_ts: int, registry: Registry, clock: Clock
+    ) -> None:
         self.persistence = persistence
+        self._clock = clock
         self.write_log = WriteLog(start_ts)
         self.snapshot: tuple[int, Registry] = (start_ts, registry)
         self.written: tuple[int, Registry] = self.snapshot
@@ -187,7 +190,8 @@ class Committer:
             )
 
     def _next_ts(self) -> int:
-        self._last_ts = max(self._last_ts + 1, time.time_ns())
+        """The clock's time, unless that would not be after the last commit (it went back)."""
+        self._last_ts = max(self._last_ts + 1, self._clock())
         return self._last_ts
 
     def _process(self, batch: list[_Request]) -> None:

@@ -7,6 +7,7 @@ import pytest
 from convexlite.database.database import Database
 from convexlite.database.errors import IndexNotFoundError, NonexistentDocument, StorageFailed
 from convexlite.database.intervals import Interval
+from convexlite.database.limits import TooManyDocumentsRead, TransactionLimits
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.persistence import MemoryPersistence
 
@@ -215,3 +216,12 @@ def test_storage_that_cannot_sync_stops_all_commits(db, monkeypatch):
     tx.insert("t", {})
     with pytest.raises(StorageFailed):
         db.commit(tx)
+
+
+def test_changing_the_default_limits_applies_to_later_transactions(db):
+    insert(db, "t", {})
+    before = db.begin()
+    db.limits = TransactionLimits(documents_read=0)
+    with pytest.raises(TooManyDocumentsRead):
+        scan_all(db.begin(), "t")
+    assert len(scan_all(before, "t")) == 1
