@@ -47,6 +47,8 @@ _UNLIMITED = TransactionLimits(documents_read=1 << 62, bytes_read=1 << 62, inter
 
 
 class Database:
+    """One store: hands out transactions at its snapshots and commits them in order."""
+
     def __init__(
         self,
         persistence: Persistence,
@@ -265,9 +267,7 @@ class Database:
         tx = self.begin()
         created: list[IndexInfo] = []
         for table_name, indexes in wanted.items():
-            table = tx.table(table_name)
-            if table is None:
-                table = tx._create_table(table_name)
+            table = tx.table(table_name) or tx.create_table(table_name)
             existing = {
                 ix.descriptor: ix
                 for ix in tx.registry.table_indexes(table.tablet_id)
@@ -297,7 +297,7 @@ class Database:
         if not created:
             return
         for index in created:
-            self._backfill(index, created_ts)
+            self.backfill_index(index, created_ts)
         tx = self.begin()
         for index in created:
             tx.add_index(
@@ -307,8 +307,13 @@ class Database:
             )
         self.commit(tx)
 
-    def _backfill(self, index: IndexInfo, ts: int) -> None:
-        """Write one live entry per document, at that revision's own timestamp."""
+    def backfill_index(self, index: IndexInfo, ts: int) -> None:
+        """Write `index`'s entries for the documents live at `ts`, each at its revision's ts.
+
+        The index must already exist in `_index` (normally Backfilling); entries
+        are written outside any transaction, so call it before enabling the
+        index. Index creation and a snapshot import both need this.
+        """
         by_id = self.registry.index(index.tablet_id, BY_ID)
         assert by_id is not None
         lo = b""

@@ -331,7 +331,7 @@ class Transaction:
                     f"Provided document contains the system field `{system_field}`, which is "
                     "set by the database on insert."
                 )
-        table = self.table(table_name) or self._create_table(table_name)
+        table = self.table(table_name) or self.create_table(table_name)
         explicit = internal_id is not None
         if internal_id is None:
             internal_id = new_internal_id()
@@ -482,7 +482,8 @@ class Transaction:
 
     # ---- metadata writes ------------------------------------------------------------------
 
-    def _create_table(self, name: str) -> TableInfo:
+    def create_table(self, name: str) -> TableInfo:
+        """Create table `name` with its `by_id` and `by_creation_time` indexes."""
         if self.registry.user_table_count() >= MAX_USER_TABLES and not name.startswith("_"):
             raise TooManyTablesError(f"Cannot create table {name}: too many tables.")
         tablet_id = new_internal_id()
