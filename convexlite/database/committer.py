@@ -10,20 +10,15 @@ queue up; the next leader writes all of them in one storage transaction
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from convexlite.database.errors import DocumentDeleted, DocumentExists, StorageFailed
 from convexlite.database.index_keys import id_key
 from convexlite.database.intervals import IntervalSet
-from convexlite.database.metadata import INDEX_TABLE, Registry
-from convexlite.database.transaction import (
-    VIRTUAL_INDEX_BY_TABLE_ID,
-    DocumentDeleted,
-    DocumentExists,
-    MetadataChanges,
-    Transaction,
-)
+from convexlite.database.metadata import INDEX_TABLE, VIRTUAL_INDEX_BY_TABLE_ID, Registry
+from convexlite.database.store import Clock
+from convexlite.database.transaction import MetadataChanges, Transaction
 from convexlite.database.write_log import (
     LogEntry,
     OptimisticConcurrencyControlFailure,
@@ -102,10 +97,6 @@ class _Request:
     error: BaseException | None = None
 
 
-class StorageFailed(InternalError):
-    code = "StorageFailed"
-
-
 class Committer:
     """Assigns timestamps, validates, writes, and publishes commits.
 
@@ -117,8 +108,11 @@ class Committer:
     once, so one flush to disk serves many commits.
     """
 
-    def __init__(self, persistence: Persistence, start_ts: int, registry: Registry) -> None:
+    def __init__(
+        self, persistence: Persistence, start_ts: int, registry: Registry, clock: Clock
+    ) -> None:
         self.persistence = persistence
+        self._clock = clock
         self.write_log = WriteLog(start_ts)
         self.snapshot: tuple[int, Registry] = (start_ts, registry)
         self.written: tuple[int, Registry] = self.snapshot
@@ -196,7 +190,8 @@ class Committer:
             )
 
     def _next_ts(self) -> int:
-        self._last_ts = max(self._last_ts + 1, time.time_ns())
+        """The clock's time, unless that would not be after the last commit (it went back)."""
+        self._last_ts = max(self._last_ts + 1, self._clock())
         return self._last_ts
 
     def _process(self, batch: list[_Request]) -> None:

@@ -7,8 +7,9 @@ so a store of any size opens in constant time (spec/database.md §4.7).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 from convexlite.database.committer import CommitListener, Committer, prepare
 from convexlite.database.index_keys import id_key, index_key
@@ -29,6 +30,7 @@ from convexlite.database.metadata import (
     index_from_document,
     table_from_document,
 )
+from convexlite.database.store import Clock, DocumentSchema, StoreView
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.persistence.types import IndexEntry, Persistence
@@ -44,54 +46,44 @@ _SCAN_PAGE = 1024
 _UNLIMITED = TransactionLimits(documents_read=1 << 62, bytes_read=1 << 62, intervals_read=1 << 62)
 
 
-class DocumentSchema(Protocol):
-    """What the database needs of a schema: its tables, their indexes, and a document check."""
-
-    tables: Mapping[str, Any]
-    schema_validation: bool
-
-    def validate_document(
-        self,
-        table_name: str,
-        document: dict[str, Any],
-        *,
-        table_name_of: Callable[[int], str | None] | None = None,
-        existing: bool = False,
-    ) -> None: ...
-
-    def index_fields(self, table_name: str) -> dict[str, list[str]]: ...
-
-    def export(self) -> str: ...
-
-
 class Database:
+    """One store: hands out transactions at its snapshots and commits them in order."""
+
     def __init__(
         self,
         persistence: Persistence,
         *,
         schema: DocumentSchema | None = None,
         limits: TransactionLimits | None = None,
+        clock: Clock = time.time_ns,
     ) -> None:
+        """Open (bootstrapping if empty) the store; `clock` stamps commits and creation times."""
         self.persistence = persistence
-        self.schema = schema
-        self.limits = limits or TransactionLimits()
         if persistence.get_global("tables_by_id") is None:
-            self._bootstrap()
-        self.tables_by_id_index = str_to_internal_id(persistence.get_global("tables_by_id"))
-        self.index_by_id_index = str_to_internal_id(persistence.get_global("index_by_id"))
-        registry = self._load_registry()
-        self.index_table_number = registry.tables_by_name[INDEX_TABLE].number
+            self._bootstrap(clock)
+        tables_by_id = str_to_internal_id(persistence.get_global("tables_by_id"))
+        index_by_id = str_to_internal_id(persistence.get_global("index_by_id"))
+        registry = self._load_registry(tables_by_id, index_by_id)
+        self.store = StoreView(
+            reader=persistence,
+            tables_by_id_index=tables_by_id,
+            index_by_id_index=index_by_id,
+            index_table_number=registry.tables_by_name[INDEX_TABLE].number,
+            schema=schema,
+            limits=limits or TransactionLimits(),
+            clock=clock,
+        )
         start_ts = max(
             persistence.max_ts(),
             int(persistence.get_global("max_repeatable_ts") or 0),
-            time.time_ns(),
+            clock(),
         )
         persistence.write([], [], {"max_repeatable_ts": start_ts})
-        self.committer = Committer(persistence, start_ts, registry)
+        self.committer = Committer(persistence, start_ts, registry, clock)
 
     # ---- opening --------------------------------------------------------------------------
 
-    def _bootstrap(self) -> None:
+    def _bootstrap(self, clock: Clock) -> None:
         """Write `_tables` and `_index` describing themselves, at timestamp 0."""
         tables = TableInfo(new_internal_id(), TABLES_NUMBER, TABLES_TABLE)
         index = TableInfo(new_internal_id(), INDEX_NUMBER, INDEX_TABLE)
@@ -100,10 +92,17 @@ class Database:
             IndexInfo(new_internal_id(), tables.tablet_id, BY_CREATION_TIME, ((CREATION_TIME,),)),
             IndexInfo(new_internal_id(), index.tablet_id, BY_ID, ()),
         ]
-        self.tables_by_id_index = indexes[0].index_id
-        self.index_by_id_index = indexes[2].index_id
-        self.index_table_number = INDEX_NUMBER
-        tx = Transaction(self, 0, Registry.build([tables, index], indexes))
+        tables_by_id, index_by_id = indexes[0].index_id, indexes[2].index_id
+        store = StoreView(
+            reader=self.persistence,
+            tables_by_id_index=tables_by_id,
+            index_by_id_index=index_by_id,
+            index_table_number=INDEX_NUMBER,
+            schema=None,
+            limits=TransactionLimits(),
+            clock=clock,
+        )
+        tx = Transaction(store, 0, Registry.build([tables, index], indexes))
         for table in (tables, index):
             tx.add_table(table)
         for ix in indexes:
@@ -115,8 +114,8 @@ class Database:
             {
                 "tables_table_id": internal_id_to_str(tables.tablet_id),
                 "index_table_id": internal_id_to_str(index.tablet_id),
-                "tables_by_id": internal_id_to_str(self.tables_by_id_index),
-                "index_by_id": internal_id_to_str(self.index_by_id_index),
+                "tables_by_id": internal_id_to_str(tables_by_id),
+                "index_by_id": internal_id_to_str(index_by_id),
             },
         )
 
@@ -131,20 +130,29 @@ class Database:
                 return
             lo = rows[-1].key + b"\x00"
 
-    def _load_registry(self) -> Registry:
+    def _load_registry(self, tables_by_id: bytes, index_by_id: bytes) -> Registry:
         ts = self.persistence.max_ts()
         tables = [
             table_from_document(decode_id(doc["_id"])[1], doc)
-            for doc in self._scan_all(self.tables_by_id_index, ts)
+            for doc in self._scan_all(tables_by_id, ts)
         ]
         indexes = []
-        for doc in self._scan_all(self.index_by_id_index, ts):
+        for doc in self._scan_all(index_by_id, ts):
             index = index_from_document(decode_id(doc["_id"])[1], doc)
             if index is not None:
                 indexes.append(index)
         return Registry.build(tables, indexes)
 
     # ---- transactions ---------------------------------------------------------------------
+
+    @property
+    def limits(self) -> TransactionLimits:
+        """The budget of transactions begun without their own `limits`."""
+        return self.store.limits
+
+    @limits.setter
+    def limits(self, limits: TransactionLimits) -> None:
+        self.store = replace(self.store, limits=limits)
 
     @property
     def latest_ts(self) -> int:
@@ -169,7 +177,7 @@ class Database:
         before it durable. A query may not, as its result is released at once.
         """
         ts, registry = self.committer.written if unsynced else self.committer.snapshot
-        return Transaction(self, ts, registry, read_only=read_only, limits=limits)
+        return Transaction(self.store, ts, registry, read_only=read_only, limits=limits)
 
     def begin_at(self, ts: int) -> Transaction:
         """A read-only transaction at an earlier published timestamp (`/api/query_at_ts`).
@@ -179,7 +187,7 @@ class Database:
         """
         if ts > self.latest_ts:
             raise ValueError(f"timestamp {ts} is not published yet")
-        return Transaction(self, ts, self.registry, read_only=True)
+        return Transaction(self.store, ts, self.registry, read_only=True)
 
     def commit(self, tx: Transaction, *, sync: bool = True) -> int:
         """Commit `tx`; raises OptimisticConcurrencyControlFailure if a read changed meanwhile.
@@ -259,9 +267,7 @@ class Database:
         tx = self.begin()
         created: list[IndexInfo] = []
         for table_name, indexes in wanted.items():
-            table = tx.table(table_name)
-            if table is None:
-                table = tx._create_table(table_name)
+            table = tx.table(table_name) or tx.create_table(table_name)
             existing = {
                 ix.descriptor: ix
                 for ix in tx.registry.table_indexes(table.tablet_id)
@@ -291,7 +297,7 @@ class Database:
         if not created:
             return
         for index in created:
-            self._backfill(index, created_ts)
+            self.backfill_index(index, created_ts)
         tx = self.begin()
         for index in created:
             tx.add_index(
@@ -301,8 +307,13 @@ class Database:
             )
         self.commit(tx)
 
-    def _backfill(self, index: IndexInfo, ts: int) -> None:
-        """Write one live entry per document, at that revision's own timestamp."""
+    def backfill_index(self, index: IndexInfo, ts: int) -> None:
+        """Write `index`'s entries for the documents live at `ts`, each at its revision's ts.
+
+        The index must already exist in `_index` (normally Backfilling); entries
+        are written outside any transaction, so call it before enabling the
+        index. Index creation and a snapshot import both need this.
+        """
         by_id = self.registry.index(index.tablet_id, BY_ID)
         assert by_id is not None
         lo = b""

@@ -23,6 +23,10 @@ MAX_USER_TABLES = 10_000
 BY_ID = "by_id"
 BY_CREATION_TIME = "by_creation_time"
 CREATION_TIME = "_creationTime"
+# Not a stored index: a write-log key space of `_index` rows by table id. A write
+# to a table reads its prefix, so a concurrent commit that changes the table's
+# indexes conflicts with it (its index keys were computed for the old set).
+VIRTUAL_INDEX_BY_TABLE_ID = b"_index.by_table_id"
 
 
 @dataclass(frozen=True, slots=True)

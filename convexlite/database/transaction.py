@@ -9,11 +9,18 @@ only has to stamp a timestamp on prepared rows.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from convexlite.database.errors import (
+    IndexBackfillingError,
+    IndexNotFoundError,
+    NonexistentDocument,
+    ReadOnlyTransactionError,
+    SystemFieldError,
+    TooManyTablesError,
+)
 from convexlite.database.index_keys import id_key, index_key
 from convexlite.database.intervals import Interval, IntervalSet
 from convexlite.database.limits import TransactionLimits, Usage
@@ -25,10 +32,12 @@ from convexlite.database.metadata import (
     MAX_USER_TABLES,
     SYSTEM_TABLE_NUMBERS,
     TABLES_TABLE,
+    VIRTUAL_INDEX_BY_TABLE_ID,
     IndexInfo,
     Registry,
     TableInfo,
 )
+from convexlite.database.store import StoreView
 from convexlite.errors import BadRequestError
 from convexlite.persistence.types import DocumentRevision, Order
 from convexlite.values import (
@@ -45,43 +54,7 @@ from convexlite.values import (
     value_size,
 )
 
-if TYPE_CHECKING:
-    from convexlite.database.database import Database
-
-VIRTUAL_INDEX_BY_TABLE_ID = b"_index.by_table_id"
 _PAGE_MAX = 1024
-
-
-class NonexistentDocument(BadRequestError):
-    code = "NonexistentDocument"
-
-
-class DocumentExists(BadRequestError):
-    code = "DocumentExists"
-
-
-class DocumentDeleted(BadRequestError):
-    code = "DocumentDeleted"
-
-
-class IndexNotFoundError(BadRequestError):
-    code = "IndexNotFoundError"
-
-
-class IndexBackfillingError(BadRequestError):
-    code = "IndexBackfillingError"
-
-
-class ReadOnlyTransactionError(BadRequestError):
-    code = "ReadOnlyTransaction"
-
-
-class TooManyTablesError(BadRequestError):
-    code = "TooManyTables"
-
-
-class SystemFieldError(BadRequestError):
-    code = "InvalidDocumentError"
 
 
 def _require_object(value: Any, method: str) -> None:
@@ -136,19 +109,19 @@ class Transaction:
 
     def __init__(
         self,
-        db: Database,
+        store: StoreView,
         begin_ts: int,
         registry: Registry,
         *,
         read_only: bool = False,
         limits: TransactionLimits | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.begin_ts = begin_ts
         self.registry = registry
         self.base_registry = registry
         self.read_only = read_only
-        self.usage = Usage(limits or db.limits)
+        self.usage = Usage(limits or store.limits)
         self.writes: dict[bytes, PendingWrite] = {}
         self.metadata = MetadataChanges()
         self._reads: dict[bytes, IntervalSet] = {}
@@ -157,7 +130,7 @@ class Transaction:
         self._overlay: dict[bytes, dict[bytes, str | None]] = {}
         self._resolved_names = False
         self._revisions: dict[bytes, DocumentRevision | None] = {}
-        begin_ns = max(begin_ts + 1, time.time_ns())
+        begin_ns = max(begin_ts + 1, store.clock())
         self._next_creation_time = float(begin_ns // 1_000_000) + (begin_ns % 1_000_000) * 1e-6
 
     # ---- read set -------------------------------------------------------------------------
@@ -176,7 +149,7 @@ class Transaction:
     def _record_name_resolution(self) -> None:
         if not self._resolved_names:
             self._resolved_names = True
-            self._record(self.db.tables_by_id_index, Interval.all())
+            self._record(self.store.tables_by_id_index, Interval.all())
 
     def read_set(self) -> dict[bytes, IntervalSet]:
         """The intervals read so far, including rows consumed by open scans."""
@@ -208,7 +181,8 @@ class Transaction:
         index = self.registry.index(table.tablet_id, descriptor)
         if index is None:
             raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
-        self._record(self.db.index_by_id_index, Interval.prefix(id_key(self._index_doc_id(index))))
+        index_doc = id_key(self._index_doc_id(index))
+        self._record(self.store.index_by_id_index, Interval.prefix(index_doc))
         if not index.enabled:
             raise IndexBackfillingError(
                 f"Index {table_name}.{descriptor} is currently backfilling and not available "
@@ -221,7 +195,7 @@ class Transaction:
         return table.name if table is not None else None
 
     def _index_doc_id(self, index: IndexInfo) -> str:
-        return encode_id(self.db.index_table_number, index.index_id)
+        return encode_id(self.store.index_table_number, index.index_id)
 
     # ---- point reads ----------------------------------------------------------------------
 
@@ -253,7 +227,7 @@ class Transaction:
         pending = self.writes.get(internal_id)
         if pending is not None and pending.table.tablet_id == table.tablet_id:
             return pending.new_json
-        revision = self.db.persistence.get_document(table.tablet_id, internal_id, self.begin_ts)
+        revision = self.store.reader.get_document(table.tablet_id, internal_id, self.begin_ts)
         self._revisions[internal_id] = revision
         return revision.json_value if revision is not None else None
 
@@ -301,11 +275,11 @@ class Transaction:
     ) -> Iterator[tuple[bytes, str]]:
         if interval.is_empty:
             return
-        persistence = self.db.persistence
+        reader = self.store.reader
         lo, hi = interval.start, interval.end
         page_size = max(1, min(page_size, _PAGE_MAX))
         while True:
-            rows = persistence.index_scan(index_id, self.begin_ts, lo, hi, order, page_size)
+            rows = reader.index_scan(index_id, self.begin_ts, lo, hi, order, page_size)
             for row in rows:
                 if row.document is not None:
                     yield row.key, row.document.json_value  # type: ignore[misc]
@@ -357,7 +331,7 @@ class Transaction:
                     f"Provided document contains the system field `{system_field}`, which is "
                     "set by the database on insert."
                 )
-        table = self.table(table_name) or self._create_table(table_name)
+        table = self.table(table_name) or self.create_table(table_name)
         explicit = internal_id is not None
         if internal_id is None:
             internal_id = new_internal_id()
@@ -456,7 +430,7 @@ class Transaction:
         if doc is not None:
             if not table.is_system:
                 doc, size = check_document_sized(doc)
-                schema = self.db.schema
+                schema = self.store.schema
                 if schema is not None:
                     schema.validate_document(table.name, doc, table_name_of=self.table_name_of)
             new_json = dumps(doc)
@@ -484,8 +458,8 @@ class Transaction:
         pending.new_json = new_json
         pending.new_keys = new_keys
         if table.name in (TABLES_TABLE, INDEX_TABLE):
-            self._record(self.db.tables_by_id_index, Interval.all(), derived=True)
-            self._record(self.db.index_by_id_index, Interval.all(), derived=True)
+            self._record(self.store.tables_by_id_index, Interval.all(), derived=True)
+            self._record(self.store.index_by_id_index, Interval.all(), derived=True)
         else:
             self._record(
                 VIRTUAL_INDEX_BY_TABLE_ID,
@@ -499,9 +473,7 @@ class Transaction:
         if internal_id in self._revisions:
             revision = self._revisions[internal_id]
         else:
-            revision = self.db.persistence.get_document(
-                table.tablet_id, internal_id, self.begin_ts
-            )
+            revision = self.store.reader.get_document(table.tablet_id, internal_id, self.begin_ts)
         if revision is None or revision.json_value is None:
             return (revision.ts if revision else None), {}
         doc = loads(revision.json_value)
@@ -510,7 +482,8 @@ class Transaction:
 
     # ---- metadata writes ------------------------------------------------------------------
 
-    def _create_table(self, name: str) -> TableInfo:
+    def create_table(self, name: str) -> TableInfo:
+        """Create table `name` with its `by_id` and `by_creation_time` indexes."""
         if self.registry.user_table_count() >= MAX_USER_TABLES and not name.startswith("_"):
             raise TooManyTablesError(f"Cannot create table {name}: too many tables.")
         tablet_id = new_internal_id()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from convexlite.database.database import Database
+from convexlite.database.errors import IndexNotFoundError, NonexistentDocument, StorageFailed
 from convexlite.database.intervals import Interval
-from convexlite.database.transaction import NonexistentDocument
+from convexlite.database.limits import TooManyDocumentsRead, TransactionLimits
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.persistence import MemoryPersistence
 
@@ -152,7 +153,6 @@ def test_apply_indexes_backfills_existing_documents(db):
     tx = db.begin()
     assert [d["name"] for _, d in tx.scan(index, Interval.all(), "asc")] == ["a", "aa", "b", "c"]
     db.apply_indexes({"people": {}})
-    from convexlite.database.transaction import IndexNotFoundError
 
     with pytest.raises(IndexNotFoundError, match="Index people.by_name not found."):
         db.begin().readable_index("people", "by_name")
@@ -202,8 +202,6 @@ def test_a_commit_from_a_stale_snapshot_conflicts_with_unsynced_writes(db):
 
 
 def test_storage_that_cannot_sync_stops_all_commits(db, monkeypatch):
-    from convexlite.database.committer import StorageFailed
-
     tx = db.begin(unsynced=True)
     tx.insert("t", {})
     db.commit(tx, sync=False)
@@ -218,3 +216,12 @@ def test_storage_that_cannot_sync_stops_all_commits(db, monkeypatch):
     tx.insert("t", {})
     with pytest.raises(StorageFailed):
         db.commit(tx)
+
+
+def test_changing_the_default_limits_applies_to_later_transactions(db):
+    insert(db, "t", {})
+    before = db.begin()
+    db.limits = TransactionLimits(documents_read=0)
+    with pytest.raises(TooManyDocumentsRead):
+        scan_all(db.begin(), "t")
+    assert len(scan_all(before, "t")) == 1

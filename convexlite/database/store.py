@@ -1,0 +1,76 @@
+"""What a transaction sees of its database: a `StoreView`, fixed when the database opens.
+
+A transaction reads snapshots from storage, resolves names through two
+system indexes, checks documents against the schema, counts its budget and
+stamps creation times from the clock. It needs nothing else of `Database`,
+so it takes this view instead of the database, and the database is the only
+module that knows how the view is assembled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from convexlite.database.limits import TransactionLimits
+from convexlite.persistence.types import DocumentRevision, IndexRow, Order
+
+Clock = Callable[[], int]
+"""Wall-clock nanoseconds since the epoch; `time.time_ns` unless a test or scheduler injects one."""
+
+
+class SnapshotReader(Protocol):
+    """The two reads a transaction makes of storage; every `Persistence` is one."""
+
+    def index_scan(
+        self,
+        index_id: bytes,
+        ts: int,
+        start: bytes,
+        end: bytes | None,
+        order: Order,
+        limit: int,
+    ) -> list[IndexRow]: ...
+
+    def get_document(
+        self, tablet_id: bytes, internal_id: bytes, ts: int
+    ) -> DocumentRevision | None: ...
+
+
+class DocumentSchema(Protocol):
+    """What the database needs of a schema: its tables, their indexes, and a document check."""
+
+    tables: Mapping[str, Any]
+    schema_validation: bool
+
+    def validate_document(
+        self,
+        table_name: str,
+        document: dict[str, Any],
+        *,
+        table_name_of: Callable[[int], str | None] | None = None,
+        existing: bool = False,
+    ) -> None: ...
+
+    def index_fields(self, table_name: str) -> dict[str, list[str]]: ...
+
+    def export(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreView:
+    """Storage, the system-index ids, schema, default budget and clock a transaction uses.
+
+    `tables_by_id_index` and `index_by_id_index` are the `by_id` indexes of
+    `_tables` and `_index`: reading a table or index by name records a read
+    on them, so a concurrent metadata change conflicts (spec/database.md §5.3).
+    """
+
+    reader: SnapshotReader
+    tables_by_id_index: bytes
+    index_by_id_index: bytes
+    index_table_number: int
+    schema: DocumentSchema | None
+    limits: TransactionLimits
+    clock: Clock
