@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from convexlite.auth.identity import ANONYMOUS, Caller
 from convexlite.auth.keys import AdminIdentity
 from convexlite.config import Config
+from convexlite.database.store import Clock
 from convexlite.engine import Engine
 from convexlite.functions.app import App, FunctionDefinition, FunctionKind
 from convexlite.functions.batching import BatchingExecutor
@@ -50,8 +52,10 @@ class Backend:
     ```
 
     Settings not given here come from `config`, or from the environment
-    (`Config.from_env()`). What functions print or log is also emitted on the
-    `convexlite.functions` logger, one record per line (`[messages:send] [LOG] 'hi'`).
+    (`Config.from_env()`). `clock` (nanoseconds) stamps commits and creation
+    times; tests and the scheduler may pass a fake one. What functions print or
+    log is also emitted on the `convexlite.functions` logger, one record per line
+    (`[messages:send] [LOG] 'hi'`).
     """
 
     def __init__(
@@ -62,9 +66,11 @@ class Backend:
         instance_name: str | None = None,
         instance_secret: str | None = None,
         config: Config | None = None,
+        clock: Clock = time.time_ns,
     ) -> None:
         self.app = app
         self.config = _config(config, url, instance_name, instance_secret)
+        self._clock = clock
         self._engine: Engine | None = None
         self._closed = False
         self._opening = threading.Lock()
@@ -89,7 +95,9 @@ class Backend:
     def _open_sync(self) -> None:
         with self._opening:
             if self._engine is None:
-                engine = Engine(self.app, self.config, lambda db: BatchingExecutor(db.sync))
+                engine = Engine(
+                    self.app, self.config, lambda db: BatchingExecutor(db.sync), clock=self._clock
+                )
                 engine.start()
                 self._engine = engine
                 self._closed = False
@@ -241,6 +249,7 @@ class SyncBackend:
         instance_secret: str | None = None,
         config: Config | None = None,
         max_workers: int | None = None,
+        clock: Clock = time.time_ns,
     ) -> None:
         self.config = _config(config, url, instance_name, instance_secret)
         pool = max_workers or 16
@@ -248,6 +257,7 @@ class SyncBackend:
             app,
             self.config,
             lambda db: ThreadPoolExecutor(pool, thread_name_prefix="convexlite"),
+            clock=clock,
         )
         self._engine.start()
         self._loop: asyncio.AbstractEventLoop | None = None

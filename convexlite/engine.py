@@ -24,6 +24,7 @@ from convexlite.auth.keys import (
 )
 from convexlite.config import Config
 from convexlite.database.database import Database
+from convexlite.database.store import Clock
 from convexlite.functions.app import App, FunctionDefinition, FunctionKind
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.runner import Execution, FunctionRunner
@@ -31,9 +32,6 @@ from convexlite.functions.system import SYSTEM_PREFIX
 from convexlite.persistence import Persistence, open_persistence
 from convexlite.query.cursors import CursorCodec
 from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
-
-Clock = Callable[[], int]
-"""Wall-clock time in nanoseconds; injectable so schedules can be tested without waiting."""
 
 
 class Service(Protocol):
@@ -65,7 +63,7 @@ class Engine:
         try:
             schema = app.schema
             enforce = schema is not None and getattr(schema, "schema_validation", True)
-            self.db = Database(self.persistence, schema=schema if enforce else None)
+            self.db = Database(self.persistence, schema=schema if enforce else None, clock=clock)
             if schema is not None:
                 self.db.apply_schema(schema)
             self.instance_secret, self.secret_created = _instance_secret(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convexlite import App, Backend, SyncBackend
+from convexlite import App, Backend, SyncBackend, v
 from convexlite.config import Config
 
 
@@ -47,3 +47,25 @@ def test_explicit_arguments_win_over_config(tmp_path):
     with SyncBackend(App(), config=config) as backend:
         assert backend.config.store_url == "memory:"
         assert backend.config.instance_name == "from-config"
+
+
+def test_an_injected_clock_stamps_commits():
+    app = App()
+
+    @app.mutation(name="notes:add", args={"body": v.string()})
+    def add(ctx, args):
+        return ctx.db.insert("notes", args)
+
+    @app.query(name="notes:all")
+    def all_notes(ctx, args):
+        return ctx.db.query("notes").collect()
+
+    now = [1_800_000_000_000_000_000]
+    with SyncBackend(app, clock=lambda: now[0]) as backend:
+        backend.mutation("notes:add", {"body": "a"})
+        assert now[0] <= backend.engine.latest_ts < now[0] + 10
+        now[0] += 5_000_000_000
+        backend.mutation("notes:add", {"body": "b"})
+        assert backend.engine.latest_ts == now[0]
+        times = [doc["_creationTime"] for doc in backend.query("notes:all")]
+        assert times == [1_800_000_000_000.0, 1_800_000_005_000.0]
