@@ -68,4 +68,4 @@ def test_an_injected_clock_stamps_commits():
         backend.mutation("notes:add", {"body": "b"})
         assert backend.engine.latest_ts == now[0]
         times = [doc["_creationTime"] for doc in backend.query("notes:all")]
-        assert times == [1_800_000_000_000.0, 1_800_000_005_000.0]
+        assert [round(t) for t in times] == [1_800_000_000_000, 1_800_000_005_000]
