@@ -20,7 +20,9 @@ from convexlite.auth.keys import generate_instance_secret, parse_instance_secret
 from convexlite.database.database import Database
 from convexlite.functions.app import App, FunctionKind
 from convexlite.functions.batching import BatchingExecutor
+from convexlite.functions.http import HttpRequest, HttpResponse
 from convexlite.functions.live_queries import LiveQueries, QuerySubscription
+from convexlite.functions.registry import FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner
 from convexlite.persistence import open_persistence
 from convexlite.query.cursors import CursorCodec
@@ -50,8 +52,9 @@ class _Engine:
             secret, self.secret_created = _instance_secret(self.persistence, instance_secret)
             self.instance_secret = secret
             self.runner = FunctionRunner(
-                self.db, app, CursorCodec(bytes.fromhex(secret), instance_name)
+                self.db, FunctionRegistry(), CursorCodec(bytes.fromhex(secret), instance_name)
             )
+            self.runner.apply(app.deployment())
         except BaseException:
             self.persistence.close()
             raise
@@ -193,7 +196,7 @@ class Backend:
                 executor=executor,
                 identity=identity,
                 internal_ok=internal_ok,
-                sync_commits=False,
+                durable_commits=False,
             )
         if kind is FunctionKind.QUERY:
             return await self._in_pool(
@@ -206,8 +209,18 @@ class Backend:
                 args,
                 identity=identity,
                 internal_ok=internal_ok,
-                sync=executor.last_in_batch(),
+                durable=executor.last_in_batch(),
             )
+        )
+
+    async def run_http_action(
+        self, request: HttpRequest, identity: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Answer an HTTP action request (the 404s included); nested calls run as in
+        `execute`'s actions."""
+        engine = self.engine
+        return await engine.runner.run_http_action(
+            request, identity=identity, executor=engine.executor, durable_commits=False
         )
 
     async def _in_pool(self, call: Any, *args: Any, **kwargs: Any) -> Execution:

@@ -311,9 +311,9 @@ async def _by_path(
     body: dict[str, Any],
 ) -> dict[str, Any]:
     """Run whatever kind of function `path` names (`/api/function`, `/api/run/...`)."""
-    fn = state.backend.engine.runner.source.lookup(path)
+    fn = state.backend.engine.runner.describe(path, internal_ok=caller.is_admin)
     component = body.get("componentPath")
-    if fn is None or (not fn.public and not caller.is_admin) or component:
+    if fn is None or component:
         message = _not_found_any(path) + (f" in '{component}'" if component else "")
         failure = _FunctionFailure(message, [])
         return _envelope(state, request_id(request), fmt, lines=[], failure=failure)

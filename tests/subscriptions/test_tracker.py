@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from convexlite import App, SyncBackend, define_schema, define_table, v
 from convexlite.database.intervals import Interval, IntervalSet
 from convexlite.database.write_log import LogEntry, WriteLog, WrittenKey
-from convexlite.functions.runner import QueryOutcome
+from convexlite.functions.runner import TrackedExecution
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
 from convexlite.values import UNDEFINED, dumps
 
@@ -188,7 +188,7 @@ def mutations(draw: st.DrawFn, tables: list[str], live: list[str]) -> list[dict[
 # ---- the oracle ----------------------------------------------------------------------------
 
 
-def result_of(outcome: QueryOutcome) -> str:
+def result_of(outcome: TrackedExecution) -> str:
     if outcome.error is not None:
         return f"error {type(outcome.error).__name__}: {outcome.error}"
     return dumps(outcome.value)
@@ -227,10 +227,10 @@ class World:
         db.add_commit_listener(self.tracker.advance)
         db.add_commit_listener(self.entries.append)
 
-    def run(self, args: dict[str, Any]) -> QueryOutcome:
-        return self.engine.runner.execute_query("q:run", args)
+    def run(self, args: dict[str, Any]) -> TrackedExecution:
+        return self.engine.runner.run_query_tracked("q:run", args)
 
-    def subscribe(self, outcome: QueryOutcome) -> Subscription:
+    def subscribe(self, outcome: TrackedExecution) -> Subscription:
         return self.tracker.subscribe(outcome.reads, outcome.ts, self.invalidated.append)
 
     def watch(self, args: dict[str, Any]) -> Watched:
@@ -426,3 +426,4 @@ def test_a_commit_older_than_the_subscriptions_snapshot_does_not_invalidate_it()
     log.append(entry)
     tracker.advance(entry)
     assert hit == [older] and newer.valid and not older.valid
+
