@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.database import Database
-from convexlite.database.write_log import find_conflict
 from convexlite.functions.runner import FunctionRunner, TrackedExecution
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
 from convexlite.values import dumps
@@ -68,7 +67,7 @@ class QuerySubscription:
     def current_at(self, ts: int) -> bool:
         """True if the latest result is known to be the query's result as of `ts`.
 
-        Checked against the write log itself rather than pending invalidation
+        The tracker checks the write log itself rather than pending invalidation
         callbacks, so a caller that saw commit `ts` published (a mutation's
         response) can rely on it: no re-run is scheduled or running, and no
         commit up to `ts` wrote into what the result read, and this subscriber
@@ -152,26 +151,14 @@ class SharedQuery:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def current_at(self, ts: int) -> bool:
-        """See `QuerySubscription.current_at`.
-
-        Commits the tracker has processed need no look: it marks a subscription
-        invalid before it advances `processed_ts`. Only commits it has not
-        processed yet are checked against the write log.
-        """
+        """See `QuerySubscription.current_at`: no run pending, and the tracker's word
+        that no commit up to `ts` wrote into the latest run's reads."""
         sub = self._subscription
         if self._stale or sub is None or self.result is None:
             return False
         if self._task is not None and not self._task.done():
             return False
-        if ts <= sub.ts:
-            return sub.valid
-        processed = self._owner.tracker.processed_ts
-        if not sub.valid:
-            return False
-        if processed >= ts:
-            return True
-        missed = self._owner.write_log.after(max(sub.ts, processed), upto=ts)
-        return missed is not None and find_conflict(sub.reads, missed) is None
+        return self._owner.tracker.valid_through(sub, ts)
 
     def invalidate(self, sub: Subscription) -> None:
         if sub is self._subscription:
@@ -226,12 +213,10 @@ class LiveQueries:
         self.runner = runner
         self.executor = executor
         self.loop = loop
-        self.write_log = db.committer.write_log
-        self.tracker = SubscriptionTracker(self.write_log, db.latest_ts)
+        self.tracker = SubscriptionTracker.following(db)
         self._queries: dict[tuple[str, str, str, bool], SharedQuery] = {}
         self._invalidated: list[tuple[SharedQuery, Subscription]] = []
         self._invalidated_lock = threading.Lock()
-        db.add_commit_listener(self.tracker.advance)
 
     def __len__(self) -> int:
         return len(self._queries)

@@ -427,3 +427,24 @@ def test_a_commit_older_than_the_subscriptions_snapshot_does_not_invalidate_it()
     tracker.advance(entry)
     assert hit == [older] and newer.valid and not older.valid
 
+
+def test_valid_through_also_answers_for_commits_not_processed_yet():
+    """A caller that saw commit `ts` published may ask before the tracker processed it."""
+    log = WriteLog(start_ts=0)
+    tracker = SubscriptionTracker(log, processed_ts=0)
+    index = b"i" * 16
+    reads = {index: IntervalSet([Interval.singleton(b"\x10a\x00")])}
+    sub = tracker.subscribe(reads, 0, lambda sub: None)
+    miss = LogEntry(1, {index: [WrittenKey(b"\x10z\x00", "t", "doc1")]})
+    hit = LogEntry(2, {index: [WrittenKey(b"\x10a\x00", "t", "doc2")]})
+    log.append(miss)
+    assert tracker.valid_through(sub, 0)
+    assert tracker.valid_through(sub, 1)  # published, not processed, missed the reads
+    log.append(hit)
+    assert not tracker.valid_through(sub, 2)  # published, not processed, wrote into them
+    tracker.advance(miss)
+    tracker.advance(hit)
+    assert tracker.valid_through(sub, 0) is False  # invalid now, whatever the ts
+    assert not tracker.valid_through(sub, 2)
+    fresh = tracker.subscribe(reads, 2, lambda sub: None)
+    assert tracker.valid_through(fresh, 2) and tracker.valid_through(fresh, 1)
