@@ -75,15 +75,13 @@ def _split_write_args(args: tuple[Any, ...], method: str) -> tuple[str | None, s
 
 class QueryCtx:
     def __init__(self, env: Environment) -> None:
-        assert env.db is not None
-        self.db = DatabaseReader(env.db)
+        self.db = DatabaseReader(env.db)  # type: ignore[arg-type]
         self.auth = Auth(env)
 
 
 class MutationCtx:
     def __init__(self, env: Environment) -> None:
-        assert env.db is not None
-        self.db = DatabaseWriter(env.db)
+        self.db = DatabaseWriter(env.db)  # type: ignore[arg-type]
         self.auth = Auth(env)
 
 

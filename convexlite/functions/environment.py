@@ -37,16 +37,19 @@ class Environment:
     """The syscalls of one execution; members a phase may not use are None.
 
     `loop` is the event loop `actions` run on, for code on another thread
-    (a blocking Python action) to submit its nested calls to.
+    (a blocking Python action) to submit its nested calls to. `scheduler`
+    and `storage` are None until those services exist.
     """
 
-    __slots__ = ("identity", "logs", "db", "actions", "loop", "scheduler", "storage")
+    __slots__ = ("identity", "logs", "db", "actions", "loop")
+
+    scheduler: Any = None
+    storage: Any = None
 
     def __init__(
         self,
         identity: dict[str, Any] | None,
         logs: LogCollector,
-        *,
         db: DatabaseSyscalls | None = None,
         actions: ActionCallbacks | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -56,8 +59,6 @@ class Environment:
         self.db = db
         self.actions = actions
         self.loop = loop
-        self.scheduler: Any = None
-        self.storage: Any = None
 
     def get_user_identity(self) -> dict[str, Any] | None:
         """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated."""

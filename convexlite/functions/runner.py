@@ -109,10 +109,10 @@ def _attach_logs(exc: BaseException, lines: list[str]) -> None:
     exc.log_lines = lines  # type: ignore[attr-defined]
 
 
-def _user_code(call: Callable[[], Any]) -> Any:
+def _user_code(call: Callable[..., Any], *args: Any) -> Any:
     """Run user code, turning foreign exceptions into Convex-style function errors."""
     try:
-        return call()
+        return call(*args)
     except ConvexError as exc:
         _check_convex_error(exc)
         raise
@@ -274,8 +274,8 @@ class FunctionRunner:
         tx = syscalls.tx
         with logs.capture() as collector:
             try:
-                env = Environment(identity, collector, db=syscalls)
-                value = self._result(fn, _user_code(lambda: fn.invoke(env, args)))
+                env = Environment(identity, collector, syscalls)
+                value = self._result(fn, _user_code(fn.invoke, env, args))
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)
                 raise
@@ -335,8 +335,8 @@ class FunctionRunner:
             tx = self.db.begin(unsynced=True)
             with logs.capture() as collector:
                 try:
-                    env = Environment(identity, collector, db=DatabaseSyscalls(tx, self.cursors))
-                    value = _user_code(partial(invoke, env))
+                    env = Environment(identity, collector, DatabaseSyscalls(tx, self.cursors))
+                    value = _user_code(invoke, env)
                     ts = self.db.commit(tx, sync=durable)
                 except OptimisticConcurrencyControlFailure as exc:
                     if attempt == MAX_OCC_RETRIES:
@@ -484,7 +484,7 @@ async def _invoke_action(
     """Run an action's user code: on the loop if async, else on a thread of its own."""
     if is_async:
         return await _await_user_code(invoke(env, arg))
-    blocking = _in_context(collector, lambda: _user_code(lambda: invoke(env, arg)))
+    blocking = _in_context(collector, lambda: _user_code(invoke, env, arg))
     return await _on_own_thread(blocking)
 
 
