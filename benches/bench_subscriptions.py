@@ -75,10 +75,10 @@ class Synthesizer:
         registry = self.engine.db.registry
         table = registry.tables_by_name["items"]
         self.by_group = registry.index(table.tablet_id, "by_group").index_id
-        real = self.engine.runner.execute_query("items:group", {"group": 0.0}).reads
+        real = self.engine.runner.run_query_tracked("items:group", {"group": 0.0}).reads
         self.template = {k: s for k, s in real.items() if k != self.by_group}
         for g in (1.0, 17.0, 123456.0):
-            real = self.engine.runner.execute_query("items:group", {"group": g}).reads
+            real = self.engine.runner.run_query_tracked("items:group", {"group": g}).reads
             assert real == self.reads(g), (real, self.reads(g))
 
     def reads(self, g: float) -> dict[bytes, IntervalSet]:

@@ -21,9 +21,12 @@ from convexlite.auth.keys import AdminIdentity
 from convexlite.config import Config
 from convexlite.database.store import Clock
 from convexlite.engine import Engine
-from convexlite.functions.app import App, FunctionDefinition, FunctionKind
+from convexlite.functions.app import App
 from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.context import MutationCtx
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.deployment import DeploymentConfig
+from convexlite.functions.http import HttpRequest, HttpResponse
 from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.runner import Execution
 from convexlite.server.app import create_app
@@ -226,6 +229,20 @@ class Backend:
         live = self.engine.live_queries(asyncio.get_running_loop())
         return live.subscribe(path, args, caller.identity, internal_ok=caller.internal_ok)
 
+    async def run_http_action(
+        self, request: HttpRequest, caller: Caller = ANONYMOUS
+    ) -> HttpResponse:
+        """Answer a request to the app's HTTP actions; their nested calls run as an action's."""
+        return await self.engine.run_http_action(request, caller, durable_commits=False)
+
+    async def apply_deployment(self, deployment: DeploymentConfig) -> None:
+        """Serve a new schema, functions and HTTP routes (`app.deployment()`), applied on the
+        function thread between batches so no mutation runs during the index backfill."""
+        engine = self.engine
+        await asyncio.get_running_loop().run_in_executor(
+            engine.executor, engine.apply_deployment, deployment
+        )
+
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
         return all(sub.current_at(ts) for sub in subscriptions)
@@ -302,6 +319,10 @@ class SyncBackend:
         return asyncio.run_coroutine_threadsafe(
             engine.run_action(path, args, caller), self._action_loop()
         ).result()
+
+    def apply_deployment(self, deployment: DeploymentConfig) -> None:
+        """Serve a new schema, functions and HTTP routes; see `Engine.apply_deployment`."""
+        self.engine.apply_deployment(deployment)
 
     def run(self, body: Callable[[MutationCtx], Any], caller: Caller = ANONYMOUS) -> Any:
         """Run `body(ctx)` in a mutation transaction, to set up or inspect data directly."""

@@ -25,13 +25,16 @@ from convexlite.auth.keys import (
 from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.store import Clock
-from convexlite.functions.app import App, FunctionDefinition, FunctionKind
+from convexlite.functions.app import App
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.deployment import DeploymentConfig
+from convexlite.functions.http import HttpRequest, HttpResponse
 from convexlite.functions.live_queries import LiveQueries
+from convexlite.functions.registry import FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner
-from convexlite.functions.system import SYSTEM_PREFIX
 from convexlite.persistence import Persistence, open_persistence
 from convexlite.query.cursors import CursorCodec
-from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
+from convexlite.values.function_paths import InvalidFunctionPath
 
 
 class Service(Protocol):
@@ -60,18 +63,15 @@ class Engine:
         self.config = config
         self.clock = clock
         self.persistence = open_persistence(config.store_url, config.instance_name)
+        self._deploying = threading.Lock()
         try:
-            schema = app.schema
-            enforce = schema is not None and getattr(schema, "schema_validation", True)
-            self.db = Database(self.persistence, schema=schema if enforce else None, clock=clock)
-            if schema is not None:
-                self.db.apply_schema(schema)
+            self.db = Database(self.persistence, clock=clock)
             self.instance_secret, self.secret_created = _instance_secret(
                 self.persistence, config.instance_secret
             )
-            self.runner = FunctionRunner(
-                self.db, app, CursorCodec(bytes.fromhex(self.instance_secret), self.instance_name)
-            )
+            cursors = CursorCodec(bytes.fromhex(self.instance_secret), self.instance_name)
+            self.runner = FunctionRunner(self.db, FunctionRegistry(), cursors)
+            self.apply_deployment(app.deployment())
         except BaseException:
             self.persistence.close()
             raise
@@ -116,6 +116,21 @@ class Engine:
         self.executor.shutdown(wait=True)
         self.db.close()
 
+    # ---- deployments --------------------------------------------------------------------------
+
+    def apply_deployment(self, deployment: DeploymentConfig) -> None:
+        """Serve `deployment` from now on: its schema (existing documents checked, indexes
+        backfilled, later writes validated) and its functions and HTTP routes, in one swap.
+
+        Nothing changes if it is refused (a path another source defines, a document
+        the schema rejects). The schema's backfill reads one snapshot, so call this
+        where no mutation runs meanwhile: on the function thread, or before serving.
+        """
+        with self._deploying:
+            self.runner.check(deployment)
+            self.db.apply_schema(deployment.schema)
+            self.runner.apply(deployment)
+
     # ---- admin keys and functions ------------------------------------------------------------
 
     def verify_admin_key(self, key: str) -> AdminIdentity:
@@ -125,16 +140,9 @@ class Engine:
     def describe(self, path: str, caller: Caller) -> FunctionDefinition | None:
         """The function at `path` if `caller` may call it, whatever its kind."""
         try:
-            canonical = canonicalize(path)
+            return self.runner.describe(path, internal_ok=caller.internal_ok)
         except InvalidFunctionPath:
             return None
-        if canonical.startswith(SYSTEM_PREFIX):
-            fn = self.runner.system.lookup(canonical) if caller.internal_ok else None
-        else:
-            fn = self.runner.source.lookup(canonical)
-        if fn is None or (not fn.public and not caller.internal_ok):
-            return None
-        return fn
 
     def run(
         self,
@@ -154,7 +162,7 @@ class Engine:
             )
         if kind is FunctionKind.MUTATION:
             return self.runner.run_mutation(
-                path, args, identity=identity, internal_ok=internal_ok, sync=durable
+                path, args, identity=identity, internal_ok=internal_ok, durable=durable
             )
         raise ValueError("actions run on an event loop: use Engine.run_action")
 
@@ -168,7 +176,18 @@ class Engine:
             executor=self.executor,
             identity=caller.identity,
             internal_ok=caller.internal_ok,
-            sync_commits=durable_commits,
+            durable_commits=durable_commits,
+        )
+
+    async def run_http_action(
+        self, request: HttpRequest, caller: Caller, *, durable_commits: bool = True
+    ) -> HttpResponse:
+        """Answer an HTTP action request on the current loop (the 404s included)."""
+        return await self.runner.run_http_action(
+            request,
+            identity=caller.identity,
+            executor=self.executor,
+            durable_commits=durable_commits,
         )
 
     def end_live_queries(self) -> None:

@@ -209,14 +209,23 @@ class Database:
 
     # ---- schema -----------------------------------------------------------------------------
 
-    def apply_schema(self, schema: DocumentSchema) -> None:
-        """Make `schema` the active one: check existing documents, then build its indexes.
+    def apply_schema(self, schema: DocumentSchema | None) -> None:
+        """Make `schema` the active one: check existing documents, build its indexes, then
+        validate every later write against it (None: stop validating writes).
 
         Stored documents are validated only when the schema differs from the
         one last applied (kept in `_schemas`), so reopening a large store
         stays cheap. A mismatch raises `SchemaEnforcementError` naming the
-        document, and nothing is changed.
+        document, and nothing is changed. Indexes are backfilled from one
+        snapshot, so no write may run meanwhile: callers apply a schema on the
+        function thread, or before serving.
         """
+        if schema is not None:
+            self._store_schema(schema)
+        enforced = schema if schema is not None and schema.schema_validation else None
+        self.store = replace(self.store, schema=enforced)
+
+    def _store_schema(self, schema: DocumentSchema) -> None:
         exported = schema.export()
         previous = self._active_schema()
         if previous is not None and previous[1] == exported:

@@ -1,67 +1,29 @@
 """`App`: the registry of Python functions, the first of convexlite's function sources.
 
 A function source maps a path to a `FunctionDefinition`; runners only ever
-see definitions, so a JavaScript source can sit beside this one.
+see definitions, so a JavaScript source can sit beside this one. What the
+app declares besides its functions (schema, HTTP routes) is its
+`deployment()`.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from convexlite.functions.definitions import (
+    DuplicateFunctionError,
+    FunctionDefinition,
+    FunctionKind,
+)
+from convexlite.functions.deployment import DeploymentConfig
+from convexlite.functions.http import HTTP_METHODS, HttpRoute
+from convexlite.functions.python_invokers import function_invoker, http_invoker
 from convexlite.functions.validators import args_validator, returns_validator
 from convexlite.values.function_paths import canonicalize
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class FunctionKind(Enum):
-    QUERY = "Query"
-    MUTATION = "Mutation"
-    ACTION = "Action"
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionDefinition:
-    """A registered function: what runners need, whatever language it is written in."""
-
-    path: str
-    kind: FunctionKind
-    public: bool
-    handler: Callable[..., Any]
-    args: Any = None
-    returns: Any = None
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.handler)
-
-
-HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRoute:
-    """An HTTP action: `handler(ctx, request)` answers requests matching `path` exactly,
-    or every path under `path_prefix` (which ends with `/`)."""
-
-    method: str
-    path: str | None
-    path_prefix: str | None
-    handler: Callable[..., Any]
-
-
-class FunctionSource(Protocol):
-    functions: Mapping[str, FunctionDefinition]
-
-    def lookup(self, path: str) -> FunctionDefinition | None: ...
-
-
-class DuplicateFunctionError(ValueError):
-    pass
 
 
 class App:
@@ -83,6 +45,11 @@ class App:
     def lookup(self, path: str) -> FunctionDefinition | None:
         return self.functions.get(path)
 
+    def deployment(self) -> DeploymentConfig:
+        """This app as a deployment: its functions (as registered now and later), its
+        schema and the HTTP routes registered so far."""
+        return DeploymentConfig(self, self.schema, tuple(self.http_routes))
+
     def _register(
         self,
         kind: FunctionKind,
@@ -100,10 +67,18 @@ class App:
                 path = canonicalize(name)
             if path in self.functions:
                 raise DuplicateFunctionError(f"Function {path!r} is already registered")
-            if inspect.iscoroutinefunction(handler) and kind is not FunctionKind.ACTION:
+            is_async = inspect.iscoroutinefunction(handler)
+            if is_async and kind is not FunctionKind.ACTION:
                 raise TypeError(f"{kind.value} {path} cannot be async; only actions may be")
             self.functions[path] = FunctionDefinition(
-                path, kind, public, handler, args_validator(args), returns_validator(returns)
+                path,
+                kind,
+                public,
+                handler,
+                function_invoker(kind, handler),
+                args_validator(args),
+                returns_validator(returns),
+                is_async,
             )
             return handler
 
@@ -169,7 +144,10 @@ class App:
                 raise DuplicateFunctionError(f"HTTP route {method} {path or path_prefix} exists")
 
         def decorate(handler: F) -> F:
-            self.http_routes.append(HttpRoute(method, path, path_prefix, handler))
+            is_async = inspect.iscoroutinefunction(handler)
+            name = f"{method} {path or path_prefix}"
+            invoke = http_invoker(handler, name, is_async)
+            self.http_routes.append(HttpRoute(method, path, path_prefix, handler, invoke, is_async))
             return handler
 
         return decorate

@@ -5,7 +5,7 @@ function code, and every thread that runs Python while the committer is in
 SQLite delays each of its GIL re-acquisitions (the commit path retakes the
 GIL several times per transaction). Running all functions of a backend on
 one thread removes that contention, and batching lets the mutations of a
-batch share one flush to disk: they commit with `sync=False`, each seeing
+batch share one flush to disk: they commit with `durable=False`, each seeing
 the ones before it, and `after_batch` (the database's `sync`) makes them
 durable before any caller hears of success.
 """

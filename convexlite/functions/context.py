@@ -1,7 +1,8 @@
 """The `ctx` objects handed to Python functions, mirroring Convex's API in snake_case.
 
-Every method is a thin call of one syscall, so Python and JavaScript
-functions behave alike by construction.
+Each is built from the execution's `Environment`, and every method is a thin
+call of one syscall, so Python and JavaScript functions behave alike by
+construction.
 """
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from convexlite.functions.environment import Environment
 from convexlite.functions.query_builder import QueryInitializer
 from convexlite.functions.syscalls import DatabaseSyscalls
 
 
 class Auth:
-    def __init__(self, identity: dict[str, Any] | None) -> None:
-        self._identity = identity
+    def __init__(self, env: Environment) -> None:
+        self._env = env
 
     def get_user_identity(self) -> dict[str, Any] | None:
         """`1.0/getUserIdentity`: the caller's identity, or None when unauthenticated."""
-        return dict(self._identity) if self._identity is not None else None
+        return self._env.get_user_identity()
 
 
 class DatabaseReader:
@@ -72,18 +74,15 @@ def _split_write_args(args: tuple[Any, ...], method: str) -> tuple[str | None, s
 
 
 class QueryCtx:
-    def __init__(self, syscalls: DatabaseSyscalls, identity: dict[str, Any] | None) -> None:
-        self.db = DatabaseReader(syscalls)
-        self.auth = Auth(identity)
+    def __init__(self, env: Environment) -> None:
+        self.db = DatabaseReader(env.db)  # type: ignore[arg-type]
+        self.auth = Auth(env)
 
 
 class MutationCtx:
-    def __init__(self, syscalls: DatabaseSyscalls, identity: dict[str, Any] | None) -> None:
-        self.db = DatabaseWriter(syscalls)
-        self.auth = Auth(identity)
-
-
-Call = Callable[[str, dict[str, Any]], Coroutine[Any, Any, Any]]
+    def __init__(self, env: Environment) -> None:
+        self.db = DatabaseWriter(env.db)  # type: ignore[arg-type]
+        self.auth = Auth(env)
 
 
 class ActionCtx:
@@ -93,17 +92,16 @@ class ActionCtx:
     directly and it blocks until the result is ready.
     """
 
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        identity: dict[str, Any] | None,
-        run_query: Call,
-        run_mutation: Call,
-        run_action: Call,
-    ) -> None:
-        self.auth = Auth(identity)
-        self._loop = loop
-        self._calls = {"query": run_query, "mutation": run_mutation, "action": run_action}
+    def __init__(self, env: Environment) -> None:
+        assert env.actions is not None and env.loop is not None
+        self.auth = Auth(env)
+        self._loop = env.loop
+        actions = env.actions
+        self._calls: dict[str, Callable[[str, dict[str, Any]], Coroutine[Any, Any, Any]]] = {
+            "query": actions.run_query,
+            "mutation": actions.run_mutation,
+            "action": actions.run_action,
+        }
 
     def _call(self, kind: str, path: str, args: dict[str, Any] | None) -> Any:
         coro = self._calls[kind](path, args or {})

@@ -1,6 +1,6 @@
 """Live queries: results that follow the database (spec/database.md §6.4–§6.5).
 
-Every distinct (path, args, identity) is one `LiveQuery`, however many
+Every distinct (path, args, identity) is one `SharedQuery`, however many
 subscribers watch it: it runs once, registers its read set with the
 tracker, and runs again only when a commit writes into that read set. New
 results go to each subscriber's one-slot mailbox, so a slow reader never
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.database import Database
-from convexlite.database.write_log import find_conflict
-from convexlite.functions.runner import FunctionRunner, QueryOutcome
+from convexlite.functions.runner import FunctionRunner, TrackedExecution
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
 from convexlite.values import dumps
 from convexlite.values.function_paths import canonicalize
@@ -40,7 +39,7 @@ class QueryResult:
         return self.value
 
 
-def _fingerprint(outcome: QueryOutcome) -> tuple[str, str, str]:
+def _fingerprint(outcome: TrackedExecution) -> tuple[str, str, str]:
     """What makes two results the same for a subscriber (timestamps aside)."""
     if outcome.error is not None:
         return ("error", type(outcome.error).__name__, str(outcome.error))
@@ -50,7 +49,7 @@ def _fingerprint(outcome: QueryOutcome) -> tuple[str, str, str]:
 class QuerySubscription:
     """An async iterator over a live query's results: the current one first, then each change."""
 
-    def __init__(self, live: LiveQuery) -> None:
+    def __init__(self, live: SharedQuery) -> None:
         self._live = live
         self._latest: QueryResult | None = None
         self._ready = asyncio.Event()
@@ -68,7 +67,7 @@ class QuerySubscription:
     def current_at(self, ts: int) -> bool:
         """True if the latest result is known to be the query's result as of `ts`.
 
-        Checked against the write log itself rather than pending invalidation
+        The tracker checks the write log itself rather than pending invalidation
         callbacks, so a caller that saw commit `ts` published (a mutation's
         response) can rely on it: no re-run is scheduled or running, and no
         commit up to `ts` wrote into what the result read, and this subscriber
@@ -102,7 +101,7 @@ class QuerySubscription:
         self.close()
 
 
-class LiveQuery:
+class SharedQuery:
     """One query kept up to date for all of its subscribers."""
 
     def __init__(
@@ -152,26 +151,14 @@ class LiveQuery:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def current_at(self, ts: int) -> bool:
-        """See `QuerySubscription.current_at`.
-
-        Commits the tracker has processed need no look: it marks a subscription
-        invalid before it advances `processed_ts`. Only commits it has not
-        processed yet are checked against the write log.
-        """
+        """See `QuerySubscription.current_at`: no run pending, and the tracker's word
+        that no commit up to `ts` wrote into the latest run's reads."""
         sub = self._subscription
         if self._stale or sub is None or self.result is None:
             return False
         if self._task is not None and not self._task.done():
             return False
-        if ts <= sub.ts:
-            return sub.valid
-        processed = self._owner.tracker.processed_ts
-        if not sub.valid:
-            return False
-        if processed >= ts:
-            return True
-        missed = self._owner.write_log.after(max(sub.ts, processed), upto=ts)
-        return missed is not None and find_conflict(sub.reads, missed) is None
+        return self._owner.tracker.valid_through(sub, ts)
 
     def invalidate(self, sub: Subscription) -> None:
         if sub is self._subscription:
@@ -184,9 +171,9 @@ class LiveQuery:
         while self._stale and self.subscribers:
             self._stale = False
             try:
-                outcome: QueryOutcome = await loop.run_in_executor(
+                outcome: TrackedExecution = await loop.run_in_executor(
                     owner.executor,
-                    lambda: owner.runner.execute_query(
+                    lambda: owner.runner.run_query_tracked(
                         self.path,
                         self.args,
                         identity=self.identity,
@@ -195,7 +182,7 @@ class LiveQuery:
                     ),
                 )
             except Exception as exc:
-                outcome = QueryOutcome(None, exc, [], owner.tracker.processed_ts, {}, None)
+                outcome = TrackedExecution(None, exc, [], owner.tracker.processed_ts, {}, None)
             self.executions += 1
             self._journal = outcome.journal
             if self._subscription is not None:
@@ -226,12 +213,10 @@ class LiveQueries:
         self.runner = runner
         self.executor = executor
         self.loop = loop
-        self.write_log = db.committer.write_log
-        self.tracker = SubscriptionTracker(self.write_log, db.latest_ts)
-        self._queries: dict[tuple[str, str, str, bool], LiveQuery] = {}
-        self._invalidated: list[tuple[LiveQuery, Subscription]] = []
+        self.tracker = SubscriptionTracker.following(db)
+        self._queries: dict[tuple[str, str, str, bool], SharedQuery] = {}
+        self._invalidated: list[tuple[SharedQuery, Subscription]] = []
         self._invalidated_lock = threading.Lock()
-        db.add_commit_listener(self.tracker.advance)
 
     def __len__(self) -> int:
         return len(self._queries)
@@ -247,12 +232,12 @@ class LiveQueries:
         key = (canonical, dumps(args if args is not None else {}), dumps(identity), internal_ok)
         live = self._queries.get(key)
         if live is None:
-            live = self._queries[key] = LiveQuery(
+            live = self._queries[key] = SharedQuery(
                 self, key, canonical, args, identity, internal_ok
             )
         return live.join()
 
-    def _forget(self, live: LiveQuery) -> None:
+    def _forget(self, live: SharedQuery) -> None:
         if self._queries.get(live.key) is live:
             del self._queries[live.key]
 
@@ -262,7 +247,7 @@ class LiveQueries:
             for sub in list(live.subscribers):
                 sub.close()
 
-    def invalidation_callback(self, live: LiveQuery) -> Callable[[Subscription], None]:
+    def invalidation_callback(self, live: SharedQuery) -> Callable[[Subscription], None]:
         """Called by the tracker on the committing thread: queue it for the event loop.
 
         One commit can invalidate thousands of live queries; they cross to the

@@ -1,9 +1,11 @@
-"""Runners: execute a query, mutation or action, whatever language it is written in.
+"""Runners: execute a query, mutation, action or HTTP action, whatever language it is in.
 
-A query runs in a read-only transaction at the latest snapshot; a mutation
-runs in a read-write transaction and is retried on OCC conflicts with
-jittered backoff (spec/database.md §5.6); an action runs outside any
-transaction and reaches the database through nested query/mutation calls.
+Functions come from a `FunctionRegistry` and are invoked with an
+`Environment`. A query runs in a read-only transaction at the latest
+snapshot; a mutation runs in a read-write transaction and is retried on OCC
+conflicts with jittered backoff (spec/database.md §5.6); an action (and an
+HTTP action) runs outside any transaction and reaches the database through
+nested calls, which the runner performs for it (`ActionCallbacks`).
 
 Every execution's log lines go to the `convexlite.functions` logger when it ends
 (`logs.forward`), and every exception a run raises carries the lines of the
@@ -28,11 +30,14 @@ from convexlite.database.intervals import IntervalSet
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions import logs
-from convexlite.functions.app import FunctionDefinition, FunctionKind, FunctionSource
-from convexlite.functions.context import ActionCtx, MutationCtx, QueryCtx
+from convexlite.functions.context import MutationCtx
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.deployment import DeploymentConfig
+from convexlite.functions.environment import Environment
+from convexlite.functions.http import HttpRequest, HttpResponse, match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
+from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
 from convexlite.functions.syscalls import DatabaseSyscalls
-from convexlite.functions.system import SYSTEM_PREFIX, SystemFunctions
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
@@ -42,6 +47,9 @@ from convexlite.values.limits import format_size
 MAX_OCC_RETRIES = 4
 MAX_ARGS_BYTES = 16 * 1024 * 1024
 MAX_RETURN_BYTES = 16 * 1024 * 1024
+USER_SLOT = "app"
+NO_HTTP_ACTIONS = "This Convex deployment does not have HTTP actions enabled."
+NO_MATCHING_ROUTE = "No matching routes found"
 
 
 class FunctionNotFound(BadRequestError):
@@ -86,7 +94,7 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
-class QueryOutcome:
+class TrackedExecution:
     """A query run for a live subscription: its value or error, and what it depended on."""
 
     value: Any
@@ -101,10 +109,10 @@ def _attach_logs(exc: BaseException, lines: list[str]) -> None:
     exc.log_lines = lines  # type: ignore[attr-defined]
 
 
-def _user_code(call: Callable[[], Any]) -> Any:
+def _user_code(call: Callable[..., Any], *args: Any) -> Any:
     """Run user code, turning foreign exceptions into Convex-style function errors."""
     try:
-        return call()
+        return call(*args)
     except ConvexError as exc:
         _check_convex_error(exc)
         raise
@@ -130,26 +138,41 @@ def _check_convex_error(exc: ConvexError) -> None:
 
 
 class FunctionRunner:
-    def __init__(self, db: Database, source: FunctionSource, cursors: CursorCodec) -> None:
+    def __init__(self, db: Database, registry: FunctionRegistry, cursors: CursorCodec) -> None:
         self.db = db
-        self.source = source
-        self.system = SystemFunctions(source)
+        self.registry = registry
         self.cursors = cursors
         logs.install()
 
+    def check(self, config: DeploymentConfig, *, slot: str = USER_SLOT) -> None:
+        """Raise what `apply` would raise for `config`, changing nothing."""
+        self.registry.check(slot, config.functions, config.http_routes)
+
+    def apply(self, config: DeploymentConfig, *, slot: str = USER_SLOT) -> RegistrySnapshot:
+        """Serve `config`'s functions and HTTP routes from now on, replacing the slot's
+        previous ones in one swap (the schema is the engine's to apply)."""
+        return self.registry.install(slot, config.functions, config.http_routes)
+
     # ---- resolution and validation --------------------------------------------------------
 
-    def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
-        canonical = canonicalize(path)
-        if canonical.startswith(SYSTEM_PREFIX):
-            fn = self.system.lookup(canonical) if internal_ok else None
-        else:
-            fn = self.source.lookup(canonical)
+    def describe(self, path: str, *, internal_ok: bool) -> FunctionDefinition | None:
+        """The function at `path` if this caller may see it: public ones for everyone,
+        internal and `_system/` ones only with `internal_ok` (an admin or a function)."""
+        fn = self.registry.lookup(canonicalize(path))
         if fn is None or (not fn.public and not internal_ok):
-            raise FunctionNotFound(f"Could not find public function for '{display(canonical)}'.")
+            return None
+        return fn
+
+    def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
+        """`describe`, for running as `kind`: raises if not visible or of another kind."""
+        fn = self.describe(path, internal_ok=internal_ok)
+        if fn is None:
+            raise FunctionNotFound(
+                f"Could not find public function for '{display(canonicalize(path))}'."
+            )
         if fn.kind is not kind:
             raise WrongFunctionKind(
-                f"Trying to execute {canonical_js(canonical)} as {kind.value}, but it is defined "
+                f"Trying to execute {canonical_js(fn.path)} as {kind.value}, but it is defined "
                 f"as {fn.kind.value}."
             )
         return fn
@@ -220,7 +243,7 @@ class FunctionRunner:
         syscalls = DatabaseSyscalls(tx, self.cursors)
         return self._query_in(syscalls, path, args, identity, internal_ok)
 
-    def execute_query(
+    def run_query_tracked(
         self,
         path: str,
         args: Any = None,
@@ -228,7 +251,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         journal: str | None = None,
         internal_ok: bool = False,
-    ) -> QueryOutcome:
+    ) -> TrackedExecution:
         """Run a query for a live subscription: errors are returned, and so is the read set."""
         tx = self.db.begin(read_only=True)
         syscalls = DatabaseSyscalls(tx, self.cursors, journal)
@@ -236,8 +259,10 @@ class FunctionRunner:
             execution = self._query_in(syscalls, path, args, identity, internal_ok)
         except (ConvexError, ConvexBackendError) as exc:
             lines = getattr(exc, "log_lines", [])
-            return QueryOutcome(None, exc, lines, tx.begin_ts, tx.read_set(), syscalls.journal)
-        return QueryOutcome(
+            return TrackedExecution(
+                None, exc, lines, tx.begin_ts, tx.read_set(), syscalls.journal
+            )
+        return TrackedExecution(
             execution.value, None, execution.log_lines, tx.begin_ts, tx.read_set(), syscalls.journal
         )
 
@@ -253,8 +278,8 @@ class FunctionRunner:
         tx = syscalls.tx
         with logs.capture() as collector:
             try:
-                ctx = QueryCtx(syscalls, identity)
-                value = self._result(fn, _user_code(lambda: fn.handler(ctx, args)))
+                env = Environment(identity, collector, syscalls)
+                value = self._result(fn, _user_code(fn.invoke, env, args))
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)
                 raise
@@ -270,14 +295,14 @@ class FunctionRunner:
         *,
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
-        sync: bool = True,
+        durable: bool = True,
     ) -> Execution:
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
-        return self.run_in_mutation(
-            lambda ctx: self._result(fn, fn.handler(ctx, args)),
+        return self._mutate(
+            lambda env: self._result(fn, fn.invoke(env, args)),
             identity=identity,
             name=display(fn.path),
-            sync=sync,
+            durable=durable,
         )
 
     def run_in_mutation(
@@ -286,24 +311,37 @@ class FunctionRunner:
         *,
         identity: dict[str, Any] | None = None,
         name: str | None = None,
-        sync: bool = True,
+        durable: bool = True,
     ) -> Execution:
-        """Run `body(ctx)` in a read-write transaction, retrying OCC conflicts, and commit.
+        """Run `body(ctx)` in a read-write transaction, as a Python mutation would run."""
+        return self._mutate(
+            lambda env: body(MutationCtx(env)), identity=identity, name=name, durable=durable
+        )
+
+    def _mutate(
+        self,
+        invoke: Callable[[Environment], Any],
+        *,
+        identity: dict[str, Any] | None,
+        name: str | None,
+        durable: bool,
+    ) -> Execution:
+        """Run `invoke(env)` in a read-write transaction, retrying OCC conflicts, and commit.
 
         `name` labels the lines forwarded to the `convexlite.functions` logger; only
         the last attempt's lines are kept, as a retried attempt never happened.
         Mutations start from the latest written commit, durable or not (a
-        commit with `sync=True` makes every earlier one durable too). With
-        `sync=False` the commit itself is not durable yet either: the caller
+        commit with `durable=True` makes every earlier one durable too). With
+        `durable=False` the commit itself is not durable yet either: the caller
         must `db.sync()` before reporting success.
         """
         for attempt in range(MAX_OCC_RETRIES + 1):
             tx = self.db.begin(unsynced=True)
             with logs.capture() as collector:
                 try:
-                    ctx = MutationCtx(DatabaseSyscalls(tx, self.cursors), identity)
-                    value = _user_code(partial(body, ctx))
-                    ts = self.db.commit(tx, sync=sync)
+                    env = Environment(identity, collector, DatabaseSyscalls(tx, self.cursors))
+                    value = _user_code(invoke, env)
+                    ts = self.db.commit(tx, sync=durable)
                 except OptimisticConcurrencyControlFailure as exc:
                     if attempt == MAX_OCC_RETRIES:
                         _attach_logs(exc, collector.lines)
@@ -329,11 +367,11 @@ class FunctionRunner:
         executor: Executor | None = None,
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
-        sync_commits: bool = True,
+        durable_commits: bool = True,
     ) -> Execution:
         """Run on the current event loop; nested queries and mutations use `executor`.
 
-        `sync_commits=False` is for an executor that syncs the database itself
+        `durable_commits=False` is for an executor that syncs the database itself
         before releasing results (a `BatchingExecutor`).
 
         A plain (non-async) handler runs on a thread of its own rather than on
@@ -341,43 +379,11 @@ class FunctionRunner:
         would deadlock once every worker held a waiting action.
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
-        loop = asyncio.get_running_loop()
-
-        async def nested(call: Callable[[], Execution]) -> Any:
-            return (await loop.run_in_executor(executor, call)).value
-
-        async def nested_action(p: str, a: dict[str, Any]) -> Any:
-            execution = await self.run_action(
-                p,
-                a,
-                executor=executor,
-                identity=identity,
-                internal_ok=True,
-                sync_commits=sync_commits,
-            )
-            return execution.value
-
-        ctx = ActionCtx(
-            loop,
-            identity,
-            lambda p, a: nested(
-                partial(self.run_query, p, a, identity=identity, internal_ok=True)
-            ),
-            lambda p, a: nested(
-                partial(
-                    self.run_mutation, p, a, identity=identity, internal_ok=True, sync=sync_commits
-                )
-            ),
-            nested_action,
-        )
+        calls = NestedCalls(self, executor, identity, durable_commits)
         with logs.capture() as collector:
             try:
-                if fn.is_async:
-                    value = await _await_user_code(fn.handler(ctx, args))
-                else:
-                    value = await _on_own_thread(
-                        _in_context(collector, lambda: _user_code(lambda: fn.handler(ctx, args)))
-                    )
+                env = calls.environment(collector)
+                value = await _invoke_action(fn.invoke, fn.is_async, env, args, collector)
                 value = self._result(fn, value)
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)
@@ -386,6 +392,104 @@ class FunctionRunner:
                 collector.flush()
                 logs.forward(display(fn.path), collector.lines)
         return Execution(value, collector.lines)
+
+    async def run_http_action(
+        self,
+        request: HttpRequest,
+        *,
+        identity: dict[str, Any] | None = None,
+        executor: Executor | None = None,
+        durable_commits: bool = True,
+    ) -> HttpResponse:
+        """Answer `request` with the deployment's HTTP routes (spec/protocol.md §3.6).
+
+        Without routes, or without one matching, the answer is the 404 Convex
+        gives. A failing route raises its error, carrying the route's log lines
+        as `.log_lines`, for the transport to render; its lines are forwarded as
+        `METHOD /path`. Nested calls run as in `run_action`.
+        """
+        routes = self.registry.current.http_routes
+        if not routes:
+            return text_response(404, NO_HTTP_ACTIONS)
+        route = match_route(routes, request.method, request.path)
+        if route is None:
+            return text_response(404, NO_MATCHING_ROUTE)
+        calls = NestedCalls(self, executor, identity, durable_commits)
+        with logs.capture() as collector:
+            try:
+                env = calls.environment(collector)
+                return await _invoke_action(route.invoke, route.is_async, env, request, collector)
+            except BaseException as exc:
+                _attach_logs(exc, collector.lines)
+                raise
+            finally:
+                collector.flush()
+                logs.forward(route.name, collector.lines)
+
+
+class NestedCalls:
+    """The `ActionCallbacks` of one action run: calls made as its caller, internal
+    functions allowed, queries and mutations on `executor`."""
+
+    __slots__ = ("_runner", "_executor", "_identity", "_durable", "_loop")
+
+    def __init__(
+        self,
+        runner: FunctionRunner,
+        executor: Executor | None,
+        identity: dict[str, Any] | None,
+        durable_commits: bool,
+    ) -> None:
+        self._runner = runner
+        self._executor = executor
+        self._identity = identity
+        self._durable = durable_commits
+        self._loop = asyncio.get_running_loop()
+
+    def environment(self, collector: logs.LogCollector) -> Environment:
+        return Environment(self._identity, collector, actions=self, loop=self._loop)
+
+    async def run_query(self, path: str, args: dict[str, Any]) -> Any:
+        call = partial(
+            self._runner.run_query, path, args, identity=self._identity, internal_ok=True
+        )
+        return (await self._loop.run_in_executor(self._executor, call)).value
+
+    async def run_mutation(self, path: str, args: dict[str, Any]) -> Any:
+        call = partial(
+            self._runner.run_mutation,
+            path,
+            args,
+            identity=self._identity,
+            internal_ok=True,
+            durable=self._durable,
+        )
+        return (await self._loop.run_in_executor(self._executor, call)).value
+
+    async def run_action(self, path: str, args: dict[str, Any]) -> Any:
+        execution = await self._runner.run_action(
+            path,
+            args,
+            executor=self._executor,
+            identity=self._identity,
+            internal_ok=True,
+            durable_commits=self._durable,
+        )
+        return execution.value
+
+
+async def _invoke_action(
+    invoke: Callable[..., Any],
+    is_async: bool,
+    env: Environment,
+    arg: Any,
+    collector: logs.LogCollector,
+) -> Any:
+    """Run an action's user code: on the loop if async, else on a thread of its own."""
+    if is_async:
+        return await _await_user_code(invoke(env, arg))
+    blocking = _in_context(collector, lambda: _user_code(invoke, env, arg))
+    return await _on_own_thread(blocking)
 
 
 def _forward(name: str | None, collector: logs.LogCollector) -> None:
@@ -443,4 +547,11 @@ def _in_context(collector: logs.LogCollector, call: Callable[[], Any]) -> Callab
     return run
 
 
-__all__ = ["Execution", "FunctionError", "FunctionRunner", "ValidationError"]
+__all__ = [
+    "Execution",
+    "FunctionError",
+    "FunctionRunner",
+    "NestedCalls",
+    "TrackedExecution",
+    "ValidationError",
+]

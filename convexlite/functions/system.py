@@ -8,28 +8,33 @@ was asked for does not exist.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from convexlite.functions.app import FunctionDefinition, FunctionKind, FunctionSource
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.values.function_paths import canonical_js
 
 SYSTEM_PREFIX = "_system/"
 
 
 class SystemFunctions:
-    """A function source for `_system/` paths, describing `app`."""
+    """A function source for `_system/` paths, describing the functions `user_functions` yields."""
 
-    def __init__(self, app: FunctionSource) -> None:
-        self._app = app
+    def __init__(self, user_functions: Callable[[], Iterable[FunctionDefinition]]) -> None:
+        self._user_functions = user_functions
         spec = FunctionDefinition(
-            "_system/cli/modules:apiSpec", FunctionKind.QUERY, False, self._api_spec
+            "_system/cli/modules:apiSpec",
+            FunctionKind.QUERY,
+            False,
+            self._api_spec,
+            lambda env, args: self._api_spec(),
         )
-        self._functions = {spec.path: spec}
+        self.functions = {spec.path: spec}
 
     def lookup(self, path: str) -> FunctionDefinition | None:
-        return self._functions.get(path)
+        return self.functions.get(path)
 
-    def _api_spec(self, ctx: Any, args: Any) -> list[dict[str, Any]]:
+    def _api_spec(self) -> list[dict[str, Any]]:
         """One entry per function, in the shape of upstream's `apiSpec`."""
         return [
             {
@@ -39,5 +44,5 @@ class SystemFunctions:
                 "args": json.dumps(fn.args.to_json()) if fn.args is not None else None,
                 "returns": json.dumps(fn.returns.to_json()) if fn.returns is not None else None,
             }
-            for fn in self._app.functions.values()
+            for fn in self._user_functions()
         ]

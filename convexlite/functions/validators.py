@@ -21,10 +21,8 @@ value untouched; the value layer owns conversions of unvalidated data.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
-import struct
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -34,6 +32,7 @@ from convexlite.values.display import format_float_literal, render_value
 from convexlite.values.identifiers import identifier_problem
 from convexlite.values.ids import InvalidIdError, decode_id
 from convexlite.values.int64 import Int64
+from convexlite.values.json_codec import ConvexJsonError, decode, encode
 
 __all__ = [
     "InvalidValidatorError",
@@ -528,7 +527,7 @@ class VLiteral(Validator):
         self._lit_key = _literal_key(value)
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "literal", "value": _literal_to_json(self.value)}
+        return {"type": "literal", "value": encode(self.value)}
 
     def _literal_display(self) -> str:
         value = self.value
@@ -981,33 +980,22 @@ def _require_validator(candidate: Any, context: str, what: str | None = None) ->
     raise InvalidValidatorError(f"{context} arguments must be validators, got {candidate!r}")
 
 
-def _literal_to_json(value: Any) -> Any:
-    if isinstance(value, bool | str):
-        return value
-    if isinstance(value, Int64):
-        return {"$integer": base64.b64encode(struct.pack("<q", int(value))).decode("ascii")}
-    if value == 0 and math.copysign(1.0, value) < 0:
-        return {"$float": base64.b64encode(struct.pack("<d", value)).decode("ascii")}
-    return value
-
-
 def _literal_from_json(raw: Any) -> Any:
+    """A literal's value from validator JSON: numbers are float64s, and `$integer`/`$float`
+    are decoded by the value codec."""
     if isinstance(raw, bool | str):
         return raw
     if isinstance(raw, int | float):
         return float(raw)
     if isinstance(raw, dict) and len(raw) == 1:
-        ((tag, payload),) = raw.items()
-        if tag in ("$integer", "$float") and isinstance(payload, str):
+        ((tag, _),) = raw.items()
+        if tag in ("$integer", "$float"):
             try:
-                data = base64.b64decode(payload, validate=False)
-            except ValueError:
-                data = b""
-            if len(data) == 8:
-                if tag == "$integer":
-                    return Int64(struct.unpack("<q", data)[0])
-                return struct.unpack("<d", data)[0]
-            raise InvalidValidatorError(f"Invalid {tag} encoding in literal validator: {raw!r}")
+                return decode(raw)
+            except ConvexJsonError:
+                raise InvalidValidatorError(
+                    f"Invalid {tag} encoding in literal validator: {raw!r}"
+                ) from None
     raise InvalidValidatorError(f"Value {json.dumps(raw)} is not a valid literal.")
 
 

@@ -78,9 +78,13 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+def error_head(request_id: str) -> str:
+    return f"[Request ID: {request_id}] Server Error"
+
+
 def error_message(request_id: str, message: str, *, redact: bool) -> str:
     """`[Request ID: …] Server Error`, followed by the message unless logs are redacted."""
-    head = f"[Request ID: {request_id}] Server Error"
+    head = error_head(request_id)
     return head if redact else f"{head}\n{message}\n"
 
 

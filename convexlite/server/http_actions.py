@@ -1,48 +1,29 @@
 """HTTP actions (spec/protocol.md §3.6): user routes served under `/http/` and on the site port.
 
-The action sees its routed path without the `/http` prefix, and no CORS is
-added: the user's handler owns the whole response.
+The runner matches and runs the routes; this app only routes ASGI requests
+to it, converting Starlette's request and response from and to the neutral
+ones, and renders a failed action as Convex's 500 body. The action sees its
+routed path without the `/http` prefix, and no CORS is added: the user's
+handler owns the whole response.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
-import secrets
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from convexlite.auth.identity import Caller
-from convexlite.errors import ConvexBackendError, ConvexError
-from convexlite.functions import logs
-from convexlite.functions.app import FunctionKind, HttpRoute
-from convexlite.functions.context import ActionCtx
-from convexlite.server.errors import HttpError
-from convexlite.server.requests import authenticate
+from convexlite.auth.identity import ANONYMOUS
+from convexlite.functions.starlette_http import request_from_starlette, response_to_starlette
+from convexlite.server.errors import FunctionFailure, HttpError, error_head, function_failure
+from convexlite.server.requests import authenticate, request_id
 from convexlite.server.state import ServerState
 from convexlite.values import encode
 
 log = logging.getLogger("convexlite.server")
-
-
-def _match(routes: list[HttpRoute], method: str, path: str) -> HttpRoute | None:
-    """JS router semantics: HEAD is GET, an exact path wins, else the longest prefix."""
-    method = "GET" if method == "HEAD" else method
-    best: HttpRoute | None = None
-    for route in routes:
-        if route.method != method:
-            continue
-        if route.path == path:
-            return route
-        prefix = route.path_prefix
-        longer = best is None or len(prefix or "") > len(best.path_prefix or "")
-        if prefix is not None and path.startswith(prefix) and longer:
-            best = route
-    return best
 
 
 class HttpActions:
@@ -62,74 +43,35 @@ class HttpActions:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        routes = getattr(self.state.backend.app, "http_routes", [])
-        if not routes:
-            return PlainTextResponse(
-                "This Convex deployment does not have HTTP actions enabled.", 404
-            )
-        route = _match(routes, request.method, request.url.path)
-        if route is None:
-            return PlainTextResponse("No matching routes found", 404)
         try:
-            identity = authenticate(request, self.state).identity
+            caller = authenticate(request, self.state)
         except HttpError:
-            identity = None
-        rid = request.headers.get("convex-request-id") or secrets.token_hex(8)
-        name = f"{route.method} {route.path or route.path_prefix}"
-        with logs.capture() as collector:
-            try:
-                response = await self._call(route, request, identity)
-            except Exception as exc:
-                return self._error(rid, exc)
-            finally:
-                collector.flush()
-                logs.forward(name, collector.lines)
-        if not isinstance(response, Response):
-            kind = type(response).__name__
-            return self._error(rid, TypeError(f"{name} returned {kind}, not a Response"))
-        return response
-
-    async def _call(self, route: HttpRoute, request: Request, identity: Any) -> Any:
-        backend = self.state.backend
-        loop = asyncio.get_running_loop()
-
-        def call(kind: FunctionKind) -> Any:
-            async def run(path: str, args: dict[str, Any]) -> Any:
-                execution = await backend.execute(
-                    kind, path, args, Caller(identity=identity, trusted=True)
-                )
-                return execution.value
-
-            return run
-
-        ctx = ActionCtx(
-            loop,
-            identity,
-            call(FunctionKind.QUERY),
-            call(FunctionKind.MUTATION),
-            call(FunctionKind.ACTION),
-        )
-        if inspect.iscoroutinefunction(route.handler):
-            return await route.handler(ctx, request)
-        return await asyncio.to_thread(route.handler, ctx, request)
+            caller = ANONYMOUS
+        neutral = await request_from_starlette(request)
+        try:
+            response = await self.state.backend.run_http_action(neutral, caller)
+        except Exception as exc:
+            return self._error(request_id(request), exc)
+        return response_to_starlette(response)
 
     def _error(self, rid: str, exc: BaseException) -> Response:
-        if isinstance(exc, ConvexError):
-            message = f"Uncaught ConvexError: {exc}"
-        elif isinstance(exc, ConvexBackendError) and exc.kind.is_deterministic:
-            message = exc.message
+        """Convex's 500 body for a failed action: `{code, trace}` and a ConvexError's `data`."""
+        failure = function_failure(exc)
+        if failure is None:
+            log.error("HTTP action failed with a system error", exc_info=exc)
+            text = str(exc)
+            name = type(exc).__name__
+            failure = FunctionFailure(f"Uncaught {name}: {text}" if text else f"Uncaught {name}")
         else:
             log.info("HTTP action failed", exc_info=exc)
-            text = str(exc)
-            message = f"Uncaught {type(exc).__name__}" + (f": {text}" if text else "")
-        prefix = f"[Request ID: {rid}] Server Error"
+        head = error_head(rid)
         body: dict[str, Any]
         if self.state.redact_logs:
-            body = {"code": prefix}
+            body = {"code": head}
         else:
-            body = {"code": f"{prefix}: {message}", "trace": message}
-        if isinstance(exc, ConvexError):
-            body["data"] = encode(exc.data)
+            body = {"code": f"{head}: {failure.message}", "trace": failure.message}
+        if failure.has_data:
+            body["data"] = encode(failure.data)
         return JSONResponse(body, 500)
 
 

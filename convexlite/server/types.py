@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 from convexlite.auth.identity import Caller
 from convexlite.auth.keys import AdminIdentity
-from convexlite.functions.app import FunctionDefinition, FunctionKind
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.http import HttpRequest, HttpResponse
 from convexlite.functions.live_queries import QueryResult, QuerySubscription
 from convexlite.functions.runner import Execution
 
@@ -21,6 +22,8 @@ __all__ = [
     "Execution",
     "FunctionDefinition",
     "FunctionKind",
+    "HttpRequest",
+    "HttpResponse",
     "QueryResult",
     "QuerySubscription",
 ]
@@ -67,4 +70,8 @@ class BackendApi(Protocol):
 
     def verify_admin_key(self, key: str) -> AdminIdentity:
         """The identity behind a key of this instance; raises `AdminKeyError` otherwise."""
+        ...
+
+    async def run_http_action(self, request: HttpRequest, caller: Caller) -> HttpResponse:
+        """Answer a request to the deployment's HTTP actions (404s included)."""
         ...

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 
+from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
 from convexlite.database.write_log import LogEntry, WriteLog, find_conflict
 from convexlite.subscriptions.interval_map import IntervalMap
@@ -83,6 +84,13 @@ class SubscriptionTracker:
         self._range_watches: dict[bytes, dict[tuple[bytes, bytes | None], _Watch]] = {}
         self._count = 0
 
+    @classmethod
+    def following(cls, db: Database) -> SubscriptionTracker:
+        """A tracker fed every commit `db` publishes from now on."""
+        tracker = cls(db.committer.write_log, db.latest_ts)
+        db.add_commit_listener(tracker.advance)
+        return tracker
+
     def __len__(self) -> int:
         """The number of registered (valid, not unsubscribed) subscriptions."""
         return self._count
@@ -108,6 +116,24 @@ class SubscriptionTracker:
         if not sub.valid:
             on_invalidate(sub)
         return sub
+
+    def valid_through(self, sub: Subscription, ts: int) -> bool:
+        """True if no commit up to `ts` wrote into `sub`'s reads.
+
+        Commits this tracker has processed need no look: it marks a subscription
+        invalid before it advances `processed_ts`, which is therefore read first.
+        Commits published up to `ts` but not processed yet are checked against
+        the write log, so a caller that saw commit `ts` published (a mutation's
+        response) gets an answer that already accounts for it.
+        """
+        processed = self.processed_ts
+        valid = sub.valid
+        if not valid or ts <= sub.ts:
+            return valid
+        if processed >= ts:
+            return True
+        missed = self._write_log.after(max(sub.ts, processed), upto=ts)
+        return missed is not None and find_conflict(sub.reads, missed) is None
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from convexlite import App, SyncBackend, define_schema, define_table, v
 from convexlite.database.intervals import Interval, IntervalSet
 from convexlite.database.write_log import LogEntry, WriteLog, WrittenKey
-from convexlite.functions.runner import QueryOutcome
+from convexlite.functions.runner import TrackedExecution
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
 from convexlite.values import UNDEFINED, dumps
 
@@ -188,7 +188,7 @@ def mutations(draw: st.DrawFn, tables: list[str], live: list[str]) -> list[dict[
 # ---- the oracle ----------------------------------------------------------------------------
 
 
-def result_of(outcome: QueryOutcome) -> str:
+def result_of(outcome: TrackedExecution) -> str:
     if outcome.error is not None:
         return f"error {type(outcome.error).__name__}: {outcome.error}"
     return dumps(outcome.value)
@@ -227,10 +227,10 @@ class World:
         db.add_commit_listener(self.tracker.advance)
         db.add_commit_listener(self.entries.append)
 
-    def run(self, args: dict[str, Any]) -> QueryOutcome:
-        return self.engine.runner.execute_query("q:run", args)
+    def run(self, args: dict[str, Any]) -> TrackedExecution:
+        return self.engine.runner.run_query_tracked("q:run", args)
 
-    def subscribe(self, outcome: QueryOutcome) -> Subscription:
+    def subscribe(self, outcome: TrackedExecution) -> Subscription:
         return self.tracker.subscribe(outcome.reads, outcome.ts, self.invalidated.append)
 
     def watch(self, args: dict[str, Any]) -> Watched:
@@ -426,3 +426,25 @@ def test_a_commit_older_than_the_subscriptions_snapshot_does_not_invalidate_it()
     log.append(entry)
     tracker.advance(entry)
     assert hit == [older] and newer.valid and not older.valid
+
+
+def test_valid_through_also_answers_for_commits_not_processed_yet():
+    """A caller that saw commit `ts` published may ask before the tracker processed it."""
+    log = WriteLog(start_ts=0)
+    tracker = SubscriptionTracker(log, processed_ts=0)
+    index = b"i" * 16
+    reads = {index: IntervalSet([Interval.singleton(b"\x10a\x00")])}
+    sub = tracker.subscribe(reads, 0, lambda sub: None)
+    miss = LogEntry(1, {index: [WrittenKey(b"\x10z\x00", "t", "doc1")]})
+    hit = LogEntry(2, {index: [WrittenKey(b"\x10a\x00", "t", "doc2")]})
+    log.append(miss)
+    assert tracker.valid_through(sub, 0)
+    assert tracker.valid_through(sub, 1)  # published, not processed, missed the reads
+    log.append(hit)
+    assert not tracker.valid_through(sub, 2)  # published, not processed, wrote into them
+    tracker.advance(miss)
+    tracker.advance(hit)
+    assert tracker.valid_through(sub, 0) is False  # invalid now, whatever the ts
+    assert not tracker.valid_through(sub, 2)
+    fresh = tracker.subscribe(reads, 2, lambda sub: None)
+    assert tracker.valid_through(fresh, 2) and tracker.valid_through(fresh, 1)

@@ -1,0 +1,65 @@
+"""`Environment`: what one execution of a function may reach, whatever language it is in.
+
+A source invokes its code with an environment rather than a Python `ctx`:
+the syscalls of the function's phase (the database for queries and
+mutations, nested calls for actions), the caller's identity through the
+`1.0/getUserIdentity` syscall, and the log collector for `console.*`. The
+Python source builds its `ctx` objects from it; a JavaScript source will
+dispatch its JSON syscalls to the same members. Slots for the scheduler and
+file storage stay empty until those services exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from convexlite.functions.logs import LogCollector
+from convexlite.functions.syscalls import DatabaseSyscalls
+
+
+class ActionCallbacks(Protocol):
+    """Nested calls an action makes (`1.0/actions/query`, `…/mutation`, `…/action`).
+
+    The runner performs them for the action's caller: same identity, internal
+    functions allowed, the action's durability policy. Each returns the
+    called function's value or raises its error.
+    """
+
+    async def run_query(self, path: str, args: dict[str, Any]) -> Any: ...
+
+    async def run_mutation(self, path: str, args: dict[str, Any]) -> Any: ...
+
+    async def run_action(self, path: str, args: dict[str, Any]) -> Any: ...
+
+
+class Environment:
+    """The syscalls of one execution; members a phase may not use are None.
+
+    `loop` is the event loop `actions` run on, for code on another thread
+    (a blocking Python action) to submit its nested calls to. `scheduler`
+    and `storage` are None until those services exist.
+    """
+
+    __slots__ = ("identity", "logs", "db", "actions", "loop")
+
+    scheduler: Any = None
+    storage: Any = None
+
+    def __init__(
+        self,
+        identity: dict[str, Any] | None,
+        logs: LogCollector,
+        db: DatabaseSyscalls | None = None,
+        actions: ActionCallbacks | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.identity = identity
+        self.logs = logs
+        self.db = db
+        self.actions = actions
+        self.loop = loop
+
+    def get_user_identity(self) -> dict[str, Any] | None:
+        """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated."""
+        return dict(self.identity) if self.identity is not None else None
