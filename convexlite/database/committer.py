@@ -153,7 +153,7 @@ class Committer:
 
     def _sync_and_publish(self) -> None:
         try:
-            self.persistence.sync()
+            self.persistence.flush()
         except Exception as exc:
             raise self._fail(exc) from exc
         self._publish()
@@ -223,7 +223,7 @@ class Committer:
             return
         sync = any(request.sync for request, _ in accepted)
         try:
-            self.persistence.write(documents, indexes, sync=sync)
+            self.persistence.write(documents, indexes, durable=sync)
         except OSError as exc:
             failure = self._fail(exc)
             for request, _ in accepted:

@@ -62,7 +62,7 @@ class MemoryPersistence:
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         encoded_globals = encode_globals(globals_)
@@ -213,7 +213,7 @@ class MemoryPersistence:
             text = self._globals.get(key)
         return decode_global(text)
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Nothing to flush: a memory store is gone with the process anyway."""
 
     def close(self) -> None:

@@ -353,7 +353,7 @@ class MysqlPersistence:
     opening.
 
     Every commit is durable when `write` returns, as far as the server's
-    `innodb_flush_log_at_trx_commit` makes it; `sync()` has nothing to add.
+    `innodb_flush_log_at_trx_commit` makes it; `flush()` has nothing to add.
     If the writer connection drops, the write that finds out raises and the
     writer reconnects, taking the lock again and checking that the lease is
     still ours; after a quiet spell a ping finds out before writing instead.
@@ -721,7 +721,7 @@ class MysqlPersistence:
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         for d in documents:
@@ -887,7 +887,7 @@ class MysqlPersistence:
             cur.execute(self._sql.index_entry_exists, (index_id, prefix, sha, ts))
             return cur.fetchone() is not None
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Nothing to flush: each write's COMMIT is as durable as the server makes it."""
         with self._write_mutex:
             self._check_open()

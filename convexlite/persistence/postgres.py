@@ -556,7 +556,7 @@ class PostgresPersistence:
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         encoded_globals = encode_globals(globals_)
@@ -568,11 +568,11 @@ class PostgresPersistence:
             if not (documents or indexes or encoded_globals):
                 return
             conn = self._writer_connection()
-            if sync:
+            if durable:
                 self._check_flushable()
             params["lease"] = self._lease_ts
             try:
-                self._commit_mode(conn, durable=sync)
+                self._commit_mode(conn, durable=durable)
                 (held,) = conn.execute(WRITE_SQL, params).fetchone()
             except psycopg.errors.UniqueViolation as exc:
                 message = find_duplicate(
@@ -588,7 +588,7 @@ class PostgresPersistence:
                 raise self._after_lost_connection(exc) from exc
             if not held:
                 raise self._lost("its lease row changed")
-            self._unflushed = not sync
+            self._unflushed = not durable
 
     def _check_flushable(self) -> None:
         """A durable commit would vouch for earlier unflushed ones; refuse if they may be lost."""
@@ -601,8 +601,8 @@ class PostgresPersistence:
     def _commit_mode(self, conn: psycopg.Connection, *, durable: bool) -> None:
         """Switch the writer session between waiting for the WAL flush at commit or not.
 
-        Writes with `sync=False` commit without waiting; a later durable commit
-        (or `sync()`) waits for the flush of all WAL up to it, theirs included.
+        Writes with `durable=False` commit without waiting; a later durable commit
+        (or `flush()`) waits for the flush of all WAL up to it, theirs included.
         """
         if durable != self._durable_session:
             conn.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
@@ -637,7 +637,7 @@ class PostgresPersistence:
             self._writer.execute(INDEX_ENTRY_EXISTS_SQL, (index_id, sha, ts)).fetchone() is not None
         )
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Wait until every write so far is flushed to the server's disk.
 
         A durable no-op update of the lease row does it: its commit waits for

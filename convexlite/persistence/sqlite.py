@@ -129,9 +129,9 @@ class _Reader:
 class SqlitePersistence:
     """A `Persistence` over one SQLite file, exclusively locked while open.
 
-    `synchronous="FULL"` (the default) makes every `write(sync=True)` and
-    every `sync()` durable with an fsync of the write-ahead log, so nothing
-    acknowledged is lost even on power loss, while writes with `sync=False`
+    `synchronous="FULL"` (the default) makes every `write(durable=True)` and
+    every `flush()` durable with an fsync of the write-ahead log, so nothing
+    acknowledged is lost even on power loss, while writes with `durable=False`
     can share one fsync; `"NORMAL"` never fsyncs the log: commits survive a
     crash of the process but the last ones may be lost when the machine loses
     power.
@@ -233,7 +233,7 @@ class SqlitePersistence:
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         encoded_globals = encode_globals(globals_)
@@ -257,7 +257,7 @@ class SqlitePersistence:
                 if encoded_globals:
                     conn.executemany(UPSERT_GLOBAL, encoded_globals)
                 conn.execute("COMMIT")
-                if sync:
+                if durable:
                     self._sync_wal()
             except BaseException as exc:
                 if conn.in_transaction:
@@ -353,7 +353,7 @@ class SqlitePersistence:
         row = self._reader().execute(GET_GLOBAL_SQL, (key,)).fetchone()
         return decode_global(None if row is None else row[0])
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         with self._write_mutex:
             if self._closed:
                 raise StoreClosedError(f"the SQLite store {self.path} has been closed")

@@ -62,18 +62,18 @@ class Persistence(Protocol):
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         """Append the rows of one or more commits in one storage transaction.
 
-        With `sync=True` the rows are durable when this returns; with
-        `sync=False` they are readable at once and durable after the next
-        `sync()`, so several writes can share one flush to disk. A primary-key
+        With `durable=True` the rows are durable when this returns; with
+        `durable=False` they are readable at once and durable after the next
+        `flush()`, so several writes can share one flush to disk. A primary-key
         collision is a bug and must raise, leaving nothing written.
         """
         ...
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Make every write so far durable."""
         ...
 

@@ -209,7 +209,7 @@ def test_storage_that_cannot_sync_stops_all_commits(db, monkeypatch):
     def broken_sync():
         raise OSError("disk gone")
 
-    monkeypatch.setattr(db.persistence, "sync", broken_sync)
+    monkeypatch.setattr(db.persistence, "flush", broken_sync)
     with pytest.raises(StorageFailed, match="reopen the backend"):
         db.sync()
     tx = db.begin()

@@ -347,10 +347,10 @@ def test_rows_only_mysql_cannot_store_are_refused_before_writing(
     with pytest.raises(InvalidWriteError, match="longer than 255"):
         store.write([rev(1, 1, "a")], [], {"k" * 256: 1})
     assert store.max_ts() == 0
-    store.sync()
+    store.flush()
     store.close()
     with pytest.raises(StoreClosedError):
-        store.sync()
+        store.flush()
 
 
 # --- long keys -----------------------------------------------------------------

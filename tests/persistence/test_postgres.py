@@ -601,26 +601,26 @@ def test_a_backend_keeps_its_data_in_the_instance_database(instance: tuple[str, 
         assert backend.query("notes:list") == ["kept"]
 
 
-def test_unsynced_writes_commit_without_waiting_and_sync_flushes_them(
+def test_non_durable_writes_commit_without_waiting_and_flush_flushes_them(
     store: PostgresPersistence,
 ) -> None:
-    store.write([rev(1, 1, {"a": 1})], [], sync=False)
+    store.write([rev(1, 1, {"a": 1})], [], durable=False)
     assert store._writer.execute("SHOW synchronous_commit").fetchone()[0] == "off"
     assert store.get_document(TB, doc_id(1), MAX_TS) is not None
-    store.sync()
+    store.flush()
     assert store._writer.execute("SHOW synchronous_commit").fetchone()[0] == "on"
     store.write([rev(2, 2, {"a": 2})], [])
     assert store.get_document(TB, doc_id(2), MAX_TS) is not None
 
 
-def test_sync_refuses_when_the_writer_was_lost_before_flushing(
+def test_flush_refuses_when_the_writer_was_lost_before_flushing(
     store: PostgresPersistence, admin
 ) -> None:
-    store.write([rev(1, 1, {"a": 1})], [], sync=False)
+    store.write([rev(1, 1, {"a": 1})], [], durable=False)
     kill(admin, store._writer_pid)
     with contextlib.suppress(PersistenceError):
-        store.write([rev(2, 2, {"a": 2})], [], sync=False)
+        store.write([rev(2, 2, {"a": 2})], [], durable=False)
     with pytest.raises(PersistenceError, match="may be gone"):
-        store.sync()
+        store.flush()
     with pytest.raises(PersistenceError, match="may be gone"):
         store.write([rev(3, 3, {"a": 3})], [])
