@@ -59,7 +59,12 @@ class Engine:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.persistence = open_persistence(config.store_url, config.instance_name)
+        self.persistence = open_persistence(
+            config.store_url,
+            config.instance_name,
+            require_ssl=config.require_ssl,
+            mysql_ca_file=config.mysql_ca_file,
+        )
         try:
             schema = app.schema
             enforce = schema is not None and getattr(schema, "schema_validation", True)

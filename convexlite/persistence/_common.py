@@ -4,11 +4,10 @@ reject exactly the same writes and report them with the same errors."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from convexlite.persistence.errors import InvalidWriteError, StoreOpenError
+from convexlite.persistence.errors import InvalidWriteError
 from convexlite.persistence.types import DocumentRevision, IndexEntry
 
 MAX_TS = 2**63 - 1
@@ -121,21 +120,6 @@ def parse_flag(raw: str) -> bool | None:
     if raw in _FALSE:
         return False
     return None
-
-
-def env_flag(name: str) -> bool:
-    """Parse a boolean environment variable the way the spec recommends.
-
-    Upstream's Docker script treats any non-empty value as true (so `0` means
-    yes); convexlite reads `0/false/no/off` as false and refuses anything else.
-    """
-    raw = os.environ.get(name, "")
-    flag = parse_flag(raw)
-    if flag is not None:
-        return flag
-    raise StoreOpenError(
-        f"environment variable {name}={raw!r} is not a boolean; use 1/true/yes/on or 0/false/no/off"
-    )
 
 
 LogPosition = tuple[int, bytes, bytes]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import ssl
 import struct
@@ -36,7 +35,6 @@ from convexlite.persistence._common import (
     clamp_ts,
     decode_global,
     encode_globals,
-    env_flag,
     find_duplicate,
     page_document_log,
     parse_flag,
@@ -61,12 +59,12 @@ from convexlite.persistence.key_split import (
     split_key,
     upper_bound,
 )
+from convexlite.persistence.sql import naming
+from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
 from convexlite.values import decode_sort_key, dumps
 
 T = TypeVar("T")
-
-DEFAULT_INSTANCE_NAME = "convex-self-hosted"
 
 # Upstream's v1 document encoding compresses against this fixed dictionary;
 # it can never change without breaking every stored v1 document.
@@ -146,14 +144,13 @@ def _redacted(url: str) -> str:
 
 
 def database_name(instance_name: str) -> str:
-    """The database upstream uses for an instance: its name with `-` replaced by `_`."""
-    name = instance_name.replace("-", "_")
-    if not _DATABASE_NAME.match(name):
-        raise StoreOpenError(
-            f"instance name {instance_name!r} does not give a usable MySQL database name "
-            "(letters, digits, '-' and '_', at most 64 characters)"
-        )
-    return name
+    """The instance's database; MySQL names hold at most 64 plain characters."""
+    return naming.database_name(
+        instance_name,
+        server="MySQL",
+        fits=lambda name: _DATABASE_NAME.match(name) is not None,
+        rule="letters, digits, '-' and '_', at most 64 characters",
+    )
 
 
 def _lock_name(database: str) -> str:
@@ -334,9 +331,10 @@ class MysqlPersistence:
 
     The database is named after the instance (`convex-self-hosted` →
     `convex_self_hosted`) and must already exist; the tables are created on
-    first open. SSL is required unless `DO_NOT_REQUIRE_SSL` is set, in which
-    case it is still used when the server offers it. `MYSQL_CA_FILE` adds CA
-    certificates to the system ones.
+    first open. SSL is required unless `require_ssl=False` (which
+    `DO_NOT_REQUIRE_SSL=1` sets), in which case it is still used when the
+    server offers it. `ca_file` (`MYSQL_CA_FILE`) adds CA certificates to the
+    system ones.
 
     Only one backend may write. Opening takes two things: the server-side
     named lock `convexlite:<database>` on the writer connection, which the
@@ -371,7 +369,8 @@ class MysqlPersistence:
         password: str = "",
         *,
         instance_name: str = DEFAULT_INSTANCE_NAME,
-        require_ssl: bool | None = None,
+        require_ssl: bool = True,
+        ca_file: str | None = None,
         take_over: bool = False,
         pool_size: int = 8,
         connect_timeout: float = 10,
@@ -380,9 +379,7 @@ class MysqlPersistence:
             raise StoreOpenError(f"pool_size must be at least 1, not {pool_size}")
         self.database = database_name(instance_name)
         self.address = f"{host}:{port}"
-        self.require_ssl = (
-            not env_flag("DO_NOT_REQUIRE_SSL") if require_ssl is None else require_ssl
-        )
+        self.require_ssl = require_ssl
         self._connect_args: dict[str, Any] = {
             "host": host,
             "port": port,
@@ -393,7 +390,6 @@ class MysqlPersistence:
         }
         if self.require_ssl:
             context = ssl.create_default_context()
-            ca_file = os.environ.get("MYSQL_CA_FILE")
             if ca_file:
                 context.load_verify_locations(cafile=ca_file)
         else:
@@ -427,7 +423,14 @@ class MysqlPersistence:
         self._writer = writer
 
     @classmethod
-    def from_url(cls, url: str, *, instance_name: str = DEFAULT_INSTANCE_NAME) -> MysqlPersistence:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        instance_name: str = DEFAULT_INSTANCE_NAME,
+        require_ssl: bool = True,
+        ca_file: str | None = None,
+    ) -> MysqlPersistence:
         """Open `mysql://user:password@host:port[?take_over_lease=1]`.
 
         The URL names no database: like upstream, the database comes from the
@@ -473,6 +476,8 @@ class MysqlPersistence:
             unquote(parts.username),
             unquote(parts.password or ""),
             instance_name=instance_name,
+            require_ssl=require_ssl,
+            ca_file=ca_file,
             take_over=take_over,
         )
 

@@ -38,7 +38,6 @@ from convexlite.persistence._common import (
     clamp_ts,
     decode_global,
     encode_globals,
-    env_flag,
     find_duplicate,
     log_page_bindings,
     page_document_log,
@@ -63,9 +62,9 @@ from convexlite.persistence.key_split import (
     split_key,
     upper_bound,
 )
+from convexlite.persistence.sql import naming
+from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
-
-DEFAULT_INSTANCE_NAME = "convex-self-hosted"
 
 # pg_try_advisory_lock(int, int) keys ("conv", "lite"); advisory locks are per database.
 LOCK_KEY = (0x636F6E76, 0x6C697465)
@@ -219,14 +218,13 @@ INDEX_SCAN_SQL: dict[tuple[Order, str, str | None], str] = {
 
 
 def database_name(instance_name: str) -> str:
-    """The database upstream uses for an instance: its name with `-` replaced by `_`."""
-    name = instance_name.replace("-", "_")
-    if not name or len(name.encode()) > 63:
-        raise StoreOpenError(
-            f"instance name {instance_name!r} does not give a usable Postgres database name "
-            "(1 to 63 bytes; Postgres would silently shorten a longer one)"
-        )
-    return name
+    """The instance's database; Postgres would silently shorten a name over 63 bytes."""
+    return naming.database_name(
+        instance_name,
+        server="Postgres",
+        fits=lambda name: 0 < len(name.encode()) <= 63,
+        rule="1 to 63 bytes; Postgres would silently shorten a longer one",
+    )
 
 
 def connection_params(
@@ -297,9 +295,8 @@ class PostgresPersistence:
     optionally followed by libpq options as query parameters, and names no
     database: instance `convex-self-hosted` lives in database
     `convex_self_hosted`, which an operator creates. The connection must use
-    SSL unless `require_ssl=False` or the environment sets `DO_NOT_REQUIRE_SSL`
-    to a true value (`1/true/yes/on`; unlike upstream's Docker script,
-    `0/false/no/off` mean false).
+    SSL unless `require_ssl=False` (which `DO_NOT_REQUIRE_SSL=1` sets; then
+    libpq still prefers SSL).
 
     Opening takes the write lease and holds an advisory lock for as long as the
     store is open. A second backend opening the same database fails with
@@ -327,12 +324,10 @@ class PostgresPersistence:
         *,
         instance_name: str = DEFAULT_INSTANCE_NAME,
         take_over: bool = False,
-        require_ssl: bool | None = None,
+        require_ssl: bool = True,
         pool_size: int = 10,
         pool_timeout_s: float = 10.0,
     ) -> None:
-        if require_ssl is None:
-            require_ssl = not env_flag("DO_NOT_REQUIRE_SSL")
         params, url_take_over = connection_params(url, instance_name, require_ssl=require_ssl)
         take_over = take_over or url_take_over
         self.instance_name = instance_name

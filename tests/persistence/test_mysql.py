@@ -28,6 +28,7 @@ from convexlite.persistence import (
     PersistenceError,
     StoreClosedError,
     StoreOpenError,
+    open_persistence,
 )
 from convexlite.persistence.errors import (
     DatabaseMissingError,
@@ -57,12 +58,6 @@ from .conformance import (
 )
 
 Instance = tuple[str, str]
-
-
-@pytest.fixture(autouse=True)
-def _ssl_not_required(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The local test server has no SSL; tests about SSL undo this."""
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
 
 
 def _database(instance: str) -> str:
@@ -111,7 +106,7 @@ class TestMysqlPersistence(PersistenceConformance):
 
         def make() -> Persistence:
             assert not stores, "one writer per database: a second store would be refused"
-            store = MysqlPersistence.from_url(url, instance_name=instance)
+            store = MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False)
             stores.append(store)
             return store
 
@@ -125,7 +120,7 @@ class TestMysqlPersistence(PersistenceConformance):
         stores: list[Persistence] = []
 
         def make() -> Persistence:
-            store = MysqlPersistence.from_url(url, instance_name=instance)
+            store = MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False)
             stores.append(store)
             return store
 
@@ -157,7 +152,7 @@ def open_store(mysql_instance: Instance) -> Iterator[Callable[..., MysqlPersiste
     stores: list[MysqlPersistence] = []
 
     def make(query: str = "") -> MysqlPersistence:
-        store = MysqlPersistence.from_url(url + query, instance_name=instance)
+        store = MysqlPersistence.from_url(url + query, instance_name=instance, require_ssl=False)
         stores.append(store)
         return store
 
@@ -518,30 +513,28 @@ def test_bad_urls_are_clear_errors(url: str, message: str) -> None:
 def test_database_comes_from_the_instance_name(mysql_instance: Instance) -> None:
     url, _ = mysql_instance
     with pytest.raises(DatabaseMissingError) as info:
-        MysqlPersistence.from_url(url, instance_name="cl-missing-db")
+        MysqlPersistence.from_url(url, instance_name="cl-missing-db", require_ssl=False)
     assert "CREATE DATABASE `cl_missing_db`;" in info.value.message
     assert info.value.code == "DatabaseMissing"
     with pytest.raises(StoreOpenError, match="usable MySQL database name"):
-        MysqlPersistence.from_url(url, instance_name="bad name")
+        MysqlPersistence.from_url(url, instance_name="bad name", require_ssl=False)
 
 
-@pytest.mark.parametrize("value", [None, "0", "false", ""])
 def test_ssl_is_required_unless_disabled(
-    mysql_instance: Instance, monkeypatch: pytest.MonkeyPatch, value: str | None
+    mysql_instance: Instance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if value is None:
-        monkeypatch.delenv("DO_NOT_REQUIRE_SSL")
-    else:
-        monkeypatch.setenv("DO_NOT_REQUIRE_SSL", value)
+    """Only the parameter counts: persistence reads no environment variable."""
+    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
     url, instance = mysql_instance
-    with pytest.raises(SslRequiredError, match="DO_NOT_REQUIRE_SSL=1") as info:
-        MysqlPersistence.from_url(url, instance_name=instance)
-    assert "enable SSL" in info.value.message
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "perhaps")
-    with pytest.raises(StoreOpenError, match="not a boolean"):
-        MysqlPersistence.from_url(url, instance_name=instance)
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "true")
-    MysqlPersistence.from_url(url, instance_name=instance).close()
+    for opened in (
+        lambda: MysqlPersistence.from_url(url, instance_name=instance, require_ssl=True),
+        lambda: open_persistence(url, instance),
+    ):
+        with pytest.raises(SslRequiredError, match="DO_NOT_REQUIRE_SSL=1") as info:
+            opened()
+        assert "enable SSL" in info.value.message
+    MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False).close()
+    open_persistence(url, instance, require_ssl=False).close()
 
 
 def test_read_only_store_refuses_to_open(
@@ -719,7 +712,7 @@ def test_readers_share_a_bounded_pool(mysql_instance: Instance) -> None:
     url, instance = mysql_instance
     parts = urlsplit(url)
     server = (parts.hostname, parts.port or 3306, parts.username, parts.password or "")
-    with MysqlPersistence(*server, instance_name=instance, pool_size=2) as s:
+    with MysqlPersistence(*server, instance_name=instance, pool_size=2, require_ssl=False) as s:
         put(s, 1, b"a", 1, "a")
         failures: list[BaseException] = []
 
