@@ -17,18 +17,13 @@ from typing import Any
 
 from sortedcontainers import SortedDict
 
-from convexlite.persistence._common import (
-    check_rows,
-    clamp_ts,
-    decode_global,
-    encode_globals,
-    find_duplicate,
-)
 from convexlite.persistence.errors import (
     CorruptedStoreError,
     DuplicateRowError,
     StoreClosedError,
 )
+from convexlite.persistence.globals_codec import decode_global, encode_globals
+from convexlite.persistence.row_checks import check_rows, clamp_ts, find_duplicate
 from convexlite.persistence.types import (
     DocumentRevision,
     IndexEntry,

@@ -20,18 +20,6 @@ from typing import Any, Literal
 
 import apsw
 
-from convexlite.persistence._common import (
-    DocKey,
-    IndexKey,
-    LogPosition,
-    check_rows,
-    clamp_ts,
-    decode_global,
-    encode_globals,
-    find_duplicate,
-    log_page_bindings,
-    page_document_log,
-)
 from convexlite.persistence.errors import (
     CorruptedStoreError,
     DuplicateRowError,
@@ -39,7 +27,21 @@ from convexlite.persistence.errors import (
     StoreClosedError,
     StoreOpenError,
 )
+from convexlite.persistence.globals_codec import decode_global, encode_globals
 from convexlite.persistence.lock import FileLock
+from convexlite.persistence.row_checks import (
+    DocKey,
+    IndexKey,
+    check_rows,
+    clamp_ts,
+    find_duplicate,
+)
+from convexlite.persistence.sql.log_pages import (
+    LogPosition,
+    log_page_bindings,
+    log_page_queries,
+    page_document_log,
+)
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
 
 Synchronous = Literal["NORMAL", "FULL"]
@@ -98,16 +100,9 @@ GET_DOCUMENT_SQL = (
 MAX_TS_SQL = "SELECT ts FROM documents ORDER BY ts DESC LIMIT 1"
 GET_GLOBAL_SQL = "SELECT json_value FROM persistence_globals WHERE key = ?"
 
-_LOG_COLUMNS = "SELECT ts, table_id, id, json_value, prev_ts FROM documents "
-LOAD_DOCUMENTS_SQL: dict[tuple[Order, bool], str] = {
-    ("asc", False): _LOG_COLUMNS + "WHERE ts >= ? AND ts <= ? ORDER BY ts, table_id, id LIMIT ?",
-    ("asc", True): _LOG_COLUMNS
-    + "WHERE (ts, table_id, id) > (?, ?, ?) AND ts <= ? ORDER BY ts, table_id, id LIMIT ?",
-    ("desc", False): _LOG_COLUMNS
-    + "WHERE ts >= ? AND ts <= ? ORDER BY ts DESC, table_id DESC, id DESC LIMIT ?",
-    ("desc", True): _LOG_COLUMNS + "WHERE (ts, table_id, id) < (?, ?, ?) AND ts >= ? "
-    "ORDER BY ts DESC, table_id DESC, id DESC LIMIT ?",
-}
+LOAD_DOCUMENTS_SQL = log_page_queries(
+    "SELECT ts, table_id, id, json_value, prev_ts FROM documents ", "?"
+)
 
 DOCUMENT_EXISTS_SQL = "SELECT 1 FROM documents WHERE ts = ? AND table_id = ? AND id = ?"
 INDEX_ENTRY_EXISTS_SQL = "SELECT 1 FROM indexes WHERE index_id = ? AND key = ? AND ts = ?"

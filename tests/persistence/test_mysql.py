@@ -36,8 +36,8 @@ from convexlite.persistence.errors import (
     LeaseLostError,
     SslRequiredError,
 )
-from convexlite.persistence.key_split import MAX_PREFIX
 from convexlite.persistence.mysql import V1_DICTIONARY, MysqlPersistence, decode_document
+from convexlite.persistence.sql.key_split import MAX_PREFIX
 from convexlite.values import Int64, dumps, sort_key
 
 from .conformance import (
@@ -663,35 +663,6 @@ def test_a_writer_that_cannot_reconnect_yet_retries_on_the_next_write(
     assert keys_of(store.index_scan(IX, MAX_TS, b"", None, "asc", 10)) == [b"a", b"b"]
 
 
-@pytest.mark.parametrize("committed", [True, False])
-def test_connection_lost_during_commit_reports_what_happened(
-    store: MysqlPersistence, admin: Callable, monkeypatch: pytest.MonkeyPatch, committed: bool
-) -> None:
-    """The COMMIT may land with its answer lost; the write's first row tells which."""
-    put(store, 1, b"a", 1, "a")
-    conn = store._writer
-    assert conn is not None
-    real_commit = conn.commit
-
-    def commit_then_lose_connection() -> None:
-        if committed:
-            real_commit()
-        admin(f"KILL CONNECTION {conn.thread_id()}")
-        raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
-
-    monkeypatch.setattr(conn, "commit", commit_then_lose_connection)
-    if committed:
-        put(store, 2, b"b", 2, "landed")
-    else:
-        with pytest.raises(PersistenceError, match="rolled back and nothing was written"):
-            put(store, 2, b"b", 2, "never landed")
-    assert keys_of(store.index_scan(IX, MAX_TS, b"", None, "asc", 10)) == (
-        [b"a", b"b"] if committed else [b"a"]
-    )
-    put(store, 3, b"c", 3, "c")
-    assert store.max_ts() == 3
-
-
 def test_killed_reader_connections_are_replaced(store: MysqlPersistence, admin: Callable) -> None:
     put(store, 1, b"a", 1, "a")
     threads = [threading.Thread(target=store.max_ts) for _ in range(3)]
@@ -740,8 +711,8 @@ def test_writes_need_ids_that_fit_the_schema(store: MysqlPersistence) -> None:
 
 
 def test_lock_names_fit_mysql_limits() -> None:
-    from convexlite.persistence.mysql import _lock_name
+    from convexlite.persistence.mysql.connection import lock_name
 
-    assert _lock_name("convex_self_hosted") == "convexlite:convex_self_hosted"
-    long = _lock_name("d" * 64)
+    assert lock_name("convex_self_hosted") == "convexlite:convex_self_hosted"
+    long = lock_name("d" * 64)
     assert len(long) <= 64 and re.match(r"^convexlite:[0-9a-f]+$", long)

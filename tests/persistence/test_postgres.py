@@ -19,7 +19,6 @@ from servers import fresh_postgres
 
 from convexlite import App, SyncBackend, v
 from convexlite.persistence import DuplicateRowError, PersistenceError, open_persistence
-from convexlite.persistence import postgres as pg
 from convexlite.persistence.errors import (
     DatabaseMissingError,
     InvalidPersistenceUrlError,
@@ -28,8 +27,9 @@ from convexlite.persistence.errors import (
     SslRequiredError,
     StoreOpenError,
 )
-from convexlite.persistence.key_split import split_key
 from convexlite.persistence.postgres import PostgresPersistence, connection_params
+from convexlite.persistence.postgres import statements as pg
+from convexlite.persistence.sql.key_split import split_key
 
 from .conformance import (
     IX,

@@ -1,16 +1,13 @@
-"""Checks and encodings every backend shares, so that all of them accept and
-reject exactly the same writes and report them with the same errors."""
+"""What every backend refuses to store, so that all of them accept and reject
+exactly the same writes and report them with the same errors."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from convexlite.persistence.errors import InvalidWriteError
 from convexlite.persistence.types import DocumentRevision, IndexEntry
-
-MAX_TS = 2**63 - 1
+from convexlite.values.types import MAX_TS
 
 DocKey = tuple[int, bytes, bytes]
 IndexKey = tuple[bytes, bytes, int]
@@ -44,32 +41,6 @@ def check_rows(documents: Sequence[DocumentRevision], indexes: Sequence[IndexEnt
             raise InvalidWriteError(
                 f"live index entry at ts {e.ts} lacks tablet_id/internal_id of its document"
             )
-
-
-def encode_globals(globals_: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """JSON-encode globals up front so a bad value fails before anything is written.
-
-    NaN and infinities are refused because they are not JSON and other SQL
-    backends would reject the text.
-    """
-    if not globals_:
-        return []
-    encoded = []
-    for key, value in globals_.items():
-        if not isinstance(key, str):
-            raise InvalidWriteError(f"persistence global key {key!r} is not a string")
-        try:
-            text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise InvalidWriteError(
-                f"persistence global {key!r} is not JSON-serializable: {exc}"
-            ) from exc
-        encoded.append((key, text))
-    return encoded
-
-
-def decode_global(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
 
 
 def find_duplicate(
@@ -106,57 +77,3 @@ def find_duplicate(
 def clamp_ts(ts: int) -> int:
     """Reads may ask for any future timestamp; storage only knows signed BIGINTs."""
     return ts if ts <= MAX_TS else MAX_TS
-
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
-
-
-def parse_flag(raw: str) -> bool | None:
-    """`1/true/yes/on` → True, `0/false/no/off` or empty → False, anything else → None."""
-    raw = raw.strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    return None
-
-
-LogPosition = tuple[int, bytes, bytes]
-
-
-def page_document_log(
-    fetch_page: Callable[[LogPosition | None, int, int], Sequence[DocumentRevision]],
-    min_ts: int,
-    max_ts: int,
-    page_size: int,
-) -> Iterator[DocumentRevision]:
-    """The document log for `min_ts <= ts < max_ts`, page by page.
-
-    `fetch_page(after, first_ts, last_ts)` returns up to `page_size` revisions
-    with `first_ts <= ts <= last_ts` past position `after` (None: from the
-    start) in the scan's order; no connection or transaction is held between
-    pages.
-    """
-    first_ts, last_ts = max(min_ts, 0), min(max_ts - 1, MAX_TS)
-    if last_ts < first_ts:
-        return
-    after: LogPosition | None = None
-    while True:
-        page = fetch_page(after, first_ts, last_ts)
-        yield from page
-        if len(page) < page_size:
-            return
-        last = page[-1]
-        after = (last.ts, last.tablet_id, last.internal_id)
-
-
-def log_page_bindings(
-    after: LogPosition | None, min_ts: int, last_ts: int, order: str, page_size: int
-) -> tuple:
-    """Bindings of the keyset-paged log queries: (bounds..., limit) for the next page."""
-    if after is None:
-        return (min_ts, last_ts, page_size)
-    if order == "asc":
-        return (*after, last_ts, page_size)
-    return (*after, min_ts, page_size)
