@@ -27,6 +27,7 @@ from convexlite.database.write_log import (
     find_conflict,
 )
 from convexlite.errors import InternalError
+from convexlite.persistence.errors import CommitOutcomeUnknownError
 from convexlite.persistence.types import DocumentRevision, IndexEntry, Persistence
 from convexlite.values import loads
 
@@ -159,7 +160,9 @@ class Committer:
         self._publish()
 
     def _fail(self, exc: Exception) -> StorageFailed:
-        """Storage may have lost writes it accepted: refuse every later commit."""
+        """Storage may have lost writes it accepted, or kept one it refused: refuse every
+        later commit, since timestamps and OCC checks would build on a wrong picture.
+        Reopening reads what storage really holds."""
         self._failure = StorageFailed(
             f"Storage failed to make commits durable ({exc}); reopen the backend."
         )
@@ -224,7 +227,7 @@ class Committer:
         sync = any(request.sync for request, _ in accepted)
         try:
             self.persistence.write(documents, indexes, durable=sync)
-        except OSError as exc:
+        except (OSError, CommitOutcomeUnknownError) as exc:
             failure = self._fail(exc)
             for request, _ in accepted:
                 request.error = failure
