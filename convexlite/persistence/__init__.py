@@ -11,6 +11,7 @@ import re
 from urllib.parse import parse_qsl
 
 from convexlite.persistence.errors import (
+    CommitOutcomeUnknownError,
     CorruptedStoreError,
     DuplicateRowError,
     InvalidPersistenceUrlError,
@@ -121,6 +122,7 @@ def _open_sqlite(url: str, rest: str) -> SqlitePersistence:
 
 
 __all__ = [
+    "CommitOutcomeUnknownError",
     "DEFAULT_INSTANCE_NAME",
     "CorruptedStoreError",
     "DocumentRevision",

@@ -70,6 +70,12 @@ class Persistence(Protocol):
         `durable=False` they are readable at once and durable after the next
         `flush()`, so several writes can share one flush to disk. A primary-key
         collision is a bug and must raise, leaving nothing written.
+
+        An error means nothing of the write was stored, except two: `OSError`
+        (a failed fsync: the rows may be stored but not durable) and
+        `CommitOutcomeUnknownError` (the rows may or may not be stored; see
+        persistence/sql/commit_outcome.py). After those, a caller that keeps
+        its own picture of storage must reopen the store to trust it again.
         """
         ...
 

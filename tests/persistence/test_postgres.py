@@ -363,6 +363,7 @@ def test_connection_parameters_follow_upstream() -> None:
         ("postgres://me@h?dbname=mydb", "already contains a database name"),
         ("postgres://h:5432", "must name a user"),
         ("postgres://me@h?no_such_option=1", "invalid Postgres URL"),
+        ("postgres://me@h?take_over_lease=maybe", "take_over_lease must be"),
     ],
 )
 def test_bad_urls_are_refused_before_connecting(url: str, message: str) -> None:

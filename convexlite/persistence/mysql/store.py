@@ -58,6 +58,7 @@ from convexlite.persistence.row_checks import (
 from convexlite.persistence.sql.commit_outcome import LostWrite, PendingUndo, lost_reply_error
 from convexlite.persistence.sql.key_split import (
     MAX_PREFIX,
+    full_key,
     join_key,
     lower_bound,
     split_key,
@@ -607,8 +608,8 @@ class MysqlPersistence:
 
     def _index_entry_exists(self, key: IndexKey) -> bool:
         assert self._writer is not None
-        index_id, full_key, ts = key
-        prefix, _, sha = split_key(full_key)
+        index_id, index_key, ts = key
+        prefix, _, sha = split_key(index_key)
         with self._writer.cursor() as cur:
             cur.execute(self._sql.index_entry_exists, (index_id, prefix, sha, ts))
             return cur.fetchone() is not None
@@ -687,7 +688,7 @@ class MysqlPersistence:
             for row in batch:
                 prefix = row[0]
                 if group and prefix != group_prefix:
-                    out.extend(sorted(group, key=_row_key, reverse=descending))
+                    out.extend(sorted(group, key=full_key, reverse=descending))
                     group = []
                     if len(out) >= limit:
                         return out[:limit]
@@ -703,7 +704,7 @@ class MysqlPersistence:
                     if len(out) >= limit:
                         return out
             if len(batch) < page_size:
-                out.extend(sorted(group, key=_row_key, reverse=descending))
+                out.extend(sorted(group, key=full_key, reverse=descending))
                 return out[:limit]
             last_prefix, last_sha = batch[-1][0], batch[-1][2]
             if descending:
@@ -799,10 +800,6 @@ class MysqlPersistence:
             with contextlib.suppress(Exception), writer.cursor() as cur:
                 cur.execute("DO RELEASE_LOCK(%s)", (self._lock_name,))
             close_quietly(writer)
-
-
-def _row_key(row: IndexRow) -> bytes:
-    return row.key
 
 
 def _sql_key(row: tuple) -> tuple[bytes, bytes]:

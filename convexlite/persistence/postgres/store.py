@@ -75,6 +75,7 @@ from convexlite.persistence.row_checks import (
 from convexlite.persistence.sql.commit_outcome import LostWrite, PendingUndo, lost_reply_error
 from convexlite.persistence.sql.key_split import (
     MAX_PREFIX,
+    full_key,
     join_key,
     lower_bound,
     split_key,
@@ -513,7 +514,7 @@ class PostgresPersistence:
                     continue
                 row = self._index_row(index_id, key, its, deleted, tablet_id, internal_id, doc)
                 if len(prefix) < MAX_PREFIX or prefix != run_prefix:
-                    rows.extend(sorted(run, key=_row_key, reverse=descending))
+                    rows.extend(sorted(run, key=full_key, reverse=descending))
                     run.clear()
                 if len(prefix) < MAX_PREFIX:
                     rows.append(row)
@@ -521,7 +522,7 @@ class PostgresPersistence:
                     run_prefix = prefix
                     run.append(row)
             if len(page) < params["limit"] or len(rows) >= limit:
-                rows.extend(sorted(run, key=_row_key, reverse=descending))
+                rows.extend(sorted(run, key=full_key, reverse=descending))
                 return rows[:limit]
             params["limit"] = max(limit, self.CONTINUATION_PAGE)
             last_prefix, last_sha = page[-1][0], page[-1][1]
@@ -612,10 +613,6 @@ class PostgresPersistence:
             with contextlib.suppress(psycopg.Error):
                 writer.execute(UNLOCK_SQL, LOCK_KEY)
             writer.close()
-
-
-def _row_key(row: IndexRow) -> bytes:
-    return row.key
 
 
 def _write_params(
