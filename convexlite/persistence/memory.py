@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedDict  # type: ignore[import-untyped]
 
 from convexlite.persistence.errors import (
     CorruptedStoreError,
@@ -142,7 +142,8 @@ class MemoryPersistence:
         if document is None:
             raise CorruptedStoreError(
                 f"index {entry.index_id.hex()} key {entry.key.hex()} at ts {entry.ts} points at "
-                f"document {entry.internal_id.hex()} of tablet {entry.tablet_id.hex()}, "
+                f"document {(entry.internal_id or b'').hex()} of tablet "
+                f"{(entry.tablet_id or b'').hex()}, "
                 "which has no revision at that ts"
             )
         return IndexRow(entry.key, entry.ts, document)

@@ -67,6 +67,7 @@ from convexlite.persistence.sql.key_split import (
 from convexlite.persistence.sql.lease import TAKE_OVER_HINT
 from convexlite.persistence.sql.log_pages import LogPosition, page_document_log
 from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
+from convexlite.persistence.sql.rows import the_row
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
 
 T = TypeVar("T")
@@ -300,7 +301,7 @@ class MysqlPersistence:
             )
         with conn.cursor() as cur:
             cur.execute("SELECT IS_USED_LOCK(%s)", (self._lock_name,))
-            (holder,) = cur.fetchone()
+            (holder,) = the_row(cur.fetchone())
             if holder is not None:
                 try:
                     cur.execute(f"KILL CONNECTION {int(holder)}")
@@ -320,7 +321,7 @@ class MysqlPersistence:
     def _get_lock(self, conn: Connection, wait_s: float) -> bool:
         with conn.cursor() as cur:
             cur.execute("SELECT GET_LOCK(%s, %s)", (self._lock_name, wait_s))
-            (got,) = cur.fetchone()
+            (got,) = the_row(cur.fetchone())
         return got == 1
 
     def _acquire_lease(self, conn: Connection) -> None:
@@ -333,7 +334,7 @@ class MysqlPersistence:
             conn.begin()
             try:
                 cur.execute(self._sql.lease_for_update)
-                (current,) = cur.fetchone()
+                (current,) = the_row(cur.fetchone())
                 lease_ts = max(time.time_ns(), current + 1)
                 cur.execute(self._sql.lease_acquire, (lease_ts, lease_ts))
                 conn.commit()
@@ -772,7 +773,7 @@ class MysqlPersistence:
         def get(conn: Connection) -> int | None:
             with conn.cursor() as cur:
                 cur.execute(self._sql.max_ts)
-                return cur.fetchone()[0]
+                return the_row(cur.fetchone())[0]
 
         found = self._read(get)
         return 0 if found is None else found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -26,7 +27,7 @@ def database_name(instance_name: str) -> str:
 
 def connection_params(
     url: str, instance_name: str, *, require_ssl: bool
-) -> tuple[dict[str, str], bool]:
+) -> tuple[dict[str, Any], bool]:
     """libpq parameters for the instance's database, and whether the URL asks to take over.
 
     Follows upstream: the URL names a user and no database, `search_path` is

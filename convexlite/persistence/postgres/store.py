@@ -84,6 +84,7 @@ from convexlite.persistence.sql.key_split import (
 from convexlite.persistence.sql.lease import TAKE_OVER_HINT
 from convexlite.persistence.sql.log_pages import LogPosition, log_page_bindings, page_document_log
 from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
+from convexlite.persistence.sql.rows import the_row
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
 
 
@@ -227,7 +228,7 @@ class PostgresPersistence:
         self._end_holder(conn, None if holder is None else holder[0])
 
     def _try_lock(self, conn: psycopg.Connection) -> bool:
-        return bool(conn.execute(TRY_LOCK_SQL, LOCK_KEY).fetchone()[0])
+        return bool(the_row(conn.execute(TRY_LOCK_SQL, LOCK_KEY).fetchone())[0])
 
     @staticmethod
     def _describe_session(holder: tuple) -> str:
@@ -252,7 +253,7 @@ class PostgresPersistence:
 
     def _prepare_schema(self, conn: psycopg.Connection) -> None:
         """Create missing tables; only the lock holder gets here, so creators never race."""
-        if not all(conn.execute(SCHEMA_PRESENT_SQL).fetchone()):
+        if not all(the_row(conn.execute(SCHEMA_PRESENT_SQL).fetchone())):
             with conn.transaction():
                 conn.execute(SCHEMA)
         conn.execute(SEED_LEASE_SQL)
@@ -268,14 +269,14 @@ class PostgresPersistence:
         row = conn.execute(TAKE_LEASE_SQL, (my_ts, my_ts)).fetchone()
         if row is None:
             if not take_over:
-                (held,) = conn.execute(LEASE_TS_SQL).fetchone()
+                (held,) = the_row(conn.execute(LEASE_TS_SQL).fetchone())
                 raise LeaseHeldError(
                     f"the write lease of the Postgres {self} was taken at {held}, later than "
                     f"this machine's clock ({my_ts}): a backend that does not hold convexlite's "
                     "lock (such as upstream Convex) may be writing, or clocks disagree. Stop "
                     f"that backend, or {TAKE_OVER_HINT}."
                 )
-            row = conn.execute(FORCE_LEASE_SQL, (my_ts,)).fetchone()
+            row = the_row(conn.execute(FORCE_LEASE_SQL, (my_ts,)).fetchone())
         return row[0]
 
     # --- the writer connection -------------------------------------------------
@@ -370,7 +371,7 @@ class PostgresPersistence:
             params["lease"] = self._lease_ts
             try:
                 self._commit_mode(conn, durable=durable)
-                (held,) = conn.execute(WRITE_SQL, params).fetchone()
+                (held,) = the_row(conn.execute(WRITE_SQL, params).fetchone())
             except psycopg.errors.UniqueViolation as exc:
                 message = find_duplicate(
                     documents, indexes, self._document_exists, self._index_entry_exists
