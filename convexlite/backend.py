@@ -99,7 +99,7 @@ class Backend:
         with self._opening:
             if self._engine is None:
                 engine = Engine(
-                    self.app, self.config, lambda db: BatchingExecutor(db.sync), clock=self._clock
+                    self.app, self.config, lambda db: BatchingExecutor(db.flush), clock=self._clock
                 )
                 engine.start()
                 self._engine = engine

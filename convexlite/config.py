@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from convexlite.errors import BadRequestError
+from convexlite.persistence import DEFAULT_INSTANCE_NAME
 
-DEFAULT_INSTANCE_NAME = "convex-self-hosted"
 DEFAULT_STORE_URL = "sqlite:///convex_local_backend.sqlite3"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})

@@ -62,7 +62,12 @@ class Engine:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.persistence = open_persistence(config.store_url, config.instance_name)
+        self.persistence = open_persistence(
+            config.store_url,
+            config.instance_name,
+            require_ssl=config.require_ssl,
+            mysql_ca_file=config.mysql_ca_file,
+        )
         self._deploying = threading.Lock()
         try:
             self.db = Database(self.persistence, clock=clock)

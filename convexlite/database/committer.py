@@ -27,6 +27,7 @@ from convexlite.database.write_log import (
     find_conflict,
 )
 from convexlite.errors import InternalError
+from convexlite.persistence.errors import CommitOutcomeUnknownError
 from convexlite.persistence.types import DocumentRevision, IndexEntry, Persistence
 from convexlite.values import loads
 
@@ -92,7 +93,7 @@ def _index_doc_versions(tx: Transaction, new_json: str | None, internal_id: byte
 @dataclass(slots=True)
 class _Request:
     prepared: PreparedCommit
-    sync: bool
+    durable: bool
     ts: int | None = None
     error: BaseException | None = None
 
@@ -103,8 +104,8 @@ class Committer:
     A commit is *written* when its rows are in storage (and in the write log,
     so later commits are validated against it) and *published* once it is
     durable: only then do new snapshots include it and listeners hear of it.
-    `commit(sync=True)` does both; `commit(sync=False)` only writes, and a
-    later `sync()` makes every written commit durable and publishes it at
+    `commit(durable=True)` does both; `commit(durable=False)` only writes, and a
+    later `flush()` makes every written commit durable and publishes it at
     once, so one flush to disk serves many commits.
     """
 
@@ -127,12 +128,12 @@ class Committer:
     def add_listener(self, listener: CommitListener) -> None:
         self._listeners.append(listener)
 
-    def commit(self, tx: Transaction, *, sync: bool = True) -> int:
-        """Validate and write `tx`, and with `sync` make it durable and visible; returns its ts."""
+    def commit(self, tx: Transaction, *, durable: bool = True) -> int:
+        """Validate and write `tx`, and if `durable` make it durable and visible; returns its ts."""
         if not tx.writes:
             return tx.begin_ts
         self._check_explicit_ids(tx)
-        request = _Request(prepare(tx), sync)
+        request = _Request(prepare(tx), durable)
         with self._queue_lock:
             self._queue.append(request)
         with self._commit_lock:
@@ -145,7 +146,7 @@ class Committer:
         assert request.ts is not None
         return request.ts
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Make every written commit durable and publish it."""
         with self._commit_lock:
             if self._unpublished:
@@ -153,13 +154,15 @@ class Committer:
 
     def _sync_and_publish(self) -> None:
         try:
-            self.persistence.sync()
+            self.persistence.flush()
         except Exception as exc:
             raise self._fail(exc) from exc
         self._publish()
 
     def _fail(self, exc: Exception) -> StorageFailed:
-        """Storage may have lost writes it accepted: refuse every later commit."""
+        """Storage may have lost writes it accepted, or kept one it refused: refuse every
+        later commit, since timestamps and OCC checks would build on a wrong picture.
+        Reopening reads what storage really holds."""
         self._failure = StorageFailed(
             f"Storage failed to make commits durable ({exc}); reopen the backend."
         )
@@ -221,10 +224,10 @@ class Committer:
             accepted.append((request, LogEntry(ts, prepared.log_keys)))
         if not accepted:
             return
-        sync = any(request.sync for request, _ in accepted)
+        durable = any(request.durable for request, _ in accepted)
         try:
-            self.persistence.write(documents, indexes, sync=sync)
-        except OSError as exc:
+            self.persistence.write(documents, indexes, durable=durable)
+        except (OSError, CommitOutcomeUnknownError) as exc:
             failure = self._fail(exc)
             for request, _ in accepted:
                 request.error = failure
@@ -242,5 +245,5 @@ class Committer:
                 registry = registry.apply(meta.tables, meta.indexes)
             request.ts = entry.ts
         self.written = (accepted[-1][1].ts, registry)
-        if sync:
+        if durable:
             self._publish()

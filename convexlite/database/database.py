@@ -167,16 +167,16 @@ class Database:
         *,
         read_only: bool = False,
         limits: TransactionLimits | None = None,
-        unsynced: bool = False,
+        include_unflushed: bool = False,
     ) -> Transaction:
         """A transaction at the latest published snapshot.
 
-        `unsynced=True` starts from the latest *written* commit instead, which
+        `include_unflushed=True` starts from the latest *written* commit instead, which
         may not be durable yet. A read-write transaction may start there: its
-        own durable commit, or the `sync()` its caller awaits, makes everything
+        own durable commit, or the `flush()` its caller awaits, makes everything
         before it durable. A query may not, as its result is released at once.
         """
-        ts, registry = self.committer.written if unsynced else self.committer.snapshot
+        ts, registry = self.committer.written if include_unflushed else self.committer.snapshot
         return Transaction(self.store, ts, registry, read_only=read_only, limits=limits)
 
     def begin_at(self, ts: int) -> Transaction:
@@ -189,17 +189,17 @@ class Database:
             raise ValueError(f"timestamp {ts} is not published yet")
         return Transaction(self.store, ts, self.registry, read_only=True)
 
-    def commit(self, tx: Transaction, *, sync: bool = True) -> int:
+    def commit(self, tx: Transaction, *, durable: bool = True) -> int:
         """Commit `tx`; raises OptimisticConcurrencyControlFailure if a read changed meanwhile.
 
-        With `sync=False` the commit is written but neither durable nor visible
-        to new transactions until `sync()`.
+        With `durable=False` the commit is written but neither durable nor visible
+        to new transactions until `flush()`.
         """
-        return self.committer.commit(tx, sync=sync)
+        return self.committer.commit(tx, durable=durable)
 
-    def sync(self) -> None:
-        """Make every commit written with `sync=False` durable and visible."""
-        self.committer.sync()
+    def flush(self) -> None:
+        """Make every commit written with `durable=False` durable and visible."""
+        self.committer.flush()
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         self.committer.add_listener(listener)

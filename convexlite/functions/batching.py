@@ -6,7 +6,7 @@ SQLite delays each of its GIL re-acquisitions (the commit path retakes the
 GIL several times per transaction). Running all functions of a backend on
 one thread removes that contention, and batching lets the mutations of a
 batch share one flush to disk: they commit with `durable=False`, each seeing
-the ones before it, and `after_batch` (the database's `sync`) makes them
+the ones before it, and `after_batch` (the database's `flush`) makes them
 durable before any caller hears of success.
 """
 

@@ -333,15 +333,15 @@ class FunctionRunner:
         Mutations start from the latest written commit, durable or not (a
         commit with `durable=True` makes every earlier one durable too). With
         `durable=False` the commit itself is not durable yet either: the caller
-        must `db.sync()` before reporting success.
+        must `db.flush()` before reporting success.
         """
         for attempt in range(MAX_OCC_RETRIES + 1):
-            tx = self.db.begin(unsynced=True)
+            tx = self.db.begin(include_unflushed=True)
             with logs.capture() as collector:
                 try:
                     env = Environment(identity, collector, DatabaseSyscalls(tx, self.cursors))
                     value = _user_code(invoke, env)
-                    ts = self.db.commit(tx, sync=durable)
+                    ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
                     if attempt == MAX_OCC_RETRIES:
                         _attach_logs(exc, collector.lines)

@@ -11,6 +11,7 @@ import re
 from urllib.parse import parse_qsl
 
 from convexlite.persistence.errors import (
+    CommitOutcomeUnknownError,
     CorruptedStoreError,
     DuplicateRowError,
     InvalidPersistenceUrlError,
@@ -21,6 +22,7 @@ from convexlite.persistence.errors import (
     StoreOpenError,
 )
 from convexlite.persistence.memory import MemoryPersistence
+from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
 from convexlite.persistence.sqlite import SqlitePersistence
 from convexlite.persistence.types import (
     DocumentRevision,
@@ -34,7 +36,13 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 _SQLITE_OPTIONS = {"synchronous"}
 
 
-def open_persistence(url: str, instance_name: str = "convex-self-hosted") -> Persistence:
+def open_persistence(
+    url: str,
+    instance_name: str = DEFAULT_INSTANCE_NAME,
+    *,
+    require_ssl: bool = True,
+    mysql_ca_file: str | None = None,
+) -> Persistence:
     """Open the store a URL names.
 
     - `memory:` — a fresh in-memory store, gone on close;
@@ -44,7 +52,11 @@ def open_persistence(url: str, instance_name: str = "convex-self-hosted") -> Per
     - a plain filesystem path, opened as SQLite;
     - `postgres://user@host:port` or `postgresql://…`, and `mysql://user@host:port`:
       a server, where the store is the database named after `instance_name`
-      (`-` becomes `_`), as upstream Convex names it.
+      (`-` becomes `_`), as upstream Convex names it. The connection must use
+      SSL unless `require_ssl=False`; `mysql_ca_file` adds a CA certificate
+      for MySQL servers with a private CA. Persistence reads no environment
+      variables: `convexlite.config` turns `DO_NOT_REQUIRE_SSL` and
+      `MYSQL_CA_FILE` into these parameters.
 
     The server backends are imported only when used, so that opening SQLite
     does not pay for their drivers.
@@ -69,11 +81,13 @@ def open_persistence(url: str, instance_name: str = "convex-self-hosted") -> Per
     if scheme in ("postgres", "postgresql"):
         from convexlite.persistence.postgres import PostgresPersistence
 
-        return PostgresPersistence(url, instance_name=instance_name)
+        return PostgresPersistence(url, instance_name=instance_name, require_ssl=require_ssl)
     if scheme == "mysql":
         from convexlite.persistence.mysql import MysqlPersistence
 
-        return MysqlPersistence.from_url(url, instance_name=instance_name)
+        return MysqlPersistence.from_url(
+            url, instance_name=instance_name, require_ssl=require_ssl, ca_file=mysql_ca_file
+        )
     raise InvalidPersistenceUrlError(
         f"unknown persistence URL scheme {scheme!r} in {url!r}; expected 'memory:', "
         "'sqlite:///relative/path.db', 'sqlite:////absolute/path.db', a file path, "
@@ -108,6 +122,8 @@ def _open_sqlite(url: str, rest: str) -> SqlitePersistence:
 
 
 __all__ = [
+    "CommitOutcomeUnknownError",
+    "DEFAULT_INSTANCE_NAME",
     "CorruptedStoreError",
     "DocumentRevision",
     "DuplicateRowError",

@@ -82,3 +82,15 @@ class SslRequiredError(StoreOpenError):
     """The server offers no SSL and `DO_NOT_REQUIRE_SSL` is not set."""
 
     code = "SslRequired"
+
+
+class CommitOutcomeUnknownError(PersistenceError):
+    """A write may or may not have reached storage (its reply was lost, its fsync failed).
+
+    Unlike every other error of `write`, this one does not promise that nothing
+    was stored, so a caller that tracks what storage holds must stop trusting
+    its own picture: the committer refuses further commits until the store is
+    reopened (persistence/sql/commit_outcome.py).
+    """
+
+    code = "PersistenceCommitOutcomeUnknown"

@@ -15,20 +15,15 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedDict  # type: ignore[import-untyped]
 
-from convexlite.persistence._common import (
-    check_rows,
-    clamp_ts,
-    decode_global,
-    encode_globals,
-    find_duplicate,
-)
 from convexlite.persistence.errors import (
     CorruptedStoreError,
     DuplicateRowError,
     StoreClosedError,
 )
+from convexlite.persistence.globals_codec import decode_global, encode_globals
+from convexlite.persistence.row_checks import check_rows, clamp_ts, find_duplicate
 from convexlite.persistence.types import (
     DocumentRevision,
     IndexEntry,
@@ -62,7 +57,7 @@ class MemoryPersistence:
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         encoded_globals = encode_globals(globals_)
@@ -147,7 +142,8 @@ class MemoryPersistence:
         if document is None:
             raise CorruptedStoreError(
                 f"index {entry.index_id.hex()} key {entry.key.hex()} at ts {entry.ts} points at "
-                f"document {entry.internal_id.hex()} of tablet {entry.tablet_id.hex()}, "
+                f"document {(entry.internal_id or b'').hex()} of tablet "
+                f"{(entry.tablet_id or b'').hex()}, "
                 "which has no revision at that ts"
             )
         return IndexRow(entry.key, entry.ts, document)
@@ -213,7 +209,7 @@ class MemoryPersistence:
             text = self._globals.get(key)
         return decode_global(text)
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Nothing to flush: a memory store is gone with the process anyway."""
 
     def close(self) -> None:

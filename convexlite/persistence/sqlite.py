@@ -20,18 +20,6 @@ from typing import Any, Literal
 
 import apsw
 
-from convexlite.persistence._common import (
-    DocKey,
-    IndexKey,
-    LogPosition,
-    check_rows,
-    clamp_ts,
-    decode_global,
-    encode_globals,
-    find_duplicate,
-    log_page_bindings,
-    page_document_log,
-)
 from convexlite.persistence.errors import (
     CorruptedStoreError,
     DuplicateRowError,
@@ -39,7 +27,21 @@ from convexlite.persistence.errors import (
     StoreClosedError,
     StoreOpenError,
 )
+from convexlite.persistence.globals_codec import decode_global, encode_globals
 from convexlite.persistence.lock import FileLock
+from convexlite.persistence.row_checks import (
+    DocKey,
+    IndexKey,
+    check_rows,
+    clamp_ts,
+    find_duplicate,
+)
+from convexlite.persistence.sql.log_pages import (
+    LogPosition,
+    log_page_bindings,
+    log_page_queries,
+    page_document_log,
+)
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
 
 Synchronous = Literal["NORMAL", "FULL"]
@@ -98,16 +100,9 @@ GET_DOCUMENT_SQL = (
 MAX_TS_SQL = "SELECT ts FROM documents ORDER BY ts DESC LIMIT 1"
 GET_GLOBAL_SQL = "SELECT json_value FROM persistence_globals WHERE key = ?"
 
-_LOG_COLUMNS = "SELECT ts, table_id, id, json_value, prev_ts FROM documents "
-LOAD_DOCUMENTS_SQL: dict[tuple[Order, bool], str] = {
-    ("asc", False): _LOG_COLUMNS + "WHERE ts >= ? AND ts <= ? ORDER BY ts, table_id, id LIMIT ?",
-    ("asc", True): _LOG_COLUMNS
-    + "WHERE (ts, table_id, id) > (?, ?, ?) AND ts <= ? ORDER BY ts, table_id, id LIMIT ?",
-    ("desc", False): _LOG_COLUMNS
-    + "WHERE ts >= ? AND ts <= ? ORDER BY ts DESC, table_id DESC, id DESC LIMIT ?",
-    ("desc", True): _LOG_COLUMNS + "WHERE (ts, table_id, id) < (?, ?, ?) AND ts >= ? "
-    "ORDER BY ts DESC, table_id DESC, id DESC LIMIT ?",
-}
+LOAD_DOCUMENTS_SQL = log_page_queries(
+    "SELECT ts, table_id, id, json_value, prev_ts FROM documents ", "?"
+)
 
 DOCUMENT_EXISTS_SQL = "SELECT 1 FROM documents WHERE ts = ? AND table_id = ? AND id = ?"
 INDEX_ENTRY_EXISTS_SQL = "SELECT 1 FROM indexes WHERE index_id = ? AND key = ? AND ts = ?"
@@ -129,9 +124,9 @@ class _Reader:
 class SqlitePersistence:
     """A `Persistence` over one SQLite file, exclusively locked while open.
 
-    `synchronous="FULL"` (the default) makes every `write(sync=True)` and
-    every `sync()` durable with an fsync of the write-ahead log, so nothing
-    acknowledged is lost even on power loss, while writes with `sync=False`
+    `synchronous="FULL"` (the default) makes every `write(durable=True)` and
+    every `flush()` durable with an fsync of the write-ahead log, so nothing
+    acknowledged is lost even on power loss, while writes with `durable=False`
     can share one fsync; `"NORMAL"` never fsyncs the log: commits survive a
     crash of the process but the last ones may be lost when the machine loses
     power.
@@ -233,7 +228,7 @@ class SqlitePersistence:
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         encoded_globals = encode_globals(globals_)
@@ -257,7 +252,7 @@ class SqlitePersistence:
                 if encoded_globals:
                     conn.executemany(UPSERT_GLOBAL, encoded_globals)
                 conn.execute("COMMIT")
-                if sync:
+                if durable:
                     self._sync_wal()
             except BaseException as exc:
                 if conn.in_transaction:
@@ -353,7 +348,7 @@ class SqlitePersistence:
         row = self._reader().execute(GET_GLOBAL_SQL, (key,)).fetchone()
         return decode_global(None if row is None else row[0])
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         with self._write_mutex:
             if self._closed:
                 raise StoreClosedError(f"the SQLite store {self.path} has been closed")

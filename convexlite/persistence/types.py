@@ -62,18 +62,24 @@ class Persistence(Protocol):
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         """Append the rows of one or more commits in one storage transaction.
 
-        With `sync=True` the rows are durable when this returns; with
-        `sync=False` they are readable at once and durable after the next
-        `sync()`, so several writes can share one flush to disk. A primary-key
+        With `durable=True` the rows are durable when this returns; with
+        `durable=False` they are readable at once and durable after the next
+        `flush()`, so several writes can share one flush to disk. A primary-key
         collision is a bug and must raise, leaving nothing written.
+
+        An error means nothing of the write was stored, except two: `OSError`
+        (a failed fsync: the rows may be stored but not durable) and
+        `CommitOutcomeUnknownError` (the rows may or may not be stored; see
+        persistence/sql/commit_outcome.py). After those, a caller that keeps
+        its own picture of storage must reopen the store to trust it again.
         """
         ...
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Make every write so far durable."""
         ...
 

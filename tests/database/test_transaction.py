@@ -171,47 +171,47 @@ def test_reopen_restores_registry_and_timestamps():
     assert db2.commit(tx) > ts
 
 
-def test_unsynced_commits_are_visible_only_after_sync(db):
+def test_unflushed_commits_are_visible_only_after_flush(db):
     heard = []
     db.add_commit_listener(lambda entry: heard.append(entry.ts))
-    tx = db.begin(unsynced=True)
+    tx = db.begin(include_unflushed=True)
     first = tx.insert("t", {"x": 1.0})
-    ts1 = db.commit(tx, sync=False)
+    ts1 = db.commit(tx, durable=False)
     assert db.begin().get(first) is None
-    follower = db.begin(unsynced=True)
+    follower = db.begin(include_unflushed=True)
     assert follower.begin_ts == ts1 and follower.get(first)["x"] == 1.0
     follower.patch(first, {"x": 2.0})
-    ts2 = db.commit(follower, sync=False)
+    ts2 = db.commit(follower, durable=False)
     assert heard == [] and db.latest_ts < ts1
-    db.sync()
+    db.flush()
     assert heard == [ts1, ts2] and db.latest_ts == ts2
     assert db.begin().get(first)["x"] == 2.0
 
 
-def test_a_commit_from_a_stale_snapshot_conflicts_with_unsynced_writes(db):
+def test_a_commit_from_a_stale_snapshot_conflicts_with_unflushed_writes(db):
     a = insert(db, "t", {"x": 1.0})
     stale = db.begin()
     stale.patch(a, {"x": 5.0})
-    pipelined = db.begin(unsynced=True)
+    pipelined = db.begin(include_unflushed=True)
     pipelined.patch(a, {"x": 2.0})
-    db.commit(pipelined, sync=False)
+    db.commit(pipelined, durable=False)
     with pytest.raises(OptimisticConcurrencyControlFailure):
         db.commit(stale)
-    db.sync()
+    db.flush()
     assert db.begin().get(a)["x"] == 2.0
 
 
 def test_storage_that_cannot_sync_stops_all_commits(db, monkeypatch):
-    tx = db.begin(unsynced=True)
+    tx = db.begin(include_unflushed=True)
     tx.insert("t", {})
-    db.commit(tx, sync=False)
+    db.commit(tx, durable=False)
 
-    def broken_sync():
+    def broken_flush():
         raise OSError("disk gone")
 
-    monkeypatch.setattr(db.persistence, "sync", broken_sync)
+    monkeypatch.setattr(db.persistence, "flush", broken_flush)
     with pytest.raises(StorageFailed, match="reopen the backend"):
-        db.sync()
+        db.flush()
     tx = db.begin()
     tx.insert("t", {})
     with pytest.raises(StorageFailed):

@@ -28,6 +28,7 @@ from convexlite.persistence import (
     PersistenceError,
     StoreClosedError,
     StoreOpenError,
+    open_persistence,
 )
 from convexlite.persistence.errors import (
     DatabaseMissingError,
@@ -35,8 +36,8 @@ from convexlite.persistence.errors import (
     LeaseLostError,
     SslRequiredError,
 )
-from convexlite.persistence.key_split import MAX_PREFIX
 from convexlite.persistence.mysql import V1_DICTIONARY, MysqlPersistence, decode_document
+from convexlite.persistence.sql.key_split import MAX_PREFIX
 from convexlite.values import Int64, dumps, sort_key
 
 from .conformance import (
@@ -57,12 +58,6 @@ from .conformance import (
 )
 
 Instance = tuple[str, str]
-
-
-@pytest.fixture(autouse=True)
-def _ssl_not_required(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The local test server has no SSL; tests about SSL undo this."""
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
 
 
 def _database(instance: str) -> str:
@@ -111,7 +106,7 @@ class TestMysqlPersistence(PersistenceConformance):
 
         def make() -> Persistence:
             assert not stores, "one writer per database: a second store would be refused"
-            store = MysqlPersistence.from_url(url, instance_name=instance)
+            store = MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False)
             stores.append(store)
             return store
 
@@ -125,7 +120,7 @@ class TestMysqlPersistence(PersistenceConformance):
         stores: list[Persistence] = []
 
         def make() -> Persistence:
-            store = MysqlPersistence.from_url(url, instance_name=instance)
+            store = MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False)
             stores.append(store)
             return store
 
@@ -157,7 +152,7 @@ def open_store(mysql_instance: Instance) -> Iterator[Callable[..., MysqlPersiste
     stores: list[MysqlPersistence] = []
 
     def make(query: str = "") -> MysqlPersistence:
-        store = MysqlPersistence.from_url(url + query, instance_name=instance)
+        store = MysqlPersistence.from_url(url + query, instance_name=instance, require_ssl=False)
         stores.append(store)
         return store
 
@@ -347,10 +342,10 @@ def test_rows_only_mysql_cannot_store_are_refused_before_writing(
     with pytest.raises(InvalidWriteError, match="longer than 255"):
         store.write([rev(1, 1, "a")], [], {"k" * 256: 1})
     assert store.max_ts() == 0
-    store.sync()
+    store.flush()
     store.close()
     with pytest.raises(StoreClosedError):
-        store.sync()
+        store.flush()
 
 
 # --- long keys -----------------------------------------------------------------
@@ -518,30 +513,28 @@ def test_bad_urls_are_clear_errors(url: str, message: str) -> None:
 def test_database_comes_from_the_instance_name(mysql_instance: Instance) -> None:
     url, _ = mysql_instance
     with pytest.raises(DatabaseMissingError) as info:
-        MysqlPersistence.from_url(url, instance_name="cl-missing-db")
+        MysqlPersistence.from_url(url, instance_name="cl-missing-db", require_ssl=False)
     assert "CREATE DATABASE `cl_missing_db`;" in info.value.message
     assert info.value.code == "DatabaseMissing"
     with pytest.raises(StoreOpenError, match="usable MySQL database name"):
-        MysqlPersistence.from_url(url, instance_name="bad name")
+        MysqlPersistence.from_url(url, instance_name="bad name", require_ssl=False)
 
 
-@pytest.mark.parametrize("value", [None, "0", "false", ""])
 def test_ssl_is_required_unless_disabled(
-    mysql_instance: Instance, monkeypatch: pytest.MonkeyPatch, value: str | None
+    mysql_instance: Instance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if value is None:
-        monkeypatch.delenv("DO_NOT_REQUIRE_SSL")
-    else:
-        monkeypatch.setenv("DO_NOT_REQUIRE_SSL", value)
+    """Only the parameter counts: persistence reads no environment variable."""
+    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
     url, instance = mysql_instance
-    with pytest.raises(SslRequiredError, match="DO_NOT_REQUIRE_SSL=1") as info:
-        MysqlPersistence.from_url(url, instance_name=instance)
-    assert "enable SSL" in info.value.message
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "perhaps")
-    with pytest.raises(StoreOpenError, match="not a boolean"):
-        MysqlPersistence.from_url(url, instance_name=instance)
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "true")
-    MysqlPersistence.from_url(url, instance_name=instance).close()
+    for opened in (
+        lambda: MysqlPersistence.from_url(url, instance_name=instance, require_ssl=True),
+        lambda: open_persistence(url, instance),
+    ):
+        with pytest.raises(SslRequiredError, match="DO_NOT_REQUIRE_SSL=1") as info:
+            opened()
+        assert "enable SSL" in info.value.message
+    MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False).close()
+    open_persistence(url, instance, require_ssl=False).close()
 
 
 def test_read_only_store_refuses_to_open(
@@ -670,35 +663,6 @@ def test_a_writer_that_cannot_reconnect_yet_retries_on_the_next_write(
     assert keys_of(store.index_scan(IX, MAX_TS, b"", None, "asc", 10)) == [b"a", b"b"]
 
 
-@pytest.mark.parametrize("committed", [True, False])
-def test_connection_lost_during_commit_reports_what_happened(
-    store: MysqlPersistence, admin: Callable, monkeypatch: pytest.MonkeyPatch, committed: bool
-) -> None:
-    """The COMMIT may land with its answer lost; the write's first row tells which."""
-    put(store, 1, b"a", 1, "a")
-    conn = store._writer
-    assert conn is not None
-    real_commit = conn.commit
-
-    def commit_then_lose_connection() -> None:
-        if committed:
-            real_commit()
-        admin(f"KILL CONNECTION {conn.thread_id()}")
-        raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
-
-    monkeypatch.setattr(conn, "commit", commit_then_lose_connection)
-    if committed:
-        put(store, 2, b"b", 2, "landed")
-    else:
-        with pytest.raises(PersistenceError, match="rolled back and nothing was written"):
-            put(store, 2, b"b", 2, "never landed")
-    assert keys_of(store.index_scan(IX, MAX_TS, b"", None, "asc", 10)) == (
-        [b"a", b"b"] if committed else [b"a"]
-    )
-    put(store, 3, b"c", 3, "c")
-    assert store.max_ts() == 3
-
-
 def test_killed_reader_connections_are_replaced(store: MysqlPersistence, admin: Callable) -> None:
     put(store, 1, b"a", 1, "a")
     threads = [threading.Thread(target=store.max_ts) for _ in range(3)]
@@ -719,7 +683,7 @@ def test_readers_share_a_bounded_pool(mysql_instance: Instance) -> None:
     url, instance = mysql_instance
     parts = urlsplit(url)
     server = (parts.hostname, parts.port or 3306, parts.username, parts.password or "")
-    with MysqlPersistence(*server, instance_name=instance, pool_size=2) as s:
+    with MysqlPersistence(*server, instance_name=instance, pool_size=2, require_ssl=False) as s:
         put(s, 1, b"a", 1, "a")
         failures: list[BaseException] = []
 
@@ -747,8 +711,8 @@ def test_writes_need_ids_that_fit_the_schema(store: MysqlPersistence) -> None:
 
 
 def test_lock_names_fit_mysql_limits() -> None:
-    from convexlite.persistence.mysql import _lock_name
+    from convexlite.persistence.mysql.connection import lock_name
 
-    assert _lock_name("convex_self_hosted") == "convexlite:convex_self_hosted"
-    long = _lock_name("d" * 64)
+    assert lock_name("convex_self_hosted") == "convexlite:convex_self_hosted"
+    long = lock_name("d" * 64)
     assert len(long) <= 64 and re.match(r"^convexlite:[0-9a-f]+$", long)

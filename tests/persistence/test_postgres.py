@@ -19,7 +19,6 @@ from servers import fresh_postgres
 
 from convexlite import App, SyncBackend, v
 from convexlite.persistence import DuplicateRowError, PersistenceError, open_persistence
-from convexlite.persistence import postgres as pg
 from convexlite.persistence.errors import (
     DatabaseMissingError,
     InvalidPersistenceUrlError,
@@ -28,8 +27,9 @@ from convexlite.persistence.errors import (
     SslRequiredError,
     StoreOpenError,
 )
-from convexlite.persistence.key_split import split_key
 from convexlite.persistence.postgres import PostgresPersistence, connection_params
+from convexlite.persistence.postgres import statements as pg
+from convexlite.persistence.sql.key_split import split_key
 
 from .conformance import (
     IX,
@@ -46,11 +46,6 @@ from .conformance import (
     rev,
     scan_all,
 )
-
-
-@pytest.fixture(autouse=True)
-def _local_server_has_no_ssl(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +84,7 @@ class TestPostgresPersistence(PersistenceConformance):
 
             def make() -> PostgresPersistence:
                 url, name = stack.enter_context(fresh_postgres()) if opened else instance
-                opened.append(PostgresPersistence(url, instance_name=name))
+                opened.append(PostgresPersistence(url, instance_name=name, require_ssl=False))
                 stack.callback(opened[-1].close)
                 return opened[-1]
 
@@ -109,7 +104,9 @@ class TestPostgresPersistence(PersistenceConformance):
 
 
 def open_store(instance: tuple[str, str], **options) -> PostgresPersistence:
+    """The local test server has no SSL; tests about SSL pass require_ssl=True."""
     url, name = instance
+    options.setdefault("require_ssl", False)
     return PostgresPersistence(url, instance_name=name, **options)
 
 
@@ -308,27 +305,26 @@ def test_missing_database_names_the_statement_to_run(instance: tuple[str, str]) 
     url, _ = instance
     missing = f"cl-missing-{uuid.uuid4().hex[:8]}"
     with pytest.raises(DatabaseMissingError) as info:
-        PostgresPersistence(url, instance_name=missing)
+        PostgresPersistence(url, instance_name=missing, require_ssl=False)
     database = missing.replace("-", "_")
     assert f'CREATE DATABASE "{database}";' in info.value.message
     assert info.value.code == "DatabaseMissing"
 
 
-@pytest.mark.parametrize("setting", [None, "", "0", "false"])
 def test_ssl_is_required_unless_turned_off(
-    instance: tuple[str, str], monkeypatch: pytest.MonkeyPatch, setting: str | None
+    instance: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if setting is None:
-        monkeypatch.delenv("DO_NOT_REQUIRE_SSL")
-    else:
-        monkeypatch.setenv("DO_NOT_REQUIRE_SSL", setting)
-    with pytest.raises(SslRequiredError, match="DO_NOT_REQUIRE_SSL=1") as info:
-        open_store(instance)
-    assert "Enable SSL on the server" in info.value.message
+    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
+    url, name = instance
+    for opened in (
+        lambda: PostgresPersistence(url, instance_name=name),
+        lambda: open_persistence(url, name),
+    ):
+        with pytest.raises(SslRequiredError, match="DO_NOT_REQUIRE_SSL=1") as info:
+            opened()
+        assert "Enable SSL on the server" in info.value.message
     open_store(instance, require_ssl=False).close()
-    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "perhaps")
-    with pytest.raises(StoreOpenError, match="not a boolean"):
-        open_store(instance)
+    open_persistence(url, name, require_ssl=False).close()
 
 
 def test_connection_parameters_follow_upstream() -> None:
@@ -367,6 +363,7 @@ def test_connection_parameters_follow_upstream() -> None:
         ("postgres://me@h?dbname=mydb", "already contains a database name"),
         ("postgres://h:5432", "must name a user"),
         ("postgres://me@h?no_such_option=1", "invalid Postgres URL"),
+        ("postgres://me@h?take_over_lease=maybe", "take_over_lease must be"),
     ],
 )
 def test_bad_urls_are_refused_before_connecting(url: str, message: str) -> None:
@@ -379,7 +376,9 @@ def test_bad_urls_are_refused_before_connecting(url: str, message: str) -> None:
 
 def test_open_persistence_uses_the_instance_name(instance: tuple[str, str]) -> None:
     url, name = instance
-    store = open_persistence(url.replace("postgres://", "postgresql://"), instance_name=name)
+    store = open_persistence(
+        url.replace("postgres://", "postgresql://"), instance_name=name, require_ssl=False
+    )
     assert isinstance(store, PostgresPersistence)
     assert store.database == name.replace("-", "_")
     store.close()
@@ -411,7 +410,7 @@ def test_take_over_displaces_a_live_holder(instance: tuple[str, str], how: str) 
     if how == "option":
         new = open_store(instance, take_over=True)
     else:
-        new = open_persistence(f"{url}?take_over_lease=1", instance_name=name)
+        new = open_persistence(f"{url}?take_over_lease=1", instance_name=name, require_ssl=False)
     try:
         for _ in range(2):
             with pytest.raises(LeaseLostError, match="another backend took the write lease"):
@@ -583,7 +582,10 @@ def test_a_duplicate_is_reported_by_the_writer_that_stays_usable(
     assert store._writer_pid == pid
 
 
-def test_a_backend_keeps_its_data_in_the_instance_database(instance: tuple[str, str]) -> None:
+def test_a_backend_keeps_its_data_in_the_instance_database(
+    instance: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
     app = App()
 
     @app.mutation(name="notes:add", args={"body": v.string()})
@@ -601,26 +603,26 @@ def test_a_backend_keeps_its_data_in_the_instance_database(instance: tuple[str, 
         assert backend.query("notes:list") == ["kept"]
 
 
-def test_unsynced_writes_commit_without_waiting_and_sync_flushes_them(
+def test_non_durable_writes_commit_without_waiting_and_flush_flushes_them(
     store: PostgresPersistence,
 ) -> None:
-    store.write([rev(1, 1, {"a": 1})], [], sync=False)
+    store.write([rev(1, 1, {"a": 1})], [], durable=False)
     assert store._writer.execute("SHOW synchronous_commit").fetchone()[0] == "off"
     assert store.get_document(TB, doc_id(1), MAX_TS) is not None
-    store.sync()
+    store.flush()
     assert store._writer.execute("SHOW synchronous_commit").fetchone()[0] == "on"
     store.write([rev(2, 2, {"a": 2})], [])
     assert store.get_document(TB, doc_id(2), MAX_TS) is not None
 
 
-def test_sync_refuses_when_the_writer_was_lost_before_flushing(
+def test_flush_refuses_when_the_writer_was_lost_before_flushing(
     store: PostgresPersistence, admin
 ) -> None:
-    store.write([rev(1, 1, {"a": 1})], [], sync=False)
+    store.write([rev(1, 1, {"a": 1})], [], durable=False)
     kill(admin, store._writer_pid)
     with contextlib.suppress(PersistenceError):
-        store.write([rev(2, 2, {"a": 2})], [], sync=False)
+        store.write([rev(2, 2, {"a": 2})], [], durable=False)
     with pytest.raises(PersistenceError, match="may be gone"):
-        store.sync()
+        store.flush()
     with pytest.raises(PersistenceError, match="may be gone"):
         store.write([rev(3, 3, {"a": 3})], [])

@@ -122,14 +122,14 @@ def test_store_uses_wal_and_fsyncs_the_log_when_durable(tmp_path: Path, monkeypa
         assert s._reader().pragma("mmap_size") == 0
         s.write([row], [])
         assert synced == [str(tmp_path / "full.db-wal")]
-        s.write([DocumentRevision(TB, doc_id(2), 2, "{}", None)], [], sync=False)
+        s.write([DocumentRevision(TB, doc_id(2), 2, "{}", None)], [], durable=False)
         assert len(synced) == 1
-        s.sync()
+        s.flush()
         assert len(synced) == 2
     synced.clear()
     with SqlitePersistence(str(tmp_path / "normal.db"), synchronous="NORMAL") as s:
         s.write([row], [])
-        s.sync()
+        s.flush()
         assert synced == []
     with pytest.raises(StoreOpenError):
         SqlitePersistence(str(tmp_path / "x.db"), synchronous="OFF")  # type: ignore[arg-type]

@@ -24,31 +24,15 @@ import time
 from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from convexlite.persistence._common import (
-    DocKey,
-    IndexKey,
-    LogPosition,
-    check_rows,
-    clamp_ts,
-    decode_global,
-    encode_globals,
-    env_flag,
-    find_duplicate,
-    log_page_bindings,
-    page_document_log,
-    parse_flag,
-)
 from convexlite.persistence.errors import (
     CorruptedStoreError,
     DatabaseMissingError,
     DuplicateRowError,
-    InvalidPersistenceUrlError,
     LeaseHeldError,
     LeaseLostError,
     PersistenceError,
@@ -56,238 +40,52 @@ from convexlite.persistence.errors import (
     StoreClosedError,
     StoreOpenError,
 )
-from convexlite.persistence.key_split import (
+from convexlite.persistence.globals_codec import decode_global, encode_globals
+from convexlite.persistence.postgres.connection import connection_params
+from convexlite.persistence.postgres.statements import (
+    DOCUMENT_EXISTS_SQL,
+    FLUSH_SQL,
+    FORCE_LEASE_SQL,
+    GET_DOCUMENT_SQL,
+    GET_GLOBAL_SQL,
+    INDEX_ENTRY_EXISTS_SQL,
+    INDEX_SCAN_SQL,
+    LEASE_TS_SQL,
+    LOAD_DOCUMENTS_SQL,
+    LOCK_HOLDER_SQL,
+    LOCK_KEY,
+    MAX_TS_SQL,
+    READ_ONLY_SQL,
+    SCHEMA,
+    SCHEMA_PRESENT_SQL,
+    SEED_LEASE_SQL,
+    TAKE_LEASE_SQL,
+    TRY_LOCK_SQL,
+    UNDO_SQL,
+    UNLOCK_SQL,
+    WRITE_SQL,
+)
+from convexlite.persistence.row_checks import (
+    DocKey,
+    IndexKey,
+    check_rows,
+    clamp_ts,
+    find_duplicate,
+)
+from convexlite.persistence.sql.commit_outcome import LostWrite, PendingUndo, lost_reply_error
+from convexlite.persistence.sql.key_split import (
     MAX_PREFIX,
+    full_key,
     join_key,
     lower_bound,
     split_key,
     upper_bound,
 )
+from convexlite.persistence.sql.lease import TAKE_OVER_HINT
+from convexlite.persistence.sql.log_pages import LogPosition, log_page_bindings, page_document_log
+from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
+from convexlite.persistence.sql.rows import the_row
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
-
-DEFAULT_INSTANCE_NAME = "convex-self-hosted"
-
-# pg_try_advisory_lock(int, int) keys ("conv", "lite"); advisory locks are per database.
-LOCK_KEY = (0x636F6E76, 0x6C697465)
-
-_STRICT_SSL_MODES = {"require", "verify-ca", "verify-full"}
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-  id BYTEA NOT NULL, ts BIGINT NOT NULL, table_id BYTEA NOT NULL,
-  json_value BYTEA NOT NULL, deleted BOOLEAN DEFAULT false, prev_ts BIGINT,
-  CONSTRAINT documents_pkey PRIMARY KEY (ts, table_id, id));
-CREATE INDEX IF NOT EXISTS documents_by_table_and_id ON documents (table_id, id, ts);
-CREATE INDEX IF NOT EXISTS documents_by_table_ts_and_id ON documents (table_id, ts, id);
-CREATE TABLE IF NOT EXISTS indexes (
-  index_id BYTEA NOT NULL, ts BIGINT NOT NULL, key_prefix BYTEA NOT NULL,
-  key_suffix BYTEA NULL, key_sha256 BYTEA NOT NULL, deleted BOOLEAN,
-  table_id BYTEA NULL, document_id BYTEA NULL,
-  CONSTRAINT indexes_pkey PRIMARY KEY (index_id, key_sha256, ts));
-CREATE INDEX IF NOT EXISTS indexes_by_index_id_key_prefix_key_sha256
-  ON indexes (index_id, key_prefix, key_sha256);
-CREATE TABLE IF NOT EXISTS leases (id BIGINT NOT NULL PRIMARY KEY, ts BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS read_only (id BIGINT NOT NULL PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS persistence_globals (
-  key TEXT NOT NULL PRIMARY KEY, json_value BYTEA NOT NULL);
-"""
-SCHEMA_RELATIONS = (
-    "documents",
-    "documents_by_table_and_id",
-    "documents_by_table_ts_and_id",
-    "indexes",
-    "indexes_by_index_id_key_prefix_key_sha256",
-    "leases",
-    "read_only",
-    "persistence_globals",
-)
-SCHEMA_PRESENT_SQL = "SELECT " + ", ".join(
-    f"to_regclass('{name}') IS NOT NULL" for name in SCHEMA_RELATIONS
-)
-SEED_LEASE_SQL = "INSERT INTO leases (id, ts) VALUES (1, 0) ON CONFLICT DO NOTHING"
-READ_ONLY_SQL = "SELECT 1 FROM read_only LIMIT 1"
-TAKE_LEASE_SQL = "UPDATE leases SET ts = %s WHERE id = 1 AND ts < %s RETURNING ts"
-FORCE_LEASE_SQL = "UPDATE leases SET ts = GREATEST(ts + 1, %s) WHERE id = 1 RETURNING ts"
-LEASE_TS_SQL = "SELECT ts FROM leases WHERE id = 1"
-FLUSH_SQL = "UPDATE leases SET ts = ts WHERE id = 1 AND ts = %s RETURNING ts"
-TRY_LOCK_SQL = "SELECT pg_try_advisory_lock(%s, %s)"
-UNLOCK_SQL = "SELECT pg_advisory_unlock(%s, %s)"
-LOCK_HOLDER_SQL = """
-SELECT l.pid, a.application_name, host(a.client_addr), a.backend_start
-FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-  AND l.classid = %s AND l.objid = %s
-  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-"""
-
-WRITE_SQL = """
-WITH lease AS MATERIALIZED (
-  SELECT 1 FROM leases WHERE id = 1 AND ts = %(lease)b FOR SHARE),
-new_documents AS (
-  INSERT INTO documents (id, ts, table_id, json_value, deleted, prev_ts)
-  SELECT * FROM unnest(%(d_id)b::bytea[], %(d_ts)b::bigint[], %(d_table)b::bytea[],
-                       %(d_json)b::bytea[], %(d_deleted)b::boolean[], %(d_prev)b::bigint[])
-  WHERE EXISTS (SELECT FROM lease)),
-new_indexes AS (
-  INSERT INTO indexes (index_id, ts, key_prefix, key_suffix, key_sha256, deleted,
-                       table_id, document_id)
-  SELECT * FROM unnest(%(i_id)b::bytea[], %(i_ts)b::bigint[], %(i_prefix)b::bytea[],
-                       %(i_suffix)b::bytea[], %(i_sha)b::bytea[], %(i_deleted)b::boolean[],
-                       %(i_table)b::bytea[], %(i_doc)b::bytea[])
-  WHERE EXISTS (SELECT FROM lease)),
-new_globals AS (
-  INSERT INTO persistence_globals (key, json_value)
-  SELECT * FROM unnest(%(g_key)b::text[], %(g_json)b::bytea[])
-  WHERE EXISTS (SELECT FROM lease)
-  ON CONFLICT (key) DO UPDATE SET json_value = excluded.json_value)
-SELECT count(*) FROM lease
-"""
-
-# Rows of a write whose outcome is unknown, by primary key.
-_PENDING_ROWS = """
-WITH d(ts, table_id, id) AS (
-  SELECT * FROM unnest(%(d_ts)b::bigint[], %(d_table)b::bytea[], %(d_id)b::bytea[])),
-i(index_id, key_sha256, ts) AS (
-  SELECT * FROM unnest(%(i_id)b::bytea[], %(i_sha)b::bytea[], %(i_ts)b::bigint[]))
-"""
-COUNT_PENDING_SQL = (
-    _PENDING_ROWS + "SELECT (SELECT count(*) FROM documents JOIN d USING (ts, table_id, id)) "
-    "+ (SELECT count(*) FROM indexes JOIN i USING (index_id, key_sha256, ts))"
-)
-DELETE_PENDING_SQL = (
-    _PENDING_ROWS + ", gone AS (DELETE FROM documents WHERE (ts, table_id, id) IN "
-    "(SELECT * FROM d)) DELETE FROM indexes WHERE (index_id, key_sha256, ts) IN (SELECT * FROM i)"
-)
-
-DOCUMENT_EXISTS_SQL = "SELECT 1 FROM documents WHERE ts = %b AND table_id = %b AND id = %b"
-INDEX_ENTRY_EXISTS_SQL = "SELECT 1 FROM indexes WHERE index_id = %b AND key_sha256 = %b AND ts = %b"
-GET_DOCUMENT_SQL = (
-    "SELECT ts, json_value, deleted, prev_ts FROM documents "
-    "WHERE table_id = %b AND id = %b AND ts <= %b ORDER BY ts DESC LIMIT 1"
-)
-MAX_TS_SQL = "SELECT max(ts) FROM documents"
-GET_GLOBAL_SQL = "SELECT json_value FROM persistence_globals WHERE key = %b"
-
-_LOG_COLUMNS = "SELECT ts, table_id, id, json_value, deleted, prev_ts FROM documents "
-LOAD_DOCUMENTS_SQL: dict[tuple[Order, bool], str] = {
-    ("asc", False): _LOG_COLUMNS + "WHERE ts >= %b AND ts <= %b ORDER BY ts, table_id, id LIMIT %b",
-    ("asc", True): _LOG_COLUMNS
-    + "WHERE (ts, table_id, id) > (%b, %b, %b) AND ts <= %b ORDER BY ts, table_id, id LIMIT %b",
-    ("desc", False): _LOG_COLUMNS
-    + "WHERE ts >= %b AND ts <= %b ORDER BY ts DESC, table_id DESC, id DESC LIMIT %b",
-    ("desc", True): _LOG_COLUMNS + "WHERE (ts, table_id, id) < (%b, %b, %b) AND ts >= %b "
-    "ORDER BY ts DESC, table_id DESC, id DESC LIMIT %b",
-}
-
-
-def _scan_sql(order: Order, lower: str, upper: str | None) -> str:
-    """Newest entry at or below ts of each distinct key, in (key_prefix, key_sha256) order.
-
-    The inner query walks the secondary index in its own order and stops after
-    `limit` keys (a GROUP BY over presorted rows needs no sort, unlike
-    DISTINCT ON with `ts DESC`); the newest entry is then fetched by primary
-    key. `lower` and `upper` are the comparison operators of the bounds; the
-    continuation of a page replaces the bound on the side it walks towards.
-    """
-    direction = "ASC" if order == "asc" else "DESC"
-    where = (
-        "index_id = %(index_id)b AND ts <= %(ts)b "
-        f"AND (key_prefix, key_sha256) {lower} (%(lo_prefix)b, %(lo_hash)b)"
-    )
-    if upper is not None:
-        where += f" AND (key_prefix, key_sha256) {upper} (%(hi_prefix)b, %(hi_hash)b)"
-    return (
-        "SELECT m.key_prefix, m.key_sha256, i.key_suffix, i.ts, i.deleted, i.table_id, "
-        "i.document_id, d.ts, d.json_value, d.deleted, d.prev_ts "
-        "FROM (SELECT key_prefix, key_sha256, max(ts) AS mts FROM indexes "
-        f"WHERE {where} GROUP BY key_prefix, key_sha256 "
-        f"ORDER BY key_prefix {direction}, key_sha256 {direction} LIMIT %(limit)b) m "
-        "JOIN indexes i ON i.index_id = %(index_id)b AND i.key_sha256 = m.key_sha256 "
-        "AND i.ts = m.mts "
-        "LEFT JOIN documents d ON d.ts = i.ts AND d.table_id = i.table_id "
-        "AND d.id = i.document_id "
-        f"ORDER BY m.key_prefix {direction}, m.key_sha256 {direction}"
-    )
-
-
-INDEX_SCAN_SQL: dict[tuple[Order, str, str | None], str] = {
-    (order, lower, upper): _scan_sql(order, lower, upper)
-    for order in ("asc", "desc")
-    for lower in (">=", ">")
-    for upper in (None, "<=", "<")
-}
-
-
-def database_name(instance_name: str) -> str:
-    """The database upstream uses for an instance: its name with `-` replaced by `_`."""
-    name = instance_name.replace("-", "_")
-    if not name or len(name.encode()) > 63:
-        raise StoreOpenError(
-            f"instance name {instance_name!r} does not give a usable Postgres database name "
-            "(1 to 63 bytes; Postgres would silently shorten a longer one)"
-        )
-    return name
-
-
-def connection_params(
-    url: str, instance_name: str, *, require_ssl: bool
-) -> tuple[dict[str, str], bool]:
-    """libpq parameters for the instance's database, and whether the URL asks to take over.
-
-    Follows upstream: the URL names a user and no database, `search_path` is
-    dropped, `target_session_attrs=read-write` rejects read-only servers, and
-    SSL is required unless turned off (then libpq still prefers it).
-    """
-    database = database_name(instance_name)
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("postgres", "postgresql"):
-        raise InvalidPersistenceUrlError(
-            f"Postgres URL must start with postgres:// or postgresql://, not {parts.scheme!r}"
-        )
-    take_over = False
-    options = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "take_over_lease":
-            take_over = parse_flag(value) is True
-        elif key != "search_path":
-            options.append((key, value))
-    redacted = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-    try:
-        params = conninfo_to_dict(
-            urlunsplit((parts.scheme, parts.netloc, "", urlencode(options, quote_via=quote), ""))
-        )
-    except psycopg.ProgrammingError as exc:
-        raise InvalidPersistenceUrlError(f"invalid Postgres URL {redacted!r}: {exc}") from exc
-    if parts.path not in ("", "/") or "dbname" in params:
-        raise InvalidPersistenceUrlError(
-            f"Postgres URL {redacted!r} already contains a database name; convexlite takes the "
-            f"database from the instance name instead (instance {instance_name!r} uses database "
-            f'"{database}"). Remove it: postgres://user@host:port'
-        )
-    if not params.get("user"):
-        raise InvalidPersistenceUrlError(
-            f"Postgres URL {redacted!r} must name a user: postgres://user[:password]@host:port"
-        )
-    sslmode = params.get("sslmode")
-    if require_ssl and sslmode not in _STRICT_SSL_MODES:
-        params["sslmode"] = "require"
-    elif sslmode is None:
-        params["sslmode"] = "prefer"
-    params["dbname"] = database
-    params["target_session_attrs"] = "read-write"
-    params.setdefault("application_name", "convexlite")
-    params.setdefault("connect_timeout", "10")
-    return params, take_over
-
-
-class _Pending:
-    """The primary keys of a write whose connection died before its outcome was known."""
-
-    __slots__ = ("params", "rows")
-
-    def __init__(self, params: dict[str, Any], rows: int) -> None:
-        self.params = params
-        self.rows = rows
 
 
 class PostgresPersistence:
@@ -297,9 +95,8 @@ class PostgresPersistence:
     optionally followed by libpq options as query parameters, and names no
     database: instance `convex-self-hosted` lives in database
     `convex_self_hosted`, which an operator creates. The connection must use
-    SSL unless `require_ssl=False` or the environment sets `DO_NOT_REQUIRE_SSL`
-    to a true value (`1/true/yes/on`; unlike upstream's Docker script,
-    `0/false/no/off` mean false).
+    SSL unless `require_ssl=False` (which `DO_NOT_REQUIRE_SSL=1` sets; then
+    libpq still prefers SSL).
 
     Opening takes the write lease and holds an advisory lock for as long as the
     store is open. A second backend opening the same database fails with
@@ -310,11 +107,10 @@ class PostgresPersistence:
     lease, and the displaced backend gets `LeaseLostError` on its next write.
     Nothing takes over implicitly.
 
-    If the writer's connection drops, the write in flight raises and never
-    becomes visible: the store reconnects, ends its old session, re-checks the
-    lease, and deletes whatever of that write had reached the server. Globals
-    are upserted and not rolled back that way, which suits the high-water
-    marks they hold.
+    If the writer's connection drops, the write in flight raises and is undone
+    as persistence/sql/commit_outcome.py describes: the store reconnects, ends
+    its old session, re-checks the lease, and deletes whatever of that write
+    had reached the server.
     """
 
     LOAD_CHUNK = 1000
@@ -327,12 +123,10 @@ class PostgresPersistence:
         *,
         instance_name: str = DEFAULT_INSTANCE_NAME,
         take_over: bool = False,
-        require_ssl: bool | None = None,
+        require_ssl: bool = True,
         pool_size: int = 10,
         pool_timeout_s: float = 10.0,
     ) -> None:
-        if require_ssl is None:
-            require_ssl = not env_flag("DO_NOT_REQUIRE_SSL")
         params, url_take_over = connection_params(url, instance_name, require_ssl=require_ssl)
         take_over = take_over or url_take_over
         self.instance_name = instance_name
@@ -343,7 +137,7 @@ class PostgresPersistence:
         self._closed = False
         self._write_mutex = threading.Lock()
         self._lease_lost: str | None = None
-        self._pending: _Pending | None = None
+        self._pending = PendingUndo()
         self._durable_session = True
         self._unflushed = False
         self._unflushed_lost = False
@@ -428,13 +222,13 @@ class PostgresPersistence:
             who = "" if holder is None else f" (its session: {self._describe_session(holder)})"
             raise LeaseHeldError(
                 f"another convexlite backend is using the Postgres {self}{who}. Stop it "
-                "first; if it is stuck, open with take_over=True (URL option "
-                "?take_over_lease=1) to terminate its session and take over the write lease."
+                f"first; if it is stuck, {TAKE_OVER_HINT} to terminate its session and take "
+                "over the write lease."
             )
         self._end_holder(conn, None if holder is None else holder[0])
 
     def _try_lock(self, conn: psycopg.Connection) -> bool:
-        return bool(conn.execute(TRY_LOCK_SQL, LOCK_KEY).fetchone()[0])
+        return bool(the_row(conn.execute(TRY_LOCK_SQL, LOCK_KEY).fetchone())[0])
 
     @staticmethod
     def _describe_session(holder: tuple) -> str:
@@ -459,7 +253,7 @@ class PostgresPersistence:
 
     def _prepare_schema(self, conn: psycopg.Connection) -> None:
         """Create missing tables; only the lock holder gets here, so creators never race."""
-        if not all(conn.execute(SCHEMA_PRESENT_SQL).fetchone()):
+        if not all(the_row(conn.execute(SCHEMA_PRESENT_SQL).fetchone())):
             with conn.transaction():
                 conn.execute(SCHEMA)
         conn.execute(SEED_LEASE_SQL)
@@ -475,14 +269,14 @@ class PostgresPersistence:
         row = conn.execute(TAKE_LEASE_SQL, (my_ts, my_ts)).fetchone()
         if row is None:
             if not take_over:
-                (held,) = conn.execute(LEASE_TS_SQL).fetchone()
+                (held,) = the_row(conn.execute(LEASE_TS_SQL).fetchone())
                 raise LeaseHeldError(
                     f"the write lease of the Postgres {self} was taken at {held}, later than "
                     f"this machine's clock ({my_ts}): a backend that does not hold convexlite's "
                     "lock (such as upstream Convex) may be writing, or clocks disagree. Stop "
-                    "that backend, or open with take_over=True (URL option ?take_over_lease=1)."
+                    f"that backend, or {TAKE_OVER_HINT}."
                 )
-            row = conn.execute(FORCE_LEASE_SQL, (my_ts,)).fetchone()
+            row = the_row(conn.execute(FORCE_LEASE_SQL, (my_ts,)).fetchone())
         return row[0]
 
     # --- the writer connection -------------------------------------------------
@@ -503,15 +297,13 @@ class PostgresPersistence:
                 row = conn.execute(LEASE_TS_SQL + " FOR UPDATE").fetchone()
                 if row is None or row[0] != self._lease_ts:
                     raise self._lost(f"its lease row now holds ts {row and row[0]}")
-                if self._pending is not None:
-                    self._undo(conn, self._pending)
+                self._pending.settle(partial(self._undo, conn))
         except psycopg.Error as exc:
             conn.close()
             raise PersistenceError(f"cannot reconnect to the Postgres store {self}: {exc}") from exc
         except BaseException:
             conn.close()
             raise
-        self._pending = None
         self._durable_session = True
         if self._unflushed:
             self._unflushed_lost = True
@@ -528,14 +320,20 @@ class PostgresPersistence:
             raise self._lost(f"another session holds its lock ({self._describe_session(holder)})")
         self._end_holder(conn, None if holder is None else holder[0])
 
-    def _undo(self, conn: psycopg.Connection, pending: _Pending) -> None:
-        """Delete a failed write if it committed: its caller was told it did not.
-
-        A write is one statement, so either all its rows exist or none do.
-        """
-        (found,) = conn.execute(COUNT_PENDING_SQL, pending.params).fetchone()
-        if found == pending.rows:
-            conn.execute(DELETE_PENDING_SQL, pending.params)
+    @staticmethod
+    def _undo(conn: psycopg.Connection, lost: LostWrite) -> None:
+        """Delete the rows of a write whose reply was lost, if they landed."""
+        conn.execute(
+            UNDO_SQL,
+            {
+                "d_ts": [ts for ts, _, _ in lost.documents],
+                "d_table": [tablet_id for _, tablet_id, _ in lost.documents],
+                "d_id": [internal_id for _, _, internal_id in lost.documents],
+                "i_id": [index_id for index_id, _, _ in lost.indexes],
+                "i_sha": [split_key(key)[2] for _, key, _ in lost.indexes],
+                "i_ts": [ts for _, _, ts in lost.indexes],
+            },
+        )
 
     def _lost(self, why: str) -> LeaseLostError:
         self._lease_lost = (
@@ -556,7 +354,7 @@ class PostgresPersistence:
         indexes: Sequence[IndexEntry],
         globals_: dict[str, Any] | None = None,
         *,
-        sync: bool = True,
+        durable: bool = True,
     ) -> None:
         check_rows(documents, indexes)
         encoded_globals = encode_globals(globals_)
@@ -568,12 +366,12 @@ class PostgresPersistence:
             if not (documents or indexes or encoded_globals):
                 return
             conn = self._writer_connection()
-            if sync:
+            if durable:
                 self._check_flushable()
             params["lease"] = self._lease_ts
             try:
-                self._commit_mode(conn, durable=sync)
-                (held,) = conn.execute(WRITE_SQL, params).fetchone()
+                self._commit_mode(conn, durable=durable)
+                (held,) = the_row(conn.execute(WRITE_SQL, params).fetchone())
             except psycopg.errors.UniqueViolation as exc:
                 message = find_duplicate(
                     documents, indexes, self._document_exists, self._index_entry_exists
@@ -584,11 +382,11 @@ class PostgresPersistence:
                     raise PersistenceError(
                         f"writing to the Postgres store {self} failed and was rolled back: {exc}"
                     ) from exc
-                self._pending = _Pending(params, len(documents) + len(indexes))
+                self._pending.remember(LostWrite.of(documents, indexes))
                 raise self._after_lost_connection(exc) from exc
             if not held:
                 raise self._lost("its lease row changed")
-            self._unflushed = not sync
+            self._unflushed = not durable
 
     def _check_flushable(self) -> None:
         """A durable commit would vouch for earlier unflushed ones; refuse if they may be lost."""
@@ -601,29 +399,22 @@ class PostgresPersistence:
     def _commit_mode(self, conn: psycopg.Connection, *, durable: bool) -> None:
         """Switch the writer session between waiting for the WAL flush at commit or not.
 
-        Writes with `sync=False` commit without waiting; a later durable commit
-        (or `sync()`) waits for the flush of all WAL up to it, theirs included.
+        Writes with `durable=False` commit without waiting; a later durable commit
+        (or `flush()`) waits for the flush of all WAL up to it, theirs included.
         """
         if durable != self._durable_session:
             conn.execute(f"SET synchronous_commit = {'on' if durable else 'off'}")
             self._durable_session = durable
 
     def _after_lost_connection(self, exc: psycopg.Error) -> PersistenceError:
-        """Reconnect at once, so that a lost lease is reported as such."""
+        """Reconnect at once, undoing the write; a lost lease is reported as such."""
         try:
             self._writer_connection()
         except LeaseLostError as lost:
             return lost
         except PersistenceError as retry:
-            return PersistenceError(
-                f"the connection to the Postgres store {self} was lost during a write ({exc}) "
-                f"and reconnecting failed ({retry.message}); the write was not applied, and "
-                "whatever of it reached the server is deleted once the connection is back"
-            )
-        return PersistenceError(
-            f"the connection to the Postgres store {self} was lost during a write ({exc}); "
-            "the write was not applied; the store has reconnected"
-        )
+            return lost_reply_error(f"Postgres store {self}", exc, retry.message)
+        return lost_reply_error(f"Postgres store {self}", exc, None)
 
     def _document_exists(self, key: DocKey) -> bool:
         assert self._writer is not None
@@ -637,7 +428,7 @@ class PostgresPersistence:
             self._writer.execute(INDEX_ENTRY_EXISTS_SQL, (index_id, sha, ts)).fetchone() is not None
         )
 
-    def sync(self) -> None:
+    def flush(self) -> None:
         """Wait until every write so far is flushed to the server's disk.
 
         A durable no-op update of the lease row does it: its commit waits for
@@ -724,7 +515,7 @@ class PostgresPersistence:
                     continue
                 row = self._index_row(index_id, key, its, deleted, tablet_id, internal_id, doc)
                 if len(prefix) < MAX_PREFIX or prefix != run_prefix:
-                    rows.extend(sorted(run, key=_row_key, reverse=descending))
+                    rows.extend(sorted(run, key=full_key, reverse=descending))
                     run.clear()
                 if len(prefix) < MAX_PREFIX:
                     rows.append(row)
@@ -732,7 +523,7 @@ class PostgresPersistence:
                     run_prefix = prefix
                     run.append(row)
             if len(page) < params["limit"] or len(rows) >= limit:
-                rows.extend(sorted(run, key=_row_key, reverse=descending))
+                rows.extend(sorted(run, key=full_key, reverse=descending))
                 return rows[:limit]
             params["limit"] = max(limit, self.CONTINUATION_PAGE)
             last_prefix, last_sha = page[-1][0], page[-1][1]
@@ -823,10 +614,6 @@ class PostgresPersistence:
             with contextlib.suppress(psycopg.Error):
                 writer.execute(UNLOCK_SQL, LOCK_KEY)
             writer.close()
-
-
-def _row_key(row: IndexRow) -> bytes:
-    return row.key
 
 
 def _write_params(
