@@ -54,6 +54,9 @@ class QuerySubscription:
         self._latest: QueryResult | None = None
         self._ready = asyncio.Event()
         self.closed = False
+        self.on_settled: Callable[[], None] | None = None
+        """Called after each run of the query, changed result or not: `current_at` may
+        have become true with nothing new to iterate (the sync endpoint waits on it)."""
 
     def _offer(self, result: QueryResult) -> None:
         self._latest = result
@@ -198,6 +201,9 @@ class SharedQuery:
                 )
                 for sub in self.subscribers:
                     sub._offer(self.result)
+        for sub in tuple(self.subscribers):
+            if sub.on_settled is not None:
+                sub.on_settled()
 
 
 class LiveQueries:

@@ -1,10 +1,23 @@
 """The Convex sync protocol as a sans-IO state machine (spec/protocol.md §2).
 
-Messages in, messages out: no sockets and no event loop, so the protocol's
-rules (version chaining, monotonic timestamps, mutation de-duplication) are
-tested on their own; `convexlite.server.sync_endpoint` drives it over a WebSocket.
+Messages in, actions and messages out: no sockets and no event loop, so every
+protocol rule (version chaining, monotonic timestamps, read-your-writes,
+mutation de-duplication, authentication outcomes) is tested on its own;
+`convexlite.server.sync_endpoint` only pumps frames and runs what it is told.
+The timestamp codec is re-exported from `convexlite.values.formats`, its home.
 """
 
+from convexlite.sync.actions import (
+    AwaitMutation,
+    Close,
+    RunAction,
+    RunMutation,
+    Send,
+    SessionAction,
+    Unwatch,
+    VerifyAdminKey,
+    Watch,
+)
 from convexlite.sync.messages import (
     Action,
     Add,
@@ -16,49 +29,61 @@ from convexlite.sync.messages import (
     Mutation,
     ProtocolError,
     Remove,
-    decode_ts,
-    encode_ts,
     parse_message,
 )
-from convexlite.sync.session import (
-    PING,
-    LiveQuery,
-    MutationMemory,
-    RecordedMutation,
+from convexlite.sync.mutation_memory import InFlight, MutationMemory
+from convexlite.sync.server_messages import (
+    ActionResponse,
+    AuthError,
+    FatalError,
+    MutationResponse,
+    Ping,
+    QueryFailed,
+    QueryRemoved,
+    QueryUpdated,
+    ServerMessage,
     StateVersion,
-    SyncSession,
-    action_success,
-    fatal_error,
-    mutation_success,
-    query_failed,
-    query_updated,
-    request_failure,
+    Transition,
 )
+from convexlite.sync.session import SyncedQuery, SyncSession
+from convexlite.values.formats import decode_ts, encode_ts
 
 __all__ = [
-    "PING",
     "Action",
+    "ActionResponse",
     "Add",
+    "AuthError",
     "Authenticate",
+    "AwaitMutation",
     "ClientMessage",
+    "Close",
     "Connect",
     "Event",
-    "LiveQuery",
+    "FatalError",
+    "InFlight",
     "ModifyQuerySet",
     "Mutation",
     "MutationMemory",
+    "MutationResponse",
+    "Ping",
     "ProtocolError",
-    "RecordedMutation",
+    "QueryFailed",
+    "QueryRemoved",
+    "QueryUpdated",
     "Remove",
+    "RunAction",
+    "RunMutation",
+    "Send",
+    "ServerMessage",
+    "SessionAction",
     "StateVersion",
     "SyncSession",
-    "action_success",
+    "SyncedQuery",
+    "Transition",
+    "Unwatch",
+    "VerifyAdminKey",
+    "Watch",
     "decode_ts",
     "encode_ts",
-    "fatal_error",
-    "mutation_success",
     "parse_message",
-    "query_failed",
-    "query_updated",
-    "request_failure",
 ]

@@ -6,13 +6,12 @@ send is a protocol error, never partially applied.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.values.formats import decode_ts
 from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
 
 MAX_U32 = 2**32 - 1
@@ -30,21 +29,6 @@ class ProtocolError(Exception):
         super().__init__(message)
         self.message = message
         self.fatal = fatal
-
-
-def encode_ts(ts: int) -> str:
-    """A u64 as padded base64 of its 8 little-endian bytes (§1.9)."""
-    return base64.b64encode(ts.to_bytes(8, "little")).decode("ascii")
-
-
-def decode_ts(text: str) -> int:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"invalid base64 timestamp {text!r}") from exc
-    if len(raw) != 8:
-        raise ValueError(f"timestamp {text!r} is not 8 bytes")
-    return int.from_bytes(raw, "little")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,47 +1,85 @@
 """One sync connection's protocol state (spec/protocol.md §2.2–§2.7), without any I/O.
 
-The transport feeds client messages to `SyncSession.receive` and query
-results to `set_result`, and asks `transition` for the next Transition
-whenever it has something to report. The session owns the versions: the
-ones received from the client, and the `StateVersion` last sent, so every
-Transition starts exactly where the previous one ended and no timestamp
-goes backwards, whatever order the transport calls in.
+Theory of operation (the h11 rule: everything that affects the state
+machine lives here). The transport feeds the session what happens, and does
+what the session answers:
+
+- client frames go to `receive`, which answers with actions (`Send`,
+  `Watch`, `Unwatch`, `RunMutation`, `AwaitMutation`, `RunAction`,
+  `VerifyAdminKey`, `Close`; see `convexlite.sync.actions`);
+- the outcomes of those actions come back through `query_result`,
+  `mutation_started`/`mutation_completed`, `action_completed` and
+  `authenticated`/`admin_key_invalid`/`impersonation_invalid`;
+- after any of these, the transport asks `next_transition` whether a
+  Transition is due and may be sent, telling it whether the queries'
+  results are current through a timestamp (only the backend knows that).
+
+The session owns the versions (those received from the client and the
+`StateVersion` last sent), so every Transition starts where the previous one
+ended and no timestamp goes backwards. It owns read-your-writes: after a
+`MutationResponse` at `ts`, no Transition ends before `ts`, and one that
+reaches it is owed until sent. It owns the mutation queue (one at a time, in
+order, answered once per client session through the shared
+`MutationMemory`) and what an `Authenticate` message means.
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.sync.actions import (
+    CLOSE_INTERNAL,
+    CLOSE_NORMAL,
+    CLOSE_TRY_AGAIN,
+    AwaitMutation,
+    Close,
+    RunAction,
+    RunMutation,
+    Send,
+    SessionAction,
+    Unwatch,
+    VerifyAdminKey,
+    Watch,
+)
 from convexlite.sync.messages import (
+    Action,
     Add,
     Authenticate,
     ClientMessage,
     Connect,
     ModifyQuerySet,
+    Mutation,
     ProtocolError,
     Remove,
-    encode_ts,
     parse_message,
 )
+from convexlite.sync.mutation_memory import InFlight, MutationMemory
+from convexlite.sync.server_messages import (
+    ActionResponse,
+    AuthError,
+    FatalError,
+    MutationResponse,
+    QueryModification,
+    QueryRemoved,
+    QueryResult,
+    StateVersion,
+    Transition,
+)
 
-QueryModification = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class StateVersion:
-    query_set: int
-    identity: int
-    ts: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"querySet": self.query_set, "identity": self.identity, "ts": encode_ts(self.ts)}
+MAX_QUEUED_MUTATIONS = 1000
+USER_AUTH_UNSUPPORTED = (
+    "User authentication with JWTs is not supported by this convexlite server yet; "
+    "authenticate with an admin key or not at all."
+)
+INVALID_ADMIN_KEY = "The provided admin key was invalid for this instance"
 
 
 @dataclass(slots=True)
-class LiveQuery:
+class SyncedQuery:
     """A query in the client's set: what to run, and what the client last saw of it."""
 
     query_id: int
@@ -49,94 +87,105 @@ class LiveQuery:
     args: list[Any]
     journal: str | None
     component_path: str | None
-    latest: QueryModification | None = None
+    latest: QueryResult | None = None
+    latest_ts: int | None = None
     latest_fingerprint: str | None = None
     sent_fingerprint: str | None = None
 
 
-def query_updated(
-    query_id: int, value: Any, log_lines: list[str], journal: str | None
-) -> QueryModification:
-    """A `QueryUpdated` modification; `value` is already encoded (§1.3)."""
-    return {
-        "type": "QueryUpdated",
-        "queryId": query_id,
-        "value": value,
-        "logLines": log_lines,
-        "journal": journal,
-    }
-
-
-def query_failed(
-    query_id: int,
-    error_message: str,
-    log_lines: list[str],
-    journal: str | None,
-    error_data: Any = None,
-    *,
-    has_error_data: bool = False,
-) -> QueryModification:
-    """A `QueryFailed` modification; `errorData` only for a ConvexError (§4.3)."""
-    message: QueryModification = {
-        "type": "QueryFailed",
-        "queryId": query_id,
-        "errorMessage": error_message,
-        "logLines": log_lines,
-        "journal": journal,
-    }
-    if has_error_data:
-        message["errorData"] = error_data
-    return message
-
-
-def _fingerprint(modification: QueryModification) -> str:
-    return json.dumps({k: v for k, v in modification.items() if k != "journal"}, sort_keys=True)
+def _fingerprint(result: QueryResult) -> str:
+    body = result.to_json()
+    del body["journal"]
+    return json.dumps(body, sort_keys=True)
 
 
 class SyncSession:
-    """The protocol state of one WebSocket connection."""
+    """The protocol state of one WebSocket connection.
 
-    def __init__(self) -> None:
+    `memory` is shared by every connection of the server (a client session
+    reconnects on a new socket). `anonymous` is the caller of requests made
+    before any `Authenticate`, and after one with no token.
+    """
+
+    def __init__(self, memory: MutationMemory | None = None, *, anonymous: Any = None) -> None:
+        self.memory = memory if memory is not None else MutationMemory()
+        self.anonymous = anonymous
+        self.caller: Any = anonymous
         self.session_id: str | None = None
         self.client_clock_skew: int | None = None
         self.received_query_set = 0
         self.received_identity = 0
         self.current = StateVersion(0, 0, 0)
-        self.queries: dict[int, LiveQuery] = {}
+        self.queries: dict[int, SyncedQuery] = {}
+        self.required_ts = 0
+        self.transition_owed = False
+        self.closed = False
+        self._connected = False
         self._removed: set[int] = set()
         self._added: set[int] = set()
-        self._connected = False
+        self._queued: deque[tuple[Mutation, Any]] = deque()
+        self._running: int | None = None
+        self._running_handle: Any = None
+        self._owns_run = False
 
-    # ---- input ------------------------------------------------------------------------------
+    # ---- client messages --------------------------------------------------------------------
 
-    def receive(self, text: str | bytes, *, now_ms: float) -> ClientMessage:
-        """Parse and apply one client message; raise `ProtocolError` if it breaks the protocol.
+    def receive(self, text: str | bytes, *, now_ms: float, latest_ts: int) -> list[SessionAction]:
+        """Parse and apply one client frame; `latest_ts` is the latest published commit.
 
-        Query-set and identity versions are checked here; what the message asks
-        for (running a mutation, validating a token) is left to the caller,
-        which reports back through `authenticated`.
+        A frame that breaks the protocol ends the connection: a FatalError
+        and a normal close if retrying would fail the same way, otherwise
+        close 1011. Nothing of a refused message is applied.
         """
-        message = parse_message(text)
-        if isinstance(message, Connect):
-            if self._connected:
-                raise ProtocolError("Received a second Connect message on one connection")
-            self._connected = True
-            self.session_id = message.session_id
-            if message.client_ts is not None:
-                self.client_clock_skew = int(message.client_ts - now_ms)
-        elif not self._connected:
-            raise ProtocolError("The first message on a connection must be Connect")
-        elif isinstance(message, ModifyQuerySet):
-            self._modify(message)
-        elif isinstance(message, Authenticate) and message.base_version != self.received_identity:
-            raise ProtocolError(
-                f"Base identity version {message.base_version} passed up doesn't match the "
-                f"current identity version {self.received_identity}",
-                fatal=False,
-            )
-        return message
+        if self.closed:
+            return []
+        try:
+            return self._handle(parse_message(text), now_ms, latest_ts)
+        except ProtocolError as exc:
+            return self._protocol_error(exc)
 
-    def _modify(self, message: ModifyQuerySet) -> None:
+    def _handle(self, message: ClientMessage, now_ms: float, latest_ts: int) -> list[SessionAction]:
+        if isinstance(message, Connect):
+            return self._connect(message, now_ms, latest_ts)
+        if not self._connected:
+            raise ProtocolError("The first message on a connection must be Connect")
+        if isinstance(message, ModifyQuerySet):
+            return self._modify(message)
+        if isinstance(message, Authenticate):
+            return self._authenticate(message)
+        if isinstance(message, Mutation):
+            if len(self._queued) >= MAX_QUEUED_MUTATIONS:
+                return self._close(Close(CLOSE_TRY_AGAIN, "TooManyConcurrentMutations"))
+            self._queued.append((message, self.caller))
+            return self._next_mutation()
+        if isinstance(message, Action):
+            return [
+                RunAction(
+                    message.request_id,
+                    message.udf_path,
+                    message.args,
+                    message.component_path,
+                    self.caller,
+                )
+            ]
+        return []  # Event: nothing to do
+
+    def _connect(self, message: Connect, now_ms: float, latest_ts: int) -> list[SessionAction]:
+        if self._connected:
+            raise ProtocolError("Received a second Connect message on one connection")
+        self._connected = True
+        self.session_id = message.session_id
+        if message.client_ts is not None:
+            self.client_clock_skew = int(message.client_ts - now_ms)
+        observed = message.max_observed_ts
+        if observed is not None and observed > latest_ts:
+            detail = (
+                f"Client has observed timestamp {observed}, ahead of the database ({latest_ts})"
+            )
+            return self._close(Close(CLOSE_INTERNAL, "InternalServerError", detail))
+        return []
+
+    def _modify(self, message: ModifyQuerySet) -> list[SessionAction]:
         if message.base_version != self.received_query_set:
             raise ProtocolError(
                 f"Base version {message.base_version} passed up doesn't match the current "
@@ -160,45 +209,176 @@ class SyncSession:
                         f"Removing unknown query id {modification.query_id}", fatal=False
                     )
                 live.discard(modification.query_id)
-        for modification in message.modifications:
-            self._apply(modification)
         self.received_query_set = message.new_version
+        return [self._apply(modification) for modification in message.modifications]
 
-    def _apply(self, modification: Add | Remove) -> None:
+    def _apply(self, modification: Add | Remove) -> SessionAction:
         query_id = modification.query_id
         if isinstance(modification, Remove):
             del self.queries[query_id]
-            if query_id in self._added:
-                self._added.discard(query_id)
+            self._added.discard(query_id)
             self._removed.add(query_id)
-            return
-        self.queries[query_id] = LiveQuery(
+            return Unwatch(query_id)
+        query = SyncedQuery(
             query_id,
             modification.udf_path,
             modification.args,
             modification.journal,
             modification.component_path,
         )
+        self.queries[query_id] = query
         self._removed.discard(query_id)
         self._added.add(query_id)
+        return Watch(query_id, query.udf_path, query.args, self.caller)
 
-    def authenticated(self) -> None:
-        """The token of the last `Authenticate` was accepted: the identity version advances."""
+    # ---- authentication ---------------------------------------------------------------------
+
+    def _authenticate(self, message: Authenticate) -> list[SessionAction]:
+        if message.base_version != self.received_identity:
+            raise ProtocolError(
+                f"Base identity version {message.base_version} passed up doesn't match the "
+                f"current identity version {self.received_identity}",
+                fatal=False,
+            )
+        if message.token_type == "User":
+            return self._refuse(USER_AUTH_UNSUPPORTED)
+        if message.token_type == "None":
+            return self._identity_changed(self.anonymous)
+        key = (message.value or "").removeprefix("Convex ").strip()
+        return [VerifyAdminKey(key, message.impersonating)]
+
+    def authenticated(self, caller: Any) -> list[SessionAction]:
+        """The admin key of the last `VerifyAdminKey` is valid; `caller` makes later requests."""
+        return self._identity_changed(caller)
+
+    def admin_key_invalid(self) -> list[SessionAction]:
+        return self._refuse(INVALID_ADMIN_KEY)
+
+    def impersonation_invalid(self, message: str) -> list[SessionAction]:
+        """The identity to act as is incomplete: a deterministic client error."""
+        return self._protocol_error(ProtocolError(message))
+
+    def _identity_changed(self, caller: Any) -> list[SessionAction]:
+        """Every query runs again as the new caller; the next Transition answers them all."""
+        self.caller = caller
         self.received_identity += 1
+        actions: list[SessionAction] = []
+        for query in self.queries.values():
+            query.latest = query.latest_ts = query.latest_fingerprint = None
+            self._added.add(query.query_id)
+            actions += [
+                Unwatch(query.query_id),
+                Watch(query.query_id, query.udf_path, query.args, caller),
+            ]
+        return actions
 
-    def set_result(self, query_id: int, modification: QueryModification) -> None:
-        """Record the latest result of a live query (ignored once the query is removed)."""
+    def _refuse(self, error: str) -> list[SessionAction]:
+        return self._close(Close(CLOSE_NORMAL), AuthError(error, self.current.identity))
+
+    # ---- outcomes of actions ----------------------------------------------------------------
+
+    def query_result(self, query_id: int, result: QueryResult, ts: int | None) -> None:
+        """The latest result of a watched query, as of `ts` (None if it never ran).
+
+        Ignored once the query is removed."""
         query = self.queries.get(query_id)
         if query is not None:
-            query.latest = modification
-            query.latest_fingerprint = _fingerprint(modification)
-            query.journal = modification.get("journal")
+            query.latest = result
+            query.latest_ts = ts
+            query.latest_fingerprint = _fingerprint(result)
+            query.journal = result.journal
 
-    # ---- output -----------------------------------------------------------------------------
+    def mutation_started(self, request_id: int, handle: Any) -> None:
+        """The transport started the run asked for by `RunMutation`; `handle` lets another
+        connection wait for it."""
+        assert self._running == request_id and self._owns_run
+        self._running_handle = handle
+        self.memory.started(self.session_id or "", request_id, handle)
+
+    def mutation_completed(
+        self, request_id: int, response: MutationResponse | None
+    ) -> list[SessionAction]:
+        """The response of the running mutation (None: a system error, the connection ends).
+
+        Call it even after the connection is lost: the memory records the
+        response for the client's re-send on its next connection.
+        """
+        assert self._running == request_id
+        if self._owns_run:
+            self.memory.finished(self.session_id or "", request_id, self._running_handle, response)
+        self._running = self._running_handle = None
+        self._owns_run = False
+        if self.closed:
+            return []
+        if response is None:
+            return self._close(Close(CLOSE_INTERNAL, "InternalServerError"))
+        return self._responded(response) + self._next_mutation()
+
+    def action_completed(self, response: ActionResponse | None) -> list[SessionAction]:
+        """An action's response (None: a system error, the connection ends)."""
+        if self.closed:
+            return []
+        if response is None:
+            return self._close(Close(CLOSE_INTERNAL, "InternalServerError"))
+        self.transition_owed = True
+        return [Send(response)]
+
+    def connection_lost(self) -> None:
+        """The socket is gone: queued mutations are dropped (the client re-sends them)."""
+        self.closed = True
+        self._queued.clear()
+
+    def _next_mutation(self) -> list[SessionAction]:
+        """Start the next queued mutation unless one is running: answered from memory,
+        waited for on another connection, or run."""
+        actions: list[SessionAction] = []
+        while self._running is None and self._queued:
+            request, caller = self._queued.popleft()
+            known = self.memory.lookup(self.session_id or "", request.request_id)
+            if isinstance(known, MutationResponse):
+                actions += self._responded(known)
+                continue
+            self._running = request.request_id
+            if isinstance(known, InFlight):
+                actions.append(AwaitMutation(request.request_id, known.handle))
+            else:
+                self._owns_run = True
+                actions.append(
+                    RunMutation(
+                        request.request_id,
+                        request.udf_path,
+                        request.args,
+                        request.component_path,
+                        caller,
+                    )
+                )
+        return actions
+
+    def _responded(self, response: MutationResponse) -> list[SessionAction]:
+        """Read-your-writes: a Transition reaching the commit is owed from now on."""
+        if response.ts is not None:
+            self.required_ts = max(self.required_ts, response.ts)
+        self.transition_owed = True
+        return [Send(response)]
+
+    # ---- ending -----------------------------------------------------------------------------
+
+    def _protocol_error(self, exc: ProtocolError) -> list[SessionAction]:
+        if exc.fatal:
+            return self._close(Close(CLOSE_NORMAL, "", exc.message), FatalError(exc.message))
+        return self._close(Close(CLOSE_INTERNAL, "InternalServerError", exc.message))
+
+    def _close(
+        self, close: Close, final: AuthError | FatalError | None = None
+    ) -> list[SessionAction]:
+        self.connection_lost()
+        return [close] if final is None else [Send(final), close]
+
+    # ---- transitions ------------------------------------------------------------------------
 
     @property
     def waiting_for_results(self) -> bool:
-        """True while a query added since the last Transition has no result yet."""
+        """True while a query added (or re-run for a new identity) has no result yet."""
         return any(self.queries[query_id].latest is None for query_id in self._added)
 
     @property
@@ -214,16 +394,37 @@ class SyncSession:
             )
         )
 
-    def transition(self, ts: int, *, server_ts_ns: int | None) -> dict[str, Any]:
-        """The next Transition, at timestamp `ts` or the last one sent if that is later.
+    def next_transition(
+        self,
+        current_through: Callable[[int], bool] | bool,
+        *,
+        latest_ts: int,
+        server_ts_ns: int | None = None,
+    ) -> Transition | None:
+        """The Transition to send now, or None if none is due or it may not be sent yet.
 
-        Call only when `waiting_for_results` is false: every query added since
-        the last Transition must be answered in it (§2.4.2 rule 3).
+        One is due when the client's state changed or a mutation or action
+        was answered since the last one. Its timestamp is the latest of: the
+        last one sent, every answered mutation's commit, and the queries'
+        newest result (`latest_ts` when no query has a result). It may be
+        sent once every query has a result and `current_through(ts)` says the
+        results still hold at that timestamp; otherwise ask again when a
+        result arrives or a subscription's state changes.
         """
-        if self.waiting_for_results:
-            raise RuntimeError("a Transition cannot be sent before every added query has a result")
+        if self.closed or self.waiting_for_results:
+            return None
+        if not (self.transition_owed or self.required_ts > self.current.ts or self.has_changes):
+            return None
+        results = [q.latest_ts for q in self.queries.values() if q.latest_ts is not None]
+        ts = max(self.required_ts, self.current.ts, max(results) if results else latest_ts)
+        current = current_through if isinstance(current_through, bool) else current_through(ts)
+        if not current:
+            return None
+        return self._transition(ts, server_ts_ns)
+
+    def _transition(self, ts: int, server_ts_ns: int | None) -> Transition:
         modifications: dict[int, QueryModification] = {
-            query_id: {"type": "QueryRemoved", "queryId": query_id} for query_id in self._removed
+            query_id: QueryRemoved(query_id) for query_id in self._removed
         }
         for query_id, query in self.queries.items():
             if query.latest is None:
@@ -233,109 +434,13 @@ class SyncSession:
                 query.sent_fingerprint = query.latest_fingerprint
         self._removed.clear()
         self._added.clear()
+        self.transition_owed = False
         start = self.current
-        self.current = StateVersion(
-            self.received_query_set, self.received_identity, max(ts, start.ts)
+        self.current = StateVersion(self.received_query_set, self.received_identity, ts)
+        return Transition(
+            start,
+            self.current,
+            tuple(modifications[query_id] for query_id in sorted(modifications)),
+            self.client_clock_skew,
+            server_ts_ns,
         )
-        return {
-            "type": "Transition",
-            "startVersion": start.to_json(),
-            "endVersion": self.current.to_json(),
-            "modifications": [modifications[query_id] for query_id in sorted(modifications)],
-            "clientClockSkew": self.client_clock_skew,
-            "serverTs": server_ts_ns,
-        }
-
-    def auth_error(self, error: str, *, attempted: bool = True) -> dict[str, Any]:
-        return {
-            "type": "AuthError",
-            "error": error,
-            "baseVersion": self.current.identity,
-            "authUpdateAttempted": attempted,
-        }
-
-
-def mutation_success(request_id: int, result: Any, ts: int, log_lines: list[str]) -> dict[str, Any]:
-    """`result` is already encoded."""
-    return {
-        "type": "MutationResponse",
-        "requestId": request_id,
-        "success": True,
-        "result": result,
-        "ts": encode_ts(ts),
-        "logLines": log_lines,
-    }
-
-
-def request_failure(
-    kind: str,
-    request_id: int,
-    error_message: str,
-    log_lines: list[str],
-    error_data: Any = None,
-    *,
-    has_error_data: bool = False,
-) -> dict[str, Any]:
-    """A failed `MutationResponse` or `ActionResponse` (`kind`)."""
-    message: dict[str, Any] = {
-        "type": kind,
-        "requestId": request_id,
-        "success": False,
-        "result": error_message,
-    }
-    if kind == "MutationResponse":
-        message["ts"] = None
-    message["logLines"] = log_lines
-    if has_error_data:
-        message["errorData"] = error_data
-    return message
-
-
-def action_success(request_id: int, result: Any, log_lines: list[str]) -> dict[str, Any]:
-    return {
-        "type": "ActionResponse",
-        "requestId": request_id,
-        "success": True,
-        "result": result,
-        "logLines": log_lines,
-    }
-
-
-def fatal_error(message: str) -> dict[str, Any]:
-    return {"type": "FatalError", "error": message}
-
-
-PING: dict[str, Any] = {"type": "Ping"}
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedMutation:
-    result: Any
-    log_lines: list[str]
-    ts: int
-
-
-class MutationMemory:
-    """Results of recent successful mutations by (sessionId, requestId), shared by connections.
-
-    An npm client re-sends every mutation it has not seen released after a
-    reconnect, on a new socket; answering from here is what keeps that from
-    running twice (§2.7). Bounded: the oldest records go first, long after
-    any client would re-send them.
-    """
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self.capacity = capacity
-        self._records: OrderedDict[tuple[str, int], RecordedMutation] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-    def get(self, session_id: str, request_id: int) -> RecordedMutation | None:
-        return self._records.get((session_id, request_id))
-
-    def record(self, session_id: str, request_id: int, recorded: RecordedMutation) -> None:
-        self._records[(session_id, request_id)] = recorded
-        self._records.move_to_end((session_id, request_id))
-        while len(self._records) > self.capacity:
-            self._records.popitem(last=False)

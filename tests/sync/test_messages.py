@@ -15,10 +15,9 @@ from convexlite.sync import (
     Mutation,
     ProtocolError,
     Remove,
-    decode_ts,
-    encode_ts,
     parse_message,
 )
+from convexlite.values.formats import decode_ts, encode_ts
 
 SESSION = "3f0e4c2a-9b1d-4c7e-8a55-2d6f0b9e1a77"
 

@@ -1,69 +1,47 @@
-"""The per-connection protocol state: versions, transitions, de-duplication memory."""
+"""The per-connection protocol state: versions, transitions, currency, closing."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from session_driver import SESSION, add, connected, modify, remove, send
 
 from convexlite.sync import (
-    MutationMemory,
-    ProtocolError,
-    RecordedMutation,
+    Close,
+    FatalError,
+    QueryFailed,
+    QueryUpdated,
+    Send,
     SyncSession,
-    decode_ts,
-    query_failed,
-    query_updated,
+    Transition,
+    Unwatch,
+    Watch,
 )
+from convexlite.values.formats import decode_ts
 
-SESSION = "3f0e4c2a-9b1d-4c7e-8a55-2d6f0b9e1a77"
-
-
-def connected(client_ts: float | None = 1000.0) -> SyncSession:
-    session = SyncSession()
-    connect: dict[str, Any] = {"type": "Connect", "sessionId": SESSION, "connectionCount": 0}
-    if client_ts is not None:
-        connect["clientTs"] = client_ts
-    session.receive(json.dumps(connect), now_ms=1004.0)
-    return session
+TS = 1755820800123456789
 
 
-def modify(session: SyncSession, base: int, new: int, *mods: dict[str, Any]) -> None:
-    session.receive(
-        json.dumps(
-            {
-                "type": "ModifyQuerySet",
-                "baseVersion": base,
-                "newVersion": new,
-                "modifications": list(mods),
-            }
-        ),
-        now_ms=0,
-    )
-
-
-def add(query_id: int, path: str = "messages:list") -> dict[str, Any]:
-    return {"type": "Add", "queryId": query_id, "udfPath": path, "args": [{}]}
-
-
-def remove(query_id: int) -> dict[str, Any]:
-    return {"type": "Remove", "queryId": query_id}
+def test_adding_queries_asks_to_watch_them() -> None:
+    session = connected()
+    actions = modify(session, 0, 1, add(0), add(1, "users:get"), remove(0))
+    assert actions == [
+        Watch(0, "messages:list", [{}], "anonymous"),
+        Watch(1, "users:get", [{}], "anonymous"),
+        Unwatch(0),
+    ]
+    assert list(session.queries) == [1]
 
 
 def test_first_transition_answers_added_queries() -> None:
     session = connected()
     modify(session, 0, 1, add(0), add(1))
     assert session.waiting_for_results
-    session.set_result(0, query_updated(0, [], ["[LOG] 'x'"], None))
-    assert session.waiting_for_results
-    with pytest.raises(RuntimeError):
-        session.transition(5, server_ts_ns=None)
-    session.set_result(1, query_failed(1, "boom", [], None, "data", has_error_data=True))
-    message = session.transition(1755820800123456789, server_ts_ns=77)
-    assert message == {
+    session.query_result(0, QueryUpdated(0, [], ("[LOG] 'x'",)), TS - 5)
+    assert session.next_transition(True, latest_ts=TS) is None
+    session.query_result(1, QueryFailed(1, "boom", (), None, "data", True), TS)
+    transition = session.next_transition(True, latest_ts=0, server_ts_ns=77)
+    assert transition is not None
+    assert transition.to_json() == {
         "type": "Transition",
         "startVersion": {"querySet": 0, "identity": 0, "ts": "AAAAAAAAAAA="},
         "endVersion": {"querySet": 1, "identity": 0, "ts": "Fc2ZCLftXRg="},
@@ -87,139 +65,123 @@ def test_first_transition_answers_added_queries() -> None:
         "clientClockSkew": -4,
         "serverTs": 77,
     }
+    assert session.next_transition(True, latest_ts=TS + 10) is None
 
 
 def test_unchanged_results_are_not_resent_and_removals_are_acknowledged() -> None:
     session = connected(client_ts=None)
     modify(session, 0, 1, add(0), add(1))
-    session.set_result(0, query_updated(0, 1, [], None))
-    session.set_result(1, query_updated(1, 2, [], None))
-    session.transition(10, server_ts_ns=None)
-    session.set_result(0, query_updated(0, 1, [], None))
-    session.set_result(1, query_updated(1, 3, [], None))
+    session.query_result(0, QueryUpdated(0, 1), 10)
+    session.query_result(1, QueryUpdated(1, 2), 10)
+    assert session.next_transition(True, latest_ts=10) is not None
+    session.query_result(0, QueryUpdated(0, 1), 20)
+    session.query_result(1, QueryUpdated(1, 3), 20)
     assert session.has_changes
-    second = session.transition(20, server_ts_ns=None)
-    assert [m["queryId"] for m in second["modifications"]] == [1]
-    assert second["clientClockSkew"] is None
+    second = session.next_transition(True, latest_ts=20)
+    assert second is not None
+    assert [m.query_id for m in second.modifications] == [1]
+    assert second.client_clock_skew is None
     modify(session, 1, 2, remove(0))
-    third = session.transition(20, server_ts_ns=None)
-    assert third["modifications"] == [{"type": "QueryRemoved", "queryId": 0}]
-    assert third["startVersion"] == second["endVersion"]
+    third = session.next_transition(True, latest_ts=20)
+    assert third is not None
+    assert third.to_json()["modifications"] == [{"type": "QueryRemoved", "queryId": 0}]
+    assert third.start_version == second.end_version
     assert not session.has_changes
+
+
+def test_a_transition_waits_until_results_are_current_through_its_ts() -> None:
+    session = connected()
+    modify(session, 0, 1, add(0), add(1))
+    session.query_result(0, QueryUpdated(0, "a"), 30)
+    session.query_result(1, QueryUpdated(1, "b"), 40)
+    asked: list[int] = []
+
+    def not_yet(ts: int) -> bool:
+        asked.append(ts)
+        return False
+
+    assert session.next_transition(not_yet, latest_ts=50) is None
+    assert session.next_transition(False, latest_ts=50) is None
+    assert asked == [40]  # the newest result's ts, not the database's
+    transition = session.next_transition(lambda ts: ts == 40, latest_ts=50)
+    assert transition is not None and transition.end_version.ts == 40
 
 
 def test_timestamps_never_go_backwards() -> None:
     session = connected()
-    session.transition(100, server_ts_ns=None)
-    later = session.transition(50, server_ts_ns=None)
-    assert decode_ts(later["endVersion"]["ts"]) == 100
+    modify(session, 0, 1, add(0))
+    session.query_result(0, QueryUpdated(0, 1), 100)
+    session.next_transition(True, latest_ts=0)
+    session.query_result(0, QueryUpdated(0, 2), 50)
+    asked: list[int] = []
+    later = session.next_transition(lambda ts: asked.append(ts) or True, latest_ts=0)
+    assert later is not None
+    assert asked == [100] and later.end_version.ts == 100
+    assert decode_ts(later.to_json()["endVersion"]["ts"]) == 100
 
 
-def test_identity_version_advances_on_acceptance() -> None:
+def test_without_queries_the_database_ts_is_used() -> None:
     session = connected()
-    session.receive('{"type":"Authenticate","tokenType":"None","baseVersion":0}', now_ms=0)
-    session.authenticated()
-    message = session.transition(1, server_ts_ns=None)
-    assert message["endVersion"]["identity"] == 1
-    with pytest.raises(ProtocolError) as caught:
-        session.receive('{"type":"Authenticate","tokenType":"None","baseVersion":0}', now_ms=0)
-    assert not caught.value.fatal
+    modify(session, 0, 1)
+    transition = session.next_transition(True, latest_ts=7)
+    assert isinstance(transition, Transition) and transition.end_version.ts == 7
 
 
-def test_protocol_violations() -> None:
+def test_a_result_of_a_removed_query_is_ignored() -> None:
+    session = connected()
+    modify(session, 0, 1, add(0))
+    modify(session, 1, 2, remove(0))
+    session.query_result(0, QueryUpdated(0, 1), 5)
+    transition = session.next_transition(True, latest_ts=3)
+    assert transition is not None
+    assert transition.to_json()["modifications"] == [{"type": "QueryRemoved", "queryId": 0}]
+
+
+def fatal(message: str) -> list[object]:
+    return [Send(FatalError(message)), Close(1000, "", message)]
+
+
+def test_protocol_violations_close_the_connection() -> None:
     fresh = SyncSession()
-    with pytest.raises(ProtocolError):
-        modify(fresh, 0, 1)
+    assert modify(fresh, 0, 1) == fatal("The first message on a connection must be Connect")
+    assert fresh.closed and modify(fresh, 0, 1) == []
+
     session = connected()
-    with pytest.raises(ProtocolError) as caught:
-        modify(session, 1, 2)
-    assert caught.value.fatal
-    assert "Base version 1 passed up doesn't match the current version 0" in caught.value.message
-    with pytest.raises(ProtocolError) as caught:
-        modify(session, 0, 0)
-    assert not caught.value.fatal
-    with pytest.raises(ProtocolError):
-        modify(session, 0, 1, add(0), add(0))
-    with pytest.raises(ProtocolError):
-        modify(session, 0, 1, remove(3))
+    actions = modify(session, 1, 2)
+    assert actions == fatal("Base version 1 passed up doesn't match the current version 0")
     assert session.received_query_set == 0 and not session.queries
 
+    second_connect = {"type": "Connect", "sessionId": SESSION, "connectionCount": 0}
+    assert send(connected(), second_connect)[0] == Send(
+        FatalError("Received a second Connect message on one connection")
+    )
+    assert send(connected(), {"type": "Nope"})[1] == Close(
+        1000, "", "Received Invalid JSON on websocket: unknown message type `Nope`"
+    )
 
-def test_mutation_memory_is_bounded() -> None:
-    memory = MutationMemory(capacity=2)
-    for request_id in range(3):
-        memory.record(SESSION, request_id, RecordedMutation(request_id, [], 10 + request_id))
-    assert memory.get(SESSION, 0) is None
-    assert memory.get(SESSION, 2) == RecordedMutation(2, [], 12)
-    assert len(memory) == 2
 
-
-operations = st.lists(
-    st.one_of(
-        st.tuples(st.just("add"), st.integers(0, 5)),
-        st.tuples(st.just("remove"), st.integers(0, 5)),
-        st.tuples(st.just("result"), st.integers(0, 5), st.integers(0, 3)),
-        st.tuples(st.just("auth")),
-        st.tuples(st.just("transition"), st.integers(0, 1000)),
-    ),
-    max_size=60,
+@pytest.mark.parametrize(
+    ("mods", "base", "new"),
+    [((), 0, 0), ((add(0), add(0)), 0, 1), ((remove(3),), 0, 1)],
 )
-
-
-@settings(max_examples=300, deadline=None)
-@given(operations)
-def test_transitions_always_chain(ops: list[tuple[Any, ...]]) -> None:
+def test_invariant_violations_close_1011_and_change_nothing(
+    mods: tuple[dict[str, object], ...], base: int, new: int
+) -> None:
     session = connected()
-    version = 0
-    sent: list[dict[str, Any]] = []
-    identity_seen = 0
-    for op in ops:
-        if op[0] in ("add", "remove"):
-            live = op[1] in session.queries
-            mod = remove(op[1]) if op[0] == "remove" else add(op[1])
-            try:
-                modify(session, version, version + 1, mod)
-            except ProtocolError:
-                assert live == (op[0] == "add")
-                continue
-            version += 1
-        elif op[0] == "result":
-            session.set_result(op[1], query_updated(op[1], op[2], [], None))
-        elif op[0] == "auth":
-            session.receive(
-                json.dumps(
-                    {
-                        "type": "Authenticate",
-                        "tokenType": "None",
-                        "baseVersion": session.received_identity,
-                    }
-                ),
-                now_ms=0,
-            )
-            session.authenticated()
-            identity_seen += 1
-        elif not session.waiting_for_results:
-            sent.append(session.transition(op[1], server_ts_ns=None))
-    for query_id in list(session.queries):
-        session.set_result(query_id, query_updated(query_id, "final", [], None))
-    sent.append(session.transition(0, server_ts_ns=None))
+    [close] = modify(session, base, new, *mods)
+    assert isinstance(close, Close) and (close.code, close.reason) == (1011, "InternalServerError")
+    assert session.received_query_set == 0 and not session.queries
+    assert session.next_transition(True, latest_ts=1) is None
 
-    previous = {"querySet": 0, "identity": 0, "ts": "AAAAAAAAAAA="}
-    answered: set[int] = set()
-    for message in sent:
-        assert message["startVersion"] == previous
-        end = message["endVersion"]
-        assert end["querySet"] >= previous["querySet"]
-        assert end["identity"] >= previous["identity"]
-        assert decode_ts(end["ts"]) >= decode_ts(previous["ts"])
-        ids = [m["queryId"] for m in message["modifications"]]
-        assert len(ids) == len(set(ids))
-        for m in message["modifications"]:
-            if m["type"] == "QueryRemoved":
-                answered.discard(m["queryId"])
-            else:
-                answered.add(m["queryId"])
-        previous = end
-    assert previous["querySet"] == version
-    assert previous["identity"] == identity_seen
-    assert answered == set(session.queries)
+
+def test_a_client_ahead_of_the_database_is_refused() -> None:
+    session = SyncSession()
+    connect = {
+        "type": "Connect",
+        "sessionId": SESSION,
+        "connectionCount": 1,
+        "maxObservedTimestamp": "AAAAAAAAAAE=",  # 2**56
+    }
+    [close] = send(session, connect, latest_ts=2**56 - 1)
+    assert isinstance(close, Close) and close.code == 1011
+    assert send(SyncSession(), connect, latest_ts=2**56) == []

@@ -1,0 +1,140 @@
+"""The sync pump on its own: an in-memory socket and a scripted backend, no uvicorn, no npm.
+
+These pin what the pump must do without polling: a Transition held back
+because a subscription is not current is sent when the subscription says it
+settled, and not before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from convexlite.functions.live_queries import QueryResult
+from convexlite.functions.runner import Execution
+from convexlite.server.state import ServerState
+from convexlite.server.sync_endpoint import sync_websocket
+from convexlite.values.formats import decode_ts
+
+SESSION = "3f0e4c2a-9b1d-4c7e-8a55-2d6f0b9e1a77"
+
+
+class Socket:
+    """The Starlette WebSocket surface the endpoint uses, backed by two queues."""
+
+    def __init__(self) -> None:
+        self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.closed: tuple[int, str] | None = None
+
+    async def accept(self) -> None:
+        pass
+
+    async def receive(self) -> dict[str, Any]:
+        return await self.incoming.get()
+
+    async def send_text(self, text: str) -> None:
+        await self.outgoing.put(json.loads(text))
+
+    async def close(self, code: int, reason: str = "") -> None:
+        self.closed = (code, reason)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.incoming.put_nowait({"type": "websocket.receive", "text": json.dumps(message)})
+
+    async def next(self, timeout: float = 2.0) -> dict[str, Any]:
+        return await asyncio.wait_for(self.outgoing.get(), timeout)
+
+
+class Subscription:
+    """A query subscription whose results and currency the test scripts."""
+
+    def __init__(self) -> None:
+        self.results: asyncio.Queue[QueryResult] = asyncio.Queue()
+        self.on_settled: Any = None
+        self.closed = False
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> QueryResult:
+        return await self.results.get()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Backend:
+    def __init__(self) -> None:
+        self.latest_ts = 1
+        self.subscriptions: list[Subscription] = []
+        self.current_until = 0
+        self.asked = 0
+
+    def subscribe(self, path: str, args: Any, *, caller: Any = None) -> Subscription:
+        sub = Subscription()
+        self.subscriptions.append(sub)
+        return sub
+
+    def current_through(self, subscriptions: Iterable[Subscription], ts: int) -> bool:
+        self.asked += 1
+        list(subscriptions)
+        return ts <= self.current_until
+
+    async def execute(self, kind: Any, path: str, args: Any, caller: Any, **_: Any) -> Execution:
+        self.latest_ts += 10
+        return Execution("ok", [], self.latest_ts)
+
+
+@pytest.fixture
+async def connection() -> Any:
+    backend = Backend()
+    socket = Socket()
+    endpoint = sync_websocket(ServerState(backend))  # type: ignore[arg-type]
+    task = asyncio.ensure_future(endpoint(socket))  # type: ignore[arg-type]
+    socket.send({"type": "Connect", "sessionId": SESSION, "connectionCount": 0})
+    yield backend, socket
+    socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    await asyncio.wait_for(task, 2)
+
+
+async def test_a_held_transition_goes_out_when_the_subscription_settles(connection: Any) -> None:
+    backend, socket = connection
+    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
+    socket.send(
+        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+    )
+    await asyncio.sleep(0.01)
+    [sub] = backend.subscriptions
+    backend.current_until = 1
+    sub.results.put_nowait(QueryResult([], None, 1, []))
+    first = await socket.next()
+    assert first["type"] == "Transition" and first["modifications"][0]["value"] == []
+
+    socket.send({"type": "Mutation", "requestId": 0, "udfPath": "m:send", "args": [{}]})
+    response = await socket.next()
+    assert response["type"] == "MutationResponse" and response["success"]
+    asked = backend.asked
+    await asyncio.sleep(0.2)  # not current through the commit: nothing is sent, nobody polls
+    assert socket.outgoing.empty()
+    assert backend.asked - asked <= 2
+
+    backend.current_until = decode_ts(response["ts"])
+    sub.on_settled()  # the query re-ran and its result did not change
+    covering = await socket.next()
+    assert covering["type"] == "Transition" and covering["modifications"] == []
+    assert decode_ts(covering["endVersion"]["ts"]) == decode_ts(response["ts"])
+
+
+async def test_a_binary_frame_closes_1011(connection: Any) -> None:
+    _, socket = connection
+    socket.incoming.put_nowait({"type": "websocket.receive", "bytes": b"\x00"})
+    for _ in range(100):
+        if socket.closed:
+            break
+        await asyncio.sleep(0.01)
+    assert socket.closed == (1011, "InternalServerError")
