@@ -440,6 +440,8 @@ class Transaction:
             self.usage.record_write(size if doc is not None else 0)
         pending = self.writes.get(internal_id)
         if pending is None:
+            prev_ts: int | None
+            prev_keys: dict[bytes, bytes]
             if inserted:
                 prev_ts, prev_keys = None, {}
             else:

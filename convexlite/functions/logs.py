@@ -148,7 +148,7 @@ def install() -> None:
         return
     with _install_lock:
         if not isinstance(sys.stdout, _StdoutRouter):
-            sys.stdout = _StdoutRouter(sys.stdout)  # type: ignore[assignment]
+            sys.stdout = _StdoutRouter(sys.stdout)
         if _handler not in root.handlers:
             root.addHandler(_handler)
 

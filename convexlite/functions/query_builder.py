@@ -82,7 +82,7 @@ class QueryBuilder:
 
     def paginate(self, options: dict[str, Any]) -> dict[str, Any]:
         """`{numItems, cursor, endCursor?, maximumRowsRead?, maximumBytesRead?}` → a page dict."""
-        num_items = options.get("numItems")
+        num_items: Any = options.get("numItems")
         if type(num_items) not in (int, float) or num_items < 0:
             raise InvalidQueryBuilderUse(
                 f"`options.numItems` must be a positive number. Received `{num_items!r}`."

@@ -8,6 +8,7 @@ Headers keep their order and repeats (several `set-cookie`) both ways.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,7 +97,7 @@ async def response_from_starlette(response: Any, request: Request, name: str) ->
     if response.background is None:
         headers = _text_headers(response.raw_headers)
         if isinstance(response, StreamingResponse):
-            return HttpResponse(response.status_code, headers, response.body_iterator)
+            return HttpResponse(response.status_code, headers, _bytes(response.body_iterator))
         body = getattr(response, "body", None)
         if isinstance(body, bytes):
             return HttpResponse(response.status_code, headers, body)
@@ -115,3 +116,9 @@ async def _played(response: Response, request: Request) -> HttpResponse:
 
     await response(request.scope, request.receive, send)
     return HttpResponse(start["status"], _text_headers(start.get("headers", ())), b"".join(chunks))
+
+
+async def _bytes(chunks: AsyncIterable[str | bytes | memoryview]) -> AsyncIterator[bytes]:
+    """A streamed body as bytes: Starlette also lets handlers stream text."""
+    async for chunk in chunks:
+        yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)

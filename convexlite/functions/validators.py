@@ -600,7 +600,7 @@ class VArray(Validator):
         def check(value: Any, resolve: Any) -> Any:
             if type(value) is not list and not isinstance(value, list | tuple):
                 raise _no_match(value, self)
-            out = []
+            out: list[Any] = []
             append = out.append
             for i, item in enumerate(value):
                 if type(item) is fast:
@@ -1226,7 +1226,7 @@ def validate_returns(
     """Check a function's return value (`ReturnsValidationError: ...` on failure)."""
     if spec is None:
         return value
-    validator = spec if isinstance(spec, Validator) else returns_validator(spec)
+    validator = spec if isinstance(spec, Validator) else VObject(spec)
     checker = validator._checker_cache or validator._checker
     try:
         return checker(value, table_name_of)
