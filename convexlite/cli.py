@@ -18,12 +18,12 @@ from typing import Any
 
 import uvicorn
 
+from convexlite import Backend, SyncBackend
 from convexlite.auth.keys import (
     InvalidInstanceSecret,
     generate_instance_secret,
     issue_admin_key,
 )
-from convexlite.backend import Backend, SyncBackend
 from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError
 from convexlite.functions.app import App
 from convexlite.server.app import create_app, create_site_app

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
+from convexlite import SyncBackend
 from convexlite.auth.identity import UserIdentity, trusted, user_identity
-from convexlite.backend import SyncBackend
 from convexlite.functions.app import App, FunctionKind
 from convexlite.functions.context import MutationCtx
 
