@@ -16,12 +16,9 @@ from typing import Any
 
 from convexlite.errors import BadRequestError
 from convexlite.persistence import DEFAULT_INSTANCE_NAME
+from convexlite.values.formats import parse_flag
 
 DEFAULT_STORE_URL = "sqlite:///convex_local_backend.sqlite3"
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
-
 
 class ConfigError(BadRequestError):
     """A setting with a value convexlite cannot use."""
@@ -30,11 +27,9 @@ class ConfigError(BadRequestError):
 
 
 def parse_bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    flag = parse_flag(raw)
+    if flag is not None:
+        return flag
     raise ConfigError(
         f"environment variable {name}={raw!r} is not a boolean; use 1/true/yes/on or 0/false/no/off"
     )

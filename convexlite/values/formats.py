@@ -20,6 +20,9 @@ from convexlite.values.json_codec import decode, encode
 
 Format = Literal["encoded", "clean", "export"]
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
 
 class InvalidTimestamp(ValueError):
     """Text that is not an EncodedTS."""
@@ -46,6 +49,18 @@ def decode_ts(text: Any) -> int:
     if len(raw) != 8:
         raise InvalidTimestamp(f"timestamp {text!r} is not 8 bytes")
     return int.from_bytes(raw, "little")
+
+
+def parse_flag(text: str) -> bool | None:
+    """The one boolean rule for settings and URL options: `1/true/yes/on` is true,
+    `0/false/no/off` or empty is false, anything else None (callers refuse it, so a
+    typo is never silently read as either)."""
+    flag = text.strip().lower()
+    if flag in _TRUE:
+        return True
+    if flag in _FALSE:
+        return False
+    return None
 
 
 def decode_function_args(raw: Any, path: str) -> dict[str, Any]:

@@ -22,12 +22,9 @@ checks that the lease is still its own before writing anything.
 from __future__ import annotations
 
 from convexlite.persistence.errors import InvalidPersistenceUrlError
+from convexlite.values.formats import parse_flag
 
 TAKE_OVER_HINT = "open with take_over=True (URL option ?take_over_lease=1)"
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
-
 
 def take_over_option(value: str, *, url: str) -> bool:
     """The URL option `take_over_lease`: `1/true/yes/on` or `0/false/no/off` (or empty).
@@ -36,11 +33,9 @@ def take_over_option(value: str, *, url: str) -> bool:
     a stuck backend in place while the user believes it is being replaced.
     `url` is the URL as shown in errors (without its password).
     """
-    flag = value.strip().lower()
-    if flag in _TRUE:
-        return True
-    if flag in _FALSE:
-        return False
+    flag = parse_flag(value)
+    if flag is not None:
+        return flag
     raise InvalidPersistenceUrlError(
         f"URL {url!r}: take_over_lease must be 1/true/yes/on or 0/false/no/off, not {value!r}"
     )
