@@ -56,10 +56,8 @@ from convexlite.persistence.row_checks import (
     find_duplicate,
 )
 from convexlite.persistence.sql.commit_outcome import LostWrite, PendingUndo, lost_reply_error
+from convexlite.persistence.sql.key_order import FullKeyOrder
 from convexlite.persistence.sql.key_split import (
-    MAX_PREFIX,
-    full_key,
-    join_key,
     lower_bound,
     split_key,
     upper_bound,
@@ -672,11 +670,9 @@ class MysqlPersistence:
         page_size = min(limit, self.MAX_SCAN_PAGE)
         lower = (*lower_bound(start), True)
         upper = None if end is None else upper_bound(end)
-        out: list[IndexRow] = []
-        group: list[IndexRow] = []
-        group_prefix = b""
-        pages = 0
         descending = order == "desc"
+        ordered = FullKeyOrder(start, end, descending=descending, limit=limit)
+        pages = 0
         while max_pages is None or pages < max_pages:
             pages += 1
             params: list[Any] = [index_id, ts, lower[0], lower[0], lower[1]]
@@ -687,26 +683,10 @@ class MysqlPersistence:
             cur.execute(sql, params)
             batch = sorted(cur.fetchall(), key=_sql_key, reverse=descending)
             for row in batch:
-                prefix = row[0]
-                if group and prefix != group_prefix:
-                    out.extend(sorted(group, key=full_key, reverse=descending))
-                    group = []
-                    if len(out) >= limit:
-                        return out[:limit]
-                key = join_key(prefix, row[1])
-                if key < start or (end is not None and key >= end):
-                    continue
-                index_row = self._index_row(index_id, key, row)
-                if len(prefix) == MAX_PREFIX:
-                    group.append(index_row)
-                    group_prefix = prefix
-                else:
-                    out.append(index_row)
-                    if len(out) >= limit:
-                        return out
+                if ordered.add(row[0], row[1], partial(self._index_row, index_id, row)):
+                    return ordered.result()
             if len(batch) < page_size:
-                out.extend(sorted(group, key=full_key, reverse=descending))
-                return out[:limit]
+                return ordered.result()
             last_prefix, last_sha = batch[-1][0], batch[-1][2]
             if descending:
                 upper = (last_prefix, last_sha, False)
@@ -714,7 +694,7 @@ class MysqlPersistence:
                 lower = (last_prefix, last_sha, False)
         return None
 
-    def _index_row(self, index_id: bytes, key: bytes, row: tuple) -> IndexRow:
+    def _index_row(self, index_id: bytes, row: tuple, key: bytes) -> IndexRow:
         _, _, _, its, deleted, tablet_id, internal_id, json_value, prev_ts = row
         if deleted:
             return IndexRow(key, its, None)

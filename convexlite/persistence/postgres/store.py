@@ -73,10 +73,8 @@ from convexlite.persistence.row_checks import (
     find_duplicate,
 )
 from convexlite.persistence.sql.commit_outcome import LostWrite, PendingUndo, lost_reply_error
+from convexlite.persistence.sql.key_order import FullKeyOrder
 from convexlite.persistence.sql.key_split import (
-    MAX_PREFIX,
-    full_key,
-    join_key,
     lower_bound,
     split_key,
     upper_bound,
@@ -504,27 +502,14 @@ class PostgresPersistence:
             params["hi_prefix"], params["hi_hash"], inclusive = upper_bound(end)
             upper = "<=" if inclusive else "<"
         descending = order == "desc"
-        rows: list[IndexRow] = []
-        run: list[IndexRow] = []
-        run_prefix = b""
+        ordered = FullKeyOrder(start, end, descending=descending, limit=limit)
         while True:
             page = self._fetch(INDEX_SCAN_SQL[order, lower, upper], params)
-            for prefix, _sha, suffix, its, deleted, tablet_id, internal_id, *doc in page:
-                key = join_key(prefix, suffix)
-                if key < start or (end is not None and key >= end):
-                    continue
-                row = self._index_row(index_id, key, its, deleted, tablet_id, internal_id, doc)
-                if len(prefix) < MAX_PREFIX or prefix != run_prefix:
-                    rows.extend(sorted(run, key=full_key, reverse=descending))
-                    run.clear()
-                if len(prefix) < MAX_PREFIX:
-                    rows.append(row)
-                else:
-                    run_prefix = prefix
-                    run.append(row)
-            if len(page) < params["limit"] or len(rows) >= limit:
-                rows.extend(sorted(run, key=full_key, reverse=descending))
-                return rows[:limit]
+            for row in page:
+                if ordered.add(row[0], row[2], partial(self._index_row, index_id, row)):
+                    break
+            if len(page) < params["limit"] or ordered.enough:
+                return ordered.result()
             params["limit"] = max(limit, self.CONTINUATION_PAGE)
             last_prefix, last_sha = page[-1][0], page[-1][1]
             if descending:
@@ -532,16 +517,8 @@ class PostgresPersistence:
             else:
                 lower, params["lo_prefix"], params["lo_hash"] = ">", last_prefix, last_sha
 
-    def _index_row(
-        self,
-        index_id: bytes,
-        key: bytes,
-        ts: int,
-        deleted: bool | None,
-        tablet_id: bytes | None,
-        internal_id: bytes | None,
-        doc: list[Any],
-    ) -> IndexRow:
+    def _index_row(self, index_id: bytes, row: tuple, key: bytes) -> IndexRow:
+        _prefix, _sha, _suffix, ts, deleted, tablet_id, internal_id, *doc = row
         if deleted:
             return IndexRow(key, ts, None)
         doc_ts, json_value, doc_deleted, prev_ts = doc

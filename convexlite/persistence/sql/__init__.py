@@ -2,6 +2,7 @@
 
 - `naming`: the instance's database name and the default instance name;
 - `key_split`: index keys stored as prefix, suffix and hash;
+- `key_order`: full-key order restored over a scan in (prefix, hash) order;
 - `lease`: the single-writer protocol both servers follow;
 - `commit_outcome`: the one policy for a commit whose reply was lost;
 - `log_pages`: the keyset-paged document log (SQLite uses it too);

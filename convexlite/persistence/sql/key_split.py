@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 
-from convexlite.persistence.types import IndexRow
-
 MAX_PREFIX = 2500
 HASH_MIN = b"\x00" * 32
 HASH_MAX = b"\xff" * 32
@@ -43,8 +41,3 @@ def upper_bound(end: bytes) -> tuple[bytes, bytes, bool]:
     if len(end) < MAX_PREFIX:
         return end, HASH_MIN, False
     return end[:MAX_PREFIX], HASH_MAX, True
-
-
-def full_key(row: IndexRow) -> bytes:
-    """Sort key of a run of rows sharing a whole prefix, which SQL returns in hash order."""
-    return row.key

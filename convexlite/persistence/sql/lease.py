@@ -26,6 +26,7 @@ from convexlite.values.formats import parse_flag
 
 TAKE_OVER_HINT = "open with take_over=True (URL option ?take_over_lease=1)"
 
+
 def take_over_option(value: str, *, url: str) -> bool:
     """The URL option `take_over_lease`: `1/true/yes/on` or `0/false/no/off` (or empty).
 
