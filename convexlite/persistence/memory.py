@@ -18,12 +18,17 @@ from typing import Any
 from sortedcontainers import SortedDict  # type: ignore[import-untyped]
 
 from convexlite.persistence.errors import (
-    CorruptedStoreError,
     DuplicateRowError,
     StoreClosedError,
 )
 from convexlite.persistence.globals_codec import decode_global, encode_globals
-from convexlite.persistence.row_checks import check_rows, clamp_ts, find_duplicate
+from convexlite.persistence.row_checks import (
+    check_rows,
+    clamp_ts,
+    dangling_index_entry,
+    empty_scan,
+    find_duplicate,
+)
 from convexlite.persistence.types import (
     DocumentRevision,
     IndexEntry,
@@ -88,7 +93,7 @@ class MemoryPersistence:
         order: Order,
         limit: int,
     ) -> list[IndexRow]:
-        if limit <= 0 or (end is not None and end <= start):
+        if empty_scan(start, end, limit):
             return []
         ts = clamp_ts(ts)
         with self._mutex:
@@ -140,11 +145,8 @@ class MemoryPersistence:
             return IndexRow(entry.key, entry.ts, None)
         document = self._documents.get((entry.ts, entry.tablet_id, entry.internal_id))
         if document is None:
-            raise CorruptedStoreError(
-                f"index {entry.index_id.hex()} key {entry.key.hex()} at ts {entry.ts} points at "
-                f"document {(entry.internal_id or b'').hex()} of tablet "
-                f"{(entry.tablet_id or b'').hex()}, "
-                "which has no revision at that ts"
+            raise dangling_index_entry(
+                entry.index_id, entry.key, entry.ts, entry.tablet_id, entry.internal_id
             )
         return IndexRow(entry.key, entry.ts, document)
 

@@ -1,16 +1,18 @@
-"""What every backend refuses to store, so that all of them accept and reject
-exactly the same writes and report them with the same errors."""
+"""What every backend refuses to store or read, so that all of them accept and reject
+exactly the same writes, answer the same scans, and report with the same errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
-from convexlite.persistence.errors import InvalidWriteError
+from convexlite.persistence.errors import CorruptedStoreError, InvalidWriteError
 from convexlite.persistence.types import DocumentRevision, IndexEntry
 from convexlite.values.types import MAX_TS
 
 DocKey = tuple[int, bytes, bytes]
 IndexKey = tuple[bytes, bytes, int]
+K = TypeVar("K", DocKey, IndexKey)
 
 
 def check_rows(documents: Sequence[DocumentRevision], indexes: Sequence[IndexEntry]) -> None:
@@ -51,29 +53,59 @@ def find_duplicate(
 ) -> str | None:
     """Describe the first row whose primary key repeats a stored row or an earlier
     row of the same write, or return None."""
-    seen_docs: set[DocKey] = set()
-    for d in documents:
-        dk = (d.ts, d.tablet_id, d.internal_id)
-        if dk in seen_docs or document_exists(dk):
-            return (
-                f"duplicate document revision (ts={d.ts}, tablet_id={d.tablet_id.hex()}, "
-                f"internal_id={d.internal_id.hex()}): a revision with this primary key "
-                + ("appears twice in this write" if dk in seen_docs else "is already stored")
-            )
-        seen_docs.add(dk)
-    seen_index: set[IndexKey] = set()
-    for e in indexes:
-        ik = (e.index_id, e.key, e.ts)
-        if ik in seen_index or index_entry_exists(ik):
-            return (
-                f"duplicate index entry (index_id={e.index_id.hex()}, key={e.key.hex()}, "
-                f"ts={e.ts}): an entry with this primary key "
-                + ("appears twice in this write" if ik in seen_index else "is already stored")
-            )
-        seen_index.add(ik)
+    return _first_repeat(
+        ((d.ts, d.tablet_id, d.internal_id) for d in documents),
+        document_exists,
+        _describe_document,
+    ) or _first_repeat(
+        ((e.index_id, e.key, e.ts) for e in indexes), index_entry_exists, _describe_index_entry
+    )
+
+
+def _first_repeat(
+    keys: Iterable[K], exists: Callable[[K], bool], describe: Callable[[K], str]
+) -> str | None:
+    seen: set[K] = set()
+    for key in keys:
+        if key in seen or exists(key):
+            where = "appears twice in this write" if key in seen else "is already stored"
+            return f"{describe(key)} {where}"
+        seen.add(key)
     return None
+
+
+def _describe_document(key: DocKey) -> str:
+    ts, tablet_id, internal_id = key
+    return (
+        f"duplicate document revision (ts={ts}, tablet_id={tablet_id.hex()}, "
+        f"internal_id={internal_id.hex()}): a revision with this primary key"
+    )
+
+
+def _describe_index_entry(key: IndexKey) -> str:
+    index_id, index_key, ts = key
+    return (
+        f"duplicate index entry (index_id={index_id.hex()}, key={index_key.hex()}, "
+        f"ts={ts}): an entry with this primary key"
+    )
 
 
 def clamp_ts(ts: int) -> int:
     """Reads may ask for any future timestamp; storage only knows signed BIGINTs."""
     return ts if ts <= MAX_TS else MAX_TS
+
+
+def empty_scan(start: bytes, end: bytes | None, limit: int) -> bool:
+    """An index scan that can return nothing, answered without touching storage."""
+    return limit <= 0 or (end is not None and end <= start)
+
+
+def dangling_index_entry(
+    index_id: bytes, key: bytes, ts: int, tablet_id: bytes | None, internal_id: bytes | None
+) -> CorruptedStoreError:
+    """A live index entry whose document revision is missing: the store is corrupted."""
+    return CorruptedStoreError(
+        f"index {index_id.hex()} key {key.hex()} at ts {ts} points at document "
+        f"{(internal_id or b'').hex()} of tablet {(tablet_id or b'').hex()}, "
+        "which has no revision at that ts"
+    )

@@ -21,7 +21,6 @@ from typing import Any, Literal
 import apsw
 
 from convexlite.persistence.errors import (
-    CorruptedStoreError,
     DuplicateRowError,
     PersistenceError,
     StoreClosedError,
@@ -34,6 +33,8 @@ from convexlite.persistence.row_checks import (
     IndexKey,
     check_rows,
     clamp_ts,
+    dangling_index_entry,
+    empty_scan,
     find_duplicate,
 )
 from convexlite.persistence.sql.log_pages import (
@@ -283,7 +284,7 @@ class SqlitePersistence:
         order: Order,
         limit: int,
     ) -> list[IndexRow]:
-        if limit <= 0 or (end is not None and end <= start):
+        if empty_scan(start, end, limit):
             return []
         conn = self._reader()
         bindings: tuple = (index_id, clamp_ts(ts), limit, start)
@@ -297,11 +298,7 @@ class SqlitePersistence:
             if deleted:
                 rows.append(IndexRow(key, its, None))
             elif dts is None:
-                raise CorruptedStoreError(
-                    f"index {index_id.hex()} key {key.hex()} at ts {its} points at document "
-                    f"{internal_id.hex()} of tablet {tablet_id.hex()}, "
-                    "which has no revision at that ts"
-                )
+                raise dangling_index_entry(index_id, key, its, tablet_id, internal_id)
             else:
                 rows.append(
                     IndexRow(

@@ -23,7 +23,6 @@ import pymysql
 from pymysql.connections import Connection
 
 from convexlite.persistence.errors import (
-    CorruptedStoreError,
     DatabaseMissingError,
     DuplicateRowError,
     InvalidWriteError,
@@ -53,6 +52,8 @@ from convexlite.persistence.row_checks import (
     IndexKey,
     check_rows,
     clamp_ts,
+    dangling_index_entry,
+    empty_scan,
     find_duplicate,
 )
 from convexlite.persistence.sql.commit_outcome import LostWrite, PendingUndo, lost_reply_error
@@ -629,7 +630,7 @@ class MysqlPersistence:
         order: Order,
         limit: int,
     ) -> list[IndexRow]:
-        if limit <= 0 or (end is not None and end <= start):
+        if empty_scan(start, end, limit):
             self._check_open()
             return []
         ts = clamp_ts(ts)
@@ -699,11 +700,7 @@ class MysqlPersistence:
         if deleted:
             return IndexRow(key, its, None)
         if json_value is None:
-            raise CorruptedStoreError(
-                f"index {index_id.hex()} key {key.hex()} at ts {its} points at document "
-                f"{internal_id.hex()} of tablet {tablet_id.hex()}, "
-                "which has no revision at that ts"
-            )
+            raise dangling_index_entry(index_id, key, its, tablet_id, internal_id)
         document = DocumentRevision(
             tablet_id, internal_id, its, decode_document(json_value), prev_ts
         )

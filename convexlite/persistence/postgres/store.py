@@ -30,7 +30,6 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from convexlite.persistence.errors import (
-    CorruptedStoreError,
     DatabaseMissingError,
     DuplicateRowError,
     LeaseHeldError,
@@ -70,6 +69,8 @@ from convexlite.persistence.row_checks import (
     IndexKey,
     check_rows,
     clamp_ts,
+    dangling_index_entry,
+    empty_scan,
     find_duplicate,
 )
 from convexlite.persistence.sql.commit_outcome import LostWrite, PendingUndo, lost_reply_error
@@ -493,7 +494,7 @@ class PostgresPersistence:
         `CONTINUATION_PAGE` keys: a run must be read whole for every page a
         caller asks for.
         """
-        if limit <= 0 or (end is not None and end <= start):
+        if empty_scan(start, end, limit):
             return []
         params: dict[str, Any] = {"index_id": index_id, "ts": clamp_ts(ts), "limit": limit}
         params["lo_prefix"], params["lo_hash"] = lower_bound(start)
@@ -523,11 +524,7 @@ class PostgresPersistence:
             return IndexRow(key, ts, None)
         doc_ts, json_value, doc_deleted, prev_ts = doc
         if doc_ts is None:
-            raise CorruptedStoreError(
-                f"index {index_id.hex()} key {key.hex()} at ts {ts} points at document "
-                f"{(internal_id or b'').hex()} of tablet {(tablet_id or b'').hex()}, "
-                "which has no revision at that ts"
-            )
+            raise dangling_index_entry(index_id, key, ts, tablet_id, internal_id)
         assert tablet_id is not None and internal_id is not None
         return IndexRow(
             key,
