@@ -73,17 +73,31 @@ def test_a_failed_write_is_an_error_and_the_engine_goes_on(opened) -> None:
     assert bodies(db) == ["acknowledged", "later"]
 
 
-def test_a_failed_fsync_of_a_durable_commit_stops_commits_until_reopened(opened) -> None:
+def commits_stop_until_reopened(
+    opened: Callable[[], tuple[Database, FaultyPersistence]],
+    fault: Fault,
+    failing: Callable[[Database], object],
+    *,
+    unflushed: bool = False,
+) -> Database:
+    """Commit "acknowledged" (and an unflushed one), make `failing` hit `fault`, check that
+    the committer refuses every later commit, and return the store reopened."""
     db, storage = opened()
     insert(db, "acknowledged")
-    storage.arm(FAIL_FSYNC)
+    if unflushed:
+        insert(db, "unflushed", durable=False)
+    storage.arm(fault)
     with pytest.raises(StorageFailed, match="reopen the backend"):
-        insert(db, "not durable")
+        failing(db)
     with pytest.raises(StorageFailed):
         insert(db, "refused")
     assert bodies(db) == ["acknowledged"]
     db.close()
-    db, _ = opened()
+    return opened()[0]
+
+
+def test_a_failed_fsync_of_a_durable_commit_stops_commits_until_reopened(opened) -> None:
+    db = commits_stop_until_reopened(opened, FAIL_FSYNC, lambda db: insert(db, "not durable"))
     # The commit reached the file but was never confirmed; either outcome is allowed.
     assert bodies(db)[0] == "acknowledged" and "refused" not in bodies(db)
     insert(db, "later")
@@ -91,17 +105,7 @@ def test_a_failed_fsync_of_a_durable_commit_stops_commits_until_reopened(opened)
 
 
 def test_a_failed_flush_of_batched_commits_stops_commits_until_reopened(opened) -> None:
-    db, storage = opened()
-    insert(db, "acknowledged")
-    insert(db, "unflushed", durable=False)
-    storage.arm(FAIL_FSYNC)
-    with pytest.raises(StorageFailed, match="reopen the backend"):
-        db.flush()
-    with pytest.raises(StorageFailed):
-        insert(db, "refused")
-    assert bodies(db) == ["acknowledged"]
-    db.close()
-    db, _ = opened()
+    db = commits_stop_until_reopened(opened, FAIL_FSYNC, Database.flush, unflushed=True)
     assert bodies(db)[0] == "acknowledged" and "refused" not in bodies(db)
     insert(db, "later")
     assert bodies(db)[-1] == "later"
@@ -111,16 +115,7 @@ def test_a_lost_reply_stops_commits_and_reopening_finds_the_write(opened) -> Non
     """The write landed but the committer was told it failed: going on would let later
     snapshots show a commit that is missing from the write log (no OCC check against
     it) and that its caller was told had failed."""
-    db, storage = opened()
-    insert(db, "acknowledged")
-    storage.arm(LOSE_REPLY)
-    with pytest.raises(StorageFailed, match="reopen the backend"):
-        insert(db, "reply lost")
-    with pytest.raises(StorageFailed):
-        insert(db, "refused")
-    assert bodies(db) == ["acknowledged"]
-    db.close()
-    db, _ = opened()
+    db = commits_stop_until_reopened(opened, LOSE_REPLY, lambda db: insert(db, "reply lost"))
     assert bodies(db) == ["acknowledged", "reply lost"]
     insert(db, "later")
     assert bodies(db) == ["acknowledged", "reply lost", "later"]

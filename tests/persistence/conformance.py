@@ -16,7 +16,7 @@ import json
 import random
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pytest
 
@@ -32,6 +32,29 @@ from convexlite.persistence import (
 )
 
 Factory = Callable[[], Persistence]
+P = ParamSpec("P")
+S = TypeVar("S", bound=Persistence)
+
+
+def closing_factory(
+    open_store: Callable[P, S], *, at_most: int | None = None
+) -> Iterator[Callable[P, S]]:
+    """A fixture's body: yields `open_store`, closing every store it opened once the test ends.
+
+    `at_most` refuses more stores than the backend lets one database have.
+    """
+    stores: list[S] = []
+
+    def make(*args: P.args, **kwargs: P.kwargs) -> S:
+        assert at_most is None or len(stores) < at_most, f"at most {at_most} store(s) here"
+        store = open_store(*args, **kwargs)
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
 
 MAX_TS = 2**63 - 1
 

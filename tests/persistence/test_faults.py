@@ -8,10 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from convexlite.persistence import Persistence, PersistenceError, SqlitePersistence
+from convexlite.persistence import PersistenceError, SqlitePersistence
 from convexlite.persistence.errors import CommitOutcomeUnknownError
 
-from .conformance import IX, MAX_TS, TB, Factory, PersistenceConformance, doc_id, keys_of, put
+from .conformance import (
+    IX,
+    MAX_TS,
+    TB,
+    Factory,
+    PersistenceConformance,
+    closing_factory,
+    doc_id,
+    keys_of,
+    put,
+)
 from .faults import FAIL_FSYNC, FAIL_WRITE, LOSE_REPLY, FaultyPersistence
 
 
@@ -20,30 +30,16 @@ class TestFaultyPersistence(PersistenceConformance):
 
     @pytest.fixture
     def persistence_factory(self, tmp_path: Path) -> Iterator[Factory]:
-        stores: list[Persistence] = []
         names = itertools.count()
-
-        def make() -> Persistence:
-            store = FaultyPersistence(SqlitePersistence(str(tmp_path / f"s{next(names)}.db")))
-            stores.append(store)
-            return store
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(
+            lambda: FaultyPersistence(SqlitePersistence(str(tmp_path / f"s{next(names)}.db")))
+        )
 
     @pytest.fixture
     def reopen_factory(self, tmp_path: Path) -> Iterator[Factory]:
-        stores: list[Persistence] = []
-
-        def make() -> Persistence:
-            store = FaultyPersistence(SqlitePersistence(str(tmp_path / "durable.db")))
-            stores.append(store)
-            return store
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(
+            lambda: FaultyPersistence(SqlitePersistence(str(tmp_path / "durable.db")))
+        )
 
 
 @pytest.fixture

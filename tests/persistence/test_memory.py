@@ -8,22 +8,13 @@ import pytest
 
 from convexlite.persistence import MemoryPersistence, Persistence
 
-from .conformance import Factory, PersistenceConformance
+from .conformance import Factory, PersistenceConformance, closing_factory
 
 
 class TestMemoryPersistence(PersistenceConformance):
     @pytest.fixture
     def persistence_factory(self) -> Iterator[Factory]:
-        stores: list[Persistence] = []
-
-        def make() -> Persistence:
-            store = MemoryPersistence()
-            stores.append(store)
-            return store
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(MemoryPersistence)
 
 
 def test_memory_store_is_a_persistence() -> None:

@@ -24,7 +24,6 @@ from convexlite.persistence import (
     IndexRow,
     InvalidPersistenceUrlError,
     InvalidWriteError,
-    Persistence,
     PersistenceError,
     StoreClosedError,
     StoreOpenError,
@@ -47,6 +46,7 @@ from .conformance import (
     Factory,
     PersistenceConformance,
     ReferenceModel,
+    closing_factory,
     doc_id,
     gone,
     keys_of,
@@ -102,31 +102,17 @@ class TestMysqlPersistence(PersistenceConformance):
     def persistence_factory(self, emptied_instance: Instance) -> Iterator[Factory]:
         """The database allows one writer, so one store per test is all it can open."""
         url, instance = emptied_instance
-        stores: list[Persistence] = []
-
-        def make() -> Persistence:
-            assert not stores, "one writer per database: a second store would be refused"
-            store = MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False)
-            stores.append(store)
-            return store
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(
+            lambda: MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False),
+            at_most=1,
+        )
 
     @pytest.fixture
     def reopen_factory(self, emptied_instance: Instance) -> Iterator[Factory]:
         url, instance = emptied_instance
-        stores: list[Persistence] = []
-
-        def make() -> Persistence:
-            store = MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False)
-            stores.append(store)
-            return store
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(
+            lambda: MysqlPersistence.from_url(url, instance_name=instance, require_ssl=False)
+        )
 
 
 # --- helpers -----------------------------------------------------------------
@@ -149,16 +135,11 @@ def admin(mysql_instance: Instance) -> Iterator[Callable[..., list[tuple]]]:
 @pytest.fixture
 def open_store(mysql_instance: Instance) -> Iterator[Callable[..., MysqlPersistence]]:
     url, instance = mysql_instance
-    stores: list[MysqlPersistence] = []
 
-    def make(query: str = "") -> MysqlPersistence:
-        store = MysqlPersistence.from_url(url + query, instance_name=instance, require_ssl=False)
-        stores.append(store)
-        return store
+    def open_url(query: str = "") -> MysqlPersistence:
+        return MysqlPersistence.from_url(url + query, instance_name=instance, require_ssl=False)
 
-    yield make
-    for store in stores:
-        store.close()
+    yield from closing_factory(open_url)
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from .conformance import (
     Factory,
     PersistenceConformance,
     ReferenceModel,
+    closing_factory,
     doc_id,
     gone,
     keys_of,
@@ -92,15 +93,7 @@ class TestPostgresPersistence(PersistenceConformance):
 
     @pytest.fixture
     def reopen_factory(self, instance: tuple[str, str]) -> Iterator[Factory]:
-        stores: list[PostgresPersistence] = []
-
-        def make() -> PostgresPersistence:
-            stores.append(open_store(instance))
-            return stores[-1]
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(lambda: open_store(instance))
 
 
 def open_store(instance: tuple[str, str], **options) -> PostgresPersistence:

@@ -16,42 +16,37 @@ import pytest
 from convexlite.persistence import (
     DocumentRevision,
     IndexEntry,
-    Persistence,
     SqlitePersistence,
     StoreOpenError,
 )
 from convexlite.persistence import sqlite as sqlite_backend
 
-from .conformance import IX, TB, Factory, PersistenceConformance, doc_id, live, put, rev
+from .conformance import (
+    IX,
+    TB,
+    Factory,
+    PersistenceConformance,
+    closing_factory,
+    doc_id,
+    live,
+    put,
+    rev,
+)
 
 
 class TestSqlitePersistence(PersistenceConformance):
     @pytest.fixture
     def persistence_factory(self, tmp_path: Path) -> Iterator[Factory]:
-        stores: list[Persistence] = []
         names = itertools.count()
-
-        def make() -> Persistence:
-            store = SqlitePersistence(str(tmp_path / f"store{next(names)}.db"))
-            stores.append(store)
-            return store
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(
+            lambda: SqlitePersistence(str(tmp_path / f"store{next(names)}.db"))
+        )
 
     @pytest.fixture
     def reopen_factory(self, tmp_path: Path) -> Iterator[Factory]:
-        stores: list[Persistence] = []
-
-        def make() -> Persistence:
-            store = SqlitePersistence(str(tmp_path / "durable.db"), synchronous="FULL")
-            stores.append(store)
-            return store
-
-        yield make
-        for store in stores:
-            store.close()
+        yield from closing_factory(
+            lambda: SqlitePersistence(str(tmp_path / "durable.db"), synchronous="FULL")
+        )
 
 
 @pytest.fixture
