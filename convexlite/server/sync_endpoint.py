@@ -106,7 +106,7 @@ class _Connection:
         self.websocket = websocket
         self.session = SyncSession(memory, anonymous=ANONYMOUS)
         self.watched: dict[int, tuple[QuerySubscription, asyncio.Task[None]]] = {}
-        self.outbox: asyncio.Queue[ServerMessage | Close] = asyncio.Queue()
+        self.outbox: asyncio.Queue[ServerMessage | Close | None] = asyncio.Queue()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.last_sent = time.monotonic()
         self.loop = asyncio.get_running_loop()
@@ -171,8 +171,25 @@ class _Connection:
             )
 
     async def _write(self) -> None:
+        """Send the outbox in order. `None` in it asks the session for a Transition, once
+        every message queued so far is sent: a Transition covers the state the session
+        holds when it is built, so whatever told the client of that state (a mutation's
+        response) must already be out. Building it here, just before sending, spreads the
+        work of a commit that reaches many connections over their sends."""
         while True:
             item = await self.outbox.get()
+            if item is None:
+                if not self.outbox.empty():
+                    self.outbox.put_nowait(None)
+                    continue
+                self.flush_scheduled = False
+                item = self.session.next_transition(
+                    self._current_through,
+                    latest_ts=self.backend.latest_ts,
+                    server_ts_ns=time.time_ns(),
+                )
+                if item is None:
+                    continue
             if isinstance(item, Close):
                 self._end(item)
                 return
@@ -214,19 +231,11 @@ class _Connection:
         self._poke()
 
     def _poke(self) -> None:
-        """Something changed: ask the session for a Transition once this loop turn ends,
-        so results arriving together go out in one."""
+        """Something changed: have the writer ask the session for a Transition once this
+        loop turn ends, so results arriving together go out in one."""
         if not self.flush_scheduled:
             self.flush_scheduled = True
-            self.loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self.flush_scheduled = False
-        transition = self.session.next_transition(
-            self._current_through, latest_ts=self.backend.latest_ts, server_ts_ns=time.time_ns()
-        )
-        if transition is not None:
-            self.outbox.put_nowait(transition)
+            self.outbox.put_nowait(None)
 
     def _current_through(self, ts: int) -> bool:
         return self.backend.current_through((sub for sub, _ in self.watched.values()), ts)
