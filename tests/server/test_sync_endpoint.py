@@ -30,6 +30,7 @@ class Socket:
         self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.closed: tuple[int, str] | None = None
+        self.send_delay = 0.0
 
     async def accept(self) -> None:
         pass
@@ -38,6 +39,7 @@ class Socket:
         return await self.incoming.get()
 
     async def send_text(self, text: str) -> None:
+        await asyncio.sleep(self.send_delay)
         await self.outgoing.put(json.loads(text))
 
     async def close(self, code: int, reason: str = "") -> None:
@@ -74,6 +76,7 @@ class Backend:
         self.subscriptions: list[Subscription] = []
         self.current_until = 0
         self.asked = 0
+        self.gate: asyncio.Event | None = None
 
     def subscribe(self, path: str, args: Any, *, caller: Any = None) -> Subscription:
         sub = Subscription()
@@ -86,6 +89,8 @@ class Backend:
         return ts <= self.current_until
 
     async def execute(self, kind: Any, path: str, args: Any, caller: Any, **_: Any) -> Execution:
+        if self.gate is not None:
+            await self.gate.wait()
         self.latest_ts += 10
         return Execution("ok", [], self.latest_ts)
 
@@ -138,3 +143,37 @@ async def test_a_binary_frame_closes_1011(connection: Any) -> None:
             break
         await asyncio.sleep(0.01)
     assert socket.closed == (1011, "InternalServerError")
+
+
+async def test_a_mutation_response_precedes_the_transition_that_covers_it(connection: Any) -> None:
+    """While the socket is slow, a Transition asked for before a mutation finishes must not
+    be built after it and sent ahead of its response: the client would wait forever."""
+    backend, socket = connection
+    backend.current_until = 2**62
+    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
+    socket.send(
+        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+    )
+    await asyncio.sleep(0.01)
+    [sub] = backend.subscriptions
+    sub.results.put_nowait(QueryResult([], None, 1, []))
+    assert (await socket.next())["type"] == "Transition"
+
+    backend.gate = asyncio.Event()
+    socket.send({"type": "Mutation", "requestId": 0, "udfPath": "m:send", "args": [{}]})
+    await asyncio.sleep(0.01)
+    socket.send_delay = 0.05
+    sub.results.put_nowait(QueryResult(["a"], None, 1, []))  # a Transition is being sent
+    await asyncio.sleep(0.01)
+    sub.results.put_nowait(QueryResult(["b"], None, 1, []))  # another is asked for
+    await asyncio.sleep(0)
+    backend.gate.set()  # and the mutation finishes before the socket is free
+    messages = [await socket.next() for _ in range(3)]
+    kinds = [m["type"] for m in messages]
+    response = messages[kinds.index("MutationResponse")]
+    committed = decode_ts(response["ts"])
+    for position, message in enumerate(messages):
+        if message["type"] == "Transition" and decode_ts(message["endVersion"]["ts"]) >= committed:
+            assert position > kinds.index("MutationResponse"), kinds
+    last = messages[-1]
+    assert last["type"] == "Transition" and decode_ts(last["endVersion"]["ts"]) >= committed
