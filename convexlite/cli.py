@@ -52,8 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convexlite", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve an app on the API and HTTP-action ports")
-    serve.add_argument("--app", required=True, help="module:attribute of a convexlite App")
+    serve = commands.add_parser("serve", help="serve a backend on the API and HTTP-action ports")
+    serve.add_argument(
+        "--app",
+        default=None,
+        help="module:attribute of a convexlite App to serve (default: none, a standalone backend)",
+    )
     serve.add_argument(
         "--db",
         default=None,
@@ -109,7 +113,8 @@ def _generate_key(config: Config, db: str | None) -> int:
 async def _serve(args: argparse.Namespace, config: Config) -> int:
     cloud = config.cloud_origin or f"http://{args.host}:{args.port}"
     site = config.site_origin or f"http://{args.host}:{args.site_port}"
-    backend = Backend(load_app(args.app), config=config)
+    app = App() if args.app is None else load_app(args.app)
+    backend = Backend(app, config=config)
     await backend.open()
     try:
         state = ServerState(
