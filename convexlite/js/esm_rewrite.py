@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -35,6 +36,13 @@ from convexlite.js.js_lexer import LexError, LineIndex, Token, tokens
 
 LOADER_GLOBAL = "__cvx"
 _IMPORT_FN = "__cvx$import"
+
+
+class InvalidModulePath(ValueError):
+    """A module path that cannot name a pushed module (it ends up in code and in URLs)."""
+
+
+_MODULE_PATH = re.compile(r"[\w.$@~+-]+(?:/[\w.$@~+-]+)*\.js")
 
 
 class UnsupportedModuleSyntax(ValueError):
@@ -79,6 +87,8 @@ def rewrite_module(path: str, source: str, modules: Collection[str]) -> Rewritte
 
     `modules` holds the paths of every pushed module: each import must resolve to one.
     """
+    if not _MODULE_PATH.fullmatch(path) or ".." in path.split("/"):
+        raise InvalidModulePath(f"invalid module path {path!r}")
     lines = LineIndex(source)
     try:
         toks = list(tokens(source))
@@ -234,8 +244,21 @@ class _Reader:
                     export_start = token.start
                     exports = self._export_list()
                     continue
+                if token.depth == 0:
+                    self._refuse_function_only(token)
             self.i += 1
         return exports or [], export_start
+
+    def _refuse_function_only(self, token: Token) -> None:
+        """Refuse what is legal in the factory function but not at the top of a module,
+        where it would silently change meaning (a `return` would cut the module short)."""
+        nxt = self.peek(1)
+        if token.text == "return":
+            raise self.refuse(token, "top-level return")
+        if token.text == "arguments":
+            raise self.refuse(token, "top-level `arguments`")
+        if token.text == "new" and nxt is not None and nxt.text == ".":
+            raise self.refuse(token, "top-level new.target")
 
     def _refuse_import(self, token: Token) -> None:
         nxt = self.peek(1)
@@ -266,6 +289,8 @@ class _Reader:
                 if name.kind not in ("ident", "string"):
                     raise self.refuse(name, f"export name not understood: {name.text!r}")
                 exported = name.text if name.kind == "ident" else _string_value(name.text)
+            if exported in (name for _, name in found):
+                raise self.refuse(item, f"duplicate export {exported!r}")
             found.append((item.text, exported))
             if self.at(","):
                 self.take()

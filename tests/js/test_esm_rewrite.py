@@ -8,7 +8,12 @@ from collections.abc import Iterator
 import pytest
 from py_mini_racer import MiniRacer
 
-from convexlite.js.esm_rewrite import RewrittenModule, UnsupportedModuleSyntax, rewrite_module
+from convexlite.js.esm_rewrite import (
+    InvalidModulePath,
+    RewrittenModule,
+    UnsupportedModuleSyntax,
+    rewrite_module,
+)
 from convexlite.js.module_loader import define_modules
 
 
@@ -292,6 +297,10 @@ REFUSED = [
     ("code after the final export list", "var a = 1;\nexport { a };\na++;\n", 3),
     ("import attributes", 'import d from "./x.js" with { type: "json" };\n', 1),
     ("unterminated string", "var a = 1;\nvar s = 'abc\n", 2),
+    ("top-level return", "var a = 1;\nif (a) return;\nexport { a };\n", 2),
+    ("top-level `arguments`", "var a = arguments;\nexport { a };\n", 1),
+    ("top-level new.target", "var a = new.target;\n", 1),
+    ("duplicate export", "var a = 1, b = 2;\nexport {\n  a as x,\n  b as x\n};\n", 4),
 ]
 
 
@@ -303,6 +312,17 @@ def test_unsupported_syntax_is_refused_with_file_and_line(found, source, line) -
     assert refused.value.line == line
     assert found in refused.value.found
     assert str(refused.value).startswith(f"m.js:{line}: ")
+
+
+def test_function_only_syntax_inside_functions_is_accepted() -> None:
+    source = "function f() {\n  return [arguments, new.target];\n}\nvar g = { import: 1 }.import;\n"
+    assert rewrite_module("m.js", source + "export { f, g };\n", {"m.js"}).exports == ("f", "g")
+
+
+@pytest.mark.parametrize("path", ["m.ts", "a b.js", "x.js\nalert(1)", "../m.js", "/m.js", ""])
+def test_module_paths_that_cannot_be_code_are_refused(path) -> None:
+    with pytest.raises(InvalidModulePath):
+        rewrite_module(path, "var a = 1;\n", {path})
 
 
 def test_top_level_await_is_refused_when_compiled(context) -> None:
