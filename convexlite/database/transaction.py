@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from convexlite.database.errors import (
@@ -104,6 +104,18 @@ class MetadataChanges:
         return bool(self.tables or self.indexes)
 
 
+@dataclass(frozen=True, slots=True)
+class Savepoint:
+    """A transaction's writes at one moment, to return to with `Transaction.rollback_to`."""
+
+    writes: dict[bytes, PendingWrite]
+    overlay: dict[bytes, dict[bytes, str | None]]
+    registry: Registry
+    metadata: MetadataChanges
+    documents_written: int
+    bytes_written: int
+
+
 class Transaction:
     """One unit of reads and writes; not thread-safe (one function execution owns it)."""
 
@@ -150,6 +162,27 @@ class Transaction:
         if not self._resolved_names:
             self._resolved_names = True
             self._record(self.store.tables_by_id_index, Interval.all())
+
+    def savepoint(self) -> Savepoint:
+        """The writes so far, for a subtransaction: a nested mutation that fails is rolled back
+        to here and leaves no writes, while the reads it made stay in the read set."""
+        return Savepoint(
+            {key: replace(pending) for key, pending in self.writes.items()},
+            {index_id: dict(rows) for index_id, rows in self._overlay.items()},
+            self.registry,
+            MetadataChanges(dict(self.metadata.tables), dict(self.metadata.indexes)),
+            self.usage.documents_written,
+            self.usage.bytes_written,
+        )
+
+    def rollback_to(self, savepoint: Savepoint) -> None:
+        """Undo every write made since `savepoint` was taken (it may be used once)."""
+        self.writes = savepoint.writes
+        self._overlay = savepoint.overlay
+        self.registry = savepoint.registry
+        self.metadata = savepoint.metadata
+        self.usage.documents_written = savepoint.documents_written
+        self.usage.bytes_written = savepoint.bytes_written
 
     def read_set(self) -> dict[bytes, IntervalSet]:
         """The intervals read so far, including rows consumed by open scans."""

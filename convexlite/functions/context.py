@@ -77,12 +77,26 @@ class QueryCtx:
     def __init__(self, env: Environment) -> None:
         self.db = DatabaseReader(env.db)  # type: ignore[arg-type]
         self.auth = Auth(env)
+        self._udf = env.udf
+
+    def run_query(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        """`1.0/runUdf`: run another query inside this transaction; its reads join this one's."""
+        assert self._udf is not None
+        return self._udf.run_query(path, args or {})
 
 
-class MutationCtx:
+class MutationCtx(QueryCtx):
+    db: DatabaseWriter
+
     def __init__(self, env: Environment) -> None:
+        super().__init__(env)
         self.db = DatabaseWriter(env.db)  # type: ignore[arg-type]
-        self.auth = Auth(env)
+
+    def run_mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
+        """`1.0/runUdf`: run another mutation as a subtransaction of this one: its writes are
+        kept if it returns and undone if it raises (the error reaches the caller)."""
+        assert self._udf is not None
+        return self._udf.run_mutation(path, args or {})
 
 
 class ActionCtx:

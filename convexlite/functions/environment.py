@@ -33,15 +33,24 @@ class ActionCallbacks(Protocol):
     async def run_action(self, path: str, args: dict[str, Any]) -> Any: ...
 
 
+class TransactionCalls(Protocol):
+    """Nested calls a query or mutation makes (`1.0/runUdf`), inside its own transaction."""
+
+    def run_query(self, path: str, args: dict[str, Any]) -> Any: ...
+
+    def run_mutation(self, path: str, args: dict[str, Any]) -> Any: ...
+
+
 class Environment:
     """The syscalls of one execution; members a phase may not use are None.
 
     `loop` is the event loop `actions` run on, for code on another thread
-    (a blocking Python action) to submit its nested calls to. `scheduler`
+    (a blocking Python action) to submit its nested calls to. `udf` runs the
+    nested queries and mutations of a query or mutation. `scheduler`
     and `storage` are None until those services exist.
     """
 
-    __slots__ = ("identity", "logs", "db", "actions", "loop")
+    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf")
 
     scheduler: Any = None
     storage: Any = None
@@ -53,12 +62,14 @@ class Environment:
         db: DatabaseSyscalls | None = None,
         actions: ActionCallbacks | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        udf: TransactionCalls | None = None,
     ) -> None:
         self.identity = identity
         self.logs = logs
         self.db = db
         self.actions = actions
         self.loop = loop
+        self.udf = udf
 
     def get_user_identity(self) -> dict[str, Any] | None:
         """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated."""

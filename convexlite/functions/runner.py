@@ -45,6 +45,7 @@ from convexlite.values.function_paths import canonical_js, canonicalize, display
 from convexlite.values.limits import format_size
 
 MAX_OCC_RETRIES = 4
+MAX_CALL_DEPTH = 8
 MAX_ARGS_BYTES = 16 * 1024 * 1024
 MAX_RETURN_BYTES = 16 * 1024 * 1024
 USER_SLOT = "app"
@@ -73,6 +74,10 @@ class FunctionError(ConvexBackendError):
 
     kind = ErrorKind.BAD_REQUEST
     code = "FunctionError"
+
+
+class MaximumCallDepthExceeded(BadRequestError):
+    code = "MaximumCallDepthExceeded"
 
 
 class ReturnValueTooLarge(BadRequestError):
@@ -279,6 +284,7 @@ class FunctionRunner:
         with logs.capture() as collector:
             try:
                 env = Environment(identity, collector, syscalls)
+                env.udf = InTransactionCalls(self, env, depth=1, writable=False)
                 value = self._result(fn, _user_code(fn.invoke, env, args))
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)
@@ -340,6 +346,7 @@ class FunctionRunner:
             with logs.capture() as collector:
                 try:
                     env = Environment(identity, collector, DatabaseSyscalls(tx, self.cursors))
+                    env.udf = InTransactionCalls(self, env, depth=1, writable=True)
                     value = _user_code(invoke, env)
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
@@ -490,6 +497,56 @@ async def _invoke_action(
         return await _await_user_code(invoke(env, arg))
     blocking = _in_context(collector, lambda: _user_code(invoke, env, arg))
     return await _on_own_thread(blocking)
+
+
+class InTransactionCalls:
+    """`1.0/runUdf`: queries and mutations called from a query or mutation (spec/functions.md
+    §3.3.8) run inside the caller's transaction, as the caller's identity, and may be internal.
+
+    A nested query's reads join the caller's read set; a nested mutation is a
+    subtransaction, undone if it raises. Queries may only call queries, and a chain
+    may be at most `MAX_CALL_DEPTH` functions deep.
+    """
+
+    def __init__(
+        self, runner: FunctionRunner, parent: Environment, *, depth: int, writable: bool
+    ) -> None:
+        self._runner = runner
+        self._parent = parent
+        self._depth = depth
+        self._writable = writable
+
+    def run_query(self, path: str, args: dict[str, Any]) -> Any:
+        return self._run(FunctionKind.QUERY, path, args)
+
+    def run_mutation(self, path: str, args: dict[str, Any]) -> Any:
+        if not self._writable:
+            raise BadRequestError(
+                f"Can't call mutation {display(canonicalize(path))} from a query: queries "
+                "may only run other queries"
+            )
+        db = self._parent.db
+        assert db is not None
+        savepoint = db.tx.savepoint()
+        try:
+            return self._run(FunctionKind.MUTATION, path, args)
+        except BaseException:
+            db.tx.rollback_to(savepoint)
+            raise
+
+    def _run(self, kind: FunctionKind, path: str, args: dict[str, Any]) -> Any:
+        if self._depth >= MAX_CALL_DEPTH:
+            raise MaximumCallDepthExceeded(
+                f"Cannot call {display(canonicalize(path))}: more than {MAX_CALL_DEPTH} nested "
+                "function calls (ctx.runQuery, ctx.runMutation) in one call chain"
+            )
+        runner, parent = self._runner, self._parent
+        fn = runner.resolve(path, kind, internal_ok=True)
+        args = runner._arguments(fn, args)
+        env = Environment(parent.identity, parent.logs, parent.db)
+        writable = kind is FunctionKind.MUTATION
+        env.udf = InTransactionCalls(runner, env, depth=self._depth + 1, writable=writable)
+        return runner._result(fn, _user_code(fn.invoke, env, args))
 
 
 def _forward(name: str | None, collector: logs.LogCollector) -> None:
