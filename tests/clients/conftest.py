@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -26,6 +23,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).parent))
 
 from client_app import app as client_app  # noqa: E402
+from npm_clients import npm_clients  # noqa: E402
 
 from convexlite import App, Backend  # noqa: E402
 from convexlite.auth.keys import issue_admin_key  # noqa: E402
@@ -33,7 +31,6 @@ from convexlite.server.app import create_app, create_site_app  # noqa: E402
 from convexlite.server.state import ServerState  # noqa: E402
 
 HERE = Path(__file__).parent
-REQUIRE_SERVERS = os.environ.get("CONVEXLITE_REQUIRE_SERVERS") == "1"
 
 
 @dataclass
@@ -130,28 +127,7 @@ def live_server() -> Iterator[LiveServer]:
         yield server
 
 
-def _unavailable(reason: str) -> None:
-    if REQUIRE_SERVERS:
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def npm_convex() -> Path:
-    """This directory with the pinned npm `convex` (and `ws`, the WebSocket that Node 20
-    lacks) installed by `npm install` on first use."""
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        _unavailable("npm/node not found: the npm client tests need Node.js")
-    installed = HERE / "node_modules"
-    if not all((installed / name / "package.json").exists() for name in ("convex", "ws")):
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund"],
-            cwd=HERE,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            _unavailable(f"npm install failed:\n{done.stderr[-2000:]}")
-    return HERE
+    """This directory with the pinned npm `convex` and `ws` installed."""
+    return npm_clients("the npm client tests")

@@ -17,35 +17,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from npm_clients import npm_clients
 
 HERE = Path(__file__).parent
 CLIENTS = HERE.parent / "clients"
-REQUIRE_SERVERS = os.environ.get("CONVEXLITE_REQUIRE_SERVERS") == "1"
-
-
-def _unavailable(reason: str) -> None:
-    if REQUIRE_SERVERS:
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def _installed_convex() -> Path:
     """tests/clients/node_modules with the pinned npm `convex`, installed on first use."""
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        _unavailable("npm/node not found: the CLI bundle tests need Node.js")
-    installed = CLIENTS / "node_modules"
-    if not (installed / "convex" / "package.json").exists():
-        done = subprocess.run(
-            [str(npm), "install", "--no-audit", "--no-fund"],
-            cwd=CLIENTS,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            _unavailable(f"npm install failed:\n{done.stderr[-2000:]}")
-    return installed
+    return npm_clients("the CLI bundle tests") / "node_modules"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,43 @@
+"""The pinned npm packages of tests/clients (the official `convex` client and CLI, and `ws`,
+the WebSocket Node 20 lacks), installed by `npm install` on first use.
+
+Without Node.js the tests that need them skip, unless CONVEXLITE_REQUIRE_SERVERS=1 (set by
+.ci/run), which makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CLIENTS = Path(__file__).parent / "clients"
+REQUIRED = os.environ.get("CONVEXLITE_REQUIRE_SERVERS") == "1"
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def npm_clients(purpose: str) -> Path:
+    """tests/clients with its node_modules installed; `purpose` names who needs them."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        unavailable(f"npm/node not found: {purpose} need Node.js")
+    installed = CLIENTS / "node_modules"
+    if not all((installed / name / "package.json").exists() for name in ("convex", "ws")):
+        done = subprocess.run(
+            [str(npm), "install", "--no-audit", "--no-fund"],
+            cwd=CLIENTS,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            unavailable(f"npm install failed:\n{done.stderr[-2000:]}")
+    return CLIENTS
