@@ -26,11 +26,11 @@ from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.context import MutationCtx
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
-from convexlite.functions.http import HttpRequest, HttpResponse
 from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.runner import Execution
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
+from convexlite.values.http import HttpRequest, HttpResponse
 
 Identity = dict[str, Any] | None
 

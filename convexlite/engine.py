@@ -28,13 +28,13 @@ from convexlite.database.store import Clock
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
-from convexlite.functions.http import HttpRequest, HttpResponse
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner
 from convexlite.persistence import Persistence, open_persistence
 from convexlite.query.cursors import CursorCodec
 from convexlite.values.function_paths import InvalidFunctionPath
+from convexlite.values.http import HttpRequest, HttpResponse
 
 
 class Service(Protocol):

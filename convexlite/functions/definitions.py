@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Protocol
 
+from convexlite.values.function_kinds import FunctionKind
 
-class FunctionKind(Enum):
-    QUERY = "Query"
-    MUTATION = "Mutation"
-    ACTION = "Action"
+__all__ = ["DuplicateFunctionError", "FunctionDefinition", "FunctionKind", "FunctionSource"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,40 +1,15 @@
-"""HTTP actions in neutral terms: the request a route gets, the response it gives, the router.
-
-The runner and every function source speak these types; only the server
-converts from and to Starlette, and only the Python source converts back to
-Starlette for its handlers (whose API is Starlette's).
-"""
+"""HTTP routes and their router: which action answers a request (`values/http.py` holds the
+neutral request and response every function source and the runner speak)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.values.http import HttpResponse
+
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
-
-Headers = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
-    """A whole request: `url` as the client addressed it, `path` as the router matches it
-    (without any mount prefix such as `/http`); `headers` keep their order and repeats."""
-
-    method: str
-    url: str
-    path: str
-    headers: Headers
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """A response; `body` is bytes, or an async iterable of chunks for a streamed one."""
-
-    status: int
-    headers: Headers
-    body: bytes | AsyncIterable[bytes]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from typing import Any
 from convexlite.functions.context import ActionCtx, MutationCtx, QueryCtx
 from convexlite.functions.definitions import FunctionKind
 from convexlite.functions.environment import Environment
-from convexlite.functions.http import HttpRequest, HttpResponse
 from convexlite.functions.starlette_http import request_to_starlette, response_from_starlette
+from convexlite.values.http import HttpRequest, HttpResponse
 
 _CTX: dict[FunctionKind, Callable[[Environment], Any]] = {
     FunctionKind.QUERY: QueryCtx,

@@ -34,7 +34,7 @@ from convexlite.functions.context import MutationCtx
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment import Environment
-from convexlite.functions.http import HttpRequest, HttpResponse, match_route, text_response
+from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
 from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
 from convexlite.functions.syscalls import DatabaseSyscalls
@@ -42,6 +42,7 @@ from convexlite.functions.validators import ValidationError, validate_args, vali
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
 from convexlite.values.function_paths import canonical_js, canonicalize, display
+from convexlite.values.http import HttpRequest, HttpResponse
 from convexlite.values.limits import format_size
 
 MAX_OCC_RETRIES = 4

@@ -1,10 +1,6 @@
-"""Starlette's form of the neutral HTTP types, in both directions.
-
-The server turns the Starlette request it receives into an `HttpRequest` and
-the `HttpResponse` it gets back into a Starlette response; the Python source
-does the reverse for its handlers, whose documented API is Starlette's.
-Headers keep their order and repeats (several `set-cookie`) both ways.
-"""
+"""The Python source's side of HTTP actions: its handlers' documented API is Starlette's, so
+a neutral `HttpRequest` becomes a Starlette `Request` for them and what they return becomes
+an `HttpResponse` (the server converts the other way, in `server/http_actions.py`)."""
 
 from __future__ import annotations
 
@@ -16,44 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message
 
-from convexlite.functions.http import Headers, HttpRequest, HttpResponse
-
-
-def _text_headers(raw: Any) -> Headers:
-    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
-
-
-def _raw_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-
-
-# ---- server side ------------------------------------------------------------------------
-
-
-async def request_from_starlette(request: Request) -> HttpRequest:
-    """Read the whole body; the route path is the request's own (mounts already stripped)."""
-    return HttpRequest(
-        request.method,
-        str(request.url),
-        request.url.path,
-        _text_headers(request.scope["headers"]),
-        await request.body(),
-    )
-
-
-def response_to_starlette(response: HttpResponse) -> Response:
-    """Send exactly the status, headers and body the action produced."""
-    body = response.body
-    out: Response
-    if isinstance(body, bytes):
-        out = Response(body, response.status)
-    else:
-        out = StreamingResponse(body, response.status)
-    out.raw_headers = _raw_headers(response.headers)
-    return out
-
-
-# ---- Python source side -----------------------------------------------------------------
+from convexlite.values.http import (
+    HttpRequest,
+    HttpResponse,
+    headers_from_asgi,
+    headers_to_asgi,
+)
 
 
 def request_to_starlette(request: HttpRequest) -> Request:
@@ -71,7 +35,7 @@ def request_to_starlette(request: HttpRequest) -> Request:
         "raw_path": request.path.encode(),
         "root_path": "",
         "query_string": url.query.encode("latin-1"),
-        "headers": _raw_headers(request.headers),
+        "headers": headers_to_asgi(request.headers),
     }
     sent = False
 
@@ -95,7 +59,7 @@ async def response_from_starlette(response: Any, request: Request, name: str) ->
     if not isinstance(response, Response):
         raise TypeError(f"{name} returned {type(response).__name__}, not a Response")
     if response.background is None:
-        headers = _text_headers(response.raw_headers)
+        headers = headers_from_asgi(response.raw_headers)
         if isinstance(response, StreamingResponse):
             return HttpResponse(response.status_code, headers, _bytes(response.body_iterator))
         body = getattr(response, "body", None)
@@ -115,7 +79,8 @@ async def _played(response: Response, request: Request) -> HttpResponse:
             chunks.append(message.get("body", b""))
 
     await response(request.scope, request.receive, send)
-    return HttpResponse(start["status"], _text_headers(start.get("headers", ())), b"".join(chunks))
+    headers = headers_from_asgi(start.get("headers", ()))
+    return HttpResponse(start["status"], headers, b"".join(chunks))
 
 
 async def _bytes(chunks: AsyncIterable[str | bytes | memoryview]) -> AsyncIterator[bytes]:

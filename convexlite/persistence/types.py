@@ -9,11 +9,11 @@ what a document means.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import msgspec
 
-Order = Literal["asc", "desc"]
+from convexlite.values.types import Order
 
 
 class DocumentRevision(msgspec.Struct, frozen=True, gc=False):

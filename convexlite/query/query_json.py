@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from convexlite.errors import BadRequestError
-from convexlite.persistence.types import Order
 from convexlite.query.expressions import Expression, InvalidQueryJson, parse_expression
 from convexlite.query.index_range import RangeExpr, parse_range, range_to_json
 from convexlite.values import UNDEFINED, decode, encode, parse_field_path
+from convexlite.values.types import Order
 
 __all__ = [
     "MAX_QUERY_OPERATORS",

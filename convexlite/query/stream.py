@@ -13,10 +13,10 @@ from convexlite.database.intervals import Interval, successor_of_prefix
 from convexlite.database.metadata import BY_CREATION_TIME, IndexInfo
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError, PaginationLimitError
-from convexlite.persistence.types import Order
 from convexlite.query.index_range import compile_range
 from convexlite.query.query_json import Filter, FullTableScan, IndexRange, Limit, Query
 from convexlite.values import value_size
+from convexlite.values.types import Order
 
 DEFAULT_PREFETCH = 100
 

@@ -13,15 +13,20 @@ import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from convexlite.auth.identity import ANONYMOUS
-from convexlite.functions.starlette_http import request_from_starlette, response_to_starlette
 from convexlite.server.errors import FunctionFailure, HttpError, error_head, function_failure
 from convexlite.server.requests import authenticate, request_id
 from convexlite.server.state import ServerState
 from convexlite.values import encode
+from convexlite.values.http import (
+    HttpRequest,
+    HttpResponse,
+    headers_from_asgi,
+    headers_to_asgi,
+)
 
 log = logging.getLogger("convexlite.server")
 
@@ -73,6 +78,29 @@ class HttpActions:
         if failure.has_data:
             body["data"] = encode(failure.data)
         return JSONResponse(body, 500)
+
+
+async def request_from_starlette(request: Request) -> HttpRequest:
+    """Read the whole body; the route path is the request's own (mounts already stripped)."""
+    return HttpRequest(
+        request.method,
+        str(request.url),
+        request.url.path,
+        headers_from_asgi(request.scope["headers"]),
+        await request.body(),
+    )
+
+
+def response_to_starlette(response: HttpResponse) -> Response:
+    """Send exactly the status, headers and body the action produced."""
+    body = response.body
+    out: Response
+    if isinstance(body, bytes):
+        out = Response(body, response.status)
+    else:
+        out = StreamingResponse(body, response.status)
+    out.raw_headers = headers_to_asgi(response.headers)
+    return out
 
 
 def _scheme(scope: Scope) -> str | None:

@@ -33,7 +33,6 @@ from convexlite.server.requests import (
     required,
 )
 from convexlite.server.state import ServerState
-from convexlite.server.types import FunctionKind
 from convexlite.values.formats import (
     Format,
     InvalidTimestamp,
@@ -42,6 +41,7 @@ from convexlite.values.formats import (
     encode_ts,
     render,
 )
+from convexlite.values.function_kinds import FunctionKind
 from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
 
 log = logging.getLogger("convexlite.server")

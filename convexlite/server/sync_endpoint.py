@@ -40,7 +40,7 @@ from convexlite.server.errors import (
     sync_request_id,
 )
 from convexlite.server.state import ServerState
-from convexlite.server.types import Execution, FunctionKind, QueryResult, QuerySubscription
+from convexlite.server.types import Execution, QueryResult, QuerySubscription
 from convexlite.sync import (
     ActionResponse,
     AwaitMutation,
@@ -63,6 +63,7 @@ from convexlite.sync import (
 from convexlite.sync.actions import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_TOO_BIG
 from convexlite.values import encode
 from convexlite.values.formats import InvalidFunctionArguments, decode_function_args
+from convexlite.values.function_kinds import FunctionKind
 
 logger = logging.getLogger("convexlite.server.sync")
 

@@ -1,32 +1,69 @@
 """What the transports need of a backend: one narrow protocol (upstream's `ApplicationApi`).
 
 Every route and the sync WebSocket reach the engine only through
-`BackendApi`; `convexlite.Backend` implements it, and a test may hand the
-server anything else that does.
+`BackendApi`, and see its results only as the small protocols below, so the
+server imports nothing of the floors under it but `sync/`, `auth/` and
+`values/`. `convexlite.Backend` implements it; a test may hand the server
+anything else that does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Protocol
 
 from convexlite.auth.identity import Caller
 from convexlite.auth.keys import AdminIdentity
-from convexlite.functions.definitions import FunctionDefinition, FunctionKind
-from convexlite.functions.http import HttpRequest, HttpResponse
-from convexlite.functions.live_queries import QueryResult, QuerySubscription
-from convexlite.functions.runner import Execution
+from convexlite.values.function_kinds import FunctionKind
+from convexlite.values.http import HttpRequest, HttpResponse
 
-__all__ = [
-    "BackendApi",
-    "Execution",
-    "FunctionDefinition",
-    "FunctionKind",
-    "HttpRequest",
-    "HttpResponse",
-    "QueryResult",
-    "QuerySubscription",
-]
+
+class Execution(Protocol):
+    """A function's outcome: its value, its log lines, and the timestamp it ran at (a
+    query's snapshot, a mutation's commit; None for an action)."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def log_lines(self) -> list[str]: ...
+
+    @property
+    def ts(self) -> int | None: ...
+
+
+class QueryResult(Protocol):
+    """One state of a watched query: its value or the error it raised, as of `ts`."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+    @property
+    def ts(self) -> int: ...
+
+    @property
+    def log_lines(self) -> list[str]: ...
+
+
+class QuerySubscription(Protocol):
+    """A watched query: its results as they change. `on_settled` is called whenever the
+    query finishes a run, changed or not, which is when it may have become current."""
+
+    on_settled: Callable[[], None] | None
+
+    def __aiter__(self) -> AsyncIterator[QueryResult]: ...
+
+    def close(self) -> None: ...
+
+
+class FunctionDescription(Protocol):
+    """What a transport learns of a function it may call."""
+
+    @property
+    def kind(self) -> FunctionKind: ...
 
 
 class BackendApi(Protocol):
@@ -60,12 +97,13 @@ class BackendApi(Protocol):
         """Watch a query's results; call on the backend's event loop."""
         ...
 
-    def describe(self, path: str, caller: Caller) -> FunctionDefinition | None:
+    def describe(self, path: str, caller: Caller) -> FunctionDescription | None:
         """The function at `path` if `caller` may call it (any kind), else None."""
         ...
 
-    def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
-        """True when every subscription's latest result is its query's result as of `ts`."""
+    def current_through(self, subscriptions: Iterable[Any], ts: int) -> bool:
+        """True when every subscription (as `subscribe` returned them) still holds its
+        query's result as of `ts`."""
         ...
 
     def verify_admin_key(self, key: str) -> AdminIdentity:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+Order = Literal["asc", "desc"]
+"""The direction of an index scan or a query."""
+
 MAX_TS = 2**63 - 1
 """The largest timestamp: storage keeps timestamps as signed 64-bit integers."""
 

@@ -9,8 +9,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 
 from convexlite import App, Backend, ConvexError
 from convexlite.auth.identity import Caller
-from convexlite.functions.http import HttpRequest
 from convexlite.functions.runner import FunctionError
+from convexlite.values.http import HttpRequest
 
 app = App()
 ran_in_background: list[str] = []
