@@ -284,8 +284,7 @@ class FunctionRunner:
         tx = syscalls.tx
         with logs.capture() as collector:
             try:
-                env = Environment(identity, collector, syscalls)
-                env.udf = InTransactionCalls(self, env, depth=1, writable=False)
+                env = InTransactionCalls.environment(self, identity, collector, syscalls)
                 value = self._result(fn, _user_code(fn.invoke, env, args))
             except BaseException as exc:
                 _attach_logs(exc, collector.lines)
@@ -346,8 +345,10 @@ class FunctionRunner:
             tx = self.db.begin(include_unflushed=True)
             with logs.capture() as collector:
                 try:
-                    env = Environment(identity, collector, DatabaseSyscalls(tx, self.cursors))
-                    env.udf = InTransactionCalls(self, env, depth=1, writable=True)
+                    syscalls = DatabaseSyscalls(tx, self.cursors)
+                    env = InTransactionCalls.environment(
+                        self, identity, collector, syscalls, writable=True
+                    )
                     value = _user_code(invoke, env)
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
@@ -517,6 +518,22 @@ class InTransactionCalls:
         self._depth = depth
         self._writable = writable
 
+    @classmethod
+    def environment(
+        cls,
+        runner: FunctionRunner,
+        identity: dict[str, Any] | None,
+        collector: logs.LogCollector,
+        db: DatabaseSyscalls | None,
+        *,
+        depth: int = 1,
+        writable: bool = False,
+    ) -> Environment:
+        """The environment of a query or mutation `depth` calls deep, its nested calls included."""
+        env = Environment(identity, collector, db)
+        env.udf = cls(runner, env, depth=depth, writable=writable)
+        return env
+
     def run_query(self, path: str, args: dict[str, Any]) -> Any:
         return self._run(FunctionKind.QUERY, path, args)
 
@@ -542,11 +559,15 @@ class InTransactionCalls:
                 "function calls (ctx.runQuery, ctx.runMutation) in one call chain"
             )
         runner, parent = self._runner, self._parent
-        fn = runner.resolve(path, kind, internal_ok=True)
-        args = runner._arguments(fn, args)
-        env = Environment(parent.identity, parent.logs, parent.db)
-        writable = kind is FunctionKind.MUTATION
-        env.udf = InTransactionCalls(runner, env, depth=self._depth + 1, writable=writable)
+        fn, args = runner._prepare(path, kind, args, internal_ok=True)
+        env = self.environment(
+            runner,
+            parent.identity,
+            parent.logs,
+            parent.db,
+            depth=self._depth + 1,
+            writable=kind is FunctionKind.MUTATION,
+        )
         return runner._result(fn, _user_code(fn.invoke, env, args))
 
 
