@@ -1,0 +1,400 @@
+"""Running pushed functions in V8: warm contexts per push, one execution per context at a time.
+
+A `JsBundle` is a push's isolate modules rewritten into scripts once. A
+`ContextPool` keeps contexts that have the host prelude and every module
+factory defined (spec/functions.md §4.5 R7), so a call only instantiates its
+module and runs; a context that timed out, ran out of memory or grew too
+large is closed instead of reused. `JsRuntime` performs one execution: it
+hands the context a bridge handler bound to the execution's syscalls,
+starts `__cvx.run` and waits for the prelude's `__done` report.
+
+Queries and mutations wait on the calling thread: their syscalls are served
+synchronously on the context's V8 thread, and a nested call takes another
+context, so nothing blocks on itself. Actions wait on the event loop: their
+asynchronous syscalls run there concurrently and settle back into the
+context with a posted eval. Time limits follow upstream (spec/platform.md
+§7.1): a query or mutation may run 1 s of JavaScript, time spent serving its
+syscalls excluded; an action may run 1800 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
+from convexlite.functions.environment import Environment
+from convexlite.js.esm_rewrite import rewrite_module
+from convexlite.js.prelude import PRELUDE_SCRIPT
+from convexlite.js.source_maps import SourceMaps
+from convexlite.js.syscalls import ActionSyscalls, HostError, TransactionSyscalls
+from convexlite.js.v8 import BridgeError, JsError, JsOutOfMemory, JsTimeout, V8Context, init_v8
+from convexlite.js.fetch import fetch
+from convexlite.values import decode, dumps, loads
+from convexlite.values.function_kinds import FunctionKind
+from convexlite.values.http import HttpRequest, HttpResponse
+
+HEAP_LIMIT = 64 * 2**20
+RECYCLE_HEAP = 48 * 2**20
+RECYCLE_AFTER_RUNS = 1000
+TRANSACTION_JS_SECONDS = 1.0
+TRANSACTION_SYSCALL_SECONDS = 15.0
+ACTION_SECONDS = 1800.0
+
+
+class JsFunctionError(ConvexBackendError):
+    """JavaScript code threw (`Uncaught Error: boom` with the mapped stack)."""
+
+    kind = ErrorKind.BAD_REQUEST
+    code = "FunctionError"
+
+
+class JsExecutionTimeout(ConvexBackendError):
+    kind = ErrorKind.BAD_REQUEST
+    code = "FunctionTimeout"
+
+
+class JsOutOfMemoryError(ConvexBackendError):
+    kind = ErrorKind.BAD_REQUEST
+    code = "OutOfMemory"
+
+
+@dataclass(frozen=True, slots=True)
+class JsBundle:
+    """A push's isolate modules, rewritten once into scripts every context defines."""
+
+    scripts: tuple[str, ...]
+    source_maps: SourceMaps
+    import_seed: tuple[int, int, int, int]
+    import_time_ms: float
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        modules: Mapping[str, str],
+        source_maps: Mapping[str, str | None],
+        *,
+        import_seed: bytes,
+        import_time_ns: int,
+        env: Mapping[str, str],
+    ) -> JsBundle:
+        """Rewrite `modules` ({path: ES module source}); raises `UnsupportedModuleSyntax`."""
+        paths = frozenset(modules)
+        scripts = tuple(rewrite_module(path, modules[path], paths).script for path in modules)
+        return cls(scripts, SourceMaps(source_maps), _seed(import_seed), import_time_ns / 1e6, env)
+
+
+def _seed(raw: bytes) -> tuple[int, int, int, int]:
+    padded = (raw + bytes(16))[:16]
+    words = [int.from_bytes(padded[i : i + 4], "little") for i in range(0, 16, 4)]
+    return (words[0] or 1, words[1], words[2], words[3])
+
+
+class ContextPool:
+    """Warm contexts of one bundle; `close` retires the pool (leased contexts close on return)."""
+
+    def __init__(self, bundle: JsBundle, *, idle: int = 8) -> None:
+        self.bundle = bundle
+        self._idle: list[tuple[V8Context, int]] = []
+        self._max_idle = idle
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _new(self) -> tuple[V8Context, int]:
+        init_v8()
+        context = V8Context(max_memory=HEAP_LIMIT)
+        try:
+            context.eval(PRELUDE_SCRIPT)
+            for script in self.bundle.scripts:
+                context.eval(script)
+        except BaseException:
+            context.close()
+            raise
+        return context, 0
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[V8Context]:
+        """A context for one execution; close it inside to keep it out of the pool."""
+        with self._lock:
+            entry = self._idle.pop() if self._idle else None
+        context, runs = entry if entry is not None else self._new()
+        try:
+            yield context
+        finally:
+            context.handler = None
+            self._release(context, runs + 1)
+
+    def _release(self, context: V8Context, runs: int) -> None:
+        if context.closed:
+            return
+        worn = runs >= RECYCLE_AFTER_RUNS or context.heap_used() > RECYCLE_HEAP
+        with self._lock:
+            if not (self._closed or worn or len(self._idle) >= self._max_idle):
+                self._idle.append((context, runs))
+                return
+        context.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for context, _ in idle:
+            context.close()
+
+
+class _Report:
+    """The prelude's one `__done` report of an execution, awaited by a thread or a loop."""
+
+    __slots__ = ("payload", "_event", "_future", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.payload: str | None = None
+        self._event = threading.Event()
+        self._loop = loop
+        self._future: asyncio.Future[None] | None = loop.create_future() if loop else None
+
+    def deliver(self, payload: str) -> None:
+        if self.payload is not None:
+            return
+        self.payload = payload
+        self._event.set()
+        if self._loop is not None and self._future is not None:
+            future = self._future
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(
+                    lambda: future.done() or future.set_result(None)
+                )
+
+    def wait(self, seconds: float) -> bool:
+        return self._event.wait(seconds)
+
+    async def wait_async(self, seconds: float) -> bool:
+        assert self._future is not None
+        try:
+            await asyncio.wait_for(asyncio.shield(self._future), seconds)
+        except TimeoutError:
+            return self.payload is not None
+        return True
+
+
+class JsRuntime:
+    """Executes the functions of one push; `close` when a newer push replaces it."""
+
+    def __init__(self, bundle: JsBundle, *, instance_name: str) -> None:
+        self.bundle = bundle
+        self.instance_name = instance_name
+        self.pool = ContextPool(bundle)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def _request(self, kind: str, module: str, name: str, **extra: Any) -> str:
+        now_ms = time.time() * 1000
+        request = {
+            "kind": kind,
+            "module": module,
+            "name": name,
+            "requestId": os.urandom(8).hex(),
+            "importSeed": list(self.bundle.import_seed),
+            "importTime": self.bundle.import_time_ms,
+            "execSeed": list(_seed(os.urandom(16))),
+            "execTime": now_ms,
+            "env": dict(self.bundle.env),
+            **extra,
+        }
+        return f"__cvx.run({json.dumps(request)})"
+
+    # ---- queries and mutations ---------------------------------------------------------------
+
+    def run_transaction(
+        self, kind: FunctionKind, module: str, name: str, path: str, args: Any, env: Environment
+    ) -> Any:
+        """Run a query or mutation in `env`'s transaction, on the calling thread."""
+        syscalls = TransactionSyscalls(
+            env,
+            path=path,
+            writable=kind is FunctionKind.MUTATION,
+            instance_name=self.instance_name,
+        )
+        report = _Report()
+        syscall_seconds = 0.0
+
+        def handler(op: str, payload: str) -> str:
+            nonlocal syscall_seconds
+            if op == "__done":
+                report.deliver(payload)
+                return ""
+            started = time.monotonic()
+            try:
+                return syscalls(op, payload)
+            except HostError as exc:
+                raise BridgeError(exc.payload) from None
+            finally:
+                syscall_seconds += time.monotonic() - started
+
+        source = self._request(kind.value.lower(), module, name, args=_args_json(args))
+        with self.pool.lease() as context:
+            context.handler = handler
+            started = time.monotonic()
+            self._start(context, source, TRANSACTION_JS_SECONDS)
+            while not report.wait(0.05):
+                elapsed = time.monotonic() - started
+                if elapsed - syscall_seconds > TRANSACTION_JS_SECONDS or (
+                    syscall_seconds > TRANSACTION_SYSCALL_SECONDS
+                ):
+                    context.close()
+                    raise _timeout(TRANSACTION_JS_SECONDS)
+        return self._outcome(report.payload, env)
+
+    # ---- actions ------------------------------------------------------------------------------
+
+    async def run_action(
+        self, module: str, name: str, path: str, args: Any, env: Environment
+    ) -> Any:
+        """Run an action on the current loop; its async syscalls run here concurrently."""
+        source = self._request("action", module, name, args=_args_json(args))
+        payload = await self._drive(source, path, env)
+        return self._outcome(payload, env)
+
+    async def run_http_action(self, request: HttpRequest, env: Environment) -> HttpResponse:
+        """Answer `request` through the pushed `http.js` router."""
+        body = base64.b64encode(request.body).decode() if request.body else None
+        http = {
+            "url": request.url,
+            "method": request.method,
+            "headerPairs": [list(pair) for pair in request.headers],
+            "body": body,
+        }
+        source = self._request("httpAction", "http.js", "default", request=http)
+        payload = await self._drive(source, f"{request.method} {request.path}", env)
+        value = self._outcome(payload, env, raw=True)
+        response_body = base64.b64decode(value["body"]) if value.get("body") else b""
+        headers = tuple((str(k), str(v)) for k, v in value.get("headerPairs", []))
+        return HttpResponse(int(value["status"]), headers, response_body)
+
+    async def _drive(self, source: str, path: str, env: Environment) -> str | None:
+        loop = asyncio.get_running_loop()
+        syscalls = ActionSyscalls(env, path=path, instance_name=self.instance_name)
+        report = _Report(loop)
+        pending: set[asyncio.Task[None]] = set()
+        with self.pool.lease() as context:
+
+            async def settle(call_id: int, op: str, args: str) -> None:
+                try:
+                    result, ok = await _async_op(syscalls, op, args), True
+                except HostError as exc:
+                    result, ok = exc.payload, False
+                if not context.closed and report.payload is None:
+                    context.submit(f"__cvx.settle({call_id}, {_js_bool(ok)}, {json.dumps(result)})")
+
+            def start(payload: str) -> None:
+                request = json.loads(payload)
+                task = loop.create_task(settle(request["id"], request["op"], request["args"]))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+
+            def handler(op: str, payload: str) -> str:
+                if op == "__done":
+                    report.deliver(payload)
+                    return ""
+                if op == "__async":
+                    loop.call_soon_threadsafe(start, payload)
+                    return ""
+                try:
+                    return syscalls.sync(op, payload)
+                except HostError as exc:
+                    raise BridgeError(exc.payload) from None
+
+            context.handler = handler
+            try:
+                await asyncio.wrap_future(context.submit(source))
+            except JsError as exc:
+                raise self._failed_start(context, exc, ACTION_SECONDS) from None
+            finished = await report.wait_async(ACTION_SECONDS)
+            for task in pending:
+                task.cancel()
+            if not finished:
+                context.close()
+                raise _timeout(ACTION_SECONDS)
+        return report.payload
+
+    # ---- outcomes -----------------------------------------------------------------------------
+
+    def _start(self, context: V8Context, source: str, seconds: float) -> None:
+        try:
+            context.eval(source, timeout=seconds)
+        except JsError as exc:
+            raise self._failed_start(context, exc, seconds) from None
+
+    def _failed_start(self, context: V8Context, exc: JsError, seconds: float) -> Exception:
+        """`__cvx.run` itself failed (it reports user errors through `__done`): the
+        context's state is unknown, so it is closed."""
+        context.close()
+        if isinstance(exc, JsTimeout):
+            return _timeout(seconds)
+        if isinstance(exc, JsOutOfMemory):
+            return _out_of_memory()
+        return JsFunctionError(f"Uncaught {self.bundle.source_maps.map_stack(str(exc))}")
+
+    def _outcome(self, payload: str | None, env: Environment, *, raw: bool = False) -> Any:
+        assert payload is not None
+        result = json.loads(payload)
+        for line in result.get("logs", []):
+            text = " ".join(line.get("messages", []))
+            env.logs.log(line.get("level", "LOG"), text)
+        if result.get("ok"):
+            value = result.get("value")
+            return value if raw else loads(value) if isinstance(value, str) else None
+        error = result.get("error") or {}
+        if "data" in error:
+            raise ConvexError(decode(error["data"]))
+        raise JsFunctionError(f"Uncaught {self._describe(error)}")
+
+    def _describe(self, error: Mapping[str, Any]) -> str:
+        name = error.get("name") or "Error"
+        message = error.get("message") or ""
+        head = f"{name}: {message}" if message else name
+        stack = error.get("stack")
+        if isinstance(stack, str) and stack.startswith(head):
+            return self.bundle.source_maps.map_stack(stack)
+        if isinstance(stack, str) and stack:
+            return head + "\n" + self.bundle.source_maps.map_stack(stack)
+        return head
+
+
+def _args_json(args: Any) -> str:
+    return "[" + dumps(args if args is not None else {}) + "]"
+
+
+def _js_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+async def _async_op(syscalls: ActionSyscalls, op: str, args: str) -> str:
+    if op == "__sleep":
+        await asyncio.sleep(max(0.0, float(json.loads(args).get("ms", 0))) / 1000)
+        return "null"
+    if op == "__fetch":
+        return await fetch(args)
+    return await syscalls.call(op, args)
+
+
+def _timeout(seconds: float) -> JsExecutionTimeout:
+    shown = f"{seconds:g}s"
+    return JsExecutionTimeout(f"Function execution timed out (maximum duration: {shown})")
+
+
+def _out_of_memory() -> JsOutOfMemoryError:
+    return JsOutOfMemoryError(
+        f"JavaScript execution ran out of memory (maximum memory usage: "
+        f"{HEAP_LIMIT // 2**20} MB)"
+    )

@@ -1,0 +1,131 @@
+"""`JsFunctionSource`: a push's JavaScript functions and HTTP routes, as the registry sees them.
+
+Built from the modules and the analysis of one push (spec/functions.md
+§1.6.2): every analysed function becomes a `FunctionDefinition` whose
+validators are the pushed `exportArgs`/`exportReturns` JSON and whose
+`invoke` runs it in V8 through the push's `JsRuntime`; the routes of
+`http.js` become `HttpRoute`s answered by the pushed router. The registry
+slot holding a source is swapped whole on the next push, and the replaced
+source's contexts are closed by `close`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.environment import Environment
+from convexlite.functions.http import HttpRoute
+from convexlite.functions.validators import Validator, validator_from_json
+from convexlite.js.runtime import JsBundle, JsRuntime
+from convexlite.values.function_paths import display
+from convexlite.values.http import HttpRequest, HttpResponse
+
+HTTP_MODULE = "http.js"
+_KINDS = {
+    "Query": FunctionKind.QUERY,
+    "Mutation": FunctionKind.MUTATION,
+    "Action": FunctionKind.ACTION,
+}
+
+
+class JsFunctionSource:
+    """The functions of one push, run in V8."""
+
+    def __init__(
+        self,
+        runtime: JsRuntime,
+        functions: Mapping[str, FunctionDefinition],
+        http_routes: tuple[HttpRoute, ...],
+    ) -> None:
+        self.runtime = runtime
+        self._functions = MappingProxyType(dict(functions))
+        self.http_routes = http_routes
+
+    @classmethod
+    def build(
+        cls,
+        modules: Mapping[str, str],
+        source_maps: Mapping[str, str | None],
+        analysis: Mapping[str, Mapping[str, Any]],
+        *,
+        import_seed: bytes,
+        import_time_ns: int,
+        env: Mapping[str, str],
+        instance_name: str,
+    ) -> JsFunctionSource:
+        """`modules` are the push's isolate modules ({path: ES module}); `analysis` is
+        {module path: AnalyzedModule JSON} as `start_push` computed it."""
+        bundle = JsBundle.build(
+            modules, source_maps, import_seed=import_seed, import_time_ns=import_time_ns, env=env
+        )
+        runtime = JsRuntime(bundle, instance_name=instance_name)
+        functions: dict[str, FunctionDefinition] = {}
+        routes: list[HttpRoute] = []
+        for module, analyzed in analysis.items():
+            for spec in analyzed.get("functions") or ():
+                fn = _definition(runtime, module, spec)
+                functions[fn.path] = fn
+            if module == HTTP_MODULE:
+                routes.extend(_route(runtime, entry["route"]) for entry in analyzed.get("httpRoutes") or ())
+        return cls(runtime, functions, tuple(routes))
+
+    @property
+    def functions(self) -> Mapping[str, FunctionDefinition]:
+        return self._functions
+
+    def lookup(self, path: str) -> FunctionDefinition | None:
+        return self._functions.get(path)
+
+    def close(self) -> None:
+        self.runtime.close()
+
+
+def _validator(raw: Any) -> Validator | None:
+    if raw is None or raw == "null":
+        return None
+    return validator_from_json(raw)
+
+
+def _definition(runtime: JsRuntime, module: str, spec: Mapping[str, Any]) -> FunctionDefinition:
+    name = spec["name"]
+    kind = _KINDS[spec["udfType"]]
+    path = f"{module[:-3]}:{name}"
+    shown = display(path)
+    visibility = spec.get("visibility")
+    public = visibility is None or visibility.get("kind") == "public"
+    if kind is FunctionKind.ACTION:
+
+        async def invoke_action(env: Environment, args: Any) -> Any:
+            return await runtime.run_action(module, name, shown, args, env)
+
+        invoke: Any = invoke_action
+    else:
+
+        def invoke_transaction(env: Environment, args: Any) -> Any:
+            return runtime.run_transaction(kind, module, name, shown, args, env)
+
+        invoke = invoke_transaction
+    return FunctionDefinition(
+        path=path,
+        kind=kind,
+        public=public,
+        handler=spec,
+        invoke=invoke,
+        args=_validator(spec.get("args")),
+        returns=_validator(spec.get("returns")),
+        is_async=kind is FunctionKind.ACTION,
+    )
+
+
+def _route(runtime: JsRuntime, route: Mapping[str, str]) -> HttpRoute:
+    path = route["path"]
+
+    async def invoke(env: Environment, request: HttpRequest) -> HttpResponse:
+        return await runtime.run_http_action(request, env)
+
+    if path.endswith("*"):
+        return HttpRoute(route["method"], None, path[:-1], route, invoke, is_async=True)
+    return HttpRoute(route["method"], path, None, route, invoke, is_async=True)

@@ -1,0 +1,259 @@
+"""The JSON syscalls of pushed JavaScript, served by the `Environment` every source shares.
+
+The bundled `convex/server` library calls `Convex.syscall(op, json)` and
+`Convex.asyncSyscall(op, json)` (spec/functions.md §3.3); the host prelude
+forwards them over the bridge to `TransactionSyscalls` (queries and mutations,
+answered synchronously on the V8 thread) or `ActionSyscalls` (actions and
+HTTP actions, answered concurrently on the event loop). Both only translate:
+the rules live in the `DatabaseSyscalls`, the runner's nested calls and the
+identity that Python functions use too, so a client cannot tell the two
+languages apart.
+
+Errors cross the bridge as `{"message", "data"?}`; `data` carries a
+`ConvexError`'s value in Convex JSON, which the library rethrows as a
+`ConvexError` in the calling function.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
+from convexlite.functions.environment import Environment
+from convexlite.functions.syscalls import DatabaseSyscalls
+from convexlite.query.query_json import parse_query
+from convexlite.values import Int64, decode, dumps, encode
+
+Handler = Callable[[dict[str, Any]], Any]
+
+_LATER_ISSUES = {
+    "1.0/storage": "file storage",
+    "1.0/schedule": "the scheduler",
+    "1.0/cancel_job": "the scheduler",
+    "1.0/actions/schedule": "the scheduler",
+    "1.0/actions/cancel_job": "the scheduler",
+    "1.0/actions/vectorSearch": "vector search",
+    "1.0/signJwt": "JWT signing",
+    "1.0/createFunctionHandle": "function handles",
+    "1.0/createServiceToken": "service tokens",
+    "1.0/getServiceUrl": "service tokens",
+    "1.0/auditLog": "audit logs",
+    "1.0/componentArgument": "components",
+}
+
+
+class UnknownOperation(BadRequestError):
+    code = "UnknownOperation"
+
+
+class UnsupportedOperation(BadRequestError):
+    code = "UnsupportedOperation"
+
+
+class HostError(Exception):
+    """What the bridge hands back to JavaScript when a syscall fails: `{"message", "data"?}`."""
+
+    def __init__(self, payload: str) -> None:
+        super().__init__(payload)
+        self.payload = payload
+
+
+def error_payload(exc: BaseException) -> str:
+    """The bridge form of an exception raised while serving a syscall."""
+    if isinstance(exc, ConvexError):
+        return json.dumps({"message": str(exc), "data": encode(exc.data)})
+    if isinstance(exc, ConvexBackendError):
+        return json.dumps({"message": exc.message})
+    return json.dumps({"message": f"{type(exc).__name__}: {exc}"})
+
+
+def function_address(args: dict[str, Any]) -> str:
+    """The target of a nested call: `name` (a function path); references and handles
+    belong to components and function handles, which come later."""
+    name = args.get("name")
+    if isinstance(name, str):
+        return name
+    if "reference" in args or "functionHandle" in args:
+        raise UnsupportedOperation(
+            "Calling functions by component reference or function handle is not supported "
+            "by convexlite yet"
+        )
+    raise BadRequestError("A nested function call needs the function's name")
+
+
+def unsupported(op: str) -> ConvexBackendError:
+    for prefix, feature in _LATER_ISSUES.items():
+        if op.startswith(prefix):
+            return UnsupportedOperation(
+                f"{op} ({feature}) is not supported by convexlite yet"
+            )
+    return UnknownOperation(f"Unknown operation {op}")
+
+
+class TransactionSyscalls:
+    """The syscalls of one query or mutation, bound to its `Environment`.
+
+    `writable` is False for a query, including a query nested in a mutation,
+    whose environment shares the mutation's transaction: the library gives
+    queries no writer, and this refuses writes from code that builds one anyway.
+    """
+
+    def __init__(
+        self, env: Environment, *, path: str, writable: bool, instance_name: str
+    ) -> None:
+        self.env = env
+        self.path = path
+        self.writable = writable
+        self.instance_name = instance_name
+        db = env.db
+        assert db is not None
+        self.db: DatabaseSyscalls = db
+        self._ops: dict[str, Handler] = {
+            "1.0/get": self._get,
+            "1.0/queryStream": self._query_stream,
+            "1.0/queryStreamNext": self._query_stream_next,
+            "1.0/queryCleanup": lambda a: self.db.query_cleanup(int(a["queryId"])),
+            "1.0/queryPage": self._query_page,
+            "1.0/db/normalizeId": lambda a: {
+                "id": self.db.normalize_id(a["table"], a["idString"])
+            },
+            "1.0/getSnapshotTs": lambda a: Int64(self.db.tx.begin_ts),
+            "1.0/insert": self._insert,
+            "1.0/shallowMerge": self._patch,
+            "1.0/replace": self._replace,
+            "1.0/remove": self._remove,
+            "1.0/getUserIdentity": lambda a: self.env.get_user_identity(),
+            "1.0/runUdf": self._run_udf,
+            "1.0/getFunctionMetadata": lambda a: {"name": self.path, "componentPath": ""},
+            "1.0/getDeploymentMetadata": lambda a: _deployment_metadata(self.instance_name),
+        }
+
+    def __call__(self, op: str, payload: str) -> str:
+        """Serve one syscall: its result in Convex JSON, or `HostError` for the library."""
+        try:
+            handler = self._ops.get(op)
+            if handler is None:
+                raise unsupported(op)
+            return dumps(handler(json.loads(payload)))
+        except BaseException as exc:
+            raise HostError(error_payload(exc)) from exc
+
+    def _get(self, args: dict[str, Any]) -> Any:
+        if args.get("isSystem"):
+            return None
+        return self.db.get(args["id"], args.get("table"))
+
+    def _query_stream(self, args: dict[str, Any]) -> Any:
+        return {"queryId": self.db.query_stream(parse_query(args["query"]))}
+
+    def _query_stream_next(self, args: dict[str, Any]) -> Any:
+        value = self.db.query_stream_next(int(args["queryId"]))
+        return {"value": value, "done": value is None}
+
+    def _query_page(self, args: dict[str, Any]) -> Any:
+        page = self.db.query_page(
+            parse_query(args["query"]),
+            args.get("cursor"),
+            int(args["pageSize"]),
+            end_cursor=args.get("endCursor"),
+            maximum_rows_read=args.get("maximumRowsRead"),
+            maximum_bytes_read=args.get("maximumBytesRead"),
+        )
+        return {
+            "page": page.page,
+            "isDone": page.is_done,
+            "continueCursor": page.continue_cursor,
+            "splitCursor": page.split_cursor,
+            "pageStatus": page.page_status,
+        }
+
+    def _check_writable(self, method: str) -> None:
+        if not self.writable:
+            raise BadRequestError(f"{method} can't be called from a query: queries are read-only")
+
+    def _insert(self, args: dict[str, Any]) -> Any:
+        self._check_writable("db.insert")
+        return {"_id": self.db.insert(args["table"], decode(args["value"]))}
+
+    def _patch(self, args: dict[str, Any]) -> Any:
+        self._check_writable("db.patch")
+        value = decode(args["value"], allow_undefined=True)
+        return self.db.shallow_merge(args["id"], value, args.get("table"))
+
+    def _replace(self, args: dict[str, Any]) -> Any:
+        self._check_writable("db.replace")
+        return self.db.replace(args["id"], decode(args["value"]), args.get("table"))
+
+    def _remove(self, args: dict[str, Any]) -> Any:
+        self._check_writable("db.delete")
+        return self.db.remove(args["id"], args.get("table"))
+
+    def _run_udf(self, args: dict[str, Any]) -> Any:
+        udf = self.env.udf
+        assert udf is not None
+        path = function_address(args)
+        call_args = decode(args.get("args", {}))
+        if args.get("udfType") == "mutation":
+            return udf.run_mutation(path, call_args)
+        return udf.run_query(path, call_args)
+
+
+class ActionSyscalls:
+    """The syscalls of one action or HTTP action: nested calls run as the action's caller."""
+
+    def __init__(self, env: Environment, *, path: str, instance_name: str) -> None:
+        self.env = env
+        self.path = path
+        self.instance_name = instance_name
+
+    def sync(self, op: str, payload: str) -> str:
+        """A synchronous syscall (`Convex.syscall`) made by an action."""
+        try:
+            if op == "1.0/getFunctionMetadata":
+                return dumps({"name": self.path, "componentPath": ""})
+            if op == "1.0/getDeploymentMetadata":
+                return dumps(_deployment_metadata(self.instance_name))
+            raise unsupported(op)
+        except BaseException as exc:
+            raise HostError(error_payload(exc)) from exc
+
+    async def call(self, op: str, payload: str) -> str:
+        """An asynchronous syscall; raises `HostError` for the library to rethrow."""
+        try:
+            return dumps(await self._call(op, json.loads(payload)))
+        except BaseException as exc:
+            raise HostError(error_payload(exc)) from exc
+
+    async def _call(self, op: str, args: dict[str, Any]) -> Any:
+        actions = self.env.actions
+        assert actions is not None
+        if op == "1.0/getUserIdentity":
+            return self.env.get_user_identity()
+        if op in ("1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action"):
+            path = function_address(args)
+            call_args = decode(args.get("args", {}))
+            kind = op.rsplit("/", 1)[1]
+            if kind == "query":
+                return await actions.run_query(path, call_args)
+            if kind == "mutation":
+                return await actions.run_mutation(path, call_args)
+            return await actions.run_action(path, call_args)
+        if op in ("1.0/getFunctionMetadata", "1.0/getDeploymentMetadata"):
+            return json.loads(self.sync(op, "{}"))
+        raise unsupported(op)
+
+
+def _deployment_metadata(instance_name: str) -> dict[str, Any]:
+    return {"name": instance_name, "region": None, "class": "s16"}
+
+
+__all__ = [
+    "ActionSyscalls",
+    "HostError",
+    "TransactionSyscalls",
+    "UnknownOperation",
+    "UnsupportedOperation",
+    "error_payload",
+]

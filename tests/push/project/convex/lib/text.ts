@@ -1,0 +1,3 @@
+export function clean(text: string): string {
+  return text.trim().replace(/\s+/g, " ");
+}

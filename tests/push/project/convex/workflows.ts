@@ -1,0 +1,53 @@
+import { v } from "convex/values";
+import { action, internalQuery, mutation, query } from "./_generated/server";
+import { api, internal } from "./_generated/api";
+
+export const count = internalQuery({
+  args: { channel: v.string() },
+  handler: async (ctx, { channel }) => {
+    const rows = await ctx.db
+      .query("messages")
+      .withIndex("by_channel", (q) => q.eq("channel", channel))
+      .collect();
+    return rows.length;
+  },
+});
+
+export const countTwice = query({
+  args: { channel: v.string() },
+  handler: async (ctx, { channel }): Promise<number> => {
+    const once: number = await ctx.runQuery(internal.workflows.count, { channel });
+    return once * 2;
+  },
+});
+
+export const sendAndCount = mutation({
+  args: { channel: v.string() },
+  handler: async (ctx, { channel }): Promise<number> => {
+    await ctx.runMutation(api.messages.send, { channel, author: "nested", body: "from a mutation" });
+    return await ctx.runQuery(internal.workflows.count, { channel });
+  },
+});
+
+export const fanOut = action({
+  args: { channel: v.string(), n: v.number() },
+  handler: async (ctx, { channel, n }): Promise<number> => {
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        ctx.runMutation(api.messages.send, { channel, author: "action", body: `m${i}` }),
+      ),
+    );
+    const counted: number = await ctx.runQuery(internal.workflows.count, { channel });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    console.info("fanned out", counted);
+    return counted;
+  },
+});
+
+export const whoAmI = action({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    return identity === null ? "anonymous" : identity.subject;
+  },
+});
