@@ -287,6 +287,7 @@ class SyncBackend:
         config: Config | None = None,
         max_workers: int | None = None,
         clock: Clock = time.time_ns,
+        analyzer: Analyzer | None = None,
     ) -> None:
         self.config = _config(config, url, instance_name, instance_secret)
         pool = max_workers or 16
@@ -295,6 +296,7 @@ class SyncBackend:
             self.config,
             lambda db: ThreadPoolExecutor(pool, thread_name_prefix="convexlite"),
             clock=clock,
+            analyzer=analyzer,
         )
         self._engine.start()
         self._loop: asyncio.AbstractEventLoop | None = None
