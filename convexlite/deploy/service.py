@@ -583,7 +583,8 @@ def _finish_diff(
     old_auth, new_auth = auth_keys(previous), auth_keys(new)
     old_modules = set(previous.modules) if previous is not None else set()
     old_crons = previous.crons if previous is not None else {}
-    old_version = previous.udf_config.server_version if previous is not None else None
+    # The CLI requires a string here; a fresh deployment reports "0.0.0" as its version.
+    old_version = previous.udf_config.server_version if previous is not None else "0.0.0"
     old_schema = previous.schema if previous is not None else None
     return {
         "authDiff": {"added": sorted(new_auth - old_auth), "removed": sorted(old_auth - new_auth)},

@@ -85,7 +85,7 @@ def test_push_lifecycle_serves_and_reports_hashes(engine):
     diff = finished["componentDiffs"][""]
     assert diff["diffType"] == {"type": "create"}
     assert diff["moduleDiff"] == {"added": ["_deps/ABC123.js", "messages.js"], "removed": []}
-    assert diff["udfConfigDiff"] == {"previous_version": None, "next_version": VERSION}
+    assert diff["udfConfigDiff"] == {"previous_version": "0.0.0", "next_version": VERSION}
     assert finished["authDiff"] == {"added": [], "removed": []}
 
     hashes = engine.push("get_config_hashes", {})
