@@ -20,6 +20,7 @@ from convexlite.auth.identity import ANONYMOUS, Caller
 from convexlite.auth.keys import AdminIdentity
 from convexlite.config import Config
 from convexlite.database.store import Clock
+from convexlite.deploy.analyzer import Analyzer
 from convexlite.engine import Engine
 from convexlite.functions.app import App
 from convexlite.functions.batching import BatchingExecutor
@@ -70,10 +71,12 @@ class Backend:
         instance_secret: str | None = None,
         config: Config | None = None,
         clock: Clock = time.time_ns,
+        analyzer: Analyzer | None = None,
     ) -> None:
         self.app = app
         self.config = _config(config, url, instance_name, instance_secret)
         self._clock = clock
+        self._analyzer = analyzer
         self._engine: Engine | None = None
         self._closed = False
         self._opening = threading.Lock()
@@ -99,7 +102,11 @@ class Backend:
         with self._opening:
             if self._engine is None:
                 engine = Engine(
-                    self.app, self.config, lambda db: BatchingExecutor(db.flush), clock=self._clock
+                    self.app,
+                    self.config,
+                    lambda db: BatchingExecutor(db.flush),
+                    clock=self._clock,
+                    analyzer=self._analyzer,
                 )
                 engine.start()
                 self._engine = engine
@@ -243,6 +250,19 @@ class Backend:
             engine.executor, engine.apply_deployment, deployment
         )
 
+    async def push(self, operation: str, body: dict[str, Any]) -> Any:
+        """Answer a push endpoint of `npx convex deploy`/`dev` (spec/functions.md §1.4).
+
+        Analysis and checks run on a worker thread, off the loop; activating a push
+        (`finish_push`) runs on the function thread, between batches, so no mutation
+        writes while its schema is applied.
+        """
+        engine = self.engine
+        if engine.push_activates(operation):
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(engine.executor, engine.push, operation, body)
+        return await asyncio.to_thread(engine.push, operation, body)
+
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
         return all(sub.current_at(ts) for sub in subscriptions)
@@ -267,6 +287,7 @@ class SyncBackend:
         config: Config | None = None,
         max_workers: int | None = None,
         clock: Clock = time.time_ns,
+        analyzer: Analyzer | None = None,
     ) -> None:
         self.config = _config(config, url, instance_name, instance_secret)
         pool = max_workers or 16
@@ -275,6 +296,7 @@ class SyncBackend:
             self.config,
             lambda db: ThreadPoolExecutor(pool, thread_name_prefix="convexlite"),
             clock=clock,
+            analyzer=analyzer,
         )
         self._engine.start()
         self._loop: asyncio.AbstractEventLoop | None = None

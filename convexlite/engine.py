@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, Protocol
 
@@ -25,15 +25,20 @@ from convexlite.auth.keys import (
 from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.store import Clock
+from convexlite.deploy.analyzer import Analyzer
+from convexlite.deploy.deployment import PushedDeployment
+from convexlite.deploy.service import PushService
+from convexlite.errors import BadRequestError
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner
+from convexlite.functions.schema import Schema
 from convexlite.persistence import Persistence, open_persistence
 from convexlite.query.cursors import CursorCodec
-from convexlite.values.function_paths import InvalidFunctionPath
+from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
 from convexlite.values.http import HttpRequest, HttpResponse
 
 
@@ -50,6 +55,8 @@ class Engine:
 
     `executor` is the thread (or pool) queries and mutations run on; the async
     facade passes a batching executor whose batches share one flush to disk.
+    `analyzer` loads pushed JavaScript for `npx convex deploy`; without one, pushes
+    are refused with a clear error.
     """
 
     def __init__(
@@ -59,6 +66,7 @@ class Engine:
         executor: Callable[[Database], Executor],
         *,
         clock: Clock = time.time_ns,
+        analyzer: Analyzer | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -76,7 +84,22 @@ class Engine:
             )
             cursors = CursorCodec(bytes.fromhex(self.instance_secret), self.instance_name)
             self.runner = FunctionRunner(self.db, FunctionRegistry(), cursors)
-            self.apply_deployment(app.deployment())
+            self.pushed: PushedDeployment | None = None
+            self._app_deployment = app.deployment()
+            target = PushTarget(self)
+            self.pushes = PushService(
+                self.db,
+                target,
+                analyzer,
+                system_env={
+                    "CONVEX_CLOUD_URL": config.cloud_origin or "http://127.0.0.1:3210",
+                    "CONVEX_SITE_URL": config.site_origin or "http://127.0.0.1:3211",
+                },
+                clock=clock,
+            )
+            if self.pushes.active is not None:
+                target.serve(self.pushes.active)  # the last push, as stored
+            self.apply_deployment(self._app_deployment)
         except BaseException:
             self.persistence.close()
             raise
@@ -133,8 +156,25 @@ class Engine:
         """
         with self._deploying:
             self.runner.check(deployment)
-            self.db.apply_schema(deployment.schema)
+            schema = deployment.schema
+            if schema is None and self.pushed is not None and self.pushed.schema is not None:
+                schema = Schema.from_json(self.pushed.schema)
+            self.db.apply_schema(schema)
             self.runner.apply(deployment)
+            self._app_deployment = deployment
+
+    def push(self, operation: str, body: Mapping[str, Any]) -> Any:
+        """Answer a push endpoint (`start_push`, `finish_push`, ...; spec/functions.md §1.4).
+        Run operations for which `push_activates` is true where no mutation runs meanwhile
+        (on the function thread), the others on any thread."""
+        if self.push_activates(operation):
+            with self._deploying:
+                return self.pushes.dispatch(operation, body)
+        return self.pushes.dispatch(operation, body)
+
+    @staticmethod
+    def push_activates(operation: str) -> bool:
+        return operation in PushService.ACTIVATING
 
     # ---- admin keys and functions ------------------------------------------------------------
 
@@ -206,6 +246,56 @@ class Engine:
         if self._live is None:
             self._live = LiveQueries(self.db, self.runner, self.executor, loop)
         return self._live
+
+
+class PushTarget:
+    """How a finished push reaches the engine (`deploy.target.DeploymentTarget`): pushed
+    functions sit beside the Python app's, which keeps its paths, routes and schema."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def check(self, deployment: PushedDeployment) -> None:
+        app = self.engine._app_deployment
+        python = app.functions.functions
+        for path in deployment.udf_paths():
+            if canonicalize(path) in python:
+                raise DuplicatePushedFunction(
+                    f"Function {display(canonicalize(path))} is defined both by the Python app "
+                    "and by the pushed modules; rename or remove one of them."
+                )
+        routes = {(r.method, r.path or r.path_prefix) for r in app.http_routes}
+        for route in deployment.http_routes:
+            path = route.path[:-1] if route.path.endswith("/*") else route.path
+            if (route.method, path) in routes:
+                raise DuplicatePushedFunction(
+                    f"HTTP route {route.method} {route.path} is defined both by the Python app "
+                    "and by the pushed convex/http.js; remove one of them."
+                )
+        if deployment.schema is not None and app.schema is not None:
+            raise DuplicatePushedFunction(
+                "The Python app declares a schema, so the pushed schema.ts cannot replace it; "
+                "remove one of them."
+            )
+
+    def apply_schema(self, schema: Mapping[str, Any] | None) -> None:
+        db = self.engine.db
+        if schema is not None:
+            parsed: Any = Schema.from_json(schema)
+            db.apply_schema(parsed)
+        elif self.engine._app_deployment.schema is not None:
+            db.apply_schema(self.engine._app_deployment.schema)
+        else:
+            db.clear_schema()
+
+    def serve(self, deployment: PushedDeployment) -> None:
+        # The JavaScript function source (V8) is installed here once it exists; until
+        # then the engine only records the deployment it serves.
+        self.engine.pushed = deployment
+
+
+class DuplicatePushedFunction(BadRequestError):
+    code = "InvalidModules"
 
 
 def _instance_secret(persistence: Persistence, configured: str | None) -> tuple[str, bool]:

@@ -225,13 +225,25 @@ class Database:
         enforced = schema if schema is not None and schema.schema_validation else None
         self.store = replace(self.store, schema=enforced)
 
+    def clear_schema(self) -> None:
+        """Drop the active schema: stop validating writes, drop every user index and retire
+        the stored schema, so applying the same schema again rebuilds its indexes (a push
+        that removes `schema.ts`)."""
+        self.store = replace(self.store, schema=None)
+        self.apply_indexes({})
+        previous = self._active_schema()
+        if previous is not None:
+            tx = self.begin()
+            tx.delete(previous[0])
+            self.commit(tx)
+
     def _store_schema(self, schema: DocumentSchema) -> None:
         exported = schema.export()
         previous = self._active_schema()
         if previous is not None and previous[1] == exported:
             return
         if schema.schema_validation:
-            self._validate_existing(schema)
+            self.validate_documents(schema)
         self.apply_indexes({table: schema.index_fields(table) for table in schema.tables})
         tx = self.begin()
         if previous is not None:
@@ -251,7 +263,10 @@ class Database:
                 return doc["_id"], doc["schema"]
         return None
 
-    def _validate_existing(self, schema: DocumentSchema) -> None:
+    def validate_documents(self, schema: DocumentSchema) -> None:
+        """Check every stored document of the schema's tables against it, changing nothing
+        (a push checks a schema this way before it is applied); raises what
+        `schema.validate_document` raises for the first mismatch."""
         tx = self.begin(read_only=True, limits=_UNLIMITED)
         for table_name in schema.tables:
             table = tx.table(table_name)

@@ -17,7 +17,18 @@ INDEX_TABLE = "_index"
 TABLES_NUMBER = 513
 INDEX_NUMBER = 514
 SCHEMAS_TABLE = "_schemas"
-SYSTEM_TABLE_NUMBERS = {TABLES_TABLE: TABLES_NUMBER, INDEX_TABLE: INDEX_NUMBER, SCHEMAS_TABLE: 532}
+SYSTEM_TABLE_NUMBERS = {
+    TABLES_TABLE: TABLES_NUMBER,
+    INDEX_TABLE: INDEX_NUMBER,
+    SCHEMAS_TABLE: 532,
+    # Upstream's defaults (512 + k) for the tables of pushed code, and convexlite's own
+    # `_deployment` (the active push's settings) outside upstream's range.
+    "_udf_config": 518,
+    "_auth": 519,
+    "_modules": 521,
+    "_source_packages": 524,
+    "_deployment": 600,
+}
 FIRST_USER_TABLE_NUMBER = 10001
 MAX_USER_TABLES = 10_000
 BY_ID = "by_id"

@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from convexlite.server import http_api
+from convexlite.server import http_api, push_api
 from convexlite.server.http_actions import HttpActions
 from convexlite.server.state import ServerState
 from convexlite.server.sync_endpoint import sync_websocket
@@ -110,11 +110,16 @@ def _meta_routes(state: ServerState) -> list[BaseRoute]:
 
 def create_app(state: ServerState) -> Starlette:
     """The main API: meta routes, function endpoints, the sync WebSocket and `/http/*`."""
-    routes: list[BaseRoute] = [*_meta_routes(state), *http_api.routes(state)]
+    routes: list[BaseRoute] = [
+        *_meta_routes(state),
+        *http_api.routes(state),
+        *push_api.routes(state),
+    ]
     endpoint = sync_websocket(state)
     routes += [
         WebSocketRoute("/api/sync", endpoint),
         WebSocketRoute("/api/{version}/sync", endpoint),
+        push_api.UNKNOWN_API_ROUTE,
     ]
     routes.append(Mount("/http", HttpActions(state)))
     app = Starlette(routes=routes)

@@ -113,3 +113,10 @@ class BackendApi(Protocol):
     async def run_http_action(self, request: HttpRequest, caller: Caller) -> HttpResponse:
         """Answer a request to the deployment's HTTP actions (404s included)."""
         ...
+
+    async def push(self, operation: str, body: dict[str, Any]) -> Any:
+        """Answer a push endpoint (`operation` is its last path segment: `start_push`,
+        `finish_push`, `get_config_hashes`, ...) with its JSON response. Refusals raise
+        `ConvexBackendError`s whose `code` (and `status`, when they carry one) the
+        transport renders."""
+        ...

@@ -1,0 +1,116 @@
+"""`PushedDeployment`: one version of pushed code, everything the engine needs to serve it.
+
+It is what the module store saves and loads, and what the activation target
+receives: frozen, so the version being served can be shared between threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from convexlite.deploy.modules import CRONS_MODULE, HTTP_MODULE, Environment, module_hash
+
+UDF_SEED_BYTES = 32
+
+
+class StoredModule(NamedTuple):
+    """A module's code as pushed: `(source, source_map, environment)`."""
+
+    source: str
+    source_map: str | None
+    environment: Environment
+
+
+@dataclass(frozen=True, slots=True)
+class UdfConfig:
+    """The npm `convex` version that bundled the code and the import phase's fixed inputs;
+    regenerated only when the version changes, since changing it invalidates every
+    cached query (spec/functions.md §1.4.3 step 3)."""
+
+    server_version: str
+    import_phase_rng_seed: bytes
+    import_phase_unix_timestamp: int
+    """Nanoseconds since the epoch."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Convex-JSON, as `analysis[...].udfConfig` carries it."""
+        return {
+            "serverVersion": self.server_version,
+            "importPhaseRngSeed": {"$bytes": base64.b64encode(self.import_phase_rng_seed).decode()},
+            "importPhaseUnixTimestamp": {
+                "$integer": base64.b64encode(
+                    struct.pack("<q", self.import_phase_unix_timestamp)
+                ).decode()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRouteSpec:
+    """A route of `http.js`; a path ending in `/*` is a prefix route (`/files/*`)."""
+
+    method: str
+    path: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "method": self.method}
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class PushedDeployment:
+    """Modules, their analysis, schema, UDF config, auth and app definition of one push.
+
+    `version` is the push id, unique per push. `analysis` maps every entry module
+    (node modules and `auth.config.js` included) to its AnalyzedModule JSON;
+    `schema` is the schema JSON (spec/functions.md §1.7) or None.
+    """
+
+    version: str
+    functions_dir: str
+    modules: Mapping[str, StoredModule]
+    analysis: Mapping[str, Mapping[str, Any]]
+    schema: Mapping[str, Any] | None
+    udf_config: UdfConfig
+    auth: tuple[Mapping[str, Any], ...]
+    app_definition: Mapping[str, Any]
+    node_version: str | None = None
+    http_routes: tuple[HttpRouteSpec, ...] = field(init=False)
+    crons: Mapping[str, Mapping[str, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "modules", _frozen(self.modules))
+        object.__setattr__(self, "analysis", _frozen(self.analysis))
+        routes = (self.analysis.get(HTTP_MODULE) or {}).get("httpRoutes") or []
+        object.__setattr__(
+            self,
+            "http_routes",
+            tuple(HttpRouteSpec(r["route"]["method"], r["route"]["path"]) for r in routes),
+        )
+        specs = (self.analysis.get(CRONS_MODULE) or {}).get("cronSpecs") or []
+        object.__setattr__(self, "crons", _frozen({s["identifier"]: s["spec"] for s in specs}))
+
+    @property
+    def module_hashes(self) -> dict[str, tuple[str, Environment]]:
+        """Module path → (hash, environment), as `get_config_hashes` reports them."""
+        return {
+            path: (module_hash(m.source, m.source_map), m.environment)
+            for path, m in self.modules.items()
+        }
+
+    def udf_paths(self) -> list[str]:
+        """Every pushed function as `module:name` (`messages:list`, `lib/util:default`)."""
+        paths = []
+        for module, analyzed in self.analysis.items():
+            stem = module[: -len(".js")] if module.endswith(".js") else module
+            for fn in analyzed.get("functions") or []:
+                paths.append(f"{stem}:{fn['name']}")
+        return paths

@@ -1,0 +1,629 @@
+"""`PushService`: the `deploy2/*` endpoints without HTTP (spec/functions.md §1.4).
+
+Methods take and return the JSON bodies of the protocol. `start_push` does all
+the work (analysis, schema evaluation, index diff, the check of existing
+documents) and keeps the result as a pending push; `finish_push` activates it
+through the `DeploymentTarget`; the module store makes it durable. Errors are
+`PushError`s (or other `ConvexBackendError`s) with upstream's codes.
+
+Threads: `start_push` and the evaluations only read, so they may run on any
+thread; `finish_push` applies a schema, so the caller runs it where no
+mutation runs meanwhile (the engine's function thread).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from convexlite.database.database import Database
+from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.deploy import store
+from convexlite.deploy.analyzer import Analyzer
+from convexlite.deploy.crons import validate_crons
+from convexlite.deploy.deployment import UDF_SEED_BYTES, PushedDeployment, StoredModule, UdfConfig
+from convexlite.deploy.errors import (
+    ComponentsNotSupported,
+    ConcurrentPush,
+    ExistingModuleEnvConflict,
+    ExistingModuleHashConflict,
+    InvalidConfig,
+    InvalidConvexConfig,
+    InvalidModules,
+    InvalidSchema,
+    MissingEnvironmentVariables,
+    MissingExistingModule,
+    NodeActionsNotSupported,
+    PushError,
+    PushNotSupported,
+    RaceDetected,
+    UnknownPush,
+    prefixed,
+)
+from convexlite.deploy.modules import AUTH_CONFIG, MAX_ENTRY_MODULES, ModuleConfig
+from convexlite.deploy.pending import PendingPush, PendingPushes, SchemaStatus, new_push_id
+from convexlite.deploy.request import DEFAULT_FUNCTIONS_DIR, PushRequest, parse_push_request
+from convexlite.deploy.schema_change import (
+    IndexChange,
+    check_existing_documents,
+    current_indexes,
+    evaluate_schema,
+    index_changes,
+    index_diff,
+    parse_schema,
+    schema_indexes,
+)
+from convexlite.deploy.target import DeploymentTarget
+from convexlite.errors import ConvexBackendError
+from convexlite.values.identifiers import is_identifier
+
+EnvironmentVariables = Callable[[], Mapping[str, str]]
+Clock = Callable[[], int]
+
+DEFAULT_APP_DEFINITION: dict[str, Any] = {
+    "definitionType": {"type": "app"},
+    "childComponents": [],
+    "httpMounts": {},
+    "exports": {"type": "branch", "branch": []},
+}
+NODE_MESSAGE = (
+    "'use node' modules are not supported by this deployment: {paths}. convexlite runs "
+    "functions in V8 only for now; Node.js actions will come in a later version. Remove "
+    '"use node" from these files (if they need no Node.js APIs) to run them in V8.'
+)
+
+
+def _empty_analysis() -> dict[str, Any]:
+    return {"functions": [], "httpRoutes": None, "cronSpecs": None, "sourceMapped": None}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything `start_push` computes, before anything is recorded."""
+
+    deployment: PushedDeployment
+    environment_variables: Mapping[str, str]
+    changes: list[IndexChange]
+
+
+class PushService:
+    """The push protocol over one database, activating pushes through `target`.
+
+    `analyzer` is None until a JavaScript runtime is configured; pushes then fail
+    with `400 PushNotSupported`. `environment_variables` returns the deployment's
+    variables (none exist yet); `system_env` adds `CONVEX_CLOUD_URL`/`CONVEX_SITE_URL`
+    to what `process.env` shows during analysis.
+    """
+
+    ACTIVATING = frozenset({"finish_push"})
+    """Operations that change the database; run them where no mutation runs meanwhile."""
+
+    def __init__(
+        self,
+        db: Database,
+        target: DeploymentTarget,
+        analyzer: Analyzer | None,
+        *,
+        environment_variables: EnvironmentVariables = dict,
+        system_env: Mapping[str, str] | None = None,
+        clock: Clock = time.time_ns,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.db = db
+        self.target = target
+        self.analyzer = analyzer
+        self.environment_variables = environment_variables
+        self.system_env = dict(system_env or {})
+        self.clock = clock
+        self.random_bytes = random_bytes
+        self.pending = PendingPushes()
+        self._activating = threading.Lock()
+        self._active = store.load_active(db)
+
+    @property
+    def active(self) -> PushedDeployment | None:
+        """The deployment last finished (or loaded from the store at startup)."""
+        return self._active
+
+    def dispatch(self, operation: str, body: Mapping[str, Any]) -> Any:
+        """Run the operation named by its endpoint (`start_push`, `get_config_hashes`, ...)."""
+        handler = {
+            "get_config_hashes": self.get_config_hashes,
+            "start_push": self.start_push,
+            "evaluate_push": self.evaluate_push,
+            "evaluate_schema": self.evaluate_schema,
+            "wait_for_schema": self.wait_for_schema,
+            "finish_push": self.finish_push,
+            "report_push_completed": self.report_push_completed,
+        }.get(operation)
+        if handler is None:
+            raise ValueError(f"unknown push operation {operation!r}")
+        return handler(body)
+
+    # ---- endpoints -------------------------------------------------------------------------
+
+    def get_config_hashes(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        active = self._active
+        if active is None:
+            return {
+                "config": {"functions": DEFAULT_FUNCTIONS_DIR},
+                "moduleHashes": [],
+                "udfServerVersion": None,
+                "nodeVersion": None,
+            }
+        hashes = [
+            {"path": path, "hash": sha, "environment": env}
+            for path, (sha, env) in sorted(active.module_hashes.items())
+        ]
+        return {
+            "config": {"functions": active.functions_dir},
+            "moduleHashes": hashes,
+            "udfServerVersion": active.udf_config.server_version,
+            "nodeVersion": active.node_version,
+        }
+
+    def start_push(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            request = parse_push_request(body)
+            plan = self._plan(request)
+        except ConvexBackendError as exc:
+            raise prefixed(exc) from None
+        deployment = plan.deployment
+        diff = index_diff(plan.changes)
+        if not (request.dry_run or request.for_codegen):
+            status = self._check_documents(deployment)
+            self.pending.record(PendingPush(deployment, plan.environment_variables, diff, status))
+        push_id = deployment.version
+        return {
+            "environmentVariables": dict(plan.environment_variables),
+            "externalDepsId": None,
+            "componentDefinitionPackages": {"": {"pushId": push_id}},
+            "appAuth": [dict(a) for a in deployment.auth],
+            "analysis": {
+                "": {
+                    "definition": dict(deployment.app_definition),
+                    "schema": None if deployment.schema is None else dict(deployment.schema),
+                    "functions": {path: dict(a) for path, a in deployment.analysis.items()},
+                    "udfConfig": deployment.udf_config.to_json(),
+                }
+            },
+            "app": {
+                "definitionPath": "",
+                "componentPath": "",
+                "args": {},
+                "childComponents": {},
+                "httpRoutes": {
+                    "httpModuleRoutes": (
+                        [r.to_json() for r in deployment.http_routes]
+                        if "http.js" in deployment.analysis
+                        else None
+                    ),
+                    "mounts": [],
+                },
+                "exports": {},
+            },
+            "schemaChange": {
+                "allocatedComponentIds": {},
+                "schemaIds": {"": push_id if deployment.schema is not None else None},
+                "indexDiffs": {"": diff},
+                "pushId": push_id,
+            },
+        }
+
+    def evaluate_push(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """`start_push` without side effects: only the index diff (older CLIs)."""
+        try:
+            plan = self._plan(parse_push_request(body))
+        except ConvexBackendError as exc:
+            raise prefixed(exc) from None
+        return {
+            "schemaChange": {
+                "allocatedComponentIds": {},
+                "schemaIds": {"": None},
+                "indexDiffs": {"": index_diff(plan.changes)},
+            }
+        }
+
+    def evaluate_schema(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """What the pushed schema would do to indexes and tables; evaluates only `schema.js`."""
+        request = parse_push_request(body)
+        self._refuse_components(request)
+        modules = self._assemble(request)
+        schema = self._evaluate_schema(request, modules)
+        changes = self._index_changes(schema)
+        return {
+            "componentSchemaEvaluations": {"": evaluate_schema(self.db, changes, schema)},
+            "newComponentDefinitions": [],
+        }
+
+    def wait_for_schema(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The outcome of the push's schema checks. They are done inside `start_push`, so the
+        answer never is `inProgress`."""
+        if body.get("dryRun"):
+            return {"type": "complete"}
+        push_id = _push_id_of_schema_change(body.get("schemaChange"))
+        pending = self.pending.get(push_id) if push_id is not None else None
+        if pending is None:
+            active = self._active
+            if active is not None and active.version == push_id:
+                return {"type": "complete"}
+            return {"type": "raceDetected"}
+        return pending.status.to_json()
+
+    def finish_push(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return self._finish(body)
+        except ConvexBackendError as exc:
+            raise prefixed(exc) from None
+
+    def report_push_completed(self, body: Mapping[str, Any]) -> None:
+        """Tracing spans of the CLI: accepted and discarded."""
+        return None
+
+    # ---- start_push ------------------------------------------------------------------------
+
+    def _plan(self, request: PushRequest) -> Plan:
+        """Steps 2-10 of spec/functions.md §1.4.3, recording nothing."""
+        self._refuse_components(request)
+        modules = self._assemble(request)
+        node = sorted(path for path, m in modules.items() if m.environment == "node")
+        if node:
+            raise NodeActionsNotSupported(NODE_MESSAGE.format(paths=", ".join(node)))
+        entries = [path for path in modules if not path.startswith("_deps/")]
+        if len(entries) > MAX_ENTRY_MODULES:
+            raise InvalidModules(f"Too many modules: {len(entries)} > maximum {MAX_ENTRY_MODULES}")
+        analyzer = self._analyzer()
+        udf_config = self._udf_config(request.udf_server_version)
+        env = dict(self.environment_variables())
+        js_env = {**self.system_env, **env}
+        sources = self._sources(request, modules)
+        seed, time_ns = udf_config.import_phase_rng_seed, udf_config.import_phase_unix_timestamp
+        function_sources = {path: m.source for path, m in modules.items() if path != AUTH_CONFIG}
+        try:
+            analyzed = analyzer.analyze_modules(
+                function_sources, env=js_env, seed=seed, import_time_ns=time_ns
+            )
+        except ConvexBackendError:
+            raise
+        except Exception as exc:
+            raise InvalidModules(
+                f"Loading the pushed modules encountered the following error:\n{exc}"
+            ) from None
+        analysis = self._analysis(entries, analyzed)
+        auth: list[Mapping[str, Any]] = []
+        if AUTH_CONFIG in modules:
+            try:
+                auth = list(
+                    analyzer.evaluate_auth_config(
+                        sources, AUTH_CONFIG, env=js_env, seed=seed, import_time_ns=time_ns
+                    )
+                )
+            except ConvexBackendError:
+                raise
+            except Exception as exc:
+                raise InvalidModules(
+                    f"Loading the auth config encountered the following error:\n{exc}"
+                ) from None
+        schema = self._evaluate_schema(request, modules)
+        definition = self._app_definition(request, sources, js_env, seed, time_ns)
+        deployment = PushedDeployment(
+            version=new_push_id(),
+            functions_dir=request.functions_dir,
+            modules={
+                path: StoredModule(m.source, m.source_map, m.environment)
+                for path, m in modules.items()
+            },
+            analysis=analysis,
+            schema=schema,
+            udf_config=udf_config,
+            auth=tuple(auth),
+            app_definition=definition,
+            node_version=request.node_version,
+        )
+        validate_crons(analysis, deployment.crons)
+        return Plan(deployment, env, self._index_changes(schema))
+
+    def _analyzer(self) -> Analyzer:
+        if self.analyzer is None:
+            raise PushNotSupported(
+                "This deployment cannot load pushed JavaScript: no JavaScript runtime is "
+                "configured."
+            )
+        return self.analyzer
+
+    @staticmethod
+    def _refuse_components(request: PushRequest) -> None:
+        if request.component_definitions:
+            paths = ", ".join(
+                str(d.get("definitionPath")) if isinstance(d, Mapping) else "?"
+                for d in request.component_definitions
+            )
+            raise ComponentsNotSupported(
+                f"Components are not supported by this deployment (convexlite serves the root "
+                f"app only); the push defines: {paths}"
+            )
+
+    def _assemble(self, request: PushRequest) -> dict[str, ModuleConfig]:
+        """Changed modules plus the unchanged ones taken from the active deployment."""
+        modules = {m.path: m for m in request.changed}
+        active = self._active
+        for unchanged in request.unchanged:
+            stored = active.modules.get(unchanged.path) if active is not None else None
+            if stored is None:
+                raise MissingExistingModule(
+                    f"Module {unchanged.path} was reported unchanged but is not deployed"
+                )
+            module = ModuleConfig(
+                unchanged.path, stored.source, stored.source_map, stored.environment
+            )
+            if stored.environment != unchanged.environment:
+                raise ExistingModuleEnvConflict(
+                    f"Module {unchanged.path} is deployed for {stored.environment}, "
+                    f"not {unchanged.environment}"
+                )
+            if module.hash != unchanged.sha256:
+                raise ExistingModuleHashConflict(
+                    f"Module {unchanged.path} has hash {module.hash} on the deployment, "
+                    f"not {unchanged.sha256}"
+                )
+            modules[unchanged.path] = module
+        return modules
+
+    @staticmethod
+    def _sources(request: PushRequest, modules: Mapping[str, ModuleConfig]) -> dict[str, str]:
+        sources = {path: m.source for path, m in modules.items()}
+        for extra in (request.schema, request.definition):
+            if extra is not None:
+                sources[extra.path] = extra.source
+        return sources
+
+    def _udf_config(self, server_version: str) -> UdfConfig:
+        active = self._active
+        if active is not None and active.udf_config.server_version == server_version:
+            return active.udf_config
+        return UdfConfig(server_version, self.random_bytes(UDF_SEED_BYTES), self.clock())
+
+    @staticmethod
+    def _analysis(
+        entries: list[str], analyzed: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Mapping[str, Any]]:
+        """AnalyzedModule JSON for every entry module, checked for valid function names."""
+        out: dict[str, Mapping[str, Any]] = {}
+        for path in sorted(entries):
+            result = analyzed.get(path) or _empty_analysis()
+            for fn in result.get("functions") or []:
+                name = fn.get("name") if isinstance(fn, Mapping) else None
+                if (
+                    not isinstance(name, str)
+                    or len(name) > 64
+                    or not is_identifier(name)
+                    or not name.strip("_")
+                ):
+                    raise PushError(
+                        f"Invalid function name {name!r} exported by {path}: a function name "
+                        "must be an identifier of at most 64 characters",
+                        code="InvalidFunctionName",
+                    )
+            out[path] = result
+        return out
+
+    def _evaluate_schema(
+        self, request: PushRequest, modules: Mapping[str, ModuleConfig]
+    ) -> Mapping[str, Any] | None:
+        """The schema JSON of `schema.js`, evaluated with a fresh seed and the current time."""
+        if request.schema is None:
+            return None
+        analyzer = self._analyzer()
+        sources = self._sources(request, modules)
+        try:
+            schema = analyzer.evaluate_schema(
+                sources,
+                request.schema.path,
+                env={**self.system_env, **self.environment_variables()},
+                seed=self.random_bytes(UDF_SEED_BYTES),
+                import_time_ns=self.clock(),
+            )
+        except ConvexBackendError:
+            raise
+        except Exception as exc:
+            raise InvalidSchema(f"Hit an error while evaluating your schema:\n{exc}") from None
+        if schema is not None:
+            parse_schema(schema)
+        return schema
+
+    def _app_definition(
+        self,
+        request: PushRequest,
+        sources: Mapping[str, str],
+        env: Mapping[str, str],
+        seed: bytes,
+        time_ns: int,
+    ) -> dict[str, Any]:
+        if request.definition is None:
+            definition: dict[str, Any] = dict(DEFAULT_APP_DEFINITION)
+        else:
+            try:
+                definition = dict(
+                    self._analyzer().evaluate_app_definition(
+                        sources, request.definition.path, env=env, seed=seed, import_time_ns=time_ns
+                    )
+                )
+            except ConvexBackendError:
+                raise
+            except Exception as exc:
+                raise InvalidConvexConfig(
+                    f"Hit an error while evaluating convex.config.js:\n{exc}"
+                ) from None
+        if definition.get("childComponents"):
+            names = ", ".join(
+                str(c.get("name")) if isinstance(c, Mapping) else "?"
+                for c in definition["childComponents"]
+            )
+            raise ComponentsNotSupported(
+                "Components are not supported by this deployment (convexlite serves the root "
+                f"app only); convex.config.ts uses: {names}"
+            )
+        env_vars = definition.get("envVars")
+        if env_vars is not None and not isinstance(env_vars, list):
+            raise InvalidConfig("`envVars` of the app definition must be an array")
+        definition["path"] = ""
+        return definition
+
+    def _index_changes(self, schema: Mapping[str, Any] | None) -> list[IndexChange]:
+        active = self._active
+        old = current_indexes(self.db, active.schema if active is not None else None)
+        return index_changes(old, schema_indexes(schema))
+
+    def _check_documents(self, deployment: PushedDeployment) -> SchemaStatus:
+        """Whether stored documents satisfy the pushed schema (a read-only scan)."""
+        if deployment.schema is None:
+            return SchemaStatus()
+        failure = check_existing_documents(self.db, parse_schema(deployment.schema))
+        if failure is None:
+            return SchemaStatus()
+        return SchemaStatus(failure.message, failure.table_name)
+
+    # ---- finish_push -----------------------------------------------------------------------
+
+    def _finish(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        start = body.get("startPush")
+        if not isinstance(start, Mapping):
+            raise InvalidConfig("Missing field `startPush`")
+        if body.get("dryRun"):
+            return {"authDiff": {"added": [], "removed": []}, "definitionDiffs": {},
+                    "componentDiffs": {}}  # fmt: skip
+        push_id = _push_id_of_start(start)
+        with self._activating:
+            pending = self.pending.get(push_id) if push_id is not None else None
+            if pending is None:
+                if push_id is not None and self.pending.superseded(push_id):
+                    raise ConcurrentPush(
+                        "Another push started after this one and replaced it. Push again."
+                    )
+                raise UnknownPush(
+                    "This deployment holds no pending push matching `startPush` (it may have "
+                    "restarted since `start_push`). Push again."
+                )
+            if pending.status.error is not None:
+                raise PushError(pending.status.error, code="SchemaEnforcementError")
+            env = dict(self.environment_variables())
+            echoed = start.get("environmentVariables")
+            if echoed is not None and echoed != env or env != dict(pending.environment_variables):
+                raise RaceDetected("Environment variables have changed during push")
+            deployment = pending.deployment
+            self._check_required_env(deployment, env)
+            previous = self._active
+            self.target.check(deployment)
+            self.target.apply_schema(deployment.schema)
+            try:
+                store.save(self.db, deployment)
+            except BaseException as exc:
+                # Put the previous schema back; the stored deployment did not change.
+                with contextlib.suppress(Exception):
+                    self.target.apply_schema(previous.schema if previous is not None else None)
+                if isinstance(exc, OptimisticConcurrencyControlFailure):
+                    raise ConcurrentPush("Another push changed the deployment meanwhile") from None
+                raise
+            self.target.serve(deployment)
+            self._active = deployment
+            self.pending.finished(push_id)  # type: ignore[arg-type]
+            return _finish_diff(previous, deployment, pending.index_diff)
+
+    @staticmethod
+    def _check_required_env(deployment: PushedDeployment, env: Mapping[str, str]) -> None:
+        missing = []
+        for entry in deployment.app_definition.get("envVars") or []:
+            if not (isinstance(entry, list) and len(entry) == 2):
+                continue
+            name, decl = entry
+            if name in env or not isinstance(decl, Mapping) or decl.get("type") != "value":
+                continue
+            try:
+                validator = json.loads(decl.get("value") or "null")
+            except ValueError:
+                continue
+            if isinstance(validator, Mapping) and validator.get("type") == "string":
+                missing.append(name)
+        if missing:
+            raise MissingEnvironmentVariables(
+                "Environment variables declared in convex.config.ts are not set: "
+                + ", ".join(missing)
+                + "."
+            )
+
+
+def _push_id_of_start(start: Mapping[str, Any]) -> str | None:
+    packages = start.get("componentDefinitionPackages")
+    root = packages.get("") if isinstance(packages, Mapping) else None
+    push_id = root.get("pushId") if isinstance(root, Mapping) else None
+    return push_id if isinstance(push_id, str) else None
+
+
+def _push_id_of_schema_change(change: Any) -> str | None:
+    if not isinstance(change, Mapping):
+        return None
+    push_id = change.get("pushId")
+    return push_id if isinstance(push_id, str) else None
+
+
+def _finish_diff(
+    previous: PushedDeployment | None, new: PushedDeployment, diff: Mapping[str, Any]
+) -> dict[str, Any]:
+    """FinishPushDiff (spec/functions.md §1.4.8)."""
+
+    def auth_keys(d: PushedDeployment | None) -> set[str]:
+        return {json.dumps(a, default=dict) for a in (d.auth if d is not None else ())}
+
+    old_auth, new_auth = auth_keys(previous), auth_keys(new)
+    old_modules = set(previous.modules) if previous is not None else set()
+    old_crons = previous.crons if previous is not None else {}
+    # The CLI requires a string here; a fresh deployment reports "0.0.0" as its version.
+    old_version = previous.udf_config.server_version if previous is not None else "0.0.0"
+    old_schema = previous.schema if previous is not None else None
+    return {
+        "authDiff": {"added": sorted(new_auth - old_auth), "removed": sorted(old_auth - new_auth)},
+        "definitionDiffs": {},
+        "componentDiffs": {
+            "": {
+                "diffType": {"type": "modify" if previous is not None else "create"},
+                "moduleDiff": {
+                    "added": sorted(set(new.modules) - old_modules),
+                    "removed": sorted(old_modules - set(new.modules)),
+                },
+                "udfConfigDiff": (
+                    None
+                    if old_version == new.udf_config.server_version
+                    else {
+                        "previous_version": old_version,
+                        "next_version": new.udf_config.server_version,
+                    }
+                ),
+                "cronDiff": {
+                    "added": sorted(set(new.crons) - set(old_crons)),
+                    "updated": sorted(
+                        k for k in set(new.crons) & set(old_crons) if new.crons[k] != old_crons[k]
+                    ),
+                    "deleted": sorted(set(old_crons) - set(new.crons)),
+                },
+                "indexDiff": dict(diff),
+                "schemaDiff": (
+                    None
+                    if old_schema == new.schema
+                    else {
+                        "previous_schema": _schema_text(old_schema),
+                        "next_schema": _schema_text(new.schema),
+                    }
+                ),
+            }
+        },
+    }
+
+
+def _schema_text(schema: Mapping[str, Any] | None) -> str | None:
+    return None if schema is None else json.dumps(schema, default=dict)

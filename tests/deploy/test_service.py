@@ -1,0 +1,391 @@
+"""The push protocol through an engine with a fake analyzer (spec/functions.md §1.4)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from fake_analyzer import (
+    CHUNK,
+    MESSAGES,
+    VERSION,
+    FakeAnalyzer,
+    analyzed,
+    fn,
+    hash_of,
+    module,
+    push_body,
+    schema_json,
+)
+
+from convexlite.deploy.errors import PUSH_PREFIX, PushError
+from convexlite.errors import ConvexBackendError
+from convexlite.functions.app import App
+from convexlite.functions.schema import SchemaEnforcementError
+from convexlite.values import decode_id
+
+STRING = {"type": "string"}
+
+
+def push(engine, body):
+    started = engine.push("start_push", body)
+    waited = engine.push(
+        "wait_for_schema", {"schemaChange": started["schemaChange"], "dryRun": body["dryRun"]}
+    )
+    finished = engine.push("finish_push", {"startPush": started, "dryRun": body["dryRun"]})
+    return started, waited, finished
+
+
+def refusal(engine, operation, body) -> PushError:
+    with pytest.raises(ConvexBackendError) as caught:
+        engine.push(operation, body)
+    return caught.value
+
+
+def insert(engine, table, doc):
+    return engine.runner.run_in_mutation(lambda ctx: ctx.db.insert(table, doc)).value
+
+
+def user_indexes(engine):
+    registry = engine.db.registry
+    out = {}
+    for table in registry.tables_by_name.values():
+        if table.is_system:
+            continue
+        for ix in registry.table_indexes(table.tablet_id):
+            if ix.descriptor not in ("by_id", "by_creation_time"):
+                out[f"{table.name}.{ix.descriptor}"] = (ix.field_names, ix.state)
+    return out
+
+
+def test_fresh_deployment_has_no_modules(engine):
+    assert engine.push("get_config_hashes", {"version": VERSION}) == {
+        "config": {"functions": "convex/"},
+        "moduleHashes": [],
+        "udfServerVersion": None,
+        "nodeVersion": None,
+    }
+
+
+def test_push_lifecycle_serves_and_reports_hashes(engine):
+    started, waited, finished = push(engine, push_body([MESSAGES, CHUNK]))
+    root = started["analysis"][""]
+    assert set(root["functions"]) == {"messages.js"}  # `_deps/` chunks have no analysis
+    assert root["functions"]["messages.js"]["functions"][0]["name"] == "list"
+    assert root["definition"]["path"] == "" and root["schema"] is None
+    udf = root["udfConfig"]
+    assert udf["serverVersion"] == VERSION
+    assert len(base64.b64decode(udf["importPhaseRngSeed"]["$bytes"])) == 32
+    assert started["environmentVariables"] == {}
+    assert started["app"]["httpRoutes"] == {"httpModuleRoutes": None, "mounts": []}
+    assert started["schemaChange"]["indexDiffs"][""] == {
+        "added_indexes": [], "removed_indexes": [], "enabled_indexes": [], "disabled_indexes": []
+    }  # fmt: skip
+    assert waited == {"type": "complete"}
+    diff = finished["componentDiffs"][""]
+    assert diff["diffType"] == {"type": "create"}
+    assert diff["moduleDiff"] == {"added": ["_deps/ABC123.js", "messages.js"], "removed": []}
+    assert diff["udfConfigDiff"] == {"previous_version": "0.0.0", "next_version": VERSION}
+    assert finished["authDiff"] == {"added": [], "removed": []}
+
+    hashes = engine.push("get_config_hashes", {})
+    assert hashes["udfServerVersion"] == VERSION
+    assert hashes["moduleHashes"] == [
+        {"path": "_deps/ABC123.js", "hash": hash_of(CHUNK), "environment": "isolate"},
+        {"path": "messages.js", "hash": hash_of(MESSAGES), "environment": "isolate"},
+    ]
+    assert engine.pushed is not None
+    assert engine.pushed.modules["messages.js"].source == MESSAGES["source"]
+    assert engine.pushed.udf_paths() == ["messages:list", "messages:send"]
+    assert engine.push("report_push_completed", {"spans": []}) is None
+
+
+def test_module_hash_is_sha256_of_source_then_source_map():
+    import hashlib
+
+    m = module("a.js", None, "abc", source_map="def")
+    assert hash_of(m) == hashlib.sha256(b"abcdef").hexdigest()
+    assert hash_of({"source": "abc", "sourceMap": None}) == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_unchanged_modules_come_from_the_active_deployment(engine):
+    started, _, _ = push(engine, push_body([MESSAGES, CHUNK]))
+    seed = started["analysis"][""]["udfConfig"]
+    other = module("other.js", analyzed(fn("get")))
+    unchanged = [{"path": "messages.js", "environment": "isolate", "sha256": hash_of(MESSAGES)}]
+    again, _, finished = push(engine, push_body([other], unchanged=unchanged))
+    assert set(again["analysis"][""]["functions"]) == {"messages.js", "other.js"}
+    assert again["analysis"][""]["udfConfig"] == seed  # same CLI version: config reused
+    diff = finished["componentDiffs"][""]
+    assert diff["moduleDiff"] == {"added": ["other.js"], "removed": ["_deps/ABC123.js"]}
+    assert diff["udfConfigDiff"] is None and diff["diffType"] == {"type": "modify"}
+    assert engine.pushed.modules["messages.js"].source == MESSAGES["source"]
+
+    newer, _, finished = push(engine, push_body([MESSAGES], version="1.49.0"))
+    assert newer["analysis"][""]["udfConfig"]["importPhaseRngSeed"] != seed["importPhaseRngSeed"]
+    assert finished["componentDiffs"][""]["udfConfigDiff"] == {
+        "previous_version": VERSION, "next_version": "1.49.0"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("entry", "code"),
+    [
+        ({"path": "messages.js", "environment": "isolate", "sha256": "0" * 64},
+         "ExistingModuleHashConflict"),
+        ({"path": "messages.js", "environment": "node", "sha256": hash_of(MESSAGES)},
+         "ExistingModuleEnvConflict"),
+        ({"path": "gone.js", "environment": "isolate", "sha256": "0" * 64},
+         "MissingExistingModule"),
+    ],
+)  # fmt: skip
+def test_stale_unchanged_hashes_conflict(engine, entry, code):
+    push(engine, push_body([MESSAGES]))
+    error = refusal(engine, "start_push", push_body([], unchanged=[entry]))
+    assert (error.status, error.code) == (409, code)
+    assert error.message.startswith(PUSH_PREFIX)
+
+
+def test_node_modules_are_refused_with_their_paths(engine):
+    node = module("actions/sendEmail.js", analyzed(fn("send", "Action")), env="node")
+    other = module("nodeStuff.js", None, '"use node";', env="node")
+    error = refusal(engine, "start_push", push_body([MESSAGES, node, other]))
+    assert (error.status, error.code) == (400, "NodeActionsNotSupported")
+    assert error.message.startswith(PUSH_PREFIX + "'use node' modules are not supported")
+    assert "actions/sendEmail.js, nodeStuff.js" in error.message
+    assert "later version" in error.message
+    assert engine.push("get_config_hashes", {})["moduleHashes"] == []
+
+
+def test_components_are_refused(engine):
+    body = push_body([MESSAGES], components=[{"definitionPath": "../node_modules/x"}])
+    assert refusal(engine, "start_push", body).code == "ComponentsNotSupported"
+    child = {"definitionType": {"type": "app"}, "childComponents": [{"name": "ratelimiter"}],
+             "httpMounts": {}, "exports": {"type": "branch", "branch": []}}  # fmt: skip
+    error = refusal(engine, "start_push", push_body([MESSAGES], definition=child))
+    assert error.code == "ComponentsNotSupported" and "ratelimiter" in error.message
+
+
+def test_app_definition_is_evaluated_and_env_vars_kept(engine):
+    definition = {"definitionType": {"type": "app"}, "childComponents": [], "httpMounts": {},
+                  "exports": {"type": "branch", "branch": []},
+                  "envVars": [["API_URL", {"type": "value", "value": '{"type":"string"}'}]]}  # noqa: E501  # fmt: skip
+    started = engine.push("start_push", push_body([MESSAGES], definition=definition))
+    assert started["analysis"][""]["definition"]["envVars"][0][0] == "API_URL"
+    assert started["analysis"][""]["definition"]["path"] == ""
+    error = refusal(engine, "finish_push", {"startPush": started, "dryRun": False})
+    assert error.code == "MissingEnvironmentVariables" and "API_URL" in error.message
+
+
+def test_invalid_requests(engine):
+    bad_path = push_body([module("bad-name.js", None)])
+    error = refusal(engine, "start_push", bad_path)
+    assert error.code == "InvalidConfig" and "bad-name.js is not a valid path" in error.message
+    assert refusal(engine, "start_push", push_body([MESSAGES], version="latest")).code == (
+        "InvalidConfig"
+    )
+    failing = module("boom.js", None, 'throw new Error("kaboom");')
+    error = refusal(engine, "start_push", push_body([failing]))
+    assert error.code == "InvalidModules"
+    assert error.message.startswith(
+        PUSH_PREFIX + "Loading the pushed modules encountered the following error:\n"
+    )
+    assert "kaboom" in error.message
+    bad_name = module("m.js", analyzed(fn("__")))
+    assert refusal(engine, "start_push", push_body([bad_name])).code == "InvalidFunctionName"
+
+
+def test_crons_must_schedule_mutations_or_actions(engine):
+    def crons(path):
+        schedule = {"type": "cron", "cronExpr": "0 3 * * *"}
+        spec = {"udfPath": path, "udfArgs": [{}], "cronSchedule": schedule}
+        return module("crons.js", analyzed(crons=[{"identifier": "nightly", "spec": spec}]))
+
+    error = refusal(engine, "start_push", push_body([MESSAGES, crons("messages:list")]))
+    assert error.code == "InvalidCronJobs" and "query function" in error.message
+    error = refusal(engine, "start_push", push_body([MESSAGES, crons("messages:nope")]))
+    assert "does not exist: messages:nope" in error.message
+    _, _, finished = push(engine, push_body([MESSAGES, crons("messages.js:send")]))
+    cron_diff = finished["componentDiffs"][""]["cronDiff"]
+    assert cron_diff == {"added": ["nightly"], "updated": [], "deleted": []}
+    assert list(engine.pushed.crons) == ["nightly"]
+
+
+def test_http_routes_and_auth(engine):
+    routes = [{"route": {"path": "/hello", "method": "GET"}, "pos": None},
+              {"route": {"path": "/files/*", "method": "POST"}, "pos": None}]  # fmt: skip
+    http = module("http.js", analyzed(routes=routes))
+    provider = {"applicationID": "convex", "domain": "https://issuer.example.com"}
+    auth = module("auth.config.js", [provider])
+    started, _, finished = push(engine, push_body([MESSAGES, http, auth]))
+    assert started["app"]["httpRoutes"]["httpModuleRoutes"] == [
+        {"path": "/hello", "method": "GET"}, {"path": "/files/*", "method": "POST"}
+    ]  # fmt: skip
+    assert started["appAuth"] == [provider]
+    assert started["analysis"][""]["functions"]["auth.config.js"]["functions"] == []
+    assert finished["authDiff"]["added"] == [
+        '{"applicationID": "convex", "domain": "https://issuer.example.com"}'
+    ]
+    assert [r.method for r in engine.pushed.http_routes] == ["GET", "POST"]
+
+
+def test_schema_push_builds_indexes_and_enforces_documents(engine):
+    insert(engine, "messages", {"author": "ada", "body": "hi"})
+    schema = schema_json(
+        {"messages": {"fields": {"author": STRING, "body": STRING},
+                      "indexes": {"by_author": ["author"]}}}
+    )  # fmt: skip
+    evaluated = engine.push("evaluate_schema", push_body([MESSAGES], schema=schema))
+    root = evaluated["componentSchemaEvaluations"][""]
+    assert root["tables"] == [{"name": "messages", "outcome": "mustWalk", "numDocs": 1,
+                               "sizeBytes": root["tables"][0]["sizeBytes"]}]  # fmt: skip
+    assert root["indexes"] == [{"name": "messages.by_author", "type": "database",
+                                "fields": ["author"], "change": "added", "needsBackfill": True,
+                                "numDocs": 1}]  # fmt: skip
+    assert evaluated["newComponentDefinitions"] == []
+    evaluated_push = engine.push("evaluate_push", push_body([MESSAGES], schema=schema))
+    added = [{"name": "messages.by_author", "type": "database", "fields": ["author"]}]
+    assert evaluated_push["schemaChange"]["indexDiffs"][""]["added_indexes"] == added
+    assert user_indexes(engine) == {}  # evaluations change nothing
+
+    started, waited, finished = push(engine, push_body([MESSAGES], schema=schema))
+    assert started["schemaChange"]["indexDiffs"][""]["added_indexes"] == added
+    assert waited == {"type": "complete"}
+    assert finished["componentDiffs"][""]["indexDiff"]["added_indexes"] == added
+    assert finished["componentDiffs"][""]["schemaDiff"]["previous_schema"] is None
+    assert user_indexes(engine) == {"messages.by_author": (["author", "_creationTime"], "Enabled")}
+    with pytest.raises(SchemaEnforcementError):
+        insert(engine, "messages", {"author": 1, "body": "x"})
+
+    # A later push without the index drops it; one without a schema stops enforcing.
+    schema2 = schema_json({"messages": {"fields": {"author": STRING, "body": STRING}}})
+    _, _, finished = push(engine, push_body([MESSAGES], schema=schema2))
+    removed = finished["componentDiffs"][""]["indexDiff"]["removed_indexes"]
+    assert removed == added and user_indexes(engine) == {}
+    push(engine, push_body([MESSAGES]))
+    insert(engine, "messages", {"author": 1})
+
+
+def test_schema_violation_is_reported_and_refused(engine):
+    push(engine, push_body([MESSAGES]))
+    before = engine.pushed
+    doc_id = insert(engine, "messages", {"author": 7})
+    schema = schema_json({"messages": {"fields": {"author": STRING}, "indexes": {"a": ["author"]}}})
+    started = engine.push("start_push", push_body([MESSAGES], schema=schema))
+    waited = engine.push("wait_for_schema", {"schemaChange": started["schemaChange"]})
+    assert waited["type"] == "failed" and waited["tableName"] == "messages"
+    assert waited["componentPath"] == ""
+    assert waited["error"].startswith(
+        f'Document with ID "{doc_id}" in table "messages" does not match the schema:'
+    )
+    error = refusal(engine, "finish_push", {"startPush": started, "dryRun": False})
+    assert error.message.startswith(PUSH_PREFIX + "Document with ID")
+    assert engine.pushed is before and user_indexes(engine) == {}
+
+
+def test_dry_runs_change_nothing(engine):
+    schema = schema_json({"messages": {"fields": {"author": STRING}, "indexes": {"i": ["author"]}}})
+    started, waited, finished = push(engine, push_body([MESSAGES], schema=schema, dry_run=True))
+    assert started["schemaChange"]["indexDiffs"][""]["added_indexes"]
+    assert waited == {"type": "complete"}
+    assert finished == {"authDiff": {"added": [], "removed": []}, "definitionDiffs": {},
+                        "componentDiffs": {}}  # fmt: skip
+    assert engine.pushed is None and user_indexes(engine) == {}
+    assert engine.push("get_config_hashes", {})["moduleHashes"] == []
+
+
+def test_a_newer_push_supersedes_a_pending_one(engine):
+    first = engine.push("start_push", push_body([MESSAGES]))
+    second = engine.push("start_push", push_body([MESSAGES, CHUNK]))
+    assert engine.push("wait_for_schema", {"schemaChange": first["schemaChange"]}) == {
+        "type": "raceDetected"
+    }
+    assert refusal(engine, "finish_push", {"startPush": first}).code == "ConcurrentPush"
+    engine.push("finish_push", {"startPush": second})
+    assert set(engine.pushed.modules) == {"messages.js", "_deps/ABC123.js"}
+    assert refusal(engine, "finish_push", {"startPush": second}).code == "UnknownPush"
+
+
+def test_environment_change_during_push_is_a_race(engine):
+    started = engine.push("start_push", push_body([MESSAGES]))
+    engine.pushes.environment_variables = lambda: {"OPENAI_KEY": "sk"}
+    error = refusal(engine, "finish_push", {"startPush": started})
+    assert error.code == "RaceDetected"
+    assert error.message == PUSH_PREFIX + "Environment variables have changed during push"
+    again = engine.push("start_push", push_body([MESSAGES]))
+    assert again["environmentVariables"] == {"OPENAI_KEY": "sk"}
+    engine.push("finish_push", {"startPush": again})
+
+
+def test_pushed_path_defined_by_the_python_app_is_refused(engines):
+    app = App()
+
+    @app.query(name="messages:list")
+    def list_messages(ctx, args):
+        return []
+
+    engine = engines.open(app)
+    started = engine.push("start_push", push_body([MESSAGES]))
+    error = refusal(engine, "finish_push", {"startPush": started})
+    assert "messages:list" in error.message and error.message.startswith(PUSH_PREFIX)
+    assert error.code == "InvalidModules"
+    assert engine.pushed is None
+    assert engine.push("get_config_hashes", {})["moduleHashes"] == []
+
+
+def test_without_an_analyzer_pushes_are_refused(engines):
+    engine = engines.open(analyzer=None)
+    assert engine.push("get_config_hashes", {})["moduleHashes"] == []
+    error = refusal(engine, "start_push", push_body([MESSAGES]))
+    assert (error.status, error.code) == (400, "PushNotSupported")
+
+
+def test_restart_serves_the_last_push(engines):
+    engine = engines.open()
+    big = "// ünïcødé ✓\n" + "const x = 'abcdefghij';\n" * 130_000  # > 3 MB
+    assert len(big.encode()) > 3_000_000
+    source_map = "{" + "m" * 700_000 + "}"
+    bundle = module("big.js", analyzed(fn("run", "Mutation")), big, source_map=source_map)
+    schema = schema_json({"messages": {"fields": {"author": STRING}, "indexes": {"a": ["author"]}}})
+    push(engine, push_body([MESSAGES, bundle], schema=schema))
+    pushed = engine.pushed
+    hashes = engine.push("get_config_hashes", {})
+    engines.close_all()
+
+    reopened = engines.open()
+    assert reopened.pushed == pushed
+    assert reopened.pushed.modules["big.js"].source.endswith(big)
+    assert reopened.push("get_config_hashes", {}) == hashes
+    with pytest.raises(SchemaEnforcementError):
+        insert(reopened, "messages", {"author": 3})
+    unchanged = [{"path": "big.js", "environment": "isolate", "sha256": hash_of(bundle)}]
+    started, _, _ = push(reopened, push_body([MESSAGES], unchanged=unchanged, schema=schema))
+    assert started["analysis"][""]["udfConfig"]["serverVersion"] == VERSION
+    # The content-addressed chunks of an unchanged module are kept, not rewritten.
+    assert reopened.pushed.modules["big.js"] == pushed.modules["big.js"]
+
+
+def test_store_rows_stay_small(engines):
+    engine = engines.open()
+    bundle = module("big.js", None, "x" * 3_000_000)
+    push(engine, push_body([bundle]))
+    tx = engine.db.begin(read_only=True)
+    table = tx.table("_source_packages")
+    assert table is not None and table.number == 524
+    from convexlite.database.intervals import Interval
+
+    index = tx.registry.index(table.tablet_id, "by_creation_time")
+    rows = [doc for _, doc in tx.scan(index, Interval.all(), "asc")]
+    assert len(rows) >= 12 and all(len(r["text"]) <= 256 * 1024 for r in rows)
+    assert decode_id(rows[0]["_id"])[0] == 524
+
+
+def test_analyzer_sees_modules_and_env(engines):
+    analyzer = FakeAnalyzer()
+    engine = engines.open(analyzer=analyzer)
+    push(engine, push_body([MESSAGES, CHUNK, module("auth.config.js", [])]))
+    kind, seen = analyzer.calls[0]
+    assert kind == "analyze"
+    assert seen["paths"] == ["_deps/ABC123.js", "messages.js"]  # auth config evaluated apart
+    assert seen["env"]["CONVEX_CLOUD_URL"] == "http://127.0.0.1:3210"
+    assert ("auth", {"path": "auth.config.js"}) in analyzer.calls
