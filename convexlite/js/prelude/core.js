@@ -24,6 +24,12 @@ function hostBridge(op, payload) {
 }
 
 function defineGlobal(name, value) {
+  const existing = Object.getOwnPropertyDescriptor(hostGlobal, name);
+  if (existing !== undefined && !existing.configurable) {
+    // mini-racer injects some timers as non-configurable (but writable) globals
+    hostGlobal[name] = value;
+    return;
+  }
   Object.defineProperty(hostGlobal, name, {
     value,
     writable: true,
