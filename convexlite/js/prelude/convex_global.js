@@ -3,7 +3,7 @@
 // the bridge; actions register them with the host (`__async`) and wait for
 // `__cvx.settle`, so the host can run them concurrently.
 
-const DB_OP = /^1\.0\/(get|queryStream|queryStreamNext|queryCleanup|queryPage|count|db\/|getSnapshotTs|insert|shallowMerge|replace|remove)/;
+const DB_OP = /^1\.0\/(?:get|queryStream|queryStreamNext|queryCleanup|queryPage|count|getSnapshotTs|insert|shallowMerge|replace|remove|db\/.*)$/;
 
 function syscallRefusal(op) {
   if (execution === null || execution.reported) {
