@@ -9,17 +9,39 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 
-from test_prelude_harness import (  # noqa: F401  (fixtures)
+import pytest
+from test_prelude_harness import (
     RacerContext,
-    bare,
+    bundle_once,
     finished,
-    full_bundle,
+    functions_bundle,
+    new_context,
     request,
     run,
-    runtime,
     start,
 )
+
+
+@pytest.fixture(scope="session")
+def full_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return bundle_once(tmp_path_factory)
+
+
+@pytest.fixture
+def runtime(full_bundle: dict[str, str]) -> Iterator[RacerContext]:
+    context = new_context(functions_bundle(full_bundle))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def bare() -> Iterator[RacerContext]:
+    """A context with just the prelude (and the stub bridge)."""
+    context = new_context()
+    yield context
+    context.close()
 
 
 def calls(context: RacerContext) -> list[list[str]]:
@@ -52,12 +74,18 @@ def test_a_query_reads_through_syscalls(runtime) -> None:
     assert ops[0] == "1.0/queryStream"
     assert ops.count("1.0/queryStreamNext") == 3
     stream = json.loads(calls(runtime)[0][1])
-    assert stream["query"]["source"] == {"type": "FullTableScan", "tableName": "notes", "order": None}
+    assert stream["query"]["source"] == {
+        "type": "FullTableScan",
+        "tableName": "notes",
+        "order": None,
+    }
 
 
 def test_a_mutation_inserts_through_a_syscall(runtime) -> None:
     runtime.eval('__stub.answers["1.0/insert"] = (a) => ({_id: "new-" + a.table});')
-    result = run(runtime, request("mutation", "notes.js", "add", {"author": "a", "body": " hi  x "}))
+    result = run(
+        runtime, request("mutation", "notes.js", "add", {"author": "a", "body": " hi  x "})
+    )
     assert result == {**result, "ok": True, "value": '"new-notes"'}
     op, payload = calls(runtime)[0]
     assert op == "1.0/insert"
@@ -174,7 +202,7 @@ def test_wrong_kind_and_missing_exports_fail_the_run(runtime) -> None:
         "Function stats:echo is registered as a query but is being run as a mutation."
     )
     missing = run(runtime, request("query", "stats.js", "nope"))
-    assert missing["error"]["message"] == "Couldn't find \"nope\" in module \"stats.js\"."
+    assert missing["error"]["message"] == 'Couldn\'t find "nope" in module "stats.js".'
     plain = run(runtime, request("query", "notes.js", "bump"))
     assert "is not a Convex query, mutation or action" in plain["error"]["message"]
 

@@ -1,6 +1,6 @@
 """Shared fixtures of the prelude and analysis tests (no tests of its own).
 
-`full_bundle`: the real CLI 1.48 bundle of sample_project plus `extra/` (probes,
+`bundle_once`: the real CLI 1.48 bundle of sample_project plus `extra/` (probes,
 crons, auth config), and `schema.js` / `app.js` bundled by the same esbuild the
 CLI ships with (the debug bundle leaves the separately bundled schema out).
 `RacerContext` puts py_mini_racer behind the `eval(source, *, timeout)` shape of
@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +86,24 @@ def _bundle_project(tmp: Path) -> dict[str, str]:
     bundle = {module["path"]: module["source"] for module in modules}
     (project / "app.ts").write_text(
         'import { defineApp } from "convex/server";\nimport { v } from "convex/values";\n'
-        'const app = defineApp({ env: { API_URL: v.string() } });\nexport default app;\n'
+        "const app = defineApp({ env: { API_URL: v.string() } });\nexport default app;\n"
     )
     esbuild = str(node_modules / "esbuild" / "bin" / "esbuild")
     for entry, path in (("convex/schema.ts", "schema.js"), ("app.ts", "convex.config.js")):
         built = subprocess.run(
-            [esbuild, entry, "--bundle", "--format=esm", "--platform=browser",
-             "--conditions=convex,module", f"--outfile={tmp / path}"],
-            cwd=project, capture_output=True, text=True, timeout=60,
+            [
+                esbuild,
+                entry,
+                "--bundle",
+                "--format=esm",
+                "--platform=browser",
+                "--conditions=convex,module",
+                f"--outfile={tmp / path}",
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if built.returncode != 0:
             pytest.fail(f"esbuild failed for {entry}:\n{built.stderr[-2000:]}")
@@ -102,9 +111,14 @@ def _bundle_project(tmp: Path) -> dict[str, str]:
     return bundle
 
 
-@pytest.fixture(scope="session")
-def full_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return _bundle_project(tmp_path_factory.mktemp("prelude_bundle"))
+_BUNDLES: dict[str, dict[str, str]] = {}
+
+
+def bundle_once(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The bundle, built once per session however many test modules ask for it."""
+    if "full" not in _BUNDLES:
+        _BUNDLES["full"] = _bundle_project(tmp_path_factory.mktemp("prelude_bundle"))
+    return _BUNDLES["full"]
 
 
 def functions_bundle(bundle: dict[str, str]) -> dict[str, str]:
@@ -120,21 +134,6 @@ def new_context(bundle: dict[str, str] | None = None) -> RacerContext:
     else:
         define_modules(context, [])
     return context
-
-
-@pytest.fixture
-def runtime(full_bundle: dict[str, str]) -> Iterator[RacerContext]:
-    context = new_context(functions_bundle(full_bundle))
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def bare() -> Iterator[RacerContext]:
-    """A context with just the prelude (and the stub bridge)."""
-    context = new_context()
-    yield context
-    context.close()
 
 
 SEED_A = [1, 2, 3, 4]

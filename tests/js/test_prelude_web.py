@@ -4,9 +4,17 @@ structuredClone, crypto, Date (in a context with only the prelude and the stub b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
-from test_prelude_harness import RacerContext, bare, finished, request, start  # noqa: F401
+from test_prelude_harness import RacerContext, finished, new_context, request, start
+
+
+@pytest.fixture
+def bare() -> Iterator[RacerContext]:
+    context = new_context()
+    yield context
+    context.close()
 
 
 def js(context: RacerContext, body: str) -> object:
@@ -18,7 +26,8 @@ def logged(context: RacerContext, statements: str) -> list[dict]:
     """Log lines of a query whose handler runs `statements`."""
     context.eval(
         "__cvx.define('log.js', [], function () { const q = { isQuery: true, invokeQuery:"
-        f" async () => {{ {statements}; return 'null'; }} }}; return {{ get q() {{ return q; }} }}; }});\n"
+        f" async () => {{ {statements}; return 'null'; }} }};"
+        f" return {{ get q() {{ return q; }} }}; }});\n"
         "//# sourceURL=convex:/log.js\n"
     )
     start(context, request("query", "log.js", "q"))
@@ -48,8 +57,10 @@ INSPECT_CASES = [
     ("new Set([1])", "Set (1) {\n  1\n}"),
     ("new Date(0)", "1970-01-01T00:00:00.000Z"),
     ("/x+/g", "/x+/g"),
-    ("(() => { class Point { constructor() { this.x = 1; } } return new Point(); })()",
-     "Point { x: 1 }"),
+    (
+        "(() => { class Point { constructor() { this.x = 1; } } return new Point(); })()",
+        "Point { x: 1 }",
+    ),
     ("Object.create(null)", "[Object: null prototype] {}"),
     ("(() => { const o = {a: 1}; o.self = o; return o; })()", "{ a: 1, self: [Circular] }"),
     ("{a: {b: {c: {d: {e: {f: 1}}}}}}", "{ a: { b: { c: { d: { e: [Object] } } } } }"),
@@ -100,7 +111,8 @@ def test_text_encoding_round_trips(bare) -> None:
         bare,
         """
         const d = new TextDecoder();
-        const s = d.decode(new Uint8Array([0xe2, 0x82]), {stream: true}) + d.decode(new Uint8Array([0xac]));
+        const s = d.decode(new Uint8Array([0xe2, 0x82]), {stream: true})
+          + d.decode(new Uint8Array([0xac]));
         let fatal; try { new TextDecoder("utf-8", {fatal: true}).decode(new Uint8Array([0xff])); }
         catch (e) { fatal = e.name; }
         return [s, fatal];
@@ -120,8 +132,11 @@ def test_base64(bare) -> None:
 
 
 URL_CASES = [
-    ("https://User:Pw@EXAMPLE.com:443/a/./b/../c?x=1 2#frag ment", None,
-     "https://User:Pw@example.com/a/c?x=1%202#frag%20ment"),
+    (
+        "https://User:Pw@EXAMPLE.com:443/a/./b/../c?x=1 2#frag ment",
+        None,
+        "https://User:Pw@example.com/a/c?x=1%202#frag%20ment",
+    ),
     ("HTTP://example.com", None, "http://example.com/"),
     ("http://example.com:8080/ä", None, "http://example.com:8080/%C3%A4"),
     ("../d?q", "http://h/a/b/c", "http://h/a/d?q"),
@@ -161,8 +176,17 @@ def test_url_parts_setters_and_search_params(bare) -> None:
                 URL.canParse("nope"), invalid, JSON.stringify({u: new URL("http://h")})];
         """,
     ) == [
-        ["https:", "a.example:8443", "a.example", "8443", "/p/q", "?x=1&y=a+b%21", "#h",
-         "https://a.example:8443", "a b!"],
+        [
+            "https:",
+            "a.example:8443",
+            "a.example",
+            "8443",
+            "/p/q",
+            "?x=1&y=a+b%21",
+            "#h",
+            "https://a.example:8443",
+            "a b!",
+        ],
         "https://a.example/new%20path?x=1&y=a+b%21&z=a+b%26c",
         "a=1&b=2",
         [["a", "1"], ["a", "2"], ["b", ""]],
@@ -182,7 +206,9 @@ def test_headers_request_response_blob_formdata(bare) -> None:
         out.push([...h], h.get("B"), h.getSetCookie());
         const req = new Request("https://h/x", {method: "post", body: JSON.stringify({a: 1})});
         out.push(req.method, req.headers.get("content-type"));
-        let getBody; try { new Request("https://h", {method: "GET", body: "x"}); } catch (e) { getBody = e.name; }
+        let getBody;
+        try { new Request("https://h", {method: "GET", body: "x"}); }
+        catch (e) { getBody = e.name; }
         out.push(getBody);
         const res = Response.json({ok: true}, {status: 201});
         out.push(res.status, res.ok, res.headers.get("content-type"));
@@ -190,7 +216,8 @@ def test_headers_request_response_blob_formdata(bare) -> None:
         out.push(badStatus);
         const blob = new Blob(["ab", new Uint8Array([99])], {type: "Text/Plain"});
         out.push(blob.size, blob.type, blob.slice(1).size);
-        const form = new FormData(); form.append("f", new Blob(["data"]), "f.txt"); form.append("s", "v");
+        const form = new FormData();
+        form.append("f", new Blob(["data"]), "f.txt"); form.append("s", "v");
         out.push(form.get("f").name, form.get("s"));
         Promise.all([req.json(), res.text(), blob.text(),
           new Response(form).formData().then((f) => [f.get("s"), f.get("f").name]),
@@ -252,7 +279,8 @@ def test_structured_clone(bare) -> None:
         const c = structuredClone(src);
         let fn; try { structuredClone({f() {}}); } catch (e) { fn = e.name; }
         return [c !== src, c.self === c, c.d instanceof Date, c.d.getTime(), c.m.get(1).x,
-                c.m.get(1) !== src.m.get(1), c.s.has("a"), Array.from(c.b), c.b.buffer !== src.b.buffer,
+                c.m.get(1) !== src.m.get(1), c.s.has("a"), Array.from(c.b),
+                c.b.buffer !== src.b.buffer,
                 c.arr, fn];
         """,
     ) == [True, True, True, 5, 1, True, True, [1, 2], True, [1, [2]], "DataCloneError"]
@@ -265,11 +293,24 @@ def test_crypto_and_misc_globals(bare) -> None:
         const a = crypto.getRandomValues(new Uint8Array(8));
         const uuid = crypto.randomUUID();
         let big; try { crypto.getRandomValues(new Uint8Array(70000)); } catch (e) { big = e.name; }
-        return [a.length, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(uuid),
-                big, typeof queueMicrotask, typeof setTimeout, typeof process.env, self === globalThis,
+        const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+        return [a.length, v4.test(uuid),
+                big, typeof queueMicrotask, typeof setTimeout, typeof process.env,
+                self === globalThis,
                 typeof AsyncLocalStorage, new Date(0) instanceof Date, Date.length];
         """,
-    ) == [8, True, "QuotaExceededError", "function", "function", "object", True, "function", True, 7]
+    ) == [
+        8,
+        True,
+        "QuotaExceededError",
+        "function",
+        "function",
+        "object",
+        True,
+        "function",
+        True,
+        7,
+    ]
 
 
 def test_async_local_storage_is_visible_inside_run(bare) -> None:
@@ -284,5 +325,7 @@ def test_async_local_storage_is_visible_inside_run(bare) -> None:
 
 
 def test_process_env_reads_the_request_env(bare) -> None:
-    lines = logged(bare, "console.log(process.env.GREETING, process.env.MISSING, 'GREETING' in process.env)")
+    lines = logged(
+        bare, "console.log(process.env.GREETING, process.env.MISSING, 'GREETING' in process.env)"
+    )
     assert lines[0]["messages"] == ["hi", "undefined", "true"]
