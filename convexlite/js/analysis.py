@@ -197,16 +197,23 @@ def _phase(env: Mapping[str, str], seed: bytes, import_time_ns: int) -> dict[str
     if len(seed) != 32:
         raise ValueError("the import-phase seed must be 32 bytes")
     words = [int.from_bytes(seed[i : i + 4], "little") for i in range(0, 16, 4)]
-    words = [w ^ int.from_bytes(seed[i + 16 : i + 20], "little") for w, i in zip(words, range(0, 16, 4), strict=True)]
+    words = [
+        w ^ int.from_bytes(seed[i + 16 : i + 20], "little")
+        for w, i in zip(words, range(0, 16, 4), strict=True)
+    ]
     return {"env": dict(env), "seed": words, "time": import_time_ns // 1_000_000}
 
 
 def _define(context: ScriptContext, modules: Mapping[str, str]) -> None:
     try:
-        rewritten = [rewrite_module(path, source, modules.keys()) for path, source in modules.items()]
+        rewritten = [
+            rewrite_module(path, source, modules.keys()) for path, source in modules.items()
+        ]
         define_modules(context, rewritten)
     except UnsupportedModuleSyntax as exc:
-        raise InvalidModules(f"{_INVALID_MODULES_PREFIX}{exc.path}:{exc.line}: {exc.found}") from None
+        raise InvalidModules(
+            f"{_INVALID_MODULES_PREFIX}{exc.path}:{exc.line}: {exc.found}"
+        ) from None
     except InvalidModulePath as exc:
         raise InvalidModules(f"{_INVALID_MODULES_PREFIX}{exc}") from None
 
