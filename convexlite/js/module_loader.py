@@ -1,77 +1,70 @@
-"""The in-V8 loader that instantiates module factories registered by rewritten scripts.
+"""Install the host prelude in a context and define the push's module factories there.
 
-Rewritten modules (`esm_rewrite`) only *define* factories, so a context can
-hold the whole push once and create fresh module instances cheaply (one
-"instance set" per request or per warm context, functions.md §4.5). Loading is
-synchronous and depth-first in import order, which is ESM evaluation order for
-the acyclic chunk graph esbuild emits; a cycle is reported, not looped on.
+Rewritten modules (`esm_rewrite`) only *define* factories through `__cvx.define`;
+the loader that instantiates them is part of the host prelude
+(`prelude/loader.js`), so a context holds the whole push once and creates fresh
+module instances per execution (functions.md §4.5).
+
+Any object with `eval(source, *, timeout)` serves as the context (our V8Context,
+or a py_mini_racer MiniRacer behind a small adapter in tests).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
-
-from py_mini_racer import JSParseException, MiniRacer
+from typing import Any, Protocol
 
 from convexlite.js.esm_rewrite import LOADER_GLOBAL, RewrittenModule, UnsupportedModuleSyntax
-
-LOADER_SCRIPT = f"""
-globalThis.{LOADER_GLOBAL} = (() => {{
-  "use strict";
-  const factories = new Map();
-  function define(path, deps, init) {{
-    if (factories.has(path)) throw new Error(`module ${{path}} is defined twice`);
-    factories.set(path, {{ deps, init }});
-  }}
-  function instances() {{
-    const loaded = new Map();
-    const loading = new Set();
-    function load(path) {{
-      const done = loaded.get(path);
-      if (done !== undefined) return done;
-      const factory = factories.get(path);
-      if (factory === undefined) throw new Error(`no module ${{path}}`);
-      if (loading.has(path)) throw new Error(`import cycle through ${{path}}`);
-      loading.add(path);
-      for (const dep of factory.deps) load(dep);
-      const namespace = factory.init.call(undefined, (dep) => {{
-        const ns = loaded.get(dep);
-        if (ns === undefined) throw new Error(`${{path}} imports undeclared ${{dep}}`);
-        return ns;
-      }});
-      Object.defineProperty(namespace, Symbol.toStringTag, {{ value: "Module" }});
-      Object.freeze(namespace);
-      loading.delete(path);
-      loaded.set(path, namespace);
-      return namespace;
-    }}
-    return {{ import: load }};
-  }}
-  return {{ define, instances, has: (path) => factories.has(path) }};
-}})();
-"""
+from convexlite.js.prelude import PRELUDE_SCRIPT
 
 
-def define_modules(context: MiniRacer, modules: Iterable[RewrittenModule]) -> None:
-    """Install the loader (once) and define every module's factory in `context`.
+class ScriptContext(Protocol):
+    """What the loader needs from a V8 context: evaluate a script, return its value."""
 
-    Compiling is the last recognition step: V8 rejects what the tokenizer
-    cannot see (top-level `await`, `import.meta` in odd places), and the
-    error is reported as `UnsupportedModuleSyntax` with the module's line.
-    """
+    def eval(self, source: str, *, timeout: float | None = None) -> Any: ...
+
+
+def install_prelude(context: ScriptContext) -> None:
+    """Evaluate the prelude once per context (it owns the globals it patches)."""
     if context.eval(f"typeof globalThis.{LOADER_GLOBAL}") == "undefined":
-        context.eval(LOADER_SCRIPT)
+        context.eval(PRELUDE_SCRIPT)
+
+
+def define_modules(context: ScriptContext, modules: Iterable[RewrittenModule]) -> None:
+    """Install the prelude (once) and define every module's factory in `context`.
+
+    A module already defined in the context is skipped: a context holds one push.
+    Compiling is the last recognition step: V8 rejects what the tokenizer cannot
+    see (top-level `await`, `import.meta` in odd places), and the error is reported
+    as `UnsupportedModuleSyntax` with the module's line.
+    """
+    install_prelude(context)
     for module in modules:
+        if context.eval(f"{LOADER_GLOBAL}.has({_js_string(module.path)})") is True:
+            continue
         try:
             context.eval(module.script)
-        except JSParseException as exc:
-            line = _error_line(str(exc))
-            raise UnsupportedModuleSyntax(module.path, line, _last_line(exc)) from None
+        except Exception as exc:
+            if "SyntaxError" not in str(exc):
+                raise
+            raise UnsupportedModuleSyntax(
+                module.path, _error_line(str(exc)), _last_line(exc)
+            ) from None
+
+
+def _js_string(text: str) -> str:
+    return json.dumps(text)
+
+
+_LINE = re.compile(r"^[^\n:]*:(\d+)(?::\d+)?:")
 
 
 def _error_line(message: str) -> int:
-    head = message.split(":", 2)
-    return int(head[1]) if len(head) > 2 and head[1].isdigit() else 0
+    """V8 starts a compile error with `<script name>:<line>:`."""
+    found = _LINE.match(message)
+    return int(found.group(1)) if found else 0
 
 
 def _last_line(exc: Exception) -> str:

@@ -13,4 +13,24 @@ http.route({
   }),
 });
 
+http.route({
+  path: "/echo",
+  method: "POST",
+  handler: httpAction(async (_ctx, request) => {
+    const body = await request.json();
+    return Response.json(
+      { got: body, agent: request.headers.get("user-agent") },
+      { status: 201, headers: { "x-echo": "yes" } },
+    );
+  }),
+});
+
+http.route({
+  pathPrefix: "/files/",
+  method: "GET",
+  handler: httpAction(async (_ctx, request) => {
+    return new Response(new URL(request.url).pathname, { status: 200 });
+  }),
+});
+
 export default http;

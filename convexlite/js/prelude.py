@@ -1,0 +1,49 @@
+"""The host prelude: our JavaScript that turns a bare V8 context into a Convex runtime.
+
+Pushed bundles inline the `convex` library but expect the host to provide the
+`Convex` global and the Web platform (functions.md §3.2, §3.6), and the backend
+needs deterministic time and randomness in queries and mutations (§3.5), log
+capture (§3.7) and entry points to run, analyze and evaluate modules (the
+protocol of notes/issue9-plan.md, section B). The sources live in `prelude/*.js`,
+one concept per file; they share one function scope, so they are concatenated in
+dependency order and wrapped once. Only `__cvx_bridge` is needed from the host,
+and only when a function runs, not when the prelude loads.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+PRELUDE_FILES: tuple[str, ...] = (
+    "core.js",
+    "stack.js",
+    "determinism.js",
+    "inspect.js",
+    "console.js",
+    "process_env.js",
+    "loader.js",
+    "convex_global.js",
+    "events.js",
+    "encoding.js",
+    "url.js",
+    "web.js",
+    "crypto.js",
+    "structured_clone.js",
+    "async.js",
+    "runtime.js",
+    "globals.js",
+)
+
+PRELUDE_URL = "convexlite:prelude"
+
+
+def _load() -> str:
+    folder = resources.files("convexlite.js") / "prelude"
+    parts = []
+    for name in PRELUDE_FILES:
+        parts.append(f"// ---- {name}\n{(folder / name).read_text(encoding='utf-8')}")
+    body = "\n".join(parts)
+    return f'(function () {{\n"use strict";\n{body}\n}})();\n//# sourceURL={PRELUDE_URL}\n'
+
+
+PRELUDE_SCRIPT: str = _load()

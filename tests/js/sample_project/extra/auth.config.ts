@@ -1,0 +1,5 @@
+export default {
+  providers: [
+    { domain: process.env.AUTH_DOMAIN, applicationID: "convex" },
+  ],
+};
