@@ -106,7 +106,7 @@ SETUP_SCRIPT = f"""(() => {{
       hdr[1] = off < n ? 1 : 0;
       status = call();
       if (off >= n) break;
-      if (status !== {STATUS_ACK}) throw new ErrorCtor("Internal error in the host: bridge protocol");
+      if (status !== {STATUS_ACK}) throw new ErrorCtor("Internal error in the host: protocol");
     }}
     let out = read(hdr[2]);
     while (status & {STATUS_MORE}) {{
@@ -145,7 +145,8 @@ class BridgeEndpoint:
 
     def __init__(self, address: int, handler_of: Callable[[], BridgeHandler | None]) -> None:
         self._hdr = (ctypes.c_int32 * 4).from_address(address)
-        self._payload = memoryview((ctypes.c_char * (2 * CAPACITY)).from_address(address + HEADER_BYTES)).cast("B")
+        payload = (ctypes.c_char * (2 * CAPACITY)).from_address(address + HEADER_BYTES)
+        self._payload = memoryview(payload).cast("B")
         self._handler_of = handler_of
         self._request: list[bytes] = []
         self._response = b""
