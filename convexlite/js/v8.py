@@ -70,7 +70,7 @@ V8_FLAGS = (
 )
 """functions.md §4.5 R1, each verified (tests/js/test_v8.py); no `--allow-natives-syntax`."""
 
-CANCEL_GRACE_SECONDS = 1.0
+CANCEL_GRACE_SECONDS = 0.25
 """How long a timed-out eval waits for V8 to confirm the termination before giving up."""
 
 
@@ -151,9 +151,10 @@ def v8_value_count(context: V8Context) -> int:
 class _Task:
     """One posted eval: its future, and the contexts whose V8 threads wait for it."""
 
-    __slots__ = ("future", "task_id", "callback_id", "waiters", "timed_out")
+    __slots__ = ("future", "task_id", "callback_id", "waiters", "timed_out", "source")
 
-    def __init__(self, waiters: frozenset[int]) -> None:
+    def __init__(self, waiters: frozenset[int], source: str) -> None:
+        self.source = source
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self.task_id = 0
         self.callback_id = 0
@@ -210,7 +211,8 @@ class V8Context:
         except concurrent.futures.TimeoutError:
             raise JsTimeout(
                 f"JavaScript timed out after {timeout} s and V8 did not stop within "
-                f"{CANCEL_GRACE_SECONDS} s (a runaway promise continuation?); close the context"
+                f"{CANCEL_GRACE_SECONDS} s (a runaway promise continuation, or a slow bridge "
+                "handler); if it persists, close the context"
             ) from None
 
     def submit(self, source: str) -> concurrent.futures.Future[Any]:
@@ -228,7 +230,7 @@ class V8Context:
                 "eval on a V8 context from a bridge handler running on that same context "
                 "(directly or through nested contexts) would deadlock; use another context"
             )
-        task = _Task(waiting)
+        task = _Task(waiting, source)
         lib = self._lib
         data = source.encode("utf-8", "surrogatepass")
         with self._lock:
@@ -300,6 +302,7 @@ class V8Context:
             )
         message, stack, location = _parse_exception(text)
         if typ == T.PARSE_EXCEPTION:
+            location = _with_source_url(location, task.source)
             where = f"\n    at {location}" if location else ""
             raise JsParseError(message, message + where)
         if typ == T.TERMINATED_EXCEPTION:
@@ -473,6 +476,23 @@ class V8Context:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<V8Context {self._id} {state}>"
+
+
+_SOURCE_URL = re.compile(r"^[ \t]*//[#@][ \t]*sourceURL=[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+
+
+def _with_source_url(location: str | None, source: str) -> str | None:
+    """V8 names a script that failed to compile `<anonymous>`, ignoring its sourceURL.
+
+    Stack frames of compiled scripts do use it, so a parse error is reported under
+    the same name, e.g. `convex:/messages.js:2:1`.
+    """
+    if location is None or not location.startswith("<anonymous>:"):
+        return location
+    urls = _SOURCE_URL.findall(source)
+    if not urls:
+        return location
+    return urls[-1] + location[len("<anonymous>") :]
 
 
 _HEADER = re.compile(r"^(.*?):(-?\d+): ")
