@@ -196,8 +196,9 @@ class V8Context:
         Strings, numbers (int when V8 holds an int32, else float), booleans and
         null/undefined (None) come back as Python values; objects, arrays, functions
         and promises come back as None (their effects happened; JSON.stringify in JS
-        to get data out). Strings returned this way are UTF-8 converted by V8, so
-        lone surrogates become U+FFFD — the bridge is exact, eval results are not.
+        to get data out). Returned strings keep lone surrogates (V8 hands them over
+        as WTF-8), but lone surrogates *in `source`* reach V8 as U+FFFD: pass such
+        data through the bridge instead.
         """
         task = self._post(source)
         try:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -77,6 +80,11 @@ def test_result_types(ctx: V8Context, source: str, expected: object) -> None:
     result = ctx.eval(source)
     assert result == expected
     assert type(result) is type(expected)
+
+
+def test_lone_surrogates_in_results(ctx: V8Context) -> None:
+    assert ctx.eval("'a' + String.fromCharCode(0xD800) + 'b'") == "a\ud800b"
+    assert ctx.eval("String.fromCharCode(0xDFFF, 0xD83D, 0xDE00)") == "\udfff😀"
 
 
 def test_special_numbers(ctx: V8Context) -> None:
@@ -150,6 +158,29 @@ def test_stack_size_and_base64_flags(ctx: V8Context) -> None:
 def test_init_v8_is_idempotent() -> None:
     init_v8()
     init_v8()
+
+
+def test_init_v8_after_mini_racer_warns_and_continues() -> None:
+    script = """
+import logging
+from py_mini_racer import MiniRacer
+MiniRacer().eval("1")
+from convexlite.js.v8 import V8Context, init_v8
+logging.basicConfig()
+init_v8()
+with V8Context() as ctx:
+    print(ctx.eval("new Function('return 7')()"), ctx.eval("new Date(0).getHours()"))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TZ": "America/New_York"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "mini-racer was initialised before convexlite.init_v8()" in done.stderr
+    assert done.stdout.split() == ["7", "0"]
 
 
 # -- bridge ----------------------------------------------------------------------
