@@ -25,6 +25,7 @@ non-UTC time zone in the same process.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import ctypes
 import json
@@ -109,6 +110,14 @@ class ReentrantEvalError(RuntimeError):
 _init_lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 _tls = threading.local()
+_open_contexts: set[V8Context] = set()
+
+
+@atexit.register
+def _close_open_contexts() -> None:
+    """A V8 thread calling into a finalizing interpreter would hang or be killed mid-C++."""
+    for context in list(_open_contexts):
+        context.close()
 
 
 def init_v8() -> None:
@@ -151,7 +160,7 @@ def v8_value_count(context: V8Context) -> int:
 class _Task:
     """One posted eval: its future, and the contexts whose V8 threads wait for it."""
 
-    __slots__ = ("future", "task_id", "callback_id", "waiters", "timed_out", "source")
+    __slots__ = ("future", "task_id", "callback_id", "waiters", "timeout", "source")
 
     def __init__(self, waiters: frozenset[int], source: str) -> None:
         self.source = source
@@ -159,7 +168,7 @@ class _Task:
         self.task_id = 0
         self.callback_id = 0
         self.waiters = waiters
-        self.timed_out = False
+        self.timeout: float | None = None
 
 
 class V8Context:
@@ -180,6 +189,7 @@ class V8Context:
         self._id = int(lib.mr_init_context(v8_lib.DISPATCH))
         self._bridge_callback = 0
         self._sab: ctypes._Pointer[v8_lib.RawValue] | None = None
+        _open_contexts.add(self)
         try:
             if max_memory is not None:
                 lib.mr_set_hard_memory_limit(self._id, max_memory)
@@ -205,7 +215,7 @@ class V8Context:
             return task.future.result(timeout)
         except concurrent.futures.TimeoutError:
             pass
-        task.timed_out = True
+        task.timeout = timeout
         self._lib.mr_cancel_task(self._id, task.task_id)
         try:
             return task.future.result(CANCEL_GRACE_SECONDS)
@@ -294,8 +304,8 @@ class V8Context:
         text = ctypes.string_at(raw.value.value_ptr, raw.len).decode("utf-8", "replace")
         if self._closed:
             raise ContextClosed("the V8 context was closed while JavaScript was running")
-        if task.timed_out and typ in (T.TERMINATED_EXCEPTION, T.TIMEOUT_EXCEPTION):
-            raise JsTimeout("JavaScript execution timed out")
+        if task.timeout is not None and typ in (T.TERMINATED_EXCEPTION, T.TIMEOUT_EXCEPTION):
+            raise JsTimeout(f"JavaScript timed out after {task.timeout} s")
         if typ == T.OOM_EXCEPTION:
             raise JsOutOfMemory(
                 f"JavaScript hit the context's memory limit ({self._max_memory} bytes); "
@@ -430,6 +440,7 @@ class V8Context:
             if self._closed:
                 return
             self._closed = True
+        _open_contexts.discard(self)
         unpin = self._post_unpin()
         if threading.get_ident() == self._v8_thread:
             threading.Thread(

@@ -615,6 +615,24 @@ def test_close_from_inside_own_handler() -> None:
     assert context.closed
 
 
+def test_process_exits_with_busy_open_contexts() -> None:
+    script = """
+from convexlite.js.v8 import V8Context
+spinning = V8Context()
+spinning.submit("for (;;) {}")
+bridged = V8Context()
+bridged.handler = lambda op, payload: payload
+bridged.submit("for (;;) { __cvx_bridge('x', 'y') }")
+idle = V8Context()
+print(idle.eval("'bye'"))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "bye\n"
+
+
 def test_value_handles_do_not_leak(ctx: V8Context) -> None:
     ctx.handler = echo
     for source in ("1", "'s'", "({})", "throw new Error('e')", "]"):
