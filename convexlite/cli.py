@@ -114,7 +114,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
     cloud = config.cloud_origin or f"http://{args.host}:{args.port}"
     site = config.site_origin or f"http://{args.host}:{args.site_port}"
     app = App() if args.app is None else load_app(args.app)
-    backend = Backend(app, config=config)
+    backend = Backend(app, config=config.with_options(cloud_origin=cloud, site_origin=site))
     await backend.open()
     try:
         state = ServerState(

@@ -33,9 +33,11 @@ from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.live_queries import LiveQueries
-from convexlite.functions.registry import FunctionRegistry
+from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner
 from convexlite.functions.schema import Schema
+from convexlite.js.analysis import V8Analyzer
+from convexlite.js.source import JsFunctionSource
 from convexlite.persistence import Persistence, open_persistence
 from convexlite.query.cursors import CursorCodec
 from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
@@ -68,6 +70,7 @@ class Engine:
         clock: Clock = time.time_ns,
         analyzer: Analyzer | None = None,
     ) -> None:
+        loader: Analyzer = analyzer if analyzer is not None else V8Analyzer()
         self.config = config
         self.clock = clock
         self.persistence = open_persistence(
@@ -83,18 +86,21 @@ class Engine:
                 self.persistence, config.instance_secret
             )
             cursors = CursorCodec(bytes.fromhex(self.instance_secret), self.instance_name)
-            self.runner = FunctionRunner(self.db, FunctionRegistry(), cursors)
+            system_env = {
+                "CONVEX_CLOUD_URL": config.cloud_origin or DEFAULT_CLOUD_URL,
+                "CONVEX_SITE_URL": config.site_origin or DEFAULT_SITE_URL,
+            }
+            registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
+            self.runner = FunctionRunner(self.db, registry, cursors)
             self.pushed: PushedDeployment | None = None
+            self._js_source: JsFunctionSource | None = None
             self._app_deployment = app.deployment()
             target = PushTarget(self)
             self.pushes = PushService(
                 self.db,
                 target,
-                analyzer,
-                system_env={
-                    "CONVEX_CLOUD_URL": config.cloud_origin or "http://127.0.0.1:3210",
-                    "CONVEX_SITE_URL": config.site_origin or "http://127.0.0.1:3211",
-                },
+                loader,
+                system_env=system_env,
                 clock=clock,
             )
             if self.pushes.active is not None:
@@ -142,9 +148,34 @@ class Engine:
             service.stop()
         self.end_live_queries()
         self.executor.shutdown(wait=True)
+        if self._js_source is not None:
+            self._js_source.close()
         self.db.close()
 
     # ---- deployments --------------------------------------------------------------------------
+
+    def serve_pushed(self, deployment: PushedDeployment) -> None:
+        """Serve a push's JavaScript functions and HTTP routes from now on, in one swap.
+
+        Calls already running finish on the version they started with (their
+        contexts belong to the replaced source, closed as they return).
+        """
+        modules = {p: m for p, m in deployment.modules.items() if m.environment == "isolate"}
+        udf = deployment.udf_config
+        source = JsFunctionSource.build(
+            {path: module.source for path, module in modules.items()},
+            {path: module.source_map for path, module in modules.items()},
+            deployment.analysis,
+            import_seed=udf.import_phase_rng_seed,
+            import_time_ns=udf.import_phase_unix_timestamp,
+            env=self.pushes.system_env,
+            instance_name=self.instance_name,
+        )
+        config = DeploymentConfig(source, http_routes=source.http_routes)
+        self.runner.apply(config, slot=JS_SLOT)
+        previous, self._js_source, self.pushed = self._js_source, source, deployment
+        if previous is not None:
+            previous.close()
 
     def apply_deployment(self, deployment: DeploymentConfig) -> None:
         """Serve `deployment` from now on: its schema (existing documents checked, indexes
@@ -248,6 +279,10 @@ class Engine:
         return self._live
 
 
+JS_SLOT = "javascript"
+DEFAULT_SITE_URL = "http://127.0.0.1:3211"
+
+
 class PushTarget:
     """How a finished push reaches the engine (`deploy.target.DeploymentTarget`): pushed
     functions sit beside the Python app's, which keeps its paths, routes and schema."""
@@ -289,9 +324,7 @@ class PushTarget:
             db.clear_schema()
 
     def serve(self, deployment: PushedDeployment) -> None:
-        # The JavaScript function source (V8) is installed here once it exists; until
-        # then the engine only records the deployment it serves.
-        self.engine.pushed = deployment
+        self.engine.serve_pushed(deployment)
 
 
 class DuplicatePushedFunction(BadRequestError):

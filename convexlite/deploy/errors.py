@@ -73,12 +73,6 @@ class ConcurrentPush(PushError):
     code = "ConcurrentPush"
 
 
-class PushNotSupported(PushError):
-    """No analyzer is configured, so pushed JavaScript cannot be loaded."""
-
-    code = "PushNotSupported"
-
-
 class UnknownPush(PushError):
     """`finish_push`/`wait_for_schema` name a push this server does not hold (restarted,
     superseded or malformed echo)."""

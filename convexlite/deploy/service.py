@@ -41,7 +41,6 @@ from convexlite.deploy.errors import (
     MissingExistingModule,
     NodeActionsNotSupported,
     PushError,
-    PushNotSupported,
     RaceDetected,
     UnknownPush,
     prefixed,
@@ -95,8 +94,7 @@ class Plan:
 class PushService:
     """The push protocol over one database, activating pushes through `target`.
 
-    `analyzer` is None until a JavaScript runtime is configured; pushes then fail
-    with `400 PushNotSupported`. `environment_variables` returns the deployment's
+    `analyzer` loads the pushed JavaScript. `environment_variables` returns the deployment's
     variables (none exist yet); `system_env` adds `CONVEX_CLOUD_URL`/`CONVEX_SITE_URL`
     to what `process.env` shows during analysis.
     """
@@ -108,7 +106,7 @@ class PushService:
         self,
         db: Database,
         target: DeploymentTarget,
-        analyzer: Analyzer | None,
+        analyzer: Analyzer,
         *,
         environment_variables: EnvironmentVariables = dict,
         system_env: Mapping[str, str] | None = None,
@@ -278,7 +276,7 @@ class PushService:
         entries = [path for path in modules if not path.startswith("_deps/")]
         if len(entries) > MAX_ENTRY_MODULES:
             raise InvalidModules(f"Too many modules: {len(entries)} > maximum {MAX_ENTRY_MODULES}")
-        analyzer = self._analyzer()
+        analyzer = self.analyzer
         udf_config = self._udf_config(request.udf_server_version)
         env = dict(self.environment_variables())
         js_env = {**self.system_env, **env}
@@ -328,14 +326,6 @@ class PushService:
         )
         validate_crons(analysis, deployment.crons)
         return Plan(deployment, env, self._index_changes(schema))
-
-    def _analyzer(self) -> Analyzer:
-        if self.analyzer is None:
-            raise PushNotSupported(
-                "This deployment cannot load pushed JavaScript: no JavaScript runtime is "
-                "configured."
-            )
-        return self.analyzer
 
     @staticmethod
     def _refuse_components(request: PushRequest) -> None:
@@ -419,7 +409,7 @@ class PushService:
         """The schema JSON of `schema.js`, evaluated with a fresh seed and the current time."""
         if request.schema is None:
             return None
-        analyzer = self._analyzer()
+        analyzer = self.analyzer
         sources = self._sources(request, modules)
         try:
             schema = analyzer.evaluate_schema(
@@ -450,7 +440,7 @@ class PushService:
         else:
             try:
                 definition = dict(
-                    self._analyzer().evaluate_app_definition(
+                    self.analyzer.evaluate_app_definition(
                         sources, request.definition.path, env=env, seed=seed, import_time_ns=time_ns
                     )
                 )

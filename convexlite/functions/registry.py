@@ -23,6 +23,7 @@ from convexlite.functions.system import SYSTEM_PREFIX, SystemFunctions
 from convexlite.values.function_paths import display
 
 SYSTEM_SLOT = "system"
+DEFAULT_CLOUD_URL = "http://127.0.0.1:3210"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +60,13 @@ class FunctionRegistry:
     """Every function source of a deployment, swapped atomically and versioned.
 
     It starts at version 1 holding the system functions (`_system/…`), which
-    describe whatever else is installed.
+    describe whatever else is installed; `cloud_url` is the deployment's public URL
+    they report.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cloud_url: str = DEFAULT_CLOUD_URL) -> None:
         self._lock = threading.Lock()
-        system = SystemFunctions(self._user_functions)
+        system = SystemFunctions(self._user_functions, cloud_url)
         self._current = RegistrySnapshot(1, (InstalledSource(SYSTEM_SLOT, system, ()),), ())
 
     @property

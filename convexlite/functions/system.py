@@ -2,7 +2,8 @@
 
 They are callable only with an admin key, like upstream's. `npx convex run` calls
 `_system/cli/modules:apiSpec` to list the available functions when the one it
-was asked for does not exist.
+was asked for does not exist; `npx convex function-spec` also reads the
+deployment's URL from `_system/cli/convexUrl:cloudUrl`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ SYSTEM_PREFIX = "_system/"
 class SystemFunctions:
     """A function source for `_system/` paths, describing the functions `user_functions` yields."""
 
-    def __init__(self, user_functions: Callable[[], Iterable[FunctionDefinition]]) -> None:
+    def __init__(
+        self, user_functions: Callable[[], Iterable[FunctionDefinition]], cloud_url: str
+    ) -> None:
         self._user_functions = user_functions
         spec = FunctionDefinition(
             "_system/cli/modules:apiSpec",
@@ -29,7 +32,14 @@ class SystemFunctions:
             self._api_spec,
             lambda env, args: self._api_spec(),
         )
-        self.functions = {spec.path: spec}
+        url = FunctionDefinition(
+            "_system/cli/convexUrl:cloudUrl",
+            FunctionKind.QUERY,
+            False,
+            cloud_url,
+            lambda env, args: cloud_url,
+        )
+        self.functions = {fn.path: fn for fn in (spec, url)}
 
     def lookup(self, path: str) -> FunctionDefinition | None:
         return self.functions.get(path)

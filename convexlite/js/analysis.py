@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from convexlite.errors import BadRequestError
 from convexlite.js.esm_rewrite import InvalidModulePath, UnsupportedModuleSyntax, rewrite_module
 from convexlite.js.module_loader import ScriptContext, define_modules
+from convexlite.js.v8 import V8Context, init_v8
 
 SECONDS_PER_MODULE = 4.0
 LOG_LINES_ON_FAILURE = 100
@@ -307,3 +308,76 @@ def _check_crons(analyzed: Mapping[str, Mapping[str, Any]]) -> None:
                     f"The cron job '{identifier}' schedules a query function, only actions "
                     f"and mutations can be scheduled: {udf_path}"
                 )
+
+
+class V8Analyzer:
+    """The push analyzer of `deploy` (its `Analyzer` protocol), each evaluation in a fresh
+    context (spec/functions.md §4.5 R8), so nothing one push's code did at import time
+    leaks into the next evaluation."""
+
+    def analyze_modules(
+        self,
+        modules: Mapping[str, str],
+        *,
+        env: Mapping[str, str],
+        seed: bytes,
+        import_time_ns: int,
+    ) -> dict[str, dict[str, Any]]:
+        with _fresh_context() as context:
+            return analyze_modules(
+                context, modules, env=env, seed=seed, import_time_ns=import_time_ns
+            )
+
+    def evaluate_schema(
+        self,
+        modules: Mapping[str, str],
+        path: str,
+        *,
+        env: Mapping[str, str],
+        seed: bytes,
+        import_time_ns: int,
+    ) -> dict[str, Any] | None:
+        with _fresh_context() as context:
+            return evaluate_schema(
+                context, _only(modules, path), env=env, seed=seed, import_time_ns=import_time_ns
+            )
+
+    def evaluate_app_definition(
+        self,
+        modules: Mapping[str, str],
+        path: str,
+        *,
+        env: Mapping[str, str],
+        seed: bytes,
+        import_time_ns: int,
+    ) -> dict[str, Any]:
+        with _fresh_context() as context:
+            return evaluate_app_definition(
+                context, _only(modules, path), env=env, seed=seed, import_time_ns=import_time_ns
+            )
+
+    def evaluate_auth_config(
+        self,
+        modules: Mapping[str, str],
+        path: str,
+        *,
+        env: Mapping[str, str],
+        seed: bytes,
+        import_time_ns: int,
+    ) -> list[Mapping[str, Any]]:
+        with _fresh_context() as context:
+            return [
+                *evaluate_auth_config(
+                    context, _only(modules, path), env=env, seed=seed, import_time_ns=import_time_ns
+                )
+            ]
+
+
+def _only(modules: Mapping[str, str], path: str) -> dict[str, str]:
+    """Schema, app definition and auth config are single-file bundles (§2.1)."""
+    return {path: modules[path]} if path in modules else {}
+
+
+def _fresh_context() -> V8Context:
+    init_v8()
+    return V8Context()

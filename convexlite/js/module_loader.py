@@ -49,9 +49,7 @@ def define_modules(context: ScriptContext, modules: Iterable[RewrittenModule]) -
         except Exception as exc:
             if "SyntaxError" not in str(exc):
                 raise
-            raise UnsupportedModuleSyntax(
-                module.path, _error_line(str(exc)), _last_line(exc)
-            ) from None
+            raise UnsupportedModuleSyntax(module.path, _error_line(exc), _last_line(exc)) from None
 
 
 def _js_string(text: str) -> str:
@@ -59,11 +57,13 @@ def _js_string(text: str) -> str:
 
 
 _LINE = re.compile(r"^[^\n:]*:(\d+)(?::\d+)?:")
+_FRAME = re.compile(r"convex:/\S+?:(\d+):\d+")
 
 
-def _error_line(message: str) -> int:
-    """V8 starts a compile error with `<script name>:<line>:`."""
-    found = _LINE.match(message)
+def _error_line(exc: Exception) -> int:
+    """V8 names the position in the error's stack (`at convex:/m.js:3:7`) or, as
+    mini-racer's own API reports it, at the start of the message (`m.js:3:`)."""
+    found = _FRAME.search(getattr(exc, "stack", None) or "") or _LINE.match(str(exc))
     return int(found.group(1)) if found else 0
 
 

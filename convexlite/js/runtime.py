@@ -33,11 +33,11 @@ from typing import Any
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.environment import Environment
 from convexlite.js.esm_rewrite import rewrite_module
+from convexlite.js.fetch import fetch
 from convexlite.js.prelude import PRELUDE_SCRIPT
 from convexlite.js.source_maps import SourceMaps
 from convexlite.js.syscalls import ActionSyscalls, HostError, TransactionSyscalls
 from convexlite.js.v8 import BridgeError, JsError, JsOutOfMemory, JsTimeout, V8Context, init_v8
-from convexlite.js.fetch import fetch
 from convexlite.values import decode, dumps, loads
 from convexlite.values.function_kinds import FunctionKind
 from convexlite.values.http import HttpRequest, HttpResponse
@@ -74,7 +74,7 @@ class JsBundle:
     scripts: tuple[str, ...]
     source_maps: SourceMaps
     import_seed: tuple[int, int, int, int]
-    import_time_ms: float
+    import_time_ms: int
     env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -90,7 +90,9 @@ class JsBundle:
         """Rewrite `modules` ({path: ES module source}); raises `UnsupportedModuleSyntax`."""
         paths = frozenset(modules)
         scripts = tuple(rewrite_module(path, modules[path], paths).script for path in modules)
-        return cls(scripts, SourceMaps(source_maps), _seed(import_seed), import_time_ns / 1e6, env)
+        return cls(
+            scripts, SourceMaps(source_maps), _seed(import_seed), import_time_ns // 1_000_000, env
+        )
 
 
 def _seed(raw: bytes) -> tuple[int, int, int, int]:
@@ -169,10 +171,8 @@ class _Report:
         self._event.set()
         if self._loop is not None and self._future is not None:
             future = self._future
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(
-                    lambda: future.done() or future.set_result(None)
-                )
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self._loop.call_soon_threadsafe(_resolve, future)
 
     def wait(self, seconds: float) -> bool:
         return self._event.wait(seconds)
@@ -198,7 +198,7 @@ class JsRuntime:
         self.pool.close()
 
     def _request(self, kind: str, module: str, name: str, **extra: Any) -> str:
-        now_ms = time.time() * 1000
+        now_ms = time.time_ns() // 1_000_000
         request = {
             "kind": kind,
             "module": module,
@@ -371,6 +371,11 @@ class JsRuntime:
         return head
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def _args_json(args: Any) -> str:
     return "[" + dumps(args if args is not None else {}) + "]"
 
@@ -395,6 +400,5 @@ def _timeout(seconds: float) -> JsExecutionTimeout:
 
 def _out_of_memory() -> JsOutOfMemoryError:
     return JsOutOfMemoryError(
-        f"JavaScript execution ran out of memory (maximum memory usage: "
-        f"{HEAP_LIMIT // 2**20} MB)"
+        f"JavaScript execution ran out of memory (maximum memory usage: {HEAP_LIMIT // 2**20} MB)"
     )

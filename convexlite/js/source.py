@@ -69,7 +69,9 @@ class JsFunctionSource:
                 fn = _definition(runtime, module, spec)
                 functions[fn.path] = fn
             if module == HTTP_MODULE:
-                routes.extend(_route(runtime, entry["route"]) for entry in analyzed.get("httpRoutes") or ())
+                routes.extend(
+                    _route(runtime, entry["route"]) for entry in analyzed.get("httpRoutes") or ()
+                )
         return cls(runtime, functions, tuple(routes))
 
     @property

@@ -14,7 +14,9 @@ import json
 import re
 from collections.abc import Mapping
 
-_B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+_B64 = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+}
 _FRAME = re.compile(r"convex:/([^\s():]+):(\d+):(\d+)")
 
 

@@ -86,9 +86,7 @@ def function_address(args: dict[str, Any]) -> str:
 def unsupported(op: str) -> ConvexBackendError:
     for prefix, feature in _LATER_ISSUES.items():
         if op.startswith(prefix):
-            return UnsupportedOperation(
-                f"{op} ({feature}) is not supported by convexlite yet"
-            )
+            return UnsupportedOperation(f"{op} ({feature}) is not supported by convexlite yet")
     return UnknownOperation(f"Unknown operation {op}")
 
 
@@ -100,9 +98,7 @@ class TransactionSyscalls:
     queries no writer, and this refuses writes from code that builds one anyway.
     """
 
-    def __init__(
-        self, env: Environment, *, path: str, writable: bool, instance_name: str
-    ) -> None:
+    def __init__(self, env: Environment, *, path: str, writable: bool, instance_name: str) -> None:
         self.env = env
         self.path = path
         self.writable = writable
@@ -116,9 +112,7 @@ class TransactionSyscalls:
             "1.0/queryStreamNext": self._query_stream_next,
             "1.0/queryCleanup": lambda a: self.db.query_cleanup(int(a["queryId"])),
             "1.0/queryPage": self._query_page,
-            "1.0/db/normalizeId": lambda a: {
-                "id": self.db.normalize_id(a["table"], a["idString"])
-            },
+            "1.0/db/normalizeId": lambda a: {"id": self.db.normalize_id(a["table"], a["idString"])},
             "1.0/getSnapshotTs": lambda a: Int64(self.db.tx.begin_ts),
             "1.0/insert": self._insert,
             "1.0/shallowMerge": self._patch,

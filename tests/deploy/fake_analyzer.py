@@ -138,4 +138,4 @@ def push_body(
 
 
 MESSAGES = module("messages.js", analyzed(fn("list"), fn("send", "Mutation")))
-CHUNK = module("_deps/ABC123.js", None, "export const x = 1;")
+CHUNK = module("_deps/ABC123.js", None, "const x = 1;\nexport { x };")

@@ -1,11 +1,9 @@
-"""The pinned `npx convex deploy` (CLI 1.48) against a served backend, twice.
+"""The pinned `npx convex deploy` (CLI 1.48) against a backend served in this process, twice.
 
-The analyzer here evaluates no JavaScript (each module is reported as
-exporting nothing, and there is no schema), so this test checks the wire
-protocol only: Brotli bodies, the endpoint sequence, response shapes the CLI
-parses strictly, and the module hash the CLI and the server must agree on (the
-second deploy uploads nothing). The same deploy with the V8 analyzer is the
-Lead's end-to-end test.
+Watching the push bodies checks what a subprocess server cannot show: the
+endpoint sequence the CLI follows and the module hash the CLI and the server
+must agree on (the second deploy uploads nothing that did not change).
+tests/push runs a whole project through `convexlite serve`.
 """
 
 from __future__ import annotations
@@ -34,24 +32,6 @@ from convexlite.server.state import ServerState
 SAMPLE = Path(__file__).parents[1] / "js" / "sample_project"
 
 
-class ExportsNothing:
-    """Analysis without V8: every entry module exports no function; no schema."""
-
-    def analyze_modules(self, modules, *, env, seed, import_time_ns):
-        empty = {"functions": [], "httpRoutes": None, "cronSpecs": None, "sourceMapped": None}
-        return {path: empty for path in modules if not path.startswith("_deps/")}
-
-    def evaluate_schema(self, modules, path, *, env, seed, import_time_ns):
-        return None
-
-    def evaluate_app_definition(self, modules, path, *, env, seed, import_time_ns):
-        return {"definitionType": {"type": "app"}, "childComponents": [], "httpMounts": {},
-                "exports": {"type": "branch", "branch": []}}  # fmt: skip
-
-    def evaluate_auth_config(self, modules, path, *, env, seed, import_time_ns):
-        return []
-
-
 class RecordingBackend(Backend):
     """Keeps the push bodies the CLI sent, by endpoint."""
 
@@ -78,9 +58,7 @@ class ServedInThread:
     def __init__(self, tmp: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.backend = RecordingBackend(
-            App(), f"sqlite:///{tmp / 'store.sqlite3'}", analyzer=ExportsNothing()
-        )
+        self.backend = RecordingBackend(App(), f"sqlite:///{tmp / 'store.sqlite3'}")
         self.loop = asyncio.new_event_loop()
         asyncio.run_coroutine_threadsafe(self.backend.open(), self.loop)
         state = ServerState(self.backend, cloud_origin=self.url, site_origin=self.url)

@@ -333,13 +333,6 @@ def test_pushed_path_defined_by_the_python_app_is_refused(engines):
     assert engine.push("get_config_hashes", {})["moduleHashes"] == []
 
 
-def test_without_an_analyzer_pushes_are_refused(engines):
-    engine = engines.open(analyzer=None)
-    assert engine.push("get_config_hashes", {})["moduleHashes"] == []
-    error = refusal(engine, "start_push", push_body([MESSAGES]))
-    assert (error.status, error.code) == (400, "PushNotSupported")
-
-
 def test_restart_serves_the_last_push(engines):
     engine = engines.open()
     big = "// ünïcødé ✓\n" + "const x = 'abcdefghij';\n" * 130_000  # > 3 MB

@@ -22,7 +22,11 @@ def db() -> Database:
 
 def _syscalls(db: Database, *, writable: bool) -> TransactionSyscalls:
     tx = db.begin(read_only=not writable)
-    env = Environment({"subject": "u1", "tokenIdentifier": "t|u1"}, LogCollector(), DatabaseSyscalls(tx, CursorCodec(bytes(32), "test")))
+    env = Environment(
+        {"subject": "u1", "tokenIdentifier": "t|u1"},
+        LogCollector(),
+        DatabaseSyscalls(tx, CursorCodec(bytes(32), "test")),
+    )
     return TransactionSyscalls(env, path="messages:send", writable=writable, instance_name="inst")
 
 
@@ -32,14 +36,27 @@ def _call(sys: TransactionSyscalls, op: str, args: dict) -> object:
 
 def test_insert_get_and_query_stream_in_one_mutation(db: Database) -> None:
     sys = _syscalls(db, writable=True)
-    inserted = _call(sys, "1.0/insert", {"table": "messages", "value": {"n": {"$integer": "AQAAAAAAAAA="}, "b": {"$bytes": "AAE="}}})
+    inserted = _call(
+        sys,
+        "1.0/insert",
+        {
+            "table": "messages",
+            "value": {"n": {"$integer": "AQAAAAAAAAA="}, "b": {"$bytes": "AAE="}},
+        },
+    )
     doc = _call(sys, "1.0/get", {"id": inserted["_id"], "isSystem": False})
     assert doc["n"] == {"$integer": "AQAAAAAAAAA="} and doc["b"] == {"$bytes": "AAE="}
-    query = {"source": {"type": "FullTableScan", "tableName": "messages", "order": "asc"}, "operators": []}
+    query = {
+        "source": {"type": "FullTableScan", "tableName": "messages", "order": "asc"},
+        "operators": [],
+    }
     stream = _call(sys, "1.0/queryStream", {"query": query, "version": "1.48.0"})
     first = _call(sys, "1.0/queryStreamNext", {"queryId": stream["queryId"]})
     assert first["value"]["_id"] == inserted["_id"] and first["done"] is False
-    assert _call(sys, "1.0/queryStreamNext", {"queryId": stream["queryId"]}) == {"value": None, "done": True}
+    assert _call(sys, "1.0/queryStreamNext", {"queryId": stream["queryId"]}) == {
+        "value": None,
+        "done": True,
+    }
     assert _call(sys, "1.0/queryCleanup", {"queryId": stream["queryId"]}) is True
 
 
@@ -71,7 +88,10 @@ def test_unknown_and_later_ops_are_refused_clearly(db: Database) -> None:
 def test_identity_metadata_and_normalize_id(db: Database) -> None:
     sys = _syscalls(db, writable=True)
     assert _call(sys, "1.0/getUserIdentity", {})["subject"] == "u1"
-    assert _call(sys, "1.0/getFunctionMetadata", {}) == {"name": "messages:send", "componentPath": ""}
+    assert _call(sys, "1.0/getFunctionMetadata", {}) == {
+        "name": "messages:send",
+        "componentPath": "",
+    }
     doc_id = _call(sys, "1.0/insert", {"table": "t", "value": {}})["_id"]
     assert _call(sys, "1.0/db/normalizeId", {"table": "t", "idString": doc_id}) == {"id": doc_id}
     assert _call(sys, "1.0/db/normalizeId", {"table": "t", "idString": "nope"}) == {"id": None}

@@ -39,7 +39,9 @@ class Deployment:
     def url(self) -> str:
         return self.served.url
 
-    def cli(self, *args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 180
+    ) -> subprocess.CompletedProcess[str]:
         """Run `npx convex <args>` in the project against this deployment."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEX_")}
         env |= {"CONVEX_SELF_HOSTED_URL": self.url, "CONVEX_SELF_HOSTED_ADMIN_KEY": self.admin_key}
@@ -64,7 +66,8 @@ class Deployment:
             env=env, capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
-        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        # the clients print the functions' log lines too ("[CONVEX M(...)] [LOG] ...")
+        return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
     def call(self, kind: str, path: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
         [result] = self.node(json.dumps([{"kind": kind, "path": path, "args": args or {}}]))

@@ -1,4 +1,4 @@
-"""A Convex project pushed by the real CLI runs on `convexlite serve`, driven by the official clients."""
+"""A Convex project pushed by the real CLI runs on `convexlite serve`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import subprocess
 import time
 
 import httpx
+from conftest import HERE, Deployment
 from convex import ConvexClient as PyConvexClient
 from convex import ConvexError as PyConvexError
-from conftest import HERE, Deployment
 
 
 def test_deploy_pushes_the_project_and_writes_codegen(deployment: Deployment) -> None:
@@ -24,18 +24,34 @@ def test_deploy_pushes_the_project_and_writes_codegen(deployment: Deployment) ->
 
 def test_queries_and_mutations_through_the_http_client(deployment: Deployment) -> None:
     calls = [
-        {"kind": "mutation", "path": "messages:send", "args": {"channel": "c1", "author": "ada", "body": "  hi   there "}},
-        {"kind": "mutation", "path": "messages:send", "args": {"channel": "c1", "author": "bob", "body": "second"}},
+        {
+            "kind": "mutation",
+            "path": "messages:send",
+            "args": {"channel": "c1", "author": "ada", "body": "  hi   there "},
+        },
+        {
+            "kind": "mutation",
+            "path": "messages:send",
+            "args": {"channel": "c1", "author": "bob", "body": "second"},
+        },
         {"kind": "query", "path": "messages:list", "args": {"channel": "c1"}},
         {"kind": "query", "path": "messages:first", "args": {"channel": "c1"}},
-        {"kind": "mutation", "path": "messages:send", "args": {"channel": "c1", "author": "x", "body": "   "}},
+        {
+            "kind": "mutation",
+            "path": "messages:send",
+            "args": {"channel": "c1", "author": "x", "body": "   "},
+        },
         {"kind": "query", "path": "messages:list", "args": {"channel": 3}},
     ]
     sent, _, listed, first, empty, invalid = deployment.node(json.dumps(calls))
     assert sent["ok"] and isinstance(sent["value"], str)
     assert [m["body"] for m in listed["value"]] == ["hi there", "second"]
     assert first["value"] == {"body": "hi there", "normalized": sent["value"]}
-    assert empty == {"ok": False, "message": empty["message"], "data": {"code": "EMPTY", "channel": "c1"}}
+    assert empty == {
+        "ok": False,
+        "message": empty["message"],
+        "data": {"code": "EMPTY", "channel": "c1"},
+    }
     assert not invalid["ok"] and "ArgumentValidationError" in invalid["message"]
 
 
@@ -60,9 +76,13 @@ def test_runtime_globals_are_deterministic_in_queries(deployment: Deployment) ->
 
 def test_pagination_filters_and_async_iteration(deployment: Deployment) -> None:
     for i in range(5):
-        deployment.call("mutation", "messages:send", {"channel": "pages", "author": "p", "body": f"m{i}"})
+        deployment.call(
+            "mutation", "messages:send", {"channel": "pages", "author": "p", "body": f"m{i}"}
+        )
     page = deployment.call(
-        "query", "messages:page", {"channel": "pages", "paginationOpts": {"numItems": 2, "cursor": None}}
+        "query",
+        "messages:page",
+        {"channel": "pages", "paginationOpts": {"numItems": 2, "cursor": None}},
     )["value"]
     assert [m["body"] for m in page["page"]] == ["m0", "m1"] and page["isDone"] is False
     rest = deployment.call(
@@ -70,7 +90,9 @@ def test_pagination_filters_and_async_iteration(deployment: Deployment) -> None:
         {"channel": "pages", "paginationOpts": {"numItems": 10, "cursor": page["continueCursor"]}},
     )["value"]  # fmt: skip
     assert [m["body"] for m in rest["page"]] == ["m2", "m3", "m4"] and rest["isDone"] is True
-    liked = deployment.call("mutation", "messages:send", {"channel": "likes", "author": "l", "body": "liked"})
+    liked = deployment.call(
+        "mutation", "messages:send", {"channel": "likes", "author": "l", "body": "liked"}
+    )
     assert deployment.call("mutation", "messages:like", {"id": liked["value"]})["value"] == 1
     assert deployment.call("query", "messages:popular", {"min": 1})["value"] == ["liked"]
 
@@ -106,7 +128,9 @@ def test_http_actions_on_the_site_port_and_under_http(deployment: Deployment) ->
     hello = httpx.get(f"{site}/hello", params={"name": "ada"}, timeout=10)
     assert (hello.status_code, hello.text) == (200, "hello ada")
     assert hello.headers["content-type"].startswith("text/plain")
-    created = httpx.post(f"{site}/messages", json={"channel": "web", "body": "via http"}, timeout=10)
+    created = httpx.post(
+        f"{site}/messages", json={"channel": "web", "body": "via http"}, timeout=10
+    )
     assert created.status_code == 201 and isinstance(created.json()["id"], str)
     prefixed = httpx.get(f"{deployment.url}/http/files/a/b.txt", timeout=10)
     assert prefixed.status_code == 200 and prefixed.headers["x-path"] == "/files/a/b.txt"
@@ -138,7 +162,9 @@ def test_subscriptions_rerun_when_a_pushed_mutation_writes(deployment: Deploymen
         assert watcher.stdout is not None
         assert json.loads(watcher.stdout.readline()) == {"watching": "messages:list"}
         assert json.loads(watcher.stdout.readline()) == {"ok": True, "value": []}
-        deployment.call("mutation", "messages:send", {"channel": "live", "author": "a", "body": "now"})
+        deployment.call(
+            "mutation", "messages:send", {"channel": "live", "author": "a", "body": "now"}
+        )
         update = json.loads(watcher.stdout.readline())
         assert [m["body"] for m in update["value"]] == ["now"]
         assert watcher.wait(30) == 0

@@ -148,12 +148,16 @@ async def test_canonical_urls_and_unknown_routes(pusher):
     assert (await pusher.client.get("/api/v1/whatever")).status_code == 404
 
 
-async def test_without_analyzer_pushes_get_a_clear_400():
+async def test_a_module_v8_cannot_compile_gets_a_clear_400_naming_it():
+    broken = module("broken.js", None, "const = 1;\nexport {};")
     async with Backend(App()) as backend:
         transport = httpx.ASGITransport(app=create_app(ServerState(backend)))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             pusher = Pusher(backend, client)
-            answered = await pusher.post("/api/deploy2/start_push", push_body([MESSAGES]))
+            answered = await pusher.post("/api/deploy2/start_push", push_body([broken]))
+            hashes = await pusher.post("/api/get_config_hashes", {})
     assert answered.status_code == 400
-    assert answered.json()["code"] == "PushNotSupported"
+    assert answered.json()["code"] == "InvalidModules"
     assert answered.json()["message"].startswith(PREFIX)
+    assert "broken.js:1" in answered.json()["message"]
+    assert hashes.json()["moduleHashes"] == []

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from served import Served
-
 import httpx
+from served import Served
 
 
 def test_standalone_backend_keeps_its_data_and_key_in_the_current_directory(tmp_path):
