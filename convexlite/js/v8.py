@@ -72,6 +72,7 @@ V8_FLAGS = (
 """functions.md §4.5 R1, each verified (tests/js/test_v8.py); no `--allow-natives-syntax`."""
 
 CANCEL_GRACE_SECONDS = 0.25
+UNPIN_WAIT_SECONDS = 0.05
 """How long a timed-out eval waits for V8 to confirm the termination before giving up."""
 
 
@@ -271,6 +272,8 @@ class V8Context:
     def _complete(self, task: _Task, value: ctypes._Pointer[v8_lib.RawValue]) -> None:
         """Completion callback, on the V8 thread: convert, free the handle, resolve."""
         self._v8_thread = threading.get_ident()
+        if not self._closed:
+            v8_lib.pin_thread_state()
         v8_lib.unregister(task.callback_id)
         self._tasks.pop(task.callback_id, None)
         try:
@@ -279,7 +282,7 @@ class V8Context:
         except BaseException as e:  # noqa: BLE001 - delivered to the waiting thread
             result, error = None, e
         finally:
-            self._lib.mr_free_value(self._id, value)
+            self._release(value)
         if task.future.done():
             return
         if error is not None:
@@ -320,6 +323,20 @@ class V8Context:
             raise JsError(message or "JavaScript execution was terminated", stack)
         raise JsError(message, stack)
 
+    def _release(self, value: ctypes._Pointer[v8_lib.RawValue]) -> None:
+        """Free a handle received on the V8 thread — unless the context is closing.
+
+        mini-racer's entry points hold a reference to the C++ context while they
+        run. If one running on the V8 thread held the *last* reference (because
+        `close` freed the context meanwhile), the context would be destroyed on
+        its own V8 thread, which joins itself: a crash. So V8-thread calls happen
+        under `_lock` and only while open; `close` flips `_closed` under the same
+        lock before freeing, and teardown frees the remaining handles anyway.
+        """
+        with self._lock:
+            if not self._closed:
+                self._lib.mr_free_value(self._id, value)
+
     # -- bridge ----------------------------------------------------------------
 
     def _install_bridge(self) -> None:
@@ -327,7 +344,9 @@ class V8Context:
         endpoint: list[BridgeEndpoint] = []
 
         def on_notify(value: ctypes._Pointer[v8_lib.RawValue]) -> None:
-            lib.mr_free_value(self._id, value)
+            if not self._closed:
+                v8_lib.pin_thread_state()
+            self._release(value)
             if not endpoint:
                 return
             previous = getattr(_tls, "context", None)
@@ -441,36 +460,42 @@ class V8Context:
                 return
             self._closed = True
         _open_contexts.discard(self)
-        unpin = self._post_unpin()
         if threading.get_ident() == self._v8_thread:
-            threading.Thread(
-                target=self._free, args=(unpin,), name="v8-context-close", daemon=True
-            ).start()
-        else:
-            self._free(unpin)
+            v8_lib.unpin_thread_state()
+            threading.Thread(target=self._free, name="v8-context-close", daemon=True).start()
+            return
+        unpin = self._unpin_if_idle() if not self._tasks else 0
+        try:
+            self._free()
+        finally:
+            v8_lib.unregister(unpin)
 
-    def _post_unpin(self) -> int:
-        """Queue a task whose callback releases the V8 thread's pinned Python thread state.
+    def _unpin_if_idle(self) -> int:
+        """Release the V8 thread's pinned Python thread state before teardown.
 
-        Teardown terminates running JS and still runs queued tasks (they fail without
-        running JS), so the callback arrives even when the context was busy.
+        Only code on that thread can, so this posts a tiny task and waits for it,
+        briefly: freeing a context while a task is still queued can crash mini-racer
+        0.14.1 (observed, rarely, under load), so an idle context must be idle at
+        free. A busy context (a runaway promise continuation) keeps its thread
+        state: a few KB leaked in exchange for closing at once.
         """
         lib = self._lib
+        done = threading.Event()
 
         def on_done(value: ctypes._Pointer[v8_lib.RawValue]) -> None:
-            lib.mr_free_value(self._id, value)
             v8_lib.unpin_thread_state()
+            done.set()
 
         callback_id = v8_lib.register(on_done)
         code = lib.mr_alloc_string_val(self._id, b"0", 1, T.STR_UTF8)
         if code:
             lib.mr_eval(self._id, code, callback_id)
             lib.mr_free_value(self._id, code)
+            done.wait(UNPIN_WAIT_SECONDS)
         return callback_id
 
-    def _free(self, unpin_callback: int) -> None:
+    def _free(self) -> None:
         self._lib.mr_free_context(self._id)
-        v8_lib.unregister(unpin_callback)
         v8_lib.unregister(self._bridge_callback)
         self._sab = None
         for callback_id, task in list(self._tasks.items()):

@@ -132,13 +132,14 @@ _gil_release.argtypes = [ctypes.c_int]
 _gil_release.restype = None
 
 
-def _pin_thread_state() -> None:
+def pin_thread_state() -> None:
     """Keep this V8 thread's Python thread state alive between callbacks.
 
     ctypes wraps each callback from a foreign thread in PyGILState_Ensure/Release,
     which creates and destroys a thread state every time (~7 µs, most of a bridge
     call, and thread-locals reset). One extra Ensure keeps the count above zero;
-    `unpin_thread_state` undoes it when the context closes.
+    `unpin_thread_state` undoes it when the context closes. Called only from
+    callbacks of open contexts, so a closing context's thread is not pinned again.
     """
     if not getattr(_thread, "pinned", False):
         _thread.state = _gil_ensure()
@@ -146,7 +147,7 @@ def _pin_thread_state() -> None:
 
 
 def unpin_thread_state() -> None:
-    """Drop the extra reference from `_pin_thread_state`; call on the V8 thread, in a callback.
+    """Drop the extra reference from `pin_thread_state`; call on the V8 thread, in a callback.
 
     ctypes' own Release at the end of that callback then deletes the thread state.
     """
@@ -158,7 +159,6 @@ def unpin_thread_state() -> None:
 def _dispatch(callback_id: int, value: ctypes._Pointer[RawValue]) -> None:
     """Never lets a Python exception reach ctypes: that would only print, and leak the value."""
     try:
-        _pin_thread_state()
         target = _targets.get(callback_id)
         if target is None:
             logger.debug("V8 callback %d has no target (context gone?)", callback_id)
