@@ -12,6 +12,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from servers import fresh_mysql, fresh_postgres  # noqa: E402
 
+from convexlite.js.v8 import init_v8  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """V8's flags are process-wide and fixed by the first context: set convexlite's before
+    any test (some drive mini-racer's own `MiniRacer` directly) creates one."""
+    init_v8()
+
 
 @pytest.fixture
 def postgres_instance() -> Iterator[tuple[str, str]]:
