@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 MAX_LINES = 256
 MAX_LINE_BYTES = 32768
-_TRUNCATED = " (truncated due to length)"
+_TRUNCATED_SUFFIX = " (truncated due to length)"
 _OVERFLOW = "[ERROR] Log overflow (maximum 256). Remaining log lines omitted."
 
 FUNCTION_LOGGER = logging.getLogger("convexlite.functions")
@@ -45,15 +45,16 @@ class LogCollector:
         self.lines: list[str] = []
         self._partial = ""
 
-    def log(self, level: str, text: str) -> None:
+    def log(self, level: str, text: str, *, truncated: bool = False) -> None:
+        """Add a line; `truncated` says the text was already cut to the limit (by V8)."""
         if len(self.lines) >= MAX_LINES:
             return
         if len(self.lines) == MAX_LINES - 1:
             self.lines.append(_OVERFLOW)
             return
         encoded = text.encode()
-        if len(encoded) > MAX_LINE_BYTES:
-            text = encoded[:MAX_LINE_BYTES].decode(errors="ignore") + _TRUNCATED
+        if truncated or len(encoded) > MAX_LINE_BYTES:
+            text = encoded[:MAX_LINE_BYTES].decode(errors="ignore") + _TRUNCATED_SUFFIX
         self.lines.append(f"[{level}] {text}")
 
     def write(self, data: str) -> None:

@@ -111,6 +111,21 @@ class ContextPool:
         self._lock = threading.Lock()
         self._closed = False
 
+    def prewarm(self) -> None:
+        """Prepare one context in the background, so the first call after a push is warm."""
+        threading.Thread(target=self._prewarm, name="convexlite-v8-prewarm", daemon=True).start()
+
+    def _prewarm(self) -> None:
+        try:
+            entry = self._new()
+        except Exception:  # the first call will report the same failure
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < self._max_idle:
+                self._idle.append(entry)
+                return
+        entry[0].close()
+
     def _new(self) -> tuple[V8Context, int]:
         init_v8()
         context = V8Context(max_memory=HEAP_LIMIT)
@@ -187,12 +202,17 @@ class _Report:
 
 
 class JsRuntime:
-    """Executes the functions of one push; `close` when a newer push replaces it."""
+    """Executes the functions of one push; `close` when a newer push replaces it.
+
+    A first context is prepared as soon as the runtime exists, so the first call
+    after a push (or a restart) does not pay for it.
+    """
 
     def __init__(self, bundle: JsBundle, *, instance_name: str) -> None:
         self.bundle = bundle
         self.instance_name = instance_name
         self.pool = ContextPool(bundle)
+        self.pool.prewarm()
 
     def close(self) -> None:
         self.pool.close()
@@ -350,7 +370,7 @@ class JsRuntime:
         result = json.loads(payload)
         for line in result.get("logs", []):
             text = " ".join(line.get("messages", []))
-            env.logs.log(line.get("level", "LOG"), text)
+            env.logs.log(line.get("level", "LOG"), text, truncated=bool(line.get("isTruncated")))
         if result.get("ok"):
             value = result.get("value")
             return value if raw else loads(value) if isinstance(value, str) else None

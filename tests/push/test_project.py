@@ -9,9 +9,9 @@ import subprocess
 import time
 
 import httpx
-from conftest import HERE, Deployment
 from convex import ConvexClient as PyConvexClient
 from convex import ConvexError as PyConvexError
+from push_harness import HERE, Deployment
 
 
 def test_deploy_pushes_the_project_and_writes_codegen(deployment: Deployment) -> None:
