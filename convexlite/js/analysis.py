@@ -15,14 +15,15 @@ behind an adapter). A context holds one push: use a fresh one per push.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 from convexlite.errors import BadRequestError
 from convexlite.js.esm_rewrite import InvalidModulePath, UnsupportedModuleSyntax, rewrite_module
 from convexlite.js.module_loader import ScriptContext, define_modules
 from convexlite.js.v8 import V8Context, init_v8
 
+_T = TypeVar("_T")
 SECONDS_PER_MODULE = 4.0
 LOG_LINES_ON_FAILURE = 100
 _INVALID_MODULES_PREFIX = "Loading the pushed modules encountered the following error:\n"
@@ -316,61 +317,24 @@ class V8Analyzer:
     leaks into the next evaluation."""
 
     def analyze_modules(
-        self,
-        modules: Mapping[str, str],
-        *,
-        env: Mapping[str, str],
-        seed: bytes,
-        import_time_ns: int,
+        self, modules: Mapping[str, str], **phase: Any
     ) -> dict[str, dict[str, Any]]:
-        with _fresh_context() as context:
-            return analyze_modules(
-                context, modules, env=env, seed=seed, import_time_ns=import_time_ns
-            )
+        return _in_fresh_context(analyze_modules, modules, **phase)
 
     def evaluate_schema(
-        self,
-        modules: Mapping[str, str],
-        path: str,
-        *,
-        env: Mapping[str, str],
-        seed: bytes,
-        import_time_ns: int,
+        self, modules: Mapping[str, str], path: str, **phase: Any
     ) -> dict[str, Any] | None:
-        with _fresh_context() as context:
-            return evaluate_schema(
-                context, _only(modules, path), env=env, seed=seed, import_time_ns=import_time_ns
-            )
+        return _in_fresh_context(evaluate_schema, _only(modules, path), **phase)
 
     def evaluate_app_definition(
-        self,
-        modules: Mapping[str, str],
-        path: str,
-        *,
-        env: Mapping[str, str],
-        seed: bytes,
-        import_time_ns: int,
+        self, modules: Mapping[str, str], path: str, **phase: Any
     ) -> dict[str, Any]:
-        with _fresh_context() as context:
-            return evaluate_app_definition(
-                context, _only(modules, path), env=env, seed=seed, import_time_ns=import_time_ns
-            )
+        return _in_fresh_context(evaluate_app_definition, _only(modules, path), **phase)
 
     def evaluate_auth_config(
-        self,
-        modules: Mapping[str, str],
-        path: str,
-        *,
-        env: Mapping[str, str],
-        seed: bytes,
-        import_time_ns: int,
+        self, modules: Mapping[str, str], path: str, **phase: Any
     ) -> list[Mapping[str, Any]]:
-        with _fresh_context() as context:
-            return [
-                *evaluate_auth_config(
-                    context, _only(modules, path), env=env, seed=seed, import_time_ns=import_time_ns
-                )
-            ]
+        return [*_in_fresh_context(evaluate_auth_config, _only(modules, path), **phase)]
 
 
 def _only(modules: Mapping[str, str], path: str) -> dict[str, str]:
@@ -378,6 +342,8 @@ def _only(modules: Mapping[str, str], path: str) -> dict[str, str]:
     return {path: modules[path]} if path in modules else {}
 
 
-def _fresh_context() -> V8Context:
+def _in_fresh_context(evaluate: Callable[..., _T], modules: Mapping[str, str], **phase: Any) -> _T:
+    """`evaluate(context, modules, env=, seed=, import_time_ns=)` in a new context."""
     init_v8()
-    return V8Context()
+    with V8Context() as context:
+        return evaluate(context, modules, **phase)
