@@ -45,6 +45,8 @@ from convexlite.values.http import HttpRequest, HttpResponse
 HEAP_LIMIT = 64 * 2**20
 RECYCLE_HEAP = 48 * 2**20
 RECYCLE_AFTER_RUNS = 1000
+HEAP_CHECK_EVERY = 32
+"""Reading the heap size costs several times a call; the hard limit guards in between."""
 TRANSACTION_JS_SECONDS = 1.0
 TRANSACTION_SYSCALL_SECONDS = 15.0
 ACTION_SECONDS = 1800.0
@@ -153,7 +155,9 @@ class ContextPool:
     def _release(self, context: V8Context, runs: int) -> None:
         if context.closed:
             return
-        worn = runs >= RECYCLE_AFTER_RUNS or context.heap_used() > RECYCLE_HEAP
+        worn = runs >= RECYCLE_AFTER_RUNS or (
+            runs % HEAP_CHECK_EVERY == 0 and (context.heap_used() or 0) > RECYCLE_HEAP
+        )
         with self._lock:
             if not (self._closed or worn or len(self._idle) >= self._max_idle):
                 self._idle.append((context, runs))

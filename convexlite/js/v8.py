@@ -422,8 +422,9 @@ class V8Context:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def heap_used(self) -> int:
-        """V8's `used_heap_size` in bytes (waits for the V8 thread to be idle)."""
+    def heap_used(self) -> int | None:
+        """V8's `used_heap_size` in bytes (waits for the V8 thread to be idle), or None when
+        mini-racer's report cannot be read (it rarely answers with an error string)."""
         self._check_not_own_thread("heap_used")
         with self._lock:
             if self._closed:
@@ -435,10 +436,13 @@ class V8Context:
             raw = value.contents
             if raw.type != T.STR_UTF8:
                 raise ContextClosed("heap statistics unavailable")
-            stats = json.loads(ctypes.string_at(raw.value.value_ptr, raw.len))
+            text = ctypes.string_at(raw.value.value_ptr, raw.len)
         finally:
             lib.mr_free_value(self._id, value)
-        return int(stats["used_heap_size"])
+        try:
+            return int(json.loads(text)["used_heap_size"])
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def _check_not_own_thread(self, what: str) -> None:
         if threading.get_ident() == self._v8_thread:
