@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -173,20 +174,31 @@ class ContextPool:
 
 
 class _Report:
-    """The prelude's one `__done` report of an execution, awaited by a thread or a loop."""
+    """How an execution ended: the prelude's one `__done` report, or the failure of the
+    `__cvx.run` eval itself; awaited by a thread or by a loop."""
 
-    __slots__ = ("payload", "_event", "_future", "_loop")
+    __slots__ = ("payload", "failure", "_event", "_future", "_loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.payload: str | None = None
+        self.failure: BaseException | None = None
         self._event = threading.Event()
         self._loop = loop
         self._future: asyncio.Future[None] | None = loop.create_future() if loop else None
 
     def deliver(self, payload: str) -> None:
-        if self.payload is not None:
-            return
-        self.payload = payload
+        if self.payload is None and self.failure is None:
+            self.payload = payload
+            self._settle()
+
+    def started(self, eval_task: concurrent.futures.Future[Any]) -> None:
+        """The eval that starts the run finished; only its failure matters."""
+        failure = None if eval_task.cancelled() else eval_task.exception()
+        if failure is not None and self.payload is None and self.failure is None:
+            self.failure = failure
+            self._settle()
+
+    def _settle(self) -> None:
         self._event.set()
         if self._loop is not None and self._future is not None:
             future = self._future
@@ -201,7 +213,7 @@ class _Report:
         try:
             await asyncio.wait_for(asyncio.shield(self._future), seconds)
         except TimeoutError:
-            return self.payload is not None
+            return self._event.is_set()
         return True
 
 
@@ -269,7 +281,7 @@ class JsRuntime:
         with self.pool.lease() as context:
             context.handler = handler
             started = time.monotonic()
-            self._start(context, source, TRANSACTION_JS_SECONDS)
+            context.submit(source).add_done_callback(report.started)
             while not report.wait(0.05):
                 elapsed = time.monotonic() - started
                 if elapsed - syscall_seconds > TRANSACTION_JS_SECONDS or (
@@ -277,6 +289,8 @@ class JsRuntime:
                 ):
                     context.close()
                     raise _timeout(TRANSACTION_JS_SECONDS)
+            if report.failure is not None:
+                raise self._failed_start(context, report.failure, TRANSACTION_JS_SECONDS)
         return self._outcome(report.payload, env)
 
     # ---- actions ------------------------------------------------------------------------------
@@ -339,27 +353,20 @@ class JsRuntime:
                     raise BridgeError(exc.payload) from None
 
             context.handler = handler
-            try:
-                await asyncio.wrap_future(context.submit(source))
-            except JsError as exc:
-                raise self._failed_start(context, exc, ACTION_SECONDS) from None
+            context.submit(source).add_done_callback(report.started)
             finished = await report.wait_async(ACTION_SECONDS)
             for task in pending:
                 task.cancel()
             if not finished:
                 context.close()
                 raise _timeout(ACTION_SECONDS)
+            if report.failure is not None:
+                raise self._failed_start(context, report.failure, ACTION_SECONDS)
         return report.payload
 
     # ---- outcomes -----------------------------------------------------------------------------
 
-    def _start(self, context: V8Context, source: str, seconds: float) -> None:
-        try:
-            context.eval(source, timeout=seconds)
-        except JsError as exc:
-            raise self._failed_start(context, exc, seconds) from None
-
-    def _failed_start(self, context: V8Context, exc: JsError, seconds: float) -> Exception:
+    def _failed_start(self, context: V8Context, exc: BaseException, seconds: float) -> Exception:
         """`__cvx.run` itself failed (it reports user errors through `__done`): the
         context's state is unknown, so it is closed."""
         context.close()
@@ -367,6 +374,8 @@ class JsRuntime:
             return _timeout(seconds)
         if isinstance(exc, JsOutOfMemory):
             return _out_of_memory()
+        if not isinstance(exc, JsError):
+            return JsFunctionError(f"The JavaScript runtime failed: {exc}")
         return JsFunctionError(f"Uncaught {self.bundle.source_maps.map_stack(str(exc))}")
 
     def _outcome(self, payload: str | None, env: Environment, *, raw: bool = False) -> Any:
