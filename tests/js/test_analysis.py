@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from test_prelude_harness import STUB_BRIDGE, RacerContext, bundle_once, functions_bundle
+from prelude_harness import STUB_BRIDGE, RacerContext, bundle_once, functions_bundle
 
 from convexlite.errors import BadRequestError
 from convexlite.js.analysis import (

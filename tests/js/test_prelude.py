@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from test_prelude_harness import (
+from prelude_harness import (
     RacerContext,
     bundle_once,
     finished,

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from test_prelude_harness import RacerContext, finished, new_context, request, start
+from prelude_harness import RacerContext, finished, new_context, request, start
 
 
 @pytest.fixture
