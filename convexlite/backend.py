@@ -10,18 +10,27 @@ to scripts without an event loop, running each call on the caller's thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import uvicorn
+
 from convexlite.auth.identity import ANONYMOUS, Caller
-from convexlite.auth.keys import AdminIdentity
+from convexlite.auth.keys import AdminIdentity, issue_admin_key
 from convexlite.config import Config
 from convexlite.database.store import Clock
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.engine import Engine
+from convexlite.errors import ConvexBackendError
 from convexlite.functions.app import App
 from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.context import MutationCtx
@@ -34,6 +43,15 @@ from convexlite.server.state import ServerState
 from convexlite.values.http import HttpRequest, HttpResponse
 
 Identity = dict[str, Any] | None
+
+
+def _app_and_url(app: App | str | None, url: str | None) -> tuple[App, str | None]:
+    """`Backend("memory:")` is `Backend(App(), "memory:")`: a backend for pushed functions only."""
+    if isinstance(app, str):
+        if url is not None:
+            raise TypeError("give the store URL once: Backend(app, url) or Backend(url)")
+        return App(), app
+    return (App() if app is None else app), url
 
 
 def _config(
@@ -64,7 +82,7 @@ class Backend:
 
     def __init__(
         self,
-        app: App,
+        app: App | str | None = None,
         url: str | None = None,
         *,
         instance_name: str | None = None,
@@ -73,13 +91,20 @@ class Backend:
         clock: Clock = time.time_ns,
         analyzer: Analyzer | None = None,
     ) -> None:
-        self.app = app
+        self.app, url = _app_and_url(app, url)
         self.config = _config(config, url, instance_name, instance_secret)
         self._clock = clock
         self._analyzer = analyzer
         self._engine: Engine | None = None
         self._closed = False
         self._opening = threading.Lock()
+
+    @classmethod
+    def _over(cls, engine: Engine) -> Backend:
+        """An async facade over an engine another facade owns (and closes)."""
+        backend = cls(config=engine.config)
+        backend._engine = engine
+        return backend
 
     @property
     def url(self) -> str:
@@ -183,10 +208,11 @@ class Backend:
         if kind is FunctionKind.ACTION:
             return await engine.run_action(path, args, caller, durable_commits=False)
         executor = engine.executor
-        assert isinstance(executor, BatchingExecutor)
 
         def run() -> Execution:
-            durable = kind is FunctionKind.QUERY or executor.last_in_batch()
+            # a plain pool (a facade over a SyncBackend's engine) flushes every commit
+            last = executor.last_in_batch() if isinstance(executor, BatchingExecutor) else True
+            durable = kind is FunctionKind.QUERY or last
             return engine.run(kind, path, args, caller, at_ts=at_ts, durable=durable)
 
         return await asyncio.get_running_loop().run_in_executor(executor, run)
@@ -263,6 +289,27 @@ class Backend:
             return await loop.run_in_executor(engine.executor, engine.push, operation, body)
         return await asyncio.to_thread(engine.push, operation, body)
 
+    async def deploy(
+        self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
+    ) -> str:
+        """Push a Convex project's functions, schema and HTTP routes with its own CLI.
+
+        ```python
+        async with Backend("memory:") as backend:
+            await backend.deploy("path/to/project")     # holds convex/ and node_modules/
+            await backend.mutation("messages:send", {"body": "hi"})
+        ```
+
+        For the duration, the backend is served on an ephemeral 127.0.0.1 port and
+        `node <cli> deploy -y --typecheck disable` runs in `project` against it with a
+        fresh admin key (`cli` defaults to the project's `node_modules/convex/bin/main.js`,
+        looked up in `project` and its parents as Node resolves packages). Returns the
+        CLI's output once the push is live; raises `ProjectDeployError` with that output
+        if it fails, or if Node.js or the CLI cannot be found.
+        """
+        command = cli_command(project, cli)
+        return await _deploy_project(self, Path(project), command, timeout)
+
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
         return all(sub.current_at(ts) for sub in subscriptions)
@@ -279,7 +326,7 @@ class SyncBackend:
 
     def __init__(
         self,
-        app: App,
+        app: App | str | None = None,
         url: str | None = None,
         *,
         instance_name: str | None = None,
@@ -289,6 +336,7 @@ class SyncBackend:
         clock: Clock = time.time_ns,
         analyzer: Analyzer | None = None,
     ) -> None:
+        app, url = _app_and_url(app, url)
         self.config = _config(config, url, instance_name, instance_secret)
         pool = max_workers or 16
         self._engine: Engine | None = Engine(
@@ -346,6 +394,17 @@ class SyncBackend:
         """Serve a new schema, functions and HTTP routes; see `Engine.apply_deployment`."""
         self.engine.apply_deployment(deployment)
 
+    def deploy(
+        self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
+    ) -> str:
+        """Push a Convex project with its own CLI; see `Backend.deploy`. The server runs on
+        this backend's action loop while the caller waits."""
+        command = cli_command(project, cli)
+        served = Backend._over(self.engine)
+        return asyncio.run_coroutine_threadsafe(
+            _deploy_project(served, Path(project), command, timeout), self._action_loop()
+        ).result()
+
     def run(self, body: Callable[[MutationCtx], Any], caller: Caller = ANONYMOUS) -> Any:
         """Run `body(ctx)` in a mutation transaction, to set up or inspect data directly."""
         return self.engine.runner.run_in_mutation(body, identity=caller.identity).value
@@ -374,3 +433,122 @@ class SyncBackend:
                 )
                 self._loop_thread.start()
             return self._loop
+
+
+# ---- deploying a Convex project with its own CLI ---------------------------------------------
+
+
+class ProjectDeployError(ConvexBackendError):
+    """`deploy` could not push a project: Node.js or the CLI is missing, or the CLI failed.
+    `output` holds what the CLI printed (stdout, then stderr)."""
+
+    code = "ProjectDeployFailed"
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+CLI_IN_PACKAGE = Path("node_modules", "convex", "bin", "main.js")
+DEPLOY_ARGS = ("deploy", "-y", "--typecheck", "disable")
+
+
+def cli_command(project: str | os.PathLike[str], cli: str | None = None) -> list[str]:
+    """`node <main.js> deploy ...` for `project`, or a clear error naming what is missing."""
+    root = Path(project).resolve()
+    if not root.is_dir():
+        raise ProjectDeployError(f"The Convex project directory {str(root)!r} does not exist")
+    node = shutil.which("node")
+    if node is None:
+        raise ProjectDeployError(
+            "Node.js (`node`) was not found on PATH: deploying a Convex project runs its "
+            "`convex` CLI, which needs Node.js"
+        )
+    if cli is not None:
+        main = Path(cli)
+        if not main.is_file():
+            raise ProjectDeployError(f"The Convex CLI {cli!r} does not exist")
+    else:
+        found = [d / CLI_IN_PACKAGE for d in (root, *root.parents) if (d / CLI_IN_PACKAGE).is_file()]
+        if not found:
+            raise ProjectDeployError(
+                f"No `convex` package found for {str(root)!r} (looked for {CLI_IN_PACKAGE} in it "
+                "and its parents): run `npm install convex` in the project, or pass cli="
+            )
+        main = found[0]
+    return [node, str(main), *DEPLOY_ARGS]
+
+
+class _Server(uvicorn.Server):
+    """A server living inside someone else's program: it leaves the signal handlers alone."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _cli_environment(url: str, admin_key: str) -> dict[str, str]:
+    """The caller's environment without its CONVEX_* variables (another deployment's must not
+    leak in), pointing the CLI at this backend. CONVEX_DEPLOYMENT is set empty so that a
+    project's `.env.local` naming a cloud deployment cannot override it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEX_")}
+    return env | {
+        "CONVEX_SELF_HOSTED_URL": url,
+        "CONVEX_SELF_HOSTED_ADMIN_KEY": admin_key,
+        "CONVEX_DEPLOYMENT": "",
+    }
+
+
+async def _deploy_project(
+    backend: Backend, project: Path, command: list[str], timeout: float
+) -> str:
+    """Serve `backend` on an ephemeral port while `command` pushes `project` to it."""
+    admin_key = issue_admin_key(backend.instance_name, backend.instance_secret)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+    config = uvicorn.Config(
+        backend.asgi(cloud_origin=url), lifespan="off", log_level="warning", access_log=False
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()
+                raise ProjectDeployError("The push server stopped before it started")
+            await asyncio.sleep(0.005)
+        try:
+            done = await asyncio.to_thread(
+                subprocess.run,
+                command,
+                cwd=project,
+                env=_cli_environment(url, admin_key),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as timed_out:
+            output = _text(timed_out.stdout) + _text(timed_out.stderr)
+            raise ProjectDeployError(
+                f"`convex deploy` did not finish in {timeout:g} s:\n{output}", output
+            ) from None
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise ProjectDeployError(
+            f"`convex deploy` failed (exit status {done.returncode}) for {str(project)!r}:\n"
+            f"{output}",
+            output,
+        )
+    return output
+
+
+def _text(captured: str | bytes | None) -> str:
+    if isinstance(captured, bytes):
+        return captured.decode(errors="replace")
+    return captured or ""
