@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -43,6 +45,7 @@ from convexlite.server.state import ServerState
 from convexlite.values.http import HttpRequest, HttpResponse
 
 Identity = dict[str, Any] | None
+T = TypeVar("T")
 
 
 def _app_and_url(app: App | str | None, url: str | None) -> tuple[App, str | None]:
@@ -307,8 +310,21 @@ class Backend:
         CLI's output once the push is live; raises `ProjectDeployError` with that output
         if it fails, or if Node.js or the CLI cannot be found.
         """
-        command = cli_command(project, cli)
-        return await _deploy_project(self, Path(project), command, timeout)
+        return await _run_cli(self, project, cli, (), timeout)
+
+    async def bundle(
+        self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
+    ) -> dict[str, Any]:
+        """The project bundled by its CLI, as the push request `deploy_bundle` takes (the
+        file `npx convex deploy --push-all-modules --write-push-request PATH` writes):
+        modules, schema and app definition. The CLI runs as in `deploy`; nothing is pushed."""
+        return await _bundle(self, project, cli, timeout)
+
+    async def deploy_bundle(self, bundle: Mapping[str, Any] | str | os.PathLike[str]) -> None:
+        """Push a bundle (`bundle()`'s result, or the path of a `--write-push-request` JSON
+        file) in-process, as the CLI would: `start_push`, `wait_for_schema`, `finish_push`.
+        Raises the push's error (`InvalidModules`, a schema the documents break, ...)."""
+        await _deploy_bundle(self, bundle)
 
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
@@ -399,11 +415,23 @@ class SyncBackend:
     ) -> str:
         """Push a Convex project with its own CLI; see `Backend.deploy`. The server runs on
         this backend's action loop while the caller waits."""
-        command = cli_command(project, cli)
-        served = Backend._over(self.engine)
-        return asyncio.run_coroutine_threadsafe(
-            _deploy_project(served, Path(project), command, timeout), self._action_loop()
-        ).result()
+        return self._on_loop(_run_cli(self._served(), project, cli, (), timeout))
+
+    def bundle(
+        self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
+    ) -> dict[str, Any]:
+        """The project bundled by its CLI, nothing pushed; see `Backend.bundle`."""
+        return self._on_loop(_bundle(self._served(), project, cli, timeout))
+
+    def deploy_bundle(self, bundle: Mapping[str, Any] | str | os.PathLike[str]) -> None:
+        """Push a bundle in-process; see `Backend.deploy_bundle`."""
+        self._on_loop(_deploy_bundle(self._served(), bundle))
+
+    def _served(self) -> Backend:
+        return Backend._over(self.engine)
+
+    def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._action_loop()).result()
 
     def run(self, body: Callable[[MutationCtx], Any], caller: Caller = ANONYMOUS) -> Any:
         """Run `body(ctx)` in a mutation transaction, to set up or inspect data directly."""
@@ -451,6 +479,8 @@ class ProjectDeployError(ConvexBackendError):
 
 CLI_IN_PACKAGE = Path("node_modules", "convex", "bin", "main.js")
 DEPLOY_ARGS = ("deploy", "-y", "--typecheck", "disable")
+BUNDLE_ARGS = ("--push-all-modules", "--write-push-request")
+SCHEMA_WAIT_MS = 10_000
 
 
 def cli_command(project: str | os.PathLike[str], cli: str | None = None) -> list[str]:
@@ -469,7 +499,8 @@ def cli_command(project: str | os.PathLike[str], cli: str | None = None) -> list
         if not main.is_file():
             raise ProjectDeployError(f"The Convex CLI {cli!r} does not exist")
     else:
-        found = [d / CLI_IN_PACKAGE for d in (root, *root.parents) if (d / CLI_IN_PACKAGE).is_file()]
+        candidates = (d / CLI_IN_PACKAGE for d in (root, *root.parents))
+        found = [path for path in candidates if path.is_file()]
         if not found:
             raise ProjectDeployError(
                 f"No `convex` package found for {str(root)!r} (looked for {CLI_IN_PACKAGE} in it "
@@ -499,14 +530,19 @@ def _cli_environment(url: str, admin_key: str) -> dict[str, str]:
     }
 
 
-async def _deploy_project(
-    backend: Backend, project: Path, command: list[str], timeout: float
+async def _run_cli(
+    backend: Backend,
+    project: str | os.PathLike[str],
+    cli: str | None,
+    extra: Iterable[str],
+    timeout: float,
 ) -> str:
-    """Serve `backend` on an ephemeral port while `command` pushes `project` to it."""
+    """Serve `backend` on an ephemeral port while the project's `convex deploy` runs."""
+    command = [*cli_command(project, cli), *extra]
     admin_key = issue_admin_key(backend.instance_name, backend.instance_secret)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
-    url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     config = uvicorn.Config(
         backend.asgi(cloud_origin=url), lifespan="off", log_level="warning", access_log=False
     )
@@ -541,11 +577,51 @@ async def _deploy_project(
     output = done.stdout + done.stderr
     if done.returncode != 0:
         raise ProjectDeployError(
-            f"`convex deploy` failed (exit status {done.returncode}) for {str(project)!r}:\n"
+            f"`convex deploy` failed (exit status {done.returncode}) in {str(project)!r}:\n"
             f"{output}",
             output,
         )
     return output
+
+
+async def _bundle(
+    backend: Backend, project: str | os.PathLike[str], cli: str | None, timeout: float
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="convexlite-bundle-") as tmp:
+        written = Path(tmp, "push")
+        output = await _run_cli(backend, project, cli, (*BUNDLE_ARGS, str(written)), timeout)
+        path = written.with_suffix(".json")
+        if not path.is_file():
+            raise ProjectDeployError(
+                f"`convex deploy --write-push-request` wrote no {path.name}:\n{output}", output
+            )
+        request: dict[str, Any] = json.loads(path.read_text())
+    request.pop("adminKey", None)  # the one-off key of the served backend
+    return request
+
+
+async def _deploy_bundle(
+    backend: Backend, bundle: Mapping[str, Any] | str | os.PathLike[str]
+) -> None:
+    """The CLI's side of a push (spec/functions.md §1.4), for a request it wrote."""
+    if isinstance(bundle, Mapping):
+        request = dict(bundle)
+    else:
+        request = await asyncio.to_thread(lambda: json.loads(Path(bundle).read_text()))
+    request |= {"dryRun": False, "forCodegen": False}
+    started = await backend.push("start_push", request)
+    while True:
+        status = await backend.push(
+            "wait_for_schema",
+            {"schemaChange": started["schemaChange"], "timeoutMs": SCHEMA_WAIT_MS, "dryRun": False},
+        )
+        if status["type"] == "complete":
+            break
+        if status["type"] == "failed":
+            raise ProjectDeployError(f"Schema validation failed.\n{status.get('error', '')}")
+        if status["type"] == "raceDetected":
+            raise ProjectDeployError("Schema was overwritten by another push.")
+    await backend.push("finish_push", {"startPush": started, "dryRun": False})
 
 
 def _text(captured: str | bytes | None) -> str:
