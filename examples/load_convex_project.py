@@ -16,7 +16,7 @@ PROJECT = Path(__file__).parent / "convex_project"
 
 
 async def main(project: Path = PROJECT) -> None:
-    async with Backend("memory:") as backend:   # or "sqlite:///tasks.db": the push is stored
+    async with Backend("memory:") as backend:  # or "sqlite:///tasks.db": the push is stored
         await backend.deploy(project)
         ada = {"subject": "ada"}
         task = await backend.mutation("tasks:add", {"text": "write docs"}, identity=ada)
