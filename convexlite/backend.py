@@ -554,31 +554,17 @@ async def _run_cli(
                 serving.result()
                 raise ProjectDeployError("The push server stopped before it started")
             await asyncio.sleep(0.005)
-        try:
-            done = await asyncio.to_thread(
-                subprocess.run,
-                command,
-                cwd=project,
-                env=_cli_environment(url, admin_key),
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as timed_out:
-            output = _text(timed_out.stdout) + _text(timed_out.stderr)
-            raise ProjectDeployError(
-                f"`convex deploy` did not finish in {timeout:g} s:\n{output}", output
-            ) from None
+        stdout, stderr, status = await _run_process(
+            command, project, _cli_environment(url, admin_key), timeout
+        )
     finally:
         server.should_exit = True
         await serving
         listener.close()
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
+    output = stdout + stderr
+    if status != 0:
         raise ProjectDeployError(
-            f"`convex deploy` failed (exit status {done.returncode}) in {str(project)!r}:\n"
-            f"{output}",
+            f"`convex deploy` failed (exit status {status}) in {str(project)!r}:\n{output}",
             output,
         )
     return output
@@ -624,7 +610,30 @@ async def _deploy_bundle(
     await backend.push("finish_push", {"startPush": started, "dryRun": False})
 
 
-def _text(captured: str | bytes | None) -> str:
-    if isinstance(captured, bytes):
-        return captured.decode(errors="replace")
-    return captured or ""
+async def _run_process(
+    command: list[str], cwd: str | os.PathLike[str], env: dict[str, str], timeout: float
+) -> tuple[str, str, int]:
+    """Run `command` to its end (stdout, stderr, exit status); killed if it outlasts `timeout`
+    or the caller is cancelled."""
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    except BaseException as exc:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        if isinstance(exc, TimeoutError):
+            raise ProjectDeployError(
+                f"`convex deploy` did not finish in {timeout:g} s: stopped"
+            ) from None
+        raise
+    status = process.returncode
+    assert status is not None
+    return stdout.decode(errors="replace"), stderr.decode(errors="replace"), status

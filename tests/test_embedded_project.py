@@ -8,8 +8,10 @@ CONVEXLITE_REQUIRE_SERVERS=1.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +97,7 @@ def test_sync_backend_deploys_beside_a_python_app(project: Path) -> None:
         return len(ctx.db.query("messages").collect())
 
     with SyncBackend(app, "memory:") as backend:
-        backend.deploy(project)
+        backend.deploy(project, cli=str(project / "node_modules/convex/bin/main.js"))
         backend.mutation("messages:send", {"channel": "c", "author": "a", "body": "b"})
         assert backend.query("py:count") == 1
         assert backend.action("workflows:fanOut", {"channel": "c", "n": 2}) == 3
@@ -107,6 +109,15 @@ def test_a_failing_cli_raises_with_its_output(project: Path) -> None:
         backend.deploy(project)
     assert "broken.ts" in err.value.output
     assert "`convex deploy` failed" in str(err.value)
+
+
+def test_a_cli_outlasting_the_timeout_is_stopped(project: Path) -> None:
+    hang = project / "hang.js"
+    hang.write_text("setTimeout(() => {}, 60000);\n")
+    started = time.monotonic()
+    with SyncBackend("memory:") as backend, pytest.raises(ProjectDeployError, match="0.5 s"):
+        backend.deploy(project, cli=str(hang), timeout=0.5)
+    assert time.monotonic() - started < 30
 
 
 def test_another_deployment_in_the_environment_does_not_leak_in(
@@ -168,3 +179,13 @@ def test_backend_takes_its_url_alone_or_after_an_app() -> None:
     assert Backend(App(), "memory:").url == "memory:"
     with pytest.raises(TypeError, match="give the store URL once"):
         Backend("memory:", "memory:")  # type: ignore[arg-type]
+
+
+async def test_a_cancelled_deploy_stops_the_cli_and_the_server(project: Path) -> None:
+    hang = project / "hang.js"
+    hang.write_text("setTimeout(() => {}, 60000);\n")
+    async with Backend("memory:") as backend:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(backend.deploy(project, cli=str(hang)), 0.5)
+        await backend.deploy(project)  # the backend is unharmed
+        assert await backend.query("workflows:countTwice", {"channel": "c"}) == 0
