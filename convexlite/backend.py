@@ -607,6 +607,7 @@ async def _deploy_bundle(
             raise ProjectDeployError(f"Schema validation failed.\n{status.get('error', '')}")
         if status["type"] == "raceDetected":
             raise ProjectDeployError("Schema was overwritten by another push.")
+        await asyncio.sleep(0.05)  # inProgress: ask again
     await backend.push("finish_push", {"startPush": started, "dryRun": False})
 
 
