@@ -1,6 +1,6 @@
 """convexlite: the Convex backend as an embeddable Python library."""
 
-from convexlite.backend import Backend, SyncBackend
+from convexlite.backend import Backend, ProjectDeployError, SyncBackend
 from convexlite.errors import ConvexBackendError, ConvexError
 from convexlite.functions.app import App
 from convexlite.functions.live_queries import QueryResult, QuerySubscription
@@ -15,6 +15,7 @@ __all__ = [
     "ConvexBackendError",
     "ConvexError",
     "Int64",
+    "ProjectDeployError",
     "QueryResult",
     "QuerySubscription",
     "SyncBackend",

@@ -1,7 +1,9 @@
 """A pytest plugin for testing Convex functions, in the spirit of `convex-test`.
 
-Define a `convex_app` fixture returning your `App`; the `convex` fixture then
-gives a fresh in-memory backend of it for every test:
+Define a `convex_app` fixture returning your `App`, or a `convex_project`
+fixture returning the directory of a Convex project (its `convex/` folder and
+`node_modules/convex`), or both; the `convex` fixture then gives a fresh
+in-memory backend of it for every test:
 
 ```python
 @pytest.fixture
@@ -12,11 +14,16 @@ def test_send(convex):
     convex.mutation("messages:send", {"author": "ada", "body": "hi"})
     assert convex.query("messages:list", {})[0]["body"] == "hi"
 ```
+
+A project is bundled by its own CLI once per session (and again when one of
+its files changes); each test's backend gets that bundle pushed in-process.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +32,8 @@ from convexlite import SyncBackend
 from convexlite.auth.identity import UserIdentity, trusted, user_identity
 from convexlite.functions.app import App, FunctionKind
 from convexlite.functions.context import MutationCtx
+
+ProjectPath = str | os.PathLike[str]
 
 
 class ConvexTest:
@@ -61,16 +70,101 @@ class ConvexTest:
         return ConvexTest(self.backend, user_identity(attributes))
 
 
-def convex_test(app: App, url: str = "memory:") -> ConvexTest:
-    """A ConvexTest outside of pytest fixtures; close it with `.backend.close()`."""
-    return ConvexTest(SyncBackend(app, url))
+def convex_test(
+    app: App | None = None,
+    url: str = "memory:",
+    *,
+    project: ProjectPath | None = None,
+    bundle: dict[str, Any] | None = None,
+) -> ConvexTest:
+    """A ConvexTest outside of pytest fixtures; close it with `.backend.close()`.
+
+    `project` is deployed with its own CLI (`SyncBackend.deploy`); a `bundle`
+    (`SyncBackend.bundle`'s result) is pushed in-process instead, much faster.
+    """
+    backend = SyncBackend(app, url)
+    try:
+        if bundle is not None:
+            backend.deploy_bundle(bundle)
+        elif project is not None:
+            backend.deploy(project)
+    except BaseException:
+        backend.close()
+        raise
+    return ConvexTest(backend)
+
+
+class ProjectBundles:
+    """Each project bundled once by its CLI, again only when one of its files changes."""
+
+    def __init__(self) -> None:
+        self._bundles: dict[Path, tuple[object, dict[str, Any]]] = {}
+
+    def get(self, project: ProjectPath) -> dict[str, Any]:
+        root = Path(project).resolve()
+        state = _fingerprint(root)
+        cached = self._bundles.get(root)
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        with SyncBackend("memory:") as scratch:
+            bundle = scratch.bundle(root)
+        # the CLI may write files (convex/_generated is not counted, but .env.local is)
+        self._bundles[root] = (_fingerprint(root), bundle)
+        return bundle
+
+
+_SKIPPED_DIRS = {"node_modules", "_generated", ".git"}
+
+
+def _fingerprint(root: Path) -> object:
+    """Path, size and modification time of a project's files, outside `node_modules` and
+    the generated code."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        for name in sorted(files):
+            try:
+                stat = os.stat(os.path.join(folder, name))
+            except FileNotFoundError:
+                continue
+            found.append((folder, name, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
 
 
 @pytest.fixture
-def convex(request: pytest.FixtureRequest) -> Iterator[ConvexTest]:
-    """A fresh in-memory backend of the app returned by your `convex_app` fixture."""
-    app = request.getfixturevalue("convex_app")
-    t = convex_test(app)
+def convex_app() -> App | None:
+    """Override to return the `App` whose Python functions the `convex` fixture serves."""
+    return None
+
+
+@pytest.fixture
+def convex_project() -> ProjectPath | None:
+    """Override to return a Convex project directory the `convex` fixture deploys."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def convex_project_bundles() -> ProjectBundles:
+    """The session's cache of bundled projects."""
+    return ProjectBundles()
+
+
+@pytest.fixture
+def convex(
+    convex_app: App | None,
+    convex_project: ProjectPath | None,
+    convex_project_bundles: ProjectBundles,
+) -> Iterator[ConvexTest]:
+    """A fresh in-memory backend of your `convex_app`'s functions, your `convex_project`'s
+    pushed functions and schema, or both."""
+    if convex_app is None and convex_project is None:
+        pytest.fail(
+            "the `convex` fixture needs a `convex_app` fixture returning your App or a "
+            "`convex_project` fixture returning your Convex project's directory",
+            pytrace=False,
+        )
+    bundle = None if convex_project is None else convex_project_bundles.get(convex_project)
+    t = convex_test(convex_app, bundle=bundle)
     try:
         yield t
     finally:

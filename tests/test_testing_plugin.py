@@ -128,7 +128,9 @@ def test_without_a_convex_app_fixture_the_error_names_it(pytester: pytest.Pytest
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*fixture 'convex_app' not found*"])
+    result.stdout.fnmatch_lines(
+        ["*the `convex` fixture needs a `convex_app` fixture*or a `convex_project` fixture*"]
+    )
 
 
 def test_failures_inside_functions_do_not_break_later_tests(pytester: pytest.Pytester) -> None:
