@@ -103,6 +103,30 @@ def test_sync_backend_deploys_beside_a_python_app(project: Path) -> None:
         assert backend.action("workflows:fanOut", {"channel": "c", "n": 2}) == 3
 
 
+def test_python_and_javascript_functions_call_each_other_in_one_transaction(
+    bundle: dict[str, Any],
+) -> None:
+    app = App()
+
+    @app.query(name="py:count")
+    def count(ctx: Any, args: Any) -> int:
+        return len(ctx.db.query("messages").collect())
+
+    @app.mutation(name="py:sendTwice")
+    def send_twice(ctx: Any, args: Any) -> int:
+        for body in ("one", "two"):
+            ctx.run_mutation("messages:send", {"channel": "x", "author": "py", "body": body})
+        return len(ctx.run_query("messages:list", {"channel": "x"}))
+
+    with SyncBackend(app, "memory:") as backend:
+        backend.deploy_bundle(bundle)
+        assert backend.mutation("py:sendTwice") == 2
+        assert backend.query("workflows:countViaPython") == 2
+        with pytest.raises(ConvexError) as refused:
+            backend.mutation("messages:send", {"channel": "x", "author": "py", "body": " "})
+        assert refused.value.data == {"code": "EMPTY", "channel": "x"}
+
+
 def test_a_failing_cli_raises_with_its_output(project: Path) -> None:
     (project / "convex" / "broken.ts").write_text("export const = ;\n")
     with SyncBackend("memory:") as backend, pytest.raises(ProjectDeployError) as err:

@@ -1,6 +1,7 @@
 import { v } from "convex/values";
 import { action, internalQuery, mutation, query } from "./_generated/server";
 import { api, internal } from "./_generated/api";
+import { makeFunctionReference } from "convex/server";
 
 export const count = internalQuery({
   args: { channel: v.string() },
@@ -50,4 +51,12 @@ export const whoAmI = action({
     const identity = await ctx.auth.getUserIdentity();
     return identity === null ? "anonymous" : identity.subject;
   },
+});
+
+// A Python function of the same deployment (convexlite serve --app, or an embedded App).
+const pythonCount = makeFunctionReference<"query", Record<string, never>, number>("py:count");
+
+export const countViaPython = query({
+  args: {},
+  handler: async (ctx): Promise<number> => await ctx.runQuery(pythonCount, {}),
 });
