@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -203,35 +204,52 @@ class Loop:
                 time.sleep(self.pause)
 
 
+@dataclass
+class Versioned:
+    deployment: Deployment
+    start_push: dict[str, Any]
+    """The body of the first CLI deploy's `start_push` (version 1), as the CLI sent it."""
+    cli_seconds: float
+
+
 @pytest.fixture(scope="module")
-def versioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def versioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Versioned]:
+    """The project served and deployed at version 1 by the CLI, through a recording proxy."""
     root = tmp_path_factory.mktemp("deploys")
     deployment = serve_project(root, "versioned")
     try:
-        yield deployment
+        began = time.monotonic()
+        proxy = RecordingProxy(deployment.url)
+        try:
+            set_version(deployment.project, 1)
+            direct = deployment.url
+            deployment.served.url = proxy.url
+            try:
+                deployment.cli("deploy", "-y", "--typecheck", "disable")
+            finally:
+                deployment.served.url = direct
+            start_body = proxy.body("/api/deploy2/start_push")
+        finally:
+            proxy.close()
+        yield Versioned(deployment, start_body, time.monotonic() - began)
     finally:
         deployment.served.stop()
 
 
+def current_version(deployment: Deployment) -> int:
+    version = deployment.call("query", "versioned:current")["value"]["version"]
+    assert isinstance(version, int | float)
+    return int(version)
+
+
 def test_fifty_deploys_under_load_fail_no_request_and_keep_memory_flat(
-    versioned: Deployment,
+    versioned: Versioned,
 ) -> None:
-    deployment = versioned
+    deployment, start_body = versioned.deployment, versioned.start_push
     began = time.monotonic()
-    proxy = RecordingProxy(deployment.url)
-    try:
-        set_version(deployment.project, 1)
-        direct = deployment.url
-        deployment.served.url = proxy.url  # the first CLI deploy goes through the proxy
-        try:
-            deployment.cli("deploy", "-y", "--typecheck", "disable")
-        finally:
-            deployment.served.url = direct
-        start_body = proxy.body("/api/deploy2/start_push")
-    finally:
-        proxy.close()
-    cli_seconds = [time.monotonic() - began]
-    assert deployment.call("query", "versioned:current")["value"] == {"version": 1}
+    cli_seconds = [versioned.cli_seconds]
+    first = current_version(deployment)
+    assert first == 1, "this test needs the fixture's first deploy"
 
     final = {"version": DEPLOYS}
     # `versioned:latest` reads the notes the mutation loop writes: see the xfail test below for
@@ -336,21 +354,24 @@ def test_fifty_deploys_under_load_fail_no_request_and_keep_memory_flat(
 
 
 def test_a_restarted_server_serves_the_last_push_without_pushing_again(
-    versioned: Deployment,
+    versioned: Versioned,
 ) -> None:
-    deployment = versioned
-    before = deployment.call("query", "versioned:latest")["value"]
-    assert before == {"version": DEPLOYS, "latest": "x"}
+    deployment = versioned.deployment
+    version = current_version(deployment)
+    assert deployment.call("mutation", "versioned:add", {"body": "before restart"})["ok"]
     restart(deployment)
-    assert deployment.call("query", "versioned:latest")["value"] == before
+    assert deployment.call("query", "versioned:latest")["value"] == {
+        "version": version,
+        "latest": "before restart",
+    }
     assert deployment.call("mutation", "versioned:add", {"body": "after restart"})["value"] == {
-        "version": DEPLOYS
+        "version": version
     }
     after = deployment.call("query", "versioned:latest")["value"]
-    assert after == {"version": DEPLOYS, "latest": "after restart"}
+    assert after == {"version": version, "latest": "after restart"}
     assert deployment.call("action", "versioned:slow", {"ms": 1})["value"] == {
-        "version": DEPLOYS,
-        "started": DEPLOYS,
+        "version": version,
+        "started": version,
     }
     # the CLI sees every module as deployed already
     hashes = httpx.post(
@@ -368,10 +389,10 @@ def test_a_restarted_server_serves_the_last_push_without_pushing_again(
     "engine.py serve_pushed), so a query that reads nothing keeps its old code's result",
 )
 def test_a_subscription_to_a_query_that_reads_nothing_reruns_on_a_push(
-    versioned: Deployment,
+    versioned: Versioned,
 ) -> None:
-    deployment = versioned
-    version = deployment.call("query", "versioned:current")["value"]["version"] + 1
+    deployment = versioned.deployment
+    version = current_version(deployment) + 1
     watcher = deployment.watcher(
         "watch-until", "versioned:current", "{}", json.dumps({"version": version})
     )
@@ -387,3 +408,49 @@ def test_a_subscription_to_a_query_that_reads_nothing_reruns_on_a_push(
         if watcher.poll() is None:
             watcher.kill()
             watcher.wait()
+
+
+def test_npx_convex_dev_once_pushes(versioned: Versioned) -> None:
+    deployment = versioned.deployment
+    version = current_version(deployment) + 1
+    set_version(deployment.project, version)
+    env_local = deployment.project / ".env.local"
+    env_local.unlink(missing_ok=True)
+    done = deployment.cli("dev", "--once", "--typecheck", "disable")
+    assert "Convex functions ready!" in done.stdout + done.stderr, done.stdout + done.stderr
+    assert deployment.call("query", "versioned:current")["value"] == {"version": version}
+    # `dev` writes the deployment's canonical URLs (get_canonical_urls) for the app's bundler
+    written = dict(line.split("=", 1) for line in env_local.read_text().splitlines() if "=" in line)
+    assert written == {
+        "CONVEX_URL": deployment.url,
+        "CONVEX_SITE_URL": deployment.served.site_url,
+    }
+
+
+def test_npx_convex_run_watch_prints_updates(versioned: Versioned) -> None:
+    deployment = versioned.deployment
+    watching = subprocess.Popen(
+        deployment.cli_command("run", "--watch", "versioned:latest"),
+        cwd=deployment.project, env=deployment.cli_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert watching.stdout is not None
+        reader = threading.Thread(
+            target=lambda: lines.extend(iter(watching.stdout.readline, "")), daemon=True
+        )
+        reader.start()
+        deadline = time.monotonic() + 30
+        while not any("version" in line for line in lines):  # the first result
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        added = deployment.call("mutation", "versioned:add", {"body": "seen by run --watch"})
+        assert added["ok"], added
+        while not any("seen by run --watch" in line for line in lines):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        assert watching.poll() is None  # still watching
+    finally:
+        watching.kill()
+        watching.wait()
