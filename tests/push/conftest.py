@@ -104,7 +104,7 @@ def project_copy(root: Path, name: str, source: Path | None = None) -> Path:
     """A copy of tests/push/projects/<name> (or `source`) in `root`, with the npm packages."""
     project = root / name
     from_ = source if source is not None else HERE / "projects" / name
-    shutil.copytree(from_, project, ignore=shutil.ignore_patterns("node_modules", "_generated"))
+    shutil.copytree(from_, project, ignore=shutil.ignore_patterns("node_modules"))
     (project / "node_modules").symlink_to(npm_clients("the push tests") / "node_modules")
     return project
 

@@ -38,15 +38,16 @@ def module_hashes(deployment: Deployment) -> list[dict[str, str]]:
     return answer.json()["moduleHashes"]
 
 
-def bad_deploy(deployment: Deployment, files: dict[str, str], tmp_path: Path) -> str:
+def bad_deploy(deployment: Deployment, files: dict[str, str], tmp_path: Path, *flags: str) -> str:
     """Deploy the project with `files` ({path under the project: text}) written over it; the
     CLI must fail. Returns what it printed."""
-    variant = project_copy(tmp_path, "variant", source=deployment.project)
+    variant = project_copy(tmp_path, f"variant{len(list(tmp_path.iterdir()))}",
+                           source=deployment.project)  # fmt: skip
     for relative, text in files.items():
         (variant / relative).write_text(text)
     original, deployment.project = deployment.project, variant
     try:
-        done = deployment.cli("deploy", "-y", "--typecheck", "disable", check=False)
+        done = deployment.cli("deploy", "-y", "--typecheck", "disable", *flags, check=False)
     finally:
         deployment.project = original
     printed = done.stdout + done.stderr
@@ -154,8 +155,10 @@ def test_a_path_the_python_app_defines_is_refused_naming_it(
             'import { query } from "./_generated/server";\n'
             'export const hello = query({ args: {}, handler: async () => "hello from JS" });\n'
         )
-        printed = bad_deploy(deployment, {"convex/py.ts": clash}, tmp_path)
-        assert "py:hello" in printed and "defined both by the Python app" in printed, printed
+        for flags in [(), ("--dry-run",)]:
+            printed = bad_deploy(deployment, {"convex/py.ts": clash}, tmp_path, *flags)
+            assert "py:hello" in printed and "defined both by the Python app" in printed, printed
+            assert "start_push 400 Bad Request: InvalidModules" in printed, printed
         assert module_hashes(deployment) == hashes
         assert deployment.call("query", "py:hello")["value"] == "hello from Python"
         assert deployment.call("mutation", "notes:add", {"body": "js"})["ok"]
