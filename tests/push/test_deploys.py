@@ -402,7 +402,7 @@ def test_a_subscription_to_a_query_that_reads_nothing_reruns_on_a_push(
         assert json.loads(watcher.stdout.readline())["value"] == {"version": version - 1}
         cli_deploy(deployment, version)
         assert deployment.call("query", "versioned:current")["value"] == {"version": version}
-        out, _ = watcher.communicate(timeout=10)
+        out, _ = watcher.communicate(timeout=5)
         assert json.loads(out.splitlines()[-1])["value"] == {"version": version}
     finally:
         if watcher.poll() is None:
