@@ -325,6 +325,10 @@ class PushService:
             node_version=request.node_version,
         )
         validate_crons(analysis, deployment.crons)
+        # What the target refuses (a path the Python app defines too) is refused here already,
+        # so a dry run or `evaluate_push` tells it, and the CLI writes no codegen for it;
+        # `finish_push` checks again.
+        self.target.check(deployment)
         return Plan(deployment, env, self._index_changes(schema))
 
     @staticmethod

@@ -325,10 +325,14 @@ def test_pushed_path_defined_by_the_python_app_is_refused(engines):
         return []
 
     engine = engines.open(app)
-    started = engine.push("start_push", push_body([MESSAGES]))
-    error = refusal(engine, "finish_push", {"startPush": started})
-    assert "messages:list" in error.message and error.message.startswith(PUSH_PREFIX)
-    assert error.code == "InvalidModules"
+    for operation, body in [
+        ("start_push", push_body([MESSAGES])),
+        ("start_push", push_body([MESSAGES], dry_run=True)),
+        ("evaluate_push", push_body([MESSAGES])),
+    ]:
+        error = refusal(engine, operation, body)
+        assert "messages:list" in error.message and error.message.startswith(PUSH_PREFIX)
+        assert error.code == "InvalidModules"
     assert engine.pushed is None
     assert engine.push("get_config_hashes", {})["moduleHashes"] == []
 

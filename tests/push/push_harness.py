@@ -1,7 +1,5 @@
 """A Convex project pushed by the real CLI (`convex` 1.48 from npm) to `convexlite serve`.
 
-`Deployment` drives it: the CLI in the project, the official clients through call.mjs.
-
 The server runs as a real process from a temporary directory with a known
 instance secret, so the tests can mint its admin key; the project is copied
 next to it with the pinned npm packages linked in, exactly as a user's
@@ -19,7 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from npm_clients import npm_clients
 from served import Served
+
+from convexlite.auth.keys import generate_instance_secret, issue_admin_key
+from convexlite.persistence import DEFAULT_INSTANCE_NAME
 
 HERE = Path(__file__).parent
 
@@ -30,6 +32,8 @@ class Deployment:
     admin_key: str
     project: Path
     clients: Path
+    secret: str | None = None
+    """The server's INSTANCE_SECRET (set by `serve_project`), to restart it on its store."""
 
     @property
     def url(self) -> str:
@@ -69,6 +73,53 @@ class Deployment:
         [result] = self.node(json.dumps([{"kind": kind, "path": path, "args": args or {}}]))
         return result
 
+    def cli_env(self) -> dict[str, str]:
+        """The environment `cli` runs the CLI with (for commands run with Popen)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEX_")}
+        return env | {
+            "CONVEX_SELF_HOSTED_URL": self.url,
+            "CONVEX_SELF_HOSTED_ADMIN_KEY": self.admin_key,
+        }
 
-def start(tmp: Path, secret: str) -> Served:
-    return Served(tmp, env={"INSTANCE_SECRET": secret})
+    def cli_command(self, *args: str) -> list[str]:
+        main = self.clients / "node_modules" / "convex" / "bin" / "main.js"
+        return [str(shutil.which("node")), str(main), *args]
+
+    def watcher(self, *args: str) -> subprocess.Popen[str]:
+        """`node call.mjs <url> <args>` (a `watch` mode) as a process printing JSON lines."""
+        env = dict(os.environ, CONVEX_NPM_DIR=str(self.clients))
+        return subprocess.Popen(
+            [str(shutil.which("node")), str(HERE / "call.mjs"), self.url, *args],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+
+def start(tmp: Path, secret: str, *serve_args: str) -> Served:
+    return Served(tmp, *serve_args, env={"INSTANCE_SECRET": secret})
+
+
+def project_copy(root: Path, name: str, source: Path | None = None) -> Path:
+    """A copy of tests/push/projects/<name> (or `source`) in `root`, with the npm packages."""
+    project = root / name
+    from_ = source if source is not None else HERE / "projects" / name
+    shutil.copytree(from_, project, ignore=shutil.ignore_patterns("node_modules"))
+    (project / "node_modules").symlink_to(npm_clients("the push tests") / "node_modules")
+    return project
+
+
+def serve_project(root: Path, name: str, *serve_args: str) -> Deployment:
+    """`convexlite serve` (from `root`, with `serve_args`) and a copy of the project `name`
+    beside it; nothing pushed yet. The caller stops `served`."""
+    clients = npm_clients("the push tests")
+    project = project_copy(root, name)
+    secret = generate_instance_secret()
+    served = start(root, secret, *serve_args)
+    key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
+    return Deployment(served, key, project, clients, secret)
+
+
+def restart(deployment: Deployment, *serve_args: str) -> None:
+    """Stop the server and start it again from the same directory (same store and secret)."""
+    assert deployment.secret is not None
+    deployment.served.stop()
+    deployment.served = start(deployment.project.parent, deployment.secret, *serve_args)
