@@ -80,6 +80,7 @@ class Engine:
             mysql_ca_file=config.mysql_ca_file,
         )
         self._deploying = threading.Lock()
+        self._live: LiveQueries | None = None
         try:
             self.db = Database(self.persistence, clock=clock)
             self.instance_secret, self.secret_created = _instance_secret(
@@ -110,7 +111,6 @@ class Engine:
             self.persistence.close()
             raise
         self.executor = executor(self.db)
-        self._live: LiveQueries | None = None
         self._services: list[Service] = []
         self._services_lock = threading.Lock()
         self._running = False
@@ -176,6 +176,12 @@ class Engine:
         previous, self._js_source, self.pushed = self._js_source, source, deployment
         if previous is not None:
             previous.close()
+        self._functions_changed()
+
+    def _functions_changed(self) -> None:
+        live = self._live
+        if live is not None:
+            live.functions_changed()
 
     def apply_deployment(self, deployment: DeploymentConfig) -> None:
         """Serve `deployment` from now on: its schema (existing documents checked, indexes
@@ -193,6 +199,7 @@ class Engine:
             self.db.apply_schema(schema)
             self.runner.apply(deployment)
             self._app_deployment = deployment
+        self._functions_changed()
 
     def push(self, operation: str, body: Mapping[str, Any]) -> Any:
         """Answer a push endpoint (`start_push`, `finish_push`, ...; spec/functions.md §1.4).

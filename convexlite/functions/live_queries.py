@@ -2,7 +2,8 @@
 
 Every distinct (path, args, identity) is one `SharedQuery`, however many
 subscribers watch it: it runs once, registers its read set with the
-tracker, and runs again only when a commit writes into that read set. New
+tracker, and runs again only when a commit writes into that read set, or
+when the functions themselves change. New
 results go to each subscriber's one-slot mailbox, so a slow reader never
 holds anything up; it simply skips to the latest result.
 """
@@ -10,6 +11,7 @@ holds anything up; it simply skips to the latest result.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
@@ -165,8 +167,12 @@ class SharedQuery:
 
     def invalidate(self, sub: Subscription) -> None:
         if sub is self._subscription:
-            self._stale = True
-            self.refresh()
+            self.rerun()
+
+    def rerun(self) -> None:
+        """Run again (after the running run, if any), whatever the tracker says."""
+        self._stale = True
+        self.refresh()
 
     async def _run(self) -> None:
         owner = self._owner
@@ -252,6 +258,16 @@ class LiveQueries:
         for live in list(self._queries.values()):
             for sub in list(live.subscribers):
                 sub.close()
+
+    def functions_changed(self) -> None:
+        """New code is served (a push, a deployment applied): every live query runs again,
+        as a result may depend on the code as much as on the data. Any thread may call it."""
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is left to tell
+            self.loop.call_soon_threadsafe(self._rerun_all)
+
+    def _rerun_all(self) -> None:
+        for live in list(self._queries.values()):
+            live.rerun()
 
     def invalidation_callback(self, live: SharedQuery) -> Callable[[Subscription], None]:
         """Called by the tracker on the committing thread: queue it for the event loop.

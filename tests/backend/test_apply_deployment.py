@@ -86,3 +86,11 @@ def test_a_deployment_that_collides_with_system_functions_is_refused():
         with pytest.raises(DuplicateFunctionError, match="apiSpec"):
             backend.apply_deployment(rogue.deployment())
         assert backend.query("items:version") == 1
+
+
+async def test_live_queries_run_again_on_the_new_code():
+    async with Backend(version_one()) as backend:
+        async with backend.subscribe("items:version", {}) as sub:
+            assert (await anext(sub)).value == 1
+            await backend.apply_deployment(version_two().deployment())
+            assert (await anext(sub)).value == 2

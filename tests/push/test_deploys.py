@@ -252,8 +252,8 @@ def test_fifty_deploys_under_load_fail_no_request_and_keep_memory_flat(
     assert first == 1, "this test needs the fixture's first deploy"
 
     final = {"version": DEPLOYS}
-    # `versioned:latest` reads the notes the mutation loop writes: see the xfail test below for
-    # a query that reads nothing
+    # `versioned:latest` reads the notes the mutation loop writes, so its watchers see writes and
+    # pushes interleaved; a query that reads nothing is tested below
     watchers = [
         deployment.watcher("watch-until", "versioned:latest", "{}", json.dumps(final))
         for _ in range(2)
@@ -382,12 +382,6 @@ def test_a_restarted_server_serves_the_last_push_without_pushing_again(
     assert "versioned.js" in {m["path"] for m in hashes["moduleHashes"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="convexlite bug: a push does not invalidate live queries; a subscription re-runs "
-    "only when a document it read changes (convexlite/functions/live_queries.py, "
-    "engine.py serve_pushed), so a query that reads nothing keeps its old code's result",
-)
 def test_a_subscription_to_a_query_that_reads_nothing_reruns_on_a_push(
     versioned: Versioned,
 ) -> None:
