@@ -89,8 +89,7 @@ def test_a_deployment_that_collides_with_system_functions_is_refused():
 
 
 async def test_live_queries_run_again_on_the_new_code():
-    async with Backend(version_one()) as backend:
-        async with backend.subscribe("items:version", {}) as sub:
-            assert (await anext(sub)).value == 1
-            await backend.apply_deployment(version_two().deployment())
-            assert (await anext(sub)).value == 2
+    async with Backend(version_one()) as backend, backend.subscribe("items:version", {}) as sub:
+        assert (await anext(sub)).value == 1
+        await backend.apply_deployment(version_two().deployment())
+        assert (await anext(sub)).value == 2
