@@ -10,29 +10,20 @@ to scripts without an event loop, running each call on the caller's thread.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
-import uvicorn
-
+from convexlite import projects
 from convexlite.auth.identity import ANONYMOUS, Caller
-from convexlite.auth.keys import AdminIdentity, issue_admin_key
+from convexlite.auth.keys import AdminIdentity
 from convexlite.config import Config
 from convexlite.database.store import Clock
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.engine import Engine
-from convexlite.errors import ConvexBackendError
 from convexlite.functions.app import App
 from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.context import MutationCtx
@@ -310,7 +301,7 @@ class Backend:
         CLI's output once the push is live; raises `ProjectDeployError` with that output
         if it fails, or if Node.js or the CLI cannot be found.
         """
-        return await _run_cli(self, project, cli, (), timeout)
+        return await projects.run_cli(self, project, cli, (), timeout)
 
     async def bundle(
         self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
@@ -318,13 +309,13 @@ class Backend:
         """The project bundled by its CLI, as the push request `deploy_bundle` takes (the
         file `npx convex deploy --push-all-modules --write-push-request PATH` writes):
         modules, schema and app definition. The CLI runs as in `deploy`; nothing is pushed."""
-        return await _bundle(self, project, cli, timeout)
+        return await projects.bundle(self, project, cli, timeout)
 
     async def deploy_bundle(self, bundle: Mapping[str, Any] | str | os.PathLike[str]) -> None:
         """Push a bundle (`bundle()`'s result, or the path of a `--write-push-request` JSON
         file) in-process, as the CLI would: `start_push`, `wait_for_schema`, `finish_push`.
         Raises the push's error (`InvalidModules`, a schema the documents break, ...)."""
-        await _deploy_bundle(self, bundle)
+        await projects.deploy_bundle(self, bundle)
 
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
@@ -415,17 +406,17 @@ class SyncBackend:
     ) -> str:
         """Push a Convex project with its own CLI; see `Backend.deploy`. The server runs on
         this backend's action loop while the caller waits."""
-        return self._on_loop(_run_cli(self._served(), project, cli, (), timeout))
+        return self._on_loop(projects.run_cli(self._served(), project, cli, (), timeout))
 
     def bundle(
         self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
     ) -> dict[str, Any]:
         """The project bundled by its CLI, nothing pushed; see `Backend.bundle`."""
-        return self._on_loop(_bundle(self._served(), project, cli, timeout))
+        return self._on_loop(projects.bundle(self._served(), project, cli, timeout))
 
     def deploy_bundle(self, bundle: Mapping[str, Any] | str | os.PathLike[str]) -> None:
         """Push a bundle in-process; see `Backend.deploy_bundle`."""
-        self._on_loop(_deploy_bundle(self._served(), bundle))
+        self._on_loop(projects.deploy_bundle(self._served(), bundle))
 
     def _served(self) -> Backend:
         return Backend._over(self.engine)
@@ -461,180 +452,3 @@ class SyncBackend:
                 )
                 self._loop_thread.start()
             return self._loop
-
-
-# ---- deploying a Convex project with its own CLI ---------------------------------------------
-
-
-class ProjectDeployError(ConvexBackendError):
-    """`deploy` could not push a project: Node.js or the CLI is missing, or the CLI failed.
-    `output` holds what the CLI printed (stdout, then stderr)."""
-
-    code = "ProjectDeployFailed"
-
-    def __init__(self, message: str, output: str = "") -> None:
-        super().__init__(message)
-        self.output = output
-
-
-CLI_IN_PACKAGE = Path("node_modules", "convex", "bin", "main.js")
-DEPLOY_ARGS = ("deploy", "-y", "--typecheck", "disable")
-BUNDLE_ARGS = ("--push-all-modules", "--write-push-request")
-SCHEMA_WAIT_MS = 10_000
-
-
-def cli_command(project: str | os.PathLike[str], cli: str | None = None) -> list[str]:
-    """`node <main.js> deploy ...` for `project`, or a clear error naming what is missing."""
-    root = Path(project).resolve()
-    if not root.is_dir():
-        raise ProjectDeployError(f"The Convex project directory {str(root)!r} does not exist")
-    node = shutil.which("node")
-    if node is None:
-        raise ProjectDeployError(
-            "Node.js (`node`) was not found on PATH: deploying a Convex project runs its "
-            "`convex` CLI, which needs Node.js"
-        )
-    if cli is not None:
-        main = Path(cli)
-        if not main.is_file():
-            raise ProjectDeployError(f"The Convex CLI {cli!r} does not exist")
-    else:
-        candidates = (d / CLI_IN_PACKAGE for d in (root, *root.parents))
-        found = [path for path in candidates if path.is_file()]
-        if not found:
-            raise ProjectDeployError(
-                f"No `convex` package found for {str(root)!r} (looked for {CLI_IN_PACKAGE} in it "
-                "and its parents): run `npm install convex` in the project, or pass cli="
-            )
-        main = found[0]
-    return [node, str(main), *DEPLOY_ARGS]
-
-
-class _Server(uvicorn.Server):
-    """A server living inside someone else's program: it leaves the signal handlers alone."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _cli_environment(url: str, admin_key: str) -> dict[str, str]:
-    """The caller's environment without its CONVEX_* variables (another deployment's must not
-    leak in), pointing the CLI at this backend. CONVEX_DEPLOYMENT is set empty so that a
-    project's `.env.local` naming a cloud deployment cannot override it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEX_")}
-    return env | {
-        "CONVEX_SELF_HOSTED_URL": url,
-        "CONVEX_SELF_HOSTED_ADMIN_KEY": admin_key,
-        "CONVEX_DEPLOYMENT": "",
-    }
-
-
-async def _run_cli(
-    backend: Backend,
-    project: str | os.PathLike[str],
-    cli: str | None,
-    extra: Iterable[str],
-    timeout: float,
-) -> str:
-    """Serve `backend` on an ephemeral port while the project's `convex deploy` runs."""
-    command = [*cli_command(project, cli), *extra]
-    admin_key = issue_admin_key(backend.instance_name, backend.instance_secret)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    config = uvicorn.Config(
-        backend.asgi(cloud_origin=url), lifespan="off", log_level="warning", access_log=False
-    )
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            if serving.done():
-                serving.result()
-                raise ProjectDeployError("The push server stopped before it started")
-            await asyncio.sleep(0.005)
-        stdout, stderr, status = await _run_process(
-            command, project, _cli_environment(url, admin_key), timeout
-        )
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
-    output = stdout + stderr
-    if status != 0:
-        raise ProjectDeployError(
-            f"`convex deploy` failed (exit status {status}) in {str(project)!r}:\n{output}",
-            output,
-        )
-    return output
-
-
-async def _bundle(
-    backend: Backend, project: str | os.PathLike[str], cli: str | None, timeout: float
-) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="convexlite-bundle-") as tmp:
-        written = Path(tmp, "push")
-        output = await _run_cli(backend, project, cli, (*BUNDLE_ARGS, str(written)), timeout)
-        path = written.with_suffix(".json")
-        if not path.is_file():
-            raise ProjectDeployError(
-                f"`convex deploy --write-push-request` wrote no {path.name}:\n{output}", output
-            )
-        request: dict[str, Any] = json.loads(path.read_text())
-    request.pop("adminKey", None)  # the one-off key of the served backend
-    return request
-
-
-async def _deploy_bundle(
-    backend: Backend, bundle: Mapping[str, Any] | str | os.PathLike[str]
-) -> None:
-    """The CLI's side of a push (spec/functions.md §1.4), for a request it wrote."""
-    if isinstance(bundle, Mapping):
-        request = dict(bundle)
-    else:
-        request = await asyncio.to_thread(lambda: json.loads(Path(bundle).read_text()))
-    request |= {"dryRun": False, "forCodegen": False}
-    started = await backend.push("start_push", request)
-    while True:
-        status = await backend.push(
-            "wait_for_schema",
-            {"schemaChange": started["schemaChange"], "timeoutMs": SCHEMA_WAIT_MS, "dryRun": False},
-        )
-        if status["type"] == "complete":
-            break
-        if status["type"] == "failed":
-            raise ProjectDeployError(f"Schema validation failed.\n{status.get('error', '')}")
-        if status["type"] == "raceDetected":
-            raise ProjectDeployError("Schema was overwritten by another push.")
-        await asyncio.sleep(0.05)  # inProgress: ask again
-    await backend.push("finish_push", {"startPush": started, "dryRun": False})
-
-
-async def _run_process(
-    command: list[str], cwd: str | os.PathLike[str], env: dict[str, str], timeout: float
-) -> tuple[str, str, int]:
-    """Run `command` to its end (stdout, stderr, exit status); killed if it outlasts `timeout`
-    or the caller is cancelled."""
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
-    except BaseException as exc:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        if isinstance(exc, TimeoutError):
-            raise ProjectDeployError(
-                f"`convex deploy` did not finish in {timeout:g} s: stopped"
-            ) from None
-        raise
-    status = process.returncode
-    assert status is not None
-    return stdout.decode(errors="replace"), stderr.decode(errors="replace"), status
