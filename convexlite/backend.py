@@ -262,6 +262,14 @@ class Backend:
         """Answer a request to the app's HTTP actions; their nested calls run as an action's."""
         return await self.engine.run_http_action(request, caller, durable_commits=False)
 
+    async def function_logs(
+        self, cursor: float, *, structured: bool, timeout: float
+    ) -> tuple[list[dict[str, Any]], float]:
+        """Entries of the function log stream newer than `cursor`, waiting up to `timeout`
+        seconds for some (`npx convex logs`; spec/protocol.md §3.4.3)."""
+        entries, new_cursor = await self.engine.function_log.wait_since(cursor, timeout)
+        return [entry.render(structured=structured) for entry in entries], new_cursor
+
     async def apply_deployment(self, deployment: DeploymentConfig) -> None:
         """Serve a new schema, functions and HTTP routes (`app.deployment()`), applied on the
         function thread between batches so no mutation runs during the index backfill."""

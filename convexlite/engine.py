@@ -32,6 +32,7 @@ from convexlite.errors import BadRequestError
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
+from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner
@@ -92,7 +93,8 @@ class Engine:
                 "CONVEX_SITE_URL": config.site_origin or DEFAULT_SITE_URL,
             }
             registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
-            self.runner = FunctionRunner(self.db, registry, cursors)
+            self.function_log = FunctionLog()
+            self.runner = FunctionRunner(self.db, registry, cursors, self.function_log)
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
             self._app_deployment = app.deployment()

@@ -16,14 +16,16 @@ import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 MAX_LINES = 256
 MAX_LINE_BYTES = 32768
 _TRUNCATED_SUFFIX = " (truncated due to length)"
-_OVERFLOW = "[ERROR] Log overflow (maximum 256). Remaining log lines omitted."
+_OVERFLOW_TEXT = "Log overflow (maximum 256). Remaining log lines omitted."
 
 FUNCTION_LOGGER = logging.getLogger("convexlite.functions")
 
@@ -36,13 +38,44 @@ _LEVELS = {
 }
 
 
-class LogCollector:
-    """The log lines of one function execution, in Convex's `[LEVEL] text` form."""
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One log line, structured: its level, text, time (ms) and whether it was cut."""
 
-    __slots__ = ("lines", "_partial")
+    level: str
+    text: str
+    timestamp: int
+    is_truncated: bool = False
+
+    def rendered(self) -> str:
+        """Convex's `[LEVEL] text` string form."""
+        suffix = _TRUNCATED_SUFFIX if self.is_truncated else ""
+        return f"[{self.level}] {self.text}{suffix}"
+
+    def structured(self) -> dict[str, Any]:
+        """The structured form of the log stream (spec/protocol.md §3.4.3)."""
+        return {
+            "messages": [self.text],
+            "level": self.level,
+            "timestamp": self.timestamp,
+            "isTruncated": self.is_truncated,
+            "systemMetadata": None,
+        }
+
+
+class LogCollector:
+    """The log lines of one function execution, in Convex's `[LEVEL] text` form
+    (`lines`) and structured (`structured`, the same lines as `LogLine`s).
+
+    `on_line`, when set, is called with every line as it is logged (an action's
+    lines go to the log stream as they happen)."""
+
+    __slots__ = ("lines", "structured", "on_line", "_partial")
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.structured: list[LogLine] = []
+        self.on_line: Callable[[LogLine], None] | None = None
         self._partial = ""
 
     def log(self, level: str, text: str, *, truncated: bool = False) -> None:
@@ -50,12 +83,19 @@ class LogCollector:
         if len(self.lines) >= MAX_LINES:
             return
         if len(self.lines) == MAX_LINES - 1:
-            self.lines.append(_OVERFLOW)
+            self._add(LogLine("ERROR", _OVERFLOW_TEXT, _now_ms()))
             return
         encoded = text.encode()
-        if truncated or len(encoded) > MAX_LINE_BYTES:
-            text = encoded[:MAX_LINE_BYTES].decode(errors="ignore") + _TRUNCATED_SUFFIX
-        self.lines.append(f"[{level}] {text}")
+        cut = truncated or len(encoded) > MAX_LINE_BYTES
+        if cut:
+            text = encoded[:MAX_LINE_BYTES].decode(errors="ignore")
+        self._add(LogLine(level, text, _now_ms(), cut))
+
+    def _add(self, line: LogLine) -> None:
+        self.lines.append(line.rendered())
+        self.structured.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
 
     def write(self, data: str) -> None:
         """Receive `print` output; a line is logged at each newline."""
@@ -74,6 +114,10 @@ class LogCollector:
         for line in lines:
             level, _, text = line.partition("] ")
             self.log(level.lstrip("["), text)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _quote(text: str) -> str:

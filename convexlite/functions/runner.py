@@ -8,8 +8,11 @@ HTTP action) runs outside any transaction and reaches the database through
 nested calls, which the runner performs for it (`ActionCallbacks`).
 
 Every execution's log lines go to the `convexlite.functions` logger when it ends
-(`logs.forward`), and every exception a run raises carries the lines of the
-failed execution as `.log_lines` (empty when it failed before user code ran).
+(`logs.forward`) and, as a Completion entry, to the runner's `FunctionLog` (the
+stream `npx convex logs` tails; not for `_system/` functions). Actions' and HTTP
+actions' lines go to the stream as Progress entries while they run. Every
+exception a run raises carries the lines of the failed execution as
+`.log_lines` (empty when it failed before user code ran).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
@@ -29,11 +32,12 @@ from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, ErrorKind
-from convexlite.functions import logs
+from convexlite.functions import function_log, logs
 from convexlite.functions.context import MutationCtx
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment import Environment
+from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, FunctionLog
 from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
 from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
@@ -144,11 +148,31 @@ def _check_convex_error(exc: ConvexError) -> None:
 
 
 class FunctionRunner:
-    def __init__(self, db: Database, registry: FunctionRegistry, cursors: CursorCodec) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: FunctionRegistry,
+        cursors: CursorCodec,
+        function_log: FunctionLog | None = None,
+    ) -> None:
         self.db = db
         self.registry = registry
         self.cursors = cursors
+        self.function_log = function_log if function_log is not None else FunctionLog()
         logs.install()
+
+    def _record(
+        self,
+        udf_type: str,
+        identifier: str,
+        handler: Any,
+        identity: dict[str, Any] | None,
+        caller: str | None,
+    ) -> _Record | None:
+        """The log-stream record of an execution starting now (None for system functions)."""
+        if identifier.startswith("_system/"):
+            return None
+        return _Record(self.function_log, udf_type, identifier, handler, identity, caller)
 
     def check(self, config: DeploymentConfig, *, slot: str = USER_SLOT) -> None:
         """Raise what `apply` would raise for `config`, changing nothing."""
@@ -243,11 +267,13 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
         at_ts: int | None = None,
+        caller: str | None = None,
     ) -> Execution:
-        """Run a query at the latest snapshot, or at the published timestamp `at_ts`."""
+        """Run a query at the latest snapshot, or at the published timestamp `at_ts`.
+        `caller` names who asked, for the log stream (`SyncWorker` when not given)."""
         tx = self.db.begin(read_only=True) if at_ts is None else self.db.begin_at(at_ts)
         syscalls = DatabaseSyscalls(tx, self.cursors)
-        return self._query_in(syscalls, path, args, identity, internal_ok)
+        return self._query_in(syscalls, path, args, identity, internal_ok, caller)
 
     def run_query_tracked(
         self,
@@ -279,19 +305,25 @@ class FunctionRunner:
         args: Any,
         identity: dict[str, Any] | None,
         internal_ok: bool,
+        caller: str | None = None,
     ) -> Execution:
         fn, args = self._prepare(path, FunctionKind.QUERY, args, internal_ok)
         tx = syscalls.tx
+        record = self._record("Query", display(fn.path), fn.handler, identity, caller)
+        error: BaseException | None = None
         with logs.capture() as collector:
             try:
                 env = InTransactionCalls.environment(self, identity, collector, syscalls)
                 value = self._result(fn, _user_code(fn.invoke, env, args))
             except BaseException as exc:
+                error = exc
                 _attach_logs(exc, collector.lines)
                 raise
             finally:
                 collector.flush()
                 logs.forward(display(fn.path), collector.lines)
+                if record is not None:
+                    record.complete(collector, error)
         return Execution(value, collector.lines, tx.begin_ts)
 
     def run_mutation(
@@ -302,6 +334,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
         durable: bool = True,
+        caller: str | None = None,
     ) -> Execution:
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
         return self._mutate(
@@ -309,6 +342,7 @@ class FunctionRunner:
             identity=identity,
             name=display(fn.path),
             durable=durable,
+            record=self._record("Mutation", display(fn.path), fn.handler, identity, caller),
         )
 
     def run_in_mutation(
@@ -331,6 +365,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None,
         name: str | None,
         durable: bool,
+        record: _Record | None = None,
     ) -> Execution:
         """Run `invoke(env)` in a read-write transaction, retrying OCC conflicts, and commit.
 
@@ -354,15 +389,15 @@ class FunctionRunner:
                 except OptimisticConcurrencyControlFailure as exc:
                     if attempt == MAX_OCC_RETRIES:
                         _attach_logs(exc, collector.lines)
-                        _forward(name, collector)
+                        _forward(name, collector, record, exc)
                         raise
                     time.sleep(random.uniform(0, 1) * min(0.1 * 2**attempt, 2.0))
                     continue
                 except BaseException as exc:
                     _attach_logs(exc, collector.lines)
-                    _forward(name, collector)
+                    _forward(name, collector, record, exc)
                     raise
-                _forward(name, collector)
+                _forward(name, collector, record, None)
             return Execution(value, collector.lines, ts)
         raise AssertionError("unreachable")
 
@@ -377,6 +412,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
         durable_commits: bool = True,
+        caller: str | None = None,
     ) -> Execution:
         """Run on the current event loop; nested queries and mutations use `executor`.
 
@@ -389,17 +425,24 @@ class FunctionRunner:
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
         calls = NestedCalls(self, executor, identity, durable_commits)
+        record = self._record("Action", display(fn.path), fn.handler, identity, caller)
+        error: BaseException | None = None
         with logs.capture() as collector:
+            if record is not None:
+                collector.on_line = record.progress
             try:
                 env = calls.environment(collector)
                 value = await _invoke_action(fn.invoke, fn.is_async, env, args, collector)
                 value = self._result(fn, value)
             except BaseException as exc:
+                error = exc
                 _attach_logs(exc, collector.lines)
                 raise
             finally:
                 collector.flush()
                 logs.forward(display(fn.path), collector.lines)
+                if record is not None:
+                    record.complete(collector, error, lines_streamed=True)
         return Execution(value, collector.lines)
 
     async def run_http_action(
@@ -424,16 +467,29 @@ class FunctionRunner:
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
         calls = NestedCalls(self, executor, identity, durable_commits)
+        record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
+        error: BaseException | None = None
+        response: HttpResponse | None = None
         with logs.capture() as collector:
+            if record is not None:
+                collector.on_line = record.progress
             try:
                 env = calls.environment(collector)
-                return await _invoke_action(route.invoke, route.is_async, env, request, collector)
+                response = await _invoke_action(
+                    route.invoke, route.is_async, env, request, collector
+                )
+                return response
             except BaseException as exc:
+                error = exc
                 _attach_logs(exc, collector.lines)
                 raise
             finally:
                 collector.flush()
                 logs.forward(route.name, collector.lines)
+                if record is not None:
+                    record.complete(
+                        collector, error, lines_streamed=True, http_response=response
+                    )
 
 
 class NestedCalls:
@@ -460,7 +516,12 @@ class NestedCalls:
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
         call = partial(
-            self._runner.run_query, path, args, identity=self._identity, internal_ok=True
+            self._runner.run_query,
+            path,
+            args,
+            identity=self._identity,
+            internal_ok=True,
+            caller=ACTION_CALLER,
         )
         return (await self._loop.run_in_executor(self._executor, call)).value
 
@@ -472,6 +533,7 @@ class NestedCalls:
             identity=self._identity,
             internal_ok=True,
             durable=self._durable,
+            caller=ACTION_CALLER,
         )
         return (await self._loop.run_in_executor(self._executor, call)).value
 
@@ -483,6 +545,7 @@ class NestedCalls:
             identity=self._identity,
             internal_ok=True,
             durable_commits=self._durable,
+            caller=ACTION_CALLER,
         )
         return execution.value
 
@@ -571,10 +634,105 @@ class InTransactionCalls:
         return runner._result(fn, _user_code(fn.invoke, env, args))
 
 
-def _forward(name: str | None, collector: logs.LogCollector) -> None:
+def _forward(
+    name: str | None,
+    collector: logs.LogCollector,
+    record: _Record | None,
+    error: BaseException | None,
+) -> None:
     collector.flush()
     if name is not None:
         logs.forward(name, collector.lines)
+    if record is not None:
+        record.complete(collector, error)
+
+
+class _Record:
+    """One execution's entries in the function log stream (spec/protocol.md §3.4.3)."""
+
+    __slots__ = (
+        "_log",
+        "_udf_type",
+        "_identifier",
+        "_environment",
+        "_identity_type",
+        "_caller",
+        "_started",
+        "_request_id",
+        "_execution_id",
+    )
+
+    def __init__(
+        self,
+        log: FunctionLog,
+        udf_type: str,
+        identifier: str,
+        handler: Any,
+        identity: dict[str, Any] | None,
+        caller: str | None,
+    ) -> None:
+        self._log = log
+        self._udf_type = udf_type
+        self._identifier = identifier
+        # A JavaScript function's handler is its analyzed spec (a mapping); a Python
+        # function's is its callable.
+        self._environment = (
+            function_log.JS_ENVIRONMENT
+            if isinstance(handler, Mapping)
+            else function_log.PYTHON_ENVIRONMENT
+        )
+        self._identity_type = "user" if identity else "unknown"
+        self._caller = caller or function_log.DEFAULT_CALLER
+        self._started = time.time()
+        self._request_id = function_log.new_request_id()
+        self._execution_id = function_log.new_execution_id()
+
+    def progress(self, line: logs.LogLine) -> None:
+        self._log.append(
+            function_log.progress(
+                udf_type=self._udf_type,
+                identifier=self._identifier,
+                line=line,
+                started=self._started,
+                request_id=self._request_id,
+                execution_id=self._execution_id,
+            )
+        )
+
+    def complete(
+        self,
+        collector: logs.LogCollector,
+        error: BaseException | None,
+        *,
+        lines_streamed: bool = False,
+        http_response: HttpResponse | None = None,
+    ) -> None:
+        success: Any = None
+        if http_response is not None and error is None:
+            success = {"status": str(http_response.status)}
+        self._log.append(
+            function_log.completion(
+                udf_type=self._udf_type,
+                identifier=self._identifier,
+                lines=[] if lines_streamed else list(collector.structured),
+                started=self._started,
+                ended=time.time(),
+                error=None if error is None else _error_text(error),
+                request_id=self._request_id,
+                execution_id=self._execution_id,
+                caller=self._caller,
+                environment=self._environment,
+                identity_type=self._identity_type,
+                success=success,
+            )
+        )
+
+
+def _error_text(exc: BaseException) -> str:
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    return str(exc) or type(exc).__name__
 
 
 async def _await_user_code(awaitable: Any) -> Any:

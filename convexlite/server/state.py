@@ -20,6 +20,8 @@ class ServerState:
     site_origin: str = "http://127.0.0.1:3211"
     redact_logs: bool = False
     version: str = "unknown"
+    log_poll_seconds: float = 60.0
+    """How long `GET /api/stream_function_logs` waits for new entries (upstream: 60 s)."""
 
     @property
     def instance_name(self) -> str:

@@ -114,6 +114,14 @@ class BackendApi(Protocol):
         """Answer a request to the deployment's HTTP actions (404s included)."""
         ...
 
+    async def function_logs(
+        self, cursor: float, *, structured: bool, timeout: float
+    ) -> tuple[list[dict[str, Any]], float]:
+        """The function log entries newer than `cursor` (a ms key), waiting up to `timeout`
+        seconds for one, as JSON objects with structured or `"[LEVEL] text"` log lines,
+        and the cursor to pass next (`cursor` itself when none came)."""
+        ...
+
     async def push(self, operation: str, body: dict[str, Any]) -> Any:
         """Answer a push endpoint (`operation` is its last path segment: `start_push`,
         `finish_push`, `get_config_hashes`, ...) with its JSON response. Refusals raise

@@ -1,0 +1,244 @@
+"""The function log stream: what `npx convex logs`, `npx convex dev` and the dashboard
+tail through `GET /api/stream_function_logs` (spec/protocol.md §3.4.3, operator.md §5).
+
+A bounded in-memory buffer of entries, each keyed by a strictly increasing
+float millisecond timestamp (the wall clock at append time, bumped past the
+previous key if the clock did not move). The key of the newest entry a reader
+has seen is its cursor. Executions append from any thread (worker threads, V8
+threads, action threads); readers on an event loop wait for entries newer than
+their cursor without blocking the loop: each waiter parks a future, and an
+append wakes it with `call_soon_threadsafe`.
+
+Entries are kept with structured log lines; `render` produces the wire shape with
+structured lines (CLI and dashboard clients) or `"[LEVEL] text"` strings (others).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from convexlite.functions.logs import LogLine
+
+MAX_ENTRIES = 10_000
+
+# Caller values (spec/protocol.md §3.4.3) for executions whose transport is unknown.
+DEFAULT_CALLER = "SyncWorker"
+ACTION_CALLER = "Action"
+HTTP_CALLER = "HttpEndpoint"
+
+# `environment` of an entry: "isolate" for JavaScript, as upstream; Python functions run
+# in the server process itself, which no upstream value describes, so they say "python".
+JS_ENVIRONMENT = "isolate"
+PYTHON_ENVIRONMENT = "python"
+
+_USAGE_FIELDS = (
+    "databaseReadBytes",
+    "databaseWriteBytes",
+    "databaseIoReadBytes",
+    "databaseIoWriteBytes",
+    "databaseReadDocuments",
+    "databaseWriteDocuments",
+    "storageReadBytes",
+    "storageWriteBytes",
+    "vectorIndexReadBytes",
+    "vectorIndexWriteBytes",
+    "textIndexQueryBytes",
+    "textIndexWriteQueryBytes",
+    "vectorIndexReadQueryBytes",
+    "vectorIndexWriteQueryBytes",
+    "networkEgressBytes",
+    "memoryUsedMb",
+)
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(slots=True)
+class LogEntry:
+    """One entry: a Completion (an execution ended) or a Progress (an action's log line).
+
+    `fields` holds the entry's JSON fields except `kind` and `logLines`.
+    """
+
+    kind: str
+    fields: dict[str, Any]
+    log_lines: list[LogLine] = field(default_factory=list)
+
+    def render(self, *, structured: bool) -> dict[str, Any]:
+        lines: list[Any] = [
+            line.structured() if structured else line.rendered() for line in self.log_lines
+        ]
+        return {"kind": self.kind, **self.fields, "logLines": lines}
+
+
+def completion(
+    *,
+    udf_type: str,
+    identifier: str,
+    lines: list[LogLine],
+    started: float,
+    ended: float,
+    error: str | None,
+    request_id: str,
+    execution_id: str,
+    caller: str,
+    environment: str,
+    identity_type: str,
+    success: Any = None,
+) -> LogEntry:
+    """A Completion entry; times are `time.time()` seconds."""
+    return LogEntry(
+        "Completion",
+        {
+            "udfType": udf_type,
+            "componentPath": None,
+            "identifier": identifier,
+            "timestamp": ended,
+            "cachedResult": False,
+            "caller": caller,
+            "parentExecutionId": None,
+            "executionTime": max(0.0, ended - started),
+            "userExecutionTime": max(0.0, ended - started),
+            "success": success,
+            "error": error,
+            "requestId": request_id,
+            "executionId": execution_id,
+            "usageStats": dict.fromkeys(_USAGE_FIELDS, 0),
+            "returnBytes": None,
+            "occInfo": None,
+            "willRetry": False,
+            "executionTimestamp": started,
+            "identityType": identity_type,
+            "environment": environment,
+        },
+        lines,
+    )
+
+
+def progress(
+    *,
+    udf_type: str,
+    identifier: str,
+    line: LogLine,
+    started: float,
+    request_id: str,
+    execution_id: str,
+) -> LogEntry:
+    """A Progress entry: one log line of a running action; `timestamp` is its start."""
+    return LogEntry(
+        "Progress",
+        {
+            "udfType": udf_type,
+            "componentPath": None,
+            "identifier": identifier,
+            "timestamp": started,
+            "requestId": request_id,
+            "executionId": execution_id,
+        },
+        [line],
+    )
+
+
+def new_execution_id() -> str:
+    return str(uuid.uuid4())
+
+
+class FunctionLog:
+    """The last `max_entries` entries, each under a strictly increasing ms key."""
+
+    def __init__(
+        self, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.time
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be positive")
+        self._entries: deque[tuple[float, LogEntry]] = deque(maxlen=max_entries)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_key = 0.0
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    @property
+    def last_key(self) -> float:
+        with self._lock:
+            return self._last_key
+
+    def append(self, entry: LogEntry) -> float:
+        """Add `entry` (from any thread), wake the waiting readers, return its key."""
+        with self._lock:
+            key = self._clock() * 1000.0
+            if key <= self._last_key:
+                key = math.nextafter(self._last_key, math.inf)
+            self._last_key = key
+            self._entries.append((key, entry))
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop has closed
+                loop.call_soon_threadsafe(_wake, future)
+        return key
+
+    def since(self, cursor: float) -> tuple[list[LogEntry], float]:
+        """The entries with keys above `cursor`, and the key of the newest (or `cursor`)."""
+        with self._lock:
+            return self._since(cursor)
+
+    def _since(self, cursor: float) -> tuple[list[LogEntry], float]:
+        found: list[LogEntry] = []
+        for key, entry in reversed(self._entries):
+            if key <= cursor:
+                break
+            found.append(entry)
+        if not found:
+            return [], cursor
+        found.reverse()
+        return found, self._last_key
+
+    async def wait_since(self, cursor: float, timeout: float) -> tuple[list[LogEntry], float]:
+        """`since(cursor)`, waiting up to `timeout` seconds for something newer; an
+        empty batch comes back with `cursor` unchanged."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout)
+        while True:
+            future: asyncio.Future[None] = loop.create_future()
+            with self._lock:
+                entries, new_cursor = self._since(cursor)
+                if entries:
+                    return entries, new_cursor
+                self._waiters.append((loop, future))
+            remaining = deadline - loop.time()
+            try:
+                if remaining <= 0:
+                    return [], cursor
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(future, remaining)
+            finally:
+                with self._lock, contextlib.suppress(ValueError):
+                    self._waiters.remove((loop, future))
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+__all__ = [
+    "ACTION_CALLER",
+    "DEFAULT_CALLER",
+    "HTTP_CALLER",
+    "FunctionLog",
+    "LogEntry",
+    "completion",
+    "new_request_id",
+    "progress",
+]
