@@ -36,7 +36,6 @@ import gc
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from measures import cpu_seconds, free_port, pct
 
 from convexlite import App, SyncBackend, define_schema, define_table, v
 
@@ -196,10 +197,6 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms"
 
 
-def pct(xs: list[float], p: float) -> float:
-    return sorted(xs)[min(len(xs) - 1, int(len(xs) * p))]
-
-
 def timings(fn: Callable[[], object], n: int, warm: int = 50) -> list[float]:
     for _ in range(warm):
         fn()
@@ -209,24 +206,6 @@ def timings(fn: Callable[[], object], n: int, warm: int = 50) -> list[float]:
         fn()
         out.append(time.perf_counter() - start)
     return out
-
-
-def rss_kib(pid: int | str = "self") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid: int | str = "self") -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---- servers and pushes -------------------------------------------------------------------

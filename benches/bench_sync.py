@@ -26,7 +26,6 @@ import gc
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+from measures import cpu_seconds, free_port, pct, rss_kib
 
 from convexlite import App, Backend, define_schema, define_table, v
 
@@ -67,30 +68,8 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:8.2f} ms"
 
 
-def pct(xs: list[float], p: float) -> float:
-    return sorted(xs)[min(len(xs) - 1, int(len(xs) * p))]
-
-
 def p50_p99(xs: list[float]) -> str:
     return f"p50 {ms(pct(xs, 0.5))}  p99 {ms(pct(xs, 0.99))}"
-
-
-def rss_kib(pid: int | str = "self") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid: int | str = "self") -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
