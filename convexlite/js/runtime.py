@@ -51,6 +51,8 @@ HEAP_CHECK_EVERY = 32
 TRANSACTION_JS_SECONDS = 1.0
 TRANSACTION_SYSCALL_SECONDS = 15.0
 ACTION_SECONDS = 1800.0
+ACTION_MEMORY_CHECK_SECONDS = 1.0
+"""V8 stops an action that exhausts its heap without a word: the driver looks this often."""
 
 
 class JsFunctionError(ConvexBackendError):
@@ -283,6 +285,9 @@ class JsRuntime:
             started = time.monotonic()
             context.submit(source).add_done_callback(report.started)
             while not report.wait(0.05):
+                if context.out_of_memory:
+                    context.close()
+                    raise _out_of_memory()
                 elapsed = time.monotonic() - started
                 if elapsed - syscall_seconds > TRANSACTION_JS_SECONDS or (
                     syscall_seconds > TRANSACTION_SYSCALL_SECONDS
@@ -354,12 +359,19 @@ class JsRuntime:
 
             context.handler = handler
             context.submit(source).add_done_callback(report.started)
-            finished = await report.wait_async(ACTION_SECONDS)
+            deadline = time.monotonic() + ACTION_SECONDS
+            finished = False
+            while not finished and not context.out_of_memory:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                finished = await report.wait_async(min(remaining, ACTION_MEMORY_CHECK_SECONDS))
             for task in pending:
                 task.cancel()
             if not finished:
+                out_of_memory = context.out_of_memory
                 context.close()
-                raise _timeout(ACTION_SECONDS)
+                raise _out_of_memory() if out_of_memory else _timeout(ACTION_SECONDS)
             if report.failure is not None:
                 raise self._failed_start(context, report.failure, ACTION_SECONDS)
         return report.payload

@@ -452,6 +452,15 @@ class V8Context:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def out_of_memory(self) -> bool:
+        """Whether the context hit its hard memory limit (V8 then stops its JavaScript,
+        possibly inside a promise continuation no eval is waiting for). Any thread."""
+        with self._lock:
+            if self._closed:
+                return False
+            return bool(self._lib.mr_hard_memory_limit_reached(self._id))
+
     def close(self) -> None:
         """Terminate any running JS at once and free the isolate. Idempotent.
 

@@ -112,8 +112,13 @@ def test_errors_are_convex_errors_and_the_server_keeps_serving(deployment: Deplo
     assert "../convex/failures.ts" in boom["message"]
     spin = deployment.call("query", "failures:spin")
     assert not spin["ok"] and "timed out" in spin["message"]
-    hog = deployment.call("mutation", "failures:hog")
-    assert not hog["ok"] and "out of memory" in hog["message"]
+    for kind, path in [
+        ("mutation", "failures:hog"),
+        ("query", "failures:hogAfterAwait"),  # stopped inside a promise continuation
+        ("action", "failures:actionHog"),
+    ]:
+        hog = deployment.call(kind, path)
+        assert not hog["ok"] and "out of memory" in hog["message"], (path, hog)
     fetched = deployment.call("query", "failures:fetchInQuery")
     assert not fetched["ok"] and "Can't use fetch() in queries and mutations" in fetched["message"]
     bad = deployment.call("query", "failures:badReturn")

@@ -49,3 +49,21 @@ export const actionBoom = action({
     throw new Error("action failed");
   },
 });
+
+export const hogAfterAwait = query({
+  args: {},
+  handler: async (ctx) => {
+    await ctx.db.query("messages").first();
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(100000).fill(1));
+  },
+});
+
+export const actionHog = action({
+  args: {},
+  handler: async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(100000).fill(1));
+  },
+});
