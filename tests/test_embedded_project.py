@@ -127,6 +127,25 @@ def test_python_and_javascript_functions_call_each_other_in_one_transaction(
         assert refused.value.data == {"code": "EMPTY", "channel": "x"}
 
 
+async def test_javascript_action_lines_reach_the_function_log_as_they_are_logged(
+    bundle: dict[str, Any],
+) -> None:
+    async with Backend("memory:") as backend:
+        await backend.deploy_bundle(bundle)
+        _, cursor = await backend.function_logs(0, structured=True, timeout=0)
+        assert await backend.action("workflows:logThenCount", {"channel": "none"}) == 0
+        entries, _ = await backend.function_logs(cursor, structured=True, timeout=0)
+    seen = [(e["kind"], e["identifier"]) for e in entries]
+    assert seen == [
+        ("Progress", "workflows:logThenCount"),  # before the query the action then ran
+        ("Completion", "workflows:count"),
+        ("Completion", "workflows:logThenCount"),
+    ]
+    [line] = entries[0]["logLines"]
+    assert (line["level"], line["messages"]) == ("LOG", ["'counting' 'none'"])
+    assert entries[1]["environment"] == "isolate" and entries[2]["logLines"] == []
+
+
 def test_a_failing_cli_raises_with_its_output(project: Path) -> None:
     (project / "convex" / "broken.ts").write_text("export const = ;\n")
     with SyncBackend("memory:") as backend, pytest.raises(ProjectDeployError) as err:

@@ -306,7 +306,7 @@ class JsRuntime:
         """Run an action on the current loop; its async syscalls run here concurrently."""
         source = self._request("action", module, name, args=_args_json(args))
         payload = await self._drive(source, path, env)
-        return self._outcome(payload, env)
+        return self._outcome(payload, env, streamed=True)
 
     async def run_http_action(self, request: HttpRequest, env: Environment) -> HttpResponse:
         """Answer `request` through the pushed `http.js` router."""
@@ -319,7 +319,7 @@ class JsRuntime:
         }
         source = self._request("httpAction", "http.js", "default", request=http)
         payload = await self._drive(source, f"{request.method} {request.path}", env)
-        value = self._outcome(payload, env, raw=True)
+        value = self._outcome(payload, env, raw=True, streamed=True)
         response_body = base64.b64decode(value["body"]) if value.get("body") else b""
         headers = tuple((str(k), str(v)) for k, v in value.get("headerPairs", []))
         return HttpResponse(int(value["status"]), headers, response_body)
@@ -351,6 +351,9 @@ class JsRuntime:
                     return ""
                 if op == "__async":
                     loop.call_soon_threadsafe(start, payload)
+                    return ""
+                if op == "__log":
+                    _log(env, json.loads(payload))
                     return ""
                 try:
                     return syscalls.sync(op, payload)
@@ -390,12 +393,16 @@ class JsRuntime:
             return JsFunctionError(f"The JavaScript runtime failed: {exc}")
         return JsFunctionError(f"Uncaught {self.bundle.source_maps.map_stack(str(exc))}")
 
-    def _outcome(self, payload: str | None, env: Environment, *, raw: bool = False) -> Any:
+    def _outcome(
+        self, payload: str | None, env: Environment, *, raw: bool = False, streamed: bool = False
+    ) -> Any:
+        """The value of a finished run, or its error raised; `streamed` runs (actions) sent
+        their log lines as they were logged, the others bring them here."""
         assert payload is not None
         result = json.loads(payload)
-        for line in result.get("logs", []):
-            text = " ".join(line.get("messages", []))
-            env.logs.log(line.get("level", "LOG"), text, truncated=bool(line.get("isTruncated")))
+        if not streamed:
+            for line in result.get("logs", []):
+                _log(env, line)
         if result.get("ok"):
             value = result.get("value")
             return value if raw else loads(value) if isinstance(value, str) else None
@@ -414,6 +421,11 @@ class JsRuntime:
         if isinstance(stack, str) and stack:
             return head + "\n" + self.bundle.source_maps.map_stack(stack)
         return head
+
+
+def _log(env: Environment, line: Mapping[str, Any]) -> None:
+    text = " ".join(line.get("messages", []))
+    env.logs.log(line.get("level", "LOG"), text, truncated=bool(line.get("isTruncated")))
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -206,8 +206,8 @@ def test_a_throwing_module_fails_with_its_error_and_logs(context) -> None:
         "Failed to analyze bad.js: Uncaught Error: kaput\n    at "
     )
     assert "convex:/bad.js:2:" in message
-    assert failed.value.logs == ["[LOG] about to fail"]
-    assert message.endswith("[LOG] about to fail")
+    assert failed.value.logs == ["[LOG] 'about to fail'"]
+    assert message.endswith("[LOG] 'about to fail'")
 
 
 def test_unsupported_syntax_names_file_and_line(context) -> None:

@@ -246,15 +246,15 @@ def test_globals_added_by_user_code_are_removed(runtime) -> None:
 def test_console_lines_and_limits(runtime) -> None:
     result = run(runtime, request("query", "probes.js", "logs", {"count": 3}))
     assert [line["messages"] for line in result["logs"]] == [
-        ["line", "0"],
-        ["line", "1"],
-        ["line", "2"],
+        ["'line'", "0"],
+        ["'line'", "1"],
+        ["'line'", "2"],
     ]
     assert {line["level"] for line in result["logs"]} == {"LOG"}
     assert all(isinstance(line["timestamp"], int | float) for line in result["logs"])
     many = run(runtime, request("query", "probes.js", "logs", {"count": 300, "big": True}))["logs"]
     assert len(many) == 256
-    assert many[254]["messages"] == ["line", "254"]
+    assert many[254]["messages"] == ["'line'", "254"]
     assert many[255] == {
         **many[255],
         "level": "ERROR",
@@ -262,7 +262,7 @@ def test_console_lines_and_limits(runtime) -> None:
     }
     big = run(runtime, request("query", "probes.js", "logs", {"count": 0, "big": True}))["logs"]
     assert big[0]["isTruncated"] is True
-    assert big[0]["messages"] == ["x" * 32768]
+    assert big[0]["messages"] == ["'" + "x" * 32767]
 
 
 def test_an_unknown_module_and_a_second_run_are_reported(runtime) -> None:

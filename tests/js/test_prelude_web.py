@@ -37,13 +37,13 @@ def logged(context: RacerContext, statements: str) -> list[dict]:
 
 
 INSPECT_CASES = [
-    ("'hello'", "hello"),
+    ("'hello'", "'hello'"),
     ("['a', 1]", "[ 'a', 1 ]"),
     ("{a: 1, b: [1, 2]}", "{ a: 1, b: [ 1, 2 ] }"),
     ("{}", "{}"),
     ("[]", "[]"),
     ("{'a-b': 'it\\'s'}", "{ 'a-b': 'it\\'s' }"),
-    ("'line\\n'", "line\n"),
+    ("'line\\n'", "'line\\n'"),
     ("['line\\n']", "[ 'line\\n' ]"),
     ("null", "null"),
     ("undefined", "undefined"),
@@ -90,7 +90,7 @@ def test_console_levels_errors_timers_and_trace(bare) -> None:
     assert lines[4]["messages"][0].startswith("t: ") and lines[4]["messages"][1] == "1"
     assert lines[5]["messages"][0].endswith("ms")
     assert lines[6]["messages"] == ["Timer 't' does not exist"]
-    assert lines[7]["messages"][0] == "here"
+    assert lines[7]["messages"][0] == "'here'"
     assert lines[7]["messages"][1].startswith("Trace\n    at ")
 
 
@@ -328,4 +328,4 @@ def test_process_env_reads_the_request_env(bare) -> None:
     lines = logged(
         bare, "console.log(process.env.GREETING, process.env.MISSING, 'GREETING' in process.env)"
     )
-    assert lines[0]["messages"] == ["hi", "undefined", "true"]
+    assert lines[0]["messages"] == ["'hi'", "undefined", "true"]

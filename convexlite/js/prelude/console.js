@@ -58,11 +58,23 @@ function pushLogLine(level, messages) {
   const logs = target.logs;
   if (logs.length >= MAX_LOG_LINES) return;
   if (logs.length === MAX_LOG_LINES - 1) {
-    logs.push({ level: "ERROR", messages: [LOG_OVERFLOW_MESSAGE], isTruncated: false, timestamp: realNow() });
+    recordLine(target, { level: "ERROR", messages: [LOG_OVERFLOW_MESSAGE], isTruncated: false, timestamp: realNow() });
     return;
   }
   const line = limitLine(messages);
-  logs.push({ level, messages: line.messages, isTruncated: line.isTruncated, timestamp: realNow() });
+  recordLine(target, { level, messages: line.messages, isTruncated: line.isTruncated, timestamp: realNow() });
+}
+
+// Actions' lines also go to the host as they are logged (the function log shows them
+// while the action runs); queries and mutations report theirs with the result.
+function recordLine(target, line) {
+  target.logs.push(line);
+  if (target.kind !== "action" && target.kind !== "httpAction") return;
+  try {
+    hostBridge("__log", JSON.stringify(line));
+  } catch {
+    // the line stays in the result's logs; logging never fails the function
+  }
 }
 
 function logArgs(level, args) {

@@ -1,6 +1,7 @@
 // Rendering of console arguments in the style of the `object-inspect` package with
 // {indent: 2, maxStringLength: 32768, customInspect: true}, which is what Convex's
-// dashboard and CLI show (functions.md §3.7). Top-level strings are printed raw.
+// dashboard and CLI show (functions.md §3.7, protocol.md §4.6): strings are single-quoted,
+// at the top level too (`[LOG] 'user' { id: 1 }`).
 
 const INSPECT_MAX_DEPTH = 5;
 const INSPECT_MAX_STRING = 32768;
@@ -8,7 +9,7 @@ const INSPECT_INDENT = "  ";
 const objectToString = Object.prototype.toString;
 
 function inspectTop(value) {
-  if (typeof value === "string") return value;
+  if (typeof value === "string") return quoteString(value);
   if (value instanceof Error || objectToString.call(value) === "[object Error]") {
     const stack = safeGet(value, "stack");
     if (typeof stack === "string" && stack !== "") {

@@ -60,3 +60,11 @@ export const countViaPython = query({
   args: {},
   handler: async (ctx): Promise<number> => await ctx.runQuery(pythonCount, {}),
 });
+
+export const logThenCount = action({
+  args: { channel: v.string() },
+  handler: async (ctx, { channel }): Promise<number> => {
+    console.log("counting", channel);
+    return await ctx.runQuery(internal.workflows.count, { channel });
+  },
+});
