@@ -30,3 +30,17 @@ def test_standalone_backend_keeps_its_data_and_key_in_the_current_directory(tmp_
     finally:
         second.stop()
     assert "Admin key (shown once)" not in second.output
+
+
+def test_requests_are_logged_only_with_access_log(tmp_path):
+    quiet, loud = tmp_path / "quiet", tmp_path / "loud"
+    quiet.mkdir()
+    loud.mkdir()
+    for cwd, args in ((quiet, ()), (loud, ("--access-log",))):
+        served = Served(cwd, *args)
+        try:
+            assert httpx.get(f"{served.url}/instance_name", timeout=5).status_code == 200
+        finally:
+            served.stop()
+        logged = '"GET /instance_name HTTP/1.1" 200' in served.output
+        assert logged is bool(args), served.output
