@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 from convexlite.errors import BadRequestError
 from convexlite.js.esm_rewrite import InvalidModulePath, UnsupportedModuleSyntax, rewrite_module
 from convexlite.js.module_loader import ScriptContext, define_modules
+from convexlite.js.prelude import seed_words
 from convexlite.js.v8 import V8Context, init_v8
 
 _T = TypeVar("_T")
@@ -198,12 +199,7 @@ def evaluate_auth_config(
 def _phase(env: Mapping[str, str], seed: bytes, import_time_ns: int) -> dict[str, Any]:
     if len(seed) != 32:
         raise ValueError("the import-phase seed must be 32 bytes")
-    words = [int.from_bytes(seed[i : i + 4], "little") for i in range(0, 16, 4)]
-    words = [
-        w ^ int.from_bytes(seed[i + 16 : i + 20], "little")
-        for w, i in zip(words, range(0, 16, 4), strict=True)
-    ]
-    return {"env": dict(env), "seed": words, "time": import_time_ns // 1_000_000}
+    return {"env": dict(env), "seed": seed_words(seed), "time": import_time_ns // 1_000_000}
 
 
 def _define(context: ScriptContext, modules: Mapping[str, str]) -> None:

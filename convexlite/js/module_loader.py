@@ -41,8 +41,11 @@ def define_modules(context: ScriptContext, modules: Iterable[RewrittenModule]) -
     as `UnsupportedModuleSyntax` with the module's line.
     """
     install_prelude(context)
-    for module in modules:
-        if context.eval(f"{LOADER_GLOBAL}.has({_js_string(module.path)})") is True:
+    pending = list(modules)
+    paths = json.dumps([module.path for module in pending])
+    defined = json.loads(context.eval(f"JSON.stringify({paths}.filter({LOADER_GLOBAL}.has))"))
+    for module in pending:
+        if module.path in defined:
             continue
         try:
             context.eval(module.script)
@@ -50,10 +53,6 @@ def define_modules(context: ScriptContext, modules: Iterable[RewrittenModule]) -
             if "SyntaxError" not in str(exc):
                 raise
             raise UnsupportedModuleSyntax(module.path, _error_line(exc), _last_line(exc)) from None
-
-
-def _js_string(text: str) -> str:
-    return json.dumps(text)
 
 
 _LINE = re.compile(r"^[^\n:]*:(\d+)(?::\d+)?:")

@@ -3,11 +3,12 @@
 Pushed bundles inline the `convex` library but expect the host to provide the
 `Convex` global and the Web platform (functions.md §3.2, §3.6), and the backend
 needs deterministic time and randomness in queries and mutations (§3.5), log
-capture (§3.7) and entry points to run, analyze and evaluate modules (the
-protocol of notes/issue9-plan.md, section B). The sources live in `prelude/*.js`,
-one concept per file; they share one function scope, so they are concatenated in
-dependency order and wrapped once. Only `__cvx_bridge` is needed from the host,
-and only when a function runs, not when the prelude loads.
+capture (§3.7) and entry points to run, analyze and evaluate modules
+(`__cvx.run`/`settle`/`analyze`/`evaluate`, described atop `prelude/runtime.js`).
+The sources live in `prelude/*.js`, one concept per file; they share one function
+scope, so they are concatenated in dependency order and wrapped once. Only
+`__cvx_bridge` is needed from the host, and only when a function runs, not when
+the prelude loads.
 """
 
 from __future__ import annotations
@@ -47,3 +48,14 @@ def _load() -> str:
 
 
 PRELUDE_SCRIPT: str = _load()
+
+
+def seed_words(seed: bytes) -> list[int]:
+    """The four 32-bit words seeding the prelude's PRNG (xoshiro128**) from host bytes:
+    each word is the XOR of the two halves' words, so all of a 32-byte seed counts."""
+    padded = seed.ljust(32, b"\0")
+    return [
+        int.from_bytes(padded[i : i + 4], "little")
+        ^ int.from_bytes(padded[i + 16 : i + 20], "little")
+        for i in range(0, 16, 4)
+    ]

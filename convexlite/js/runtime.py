@@ -33,9 +33,10 @@ from typing import Any
 
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.environment import Environment
-from convexlite.js.esm_rewrite import rewrite_module
+from convexlite.js.esm_rewrite import RewrittenModule, rewrite_module
 from convexlite.js.fetch import fetch
-from convexlite.js.prelude import PRELUDE_SCRIPT
+from convexlite.js.module_loader import define_modules
+from convexlite.js.prelude import seed_words
 from convexlite.js.source_maps import SourceMaps
 from convexlite.js.syscalls import ActionSyscalls, HostError, TransactionSyscalls
 from convexlite.js.v8 import BridgeError, JsError, JsOutOfMemory, JsTimeout, V8Context, init_v8
@@ -76,9 +77,9 @@ class JsOutOfMemoryError(ConvexBackendError):
 class JsBundle:
     """A push's isolate modules, rewritten once into scripts every context defines."""
 
-    scripts: tuple[str, ...]
+    modules: tuple[RewrittenModule, ...]
     source_maps: SourceMaps
-    import_seed: tuple[int, int, int, int]
+    import_seed: list[int]
     import_time_ms: int
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -94,16 +95,14 @@ class JsBundle:
     ) -> JsBundle:
         """Rewrite `modules` ({path: ES module source}); raises `UnsupportedModuleSyntax`."""
         paths = frozenset(modules)
-        scripts = tuple(rewrite_module(path, modules[path], paths).script for path in modules)
+        rewritten = tuple(rewrite_module(path, modules[path], paths) for path in modules)
         return cls(
-            scripts, SourceMaps(source_maps), _seed(import_seed), import_time_ns // 1_000_000, env
+            rewritten,
+            SourceMaps(source_maps),
+            seed_words(import_seed),
+            import_time_ns // 1_000_000,
+            env,
         )
-
-
-def _seed(raw: bytes) -> tuple[int, int, int, int]:
-    padded = (raw + bytes(16))[:16]
-    words = [int.from_bytes(padded[i : i + 4], "little") for i in range(0, 16, 4)]
-    return (words[0] or 1, words[1], words[2], words[3])
 
 
 class ContextPool:
@@ -135,9 +134,7 @@ class ContextPool:
         init_v8()
         context = V8Context(max_memory=HEAP_LIMIT)
         try:
-            context.eval(PRELUDE_SCRIPT)
-            for script in self.bundle.scripts:
-                context.eval(script)
+            define_modules(context, self.bundle.modules)
         except BaseException:
             context.close()
             raise
@@ -242,9 +239,9 @@ class JsRuntime:
             "module": module,
             "name": name,
             "requestId": os.urandom(8).hex(),
-            "importSeed": list(self.bundle.import_seed),
+            "importSeed": self.bundle.import_seed,
             "importTime": self.bundle.import_time_ms,
-            "execSeed": list(_seed(os.urandom(16))),
+            "execSeed": seed_words(os.urandom(32)),
             "execTime": now_ms,
             "env": dict(self.bundle.env),
             **extra,
