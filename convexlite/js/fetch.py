@@ -8,8 +8,10 @@ instead of exhausting memory.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import weakref
 
 import httpx
 
@@ -17,7 +19,9 @@ from convexlite.errors import BadRequestError
 from convexlite.js.syscalls import HostError, error_payload
 
 MAX_BODY_BYTES = 20 * 2**20
-_client: httpx.AsyncClient | None = None
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class FetchFailed(BadRequestError):
@@ -25,10 +29,15 @@ class FetchFailed(BadRequestError):
 
 
 def _shared_client() -> httpx.AsyncClient:
-    global _client
-    if _client is None:
-        _client = httpx.AsyncClient(follow_redirects=True, timeout=httpx.Timeout(300.0))
-    return _client
+    """One connection pool per event loop: an httpx client belongs to the loop it first ran on,
+    and actions of different backends (or a `SyncBackend`'s own loop) run on different loops."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = httpx.AsyncClient(
+            follow_redirects=True, timeout=httpx.Timeout(300.0)
+        )
+    return client
 
 
 async def fetch(request_json: str) -> str:

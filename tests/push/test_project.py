@@ -102,6 +102,8 @@ def test_nested_calls_and_actions(deployment: Deployment) -> None:
     assert deployment.call("query", "workflows:countTwice", {"channel": "nest"})["value"] == 2
     assert deployment.call("action", "workflows:fanOut", {"channel": "fan", "n": 6})["value"] == 6
     assert deployment.call("action", "workflows:whoAmI")["value"] == "anonymous"
+    fetched = deployment.call("action", "workflows:fetchHello", {"name": "fetch"})["value"]
+    assert fetched == {"status": 200, "text": "hello fetch"}
     hidden = deployment.call("query", "workflows:count", {"channel": "nest"})
     assert not hidden["ok"] and "Could not find public function" in hidden["message"]
 

@@ -68,3 +68,12 @@ export const logThenCount = action({
     return await ctx.runQuery(internal.workflows.count, { channel });
   },
 });
+
+// fetch in an action, to this deployment's own HTTP action (process.env.CONVEX_SITE_URL)
+export const fetchHello = action({
+  args: { name: v.string() },
+  handler: async (_ctx, { name }): Promise<{ status: number; text: string }> => {
+    const response = await fetch(`${process.env.CONVEX_SITE_URL}/hello?name=${name}`);
+    return { status: response.status, text: await response.text() };
+  },
+});
