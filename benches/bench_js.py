@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from measures import cpu_seconds, free_port, pct
+from measures import cpu_seconds, free_port, pct, post_request, read_response, stop_process
 
 from convexlite import App, SyncBackend, define_schema, define_table, v
 
@@ -292,13 +292,7 @@ class Server:
         return found
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 @contextlib.contextmanager
@@ -492,7 +486,7 @@ def inprocess(opts: argparse.Namespace, table: Table, js_db: str) -> list[str]:
         finally:
             counter.close()
         print(f"   JS syscalls crossing the bridge: {len(counter.ops)}")
-        return list(runtime.bundle.scripts)
+        return [module.script for module in runtime.bundle.modules]
     finally:
         js.close()
         py.close()
@@ -523,7 +517,7 @@ def cold(
     from convexlite.js.runtime import HEAP_LIMIT
     from convexlite.js.v8 import V8Context
 
-    scripts = runtime.bundle.scripts
+    scripts = [module.script for module in runtime.bundle.modules]
     n = opts.cold
     bare, prelude, modules, first = [], [], [], []
     for _ in range(n):
@@ -618,10 +612,10 @@ def rss():
 
 def heap(context):
     for _ in range(5):
-        try:
-            return context.heap_used()
-        except ValueError:  # mini-racer's heap report is sometimes not JSON
-            time.sleep(0.01)
+        used = context.heap_used()  # None: mini-racer's report was unreadable this time
+        if used is not None:
+            return used
+        time.sleep(0.01)
     return -1
 
 kind, count, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -685,18 +679,10 @@ async def http_load(
         try:
             while time.perf_counter() < stop:
                 body = json.dumps({"path": path, "args": args_of(k, done), "format": "json"})
-                request = (
-                    f"POST /api/{kind} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
-                ).encode()
+                request = post_request(server.port, f"/api/{kind}", body)
                 t0 = time.perf_counter()
                 writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                reply = await reader.readexactly(length)
+                head, reply = await read_response(reader)
                 latencies.append(time.perf_counter() - t0)
                 if not head.startswith(b"HTTP/1.1 200") or b'"success"' not in reply:
                     raise RuntimeError(f"{path} failed: {head!r} {reply[:500]!r}")

@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from measures import free_port
+from measures import free_port, stop_process
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -92,12 +92,7 @@ class Server:
         return self.log.read().decode(errors="replace")[-3000:]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.log.close()
 
 

@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from measures import cpu_seconds, free_port, pct, rss_kib
+from measures import cpu_seconds, free_port, pct, post_request, read_response, rss_kib, stop_process
 
 from convexlite import App, Backend, define_schema, define_table, v
 
@@ -111,12 +111,7 @@ class Server:
         return self.log.read().decode(errors="replace")[-3000:]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.log.close()
 
 
@@ -463,19 +458,11 @@ async def throughput_section(opts: argparse.Namespace, server: Server) -> None:
     async def raw(k: int, stop: float, counts: list[int]) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         body = json.dumps({"path": "items:add", "args": {"group": f"r{k}", "body": "x"}})
-        request = (
-            f"POST /api/mutation HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
-        ).encode()
+        request = post_request(server.port, "/api/mutation", body)
         try:
             while time.perf_counter() < stop:
                 writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                reply = await reader.readexactly(length)
+                head, reply = await read_response(reader)
                 if not head.startswith(b"HTTP/1.1 200") or b'"success"' not in reply:
                     raise RuntimeError(f"HTTP mutation failed: {head!r} {reply!r}")
                 counts[k] += 1
