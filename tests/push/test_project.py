@@ -22,6 +22,15 @@ def test_deploy_pushes_the_project_and_writes_codegen(deployment: Deployment) ->
     assert {"messages.js:send", "messages.js:list", "workflows.js:fanOut"} <= paths
 
 
+def test_codegen_asks_the_deployment_and_changes_nothing(deployment: Deployment) -> None:
+    before = deployment.cli("function-spec").stdout
+    api = deployment.project / "convex" / "_generated" / "api.d.ts"
+    api.unlink()
+    deployment.cli("codegen", "--typecheck", "disable")
+    assert "workflows" in api.read_text()
+    assert deployment.cli("function-spec").stdout == before
+
+
 def test_queries_and_mutations_through_the_http_client(deployment: Deployment) -> None:
     calls = [
         {
