@@ -9,13 +9,14 @@ tables are private, queries cannot write, one paginated query per execution.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.query.cursors import CursorCodec
 from convexlite.query.pagination import Page, paginate
-from convexlite.query.query_json import Query
+from convexlite.query.query_json import Query, parse_query
 from convexlite.query.stream import QueryStream
 from convexlite.values import InvalidIdError, check_table_name, decode_id
 
@@ -30,6 +31,10 @@ class InvalidQueryId(BadRequestError):
 
 class TableMismatch(BadRequestError):
     code = "InvalidArgument"
+
+
+def _plan(query: Query | Mapping[str, Any]) -> Query:
+    return query if isinstance(query, Query) else parse_query(query)
 
 
 class DatabaseSyscalls:
@@ -76,10 +81,11 @@ class DatabaseSyscalls:
             return None
         return id_string
 
-    def query_stream(self, query: Query) -> int:
-        """`1.0/queryStream`: start a query; planning errors (unknown index...) surface here."""
+    def query_stream(self, query: Query | Mapping[str, Any]) -> int:
+        """`1.0/queryStream`: start a query (built by Python, or the JSON JavaScript sends);
+        planning errors (unknown index...) surface here."""
         self._next_query_id += 1
-        self._streams[self._next_query_id] = QueryStream(self.tx, query)
+        self._streams[self._next_query_id] = QueryStream(self.tx, _plan(query))
         return self._next_query_id
 
     def query_stream_next(self, query_id: int) -> dict[str, Any] | None:
@@ -95,7 +101,7 @@ class DatabaseSyscalls:
 
     def query_page(
         self,
-        query: Query,
+        query: Query | Mapping[str, Any],
         cursor: str | None,
         page_size: int,
         *,
@@ -112,7 +118,7 @@ class DatabaseSyscalls:
         self._paginated = True
         page = paginate(
             self.tx,
-            query,
+            _plan(query),
             self._cursors,
             num_items=page_size,
             cursor=cursor,

@@ -23,7 +23,6 @@ from typing import Any
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
 from convexlite.functions.environment import Environment
 from convexlite.functions.syscalls import DatabaseSyscalls
-from convexlite.query.query_json import parse_query
 from convexlite.values import Int64, decode, dumps, encode
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -140,7 +139,7 @@ class TransactionSyscalls:
         return self.db.get(args["id"], args.get("table"))
 
     def _query_stream(self, args: dict[str, Any]) -> Any:
-        return {"queryId": self.db.query_stream(parse_query(args["query"]))}
+        return {"queryId": self.db.query_stream(args["query"])}
 
     def _query_stream_next(self, args: dict[str, Any]) -> Any:
         value = self.db.query_stream_next(int(args["queryId"]))
@@ -148,7 +147,7 @@ class TransactionSyscalls:
 
     def _query_page(self, args: dict[str, Any]) -> Any:
         page = self.db.query_page(
-            parse_query(args["query"]),
+            args["query"],
             args.get("cursor"),
             int(args["pageSize"]),
             end_cursor=args.get("endCursor"),
