@@ -126,6 +126,7 @@ class Backend:
                     lambda db: BatchingExecutor(db.flush),
                     clock=self._clock,
                     analyzer=self._analyzer,
+                    inline_calls=True,
                 )
                 engine.start()
                 self._engine = engine
@@ -198,18 +199,15 @@ class Backend:
     ) -> Execution:
         """Run any function as `caller` and keep its whole outcome (log lines, timestamp);
         a query may run at an earlier published timestamp `at_ts`."""
-        engine = self.engine
-        if kind is FunctionKind.ACTION:
-            return await engine.run_action(path, args, caller, durable_commits=False)
-        executor = engine.executor
-
-        def run() -> Execution:
-            # a plain pool (a facade over a SyncBackend's engine) flushes every commit
-            last = executor.last_in_batch() if isinstance(executor, BatchingExecutor) else True
-            durable = kind is FunctionKind.QUERY or last
-            return engine.run(kind, path, args, caller, at_ts=at_ts, durable=durable)
-
-        return await asyncio.get_running_loop().run_in_executor(executor, run)
+        dispatch = self.engine.dispatch
+        identity, internal_ok = caller.identity, caller.internal_ok
+        if kind is FunctionKind.QUERY:
+            return await dispatch.query(
+                path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts
+            )
+        if kind is FunctionKind.MUTATION:
+            return await dispatch.mutation(path, args, identity=identity, internal_ok=internal_ok)
+        return await dispatch.action(path, args, identity=identity, internal_ok=internal_ok)
 
     async def query(
         self, path: str, args: dict[str, Any] | None = None, *, identity: Identity = None
@@ -260,7 +258,7 @@ class Backend:
         self, request: HttpRequest, caller: Caller = ANONYMOUS
     ) -> HttpResponse:
         """Answer a request to the app's HTTP actions; their nested calls run as an action's."""
-        return await self.engine.run_http_action(request, caller, durable_commits=False)
+        return await self.engine.run_http_action(request, caller)
 
     async def function_logs(
         self, cursor: float, *, structured: bool, timeout: float
@@ -274,9 +272,7 @@ class Backend:
         """Serve a new schema, functions and HTTP routes (`app.deployment()`), applied on the
         function thread between batches so no mutation runs during the index backfill."""
         engine = self.engine
-        await asyncio.get_running_loop().run_in_executor(
-            engine.executor, engine.apply_deployment, deployment
-        )
+        await engine.dispatch.exclusive(lambda: engine.apply_deployment(deployment))
 
     async def push(self, operation: str, body: dict[str, Any]) -> Any:
         """Answer a push endpoint of `npx convex deploy`/`dev` (spec/functions.md §1.4).
@@ -287,8 +283,7 @@ class Backend:
         """
         engine = self.engine
         if engine.push_activates(operation):
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(engine.executor, engine.push, operation, body)
+            return await engine.dispatch.exclusive(lambda: engine.push(operation, body))
         return await asyncio.to_thread(engine.push, operation, body)
 
     async def deploy(

@@ -32,6 +32,7 @@ from convexlite.errors import BadRequestError
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
+from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
@@ -39,7 +40,12 @@ from convexlite.functions.runner import Execution, FunctionRunner
 from convexlite.functions.schema import Schema
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
-from convexlite.persistence import Persistence, open_persistence
+from convexlite.persistence import (
+    MemoryPersistence,
+    Persistence,
+    SqlitePersistence,
+    open_persistence,
+)
 from convexlite.query.cursors import CursorCodec
 from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
 from convexlite.values.http import HttpRequest, HttpResponse
@@ -57,7 +63,9 @@ class Engine:
     """One backend: its store, database, functions and services, built from one `Config`.
 
     `executor` is the thread (or pool) queries and mutations run on; the async
-    facade passes a batching executor whose batches share one flush to disk.
+    facade passes a batching executor whose batches share one flush to disk, and
+    `inline_calls=True`: async callers then run Python queries and mutations on
+    their own event loop when the store is local (`functions/dispatch.py`).
     `analyzer` loads pushed JavaScript for `npx convex deploy`; without one, pushes
     are refused with a clear error.
     """
@@ -70,6 +78,7 @@ class Engine:
         *,
         clock: Clock = time.time_ns,
         analyzer: Analyzer | None = None,
+        inline_calls: bool = False,
     ) -> None:
         loader: Analyzer = analyzer if analyzer is not None else V8Analyzer()
         self.config = config
@@ -113,6 +122,12 @@ class Engine:
             self.persistence.close()
             raise
         self.executor = executor(self.db)
+        self.dispatch = FunctionDispatch(
+            self.runner,
+            self.executor,
+            inline=inline_calls
+            and isinstance(self.persistence, SqlitePersistence | MemoryPersistence),
+        )
         self._services: list[Service] = []
         self._services_lock = threading.Lock()
         self._running = False
@@ -251,28 +266,16 @@ class Engine:
             )
         raise ValueError("actions run on an event loop: use Engine.run_action")
 
-    async def run_action(
-        self, path: str, args: Any, caller: Caller, *, durable_commits: bool = True
-    ) -> Execution:
-        """Run an action on the current loop; its nested calls go to the function thread."""
-        return await self.runner.run_action(
-            path,
-            args,
-            executor=self.executor,
-            identity=caller.identity,
-            internal_ok=caller.internal_ok,
-            durable_commits=durable_commits,
+    async def run_action(self, path: str, args: Any, caller: Caller) -> Execution:
+        """Run an action on the current loop; its nested calls go through `dispatch`."""
+        return await self.dispatch.action(
+            path, args, identity=caller.identity, internal_ok=caller.internal_ok
         )
 
-    async def run_http_action(
-        self, request: HttpRequest, caller: Caller, *, durable_commits: bool = True
-    ) -> HttpResponse:
+    async def run_http_action(self, request: HttpRequest, caller: Caller) -> HttpResponse:
         """Answer an HTTP action request on the current loop (the 404s included)."""
         return await self.runner.run_http_action(
-            request,
-            identity=caller.identity,
-            executor=self.executor,
-            durable_commits=durable_commits,
+            request, calls=self.dispatch, identity=caller.identity
         )
 
     def end_live_queries(self) -> None:
@@ -284,7 +287,7 @@ class Engine:
     def live_queries(self, loop: asyncio.AbstractEventLoop) -> LiveQueries:
         """The engine's live queries, delivering on `loop` (the first caller's)."""
         if self._live is None:
-            self._live = LiveQueries(self.db, self.runner, self.executor, loop)
+            self._live = LiveQueries(self.db, self.runner, self.dispatch, loop)
         return self._live
 
 

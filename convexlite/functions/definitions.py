@@ -23,6 +23,9 @@ class FunctionDefinition:
     `invoke(env, args)` runs it with an `Environment`; it returns the value, or
     an awaitable of it when the source declared the function `is_async` (only
     actions may be). `handler` is the source's own code, for introspection.
+    `offload` marks an invoke that blocks its thread waiting on another runtime
+    (V8): async callers run such a query or mutation on the function thread, not
+    on their event loop (`functions/dispatch.py`).
     """
 
     path: str
@@ -33,6 +36,7 @@ class FunctionDefinition:
     args: Any = None
     returns: Any = None
     is_async: bool = False
+    offload: bool = False
 
 
 class DuplicateFunctionError(ValueError):

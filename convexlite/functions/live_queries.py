@@ -14,11 +14,11 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.database import Database
+from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.runner import FunctionRunner, TrackedExecution
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
 from convexlite.values import dumps
@@ -176,19 +176,15 @@ class SharedQuery:
 
     async def _run(self) -> None:
         owner = self._owner
-        loop = asyncio.get_running_loop()
         while self._stale and self.subscribers:
             self._stale = False
             try:
-                outcome: TrackedExecution = await loop.run_in_executor(
-                    owner.executor,
-                    lambda: owner.runner.run_query_tracked(
-                        self.path,
-                        self.args,
-                        identity=self.identity,
-                        journal=self._journal,
-                        internal_ok=self.internal_ok,
-                    ),
+                outcome = await owner.dispatch.query_tracked(
+                    self.path,
+                    self.args,
+                    identity=self.identity,
+                    journal=self._journal,
+                    internal_ok=self.internal_ok,
                 )
             except Exception as exc:
                 outcome = TrackedExecution(None, exc, [], owner.tracker.processed_ts, {}, None)
@@ -219,11 +215,11 @@ class LiveQueries:
         self,
         db: Database,
         runner: FunctionRunner,
-        executor: Executor,
+        dispatch: FunctionDispatch,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.runner = runner
-        self.executor = executor
+        self.dispatch = dispatch
         self.loop = loop
         self.tracker = SubscriptionTracker.following(db)
         self._queries: dict[tuple[str, str, str, bool], SharedQuery] = {}

@@ -23,10 +23,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
@@ -335,7 +333,11 @@ class FunctionRunner:
         internal_ok: bool = False,
         durable: bool = True,
         caller: str | None = None,
+        retry_conflicts: bool = True,
     ) -> Execution:
+        """Run a mutation and commit it. With `retry_conflicts=False` an OCC conflict is
+        raised at once, with nothing logged, for the caller to run the mutation again
+        where a backoff may sleep (an event loop may not)."""
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
         return self._mutate(
             lambda env: self._result(fn, fn.invoke(env, args)),
@@ -343,6 +345,7 @@ class FunctionRunner:
             name=display(fn.path),
             durable=durable,
             record=self._record("Mutation", display(fn.path), fn.handler, identity, caller),
+            retry_conflicts=retry_conflicts,
         )
 
     def run_in_mutation(
@@ -366,6 +369,7 @@ class FunctionRunner:
         name: str | None,
         durable: bool,
         record: _Record | None = None,
+        retry_conflicts: bool = True,
     ) -> Execution:
         """Run `invoke(env)` in a read-write transaction, retrying OCC conflicts, and commit.
 
@@ -387,6 +391,8 @@ class FunctionRunner:
                     value = _user_code(invoke, env)
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
+                    if not retry_conflicts:
+                        raise
                     if attempt == MAX_OCC_RETRIES:
                         _attach_logs(exc, collector.lines)
                         _forward(name, collector, record, exc)
@@ -408,30 +414,26 @@ class FunctionRunner:
         path: str,
         args: Any = None,
         *,
-        executor: Executor | None = None,
+        calls: TransactionCalls,
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
-        durable_commits: bool = True,
         caller: str | None = None,
     ) -> Execution:
-        """Run on the current event loop; nested queries and mutations use `executor`.
-
-        `durable_commits=False` is for an executor that syncs the database itself
-        before releasing results (a `BatchingExecutor`).
+        """Run on the current event loop; nested queries and mutations go to `calls`.
 
         A plain (non-async) handler runs on a thread of its own rather than on
-        `executor`: it blocks while its nested calls run there, and sharing the pool
-        would deadlock once every worker held a waiting action.
+        the function thread: it blocks while its nested calls run there, and sharing
+        a pool would deadlock once every worker held a waiting action.
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
-        calls = NestedCalls(self, executor, identity, durable_commits)
+        nested = NestedCalls(calls, identity)
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
         with logs.capture() as collector:
             if record is not None:
                 collector.on_line = record.progress
             try:
-                env = calls.environment(collector)
+                env = nested.environment(collector)
                 value = await _invoke_action(fn.invoke, fn.is_async, env, args, collector)
                 value = self._result(fn, value)
             except BaseException as exc:
@@ -449,9 +451,8 @@ class FunctionRunner:
         self,
         request: HttpRequest,
         *,
+        calls: TransactionCalls,
         identity: dict[str, Any] | None = None,
-        executor: Executor | None = None,
-        durable_commits: bool = True,
     ) -> HttpResponse:
         """Answer `request` with the deployment's HTTP routes (spec/protocol.md §3.6).
 
@@ -466,7 +467,7 @@ class FunctionRunner:
         route = match_route(routes, request.method, request.path)
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
-        calls = NestedCalls(self, executor, identity, durable_commits)
+        nested = NestedCalls(calls, identity)
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
         error: BaseException | None = None
         response: HttpResponse | None = None
@@ -474,7 +475,7 @@ class FunctionRunner:
             if record is not None:
                 collector.on_line = record.progress
             try:
-                env = calls.environment(collector)
+                env = nested.environment(collector)
                 response = await _invoke_action(
                     route.invoke, route.is_async, env, request, collector
                 )
@@ -492,60 +493,69 @@ class FunctionRunner:
                     )
 
 
+class TransactionCalls(Protocol):
+    """Where an async caller's queries and mutations run (`functions/dispatch.py`)."""
+
+    async def query(
+        self,
+        path: str,
+        args: Any,
+        *,
+        identity: dict[str, Any] | None,
+        internal_ok: bool,
+        caller: str | None = None,
+    ) -> Execution: ...
+
+    async def mutation(
+        self,
+        path: str,
+        args: Any,
+        *,
+        identity: dict[str, Any] | None,
+        internal_ok: bool,
+        caller: str | None = None,
+    ) -> Execution: ...
+
+    async def action(
+        self,
+        path: str,
+        args: Any,
+        *,
+        identity: dict[str, Any] | None,
+        internal_ok: bool,
+        caller: str | None = None,
+    ) -> Execution: ...
+
+
 class NestedCalls:
     """The `ActionCallbacks` of one action run: calls made as its caller, internal
-    functions allowed, queries and mutations on `executor`."""
+    functions allowed, queries and mutations where `calls` runs them."""
 
-    __slots__ = ("_runner", "_executor", "_identity", "_durable", "_loop")
+    __slots__ = ("_calls", "_identity", "_loop")
 
-    def __init__(
-        self,
-        runner: FunctionRunner,
-        executor: Executor | None,
-        identity: dict[str, Any] | None,
-        durable_commits: bool,
-    ) -> None:
-        self._runner = runner
-        self._executor = executor
+    def __init__(self, calls: TransactionCalls, identity: dict[str, Any] | None) -> None:
+        self._calls = calls
         self._identity = identity
-        self._durable = durable_commits
         self._loop = asyncio.get_running_loop()
 
     def environment(self, collector: logs.LogCollector) -> Environment:
         return Environment(self._identity, collector, actions=self, loop=self._loop)
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
-        call = partial(
-            self._runner.run_query,
-            path,
-            args,
-            identity=self._identity,
-            internal_ok=True,
-            caller=ACTION_CALLER,
+        execution = await self._calls.query(
+            path, args, identity=self._identity, internal_ok=True, caller=ACTION_CALLER
         )
-        return (await self._loop.run_in_executor(self._executor, call)).value
+        return execution.value
 
     async def run_mutation(self, path: str, args: dict[str, Any]) -> Any:
-        call = partial(
-            self._runner.run_mutation,
-            path,
-            args,
-            identity=self._identity,
-            internal_ok=True,
-            durable=self._durable,
-            caller=ACTION_CALLER,
+        execution = await self._calls.mutation(
+            path, args, identity=self._identity, internal_ok=True, caller=ACTION_CALLER
         )
-        return (await self._loop.run_in_executor(self._executor, call)).value
+        return execution.value
 
     async def run_action(self, path: str, args: dict[str, Any]) -> Any:
-        execution = await self._runner.run_action(
-            path,
-            args,
-            executor=self._executor,
-            identity=self._identity,
-            internal_ok=True,
-            durable_commits=self._durable,
-            caller=ACTION_CALLER,
+        execution = await self._calls.action(
+            path, args, identity=self._identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 

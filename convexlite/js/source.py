@@ -119,6 +119,7 @@ def _definition(runtime: JsRuntime, module: str, spec: Mapping[str, Any]) -> Fun
         args=_validator(spec.get("args")),
         returns=_validator(spec.get("returns")),
         is_async=kind is FunctionKind.ACTION,
+        offload=True,
     )
 
 

@@ -130,7 +130,7 @@ def query_lines(backend: SyncBackend, path: str, args: dict | None = None) -> li
 
 def action_lines(backend: SyncBackend, path: str, args: dict | None = None) -> list[str]:
     engine = backend.engine
-    run = engine.runner.run_action(path, args, executor=engine.executor)
+    run = engine.runner.run_action(path, args, calls=engine.dispatch)
     return asyncio.run(run).log_lines
 
 
@@ -202,10 +202,10 @@ def test_concurrent_functions_on_threads_keep_their_lines_apart(backend: SyncBac
 
 async def test_concurrent_async_actions_keep_their_lines_apart() -> None:
     async with Backend(app) as backend:
-        runner, executor = backend.engine.runner, backend.engine.executor
+        runner, dispatch = backend.engine.runner, backend.engine.dispatch
         executions = await asyncio.gather(
             *(
-                runner.run_action("say:taggedAsync", {"tag": tag}, executor=executor)
+                runner.run_action("say:taggedAsync", {"tag": tag}, calls=dispatch)
                 for tag in ("a", "b", "c")
             )
         )

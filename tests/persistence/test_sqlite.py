@@ -107,9 +107,11 @@ def test_rows_are_stored_as_the_spec_says(store: SqlitePersistence) -> None:
 
 def test_store_uses_wal_and_fsyncs_the_log_when_durable(tmp_path: Path, monkeypatch) -> None:
     synced: list[str] = []
-    real_fsync = os.fsync
+    real_sync = os.fdatasync
     monkeypatch.setattr(
-        os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd))
+        os,
+        "fdatasync",
+        lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_sync(fd)),
     )
     row = DocumentRevision(TB, doc_id(1), 1, "{}", None)
     with SqlitePersistence(str(tmp_path / "full.db")) as s:

@@ -1,0 +1,198 @@
+"""Where an async caller's queries and mutations run: on its event loop, or on the function thread.
+
+Handing a call to the function thread and back costs two thread wake-ups,
+about 130 µs on a 2-core VM: more than a point-read query takes. And under
+the GIL the function thread never runs beside the loop anyway, so it buys
+no parallelism, only the loop's chance to read sockets in 5 ms slices while
+a long function runs (the next calls wait for the thread either way). So,
+with `inline=True` (a store on the local disk or in memory), Python queries
+and mutations run on the caller's loop: a query reads the published
+snapshot and returns; a mutation commits without an fsync and awaits a
+`LoopFlush`, whose one fsync covers every commit of the same loop turn
+(group commit), before its result is released.
+
+The function thread (a `BatchingExecutor` for `Backend`, a pool for
+`SyncBackend`) still runs what must not block the loop: functions whose
+invoke waits on V8 (`FunctionDefinition.offload`), every call when the store
+is reached over the network (Postgres, MySQL), a mutation that met an OCC
+conflict (its retries back off with a sleep), and deployments, which must
+not overlap a mutation (`exclusive`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+from convexlite.database.database import Database
+from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.functions.batching import BatchingExecutor
+from convexlite.functions.runner import Execution, FunctionRunner, TrackedExecution
+from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
+
+T = TypeVar("T")
+Identity = dict[str, Any] | None
+
+
+class LoopFlush:
+    """Group commit on one event loop: every commit written since the last flush becomes
+    durable (and visible) with one fsync, run once the loop's ready callbacks have run."""
+
+    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop) -> None:
+        self._db = db
+        self._loop = loop
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def wait(self) -> asyncio.Future[None]:
+        """A future resolved once everything written so far is durable."""
+        waiter = self._loop.create_future()
+        self._waiters.append(waiter)
+        if len(self._waiters) == 1:
+            self._loop.call_soon(self._flush)
+        return waiter
+
+    def _flush(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        try:
+            self._db.flush()
+        except BaseException as exc:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class FunctionDispatch:
+    """Runs queries and mutations for async callers where they cost least (see the module
+    docstring); every async path of the engine (facade, live queries, actions' nested
+    calls, deployments) goes through one dispatch, so they agree on durability."""
+
+    def __init__(self, runner: FunctionRunner, executor: Executor, *, inline: bool) -> None:
+        self.runner = runner
+        self.executor = executor
+        self._inline = inline
+        self._batching = isinstance(executor, BatchingExecutor)
+        self._exclusive = 0
+        self._flushes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopFlush] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _runs_inline(self, path: str) -> bool:
+        if not self._inline or self._exclusive:
+            return False
+        try:
+            fn = self.runner.registry.lookup(canonicalize(path))
+        except InvalidFunctionPath:
+            return True  # fails at once, wherever it runs
+        return fn is None or not fn.offload
+
+    def _durable_on_thread(self) -> bool:
+        """On a batching executor only a batch's last call flushes (its barrier covers the
+        rest); on a plain pool every commit flushes itself."""
+        return not self._batching or self.executor.last_in_batch()  # type: ignore[attr-defined]
+
+    async def _on_thread(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def query(
+        self,
+        path: str,
+        args: Any,
+        *,
+        identity: Identity,
+        internal_ok: bool,
+        caller: str | None = None,
+        at_ts: int | None = None,
+    ) -> Execution:
+        def run() -> Execution:
+            return self.runner.run_query(
+                path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts, caller=caller
+            )
+
+        if self._runs_inline(path):
+            return run()
+        return await self._on_thread(run)
+
+    async def query_tracked(
+        self, path: str, args: Any, *, identity: Identity, internal_ok: bool, journal: str | None
+    ) -> TrackedExecution:
+        """A live query's run, with its read set (`FunctionRunner.run_query_tracked`)."""
+
+        def run() -> TrackedExecution:
+            return self.runner.run_query_tracked(
+                path, args, identity=identity, journal=journal, internal_ok=internal_ok
+            )
+
+        if self._runs_inline(path):
+            return run()
+        return await self._on_thread(run)
+
+    async def mutation(
+        self,
+        path: str,
+        args: Any,
+        *,
+        identity: Identity,
+        internal_ok: bool,
+        caller: str | None = None,
+    ) -> Execution:
+        def run(durable: bool, retry_conflicts: bool) -> Execution:
+            return self.runner.run_mutation(
+                path,
+                args,
+                identity=identity,
+                internal_ok=internal_ok,
+                durable=durable,
+                caller=caller,
+                retry_conflicts=retry_conflicts,
+            )
+
+        if self._runs_inline(path):
+            try:
+                execution = run(False, False)
+            except OptimisticConcurrencyControlFailure:
+                pass
+            else:
+                await self._flush().wait()
+                return execution
+        return await self._on_thread(lambda: run(self._durable_on_thread(), True))
+
+    async def action(
+        self,
+        path: str,
+        args: Any,
+        *,
+        identity: Identity,
+        internal_ok: bool,
+        caller: str | None = None,
+    ) -> Execution:
+        return await self.runner.run_action(
+            path, args, calls=self, identity=identity, internal_ok=internal_ok, caller=caller
+        )
+
+    async def exclusive(self, call: Callable[[], T]) -> T:
+        """Run `call` on the function thread with no mutation running meanwhile: calls
+        arriving meanwhile queue behind it there, and commits written before it are
+        made durable first, so it sees them in the published snapshot."""
+        self._exclusive += 1
+        try:
+            return await self._on_thread(lambda: self._after_flush(call))
+        finally:
+            self._exclusive -= 1
+
+    def _after_flush(self, call: Callable[[], T]) -> T:
+        self.runner.db.flush()
+        return call()
+
+    def _flush(self) -> LoopFlush:
+        loop = asyncio.get_running_loop()
+        flush = self._flushes.get(loop)
+        if flush is None:
+            flush = self._flushes[loop] = LoopFlush(self.runner.db, loop)
+        return flush
