@@ -1,8 +1,10 @@
 """`Backend` and `SyncBackend`: thin facades over one `Engine`.
 
-The async `Backend` never blocks its event loop: queries and mutations run
-on one function thread in batches, the mutations of a batch sharing one flush
-to disk (see `functions/batching.py`); actions run on the loop. It is also the
+On a local store (SQLite, memory) the async `Backend` runs Python queries and
+mutations on the caller's event loop, the mutations of one loop turn sharing one
+flush to disk; JavaScript functions, and every call on Postgres or MySQL, run on
+one function thread in batches that share a flush likewise (see
+`functions/dispatch.py`). Actions run on the loop. It is also the
 `BackendApi` the served transports talk to. `SyncBackend` offers the same calls
 to scripts without an event loop, running each call on the caller's thread.
 """
