@@ -26,6 +26,7 @@ from convexlite.auth.keys import (
 )
 from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError
 from convexlite.functions.app import App
+from convexlite.http_protocol import CoalescingHttpToolsProtocol
 from convexlite.server.app import create_app, create_site_app
 from convexlite.server.state import ServerState
 
@@ -138,6 +139,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
                     lifespan="off",
                     ws_ping_interval=WS_PING_S,
                     access_log=args.access_log,
+                    http=CoalescingHttpToolsProtocol,
                 )
             )
             for app, port in apps
