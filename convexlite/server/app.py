@@ -50,15 +50,19 @@ class Cors:
         if route_path == "/http" or route_path.startswith("/http/"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        origin = headers.get("origin")
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            response = Response(status_code=200, headers=self._preflight(origin, headers))
-            await response(scope, receive, send)
+        if scope["method"] == "OPTIONS":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            if "access-control-request-method" in headers:
+                preflight = self._preflight(headers.get("origin"), headers)
+                await Response(status_code=200, headers=preflight)(scope, receive, send)
+                return
+        origin = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"origin"), None)
+        if origin is None:
+            await self.app(scope, receive, send)
             return
 
         async def send_with_cors(message: Any) -> None:
-            if message["type"] == "http.response.start" and origin is not None:
+            if message["type"] == "http.response.start":
                 extra = [
                     (b"access-control-allow-origin", origin.encode("latin-1")),
                     (b"access-control-allow-credentials", b"true"),
@@ -111,8 +115,8 @@ def _meta_routes(state: ServerState) -> list[BaseRoute]:
 def create_app(state: ServerState) -> Starlette:
     """The main API: meta routes, function endpoints, the sync WebSocket and `/http/*`."""
     routes: list[BaseRoute] = [
+        *http_api.routes(state),  # first: the router tries routes in order
         *_meta_routes(state),
-        *http_api.routes(state),
         *push_api.routes(state),
         *function_logs.routes(state),
     ]

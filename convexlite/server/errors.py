@@ -16,9 +16,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
+from convexlite.server.json_response import JsonResponse
 
 INTERNAL_MESSAGE = "Your request couldn't be completed. Try again later."
 
@@ -32,8 +31,8 @@ class HttpError(Exception):
         self.code = code
         self.message = message
 
-    def response(self) -> JSONResponse:
-        return JSONResponse({"code": self.code, "message": self.message}, self.status)
+    def response(self) -> JsonResponse:
+        return JsonResponse({"code": self.code, "message": self.message}, self.status)
 
 
 def internal_error() -> HttpError:

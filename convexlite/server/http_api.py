@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from convexlite.auth.identity import Caller
@@ -25,6 +25,7 @@ from convexlite.server.errors import (
     internal_error,
     is_transient,
 )
+from convexlite.server.json_response import JsonResponse
 from convexlite.server.requests import (
     authenticate,
     json_body,
@@ -150,7 +151,7 @@ def routes(state: ServerState) -> list[Route]:
             path = _path(required(body, "path"))
             raw_args = required(body, "args")
             fmt = output_format(request, body.get("format"))
-            return JSONResponse(await _respond(state, request, caller, kind, path, raw_args, fmt))
+            return JsonResponse(await _respond(state, request, caller, kind, path, raw_args, fmt))
 
         return _endpoint(handler)
 
@@ -162,7 +163,7 @@ def routes(state: ServerState) -> list[Route]:
         path = _path(required(body, "path"))
         raw_args = required(body, "args")
         fmt = output_format(request, body.get("format"))
-        return JSONResponse(await _by_path(state, request, caller, path, raw_args, fmt, body))
+        return JsonResponse(await _by_path(state, request, caller, path, raw_args, fmt, body))
 
     async def run_by_url(request: Request) -> Response:
         caller = authenticate(request, state)
@@ -177,10 +178,10 @@ def routes(state: ServerState) -> list[Route]:
         body = await json_body(request)
         raw_args = required(body, "args")
         fmt = output_format(request, body.get("format"), default="clean")
-        return JSONResponse(await _by_path(state, request, caller, path, raw_args, fmt, body))
+        return JsonResponse(await _by_path(state, request, caller, path, raw_args, fmt, body))
 
     async def query_ts(request: Request) -> Response:
-        return JSONResponse({"ts": encode_ts(state.backend.latest_ts)})
+        return JsonResponse({"ts": encode_ts(state.backend.latest_ts)})
 
     async def query_at_ts(request: Request) -> Response:
         caller = authenticate(request, state)
@@ -195,7 +196,7 @@ def routes(state: ServerState) -> list[Route]:
         if ts > state.backend.latest_ts:
             raise HttpError(400, "InvalidTimestamp", f"Timestamp {ts} is in the future")
         fmt = output_format(request, body.get("format"))
-        return JSONResponse(
+        return JsonResponse(
             await _respond(
                 state, request, caller, FunctionKind.QUERY, path, raw_args, fmt, at_ts=ts
             )
@@ -218,7 +219,7 @@ def routes(state: ServerState) -> list[Route]:
                     state, request, caller, FunctionKind.QUERY, path, required(query, "args"), fmt
                 )
             )
-        return JSONResponse({"results": results})
+        return JsonResponse({"results": results})
 
     async def check_admin_key(request: Request) -> Response:
         caller = authenticate(request, state)
@@ -226,7 +227,7 @@ def routes(state: ServerState) -> list[Route]:
             raise bad_deploy_key(state.instance_name)
         read_only = caller.admin.read_only
         ops = READ_ONLY_OPS if read_only else []
-        return JSONResponse({"success": True, "allowedOps": ops, "isReadOnly": read_only})
+        return JsonResponse({"success": True, "allowedOps": ops, "isReadOnly": read_only})
 
     return [
         Route("/api/query", typed(FunctionKind.QUERY), methods=["POST"]),

@@ -19,6 +19,7 @@ from convexlite.auth.identity import (
     user_identity,
 )
 from convexlite.auth.keys import AdminKeyError, split_authorization_key
+from convexlite.server import json_response
 from convexlite.server.errors import HttpError, new_request_id
 from convexlite.server.state import ServerState
 from convexlite.values.formats import Format
@@ -37,6 +38,8 @@ def authenticate(request: Request, state: ServerState) -> Caller:
     """Parse credentials as every upstream endpoint does (§3.1.3)."""
     header = request.headers.get("authorization")
     if header is None:
+        if not request.scope.get("query_string"):
+            return ANONYMOUS
         key = request.query_params.get("adminKey")
         return ANONYMOUS if key is None else _admin(state, key, None)
     if len(header) < 7:
@@ -80,7 +83,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         )
     raw = await request.body()
     try:
-        body = json.loads(raw)
+        body = json_response.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HttpError(
             400, "BadJsonBody", f"Failed to parse the request body as JSON: {exc}"
