@@ -244,7 +244,12 @@ class Transaction:
         resolved = self.resolve_id(id_str)
         if resolved is None:
             return None
-        table, internal_id = resolved
+        return self.get_resolved(*resolved, id_str)
+
+    def get_resolved(
+        self, table: TableInfo, internal_id: bytes, id_str: str
+    ) -> dict[str, Any] | None:
+        """`get` of an id already resolved by `resolve_id`."""
         json_value = self._read_json(table, internal_id, id_str)
         if json_value is None:
             return None

@@ -269,7 +269,8 @@ class LiveQueries:
         """Called by the tracker on the committing thread: queue it for the event loop.
 
         One commit can invalidate thousands of live queries; they cross to the
-        loop as one batch, so the committing thread wakes the loop once.
+        loop as one batch, so the committing thread wakes the loop once (and not at
+        all when it is the loop's own thread, as for a mutation run on the loop).
         """
 
         def invalidated(sub: Subscription) -> None:
@@ -278,7 +279,10 @@ class LiveQueries:
                 if len(self._invalidated) > 1:
                     return
             try:
-                self.loop.call_soon_threadsafe(self._deliver_invalidations)
+                if _running_loop() is self.loop:
+                    self.loop.call_soon(self._deliver_invalidations)
+                else:
+                    self.loop.call_soon_threadsafe(self._deliver_invalidations)
             except RuntimeError:  # the loop has closed: nobody is left to tell
                 with self._invalidated_lock:
                     self._invalidated.clear()
@@ -290,3 +294,10 @@ class LiveQueries:
             batch, self._invalidated = self._invalidated, []
         for live, sub in batch:
             live.invalidate(sub)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -68,7 +68,7 @@ class DatabaseSyscalls:
         resolved = self.tx.resolve_id(id)
         if resolved is None or resolved[0].is_system:
             return None
-        return self.tx.get(id)
+        return self.tx.get_resolved(*resolved, id)
 
     def normalize_id(self, table: str, id_string: str) -> str | None:
         """`1.0/db/normalizeId`: `id_string` if it is an id of `table`, else None."""
