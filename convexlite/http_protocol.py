@@ -7,8 +7,8 @@ Measured with one keep-alive client reading by id, the first write was a
 fifth of the server's time. `CoalescingTransport` holds writes until the end
 of the loop turn they were made in, so a head and body sent back to back (as
 every Starlette `Response` does), or the frames a WebSocket connection is
-sent in one turn, leave in one `send`. Streaming responses still flow: a
-write waits at most one loop turn.
+sent in one turn, leave in one `send`, at once when the response is complete.
+Streaming responses still flow: a write waits at most one loop turn.
 """
 
 from __future__ import annotations
@@ -69,5 +69,11 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     coalescing transport."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        coalescing: Any = CoalescingTransport(transport, self.loop)
+        self._coalescing = CoalescingTransport(transport, self.loop)
+        coalescing: Any = self._coalescing
         super().connection_made(coalescing)
+
+    def on_response_complete(self) -> None:
+        """A whole response is written: send it now rather than a loop turn later."""
+        self._coalescing.flush()
+        super().on_response_complete()
