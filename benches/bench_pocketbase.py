@@ -269,9 +269,10 @@ def main() -> None:
     g.add_argument("--session-workers", type=int, default=4, help="Node client processes")
     g.add_argument(
         "--session-client",
-        choices=("raw", "client"),
+        choices=("raw", "raw-deflate", "client"),
         default="raw",
-        help="convexlite sessions as raw sync protocol over `ws`, or npm ConvexClients",
+        help="convexlite sessions: raw sync protocol over `ws` (without or with "
+        "permessage-deflate), or npm ConvexClients (which offer deflate)",
     )
     g.add_argument("--session-timeout", type=float, default=1200, help="seconds, per server")
     parser.add_argument("--install", action="store_true", help=f"pip install {POCKETBASE_PIN}")

@@ -3,7 +3,7 @@
 // `convexlite serve` ("cl"). Prints one JSON object on stdout.
 //
 //   node pb_sessions.mjs <pb|cl> <url> <server pid> <sessions> <hot> <writes> <idle s>
-//                        <workers> <impl: raw|client|sse>
+//                        <workers> <impl: raw|raw-deflate|client>
 //
 // Session i subscribes to 5 keys. If i % (sessions / hot) == 0 (`hot` sessions, spread
 // evenly over the workers) its first key is "hot", else "s<i>-0"; keys 1-4 are "s<i>-<k>".
@@ -11,8 +11,10 @@
 // - convexlite: a subscription is the query `subs:byKey {key}` (newest `subs` document
 //   with that key, via the by_key index); the write is the mutation `subs:bump` over HTTP.
 //   impl "raw": one `ws` WebSocket per session speaking the sync protocol by hand
-//   (Connect, one ModifyQuerySet with 5 Adds, Transitions); impl "client": one npm
-//   ConvexClient per session with 5 onUpdate subscriptions.
+//   (Connect, one ModifyQuerySet with 5 Adds, Transitions), without permessage-deflate;
+//   "raw-deflate": the same, offering permessage-deflate as `ws` (and so ConvexClient in
+//   Node) and browsers do by default; "client": one npm ConvexClient per session with 5
+//   onUpdate subscriptions.
 // - PocketBase: one SSE stream (GET /api/realtime) per session, subscribed to 5 topics
 //   `subs?options={"query":{"filter":"key='<key>'"}}` on a `subs` collection; the write
 //   is a record create over HTTP.
@@ -82,7 +84,7 @@ function worker() {
 
   function clRaw(i, keys) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(cfg.url.replace(/^http/, "ws") + "/api/1.48.0/sync", { perMessageDeflate: false });
+      const ws = new WebSocket(cfg.url.replace(/^http/, "ws") + "/api/1.48.0/sync", { perMessageDeflate: cfg.impl === "raw-deflate" });
       let ready = false;
       ws.on("open", () => {
         const connect = { type: "Connect", sessionId: randomUUID(), connectionCount: 0, lastCloseReason: "InitialConnect", clientTs: Date.now() };
