@@ -35,7 +35,6 @@ import contextlib
 import gc
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -45,15 +44,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from measures import cpu_seconds, free_port, pct, post_request, read_response, stop_process
+from measures import (
+    CLI,
+    admin_credentials,
+    cli_deploy,
+    copy_project,
+    cpu_seconds,
+    free_port,
+    node_binary,
+    pct,
+    post_request,
+    read_response,
+    stop_process,
+)
 
 from convexlite import App, SyncBackend, define_schema, define_table, v
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 PROJECT = HERE / "js_project"
-NODE_MODULES = ROOT / "tests" / "clients" / "node_modules"
-CLI = NODE_MODULES / "convex" / "bin" / "main.js"
 CONCURRENCY = 32
 GROUPS = [f"g{i}" for i in range(10)]
 PER_GROUP = 20
@@ -239,11 +247,7 @@ class Server:
     """`convexlite serve` in a subprocess on fresh 127.0.0.1 ports, with a known secret."""
 
     def __init__(self, workdir: Path, db: str, app_spec: str | None = None) -> None:
-        from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-        from convexlite.persistence import DEFAULT_INSTANCE_NAME
-
-        secret = generate_instance_secret()
-        self.admin_key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
+        secret, self.admin_key = admin_credentials()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"serve-{self.port}.log"
@@ -305,12 +309,7 @@ def serving(workdir: Path, db: str, app_spec: str | None = None) -> Iterator[Ser
 
 
 def node() -> str:
-    found = shutil.which("node")
-    if found is None:
-        raise SystemExit("bench_js needs Node.js (node) on PATH")
-    if not CLI.exists():
-        raise SystemExit(f"bench_js needs the npm convex CLI at {CLI} (see tests/clients)")
-    return found
+    return node_binary("bench_js")
 
 
 GENERATED = """import {{ v }} from "convex/values";
@@ -345,9 +344,7 @@ export const bump = internalMutation({{
 
 def project_copy(workdir: Path, name: str, generated: int = 0) -> Path:
     """benches/js_project copied under `workdir`, with `generated` extra modules."""
-    target = workdir / name
-    shutil.copytree(PROJECT, target, ignore=shutil.ignore_patterns("node_modules", "_generated"))
-    (target / "node_modules").symlink_to(NODE_MODULES)
+    target = copy_project(PROJECT, workdir / name)
     if generated:
         (target / "convex" / "gen").mkdir()
         for i in range(generated):
@@ -357,20 +354,10 @@ def project_copy(workdir: Path, name: str, generated: int = 0) -> Path:
 
 def deploy(project: Path, server: Server) -> float:
     """`npx convex deploy` of `project` to `server`; the CLI's wall time."""
-    env = {k: val for k, val in os.environ.items() if not k.startswith("CONVEX_")}
-    env |= {"CONVEX_SELF_HOSTED_URL": server.url, "CONVEX_SELF_HOSTED_ADMIN_KEY": server.admin_key}
-    start = time.perf_counter()
-    done = subprocess.run(
-        [node(), str(CLI), "deploy", "-y", "--typecheck", "disable"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    took = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"convex deploy failed ({done.returncode}):\n{done.stdout[-2000:]}\n"
-            f"{done.stderr[-2000:]}\n--- server ---\n{server.log()[-2000:]}"
-        )
-    return took
+    try:
+        return cli_deploy(project, server.url, server.admin_key)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}\n--- server ---\n{server.log()[-2000:]}") from None
 
 
 def server_side(server: Server, before: int) -> tuple[float, str]:
