@@ -165,6 +165,7 @@ class Engine:
             service.stop()
         self.end_live_queries()
         self.executor.shutdown(wait=True)
+        self.dispatch.close()
         if self._js_source is not None:
             self._js_source.close()
         self.db.close()

@@ -107,6 +107,12 @@ class Committer:
     `commit(durable=True)` does both; `commit(durable=False)` only writes, and a
     later `flush()` makes every written commit durable and publishes it at
     once, so one flush to disk serves many commits.
+
+    Two locks: the commit lock orders writes, the publish lock orders
+    publication. A flush syncs storage holding only the publish lock, so
+    commits go on being written (by the event loop, say) while another thread
+    waits for the disk; they are published by the next flush. Commits are
+    always published in timestamp order, each with the registry it left.
     """
 
     def __init__(
@@ -117,12 +123,13 @@ class Committer:
         self.write_log = WriteLog(start_ts)
         self.snapshot: tuple[int, Registry] = (start_ts, registry)
         self.written: tuple[int, Registry] = self.snapshot
-        self._unpublished: list[LogEntry] = []
+        self._unpublished: list[tuple[LogEntry, Registry]] = []
         self._failure: StorageFailed | None = None
         self._last_ts = start_ts
         self._queue: list[_Request] = []
         self._queue_lock = threading.Lock()
         self._commit_lock = threading.Lock()
+        self._publish_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
 
     def add_listener(self, listener: CommitListener) -> None:
@@ -144,20 +151,28 @@ class Committer:
         if request.error is not None:
             raise request.error
         assert request.ts is not None
+        if durable:
+            self._publish_through(request.ts)
         return request.ts
 
     def flush(self) -> None:
-        """Make every written commit durable and publish it."""
-        with self._commit_lock:
-            if self._unpublished:
-                self._sync_and_publish()
+        """Make every commit written so far durable and publish it."""
+        with self._publish_lock:
+            with self._commit_lock:
+                if not self._unpublished:
+                    return
+                through = self._unpublished[-1][0].ts
+            try:
+                self.persistence.flush()
+            except Exception as exc:
+                with self._commit_lock:
+                    raise self._fail(exc) from exc
+            self._publish(through)
 
-    def _sync_and_publish(self) -> None:
-        try:
-            self.persistence.flush()
-        except Exception as exc:
-            raise self._fail(exc) from exc
-        self._publish()
+    def _publish_through(self, ts: int) -> None:
+        """Publish the commits up to `ts`, which storage already holds durably."""
+        with self._publish_lock:
+            self._publish(ts)
 
     def _fail(self, exc: Exception) -> StorageFailed:
         """Storage may have lost writes it accepted, or kept one it refused: refuse every
@@ -168,10 +183,21 @@ class Committer:
         )
         return self._failure
 
-    def _publish(self) -> None:
-        entries, self._unpublished = self._unpublished, []
-        self.snapshot = self.written
-        for entry in entries:
+    def _publish(self, through: int) -> None:
+        """Publish the unpublished commits up to `through`, in order (publish lock held)."""
+        with self._commit_lock:
+            count = 0
+            for entry, _ in self._unpublished:
+                if entry.ts > through:
+                    break
+                count += 1
+            if not count:
+                return
+            published = self._unpublished[:count]
+            del self._unpublished[:count]
+            last, registry = published[-1]
+            self.snapshot = (last.ts, registry)
+        for entry, _ in published:
             for listener in self._listeners:
                 listener(entry)
 
@@ -239,11 +265,9 @@ class Committer:
         registry = self.written[1]
         for request, entry in accepted:
             self.write_log.append(entry)
-            self._unpublished.append(entry)
             if request.prepared.metadata:
                 meta = request.prepared.metadata
                 registry = registry.apply(meta.tables, meta.indexes)
+            self._unpublished.append((entry, registry))
             request.ts = entry.ts
         self.written = (accepted[-1][1].ts, registry)
-        if durable:
-            self._publish()

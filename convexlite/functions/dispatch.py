@@ -7,9 +7,10 @@ no parallelism, only the loop's chance to read sockets in 5 ms slices while
 a long function runs (the next calls wait for the thread either way). So,
 with `inline=True` (a store on the local disk or in memory), Python queries
 and mutations run on the caller's loop: a query reads the published
-snapshot and returns; a mutation commits without an fsync and awaits a
-`LoopFlush`, whose one fsync covers every commit of the same loop turn
-(group commit), before its result is released.
+snapshot and returns; a mutation commits without a sync to disk and awaits a
+`LoopFlush`, whose one sync, on a thread of its own while the loop goes on,
+covers every commit of the same loop turn (group commit), before its result is
+released.
 
 The function thread (a `BatchingExecutor` for `Backend`, a pool for
 `SyncBackend`) still runs what must not block the loop: functions whose
@@ -22,9 +23,10 @@ not overlap a mutation (`exclusive`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from convexlite.database.database import Database
@@ -38,34 +40,50 @@ Identity = dict[str, Any] | None
 
 
 class LoopFlush:
-    """Group commit on one event loop: every commit written since the last flush becomes
-    durable (and visible) with one fsync, run once the loop's ready callbacks have run."""
+    """Group commit for one event loop: the commits written in a loop turn become durable
+    (and visible) with one sync of storage, run on the sync thread so the loop goes on
+    meanwhile; commits written during a sync wait for the next one."""
 
-    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, db: Database, loop: asyncio.AbstractEventLoop, syncer: ThreadPoolExecutor
+    ) -> None:
         self._db = db
         self._loop = loop
-        self._waiters: list[asyncio.Future[None]] = []
+        self._syncer = syncer
+        self._waiting: list[asyncio.Future[None]] = []
+        self._syncing = False
 
     def wait(self) -> asyncio.Future[None]:
         """A future resolved once everything written so far is durable."""
         waiter = self._loop.create_future()
-        self._waiters.append(waiter)
-        if len(self._waiters) == 1:
-            self._loop.call_soon(self._flush)
+        self._waiting.append(waiter)
+        if len(self._waiting) == 1 and not self._syncing:
+            self._loop.call_soon(self._start)
         return waiter
 
-    def _flush(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        try:
-            self._db.flush()
-        except BaseException as exc:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+    def _start(self) -> None:
+        if self._syncing or not self._waiting:
             return
+        self._syncing = True
+        waiters, self._waiting = self._waiting, []
+        sync = self._syncer.submit(self._db.flush)
+        sync.add_done_callback(lambda done: self._hand_back(waiters, done))
+
+    def _hand_back(self, waiters: list[asyncio.Future[None]], done: Future[None]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is left to tell
+            self._loop.call_soon_threadsafe(self._finished, waiters, done)
+
+    def _finished(self, waiters: list[asyncio.Future[None]], done: Future[None]) -> None:
+        self._syncing = False
+        error = done.exception()
         for waiter in waiters:
-            if not waiter.done():
+            if waiter.done():
+                continue
+            if error is None:
                 waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+        self._start()
 
 
 class FunctionDispatch:
@@ -82,6 +100,7 @@ class FunctionDispatch:
         self._flushes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopFlush] = (
             weakref.WeakKeyDictionary()
         )
+        self._syncer = ThreadPoolExecutor(1, thread_name_prefix="convexlite-sync")
 
     def _runs_inline(self, path: str) -> bool:
         if not self._inline or self._exclusive:
@@ -194,5 +213,9 @@ class FunctionDispatch:
         loop = asyncio.get_running_loop()
         flush = self._flushes.get(loop)
         if flush is None:
-            flush = self._flushes[loop] = LoopFlush(self.runner.db, loop)
+            flush = self._flushes[loop] = LoopFlush(self.runner.db, loop, self._syncer)
         return flush
+
+    def close(self) -> None:
+        """Stop the sync thread once the syncs asked for have run."""
+        self._syncer.shutdown(wait=True)

@@ -162,6 +162,7 @@ class SqlitePersistence:
         self._wal_fd: int | None = None
         self._closed = False
         self._write_mutex = threading.Lock()
+        self._sync_mutex = threading.Lock()
         self._readers_mutex = threading.Lock()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self._local = threading.local()
@@ -254,7 +255,8 @@ class SqlitePersistence:
                     conn.executemany(UPSERT_GLOBAL, encoded_globals)
                 conn.execute("COMMIT")
                 if durable:
-                    self._sync_wal()
+                    with self._sync_mutex:
+                        self._sync_wal()
             except BaseException as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -346,13 +348,16 @@ class SqlitePersistence:
         return decode_global(None if row is None else row[0])
 
     def flush(self) -> None:
-        with self._write_mutex:
+        """Sync the log without holding the writer: writes go on meanwhile, and those made
+        before the call are durable when it returns."""
+        with self._sync_mutex:
             if self._closed:
                 raise StoreClosedError(f"the SQLite store {self.path} has been closed")
             self._sync_wal()
 
     def _sync_wal(self) -> None:
-        """fdatasync the write-ahead log: every transaction committed so far becomes durable.
+        """fdatasync the write-ahead log: every transaction committed so far becomes durable
+        (the caller holds the sync mutex).
 
         SQLite itself runs with `synchronous=NORMAL`, which syncs only at
         checkpoints; syncing the log here, once per group of commits, gives
@@ -368,7 +373,7 @@ class SqlitePersistence:
 
     def close(self) -> None:
         """Close every connection and release the lock; reads must have finished."""
-        with self._write_mutex, self._readers_mutex:
+        with self._write_mutex, self._readers_mutex, self._sync_mutex:
             if self._closed:
                 return
             self._closed = True
