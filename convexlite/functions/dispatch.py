@@ -8,9 +8,8 @@ a long function runs (the next calls wait for the thread either way). So,
 with `inline=True` (a store on the local disk or in memory), Python queries
 and mutations run on the caller's loop: a query reads the published
 snapshot and returns; a mutation commits without a sync to disk and awaits a
-`LoopFlush`, whose one sync, on a thread of its own while the loop goes on,
-covers every commit of the same loop turn (group commit), before its result is
-released.
+`LoopFlush`, whose one sync covers every commit of the same loop turn (group
+commit), before its result is released.
 
 The function thread (a `BatchingExecutor` for `Backend`, a pool for
 `SyncBackend`) still runs what must not block the loop: functions whose
@@ -24,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -41,8 +41,15 @@ Identity = dict[str, Any] | None
 
 class LoopFlush:
     """Group commit for one event loop: the commits written in a loop turn become durable
-    (and visible) with one sync of storage, run on the sync thread so the loop goes on
-    meanwhile; commits written during a sync wait for the next one."""
+    (and visible) with one sync of storage; commits written during a sync wait for the next.
+
+    Where the sync runs: a lone mutation in its turn is synced right there on the loop
+    when recent syncs took under `INLINE_SYNC_S` (two thread wake-ups would cost it more
+    than the sync itself); several, or a slow disk, are synced on the sync thread while
+    the loop goes on serving, so the loop never waits long for the disk.
+    """
+
+    INLINE_SYNC_S = 0.001
 
     def __init__(
         self, db: Database, loop: asyncio.AbstractEventLoop, syncer: ThreadPoolExecutor
@@ -52,6 +59,7 @@ class LoopFlush:
         self._syncer = syncer
         self._waiting: list[asyncio.Future[None]] = []
         self._syncing = False
+        self._recent_sync_s = 0.0
 
     def wait(self) -> asyncio.Future[None]:
         """A future resolved once everything written so far is durable."""
@@ -64,10 +72,28 @@ class LoopFlush:
     def _start(self) -> None:
         if self._syncing or not self._waiting:
             return
-        self._syncing = True
         waiters, self._waiting = self._waiting, []
-        sync = self._syncer.submit(self._db.flush)
-        sync.add_done_callback(lambda done: self._hand_back(waiters, done))
+        if len(waiters) == 1 and self._recent_sync_s < self.INLINE_SYNC_S:
+            sync: Future[None] = Future()
+            try:
+                self._timed_sync()
+            except BaseException as exc:
+                sync.set_exception(exc)
+            else:
+                sync.set_result(None)
+            self._finished(waiters, sync)
+            return
+        self._syncing = True
+        on_thread = self._syncer.submit(self._timed_sync)
+        on_thread.add_done_callback(lambda done: self._hand_back(waiters, done))
+
+    def _timed_sync(self) -> None:
+        started = time.perf_counter()
+        try:
+            self._db.flush()
+        finally:
+            elapsed = time.perf_counter() - started
+            self._recent_sync_s = 0.8 * self._recent_sync_s + 0.2 * elapsed
 
     def _hand_back(self, waiters: list[asyncio.Future[None]], done: Future[None]) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed: nobody is left to tell

@@ -148,3 +148,24 @@ async def test_a_deployment_waits_for_no_mutation(backend: Backend) -> None:
     results = await asyncio.gather(deployed, *writes)
     assert len(results) == 11
     assert len(await backend.query("notes:bodies")) == 10
+
+
+async def test_a_slow_disk_does_not_hold_up_the_loop(backend: Backend) -> None:
+    persistence = backend.engine.persistence
+    real = persistence.flush
+
+    def slow_flush() -> None:
+        threading.Event().wait(0.05)
+        real()
+
+    persistence.flush = slow_flush  # type: ignore[method-assign]
+    for i in range(3):  # the loop learns how slow syncs are
+        await backend.mutation("notes:add", {"body": f"warm {i}"})
+    writing = asyncio.ensure_future(backend.mutation("notes:add", {"body": "slow"}))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert not writing.done()
+    assert len(await backend.query("notes:bodies")) == 3  # served while the disk syncs
+    assert not writing.done()
+    await writing
+    assert len(await backend.query("notes:bodies")) == 4
