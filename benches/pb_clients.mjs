@@ -14,6 +14,7 @@
 // The server's CPU (utime+stime) and VmRSS are read from /proc/<pid> around each phase.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { pbRealtime } from "./pb_realtime.mjs";
 
 const [mode, kind, url, pidArg, ...rest] = process.argv.slice(2);
 const pid = Number(pidArg);
@@ -105,43 +106,9 @@ async function http(n, clients) {
 // ---- realtime subscribers: call onItem(s) for every item created after subscribing ----
 
 async function pbSubscriber(onItem) {
-  const ctl = new AbortController();
-  const res = await fetch(url + "/api/realtime", { signal: ctl.signal });
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
-  let connected;
-  const ready = new Promise((r) => (connected = r));
-  (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += dec.decode(value, { stream: true });
-        let end;
-        while ((end = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          let event = "message";
-          let data = "";
-          for (const line of block.split("\n")) {
-            if (line.startsWith("event:")) event = line.slice(6).trim();
-            else if (line.startsWith("data:")) data += line.slice(5).trim();
-          }
-          if (event === "PB_CONNECT") connected(JSON.parse(data).clientId);
-          else if (event === "items") {
-            const msg = JSON.parse(data);
-            if (msg.action === "create") onItem(msg.record.s);
-          }
-        }
-      }
-    } catch (e) {
-      if (e.name !== "AbortError") throw e;
-    }
-  })();
-  const clientId = await ready;
-  await post("/api/realtime", { clientId, subscriptions: ["items"] });
-  return () => ctl.abort();
+  return pbRealtime(url, ["items"], (event, msg) => {
+    if (event === "items" && msg.action === "create") onItem(msg.record.s);
+  });
 }
 
 let ConvexClient;

@@ -26,6 +26,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { pbRealtime } from "./pb_realtime.mjs";
 
 const SUBS = 5;
 const OPEN_TIMEOUT_MS = 120_000;
@@ -134,55 +135,18 @@ function worker() {
   }
 
   async function pbSse(i, keys) {
-    const ctl = new AbortController();
     const topics = keys.map((key) => `subs?options=${encodeURIComponent(JSON.stringify({ query: { filter: `key='${key}'` } }))}`);
-    const res = await fetch(cfg.url + "/api/realtime", { signal: ctl.signal });
-    const reader = res.body.getReader();
-    const dec = new TextDecoder();
-    let buf = "";
-    let connected;
-    const ready = new Promise((r) => (connected = r));
-    (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) {
-            if (!closing) stats.closed += 1;
-            return;
-          }
-          buf += dec.decode(value, { stream: true });
-          let end;
-          while ((end = buf.indexOf("\n\n")) >= 0) {
-            const block = buf.slice(0, end);
-            buf = buf.slice(end + 2);
-            let event = "message";
-            let data = "";
-            for (const line of block.split("\n")) {
-              if (line.startsWith("event:")) event = line.slice(6).trim();
-              else if (line.startsWith("data:")) data += line.slice(5).trim();
-            }
-            if (event === "PB_CONNECT") connected(JSON.parse(data).clientId);
-            else {
-              const q = topics.indexOf(event);
-              if (q < 0) continue;
-              stats.transitions += 1;
-              onValue(i, q, JSON.parse(data).record);
-            }
-          }
-        }
-      } catch (e) {
-        if (e.name !== "AbortError") failure(e);
-      }
-    })();
-    const clientId = await ready;
-    const sub = await fetch(cfg.url + "/api/realtime", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ clientId, subscriptions: topics }),
-    });
-    await sub.text();
-    if (!sub.ok) throw new Error(`subscribe: ${sub.status}`);
-    return () => ctl.abort();
+    return pbRealtime(
+      cfg.url,
+      topics,
+      (event, data) => {
+        const q = topics.indexOf(event);
+        if (q < 0) return;
+        stats.transitions += 1;
+        onValue(i, q, data.record);
+      },
+      { onClosed: () => { if (!closing) stats.closed += 1; }, onError: failure },
+    );
   }
 
   const withTimeout = (p, ms, what) =>
