@@ -11,23 +11,18 @@ snapshot and returns; a mutation commits without a sync to disk and awaits a
 `LoopFlush`, whose one sync covers every commit of the same loop turn (group
 commit), before its result is released.
 
-Functions whose invoke waits on V8 (`FunctionDefinition.offload`) run on a
-few threads side by side (`V8_THREADS`): V8 releases the GIL, so these calls
-use the second core while the loop serves; their mutations commit without a
-sync and await the same `LoopFlush`.
-
 The function thread (a `BatchingExecutor` for `Backend`, a pool for
-`SyncBackend`) runs the rest: every call when the store is reached over the
-network (Postgres, MySQL), a mutation that met an OCC conflict on the loop
-(its retries back off with a sleep), and deployments, which must not overlap
-a mutation (`exclusive`).
+`SyncBackend`) still runs what must not block the loop: functions whose
+invoke waits on V8 (`FunctionDefinition.offload`), every call when the store
+is reached over the network (Postgres, MySQL), a mutation that met an OCC
+conflict (its retries back off with a sleep), and deployments, which must
+not overlap a mutation (`exclusive`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import time
 import weakref
 from collections.abc import Callable
@@ -42,15 +37,6 @@ from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
 
 T = TypeVar("T")
 Identity = dict[str, Any] | None
-V8_THREADS = 4
-
-
-class Placement(enum.Enum):
-    """Where one call runs (see the module docstring)."""
-
-    LOOP = "loop"
-    PARALLEL = "parallel"
-    THREAD = "thread"
 
 
 class LoopFlush:
@@ -137,23 +123,19 @@ class FunctionDispatch:
         self._inline = inline
         self._batching = isinstance(executor, BatchingExecutor)
         self._exclusive = 0
-        self._parallel_running = 0
-        self._parallel_idle = asyncio.Event()
-        self._parallel_idle.set()
         self._flushes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopFlush] = (
             weakref.WeakKeyDictionary()
         )
         self._syncer = ThreadPoolExecutor(1, thread_name_prefix="convexlite-sync")
-        self._parallel = ThreadPoolExecutor(V8_THREADS, thread_name_prefix="convexlite-v8")
 
-    def _placement(self, path: str) -> Placement:
+    def _runs_inline(self, path: str) -> bool:
         if not self._inline or self._exclusive:
-            return Placement.THREAD
+            return False
         try:
             fn = self.runner.registry.lookup(canonicalize(path))
         except InvalidFunctionPath:
-            return Placement.LOOP  # fails at once, wherever it runs
-        return Placement.PARALLEL if fn is not None and fn.offload else Placement.LOOP
+            return True  # fails at once, wherever it runs
+        return fn is None or not fn.offload
 
     def _durable_on_thread(self) -> bool:
         """On a batching executor only a batch's last call flushes (its barrier covers the
@@ -162,23 +144,6 @@ class FunctionDispatch:
 
     async def _on_thread(self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
-
-    async def _in_parallel(self, call: Callable[[], T]) -> T:
-        self._parallel_running += 1
-        self._parallel_idle.clear()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._parallel, call)
-        finally:
-            self._parallel_running -= 1
-            if not self._parallel_running:
-                self._parallel_idle.set()
-
-    async def _run(self, placement: Placement, call: Callable[[], T]) -> T:
-        if placement is Placement.LOOP:
-            return call()
-        if placement is Placement.PARALLEL:
-            return await self._in_parallel(call)
-        return await self._on_thread(call)
 
     async def query(
         self,
@@ -195,7 +160,9 @@ class FunctionDispatch:
                 path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts, caller=caller
             )
 
-        return await self._run(self._placement(path), run)
+        if self._runs_inline(path):
+            return run()
+        return await self._on_thread(run)
 
     async def query_tracked(
         self, path: str, args: Any, *, identity: Identity, internal_ok: bool, journal: str | None
@@ -207,7 +174,9 @@ class FunctionDispatch:
                 path, args, identity=identity, journal=journal, internal_ok=internal_ok
             )
 
-        return await self._run(self._placement(path), run)
+        if self._runs_inline(path):
+            return run()
+        return await self._on_thread(run)
 
     async def mutation(
         self,
@@ -229,19 +198,14 @@ class FunctionDispatch:
                 retry_conflicts=retry_conflicts,
             )
 
-        placement = self._placement(path)
-        if placement is Placement.LOOP:
+        if self._runs_inline(path):
             try:
                 execution = run(False, False)
             except OptimisticConcurrencyControlFailure:
-                placement = Placement.THREAD
+                pass
             else:
                 await self._flush().wait()
                 return execution
-        if placement is Placement.PARALLEL:
-            execution = await self._in_parallel(lambda: run(False, True))
-            await self._flush().wait()
-            return execution
         return await self._on_thread(lambda: run(self._durable_on_thread(), True))
 
     async def action(
@@ -259,12 +223,10 @@ class FunctionDispatch:
 
     async def exclusive(self, call: Callable[[], T]) -> T:
         """Run `call` on the function thread with no mutation running meanwhile: calls
-        arriving meanwhile queue behind it there, calls running on the V8 threads finish
-        first, and commits written before it are made durable first, so it sees them in
-        the published snapshot."""
+        arriving meanwhile queue behind it there, and commits written before it are
+        made durable first, so it sees them in the published snapshot."""
         self._exclusive += 1
         try:
-            await self._parallel_idle.wait()
             return await self._on_thread(lambda: self._after_flush(call))
         finally:
             self._exclusive -= 1
@@ -281,6 +243,5 @@ class FunctionDispatch:
         return flush
 
     def close(self) -> None:
-        """Stop the threads once the calls and syncs asked for have run."""
-        self._parallel.shutdown(wait=True)
+        """Stop the sync thread once the syncs asked for have run."""
         self._syncer.shutdown(wait=True)
