@@ -138,6 +138,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
                     port=port,
                     lifespan="off",
                     ws_ping_interval=WS_PING_S,
+                    ws_per_message_deflate=False,
                     access_log=args.access_log,
                     http=CoalescingHttpToolsProtocol,
                 )

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from convexlite.database.database import Database
@@ -33,6 +33,9 @@ class QueryResult:
     error: BaseException | None
     ts: int
     log_lines: list[str]
+    encoded: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Wire encodings of this result, made once by a transport and shared by every
+    subscriber it reaches (the result is the same object for all of them)."""
 
     def unwrap(self) -> Any:
         """The value, or raise the query's error."""

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from convexlite.auth.identity import ANONYMOUS, Caller, IncompleteIdentity, user_identity
@@ -59,15 +59,18 @@ from convexlite.sync import (
     Unwatch,
     VerifyAdminKey,
     Watch,
+    encode_message,
 )
 from convexlite.sync.actions import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_TOO_BIG
-from convexlite.values import encode
+from convexlite.values import dumpb, encode
 from convexlite.values.formats import InvalidFunctionArguments, decode_function_args
 from convexlite.values.function_kinds import FunctionKind
 
 logger = logging.getLogger("convexlite.server.sync")
 
 PING_AFTER_SECONDS = 15.0
+_SYNC_VALUE = "sync.value"
+"""The key of a query result's serialised value and log lines in `QueryResult.encoded`."""
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 
 
@@ -194,9 +197,7 @@ class _Connection:
             if isinstance(item, Close):
                 self._end(item)
                 return
-            text = json.dumps(
-                item.to_json(), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-            )
+            text = encode_message(item).decode()
             await self.websocket.send_text(text)
             self.last_sent = time.monotonic()
 
@@ -267,9 +268,17 @@ class _Connection:
             self._poke()
 
     def _query_result(self, query_id: int, result: QueryResult) -> QueryUpdated | QueryFailed:
-        lines = self._lines(result.log_lines)
         if result.error is None:
-            return QueryUpdated(query_id, encode(result.value), lines)
+            # Every subscriber of a query gets the same result object: its value is
+            # serialised once, by the first connection to send it, for all of them.
+            cache = getattr(result, "encoded", None)
+            shared = None if cache is None else cache.get(_SYNC_VALUE)
+            if shared is None:
+                shared = (msgspec.Raw(dumpb(result.value)), self._lines(result.log_lines))
+                if cache is not None:
+                    cache[_SYNC_VALUE] = shared
+            return QueryUpdated(query_id, shared[0], shared[1])
+        lines = self._lines(result.log_lines)
         f = self._failure(result.error, None)
         return QueryFailed(query_id, f.message, lines, None, f.data, f.has_data)
 

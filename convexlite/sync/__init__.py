@@ -44,6 +44,7 @@ from convexlite.sync.server_messages import (
     ServerMessage,
     StateVersion,
     Transition,
+    encode_message,
 )
 from convexlite.sync.session import SyncedQuery, SyncSession
 from convexlite.values.formats import decode_ts, encode_ts
@@ -84,6 +85,7 @@ __all__ = [
     "VerifyAdminKey",
     "Watch",
     "decode_ts",
+    "encode_message",
     "encode_ts",
     "parse_message",
 ]

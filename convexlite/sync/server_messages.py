@@ -3,7 +3,9 @@
 They mirror the client messages in `convexlite.sync.messages`: the session
 produces them and the transport only serialises them (`to_json`). Values
 inside them (query results, mutation results, `errorData`) are already in
-the encoded wire format (§1.3).
+the encoded wire format (§1.3); a query's value may also be its JSON text
+already serialised (`msgspec.Raw`), so a result watched by many connections
+is serialised once for all of them (`encode_message` splices it in).
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from convexlite.values.formats import encode_ts
+
+_ENCODER = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +185,12 @@ class Ping:
 
 
 ServerMessage = Transition | MutationResponse | ActionResponse | AuthError | FatalError | Ping
+
+_PING = b'{"type":"Ping"}'
+
+
+def encode_message(message: ServerMessage) -> bytes:
+    """The frame's JSON text (UTF-8), with pre-serialised values (`msgspec.Raw`) spliced in."""
+    if type(message) is Ping:
+        return _PING
+    return _ENCODER.encode(message.to_json())

@@ -25,11 +25,12 @@ order, answered once per client session through the shared
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from convexlite.sync.actions import (
     CLOSE_INTERNAL,
@@ -66,6 +67,7 @@ from convexlite.sync.server_messages import (
     QueryModification,
     QueryRemoved,
     QueryResult,
+    QueryUpdated,
     StateVersion,
     Transition,
 )
@@ -89,14 +91,27 @@ class SyncedQuery:
     component_path: str | None
     latest: QueryResult | None = None
     latest_ts: int | None = None
-    latest_fingerprint: str | None = None
-    sent_fingerprint: str | None = None
+    latest_fingerprint: tuple[Any, ...] | None = None
+    sent_fingerprint: tuple[Any, ...] | None = None
 
 
-def _fingerprint(result: QueryResult) -> str:
-    body = result.to_json()
-    del body["journal"]
-    return json.dumps(body, sort_keys=True)
+def _fingerprint(result: QueryResult) -> tuple[Any, ...]:
+    """What the client sees of a result, journal aside; two are equal if they look the same.
+
+    A pre-serialised value (`msgspec.Raw`) compares by its text, which is canonical."""
+    if isinstance(result, QueryUpdated):
+        return (True, _canonical(result.value), result.log_lines)
+    data = _canonical(result.error_data) if result.has_error_data else None
+    return (False, result.error_message, result.log_lines, result.has_error_data, data)
+
+
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+
+
+def _canonical(value: Any) -> msgspec.Raw:
+    if isinstance(value, msgspec.Raw):
+        return value
+    return msgspec.Raw(_CANONICAL.encode(value))
 
 
 class SyncSession:
