@@ -30,8 +30,12 @@ from convexlite.http_protocol import CoalescingHttpToolsProtocol
 from convexlite.server.app import create_app, create_site_app
 from convexlite.server.state import ServerState
 
-WS_PING_S = 5.0
-"""WebSocket ping frames keep the Rust/Python client from giving up (spec/protocol.md §2.11)."""
+WS_PING_S = 60.0
+"""WebSocket ping frames: uvicorn closes a connection whose pong is 20 s late, so a vanished
+peer is dropped within 80 s (upstream: 120 s of silence). The clients' inactivity timers
+(npm: 60 s without a message, Rust/Python: 30 s without a frame) are kept satisfied by the
+sync endpoint's JSON `Ping` after 15 s of silence (spec/protocol.md §2.11); upstream's ping
+frame every 5 s cost a wake-up per connection every 5 s for nothing the clients need."""
 
 
 def load_app(spec: str) -> App:

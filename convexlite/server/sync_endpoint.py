@@ -6,10 +6,12 @@ lives here (they are all in `convexlite.sync`); what is here is the socket,
 the tasks, and turning backend results into protocol messages.
 
 Each connection runs a receive loop, a writer (the only task that sends, so
-messages leave in the session's order), a heartbeat, one follower per
-watched query and one task per action. A mutation runs in a task detached
-from the connection, so it finishes and is remembered even if the socket
-dies: the client's re-send on its next connection gets the same answer (§2.7).
+messages leave in the session's order), one follower per watched query and
+one task per action. One timer per event loop, not a task per connection,
+sends the JSON `Ping` to every connection that has been silent for 15 s.
+A mutation runs in a task detached from the connection, so it finishes and
+is remembered even if the socket dies: the client's re-send on its next
+connection gets the same answer (§2.7).
 
 Nothing polls: a Transition that may not be sent yet (a result not current
 through its timestamp) is asked for again when something changes, i.e. a
@@ -23,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +72,8 @@ from convexlite.values.function_kinds import FunctionKind
 logger = logging.getLogger("convexlite.server.sync")
 
 PING_AFTER_SECONDS = 15.0
+PING_CHECK_SECONDS = 1.0
+"""How often the heartbeat looks for silent connections: a Ping leaves after 15 to 16 s."""
 _SYNC_VALUE = "sync.value"
 """The key of a query result's serialised value and log lines in `QueryResult.encoded`."""
 MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -95,16 +100,62 @@ def sync_websocket(state: ServerState) -> Callable[[WebSocket], Awaitable[None]]
     re-sending a mutation after a reconnect gets the original answer (§2.7).
     """
     memory = MutationMemory()
+    heartbeats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Heartbeats] = (
+        weakref.WeakKeyDictionary()
+    )
 
     async def endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
-        await _Connection(state, websocket, memory).run()
+        loop = asyncio.get_running_loop()
+        beats = heartbeats.get(loop)
+        if beats is None:
+            beats = heartbeats[loop] = _Heartbeats(loop)
+        await _Connection(state, websocket, memory, beats).run()
 
     return endpoint
 
 
+class _Heartbeats:
+    """The JSON `Ping` (§2.11) for all connections of one event loop, from one timer.
+
+    Every `PING_CHECK_SECONDS` it queues a Ping on each connection that has sent
+    nothing for `PING_AFTER_SECONDS`; the timer runs only while connections exist.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.connections: set[_Connection] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, connection: _Connection) -> None:
+        self.connections.add(connection)
+        if self._timer is None:
+            self._timer = self.loop.call_later(PING_CHECK_SECONDS, self._beat)
+
+    def discard(self, connection: _Connection) -> None:
+        self.connections.discard(connection)
+        if not self.connections and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _beat(self) -> None:
+        now = time.monotonic()
+        silent_since = now - PING_AFTER_SECONDS
+        for connection in self.connections:
+            if connection.last_sent <= silent_since:
+                connection.last_sent = now  # one Ping per silence, however long the writer takes
+                connection.outbox.put_nowait(Ping())
+        self._timer = self.loop.call_later(PING_CHECK_SECONDS, self._beat)
+
+
 class _Connection:
-    def __init__(self, state: ServerState, websocket: WebSocket, memory: MutationMemory) -> None:
+    def __init__(
+        self,
+        state: ServerState,
+        websocket: WebSocket,
+        memory: MutationMemory,
+        heartbeats: _Heartbeats,
+    ) -> None:
         self.state = state
         self.backend = state.backend
         self.websocket = websocket
@@ -116,15 +167,18 @@ class _Connection:
         self.loop = asyncio.get_running_loop()
         self.flush_scheduled = False
         self.ended: asyncio.Future[Close | None] = self.loop.create_future()
+        self.heartbeats = heartbeats
 
     # ---- lifecycle --------------------------------------------------------------------------
 
     async def run(self) -> None:
-        for body in (self._receive(), self._write(), self._heartbeat()):
+        for body in (self._receive(), self._write()):
             self._spawn(body)
+        self.heartbeats.add(self)
         try:
             close = await self.ended
         finally:
+            self.heartbeats.discard(self)
             self.session.connection_lost()
             for query_id in list(self.watched):
                 self._unwatch(query_id)
@@ -200,14 +254,6 @@ class _Connection:
             text = encode_message(item).decode()
             await self.websocket.send_text(text)
             self.last_sent = time.monotonic()
-
-    async def _heartbeat(self) -> None:
-        while True:
-            idle = time.monotonic() - self.last_sent
-            if idle >= PING_AFTER_SECONDS:
-                self.outbox.put_nowait(Ping())
-                idle = 0.0
-            await asyncio.sleep(PING_AFTER_SECONDS - idle)
 
     def _perform(self, actions: list[SessionAction]) -> None:
         for action in actions:

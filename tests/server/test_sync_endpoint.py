@@ -177,3 +177,88 @@ async def test_a_mutation_response_precedes_the_transition_that_covers_it(connec
             assert position > kinds.index("MutationResponse"), kinds
     last = messages[-1]
     assert last["type"] == "Transition" and decode_ts(last["endVersion"]["ts"]) >= committed
+
+
+async def _open(endpoint: Any, backend: Backend) -> tuple[Socket, asyncio.Future[None]]:
+    socket = Socket()
+    task = asyncio.ensure_future(endpoint(socket))
+    socket.send({"type": "Connect", "sessionId": SESSION, "connectionCount": 0})
+    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
+    socket.send(
+        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+    )
+    return socket, task
+
+
+async def test_sessions_watching_one_result_get_the_same_transition_from_one_encoding() -> None:
+    backend = Backend()
+    backend.current_until = 2**62
+    endpoint = sync_websocket(ServerState(backend))  # type: ignore[arg-type]
+    opened = [await _open(endpoint, backend) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    value = {"b": [1.5, "x"], "a": {"$id": "é"}, "big": 2**40 + 0.5}
+    shared = QueryResult([value, None, True], None, 5, ["[LOG] 'hi'"])
+    for sub in backend.subscriptions:
+        sub.results.put_nowait(shared)
+    first, second = [await socket.next() for socket, _ in opened]
+    assert first.pop("serverTs") <= second.pop("serverTs")
+    assert first == second
+    [modification] = first["modifications"]
+    assert modification["type"] == "QueryUpdated"
+    assert modification["value"] == [
+        {"a": {"$id": "é"}, "b": [1.5, "x"], "big": 2**40 + 0.5},
+        None,
+        True,
+    ]
+    assert modification["logLines"] == ["[LOG] 'hi'"]
+    assert list(shared.encoded) == ["sync.value"]  # encoded by the first, reused by the second
+
+    changed = QueryResult(["next"], None, 6, [])
+    for sub in backend.subscriptions:
+        sub.results.put_nowait(changed)
+    for socket, _ in opened:
+        [modification] = (await socket.next())["modifications"]
+        assert modification["value"] == ["next"]
+    for socket, task in opened:
+        socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(task, 2)
+
+
+async def test_an_unchanged_result_is_not_sent_again(connection: Any) -> None:
+    backend, socket = connection
+    backend.current_until = 2**62
+    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
+    socket.send(
+        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+    )
+    await asyncio.sleep(0.01)
+    [sub] = backend.subscriptions
+    sub.results.put_nowait(QueryResult({"n": 1.0}, None, 1, []))
+    assert (await socket.next())["modifications"][0]["value"] == {"n": 1.0}
+    sub.results.put_nowait(QueryResult({"n": 1.0}, None, 2, []))  # same value, a new object
+    socket.send({"type": "Mutation", "requestId": 0, "udfPath": "m:send", "args": [{}]})
+    assert (await socket.next())["type"] == "MutationResponse"
+    covering = await socket.next()
+    assert covering["type"] == "Transition" and covering["modifications"] == []
+
+
+async def test_silent_connections_get_pings_from_one_shared_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from convexlite.server import sync_endpoint
+
+    monkeypatch.setattr(sync_endpoint, "PING_AFTER_SECONDS", 0.2)
+    monkeypatch.setattr(sync_endpoint, "PING_CHECK_SECONDS", 0.05)
+    backend = Backend()
+    endpoint = sync_websocket(ServerState(backend))  # type: ignore[arg-type]
+    opened = [await _open(endpoint, backend) for _ in range(3)]
+    for socket, _ in opened:
+        assert await socket.next() == {"type": "Ping"}
+        assert await socket.next() == {"type": "Ping"}  # and again after the next silence
+    tasks = {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+    assert len(tasks) == 3 * 4  # per connection: endpoint, receiver, writer, one follower
+    for socket, task in opened:
+        socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(task, 2)
+    handles = asyncio.get_running_loop()._scheduled  # type: ignore[attr-defined]
+    assert not [h for h in handles if not h.cancelled()]  # no connection, no timer
