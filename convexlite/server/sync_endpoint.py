@@ -59,6 +59,7 @@ from convexlite.sync import (
     ServerMessage,
     SessionAction,
     SyncSession,
+    Transition,
     Unwatch,
     VerifyAdminKey,
     Watch,
@@ -166,6 +167,11 @@ class _Connection:
         self.last_sent = time.monotonic()
         self.loop = asyncio.get_running_loop()
         self.flush_scheduled = False
+        self.sending = asyncio.Lock()
+        self.sending_for: int | None = None
+        """The query whose follower is sending a Transition (its task is not cancelled)."""
+        """Held by whoever builds and sends a message: the writer, or a follower sending
+        the Transition its result completes while nothing else waits to be sent."""
         self.ended: asyncio.Future[Close | None] = self.loop.create_future()
         self.heartbeats = heartbeats
 
@@ -236,24 +242,29 @@ class _Connection:
         work of a commit that reaches many connections over their sends."""
         while True:
             item = await self.outbox.get()
-            if item is None:
-                if not self.outbox.empty():
-                    self.outbox.put_nowait(None)
-                    continue
-                self.flush_scheduled = False
-                item = self.session.next_transition(
-                    self._current_through,
-                    latest_ts=self.backend.latest_ts,
-                    server_ts_ns=time.time_ns(),
-                )
+            async with self.sending:
                 if item is None:
-                    continue
-            if isinstance(item, Close):
-                self._end(item)
-                return
-            text = encode_message(item).decode()
-            await self.websocket.send_text(text)
-            self.last_sent = time.monotonic()
+                    if not self.outbox.empty():
+                        self.outbox.put_nowait(None)
+                        continue
+                    self.flush_scheduled = False
+                    item = self._next_transition()
+                    if item is None:
+                        continue
+                if isinstance(item, Close):
+                    self._end(item)
+                    return
+                await self._send(item)
+
+    def _next_transition(self) -> Transition | None:
+        return self.session.next_transition(
+            self._current_through, latest_ts=self.backend.latest_ts, server_ts_ns=time.time_ns()
+        )
+
+    async def _send(self, message: ServerMessage) -> None:
+        """Send one message; only under `self.sending`, so messages leave in order."""
+        await self.websocket.send_text(encode_message(message).decode())
+        self.last_sent = time.monotonic()
 
     def _perform(self, actions: list[SessionAction]) -> None:
         for action in actions:
@@ -298,19 +309,41 @@ class _Connection:
             self.session.query_result(action.query_id, QueryFailed(action.query_id, message), None)
             return
         sub = self.backend.subscribe(action.udf_path, args, caller=action.caller)
-        sub.on_settled = self._poke
+        sub.on_settled = self._settled
         self.watched[action.query_id] = (sub, self._spawn(self._follow(action.query_id, sub)))
 
     def _unwatch(self, query_id: int) -> None:
         watched = self.watched.pop(query_id, None)
         if watched is not None:
             sub, task = watched
-            task.cancel()
             sub.close()
+            if self.sending_for != query_id:  # a Transition being sent is not cut short
+                task.cancel()
 
     async def _follow(self, query_id: int, sub: QuerySubscription) -> None:
+        """Feed the session each new result of one query. When nothing else is queued or
+        being sent, the Transition it completes is built and sent right here, rather
+        than by waking the writer: a commit that reaches many connections then costs
+        each one task step, not two."""
         async for result in sub:
             self.session.query_result(query_id, self._query_result(query_id, result), result.ts)
+            if self.outbox.empty() and not self.sending.locked():
+                async with self.sending:
+                    transition = self._next_transition()
+                    if transition is not None:
+                        self.sending_for = query_id
+                        try:
+                            await self._send(transition)
+                        finally:
+                            self.sending_for = None
+            else:
+                self._poke()
+
+    def _settled(self) -> None:
+        """A query finished a run, its result changed or not: a Transition held back
+        until the results are current may be sendable now. A changed result is on its
+        way to `_follow`, which sends what it completes."""
+        if self.session.transition_due:
             self._poke()
 
     def _query_result(self, query_id: int, result: QueryResult) -> QueryUpdated | QueryFailed:

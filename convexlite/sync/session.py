@@ -409,6 +409,14 @@ class SyncSession:
             )
         )
 
+    @property
+    def transition_due(self) -> bool:
+        """True if a Transition is owed or would carry something: `next_transition` will
+        produce one once every query has a result current through its timestamp."""
+        return not self.closed and (
+            self.transition_owed or self.required_ts > self.current.ts or self.has_changes
+        )
+
     def next_transition(
         self,
         current_through: Callable[[int], bool] | bool,
@@ -426,9 +434,7 @@ class SyncSession:
         results still hold at that timestamp; otherwise ask again when a
         result arrives or a subscription's state changes.
         """
-        if self.closed or self.waiting_for_results:
-            return None
-        if not (self.transition_owed or self.required_ts > self.current.ts or self.has_changes):
+        if not self.transition_due or self.waiting_for_results:
             return None
         results = [q.latest_ts for q in self.queries.values() if q.latest_ts is not None]
         ts = max(self.required_ts, self.current.ts, max(results) if results else latest_ts)
