@@ -18,6 +18,17 @@ import msgspec
 from convexlite.values.formats import encode_ts
 
 _ENCODER = msgspec.json.Encoder()
+_TS_TEXT: dict[int, str] = {}
+
+
+def _encoded_ts(ts: int) -> str:
+    """`encode_ts`, remembered: a commit reaching many connections ends all their Transitions."""
+    text = _TS_TEXT.get(ts)
+    if text is None:
+        if len(_TS_TEXT) >= 64:
+            _TS_TEXT.clear()
+        text = _TS_TEXT[ts] = encode_ts(ts)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +40,7 @@ class StateVersion:
     ts: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"querySet": self.query_set, "identity": self.identity, "ts": encode_ts(self.ts)}
+        return {"querySet": self.query_set, "identity": self.identity, "ts": _encoded_ts(self.ts)}
 
 
 @dataclass(frozen=True, slots=True)

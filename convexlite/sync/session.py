@@ -394,20 +394,24 @@ class SyncSession:
     @property
     def waiting_for_results(self) -> bool:
         """True while a query added (or re-run for a new identity) has no result yet."""
+        if not self._added:
+            return False
         return any(self.queries[query_id].latest is None for query_id in self._added)
 
     @property
     def has_changes(self) -> bool:
         """True if a Transition now would carry anything beyond a new timestamp."""
-        return (
-            self.received_query_set != self.current.query_set
-            or self.received_identity != self.current.identity
-            or bool(self._removed)
-            or any(
-                q.latest is not None and q.latest_fingerprint != q.sent_fingerprint
-                for q in self.queries.values()
-            )
-        )
+        current = self.current
+        if (
+            self.received_query_set != current.query_set
+            or self.received_identity != current.identity
+            or self._removed
+        ):
+            return True
+        for q in self.queries.values():
+            if q.latest is not None and q.latest_fingerprint != q.sent_fingerprint:
+                return True
+        return False
 
     @property
     def transition_due(self) -> bool:
