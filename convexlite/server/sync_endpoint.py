@@ -326,6 +326,8 @@ class _Connection:
         than by waking the writer: a commit that reaches many connections then costs
         each one task step, not two."""
         async for result in sub:
+            if self.watched.get(query_id, (None,))[0] is not sub:
+                return  # unwatched while this follower was sending
             self.session.query_result(query_id, self._query_result(query_id, result), result.ts)
             if self.outbox.empty() and not self.sending.locked():
                 async with self.sending:
