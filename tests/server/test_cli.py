@@ -51,3 +51,21 @@ def test_instance_secret_env_wins_and_persists(tmp_path, monkeypatch):
 def test_load_app_rejects_non_apps():
     with pytest.raises(SystemExit, match="not a convexlite App"):
         load_app("client_app:hello")
+
+
+async def test_served_housekeeping_stops_as_soon_as_asked(monkeypatch):
+    """uvicorn's housekeeping loop ticks once a second, but a stop wakes it at once."""
+    import asyncio
+
+    import uvicorn
+
+    from convexlite import cli
+
+    monkeypatch.setattr(cli, "TICK_S", 3600.0)
+    servers = [cli._Server(uvicorn.Config(app=None, lifespan="off")) for _ in range(2)]
+    loops = [asyncio.ensure_future(server.main_loop()) for server in servers]
+    await asyncio.sleep(0.05)
+    assert not any(loop.done() for loop in loops)
+    assert all(s.server_state.default_headers for s in servers)  # the Date header is kept
+    cli._stop(servers)
+    await asyncio.wait_for(asyncio.gather(*loops), 2)
