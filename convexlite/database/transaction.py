@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from convexlite.database.errors import (
     IndexBackfillingError,
@@ -55,6 +55,7 @@ from convexlite.values import (
 )
 
 _PAGE_MAX = 1024
+_UNREAD = object()
 
 
 def _require_object(value: Any, method: str) -> None:
@@ -283,22 +284,27 @@ class Transaction:
         desc = order == "desc"
         overlay = self._overlay_rows(index.index_id, interval, desc)
         snapshot = self._snapshot_rows(index.index_id, interval, order, prefetch)
-        snap = next(snapshot, None)
+        # The next stored row is read only when needed: a caller that stops after a row
+        # (`first()`, `take(n)`) must not cost another page from storage.
+        snap: tuple[bytes, str] | None | object = _UNREAD
         o_pos = 0
         while True:
+            if snap is _UNREAD:
+                snap = next(snapshot, None)
+            stored = cast("tuple[bytes, str] | None", snap)
             over = overlay[o_pos] if o_pos < len(overlay) else None
             if over is not None and (
-                snap is None or over[0] == snap[0] or (over[0] > snap[0]) == desc
+                stored is None or over[0] == stored[0] or (over[0] > stored[0]) == desc
             ):
                 o_pos += 1
-                if snap is not None and over[0] == snap[0]:
-                    snap = next(snapshot, None)
+                if stored is not None and over[0] == stored[0]:
+                    snap = _UNREAD
                 key, json_value = over
                 if json_value is None:
                     continue
-            elif snap is not None:
-                key, json_value = snap
-                snap = next(snapshot, None)
+            elif stored is not None:
+                key, json_value = stored
+                snap = _UNREAD
             else:
                 state.exhausted = True
                 return
