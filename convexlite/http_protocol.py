@@ -6,9 +6,11 @@ client, and on loopback each one also runs the receiving side's TCP work.
 Measured with one keep-alive client reading by id, the first write was a
 fifth of the server's time. `CoalescingTransport` holds writes until the end
 of the loop turn they were made in, so a head and body sent back to back (as
-every Starlette `Response` does), or the frames a WebSocket connection is
-sent in one turn, leave in one `send`, at once when the response is complete.
-Streaming responses still flow: a write waits at most one loop turn.
+every Starlette `Response` does), leave in one `send`, at once when the
+response is complete. Streaming responses still flow: a write waits at most
+one loop turn. A connection upgraded to a WebSocket gets the plain transport
+back: holding its frames to the end of the turn would make the first of a
+thousand connections a commit reaches wait for the other 999.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class CoalescingTransport:
         if pending and not self._transport.is_closing():
             self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
+    @property
+    def unwrapped(self) -> asyncio.Transport:
+        return self._transport
+
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
 
@@ -65,13 +71,17 @@ class CoalescingTransport:
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """Pass as `uvicorn.Config(http=...)`; WebSocket connections upgraded from it keep the
-    coalescing transport."""
+    """Pass as `uvicorn.Config(http=...)`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._coalescing = CoalescingTransport(transport, self.loop)
         coalescing: Any = self._coalescing
         super().connection_made(coalescing)
+
+    def handle_websocket_upgrade(self) -> None:
+        self._coalescing.flush()
+        self.transport = self._coalescing.unwrapped
+        super().handle_websocket_upgrade()
 
     def on_response_complete(self) -> None:
         """A whole response is written: send it now rather than a loop turn later."""

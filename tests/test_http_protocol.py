@@ -97,3 +97,38 @@ async def test_a_server_answers_keep_alive_requests_and_streams_through_it() -> 
     writer.close()
     server.should_exit = True
     await serving
+
+
+async def test_an_upgraded_websocket_writes_to_the_plain_transport() -> None:
+    """Frames must not wait for the end of the loop turn: in a fan-out, the first
+    connection would wait for every other connection's turn."""
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    class Upgradable(Recording):
+        protocol: object = None
+
+        def set_protocol(self, protocol) -> None:  # type: ignore[no-untyped-def]
+            self.protocol = protocol
+
+        def get_extra_info(self, name, default=None):  # type: ignore[no-untyped-def]
+            return default
+
+    from uvicorn.server import ServerState
+
+    config = uvicorn.Config(app, lifespan="off", http=CoalescingHttpToolsProtocol)
+    config.load()
+    raw = Upgradable()
+    protocol = CoalescingHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
+    protocol.connection_made(raw)
+    protocol.data_received(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    assert raw.protocol is not None
+    assert raw.protocol.transport is raw  # type: ignore[attr-defined]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert any(b"101" in write for write in raw.writes)
