@@ -95,6 +95,14 @@ class Backend:
         return Execution("ok", [], self.latest_ts)
 
 
+def watch_list(socket: Socket) -> None:
+    """Subscribe the socket's session to `messages:list` as query 0."""
+    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
+    socket.send(
+        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+    )
+
+
 @pytest.fixture
 async def connection() -> Any:
     backend = Backend()
@@ -109,10 +117,7 @@ async def connection() -> Any:
 
 async def test_a_held_transition_goes_out_when_the_subscription_settles(connection: Any) -> None:
     backend, socket = connection
-    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
-    socket.send(
-        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
-    )
+    watch_list(socket)
     await asyncio.sleep(0.01)
     [sub] = backend.subscriptions
     backend.current_until = 1
@@ -150,10 +155,7 @@ async def test_a_mutation_response_precedes_the_transition_that_covers_it(connec
     be built after it and sent ahead of its response: the client would wait forever."""
     backend, socket = connection
     backend.current_until = 2**62
-    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
-    socket.send(
-        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
-    )
+    watch_list(socket)
     await asyncio.sleep(0.01)
     [sub] = backend.subscriptions
     sub.results.put_nowait(QueryResult([], None, 1, []))
@@ -183,10 +185,7 @@ async def _open(endpoint: Any, backend: Backend) -> tuple[Socket, asyncio.Future
     socket = Socket()
     task = asyncio.ensure_future(endpoint(socket))
     socket.send({"type": "Connect", "sessionId": SESSION, "connectionCount": 0})
-    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
-    socket.send(
-        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
-    )
+    watch_list(socket)
     return socket, task
 
 
@@ -227,10 +226,7 @@ async def test_sessions_watching_one_result_get_the_same_transition_from_one_enc
 async def test_an_unchanged_result_is_not_sent_again(connection: Any) -> None:
     backend, socket = connection
     backend.current_until = 2**62
-    add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
-    socket.send(
-        {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
-    )
+    watch_list(socket)
     await asyncio.sleep(0.01)
     [sub] = backend.subscriptions
     sub.results.put_nowait(QueryResult({"n": 1.0}, None, 1, []))
