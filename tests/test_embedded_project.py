@@ -217,6 +217,32 @@ async def test_a_bundle_file_is_pushed_and_stays_after_reopening(
         assert [m["body"] for m in await backend.query("messages:list", {"channel": "c"})] == ["hi"]
 
 
+async def test_javascript_that_ran_long_runs_off_the_loop(bundle: dict[str, Any]) -> None:
+    """Quick JavaScript functions run on the event loop; one whose last runs took long
+    stays on the function thread, so the loop goes on answering meanwhile."""
+    app = App()
+
+    @app.query(name="py:ping")
+    def ping(ctx: Any, args: Any) -> str:
+        return "pong"
+
+    async with Backend(app, "memory:") as backend:
+        await backend.deploy_bundle(bundle)
+        for _ in range(3):  # quick: after these it runs on the loop
+            await backend.mutation("messages:send", {"channel": "c", "author": "a", "body": "x"})
+        with pytest.raises(ConvexBackendError):  # runs into the 1 s limit, and is timed so
+            await backend.query("failures:spin")
+        spinning = asyncio.ensure_future(backend.query("failures:spin"))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert await backend.query("py:ping") == "pong"
+        assert not spinning.done()
+        with pytest.raises(ConvexBackendError):
+            await spinning
+        sent = await backend.query("messages:list", {"channel": "c"})
+        assert len(sent) == 3
+
+
 def test_backend_takes_its_url_alone_or_after_an_app() -> None:
     assert Backend("memory:").url == "memory:"
     assert Backend(App(), "memory:").url == "memory:"

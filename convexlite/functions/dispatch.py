@@ -11,12 +11,17 @@ snapshot and returns; a mutation commits without a sync to disk and awaits a
 `LoopFlush`, whose one sync covers every commit of the same loop turn (group
 commit), before its result is released.
 
+Functions whose invoke waits on V8 (`FunctionDefinition.offload`) run there
+too once their recent runs took under `OFFLOADED_ON_LOOP_S`: the two thread
+hand-offs cost a pushed JavaScript read about a fifth of its CPU. Until a
+function has a record (its first runs, a cold context), or while it runs
+longer, it runs on the function thread.
+
 The function thread (a `BatchingExecutor` for `Backend`, a pool for
-`SyncBackend`) still runs what must not block the loop: functions whose
-invoke waits on V8 (`FunctionDefinition.offload`), every call when the store
-is reached over the network (Postgres, MySQL), a mutation that met an OCC
-conflict (its retries back off with a sleep), and deployments, which must
-not overlap a mutation (`exclusive`).
+`SyncBackend`) runs the rest: slow or not yet timed JavaScript, every call
+when the store is reached over the network (Postgres, MySQL), a mutation
+that met an OCC conflict (its retries back off with a sleep), and
+deployments, which must not overlap a mutation (`exclusive`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
 
 T = TypeVar("T")
 Identity = dict[str, Any] | None
+OFFLOADED_ON_LOOP_S = 0.005
 
 
 class LoopFlush:
@@ -127,15 +133,32 @@ class FunctionDispatch:
             weakref.WeakKeyDictionary()
         )
         self._syncer = ThreadPoolExecutor(1, thread_name_prefix="convexlite-sync")
+        self._offload_s: dict[str, float] = {}
 
-    def _runs_inline(self, path: str) -> bool:
+    def _placement(self, path: str) -> tuple[bool, str | None]:
+        """Whether to run on the loop, and the path to time the run under (offloaded
+        functions only: they run on the loop once their recent runs were short)."""
         if not self._inline or self._exclusive:
-            return False
+            return False, None
         try:
             fn = self.runner.registry.lookup(canonicalize(path))
         except InvalidFunctionPath:
-            return True  # fails at once, wherever it runs
-        return fn is None or not fn.offload
+            return True, None  # fails at once, wherever it runs
+        if fn is None or not fn.offload:
+            return True, None
+        recent = self._offload_s.get(fn.path)
+        return recent is not None and recent < OFFLOADED_ON_LOOP_S, fn.path
+
+    def _timed(self, timed: str | None, call: Callable[[], T]) -> T:
+        if timed is None:
+            return call()
+        started = time.perf_counter()
+        try:
+            return call()
+        finally:
+            elapsed = time.perf_counter() - started
+            recent = self._offload_s.get(timed, elapsed)
+            self._offload_s[timed] = 0.8 * recent + 0.2 * elapsed
 
     def _durable_on_thread(self) -> bool:
         """On a batching executor only a batch's last call flushes (its barrier covers the
@@ -160,9 +183,10 @@ class FunctionDispatch:
                 path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts, caller=caller
             )
 
-        if self._runs_inline(path):
-            return run()
-        return await self._on_thread(run)
+        inline, timed = self._placement(path)
+        if inline:
+            return self._timed(timed, run)
+        return await self._on_thread(lambda: self._timed(timed, run))
 
     async def query_tracked(
         self, path: str, args: Any, *, identity: Identity, internal_ok: bool, journal: str | None
@@ -174,9 +198,10 @@ class FunctionDispatch:
                 path, args, identity=identity, journal=journal, internal_ok=internal_ok
             )
 
-        if self._runs_inline(path):
-            return run()
-        return await self._on_thread(run)
+        inline, timed = self._placement(path)
+        if inline:
+            return self._timed(timed, run)
+        return await self._on_thread(lambda: self._timed(timed, run))
 
     async def mutation(
         self,
@@ -198,15 +223,18 @@ class FunctionDispatch:
                 retry_conflicts=retry_conflicts,
             )
 
-        if self._runs_inline(path):
+        inline, timed = self._placement(path)
+        if inline:
             try:
-                execution = run(False, False)
+                execution = self._timed(timed, lambda: run(False, False))
             except OptimisticConcurrencyControlFailure:
                 pass
             else:
                 await self._flush().wait()
                 return execution
-        return await self._on_thread(lambda: run(self._durable_on_thread(), True))
+        return await self._on_thread(
+            lambda: self._timed(timed, lambda: run(self._durable_on_thread(), True))
+        )
 
     async def action(
         self,
