@@ -45,6 +45,20 @@ Identity = dict[str, Any] | None
 OFFLOADED_ON_LOOP_S = 0.005
 
 
+def _timed(call: Callable[[], T], record: Callable[[float], None]) -> T:
+    """`call()`, its duration (failed or not) passed to `record`."""
+    started = time.perf_counter()
+    try:
+        return call()
+    finally:
+        record(time.perf_counter() - started)
+
+
+def _recent(previous: float | None, elapsed: float) -> float:
+    """A moving average that follows the last few samples."""
+    return elapsed if previous is None else 0.8 * previous + 0.2 * elapsed
+
+
 class LoopFlush:
     """Group commit for one event loop: the commits written in a loop turn become durable
     (and visible) with one sync of storage; commits written during a sync wait for the next.
@@ -94,12 +108,10 @@ class LoopFlush:
         on_thread.add_done_callback(lambda done: self._hand_back(waiters, done))
 
     def _timed_sync(self) -> None:
-        started = time.perf_counter()
-        try:
-            self._db.flush()
-        finally:
-            elapsed = time.perf_counter() - started
-            self._recent_sync_s = 0.8 * self._recent_sync_s + 0.2 * elapsed
+        _timed(self._db.flush, self._note_sync)
+
+    def _note_sync(self, elapsed: float) -> None:
+        self._recent_sync_s = _recent(self._recent_sync_s, elapsed)
 
     def _hand_back(self, waiters: list[asyncio.Future[None]], done: Future[None]) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed: nobody is left to tell
@@ -152,13 +164,18 @@ class FunctionDispatch:
     def _timed(self, timed: str | None, call: Callable[[], T]) -> T:
         if timed is None:
             return call()
-        started = time.perf_counter()
-        try:
-            return call()
-        finally:
-            elapsed = time.perf_counter() - started
-            recent = self._offload_s.get(timed, elapsed)
-            self._offload_s[timed] = 0.8 * recent + 0.2 * elapsed
+
+        def note(elapsed: float) -> None:
+            self._offload_s[timed] = _recent(self._offload_s.get(timed), elapsed)
+
+        return _timed(call, note)
+
+    async def _read(self, path: str, call: Callable[[], T]) -> T:
+        """Run a query's `call` where `path` belongs (a query needs no flush)."""
+        inline, timed = self._placement(path)
+        if inline:
+            return self._timed(timed, call)
+        return await self._on_thread(lambda: self._timed(timed, call))
 
     def _durable_on_thread(self) -> bool:
         """On a batching executor only a batch's last call flushes (its barrier covers the
@@ -183,10 +200,7 @@ class FunctionDispatch:
                 path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts, caller=caller
             )
 
-        inline, timed = self._placement(path)
-        if inline:
-            return self._timed(timed, run)
-        return await self._on_thread(lambda: self._timed(timed, run))
+        return await self._read(path, run)
 
     async def query_tracked(
         self, path: str, args: Any, *, identity: Identity, internal_ok: bool, journal: str | None
@@ -198,10 +212,7 @@ class FunctionDispatch:
                 path, args, identity=identity, journal=journal, internal_ok=internal_ok
             )
 
-        inline, timed = self._placement(path)
-        if inline:
-            return self._timed(timed, run)
-        return await self._on_thread(lambda: self._timed(timed, run))
+        return await self._read(path, run)
 
     async def mutation(
         self,
