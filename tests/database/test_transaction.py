@@ -225,3 +225,24 @@ def test_changing_the_default_limits_applies_to_later_transactions(db):
     with pytest.raises(TooManyDocumentsRead):
         scan_all(db.begin(), "t")
     assert len(scan_all(before, "t")) == 1
+
+
+def test_a_scan_reads_no_page_ahead_of_its_caller(db, monkeypatch):
+    """`first()` and `take(n)` stop after their rows: one page from storage, not two."""
+    for i in range(5):
+        insert(db, "notes", {"n": float(i)})
+    pages = []
+    real_scan = db.persistence.index_scan
+
+    def counting_scan(*args, **kwargs):
+        pages.append(args)
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(db.persistence, "index_scan", counting_scan)
+    tx = db.begin()
+    index = tx.readable_index("notes", "by_creation_time")
+    rows = tx.scan(index, Interval.all(), "desc", prefetch=1)
+    _, newest = next(rows)
+    assert newest["n"] == 4.0
+    assert len(pages) == 1
+    assert [doc["n"] for _, doc in rows] == [3.0, 2.0, 1.0, 0.0]  # the rest when asked
