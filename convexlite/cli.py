@@ -26,8 +26,8 @@ from convexlite.auth.keys import (
 )
 from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError
 from convexlite.functions.app import App
-from convexlite.http_protocol import CoalescingHttpToolsProtocol
 from convexlite.server.app import create_app, create_site_app
+from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
 from convexlite.server.state import ServerState
 
 WS_PING_S = 60.0

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
-from convexlite.http_protocol import CoalescingHttpToolsProtocol, CoalescingTransport
+from convexlite.server.http_protocol import CoalescingHttpToolsProtocol, CoalescingTransport
 
 
 class Recording(asyncio.Transport):
