@@ -25,6 +25,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import random
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,7 @@ from typing import Any
 
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.environment import Environment
+from convexlite.functions.function_log import new_request_id
 from convexlite.js.esm_rewrite import RewrittenModule, rewrite_module
 from convexlite.js.fetch import fetch
 from convexlite.js.module_loader import define_modules
@@ -52,8 +54,11 @@ HEAP_CHECK_EVERY = 32
 TRANSACTION_JS_SECONDS = 1.0
 TRANSACTION_SYSCALL_SECONDS = 15.0
 ACTION_SECONDS = 1800.0
+RUN_SOURCE = "__cvx.run()"
 ACTION_MEMORY_CHECK_SECONDS = 1.0
 """V8 stops an action that exhausts its heap without a word: the driver looks this often."""
+_seeds = random.Random(os.urandom(32))
+"""Seeds of `Math.random` per run: unpredictable enough, and no system call per run."""
 
 
 class JsFunctionError(ConvexBackendError):
@@ -82,6 +87,13 @@ class JsBundle:
     import_seed: list[int]
     import_time_ms: int
     env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def config_json(self) -> str:
+        """What every run imports with, given to each context once (`__cvx.configure`)."""
+        return json.dumps(
+            {"importSeed": self.import_seed, "importTime": self.import_time_ms, "env": self.env}
+        )
 
     @classmethod
     def build(
@@ -135,6 +147,7 @@ class ContextPool:
         context = V8Context(max_memory=HEAP_LIMIT)
         try:
             define_modules(context, self.bundle.modules)
+            context.eval(f"__cvx.configure({self.bundle.config_json})")
         except BaseException:
             context.close()
             raise
@@ -233,20 +246,18 @@ class JsRuntime:
         self.pool.close()
 
     def _request(self, kind: str, module: str, name: str, **extra: Any) -> str:
+        """The run's request, which the prelude asks for with `__request` (`RUN_SOURCE`)."""
         now_ms = time.time_ns() // 1_000_000
         request = {
             "kind": kind,
             "module": module,
             "name": name,
-            "requestId": os.urandom(8).hex(),
-            "importSeed": self.bundle.import_seed,
-            "importTime": self.bundle.import_time_ms,
-            "execSeed": seed_words(os.urandom(32)),
+            "requestId": new_request_id(),
+            "execSeed": [_seeds.getrandbits(32) for _ in range(4)],
             "execTime": now_ms,
-            "env": dict(self.bundle.env),
             **extra,
         }
-        return f"__cvx.run({json.dumps(request)})"
+        return json.dumps(request)
 
     # ---- queries and mutations ---------------------------------------------------------------
 
@@ -260,11 +271,14 @@ class JsRuntime:
             writable=kind is FunctionKind.MUTATION,
             instance_name=self.instance_name,
         )
+        request = self._request(kind.value.lower(), module, name, args=_args_json(args))
         report = _Report()
         syscall_seconds = 0.0
 
         def handler(op: str, payload: str) -> str:
             nonlocal syscall_seconds
+            if op == "__request":
+                return request
             if op == "__done":
                 report.deliver(payload)
                 return ""
@@ -276,11 +290,10 @@ class JsRuntime:
             finally:
                 syscall_seconds += time.monotonic() - started
 
-        source = self._request(kind.value.lower(), module, name, args=_args_json(args))
         with self.pool.lease() as context:
             context.handler = handler
             started = time.monotonic()
-            context.submit(source).add_done_callback(report.started)
+            context.submit(RUN_SOURCE).add_done_callback(report.started)
             while not report.wait(0.05):
                 if context.out_of_memory:
                     context.close()
@@ -301,8 +314,8 @@ class JsRuntime:
         self, module: str, name: str, path: str, args: Any, env: Environment
     ) -> Any:
         """Run an action on the current loop; its async syscalls run here concurrently."""
-        source = self._request("action", module, name, args=_args_json(args))
-        payload = await self._drive(source, path, env)
+        request = self._request("action", module, name, args=_args_json(args))
+        payload = await self._drive(request, path, env)
         return self._outcome(payload, env, streamed=True)
 
     async def run_http_action(self, request: HttpRequest, env: Environment) -> HttpResponse:
@@ -314,14 +327,14 @@ class JsRuntime:
             "headerPairs": [list(pair) for pair in request.headers],
             "body": body,
         }
-        source = self._request("httpAction", "http.js", "default", request=http)
-        payload = await self._drive(source, f"{request.method} {request.path}", env)
+        run = self._request("httpAction", "http.js", "default", request=http)
+        payload = await self._drive(run, f"{request.method} {request.path}", env)
         value = self._outcome(payload, env, raw=True, streamed=True)
         response_body = base64.b64decode(value["body"]) if value.get("body") else b""
         headers = tuple((str(k), str(v)) for k, v in value.get("headerPairs", []))
         return HttpResponse(int(value["status"]), headers, response_body)
 
-    async def _drive(self, source: str, path: str, env: Environment) -> str | None:
+    async def _drive(self, request: str, path: str, env: Environment) -> str | None:
         loop = asyncio.get_running_loop()
         syscalls = ActionSyscalls(env, path=path, instance_name=self.instance_name)
         report = _Report(loop)
@@ -337,12 +350,14 @@ class JsRuntime:
                     context.submit(f"__cvx.settle({call_id}, {_js_bool(ok)}, {json.dumps(result)})")
 
             def start(payload: str) -> None:
-                request = json.loads(payload)
-                task = loop.create_task(settle(request["id"], request["op"], request["args"]))
+                op = json.loads(payload)
+                task = loop.create_task(settle(op["id"], op["op"], op["args"]))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
 
             def handler(op: str, payload: str) -> str:
+                if op == "__request":
+                    return request
                 if op == "__done":
                     report.deliver(payload)
                     return ""
@@ -358,7 +373,7 @@ class JsRuntime:
                     raise BridgeError(exc.payload) from None
 
             context.handler = handler
-            context.submit(source).add_done_callback(report.started)
+            context.submit(RUN_SOURCE).add_done_callback(report.started)
             deadline = time.monotonic() + ACTION_SECONDS
             finished = False
             while not finished and not context.out_of_memory:

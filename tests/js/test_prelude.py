@@ -311,3 +311,65 @@ def test_exactly_one_done_even_when_the_host_settles_late(bare) -> None:
     assert result["value"] == '"early"'
     assert bare.eval("__cvx.settle(1, true, '1')") is False
     assert finished(bare) == []
+
+
+PUSH_CONFIG = {"importSeed": [1, 2, 3, 4], "importTime": 1_700_000_000_000, "env": {"K": "v"}}
+STATEFUL_MODULES = """
+__cvx.define("state.js", [], function () {
+  let calls = 0;
+  globalThis.importedGlobal = (globalThis.importedGlobal ?? 0) + 1;
+  const importRandom = Math.random();
+  const importNow = Date.now();
+  const importEnv = process.env.K;
+  const q = { isQuery: true, invokeQuery: async () => {
+    calls += 1;
+    const handlerGlobalBefore = typeof globalThis.handlerGlobal;
+    globalThis.handlerGlobal = 1;
+    return JSON.stringify({
+      calls, importRandom, importNow, importEnv, handlerGlobalBefore,
+      importedGlobal: globalThis.importedGlobal,
+    });
+  } };
+  return { get q() { return q; } };
+});
+__cvx.define("noisy.js", [], function () {
+  console.log("imported");
+  const q = { isQuery: true, invokeQuery: async () => JSON.stringify("ok") };
+  return { get q() { return q; } };
+});
+"""
+
+
+def pushed(kind: str, module: str, name: str) -> dict:
+    """A request as the runtime sends it: the import parameters come from `configure`."""
+    req = request(kind, module, name)
+    for key in PUSH_CONFIG:
+        del req[key]
+    return req
+
+
+def test_runs_of_a_configured_push_get_fresh_deterministic_module_instances(bare) -> None:
+    bare.eval(STATEFUL_MODULES)
+    bare.eval(f"__cvx.configure({json.dumps(PUSH_CONFIG)})")
+    values = [json.loads(run(bare, pushed("query", "state.js", "q"))["value"]) for _ in range(3)]
+    assert values[0] == values[1] == values[2]
+    assert values[0]["calls"] == 1
+    assert values[0]["importedGlobal"] == 1
+    assert values[0]["handlerGlobalBefore"] == "undefined"
+    assert (values[0]["importNow"], values[0]["importEnv"]) == (1_700_000_000_000, "v")
+    explicit = run(bare, request("query", "state.js", "q", importSeed=[1, 2, 3, 4]))
+    assert json.loads(explicit["value"])["importRandom"] == values[0]["importRandom"]
+    other = run(bare, pushed("query", "noisy.js", "q"))
+    assert [line["messages"] for line in other["logs"]] == [["'imported'"]]
+    again = json.loads(run(bare, pushed("query", "state.js", "q"))["value"])
+    assert again == values[0]
+    assert bare.eval("typeof globalThis.handlerGlobal") == "undefined"
+
+
+def test_a_module_logging_at_import_logs_in_every_run(bare) -> None:
+    bare.eval(STATEFUL_MODULES)
+    bare.eval(f"__cvx.configure({json.dumps(PUSH_CONFIG)})")
+    for _ in range(3):
+        result = run(bare, pushed("query", "noisy.js", "q"))
+        assert [line["messages"] for line in result["logs"]] == [["'imported'"]]
+        assert json.loads(result["value"]) == "ok"

@@ -6,6 +6,7 @@ defineGlobal("__cvx", Object.freeze({
   instances: moduleInstances,
   has: (path) => moduleFactories.has(path),
   run,
+  configure,
   settle,
   analyze,
   evaluate,

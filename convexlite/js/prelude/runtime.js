@@ -13,15 +13,24 @@ class HostFailure extends Error {
 const UDF_TYPES = { query: "Query", mutation: "Mutation", action: "Action" };
 const HTTP_METHODS = new Set(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
 
+// What every run of one push imports with (`__cvx.configure`): the import phase's
+// seed and frozen time, and the environment variables.
+let pushConfig = { importSeed: undefined, importTime: undefined, env: {} };
+
+function configure(config) {
+  discardPrepared();
+  pushConfig = { importSeed: config.importSeed, importTime: config.importTime, env: config.env ?? {} };
+}
+
 function newExecution(kind, request) {
   const env = Object.create(null);
-  for (const [name, value] of Object.entries(request.env ?? {})) env[name] = String(value);
-  const importTime = Number(request.importTime ?? request.time ?? realNow());
+  for (const [name, value] of Object.entries(request.env ?? pushConfig.env)) env[name] = String(value);
+  const importTime = Number(request.importTime ?? request.time ?? pushConfig.importTime ?? realNow());
   return {
     kind,
     phase: "import",
     env,
-    rng: new Xoshiro128(request.importSeed ?? request.seed),
+    rng: new Xoshiro128(request.importSeed ?? request.seed ?? pushConfig.importSeed),
     importTime,
     frozenTime: importTime,
     execTime: null,
@@ -152,8 +161,58 @@ async function runHttpRequest(router, request) {
   return JSON.parse(await router.runRequest(JSON.stringify(convexJson), routePath));
 }
 
+// The next run's module, instantiated as soon as the previous run reported, so a call
+// does not wait for its import phase. The import phase is deterministic (push seed,
+// push time, push environment), so the instances are those the call would have made;
+// its global changes stay until that run ends, as they would have. A module that
+// logs or throws while imported is always imported by the run itself.
+let prepared = null;
+const unpreparable = new Set();
+
+function hasImportOverrides(request) {
+  return request.importSeed !== undefined || request.importTime !== undefined || request.env !== undefined;
+}
+
+function prepare(request) {
+  const { kind, module } = request;
+  if (execution !== null || prepared !== null || hasImportOverrides(request) || unpreparable.has(module)) return;
+  const exec = newExecution(kind, {});
+  execution = exec;
+  let namespace = null;
+  try {
+    namespace = importModule(moduleInstances(), module);
+  } catch {
+    namespace = null;
+  } finally {
+    execution = null;
+  }
+  if (namespace === null || exec.logs.length > 0) {
+    unpreparable.add(module);
+    restoreGlobals();
+    return;
+  }
+  prepared = { kind, module, namespace };
+}
+
+function discardPrepared() {
+  if (prepared === null) return;
+  prepared = null;
+  restoreGlobals();
+}
+
+function takePrepared(request) {
+  const { kind, module } = request;
+  if (prepared !== null && prepared.kind === kind && prepared.module === module && !hasImportOverrides(request)) {
+    const { namespace } = prepared;
+    prepared = null;
+    return namespace;
+  }
+  discardPrepared();
+  return importModule(moduleInstances(), module);
+}
+
 function startExecution(exec, request) {
-  const namespace = importModule(moduleInstances(), request.module);
+  const namespace = takePrepared(request);
   if (request.kind === "httpAction") {
     const router = routerOf(namespace, request.module);
     enterExecPhase(exec, request.execSeed, request.execTime);
@@ -171,8 +230,11 @@ function startExecution(exec, request) {
   }
 }
 
+// `request` defaults to the host's answer to `__request`: the run's source is then
+// always the same, and V8 compiles it once per context instead of once per call.
 function run(request) {
   if (execution !== null) throw new Error("convexlite: an execution is already running in this context");
+  if (request === undefined) request = JSON.parse(hostBridge("__request", ""));
   if (!["query", "mutation", "action", "httpAction"].includes(request?.kind)) {
     throw new TypeError(`convexlite: unknown function kind ${request?.kind}`);
   }
@@ -196,6 +258,7 @@ function run(request) {
       });
     }
     hostBridge("__done", payload);
+    prepare(request);
   };
   let promise;
   try {
@@ -214,6 +277,7 @@ function run(request) {
 // JSON envelope {ok, value | error, logs}.
 function withImportPhase(request, body) {
   if (execution !== null) throw new Error("convexlite: an execution is already running in this context");
+  discardPrepared();
   const exec = newExecution("analysis", request);
   execution = exec;
   let envelope;
