@@ -526,7 +526,7 @@ def cold(
     for _ in range(n):
         with pool._lock:  # drop the warm contexts: the next call makes a new one
             idle, pool._idle = pool._idle, []
-        for context, _runs in idle:
+        for context in idle:
             context.close()
         t0 = time.perf_counter()
         js.query("bench:get", {"id": doc_id})

@@ -218,8 +218,8 @@ async def test_a_bundle_file_is_pushed_and_stays_after_reopening(
 
 
 async def test_javascript_that_ran_long_runs_off_the_loop(bundle: dict[str, Any]) -> None:
-    """Quick JavaScript functions run on the event loop; one whose last runs took long
-    stays on the function thread, so the loop goes on answering meanwhile."""
+    """Quick JavaScript functions are waited for on the event loop; one whose last runs
+    took long is awaited while V8 runs it, so the loop goes on answering meanwhile."""
     app = App()
 
     @app.query(name="py:ping")
@@ -228,7 +228,7 @@ async def test_javascript_that_ran_long_runs_off_the_loop(bundle: dict[str, Any]
 
     async with Backend(app, "memory:") as backend:
         await backend.deploy_bundle(bundle)
-        for _ in range(3):  # quick: after these it runs on the loop
+        for _ in range(3):  # quick: after these the loop waits for it
             await backend.mutation("messages:send", {"channel": "c", "author": "a", "body": "x"})
         with pytest.raises(ConvexBackendError):  # runs into the 1 s limit, and is timed so
             await backend.query("failures:spin")

@@ -7,7 +7,7 @@ JavaScript isolate, only `invoke(env, args)`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,9 +23,9 @@ class FunctionDefinition:
     `invoke(env, args)` runs it with an `Environment`; it returns the value, or
     an awaitable of it when the source declared the function `is_async` (only
     actions may be). `handler` is the source's own code, for introspection.
-    `offload` marks an invoke that blocks its thread waiting on another runtime
-    (V8): async callers run such a query or mutation on the function thread, not
-    on their event loop (`functions/dispatch.py`).
+    `invoke_awaitable`, when given, is the same run as a coroutine, for an invoke
+    that would block its thread waiting on another runtime (V8): an event loop
+    awaits it and serves other calls meanwhile (`functions/dispatch.py`).
     """
 
     path: str
@@ -36,7 +36,7 @@ class FunctionDefinition:
     args: Any = None
     returns: Any = None
     is_async: bool = False
-    offload: bool = False
+    invoke_awaitable: Callable[..., Awaitable[Any]] | None = None
 
 
 class DuplicateFunctionError(ValueError):

@@ -5,23 +5,22 @@ about 130 µs on a 2-core VM: more than a point-read query takes. And under
 the GIL the function thread never runs beside the loop anyway, so it buys
 no parallelism, only the loop's chance to read sockets in 5 ms slices while
 a long function runs (the next calls wait for the thread either way). So,
-with `inline=True` (a store on the local disk or in memory), Python queries
-and mutations run on the caller's loop: a query reads the published
-snapshot and returns; a mutation commits without a sync to disk and awaits a
+with `inline=True` (a store on the local disk or in memory), queries and
+mutations run on the caller's loop: a query reads the published snapshot
+and returns; a mutation commits without a sync to disk and awaits a
 `LoopFlush`, whose one sync covers every commit of the same loop turn (group
 commit), before its result is released.
 
-Functions whose invoke waits on V8 (`FunctionDefinition.offload`) run there
-too once their recent runs took under `OFFLOADED_ON_LOOP_S`: the two thread
-hand-offs cost a pushed JavaScript read about a fifth of its CPU. Until a
-function has a record (its first runs, a cold context), or while it runs
-longer, it runs on the function thread.
+Functions whose invoke would wait on V8 (`FunctionDefinition.invoke_awaitable`)
+are awaited there instead (`runner.drive_awaiting`): the loop serves other calls
+while their JavaScript runs on the context's own thread, beside the loop on
+the second core.
 
 The function thread (a `BatchingExecutor` for `Backend`, a pool for
-`SyncBackend`) runs the rest: slow or not yet timed JavaScript, every call
-when the store is reached over the network (Postgres, MySQL), a mutation
-that met an OCC conflict (its retries back off with a sleep), and
-deployments, which must not overlap a mutation (`exclusive`).
+`SyncBackend`) runs the rest: every call when the store is reached over the
+network (Postgres, MySQL), a mutation that met an OCC conflict (its retries
+back off with a sleep), and deployments, which must not overlap a mutation
+(`exclusive`).
 """
 
 from __future__ import annotations
@@ -37,12 +36,17 @@ from typing import Any, TypeVar
 from convexlite.database.database import Database
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.functions.batching import BatchingExecutor
-from convexlite.functions.runner import Execution, FunctionRunner, TrackedExecution
-from convexlite.values.function_paths import InvalidFunctionPath, canonicalize
+from convexlite.functions.runner import (
+    Execution,
+    Flow,
+    FunctionRunner,
+    TrackedExecution,
+    drive,
+    drive_awaiting,
+)
 
 T = TypeVar("T")
 Identity = dict[str, Any] | None
-OFFLOADED_ON_LOOP_S = 0.005
 
 
 def _timed(call: Callable[[], T], record: Callable[[float], None]) -> T:
@@ -145,37 +149,15 @@ class FunctionDispatch:
             weakref.WeakKeyDictionary()
         )
         self._syncer = ThreadPoolExecutor(1, thread_name_prefix="convexlite-sync")
-        self._offload_s: dict[str, float] = {}
 
-    def _placement(self, path: str) -> tuple[bool, str | None]:
-        """Whether to run on the loop, and the path to time the run under (offloaded
-        functions only: they run on the loop once their recent runs were short)."""
-        if not self._inline or self._exclusive:
-            return False, None
-        try:
-            fn = self.runner.registry.lookup(canonicalize(path))
-        except InvalidFunctionPath:
-            return True, None  # fails at once, wherever it runs
-        if fn is None or not fn.offload:
-            return True, None
-        recent = self._offload_s.get(fn.path)
-        return recent is not None and recent < OFFLOADED_ON_LOOP_S, fn.path
+    def _on_loop(self) -> bool:
+        return self._inline and not self._exclusive
 
-    def _timed(self, timed: str | None, call: Callable[[], T]) -> T:
-        if timed is None:
-            return call()
-
-        def note(elapsed: float) -> None:
-            self._offload_s[timed] = _recent(self._offload_s.get(timed), elapsed)
-
-        return _timed(call, note)
-
-    async def _read(self, path: str, call: Callable[[], T]) -> T:
-        """Run a query's `call` where `path` belongs (a query needs no flush)."""
-        inline, timed = self._placement(path)
-        if inline:
-            return self._timed(timed, call)
-        return await self._on_thread(lambda: self._timed(timed, call))
+    async def _read(self, flow: Callable[[], Flow[T]]) -> T:
+        """Run a query's flow where it belongs (a query needs no flush)."""
+        if self._on_loop():
+            return await drive_awaiting(flow())
+        return await self._on_thread(lambda: drive(flow()))
 
     def _durable_on_thread(self) -> bool:
         """On a batching executor only a batch's last call flushes (its barrier covers the
@@ -195,24 +177,17 @@ class FunctionDispatch:
         caller: str | None = None,
         at_ts: int | None = None,
     ) -> Execution:
-        def run() -> Execution:
-            return self.runner.run_query(
-                path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts, caller=caller
-            )
-
-        return await self._read(path, run)
+        return await self._read(
+            lambda: self.runner.query_flow(path, args, identity, internal_ok, at_ts, caller)
+        )
 
     async def query_tracked(
         self, path: str, args: Any, *, identity: Identity, internal_ok: bool, journal: str | None
     ) -> TrackedExecution:
         """A live query's run, with its read set (`FunctionRunner.run_query_tracked`)."""
-
-        def run() -> TrackedExecution:
-            return self.runner.run_query_tracked(
-                path, args, identity=identity, journal=journal, internal_ok=internal_ok
-            )
-
-        return await self._read(path, run)
+        return await self._read(
+            lambda: self.runner.tracked_query_flow(path, args, identity, journal, internal_ok)
+        )
 
     async def mutation(
         self,
@@ -223,29 +198,20 @@ class FunctionDispatch:
         internal_ok: bool,
         caller: str | None = None,
     ) -> Execution:
-        def run(durable: bool, retry_conflicts: bool) -> Execution:
-            return self.runner.run_mutation(
-                path,
-                args,
-                identity=identity,
-                internal_ok=internal_ok,
-                durable=durable,
-                caller=caller,
-                retry_conflicts=retry_conflicts,
+        def flow(durable: bool, retry_conflicts: bool) -> Flow[Execution]:
+            return self.runner.mutation_flow(
+                path, args, identity, internal_ok, durable, caller, retry_conflicts
             )
 
-        inline, timed = self._placement(path)
-        if inline:
+        if self._on_loop():
             try:
-                execution = self._timed(timed, lambda: run(False, False))
+                execution = await drive_awaiting(flow(False, False))
             except OptimisticConcurrencyControlFailure:
                 pass
             else:
                 await self._flush().wait()
                 return execution
-        return await self._on_thread(
-            lambda: self._timed(timed, lambda: run(self._durable_on_thread(), True))
-        )
+        return await self._on_thread(lambda: drive(flow(self._durable_on_thread(), True)))
 
     async def action(
         self,

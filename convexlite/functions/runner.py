@@ -7,6 +7,11 @@ conflicts with jittered backoff (spec/database.md §5.6); an action (and an
 HTTP action) runs outside any transaction and reaches the database through
 nested calls, which the runner performs for it (`ActionCallbacks`).
 
+A query or mutation is written once, as a `Flow` that yields where its user code
+runs: `drive` runs that code in place (any thread), `drive_awaiting` awaits it when
+it has an awaitable form (JavaScript, which runs on V8's own thread), so one code
+path serves threads and event loops alike.
+
 Every execution's log lines go to the `convexlite.functions` logger when it ends
 (`logs.forward`) and, as a Completion entry, to the runner's `FunctionLog` (the
 stream `npx convex logs` tails; not for `_system/` functions). Actions' and HTTP
@@ -22,9 +27,9 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
@@ -47,6 +52,7 @@ from convexlite.values.function_paths import canonical_js, canonicalize, display
 from convexlite.values.http import HttpRequest, HttpResponse
 from convexlite.values.limits import format_size
 
+T = TypeVar("T")
 MAX_OCC_RETRIES = 4
 MAX_CALL_DEPTH = 8
 MAX_ARGS_BYTES = 16 * 1024 * 1024
@@ -115,6 +121,58 @@ class TrackedExecution:
 
 def _attach_logs(exc: BaseException, lines: list[str]) -> None:
     exc.log_lines = lines  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class UserCode:
+    """What a flow asks its driver to run: `invoke(env, args)` or, where the driver
+    may await, `awaitable(env, args)` (the same run, waited for without blocking)."""
+
+    invoke: Callable[[Environment, Any], Any]
+    awaitable: Callable[[Environment, Any], Awaitable[Any]] | None
+    env: Environment
+    args: Any
+
+
+Flow = Generator[UserCode, Any, T]
+"""A query or mutation run up to its user code: the driver runs the `UserCode` it
+yields and sends the value back (or throws the error in), until the flow returns."""
+
+
+def drive(flow: Flow[T]) -> T:
+    """Run `flow` to its end here, its user code included."""
+    try:
+        code = next(flow)
+        while True:
+            try:
+                value = _user_code(code.invoke, code.env, code.args)
+            except BaseException as exc:
+                code = flow.throw(exc)
+            else:
+                code = flow.send(value)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+async def drive_awaiting(flow: Flow[T]) -> T:
+    """`drive`, awaiting user code that has an awaitable form (JavaScript waits on V8
+    elsewhere, so the loop serves others meanwhile); the rest runs on this loop."""
+    try:
+        code = next(flow)
+        while True:
+            try:
+                if code.awaitable is None:
+                    value = _user_code(code.invoke, code.env, code.args)
+                else:
+                    value = await _await_user_code(code.awaitable(code.env, code.args))
+            except BaseException as exc:
+                code = flow.throw(exc)
+            else:
+                code = flow.send(value)
+    except StopIteration as done:
+        result: T = done.value
+        return result
 
 
 def _user_code(call: Callable[..., Any], *args: Any) -> Any:
@@ -269,6 +327,18 @@ class FunctionRunner:
     ) -> Execution:
         """Run a query at the latest snapshot, or at the published timestamp `at_ts`.
         `caller` names who asked, for the log stream (`SyncWorker` when not given)."""
+        return drive(self.query_flow(path, args, identity, internal_ok, at_ts, caller))
+
+    def query_flow(
+        self,
+        path: str,
+        args: Any,
+        identity: dict[str, Any] | None,
+        internal_ok: bool,
+        at_ts: int | None = None,
+        caller: str | None = None,
+    ) -> Flow[Execution]:
+        """`run_query` as a flow, for `drive` or `drive_awaiting`."""
         tx = self.db.begin(read_only=True) if at_ts is None else self.db.begin_at(at_ts)
         syscalls = DatabaseSyscalls(tx, self.cursors)
         return self._query_in(syscalls, path, args, identity, internal_ok, caller)
@@ -283,10 +353,21 @@ class FunctionRunner:
         internal_ok: bool = False,
     ) -> TrackedExecution:
         """Run a query for a live subscription: errors are returned, and so is the read set."""
+        return drive(self.tracked_query_flow(path, args, identity, journal, internal_ok))
+
+    def tracked_query_flow(
+        self,
+        path: str,
+        args: Any,
+        identity: dict[str, Any] | None,
+        journal: str | None,
+        internal_ok: bool,
+    ) -> Flow[TrackedExecution]:
+        """`run_query_tracked` as a flow."""
         tx = self.db.begin(read_only=True)
         syscalls = DatabaseSyscalls(tx, self.cursors, journal)
         try:
-            execution = self._query_in(syscalls, path, args, identity, internal_ok)
+            execution = yield from self._query_in(syscalls, path, args, identity, internal_ok)
         except (ConvexError, ConvexBackendError) as exc:
             lines = getattr(exc, "log_lines", [])
             return TrackedExecution(
@@ -304,7 +385,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None,
         internal_ok: bool,
         caller: str | None = None,
-    ) -> Execution:
+    ) -> Flow[Execution]:
         fn, args = self._prepare(path, FunctionKind.QUERY, args, internal_ok)
         tx = syscalls.tx
         record = self._record("Query", display(fn.path), fn.handler, identity, caller)
@@ -312,7 +393,8 @@ class FunctionRunner:
         with logs.capture() as collector:
             try:
                 env = InTransactionCalls.environment(self, identity, collector, syscalls)
-                value = self._result(fn, _user_code(fn.invoke, env, args))
+                code = UserCode(fn.invoke, fn.invoke_awaitable, env, args)
+                value = self._result(fn, (yield code))
             except BaseException as exc:
                 error = exc
                 _attach_logs(exc, collector.lines)
@@ -338,9 +420,27 @@ class FunctionRunner:
         """Run a mutation and commit it. With `retry_conflicts=False` an OCC conflict is
         raised at once, with nothing logged, for the caller to run the mutation again
         where a backoff may sleep (an event loop may not)."""
+        return drive(
+            self.mutation_flow(path, args, identity, internal_ok, durable, caller, retry_conflicts)
+        )
+
+    def mutation_flow(
+        self,
+        path: str,
+        args: Any,
+        identity: dict[str, Any] | None,
+        internal_ok: bool,
+        durable: bool,
+        caller: str | None = None,
+        retry_conflicts: bool = True,
+    ) -> Flow[Execution]:
+        """`run_mutation` as a flow."""
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
         return self._mutate(
-            lambda env: self._result(fn, fn.invoke(env, args)),
+            fn.invoke,
+            fn.invoke_awaitable,
+            args,
+            finish=lambda value: self._result(fn, value),
             identity=identity,
             name=display(fn.path),
             durable=durable,
@@ -357,21 +457,32 @@ class FunctionRunner:
         durable: bool = True,
     ) -> Execution:
         """Run `body(ctx)` in a read-write transaction, as a Python mutation would run."""
-        return self._mutate(
-            lambda env: body(MutationCtx(env)), identity=identity, name=name, durable=durable
+        return drive(
+            self._mutate(
+                lambda env, _: body(MutationCtx(env)),
+                None,
+                None,
+                identity=identity,
+                name=name,
+                durable=durable,
+            )
         )
 
     def _mutate(
         self,
-        invoke: Callable[[Environment], Any],
+        invoke: Callable[[Environment, Any], Any],
+        awaitable: Callable[[Environment, Any], Awaitable[Any]] | None,
+        args: Any,
         *,
         identity: dict[str, Any] | None,
         name: str | None,
         durable: bool,
         record: _Record | None = None,
         retry_conflicts: bool = True,
-    ) -> Execution:
-        """Run `invoke(env)` in a read-write transaction, retrying OCC conflicts, and commit.
+        finish: Callable[[Any], Any] = lambda value: value,
+    ) -> Flow[Execution]:
+        """Run `invoke(env, args)` (or `awaitable`) in a read-write transaction, retrying OCC
+        conflicts, and commit what `finish` made of its value.
 
         `name` labels the lines forwarded to the `convexlite.functions` logger; only
         the last attempt's lines are kept, as a retried attempt never happened.
@@ -388,7 +499,7 @@ class FunctionRunner:
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True
                     )
-                    value = _user_code(invoke, env)
+                    value = finish((yield UserCode(invoke, awaitable, env, args)))
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
                     if not retry_conflicts:

@@ -11,7 +11,7 @@ source's contexts are closed by `close`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -98,6 +98,7 @@ def _definition(runtime: JsRuntime, module: str, spec: Mapping[str, Any]) -> Fun
     shown = display(path)
     visibility = spec.get("visibility")
     public = visibility is None or visibility.get("kind") == "public"
+    invoke_awaitable: Any = None
     if kind is FunctionKind.ACTION:
 
         async def invoke_action(env: Environment, args: Any) -> Any:
@@ -109,7 +110,11 @@ def _definition(runtime: JsRuntime, module: str, spec: Mapping[str, Any]) -> Fun
         def invoke_transaction(env: Environment, args: Any) -> Any:
             return runtime.run_transaction(kind, module, name, shown, args, env)
 
+        def awaitable(env: Environment, args: Any) -> Awaitable[Any]:
+            return runtime.run_transaction_awaitable(kind, module, name, shown, args, env)
+
         invoke = invoke_transaction
+        invoke_awaitable = awaitable
     return FunctionDefinition(
         path=path,
         kind=kind,
@@ -119,7 +124,7 @@ def _definition(runtime: JsRuntime, module: str, spec: Mapping[str, Any]) -> Fun
         args=_validator(spec.get("args")),
         returns=_validator(spec.get("returns")),
         is_async=kind is FunctionKind.ACTION,
-        offload=True,
+        invoke_awaitable=invoke_awaitable,
     )
 
 
