@@ -141,31 +141,33 @@ yields and sends the value back (or throws the error in), until the flow returns
 
 def drive(flow: Flow[T]) -> T:
     """Run `flow` to its end here, its user code included."""
+    steps = _drive(flow, awaiting=False)
     try:
-        code = next(flow)
-        while True:
-            try:
-                value = _user_code(code.invoke, code.env, code.args)
-            except BaseException as exc:
-                code = flow.throw(exc)
-            else:
-                code = flow.send(value)
+        steps.send(None)
     except StopIteration as done:
         result: T = done.value
         return result
+    steps.close()
+    raise RuntimeError("a flow driven in place waited for something")
 
 
 async def drive_awaiting(flow: Flow[T]) -> T:
     """`drive`, awaiting user code that has an awaitable form (JavaScript waits on V8
     elsewhere, so the loop serves others meanwhile); the rest runs on this loop."""
+    return await _drive(flow, awaiting=True)
+
+
+async def _drive(flow: Flow[T], *, awaiting: bool) -> T:
+    """The one driver: with `awaiting=False` nothing in it suspends, so `drive` finishes
+    the coroutine with a single `send`."""
     try:
         code = next(flow)
         while True:
             try:
-                if code.awaitable is None:
-                    value = _user_code(code.invoke, code.env, code.args)
-                else:
+                if awaiting and code.awaitable is not None:
                     value = await _await_user_code(code.awaitable(code.env, code.args))
+                else:
+                    value = _user_code(code.invoke, code.env, code.args)
             except BaseException as exc:
                 code = flow.throw(exc)
             else:
