@@ -44,23 +44,10 @@ from convexlite.functions.runner import (
     drive,
     drive_awaiting,
 )
+from convexlite.functions.timing import recent_average
 
 T = TypeVar("T")
 Identity = dict[str, Any] | None
-
-
-def _timed(call: Callable[[], T], record: Callable[[float], None]) -> T:
-    """`call()`, its duration (failed or not) passed to `record`."""
-    started = time.perf_counter()
-    try:
-        return call()
-    finally:
-        record(time.perf_counter() - started)
-
-
-def _recent(previous: float | None, elapsed: float) -> float:
-    """A moving average that follows the last few samples."""
-    return elapsed if previous is None else 0.8 * previous + 0.2 * elapsed
 
 
 class LoopFlush:
@@ -112,10 +99,12 @@ class LoopFlush:
         on_thread.add_done_callback(lambda done: self._hand_back(waiters, done))
 
     def _timed_sync(self) -> None:
-        _timed(self._db.flush, self._note_sync)
-
-    def _note_sync(self, elapsed: float) -> None:
-        self._recent_sync_s = _recent(self._recent_sync_s, elapsed)
+        started = time.perf_counter()
+        try:
+            self._db.flush()
+        finally:
+            elapsed = time.perf_counter() - started
+            self._recent_sync_s = recent_average(self._recent_sync_s, elapsed)
 
     def _hand_back(self, waiters: list[asyncio.Future[None]], done: Future[None]) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed: nobody is left to tell

@@ -36,6 +36,7 @@ from typing import Any
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.environment import Environment
 from convexlite.functions.function_log import new_request_id
+from convexlite.functions.timing import recent_average
 from convexlite.js.esm_rewrite import RewrittenModule, rewrite_module
 from convexlite.js.fetch import fetch
 from convexlite.js.module_loader import define_modules
@@ -317,8 +318,7 @@ class _TransactionRun:
         if context.out_of_memory:
             context.close()
             raise _out_of_memory()
-        elapsed = time.monotonic() - self._started
-        if elapsed - self._syscall_seconds > TRANSACTION_JS_SECONDS or (
+        if self.elapsed() - self._syscall_seconds > TRANSACTION_JS_SECONDS or (
             self._syscall_seconds > TRANSACTION_SYSCALL_SECONDS
         ):
             context.close()
@@ -383,7 +383,8 @@ class JsRuntime:
         syscall wait for it (measured: a 10-document range query 910 → 700 calls/s
         with 32 callers). Others are awaited, the loop serving other calls meanwhile;
         at most `CONCURRENT_TRANSACTIONS` of those run at once per loop."""
-        if self._recent_seconds.get(path, QUICK_RUN_SECONDS) < QUICK_RUN_SECONDS:
+        recent = self._recent_seconds.get(path)
+        if recent is not None and recent < QUICK_RUN_SECONDS:
             return self.run_transaction(kind, module, name, path, args, env)
         loop = asyncio.get_running_loop()
         turns = self._turns.get(loop)
@@ -405,10 +406,8 @@ class JsRuntime:
         try:
             yield
         finally:
-            elapsed = run.elapsed()
-            previous = self._recent_seconds.get(path)
-            self._recent_seconds[path] = (
-                elapsed if previous is None else 0.8 * previous + 0.2 * elapsed
+            self._recent_seconds[path] = recent_average(
+                self._recent_seconds.get(path), run.elapsed()
             )
 
     def _transaction_outcome(self, run: _TransactionRun, context: V8Context) -> Any:

@@ -182,7 +182,7 @@ function prepare(request) {
   try {
     namespace = importModule(moduleInstances(), module);
   } catch {
-    namespace = null;
+    // the run imports it again and reports the error
   } finally {
     execution = null;
   }
