@@ -73,7 +73,9 @@ class Backend:
     (`Config.from_env()`). `clock` (nanoseconds) stamps commits and creation
     times; tests and the scheduler may pass a fake one. What functions print or
     log is also emitted on the `convexlite.functions` logger, one record per line
-    (`[messages:send] [LOG] 'hi'`).
+    (`[messages:send] [LOG] 'hi'`). Scheduled functions and cron jobs run in the
+    background; with `run_scheduler=False` they run only when
+    `run_scheduled_functions()` is called (tests with a fake `clock`).
     """
 
     def __init__(
@@ -86,11 +88,13 @@ class Backend:
         config: Config | None = None,
         clock: Clock = time.time_ns,
         analyzer: Analyzer | None = None,
+        run_scheduler: bool = True,
     ) -> None:
         self.app, url = _app_and_url(app, url)
         self.config = _config(config, url, instance_name, instance_secret)
         self._clock = clock
         self._analyzer = analyzer
+        self._run_scheduler = run_scheduler
         self._engine: Engine | None = None
         self._closed = False
         self._opening = threading.Lock()
@@ -129,6 +133,7 @@ class Backend:
                     clock=self._clock,
                     analyzer=self._analyzer,
                     inline_calls=True,
+                    run_scheduler=self._run_scheduler,
                 )
                 engine.start()
                 self._engine = engine
@@ -322,6 +327,36 @@ class Backend:
         Raises the push's error (`InvalidModules`, a schema the documents break, ...)."""
         await projects.deploy_bundle(self, bundle)
 
+    async def run_scheduled_functions(self) -> int:
+        """Run the scheduled functions due by the clock's time, and those they schedule for
+        no later, to the end; returns how many ran (needs `run_scheduler=False`)."""
+        await self.ensure_open()
+        return await self.engine.run_scheduled_functions()
+
+    def next_scheduled_time(self) -> int | None:
+        """When (clock nanoseconds) the earliest pending scheduled function is due."""
+        return self.engine.next_scheduled_time()
+
+    async def cancel_scheduled_functions(
+        self,
+        *,
+        job_id: str | None = None,
+        path: str | None = None,
+        start_ts: int | None = None,
+        end_ts: int | None = None,
+    ) -> int:
+        """Cancel the scheduled function `job_id`, or every pending one (only those of the
+        function `path` and due in `[start_ts, end_ts)` ns, if given); returns how many.
+        A running action keeps running, but what it schedules afterwards is canceled."""
+        return await self.engine.cancel_scheduled_functions(
+            job_id=job_id, path=path, start_ts=start_ts, end_ts=end_ts
+        )
+
+    async def delete_scheduled_functions(self) -> None:
+        """Delete every scheduled function, finished or not: the escape hatch of a queue
+        too large to cancel."""
+        await self.engine.delete_scheduled_functions()
+
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
         return all(sub.current_at(ts) for sub in subscriptions)
@@ -347,6 +382,7 @@ class SyncBackend:
         max_workers: int | None = None,
         clock: Clock = time.time_ns,
         analyzer: Analyzer | None = None,
+        run_scheduler: bool = True,
     ) -> None:
         app, url = _app_and_url(app, url)
         self.config = _config(config, url, instance_name, instance_secret)
@@ -357,6 +393,7 @@ class SyncBackend:
             lambda db: ThreadPoolExecutor(pool, thread_name_prefix="convexlite"),
             clock=clock,
             analyzer=analyzer,
+            run_scheduler=run_scheduler,
         )
         self._engine.start()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -428,6 +465,14 @@ class SyncBackend:
 
     def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self._action_loop()).result()
+
+    def run_scheduled_functions(self) -> int:
+        """See `Backend.run_scheduled_functions`."""
+        return self._on_loop(self.engine.run_scheduled_functions())
+
+    def next_scheduled_time(self) -> int | None:
+        """See `Backend.next_scheduled_time`."""
+        return self.engine.next_scheduled_time()
 
     def run(self, body: Callable[[MutationCtx], Any], caller: Caller = ANONYMOUS) -> Any:
         """Run `body(ctx)` in a mutation transaction, to set up or inspect data directly."""

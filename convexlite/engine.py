@@ -29,6 +29,7 @@ from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError
+from convexlite.functions import scheduled_jobs
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
@@ -47,7 +48,14 @@ from convexlite.persistence import (
     open_persistence,
 )
 from convexlite.query.cursors import CursorCodec
-from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
+from convexlite.scheduler.jobs import JobExecutor
+from convexlite.scheduler.worker import SchedulerWorker
+from convexlite.values.function_paths import (
+    InvalidFunctionPath,
+    canonical_js,
+    canonicalize,
+    display,
+)
 from convexlite.values.http import HttpRequest, HttpResponse
 
 
@@ -67,7 +75,8 @@ class Engine:
     `inline_calls=True`: async callers then run Python queries and mutations on
     their own event loop when the store is local (`functions/dispatch.py`).
     `analyzer` loads pushed JavaScript for `npx convex deploy`; without one, pushes
-    are refused with a clear error.
+    are refused with a clear error. With `run_scheduler=False` scheduled functions
+    run only when asked (`run_scheduled_functions`), as tests with a fake clock want.
     """
 
     def __init__(
@@ -79,6 +88,7 @@ class Engine:
         clock: Clock = time.time_ns,
         analyzer: Analyzer | None = None,
         inline_calls: bool = False,
+        run_scheduler: bool = True,
     ) -> None:
         loader: Analyzer = analyzer if analyzer is not None else V8Analyzer()
         self.config = config
@@ -93,6 +103,7 @@ class Engine:
         self._live: LiveQueries | None = None
         try:
             self.db = Database(self.persistence, clock=clock)
+            self.db.ensure_system_tables(scheduled_jobs.SYSTEM_TABLES)
             self.instance_secret, self.secret_created = _instance_secret(
                 self.persistence, config.instance_secret
             )
@@ -131,6 +142,11 @@ class Engine:
         self._services: list[Service] = []
         self._services_lock = threading.Lock()
         self._running = False
+        self._jobs: JobExecutor | None = None
+        if run_scheduler:
+            self.add_service(SchedulerWorker(self.dispatch, clock))
+        else:
+            self._jobs = JobExecutor(self.dispatch, clock)
 
     @property
     def instance_name(self) -> str:
@@ -232,6 +248,68 @@ class Engine:
     def push_activates(operation: str) -> bool:
         return operation in PushService.ACTIVATING
 
+    # ---- scheduled functions ---------------------------------------------------------------
+
+    async def run_scheduled_functions(self) -> int:
+        """Run the scheduled functions due now, and those they make due now, to the end;
+        returns how many ran. On the caller's loop, beside any background worker."""
+        jobs = self._manual_jobs()
+        count = 0
+        while True:
+            started = await jobs.run_due()
+            await jobs.wait_running()
+            if not started:
+                return count
+            count += started
+
+    async def cancel_scheduled_functions(
+        self,
+        *,
+        job_id: str | None = None,
+        path: str | None = None,
+        start_ts: int | None = None,
+        end_ts: int | None = None,
+    ) -> int:
+        """Cancel one job (`job_id`) or every queued one, only those of the function `path`
+        and due in `[start_ts, end_ts)` if given, in transactions of at most
+        `CANCEL_BATCH` jobs (`/api/cancel_job`, `/api/cancel_all_jobs`)."""
+        now = self.clock
+        if job_id is not None:
+            canceled = await self.dispatch.transaction(
+                lambda tx: scheduled_jobs.cancel(tx, job_id, now())
+            )
+            return int(canceled)
+        name = None if path is None else canonical_js(canonicalize(path))
+        total = 0
+        while True:
+            count = await self.dispatch.transaction(
+                lambda tx: scheduled_jobs.cancel_queued(
+                    tx, now(), CANCEL_BATCH, name=name, start_ns=start_ts, end_ns=end_ts
+                )
+            )
+            total += count
+            if count < CANCEL_BATCH:
+                return total
+
+    async def delete_scheduled_functions(self) -> None:
+        """Delete every scheduled function, run or not (`/api/delete_scheduled_functions_table`)."""
+        while await self.dispatch.transaction(
+            lambda tx: scheduled_jobs.delete_all(tx, CANCEL_BATCH)
+        ):
+            pass
+
+    def next_scheduled_time(self) -> int | None:
+        """When the earliest pending scheduled function is due (ns), None if none is."""
+        return self._manual_jobs().next_due_ns()
+
+    def _manual_jobs(self) -> JobExecutor:
+        if self._jobs is None:
+            raise RuntimeError(
+                "scheduled functions run in the background here; open the backend with "
+                "run_scheduler=False to run them by hand"
+            )
+        return self._jobs
+
     # ---- admin keys and functions ------------------------------------------------------------
 
     def verify_admin_key(self, key: str) -> AdminIdentity:
@@ -293,6 +371,7 @@ class Engine:
 
 
 JS_SLOT = "javascript"
+CANCEL_BATCH = 1000
 DEFAULT_SITE_URL = "http://127.0.0.1:3211"
 
 

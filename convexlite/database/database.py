@@ -282,12 +282,23 @@ class Database:
     # ---- schema indexes -------------------------------------------------------------------
 
     def apply_indexes(self, wanted: dict[str, dict[str, list[str]]]) -> None:
-        """Make each table's user indexes exactly `wanted` (table → index name → field paths).
+        """Make each table's user indexes exactly `wanted` (table → index name → field paths),
+        dropping the indexes of user tables not named.
 
         New or changed indexes are created Backfilling, backfilled from the
         latest snapshot and then enabled (spec/database.md §3.3). Must run
         before the database serves writes, as a backend does while opening.
         """
+        self._apply_indexes(wanted, drop_unnamed=True)
+
+    def ensure_system_tables(self, wanted: dict[str, dict[str, list[str]]]) -> None:
+        """Create the system tables of a service (the scheduler's, for one) with exactly
+        these indexes, leaving every other table alone; as `apply_indexes`, before serving."""
+        self._apply_indexes(wanted, drop_unnamed=False)
+
+    def _apply_indexes(
+        self, wanted: dict[str, dict[str, list[str]]], *, drop_unnamed: bool
+    ) -> None:
         tx = self.begin()
         created: list[IndexInfo] = []
         for table_name, indexes in wanted.items():
@@ -310,7 +321,7 @@ class Database:
             for stale in existing.values():
                 tx.remove_index(stale)
         for table_name, table in self.registry.tables_by_name.items():
-            if table_name in wanted or table.is_system:
+            if not drop_unnamed or table_name in wanted or table.is_system:
                 continue
             for ix in self.registry.table_indexes(table.tablet_id):
                 if ix.descriptor not in (BY_ID, BY_CREATION_TIME):

@@ -28,7 +28,16 @@ SYSTEM_TABLE_NUMBERS = {
     "_modules": 521,
     "_source_packages": 524,
     "_deployment": 600,
+    # The scheduler's: upstream's number for `_scheduled_jobs`, which its virtual
+    # `_scheduled_functions` shares, so job ids decode alike; the queue is convexlite's.
+    "_scheduled_functions": 539,
+    "_scheduled_job_queue": 601,
+    "_cron_jobs": 531,
+    "_cron_job_logs": 533,
+    "_cron_next_run": 547,
 }
+READABLE_SYSTEM_TABLES = frozenset({"_scheduled_functions", "_storage"})
+"""The system tables functions may read (`ctx.db.system`); the others stay private."""
 FIRST_USER_TABLE_NUMBER = 10001
 MAX_USER_TABLES = 10_000
 BY_ID = "by_id"
@@ -50,6 +59,11 @@ class TableInfo:
     @property
     def is_system(self) -> bool:
         return self.name.startswith("_")
+
+    @property
+    def is_private(self) -> bool:
+        """A system table functions cannot read, not even through `ctx.db.system`."""
+        return self.is_system and self.name not in READABLE_SYSTEM_TABLES
 
     def to_document_fields(self) -> dict[str, Any]:
         return {"name": self.name, "number": Int64(self.number), "state": self.state}

@@ -8,6 +8,7 @@ app declares besides its functions (schema, HTTP routes) is its
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -80,6 +81,8 @@ class App:
                 returns_validator(returns),
                 is_async,
             )
+            with contextlib.suppress(AttributeError, TypeError):
+                handler.__convex_path__ = path  # type: ignore[attr-defined]
             return handler
 
         return decorate(fn) if fn is not None else decorate

@@ -8,11 +8,13 @@ construction.
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from convexlite.functions.environment import Environment
 from convexlite.functions.query_builder import QueryInitializer
+from convexlite.functions.scheduler import ms_of, target_of
 from convexlite.functions.syscalls import DatabaseSyscalls
 
 
@@ -25,9 +27,26 @@ class Auth:
         return self._env.get_user_identity()
 
 
+class SystemReader:
+    """`ctx.db.system`: the system tables functions may read (`_scheduled_functions`)."""
+
+    def __init__(self, syscalls: DatabaseSyscalls) -> None:
+        self._syscalls = syscalls
+
+    def get(self, id: str) -> dict[str, Any] | None:
+        return self._syscalls.get(id, system=True)
+
+    def query(self, table: str) -> QueryInitializer:
+        return QueryInitializer(self._syscalls, table)
+
+    def normalize_id(self, table: str, id: str) -> str | None:
+        return self._syscalls.normalize_id(table, id)
+
+
 class DatabaseReader:
     def __init__(self, syscalls: DatabaseSyscalls) -> None:
         self._syscalls = syscalls
+        self.system = SystemReader(syscalls)
 
     def get(self, table_or_id: str, id: str | None = None) -> dict[str, Any] | None:
         """`db.get(id)` or `db.get(table, id)`."""
@@ -73,6 +92,69 @@ def _split_write_args(args: tuple[Any, ...], method: str) -> tuple[str | None, s
     )
 
 
+class Scheduler:
+    """`ctx.scheduler` of a mutation: jobs are scheduled when (and if) the mutation commits.
+
+    `fn` is a function's path (`"messages:send"`) or a function registered on an
+    `App`; `args` its arguments. Each call returns the job's id in
+    `_scheduled_functions`.
+    """
+
+    def __init__(self, env: Environment) -> None:
+        self._scheduler = env.scheduler
+        self._clock = env.scheduler.clock
+
+    def run_after(self, delay_ms: float, fn: Any, args: dict[str, Any] | None = None) -> Any:
+        """Run `fn(args)` `delay_ms` milliseconds from now."""
+        if isinstance(delay_ms, bool) or not isinstance(delay_ms, int | float):
+            raise TypeError("`delay_ms` must be a number")
+        if delay_ms != delay_ms or delay_ms in (float("inf"), float("-inf")):
+            raise ValueError("`delay_ms` must be a finite number")
+        if delay_ms < 0:
+            raise ValueError("`delay_ms` must be non-negative")
+        now_ms = self._clock() / 1_000_000
+        return self._scheduler.schedule(target_of(fn), args, now_ms + delay_ms)
+
+    def run_at(
+        self, when: float | datetime.datetime, fn: Any, args: dict[str, Any] | None = None
+    ) -> Any:
+        """Run `fn(args)` at `when`: milliseconds since the epoch, or a datetime."""
+        return self._scheduler.schedule(target_of(fn), args, ms_of(when))
+
+    def cancel(self, id: str) -> Any:
+        """Cancel a pending job (a running action keeps running; see the docs)."""
+        return self._scheduler.cancel(id)
+
+
+class ActionCtxScheduler(Scheduler):
+    """`ctx.scheduler` of an action: each call commits at once. In an `async` action
+    `await` it; in a plain one it blocks until committed."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._loop = env.loop
+
+    def run_after(self, delay_ms: float, fn: Any, args: dict[str, Any] | None = None) -> Any:
+        return _blocking_or_awaitable(super().run_after(delay_ms, fn, args), self._loop)
+
+    def run_at(
+        self, when: float | datetime.datetime, fn: Any, args: dict[str, Any] | None = None
+    ) -> Any:
+        return _blocking_or_awaitable(super().run_at(when, fn, args), self._loop)
+
+    def cancel(self, id: str) -> Any:
+        return _blocking_or_awaitable(super().cancel(id), self._loop)
+
+
+def _blocking_or_awaitable(coro: Coroutine[Any, Any, Any], loop: Any) -> Any:
+    """In a coroutine, the awaitable; on an action's own thread, its result."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    return coro
+
+
 class QueryCtx:
     def __init__(self, env: Environment) -> None:
         self.db = DatabaseReader(env.db)  # type: ignore[arg-type]
@@ -91,6 +173,7 @@ class MutationCtx(QueryCtx):
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
         self.db = DatabaseWriter(env.db)  # type: ignore[arg-type]
+        self.scheduler = Scheduler(env)
 
     def run_mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
         """`1.0/runUdf`: run another mutation as a subtransaction of this one: its writes are
@@ -109,6 +192,7 @@ class ActionCtx:
     def __init__(self, env: Environment) -> None:
         assert env.actions is not None and env.loop is not None
         self.auth = Auth(env)
+        self.scheduler = ActionCtxScheduler(env)
         self._loop = env.loop
         actions = env.actions
         self._calls: dict[str, Callable[[str, dict[str, Any]], Coroutine[Any, Any, Any]]] = {
@@ -118,14 +202,7 @@ class ActionCtx:
         }
 
     def _call(self, kind: str, path: str, args: dict[str, Any] | None) -> Any:
-        coro = self._calls[kind](path, args or {})
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is not None:
-            return coro
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return _blocking_or_awaitable(self._calls[kind](path, args or {}), self._loop)
 
     def run_query(self, path: str, args: dict[str, Any] | None = None) -> Awaitable[Any] | Any:
         """`1.0/actions/query`."""

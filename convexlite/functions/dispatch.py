@@ -34,6 +34,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from convexlite.database.database import Database
+from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.runner import (
@@ -44,6 +45,7 @@ from convexlite.functions.runner import (
     drive,
     drive_awaiting,
 )
+from convexlite.functions.scheduler import JobRun
 from convexlite.functions.timing import recent_average
 
 T = TypeVar("T")
@@ -186,20 +188,34 @@ class FunctionDispatch:
         identity: Identity,
         internal_ok: bool,
         caller: str | None = None,
+        job: JobRun | None = None,
     ) -> Execution:
-        def flow(durable: bool, retry_conflicts: bool) -> Flow[Execution]:
-            return self.runner.mutation_flow(
-                path, args, identity, internal_ok, durable, caller, retry_conflicts
+        return await self._write(
+            lambda durable, retry_conflicts: self.runner.mutation_flow(
+                path, args, identity, internal_ok, durable, caller, retry_conflicts, job
             )
+        )
 
+    async def transaction(self, body: Callable[[Transaction], T]) -> T:
+        """`body(tx)` committed durably in a transaction of its own, retried on conflicts."""
+        return await self._write(
+            lambda durable, retry_conflicts: self.runner.transaction_flow(
+                body, durable=durable, retry_conflicts=retry_conflicts
+            )
+        )
+
+    async def _write(self, flow: Callable[[bool, bool], Flow[T]]) -> T:
+        """Run a read-write flow made by `flow(durable, retry_conflicts)` where it belongs:
+        on the loop without retries (a conflict moves it to the thread, where retries may
+        sleep), released once durable."""
         if self._on_loop():
             try:
-                execution = await drive_awaiting(flow(False, False))
+                result = await drive_awaiting(flow(False, False))
             except OptimisticConcurrencyControlFailure:
                 pass
             else:
                 await self._flush().wait()
-                return execution
+                return result
         return await self._on_thread(lambda: drive(flow(self._durable_on_thread(), True)))
 
     async def action(
@@ -210,9 +226,16 @@ class FunctionDispatch:
         identity: Identity,
         internal_ok: bool,
         caller: str | None = None,
+        job: JobRun | None = None,
     ) -> Execution:
         return await self.runner.run_action(
-            path, args, calls=self, identity=identity, internal_ok=internal_ok, caller=caller
+            path,
+            args,
+            calls=self,
+            identity=identity,
+            internal_ok=internal_ok,
+            caller=caller,
+            job=job,
         )
 
     async def exclusive(self, call: Callable[[], T]) -> T:

@@ -3,10 +3,10 @@
 A source invokes its code with an environment rather than a Python `ctx`:
 the syscalls of the function's phase (the database for queries and
 mutations, nested calls for actions), the caller's identity through the
-`1.0/getUserIdentity` syscall, and the log collector for `console.*`. The
-Python source builds its `ctx` objects from it; a JavaScript source will
-dispatch its JSON syscalls to the same members. Slots for the scheduler and
-file storage stay empty until those services exist.
+`1.0/getUserIdentity` syscall, the scheduler of mutations and actions, and the
+log collector for `console.*`. The Python source builds its `ctx` objects from
+it; a JavaScript source dispatches its JSON syscalls to the same members. The
+file storage slot stays empty until that service exists.
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ class Environment:
 
     `loop` is the event loop `actions` run on, for code on another thread
     (a blocking Python action) to submit its nested calls to. `udf` runs the
-    nested queries and mutations of a query or mutation. `scheduler`
-    and `storage` are None until those services exist.
+    nested queries and mutations of a query or mutation. `scheduler` is a
+    `TransactionScheduler` in mutations, an `ActionScheduler` in actions.
+    `storage` is None until file storage exists.
     """
 
-    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf")
+    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf", "scheduler")
 
-    scheduler: Any = None
     storage: Any = None
 
     def __init__(
@@ -70,6 +70,7 @@ class Environment:
         self.actions = actions
         self.loop = loop
         self.udf = udf
+        self.scheduler: Any = None
 
     def get_user_identity(self) -> dict[str, Any] | None:
         """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated."""

@@ -36,6 +36,8 @@ MAX_ENTRIES = 10_000
 DEFAULT_CALLER = "SyncWorker"
 ACTION_CALLER = "Action"
 HTTP_CALLER = "HttpEndpoint"
+SCHEDULER_CALLER = "Scheduler"
+CRON_CALLER = "Cron"
 
 # `environment` of an entry: "isolate" for JavaScript, as upstream; Python functions run
 # in the server process itself, which no upstream value describes, so they say "python".
@@ -243,6 +245,8 @@ __all__ = [
     "ACTION_CALLER",
     "DEFAULT_CALLER",
     "HTTP_CALLER",
+    "SCHEDULER_CALLER",
+    "CRON_CALLER",
     "FunctionLog",
     "LogEntry",
     "completion",

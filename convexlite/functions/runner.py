@@ -33,6 +33,7 @@ from typing import Any, Protocol, TypeVar
 
 from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
+from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions import function_log, logs
@@ -44,6 +45,12 @@ from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, Functi
 from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
 from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
+from convexlite.functions.scheduler import (
+    ActionScheduler,
+    JobNotPending,
+    JobRun,
+    TransactionScheduler,
+)
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
@@ -435,8 +442,9 @@ class FunctionRunner:
         durable: bool,
         caller: str | None = None,
         retry_conflicts: bool = True,
+        job: JobRun | None = None,
     ) -> Flow[Execution]:
-        """`run_mutation` as a flow."""
+        """`run_mutation` as a flow; a scheduled mutation's `job` completes in its transaction."""
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
         return self._mutate(
             fn.invoke,
@@ -448,7 +456,34 @@ class FunctionRunner:
             durable=durable,
             record=self._record("Mutation", display(fn.path), fn.handler, identity, caller),
             retry_conflicts=retry_conflicts,
+            job=job,
         )
+
+    def transaction_flow(
+        self, body: Callable[[Transaction], T], *, durable: bool, retry_conflicts: bool
+    ) -> Flow[T]:
+        """`body(tx)` committed in a read-write transaction of its own, retried on conflicts
+        like a mutation: the engine's own small writes (an action scheduling a job, the
+        scheduler moving one along)."""
+
+        def invoke(env: Environment, _: Any) -> T:
+            assert env.db is not None
+            return body(env.db.tx)
+
+        execution = yield from self._mutate(
+            invoke,
+            None,
+            None,
+            identity=None,
+            name=None,
+            durable=durable,
+            retry_conflicts=retry_conflicts,
+        )
+        result: T = execution.value
+        return result
+
+    def _lookup(self, path: str) -> FunctionDefinition | None:
+        return self.registry.lookup(path)
 
     def run_in_mutation(
         self,
@@ -482,6 +517,7 @@ class FunctionRunner:
         record: _Record | None = None,
         retry_conflicts: bool = True,
         finish: Callable[[Any], Any] = lambda value: value,
+        job: JobRun | None = None,
     ) -> Flow[Execution]:
         """Run `invoke(env, args)` (or `awaitable`) in a read-write transaction, retrying OCC
         conflicts, and commit what `finish` made of its value.
@@ -501,7 +537,12 @@ class FunctionRunner:
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True
                     )
+                    env.scheduler = TransactionScheduler(tx, self._lookup, self.db.store.clock, job)
+                    if job is not None:
+                        job.begin(tx)
                     value = finish((yield UserCode(invoke, awaitable, env, args)))
+                    if job is not None:
+                        job.succeed(tx)
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
                     if not retry_conflicts:
@@ -512,6 +553,8 @@ class FunctionRunner:
                         raise
                     time.sleep(random.uniform(0, 1) * min(0.1 * 2**attempt, 2.0))
                     continue
+                except JobNotPending:
+                    raise
                 except BaseException as exc:
                     _attach_logs(exc, collector.lines)
                     _forward(name, collector, record, exc)
@@ -531,6 +574,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
         caller: str | None = None,
+        job: JobRun | None = None,
     ) -> Execution:
         """Run on the current event loop; nested queries and mutations go to `calls`.
 
@@ -539,7 +583,7 @@ class FunctionRunner:
         a pool would deadlock once every worker held a waiting action.
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
-        nested = NestedCalls(calls, identity)
+        nested = NestedCalls(calls, identity, self._action_scheduler(calls, job))
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
         with logs.capture() as collector:
@@ -559,6 +603,9 @@ class FunctionRunner:
                 if record is not None:
                     record.complete(collector, error, lines_streamed=True)
         return Execution(value, collector.lines)
+
+    def _action_scheduler(self, calls: TransactionCalls, job: JobRun | None) -> ActionScheduler:
+        return ActionScheduler(calls.transaction, self._lookup, self.db.store.clock, job)
 
     async def run_http_action(
         self,
@@ -580,7 +627,7 @@ class FunctionRunner:
         route = match_route(routes, request.method, request.path)
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
-        nested = NestedCalls(calls, identity)
+        nested = NestedCalls(calls, identity, self._action_scheduler(calls, None))
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
         error: BaseException | None = None
         response: HttpResponse | None = None
@@ -639,20 +686,30 @@ class TransactionCalls(Protocol):
         caller: str | None = None,
     ) -> Execution: ...
 
+    async def transaction(self, body: Callable[[Transaction], T]) -> T: ...
+
 
 class NestedCalls:
     """The `ActionCallbacks` of one action run: calls made as its caller, internal
     functions allowed, queries and mutations where `calls` runs them."""
 
-    __slots__ = ("_calls", "_identity", "_loop")
+    __slots__ = ("_calls", "_identity", "_loop", "_scheduler")
 
-    def __init__(self, calls: TransactionCalls, identity: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        calls: TransactionCalls,
+        identity: dict[str, Any] | None,
+        scheduler: ActionScheduler,
+    ) -> None:
         self._calls = calls
         self._identity = identity
         self._loop = asyncio.get_running_loop()
+        self._scheduler = scheduler
 
     def environment(self, collector: logs.LogCollector) -> Environment:
-        return Environment(self._identity, collector, actions=self, loop=self._loop)
+        env = Environment(self._identity, collector, actions=self, loop=self._loop)
+        env.scheduler = self._scheduler
+        return env
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
         execution = await self._calls.query(
@@ -754,6 +811,8 @@ class InTransactionCalls:
             depth=self._depth + 1,
             writable=kind is FunctionKind.MUTATION,
         )
+        if kind is FunctionKind.MUTATION:
+            env.scheduler = parent.scheduler
         return runner._result(fn, _user_code(fn.invoke, env, args))
 
 

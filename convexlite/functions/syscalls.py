@@ -57,8 +57,11 @@ class DatabaseSyscalls:
 
     # ---- reads ----------------------------------------------------------------------------
 
-    def get(self, id: str, table: str | None = None) -> dict[str, Any] | None:
-        """`1.0/get`: a document by id, or None if it (or its table) does not exist."""
+    def get(
+        self, id: str, table: str | None = None, *, system: bool = False
+    ) -> dict[str, Any] | None:
+        """`1.0/get`: a document by id, or None if it (or its table) does not exist; with
+        `system` (`ctx.db.system.get`) of the system tables functions may read."""
         if not isinstance(id, str):
             raise InvalidIdError(
                 f"Invalid argument `id` for `db.get`: expected a string, got {id!r}"
@@ -66,7 +69,10 @@ class DatabaseSyscalls:
         if table is not None:
             self._check_table(id, table, "db.get")
         resolved = self.tx.resolve_id(id)
-        if resolved is None or resolved[0].is_system:
+        if resolved is None:
+            return None
+        info = resolved[0]
+        if info.is_private or info.is_system != system:
             return None
         return self.tx.get_resolved(*resolved, id)
 
@@ -76,8 +82,8 @@ class DatabaseSyscalls:
             number, _ = decode_id(id_string)
         except InvalidIdError:
             return None
-        info = None if table.startswith("_") else self.tx.table(table)
-        if info is None or info.number != number:
+        info = self.tx.table(table)
+        if info is None or info.is_private or info.number != number:
             return None
         return id_string
 

@@ -29,10 +29,6 @@ Handler = Callable[[dict[str, Any]], Any]
 
 _LATER_ISSUES = {
     "1.0/storage": "file storage",
-    "1.0/schedule": "the scheduler",
-    "1.0/cancel_job": "the scheduler",
-    "1.0/actions/schedule": "the scheduler",
-    "1.0/actions/cancel_job": "the scheduler",
     "1.0/actions/vectorSearch": "vector search",
     "1.0/signJwt": "JWT signing",
     "1.0/createFunctionHandle": "function handles",
@@ -82,6 +78,15 @@ def function_address(args: dict[str, Any]) -> str:
     raise BadRequestError("A nested function call needs the function's name")
 
 
+def schedule(env: Environment, args: dict[str, Any]) -> Any:
+    """`1.0/schedule` and `1.0/actions/schedule`: `ts` is in seconds (spec/platform.md §3.1);
+    the result is the job's id, or for an action its coroutine."""
+    ts = args.get("ts")
+    if isinstance(ts, bool) or not isinstance(ts, int | float):
+        raise BadRequestError(f"Invalid time to schedule at: {ts!r}")
+    return env.scheduler.schedule(function_address(args), decode(args.get("args", {})), ts * 1000)
+
+
 def unsupported(op: str) -> ConvexBackendError:
     for prefix, feature in _LATER_ISSUES.items():
         if op.startswith(prefix):
@@ -119,6 +124,8 @@ class TransactionSyscalls:
             "1.0/remove": self._remove,
             "1.0/getUserIdentity": lambda a: self.env.get_user_identity(),
             "1.0/runUdf": self._run_udf,
+            "1.0/schedule": self._schedule,
+            "1.0/cancel_job": self._cancel_job,
             "1.0/getFunctionMetadata": lambda a: {"name": self.path, "componentPath": ""},
             "1.0/getDeploymentMetadata": lambda a: _deployment_metadata(self.instance_name),
         }
@@ -134,9 +141,7 @@ class TransactionSyscalls:
             raise HostError(error_payload(exc)) from exc
 
     def _get(self, args: dict[str, Any]) -> Any:
-        if args.get("isSystem"):
-            return None
-        return self.db.get(args["id"], args.get("table"))
+        return self.db.get(args["id"], args.get("table"), system=bool(args.get("isSystem")))
 
     def _query_stream(self, args: dict[str, Any]) -> Any:
         return {"queryId": self.db.query_stream(args["query"])}
@@ -182,6 +187,14 @@ class TransactionSyscalls:
     def _remove(self, args: dict[str, Any]) -> Any:
         self._check_writable("db.delete")
         return self.db.remove(args["id"], args.get("table"))
+
+    def _schedule(self, args: dict[str, Any]) -> Any:
+        self._check_writable("scheduler.runAfter")
+        return schedule(self.env, args)
+
+    def _cancel_job(self, args: dict[str, Any]) -> Any:
+        self._check_writable("scheduler.cancel")
+        return self.env.scheduler.cancel(decode(args["id"]))
 
     def _run_udf(self, args: dict[str, Any]) -> Any:
         udf = self.env.udf
@@ -233,6 +246,10 @@ class ActionSyscalls:
             if kind == "mutation":
                 return await actions.run_mutation(path, call_args)
             return await actions.run_action(path, call_args)
+        if op == "1.0/actions/schedule":
+            return await schedule(self.env, args)
+        if op == "1.0/actions/cancel_job":
+            return await self.env.scheduler.cancel(decode(args["id"]))
         if op in ("1.0/getFunctionMetadata", "1.0/getDeploymentMetadata"):
             return json.loads(self.sync(op, "{}"))
         raise unsupported(op)

@@ -70,12 +70,15 @@ def plan_query(tx: Transaction, query: Query) -> QueryPlan:
         raise SearchNotSupported("Search queries are not supported yet by convexlite.")
     order: Order = source.order or "asc"
     if isinstance(source, FullTableScan):
-        table = None if source.table_name.startswith("_") else tx.table(source.table_name)
+        table = tx.table(source.table_name)
+        if table is not None and table.is_private:
+            table = None
         index = tx.registry.index(table.tablet_id, BY_CREATION_TIME) if table else None
         fields = index.field_names if index else []
         return QueryPlan(index, Interval.all(), order, fields)
     table_name, _, descriptor = source.index_name.partition(".")
-    if table_name.startswith("_"):
+    table = tx.table(table_name)
+    if table is None or table.is_private:
         return QueryPlan(None, Interval.all(), order, [])
     index = tx.readable_index(table_name, descriptor)
     if index is None:

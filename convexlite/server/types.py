@@ -122,6 +122,22 @@ class BackendApi(Protocol):
         and the cursor to pass next (`cursor` itself when none came)."""
         ...
 
+    async def cancel_scheduled_functions(
+        self,
+        *,
+        job_id: str | None = None,
+        path: str | None = None,
+        start_ts: int | None = None,
+        end_ts: int | None = None,
+    ) -> int:
+        """Cancel the scheduled function `job_id`, or every pending one (of the function
+        `path`, due in `[start_ts, end_ts)` ns, if given); returns how many."""
+        ...
+
+    async def delete_scheduled_functions(self) -> None:
+        """Delete every scheduled function's record, finished or not."""
+        ...
+
     async def push(self, operation: str, body: dict[str, Any]) -> Any:
         """Answer a push endpoint (`operation` is its last path segment: `start_push`,
         `finish_push`, `get_config_hashes`, ...) with its JSON response. Refusals raise

@@ -1,0 +1,238 @@
+"""Scheduled functions as stored (spec/platform.md §3.3–§3.6), read and written in a transaction.
+
+Two system tables hold a job. `_scheduled_functions` is the document user code
+and the dashboard read (`ctx.db.system`), in upstream's virtual shape:
+`{name, args: [args], scheduledTime, completedTime?, state: {kind}}`, with
+the table number upstream gives its backing table, so ids look the same.
+`_scheduled_job_queue` holds only the jobs still to run or running, keyed by
+due time (`by_next_ts`), with the executor's private fields (`nextTs`,
+`attempts`) and its job's id (`jobId`, indexed `by_job_id`). A job leaves the
+queue in the transaction that completes it, so the executor's reads stay
+proportional to the work left, not to history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from convexlite.database.intervals import Interval
+from convexlite.database.metadata import BY_CREATION_TIME
+from convexlite.database.transaction import Transaction
+from convexlite.errors import BadRequestError
+from convexlite.values import Int64, InvalidIdError, decode_id, sort_key
+
+SCHEDULED_FUNCTIONS = "_scheduled_functions"
+JOB_QUEUE = "_scheduled_job_queue"
+BY_NEXT_TS = "by_next_ts"
+BY_JOB_ID = "by_job_id"
+SYSTEM_TABLES: dict[str, dict[str, list[str]]] = {
+    SCHEDULED_FUNCTIONS: {},
+    JOB_QUEUE: {BY_NEXT_TS: ["nextTs"], BY_JOB_ID: ["jobId"]},
+}
+
+PENDING = "pending"
+IN_PROGRESS = "inProgress"
+SUCCESS = "success"
+FAILED = "failed"
+CANCELED = "canceled"
+FINAL_STATES = frozenset({SUCCESS, FAILED, CANCELED})
+
+_NS_PER_MS = 1_000_000
+
+
+class InvalidScheduledFunctionId(BadRequestError):
+    code = "InvalidArgument"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A queued job as the executor sees it: its document id, where it stands and what it runs."""
+
+    id: str
+    queue_id: str
+    name: str
+    args: dict[str, Any]
+    next_ts: int
+    state: str
+    attempts: dict[str, Any]
+
+
+def insert_job(
+    tx: Transaction, name: str, args: dict[str, Any], ts_ns: int, now_ns: int, *, canceled: bool
+) -> str:
+    """Schedule `name` (`messages.js:send`) with `args` at `ts_ns`; returns the job's id.
+
+    A job scheduled by a canceled action is born canceled and never queued (§3.5).
+    """
+    document: dict[str, Any] = {
+        "name": name,
+        "args": [args],
+        "scheduledTime": ts_ns / _NS_PER_MS,
+        "state": {"kind": CANCELED if canceled else PENDING},
+    }
+    if canceled:
+        document["completedTime"] = now_ns / _NS_PER_MS
+    job_id = tx.insert(SCHEDULED_FUNCTIONS, document)
+    if not canceled:
+        tx.insert(
+            JOB_QUEUE,
+            {
+                "jobId": job_id,
+                "nextTs": Int64(max(ts_ns, now_ns)),
+                "attempts": {"systemErrors": Int64(0), "occErrors": Int64(0)},
+            },
+        )
+    return job_id
+
+
+def job_document(tx: Transaction, job_id: str) -> dict[str, Any] | None:
+    """The `_scheduled_functions` document `job_id` names; raises for an id of another table."""
+    table = tx.table(SCHEDULED_FUNCTIONS)
+    try:
+        number, _ = decode_id(job_id)
+    except InvalidIdError:
+        number = None
+    if table is None or number != table.number:
+        raise InvalidScheduledFunctionId(f"Invalid scheduled function ID: {job_id!r}")
+    return tx.get(job_id)
+
+
+def _queued(tx: Transaction, job_id: str) -> dict[str, Any] | None:
+    """The queue row of `job_id`, None once it left the queue."""
+    rows = _queue(tx, BY_JOB_ID, Interval.prefix(sort_key(job_id)), 1)
+    return rows[0] if rows else None
+
+
+def load(tx: Transaction, job_id: str) -> Job | None:
+    """The job `job_id` if it is still queued (pending or running), else None."""
+    queued = _queued(tx, job_id)
+    document = tx.get(job_id) if queued is not None else None
+    if document is None or queued is None:
+        return None
+    return _job(document, queued)
+
+
+def _job(document: dict[str, Any], queued: dict[str, Any]) -> Job:
+    return Job(
+        document["_id"],
+        queued["_id"],
+        document["name"],
+        document["args"][0],
+        int(queued["nextTs"]),
+        document["state"]["kind"],
+        queued["attempts"],
+    )
+
+
+def due(tx: Transaction, now_ns: int | None, limit: int) -> list[Job]:
+    """Up to `limit` queued jobs due by `now_ns` (None: whenever), earliest first."""
+    jobs: list[Job] = []
+    interval = Interval.all() if now_ns is None else Interval(b"", sort_key(Int64(now_ns + 1)))
+    for queued in _queue(tx, BY_NEXT_TS, interval, limit):
+        document = tx.get(queued["jobId"])
+        if document is not None:
+            jobs.append(_job(document, queued))
+    return jobs
+
+
+def next_due_ts(tx: Transaction) -> int | None:
+    """When the earliest queued job is due, None for an empty queue."""
+    for queued in _queue(tx, BY_NEXT_TS, Interval.all(), 1):
+        return int(queued["nextTs"])
+    return None
+
+
+def _queue(
+    tx: Transaction, descriptor: str, interval: Interval, limit: int
+) -> list[dict[str, Any]]:
+    queue = tx.table(JOB_QUEUE)
+    if queue is None:
+        return []
+    index = tx.registry.index(queue.tablet_id, descriptor)
+    assert index is not None
+    rows = []
+    for _, queued in tx.scan(index, interval, "asc", prefetch=min(limit, 1000)):
+        rows.append(queued)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def mark_in_progress(tx: Transaction, job: Job) -> None:
+    tx.patch(job.id, {"state": {"kind": IN_PROGRESS}})
+
+
+def complete(tx: Transaction, job_id: str, state: dict[str, Any], now_ns: int) -> bool:
+    """Give a queued job its final `state` and take it off the queue; False (nothing
+    changed) if it was no longer queued, as when it was canceled meanwhile."""
+    queued = _queued(tx, job_id)
+    if queued is None:
+        return False
+    tx.patch(job_id, {"state": state, "completedTime": now_ns / _NS_PER_MS})
+    tx.delete(queued["_id"])
+    return True
+
+
+def retry_later(tx: Transaction, job: Job, next_ts: int, counter: str) -> None:
+    """Push a job back to `next_ts` after a system error or repeated conflicts."""
+    attempts = dict(job.attempts)
+    attempts[counter] = Int64(int(attempts.get(counter, 0)) + 1)
+    tx.patch(job.queue_id, {"nextTs": Int64(next_ts), "attempts": attempts})
+
+
+def cancel(tx: Transaction, job_id: str, now_ns: int) -> bool:
+    """Cancel a pending or running job; a finished or unknown one is left alone (§3.5)."""
+    if job_document(tx, job_id) is None:
+        return False
+    return complete(tx, job_id, {"kind": CANCELED}, now_ns)
+
+
+def is_canceled(tx: Transaction, job_id: str) -> bool:
+    document = tx.get(job_id)
+    return document is not None and document["state"]["kind"] == CANCELED
+
+
+def cancel_queued(
+    tx: Transaction,
+    now_ns: int,
+    limit: int,
+    *,
+    name: str | None = None,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+) -> int:
+    """Cancel up to `limit` queued jobs due in `[start_ns, end_ns)`, only those of the
+    function `name` if given (`/api/cancel_all_jobs`); returns how many."""
+    start = b"" if start_ns is None else sort_key(Int64(start_ns))
+    end = None if end_ns is None else sort_key(Int64(end_ns))
+    canceled = 0
+    for queued in _queue(tx, BY_NEXT_TS, Interval(start, end), 2**31):
+        document = tx.get(queued["jobId"])
+        if document is None or (name is not None and document["name"] != name):
+            continue
+        tx.patch(
+            document["_id"], {"state": {"kind": CANCELED}, "completedTime": now_ns / _NS_PER_MS}
+        )
+        tx.delete(queued["_id"])
+        canceled += 1
+        if canceled == limit:
+            break
+    return canceled
+
+
+def delete_all(tx: Transaction, limit: int) -> int:
+    """Delete up to `limit` jobs, queued or finished, with their queue rows; returns how many."""
+    deleted = 0
+    for name in (JOB_QUEUE, SCHEDULED_FUNCTIONS):
+        table = tx.table(name)
+        if table is None:
+            continue
+        index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
+        assert index is not None
+        for _, document in tx.scan(index, Interval.all(), "asc", prefetch=limit):
+            tx.delete(document["_id"])
+            deleted += 1
+            if deleted == limit:
+                return deleted
+    return deleted

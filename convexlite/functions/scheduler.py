@@ -1,0 +1,229 @@
+"""`ctx.scheduler`: scheduling and canceling functions (spec/platform.md §3.1, §3.2, §3.5).
+
+A mutation schedules inside its own transaction, so a failed mutation schedules
+nothing (`TransactionScheduler`); an action's calls each commit a small
+transaction of their own at once (`ActionScheduler`). Both check the target
+and the time the same way (`_Request`). A scheduled run knows its own job
+(`JobRun`): a mutation's job turns `inProgress` inside the mutation's
+transaction and `success` as it commits, so it runs exactly once; a job
+canceled while its action runs makes what that action schedules afterwards
+born canceled, which stops self-scheduling chains.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from convexlite.database.store import Clock
+from convexlite.database.transaction import Transaction
+from convexlite.errors import BadRequestError
+from convexlite.functions import scheduled_jobs
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.values import check_value_sized
+from convexlite.values.function_paths import (
+    InvalidFunctionPath,
+    canonical_js,
+    canonicalize,
+    display,
+)
+from convexlite.values.limits import format_size
+
+T = TypeVar("T")
+MAX_SCHEDULED_PER_MUTATION = 1000
+MAX_SCHEDULED_ARGS_BYTES = 16 * 1024 * 1024
+HORIZON_NS = 5 * 366 * 24 * 3600 * 1_000_000_000
+
+
+class InvalidScheduledFunction(BadRequestError):
+    code = "InvalidScheduledFunction"
+
+
+class InvalidScheduledFunctionDelay(BadRequestError):
+    code = "InvalidScheduledFunctionDelay"
+
+
+class TooManyFunctionsScheduled(BadRequestError):
+    code = "TooManyFunctionsScheduled"
+
+
+class ScheduledFunctionsArgumentsTooLarge(BadRequestError):
+    code = "ScheduledFunctionsArgumentsTooLarge"
+
+
+class ScheduledFunctionCancelingItself(BadRequestError):
+    code = "ScheduledFunctionCancelingItself"
+
+
+class JobNotPending(Exception):
+    """The job a scheduled mutation was about to run was canceled or ran meanwhile."""
+
+
+Lookup = Callable[[str], FunctionDefinition | None]
+Transact = Callable[[Callable[[Transaction], T]], Awaitable[T]]
+
+
+def target_of(fn: Any) -> str:
+    """The path of what a Python caller schedules: a path, or a function registered on an
+    `App` (its decorator returns the handler, which the app knows by name)."""
+    if isinstance(fn, str):
+        return fn
+    path = getattr(fn, "__convex_path__", None)
+    if isinstance(path, str):
+        return path
+    raise TypeError(f"schedule a function by its path ('module:name'), not {fn!r}")
+
+
+def ms_of(when: float | datetime.datetime) -> float:
+    """`runAt`'s time: milliseconds since the epoch, or a (timezone-aware) datetime."""
+    if isinstance(when, datetime.datetime):
+        return when.timestamp() * 1000
+    if isinstance(when, bool) or not isinstance(when, int | float):
+        raise TypeError("The invoke time must be a datetime or a timestamp in milliseconds")
+    return float(when)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One checked `schedule` call: what to run, with which arguments, when."""
+
+    name: str
+    args: dict[str, Any]
+    ts_ns: int
+    size: int
+
+    @classmethod
+    def check(cls, lookup: Lookup, path: str, args: Any, ts_ms: float, now_ns: int) -> _Request:
+        try:
+            canonical = canonicalize(path)
+        except InvalidFunctionPath as exc:
+            raise InvalidScheduledFunction(str(exc)) from None
+        fn = None if canonical.startswith("_system/") else lookup(canonical)
+        if fn is None:
+            raise InvalidScheduledFunction(
+                f"Attempted to schedule function at nonexistent path: {display(canonical)}"
+            )
+        if fn.kind not in (FunctionKind.MUTATION, FunctionKind.ACTION):
+            raise InvalidScheduledFunction(
+                f"Attempted to schedule {display(canonical)}, which is a {fn.kind.value.lower()}: "
+                "only mutations and actions can be scheduled"
+            )
+        if not isinstance(ts_ms, int | float) or ts_ms != ts_ms or abs(ts_ms) == float("inf"):
+            raise InvalidScheduledFunctionDelay(f"Invalid time to schedule at: {ts_ms!r}")
+        ts_ns = round(ts_ms * 1000) * 1000  # whole microseconds: exact in a float
+        if ts_ns > now_ns + HORIZON_NS:
+            raise InvalidScheduledFunctionDelay(
+                f"{ts_ms / 1000:.3f} is more than 5 years in the future"
+            )
+        if ts_ns < now_ns - HORIZON_NS:
+            raise InvalidScheduledFunctionDelay(
+                f"{ts_ms / 1000:.3f} is more than 5 years in the past"
+            )
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            raise BadRequestError(
+                f"The arguments of a scheduled function must be an object, got {args!r}"
+            )
+        args, size = check_value_sized(args)
+        return cls(canonical_js(canonical), args, ts_ns, size)
+
+    def insert(self, tx: Transaction, now_ns: int, *, canceled: bool) -> str:
+        return scheduled_jobs.insert_job(
+            tx, self.name, self.args, self.ts_ns, now_ns, canceled=canceled
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobRun:
+    """A queued job being run: the executor's handle on it inside the function's execution."""
+
+    job: scheduled_jobs.Job
+    clock: Clock
+
+    @property
+    def id(self) -> str:
+        return self.job.id
+
+    def begin(self, tx: Transaction) -> None:
+        """First step of a scheduled mutation's transaction: still pending, now running."""
+        current = scheduled_jobs.load(tx, self.job.id)
+        if current is None or current.state != scheduled_jobs.PENDING:
+            raise JobNotPending(self.job.id)
+        scheduled_jobs.mark_in_progress(tx, current)
+
+    def succeed(self, tx: Transaction) -> None:
+        """Last step of a scheduled mutation's transaction, committed with its writes."""
+        scheduled_jobs.complete(tx, self.job.id, {"kind": scheduled_jobs.SUCCESS}, self.clock())
+
+
+class TransactionScheduler:
+    """The scheduler of one mutation: jobs go into its transaction, within its limits.
+
+    Nested mutations (`ctx.runMutation`) share their caller's scheduler, so the
+    limits count the whole transaction.
+    """
+
+    def __init__(
+        self, tx: Transaction, lookup: Lookup, clock: Clock, job: JobRun | None = None
+    ) -> None:
+        self._tx = tx
+        self._lookup = lookup
+        self.clock = clock
+        self._job = job
+        self._count = 0
+        self._bytes = 0
+
+    def schedule(self, path: str, args: Any, ts_ms: float) -> str:
+        """`1.0/schedule`: the new job's id."""
+        now = self.clock()
+        request = _Request.check(self._lookup, path, args, ts_ms, now)
+        if self._count + 1 > MAX_SCHEDULED_PER_MUTATION:
+            raise TooManyFunctionsScheduled(
+                f"Too many functions scheduled by this mutation (limit: "
+                f"{MAX_SCHEDULED_PER_MUTATION})"
+            )
+        if self._bytes + request.size > MAX_SCHEDULED_ARGS_BYTES:
+            raise ScheduledFunctionsArgumentsTooLarge(
+                "Too large total size of the arguments of scheduled functions from this "
+                f"mutation (limit: {format_size(MAX_SCHEDULED_ARGS_BYTES)})"
+            )
+        self._count += 1
+        self._bytes += request.size
+        return request.insert(self._tx, now, canceled=False)
+
+    def cancel(self, job_id: str) -> None:
+        """`1.0/cancel_job`."""
+        if self._job is not None and job_id == self._job.id:
+            raise ScheduledFunctionCancelingItself("A mutation cannot cancel itself")
+        scheduled_jobs.cancel(self._tx, job_id, self.clock())
+
+
+class ActionScheduler:
+    """The scheduler of one action: each call commits its own small transaction."""
+
+    def __init__(
+        self, transact: Transact[Any], lookup: Lookup, clock: Clock, job: JobRun | None = None
+    ) -> None:
+        self._transact = transact
+        self._lookup = lookup
+        self.clock = clock
+        self._job = job
+
+    async def schedule(self, path: str, args: Any, ts_ms: float) -> str:
+        """`1.0/actions/schedule`."""
+        request = _Request.check(self._lookup, path, args, ts_ms, self.clock())
+        job = self._job
+
+        def insert(tx: Transaction) -> str:
+            canceled = job is not None and scheduled_jobs.is_canceled(tx, job.id)
+            return request.insert(tx, self.clock(), canceled=canceled)
+
+        result: str = await self._transact(insert)
+        return result
+
+    async def cancel(self, job_id: str) -> None:
+        """`1.0/actions/cancel_job`."""
+        await self._transact(lambda tx: scheduled_jobs.cancel(tx, job_id, self.clock()))

@@ -1,0 +1,209 @@
+"""The scheduled-job executor (spec/platform.md §3.4): runs due jobs, at most 8 at a time.
+
+`run_due` starts what is due now and returns; `JobWorker` calls it whenever a
+commit touches the queue, a job finishes or the earliest job falls due, and tests
+call it with a fake clock (`finish_scheduled_functions`). A mutation's job
+turns `success` in the mutation's own transaction (exactly once: a crash before
+the commit leaves it pending, to run after the restart); an action's job is
+committed `inProgress` before the action starts (at most once: one found
+`inProgress` that this process is not running was cut off by a crash, and is
+failed, not rerun). Deterministic failures are recorded with their message;
+conflicts and system errors push the job back with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from convexlite.database.store import Clock
+from convexlite.database.transaction import Transaction
+from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.errors import ConvexBackendError, ConvexError
+from convexlite.functions import scheduled_jobs
+from convexlite.functions.definitions import FunctionKind
+from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.functions.function_log import SCHEDULER_CALLER
+from convexlite.functions.scheduled_jobs import Job
+from convexlite.functions.scheduler import JobNotPending, JobRun
+from convexlite.values.function_paths import canonicalize, display
+
+log = logging.getLogger("convexlite.scheduler")
+
+PARALLELISM = 8
+OCC_BACKOFF_S = (0.1, 60.0)
+SYSTEM_ERROR_BACKOFF_S = (0.5, 7200.0)
+TRANSIENT_ACTION_ERROR = "Transient error while executing action"
+
+
+def backoff_ns(attempts: int, bounds: tuple[float, float]) -> int:
+    """Exponential backoff with jitter: `initial * 2**attempts`, at most `maximum`."""
+    initial, maximum = bounds
+    delay = min(initial * 2**attempts, maximum)
+    return int(delay * random.uniform(0.5, 1.0) * 1e9)
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed job's state records: the error as its caller would have seen it."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    return str(exc) or type(exc).__name__
+
+
+def is_deterministic(exc: BaseException) -> bool:
+    """A failure that running the job again would repeat (the function's own error)."""
+    if isinstance(exc, ConvexError):
+        return True
+    return isinstance(exc, ConvexBackendError) and exc.kind.is_deterministic
+
+
+class JobExecutor:
+    """Starts due jobs on the current event loop and sees each through to its final state."""
+
+    def __init__(self, dispatch: FunctionDispatch, clock: Clock) -> None:
+        self._dispatch = dispatch
+        self._db = dispatch.runner.db
+        self._runner = dispatch.runner
+        self._clock = clock
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self.on_finished: Callable[[], None] = lambda: None
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def run_due(self) -> int:
+        """Start the jobs due now, up to the free capacity; returns how many started."""
+        free = PARALLELISM - len(self._running)
+        if free <= 0:
+            return 0
+        tx = self._db.begin(read_only=True)
+        started = 0
+        for job in scheduled_jobs.due(tx, self._clock(), free + len(self._running)):
+            if job.id in self._running:
+                continue
+            if started == free:
+                break
+            task = asyncio.get_running_loop().create_task(self._run(job))
+            self._running[job.id] = task
+            task.add_done_callback(functools.partial(self._finished, job.id))
+            started += 1
+        return started
+
+    def next_due_ns(self) -> int | None:
+        """When the earliest job not already running falls due."""
+        tx = self._db.begin(read_only=True)
+        if not self._running:
+            return scheduled_jobs.next_due_ts(tx)
+        limit = len(self._running) + 1
+        for job in scheduled_jobs.due(tx, None, limit):
+            if job.id not in self._running:
+                return job.next_ts
+        return None
+
+    async def wait_running(self) -> None:
+        """Until every job started so far has finished."""
+        while self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _finished(self, job_id: str, _: object) -> None:
+        self._running.pop(job_id, None)
+        self.on_finished()
+
+    async def _run(self, job: Job) -> None:
+        try:
+            if job.state == scheduled_jobs.IN_PROGRESS:
+                await self._complete(job, {"kind": "failed", "error": TRANSIENT_ACTION_ERROR})
+                return
+            fn = self._runner.describe(job.name, internal_ok=True)
+            if fn is None:
+                message = f"Could not find function for '{display(canonicalize(job.name))}'"
+                await self._complete(job, {"kind": "failed", "error": message})
+            elif fn.kind is FunctionKind.MUTATION:
+                await self._run_mutation(job)
+            elif fn.kind is FunctionKind.ACTION:
+                await self._run_action(job)
+            else:
+                message = (
+                    f"Unsupported function type: {display(canonicalize(job.name))} is a "
+                    f"{fn.kind.value.lower()}; only mutations and actions can be scheduled"
+                )
+                await self._complete(job, {"kind": "failed", "error": message})
+        except Exception:
+            log.exception("scheduled job %s (%s) failed in the scheduler", job.id, job.name)
+
+    async def _run_mutation(self, job: Job) -> None:
+        try:
+            await self._dispatch.mutation(
+                job.name,
+                job.args,
+                identity=None,
+                internal_ok=True,
+                caller=SCHEDULER_CALLER,
+                job=JobRun(job, self._clock),
+            )
+        except JobNotPending:
+            return
+        except OptimisticConcurrencyControlFailure:
+            await self._retry_later(job, "occErrors", OCC_BACKOFF_S)
+        except Exception as exc:
+            if is_deterministic(exc):
+                await self._complete(job, {"kind": "failed", "error": failure_message(exc)})
+            else:
+                log.warning("scheduled mutation %s hit a system error: %s", job.name, exc)
+                await self._retry_later(job, "systemErrors", SYSTEM_ERROR_BACKOFF_S)
+
+    async def _run_action(self, job: Job) -> None:
+        if not await self._dispatch.transaction(lambda tx: self._start(tx, job)):
+            return
+        state: dict[str, Any] = {"kind": "success"}
+        try:
+            await self._dispatch.action(
+                job.name,
+                job.args,
+                identity=None,
+                internal_ok=True,
+                caller=SCHEDULER_CALLER,
+                job=JobRun(job, self._clock),
+            )
+        except Exception as exc:
+            state = {"kind": "failed", "error": failure_message(exc)}
+        await self._complete(job, state)
+
+    @staticmethod
+    def _start(tx: Transaction, job: Job) -> bool:
+        current = scheduled_jobs.load(tx, job.id)
+        if current is None or current.state != scheduled_jobs.PENDING:
+            return False
+        scheduled_jobs.mark_in_progress(tx, current)
+        return True
+
+    async def _complete(self, job: Job, state: dict[str, Any]) -> None:
+        """Record `state`, retrying until storage takes it (a job is never left running)."""
+        attempt = 0
+        while True:
+            try:
+                await self._dispatch.transaction(
+                    lambda tx: scheduled_jobs.complete(tx, job.id, state, self._clock())
+                )
+                return
+            except Exception as exc:
+                log.warning("could not record the end of job %s: %s", job.id, exc)
+                await asyncio.sleep(backoff_ns(attempt, SYSTEM_ERROR_BACKOFF_S) / 1e9)
+                attempt += 1
+
+    async def _retry_later(self, job: Job, counter: str, bounds: tuple[float, float]) -> None:
+        def push_back(tx: Transaction) -> None:
+            current = scheduled_jobs.load(tx, job.id)
+            if current is None or current.state != scheduled_jobs.PENDING:
+                return
+            attempts = int(current.attempts.get(counter, 0))
+            next_ts = self._clock() + backoff_ns(attempts, bounds)
+            scheduled_jobs.retry_later(tx, current, next_ts, counter)
+
+        await self._dispatch.transaction(push_back)

@@ -1,0 +1,117 @@
+"""`SchedulerWorker`: the engine service that runs scheduled jobs in the background.
+
+It owns a thread with its own event loop, so jobs run whichever facade (async,
+sync, served) opened the engine. It sleeps until a commit writes the job queue,
+a job ends, or the earliest queued job falls due (never polling), and while
+jobs are due beyond its capacity it wakes as each one ends. Stopping waits a
+moment for running jobs; an action cut off by the stop is failed on the next
+start, as after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+
+from convexlite.database.store import Clock
+from convexlite.database.write_log import LogEntry
+from convexlite.functions import scheduled_jobs
+from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.scheduler.jobs import PARALLELISM, JobExecutor
+
+log = logging.getLogger("convexlite.scheduler")
+
+STOP_GRACE_S = 5.0
+MAX_SLEEP_S = 5.0
+"""A backstop: upstream's executor wakes at least this often while behind."""
+
+
+class SchedulerWorker:
+    """Runs `JobExecutor.run_due` whenever there may be something to do."""
+
+    def __init__(self, dispatch: FunctionDispatch, clock: Clock) -> None:
+        self._dispatch = dispatch
+        self._clock = clock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+        db = dispatch.runner.db
+        queue = db.registry.table(scheduled_jobs.JOB_QUEUE)
+        assert queue is not None, "the engine creates the scheduler's tables before it"
+        index = db.registry.index(queue.tablet_id, scheduled_jobs.BY_NEXT_TS)
+        assert index is not None
+        self._queue_index = index.index_id
+        db.add_commit_listener(self._on_commit)
+
+    def start(self) -> None:
+        self._stopping = False
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, args=(ready,), name="convexlite-scheduler", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        self._stopping = True
+        self._poke()
+        thread.join()
+        self._loop = self._thread = self._wake = None
+
+    def _serve(self, ready: threading.Event) -> None:
+        loop = self._loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
+        self._wake = asyncio.Event()
+        ready.set()
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+
+    async def _main(self) -> None:
+        executor = JobExecutor(self._dispatch, self._clock)
+        executor.on_finished = self._poke
+        wake = self._wake
+        assert wake is not None
+        while not self._stopping:
+            wake.clear()
+            try:
+                await executor.run_due()
+                delay = self._delay(executor)
+            except Exception:
+                log.exception("the scheduler could not read the job queue")
+                delay = MAX_SLEEP_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(executor.wait_running(), STOP_GRACE_S)
+
+    def _delay(self, executor: JobExecutor) -> float | None:
+        """Seconds until the next job falls due; None (until woken) for an empty queue, or
+        while every slot is busy (a job's end wakes the worker)."""
+        if executor.running >= PARALLELISM:
+            return None
+        next_ns = executor.next_due_ns()
+        if next_ns is None:
+            return None
+        return min(max(next_ns - self._clock(), 0) / 1e9, MAX_SLEEP_S)
+
+    def _on_commit(self, entry: LogEntry) -> None:
+        if self._queue_index in entry.writes:
+            self._poke()
+
+    def _poke(self) -> None:
+        """Wake the worker's loop from any thread."""
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(wake.set)

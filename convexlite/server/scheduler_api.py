@@ -1,0 +1,97 @@
+"""The scheduler's admin endpoints of the dashboard (spec/platform.md §3.5, operator.md §4.4).
+
+- `POST /api/cancel_job {id, componentId?}`;
+- `POST /api/cancel_all_jobs {udfPath?, componentPath?, componentId?, startNextTs?,
+  endNextTs?}` (ns, inclusive and exclusive);
+- `POST /api/delete_scheduled_functions_table {componentId?}`.
+
+Each needs an admin key that may write data and answers an empty `200`. Components
+do not exist yet, so a `componentId` or `componentPath` naming one is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from convexlite.errors import ConvexBackendError
+from convexlite.server.errors import HttpError, internal_error
+from convexlite.server.requests import authenticate, json_body, required
+from convexlite.server.state import ServerState
+
+log = logging.getLogger("convexlite.server")
+
+
+def _bad(message: str) -> HttpError:
+    return HttpError(400, "BadJsonBody", message)
+
+
+def _optional(body: dict[str, Any], field: str, kind: type) -> Any:
+    value = body.get(field)
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+        raise _bad(f"Invalid field `{field}`: expected a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _root_component(body: dict[str, Any]) -> None:
+    if body.get("componentId") not in (None, "") or body.get("componentPath") not in (None, ""):
+        raise HttpError(400, "InvalidComponent", "This deployment has no components")
+
+
+def routes(state: ServerState) -> list[Route]:
+    async def admin_body(request: Request) -> dict[str, Any]:
+        caller = authenticate(request, state)
+        if caller.admin is None:
+            raise HttpError(401, "MissingAdminKey", "This endpoint needs an admin key")
+        if caller.admin.read_only:
+            raise HttpError(403, "Unauthorized", "A read-only admin key cannot change data")
+        body = await json_body(request)
+        _root_component(body)
+        return body
+
+    async def cancel_job(request: Request) -> Response:
+        body = await admin_body(request)
+        job_id = required(body, "id")
+        if not isinstance(job_id, str):
+            raise _bad(f"Invalid field `id`: expected a string, got {job_id!r}")
+        await state.backend.cancel_scheduled_functions(job_id=job_id)
+        return Response(status_code=200)
+
+    async def cancel_all_jobs(request: Request) -> Response:
+        body = await admin_body(request)
+        await state.backend.cancel_scheduled_functions(
+            path=_optional(body, "udfPath", str),
+            start_ts=_optional(body, "startNextTs", int),
+            end_ts=_optional(body, "endNextTs", int),
+        )
+        return Response(status_code=200)
+
+    async def delete_table(request: Request) -> Response:
+        await admin_body(request)
+        await state.backend.delete_scheduled_functions()
+        return Response(status_code=200)
+
+    def endpoint(handler: Any) -> Any:
+        async def answer(request: Request) -> Response:
+            try:
+                response: Response = await handler(request)
+                return response
+            except HttpError as exc:
+                return exc.response()
+            except ConvexBackendError as exc:
+                return HttpError(400, exc.code, exc.message).response()
+            except Exception:
+                log.exception("scheduler endpoint %s failed", request.url.path)
+                return internal_error().response()
+
+        return answer
+
+    return [
+        Route("/api/cancel_job", endpoint(cancel_job), methods=["POST"]),
+        Route("/api/cancel_all_jobs", endpoint(cancel_all_jobs), methods=["POST"]),
+        Route("/api/delete_scheduled_functions_table", endpoint(delete_table), methods=["POST"]),
+    ]
