@@ -17,11 +17,24 @@ def test_send(convex):
 
 A project is bundled by its own CLI once per session (and again when one of
 its files changes); each test's backend gets that bundle pushed in-process.
+
+Time is the test's own, as with convex-test's `vi.useFakeTimers()`: it starts at
+the real time and moves only when the test advances it, and scheduled functions
+run only when the test asks:
+
+```python
+def test_reminder(convex):
+    convex.mutation("reminders:schedule", {"inMs": 60_000})
+    convex.advance_time(60_000)
+    convex.finish_in_progress_scheduled_functions()   # what is due now
+    convex.finish_scheduled_functions()                # everything, moving time forward
+```
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +49,28 @@ from convexlite.functions.context import MutationCtx
 ProjectPath = str | os.PathLike[str]
 
 
+class TestClock:
+    """A test's time in nanoseconds since the epoch: the real time when made, then only
+    what the test adds."""
+
+    __test__ = False  # not a test class, despite its name
+
+    def __init__(self) -> None:
+        self.now_ns = time.time_ns() // 1_000_000 * 1_000_000
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+    def advance(self, ms: float) -> None:
+        if ms < 0:
+            raise ValueError("time only moves forward")
+        self.now_ns += round(ms * 1_000_000)
+
+
+class ScheduledFunctionsDidNotFinish(AssertionError):
+    """Scheduled functions kept scheduling more (a loop), beyond the allowed rounds."""
+
+
 class ConvexTest:
     """A synchronous view of a backend, optionally acting as one user.
 
@@ -43,9 +78,15 @@ class ConvexTest:
     code, like the dashboard or another function.
     """
 
-    def __init__(self, backend: SyncBackend, identity: UserIdentity | None = None) -> None:
+    def __init__(
+        self,
+        backend: SyncBackend,
+        identity: UserIdentity | None = None,
+        clock: TestClock | None = None,
+    ) -> None:
         self.backend = backend
         self.identity = identity
+        self.clock = clock if clock is not None else TestClock()
         self._caller = trusted(identity)
 
     def query(self, path: str, args: dict[str, Any] | None = None) -> Any:
@@ -67,7 +108,31 @@ class ConvexTest:
         `tokenIdentifier` defaults to `"<issuer>|<subject>"` as Convex sets it.
         """
         attributes = {"issuer": "https://convex.test", "subject": "test-user", **identity}
-        return ConvexTest(self.backend, user_identity(attributes))
+        return ConvexTest(self.backend, user_identity(attributes), self.clock)
+
+    def advance_time(self, ms: float) -> None:
+        """Move the test's clock `ms` milliseconds forward (nothing runs by itself)."""
+        self.clock.advance(ms)
+
+    def finish_in_progress_scheduled_functions(self) -> int:
+        """Run the scheduled functions due now, and what they schedule for now, to the end;
+        returns how many ran."""
+        return self.backend.run_scheduled_functions()
+
+    def finish_scheduled_functions(self, max_rounds: int = 100) -> int:
+        """Run every scheduled function, moving the clock to each one's time as needed,
+        until none is pending; returns how many ran. A chain that keeps scheduling past
+        `max_rounds` rounds raises `ScheduledFunctionsDidNotFinish`."""
+        count = 0
+        for _ in range(max_rounds):
+            count += self.backend.run_scheduled_functions()
+            due = self.backend.next_scheduled_time()
+            if due is None:
+                return count
+            self.clock.now_ns = max(self.clock.now_ns, due)
+        raise ScheduledFunctionsDidNotFinish(
+            f"scheduled functions were still pending after {max_rounds} rounds"
+        )
 
 
 def convex_test(
@@ -82,7 +147,8 @@ def convex_test(
     `project` is deployed with its own CLI (`SyncBackend.deploy`); a `bundle`
     (`SyncBackend.bundle`'s result) is pushed in-process instead, much faster.
     """
-    backend = SyncBackend(app, url)
+    clock = TestClock()
+    backend = SyncBackend(app, url, clock=clock, run_scheduler=False)
     try:
         if bundle is not None:
             backend.deploy_bundle(bundle)
@@ -91,7 +157,7 @@ def convex_test(
     except BaseException:
         backend.close()
         raise
-    return ConvexTest(backend)
+    return ConvexTest(backend, clock=clock)
 
 
 class ProjectBundles:

@@ -195,3 +195,51 @@ def test_convex_test_outside_of_fixtures() -> None:
         assert err.value.data == "refused"
     finally:
         t.backend.close()
+
+
+def test_scheduled_functions_run_when_the_test_says(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+    import pytest
+
+    from convexlite import App
+    from convexlite.testing import ScheduledFunctionsDidNotFinish
+
+    app = App()
+
+    @app.mutation(name="reminders:schedule")
+    def schedule(ctx, args):
+        return ctx.scheduler.run_after(args["inMs"], "reminders:fire", {"text": args["text"]})
+
+    @app.mutation(name="reminders:fire")
+    def fire(ctx, args):
+        ctx.db.insert("fired", {"text": args["text"]})
+        if args["text"] == "again":
+            ctx.scheduler.run_after(1000, "reminders:fire", {"text": "again"})
+
+    @app.query(name="reminders:fired")
+    def fired(ctx, args):
+        return [d["text"] for d in ctx.db.query("fired").collect()]
+
+    @pytest.fixture
+    def convex_app():
+        return app
+
+    def test_time_moves_only_when_the_test_moves_it(convex):
+        convex.mutation("reminders:schedule", {"inMs": 60_000, "text": "a"})
+        convex.mutation("reminders:schedule", {"inMs": 120_000, "text": "b"})
+        assert convex.finish_in_progress_scheduled_functions() == 0
+        convex.advance_time(60_000)
+        assert convex.finish_in_progress_scheduled_functions() == 1
+        assert convex.query("reminders:fired") == ["a"]
+        assert convex.finish_scheduled_functions() == 1
+        assert convex.query("reminders:fired") == ["a", "b"]
+
+    def test_a_chain_that_never_ends_is_reported(convex):
+        convex.mutation("reminders:schedule", {"inMs": 0, "text": "again"})
+        with pytest.raises(ScheduledFunctionsDidNotFinish):
+            convex.finish_scheduled_functions(max_rounds=5)
+        assert convex.query("reminders:fired") == ["again"] * 5
+    """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)

@@ -9,8 +9,10 @@ module that knows how the view is assembled.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from convexlite.database.limits import TransactionLimits
@@ -58,6 +60,27 @@ class DocumentSchema(Protocol):
     def export(self) -> str: ...
 
 
+class CreationTimes:
+    """`_creationTime`s strictly increasing across every transaction of a store, as
+    upstream's (taken from commit timestamps) are: a clock that stands still (a test's)
+    or two transactions beginning in the same microsecond must not tie, or documents
+    would list out of insertion order."""
+
+    __slots__ = ("_last", "_lock")
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def take(self, ms: float) -> float:
+        """`ms`, or just after the last time taken if that is not earlier."""
+        with self._lock:
+            if ms <= self._last:
+                ms = math.nextafter(self._last, math.inf)
+            self._last = ms
+        return ms
+
+
 @dataclass(frozen=True, slots=True)
 class StoreView:
     """Storage, the system-index ids, schema, default budget and clock a transaction uses.
@@ -74,3 +97,4 @@ class StoreView:
     schema: DocumentSchema | None
     limits: TransactionLimits
     clock: Clock
+    creation_times: CreationTimes = field(default_factory=CreationTimes)

@@ -8,7 +8,6 @@ only has to stamp a timestamp on prepared rows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -354,9 +353,7 @@ class Transaction:
             )
 
     def _take_creation_time(self) -> float:
-        t = self._next_creation_time
-        self._next_creation_time = math.nextafter(t, math.inf)
-        return t
+        return self.store.creation_times.take(self._next_creation_time)
 
     def insert(
         self,

@@ -236,3 +236,25 @@ def delete_all(tx: Transaction, limit: int) -> int:
             if deleted == limit:
                 return deleted
     return deleted
+
+
+def collect_garbage(tx: Transaction, cutoff_ns: int, limit: int) -> int:
+    """Delete up to `limit` jobs that finished before `cutoff_ns` (§3.6); returns how many.
+
+    A job finishes after it is created, so only jobs created before the cutoff are read.
+    """
+    table = tx.table(SCHEDULED_FUNCTIONS)
+    if table is None:
+        return 0
+    index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
+    assert index is not None
+    cutoff_ms = cutoff_ns / _NS_PER_MS
+    deleted = 0
+    for _, document in tx.scan(index, Interval(b"", sort_key(cutoff_ms)), "asc", prefetch=limit):
+        completed = document.get("completedTime")
+        if completed is not None and completed < cutoff_ms:
+            tx.delete(document["_id"])
+            deleted += 1
+            if deleted == limit:
+                break
+    return deleted

@@ -5,13 +5,14 @@ sync, served) opened the engine. It sleeps until a commit writes the job queue,
 a job ends, or the earliest queued job falls due (never polling), and while
 jobs are due beyond its capacity it wakes as each one ends. Stopping waits a
 moment for running jobs; an action cut off by the stop is failed on the next
-start, as after a crash.
+start, as after a crash. Finished jobs are deleted seven days after they end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 
@@ -23,6 +24,11 @@ from convexlite.scheduler.jobs import PARALLELISM, JobExecutor
 
 log = logging.getLogger("convexlite.scheduler")
 
+RETENTION_NS = 7 * 24 * 3600 * 1_000_000_000
+"""How long finished jobs stay readable (upstream's `SCHEDULED_JOB_RETENTION`)."""
+GC_BATCH = 1000
+GC_PAUSE_S = 10.0
+GC_INTERVAL_S = 3600.0
 STOP_GRACE_S = 5.0
 MAX_SLEEP_S = 5.0
 """A backstop: upstream's executor wakes at least this often while behind."""
@@ -81,6 +87,7 @@ class SchedulerWorker:
         executor.on_finished = self._poke
         wake = self._wake
         assert wake is not None
+        collector = asyncio.get_running_loop().create_task(self._collect_garbage())
         while not self._stopping:
             wake.clear()
             try:
@@ -91,8 +98,24 @@ class SchedulerWorker:
                 delay = MAX_SLEEP_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), delay)
+        collector.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(executor.wait_running(), STOP_GRACE_S)
+
+    async def _collect_garbage(self) -> None:
+        """Delete finished jobs older than the retention, a batch at a time, now and hourly."""
+        while True:
+            try:
+                collect = functools.partial(
+                    scheduled_jobs.collect_garbage,
+                    cutoff_ns=self._clock() - RETENTION_NS,
+                    limit=GC_BATCH,
+                )
+                while await self._dispatch.transaction(collect):
+                    await asyncio.sleep(GC_PAUSE_S)
+            except Exception:
+                log.exception("deleting old scheduled functions failed")
+            await asyncio.sleep(GC_INTERVAL_S)
 
     def _delay(self, executor: JobExecutor) -> float | None:
         """Seconds until the next job falls due; None (until woken) for an empty queue, or

@@ -290,3 +290,24 @@ async def test_the_background_worker_wakes_for_a_delayed_job():
             await asyncio.sleep(0.02)
             assert time.monotonic() - started < 10
         assert time.monotonic() - started >= 0.3
+
+
+def test_finished_jobs_are_deleted_after_seven_days(tmp_path, clock):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with SyncBackend(app, url, clock=clock, run_scheduler=False) as backend:
+        backend.mutation("jobs:schedule", {"fn": "jobs:add", "args": {"n": 1}})
+        backend.mutation("jobs:schedule", {"fn": "jobs:boom"})
+        [pending] = backend.mutation(
+            "jobs:schedule", {"fn": "jobs:add", "args": {"n": 2}, "delay": 30 * 86400e3}
+        )
+        assert backend.run_scheduled_functions() == 2
+    clock.advance(6 * 86400e3)
+    with SyncBackend(app, url, clock=clock) as backend:
+        assert len(backend.query("jobs:scheduled")) == 3
+    clock.advance(86400e3 + 1)
+    with SyncBackend(app, url, clock=clock) as backend:
+        deadline = time.monotonic() + 10
+        while len(backend.query("jobs:scheduled")) != 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert backend.query("jobs:get", {"id": pending})["state"] == {"kind": "pending"}
