@@ -168,6 +168,7 @@ class CronSpec:
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> CronSpec:
+        """The inverse of `to_document`, checked again as a pushed spec is."""
         schedule = dict(document["cronSchedule"])
         if schedule.get("type") == "weekly":
             schedule["dayOfWeek"] = DAYS_OF_WEEK[schedule["dayOfWeek"]]
