@@ -1,5 +1,7 @@
-"""Cron validation at push (end of spec/functions.md §1.6.1): every cron job must schedule an
-analysed mutation or action of the same push."""
+"""Cron validation at push (spec/platform.md §3.8, end of spec/functions.md §1.6.1): every
+spec of `crons.js` must be valid (`InvalidCron`, the rules a Python `app.crons` declaration
+follows too) and schedule an analysed mutation or action of the same push
+(`InvalidCronJobs`). The analysis itself does not check crons: this is the one place."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from convexlite.deploy.errors import InvalidCronJobs
-from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
+from convexlite.functions.cron_spec import cron_target_error, parse_cron_jobs
+from convexlite.values.function_paths import display
 
 
 def function_kinds(analysis: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -22,20 +25,8 @@ def function_kinds(analysis: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 
 def validate_crons(analysis: Mapping[str, Mapping[str, Any]], crons: Mapping[str, Any]) -> None:
     kinds = function_kinds(analysis)
-    for identifier, spec in crons.items():
-        raw = spec.get("udfPath") if isinstance(spec, Mapping) else None
-        try:
-            path = canonicalize(raw) if isinstance(raw, str) else None
-        except InvalidFunctionPath:
-            path = None
-        kind = kinds.get(path) if path is not None else None
-        shown = display(path) if path is not None else repr(raw)
-        if kind is None:
-            raise InvalidCronJobs(
-                f"The cron job '{identifier}' schedules a function that does not exist: {shown}"
-            )
-        if kind not in ("Mutation", "Action"):
-            raise InvalidCronJobs(
-                f"The cron job '{identifier}' schedules a query function, only actions and "
-                f"mutations can be scheduled: {shown}"
-            )
+    for identifier, spec in parse_cron_jobs(crons):
+        path = spec.function_path
+        problem = cron_target_error(identifier, display(path), kinds.get(path))
+        if problem is not None:
+            raise InvalidCronJobs(problem)

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from convexlite.deploy.modules import CRONS_MODULE, HTTP_MODULE, Environment, module_hash
+from convexlite.functions.cron_spec import CronJobs, parse_cron_jobs
 
 UDF_SEED_BYTES = 32
 
@@ -97,6 +98,12 @@ class PushedDeployment:
         )
         specs = (self.analysis.get(CRONS_MODULE) or {}).get("cronSpecs") or []
         object.__setattr__(self, "crons", _frozen({s["identifier"]: s["spec"] for s in specs}))
+
+    def cron_jobs(self) -> CronJobs:
+        """`crons` as `(identifier, CronSpec)` pairs, the form of a Python app's
+        `DeploymentConfig.crons`; the push validated them, so this raises only if the rules
+        have changed since."""
+        return parse_cron_jobs(self.crons)
 
     @property
     def module_hashes(self) -> dict[str, tuple[str, Environment]]:

@@ -2,7 +2,7 @@
 
 A function source maps a path to a `FunctionDefinition`; runners only ever
 see definitions, so a JavaScript source can sit beside this one. What the
-app declares besides its functions (schema, HTTP routes) is its
+app declares besides its functions (schema, HTTP routes, cron jobs) is its
 `deployment()`.
 """
 
@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from convexlite.functions.crons import Crons
 from convexlite.functions.definitions import (
     DuplicateFunctionError,
     FunctionDefinition,
@@ -42,14 +43,15 @@ class App:
         self.schema = schema
         self.functions: dict[str, FunctionDefinition] = {}
         self.http_routes: list[HttpRoute] = []
+        self.crons = Crons(self.functions)
 
     def lookup(self, path: str) -> FunctionDefinition | None:
         return self.functions.get(path)
 
     def deployment(self) -> DeploymentConfig:
         """This app as a deployment: its functions (as registered now and later), its
-        schema and the HTTP routes registered so far."""
-        return DeploymentConfig(self, self.schema, tuple(self.http_routes))
+        schema and the HTTP routes and cron jobs declared so far."""
+        return DeploymentConfig(self, self.schema, tuple(self.http_routes), self.crons.jobs())
 
     def _register(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.functions.cron_spec import CronJobs
 from convexlite.functions.definitions import FunctionSource
 from convexlite.functions.http import HttpRoute
 
@@ -17,10 +18,11 @@ from convexlite.functions.http import HttpRoute
 @dataclass(frozen=True, slots=True)
 class DeploymentConfig:
     """`functions` are looked up by path; `schema` is a `Schema` or None (no schema);
-    `crons` and `auth_providers` stay empty until the scheduler and user auth exist."""
+    `crons` are `(identifier, spec)` pairs, in the form a push's crons also take
+    (`PushedDeployment.cron_jobs`); `auth_providers` stays empty until user auth exists."""
 
     functions: FunctionSource
     schema: Any = None
     http_routes: tuple[HttpRoute, ...] = ()
-    crons: tuple[Any, ...] = ()
+    crons: CronJobs = ()
     auth_providers: tuple[Any, ...] = ()

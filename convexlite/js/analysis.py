@@ -48,10 +48,6 @@ class InvalidFunctionName(AnalysisError):
     code = "InvalidFunctionName"
 
 
-class InvalidCronJob(AnalysisError):
-    code = "InvalidCronJob"
-
-
 class InvalidSchema(AnalysisError):
     code = "InvalidSchema"
 
@@ -73,7 +69,6 @@ _BY_CODE: dict[str, type[AnalysisError]] = {
     for cls in (
         InvalidModules,
         InvalidFunctionName,
-        InvalidCronJob,
         AuthConfigMissingEnvironmentVariable,
     )
 }
@@ -97,8 +92,8 @@ def analyze_modules(
     """AnalyzedModule JSON (§1.6.2) for every module of the push not under `_deps/`.
 
     `modules` maps each pushed isolate module path to its ES module source.
-    `auth.config.js` gets an empty entry. Cron jobs are checked against the
-    analysed functions (they must name a mutation or an action).
+    `auth.config.js` gets an empty entry. Cron jobs are validated by the push
+    (`deploy/crons.py`), not here.
     """
     _define(context, modules)
     entries = sorted(path for path in modules if not path.startswith("_deps/"))
@@ -111,7 +106,6 @@ def analyze_modules(
         prefix=_INVALID_MODULES_PREFIX,
     )
     assert isinstance(analyzed, dict)
-    _check_crons(analyzed)
     return analyzed
 
 
@@ -279,32 +273,6 @@ def _error_text(error: Mapping[str, Any]) -> str:
 def _log_text(line: Mapping[str, Any]) -> str:
     text = f"[{line.get('level', 'LOG')}] " + " ".join(line.get("messages", []))
     return text + (" (truncated due to length)" if line.get("isTruncated") else "")
-
-
-def _check_crons(analyzed: Mapping[str, Mapping[str, Any]]) -> None:
-    kinds: dict[str, str] = {}
-    for path, module in analyzed.items():
-        base = path[:-3] if path.endswith(".js") else path
-        for function in module.get("functions", []):
-            kinds[f"{base}:{function['name']}"] = function["udfType"]
-            if function["name"] == "default":
-                kinds[base] = function["udfType"]
-    for module in analyzed.values():
-        for cron in module.get("cronSpecs") or []:
-            identifier, udf_path = cron["identifier"], cron["spec"]["udfPath"]
-            canonical = udf_path[:-3] if udf_path.endswith(".js") else udf_path
-            canonical = canonical.replace(".js:", ":")
-            kind = kinds.get(canonical)
-            if kind is None:
-                raise InvalidCronJob(
-                    f"The cron job '{identifier}' schedules a function that does not exist: "
-                    f"{udf_path}"
-                )
-            if kind == "Query":
-                raise InvalidCronJob(
-                    f"The cron job '{identifier}' schedules a query function, only actions "
-                    f"and mutations can be scheduled: {udf_path}"
-                )
 
 
 class V8Analyzer:

@@ -209,6 +209,28 @@ def test_crons_must_schedule_mutations_or_actions(engine):
     cron_diff = finished["componentDiffs"][""]["cronDiff"]
     assert cron_diff == {"added": ["nightly"], "updated": [], "deleted": []}
     assert list(engine.pushed.crons) == ["nightly"]
+    [(name, spec)] = engine.pushed.cron_jobs()
+    assert (name, spec.udf_path, spec.schedule.cron_expr) == (
+        "nightly",
+        "messages.js:send",
+        "0 3 * * *",
+    )
+
+
+def test_crons_must_be_valid_specs(engine):
+    def crons(schedule):
+        spec = {"udfPath": "messages:send", "udfArgs": [{}], "cronSchedule": schedule}
+        return module("crons.js", analyzed(crons=[{"identifier": "bad", "spec": spec}]))
+
+    never = crons({"type": "cron", "cronExpr": "0 0 30 2 *"})
+    error = refusal(engine, "start_push", push_body([MESSAGES, never]))
+    assert error.code == "InvalidCron" and "will never match any time" in error.message
+    late = crons({"type": "daily", "hourUTC": 24})
+    error = refusal(engine, "start_push", push_body([MESSAGES, late]))
+    assert (
+        error.code == "InvalidCron"
+        and "The cron job 'bad' is invalid: Hour of day" in error.message
+    )
 
 
 def test_http_routes_and_auth(engine):

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 import pytest
 from prelude_harness import STUB_BRIDGE, RacerContext, bundle_once, functions_bundle
 
+from convexlite.deploy.crons import validate_crons
+from convexlite.deploy.errors import InvalidCronJobs
 from convexlite.errors import BadRequestError
 from convexlite.js.analysis import (
     AuthConfigMissingEnvironmentVariable,
-    InvalidCronJob,
     InvalidFunctionName,
     InvalidModules,
     analyze_modules,
@@ -238,19 +239,21 @@ def test_http_js_must_export_a_router(context) -> None:
     assert "`convex/http.js` must have a default export of a Router." in failed.value.message
 
 
-def test_crons_must_name_mutations_or_actions(context) -> None:
+def test_crons_are_validated_by_the_push_not_the_analysis(context) -> None:
     source = (
         "var q = { isQuery: true, isPublic: true };\n"
         'var crons = { isCrons: true, export: () => JSON.stringify({c: {name: "m:q", args: [{}],'
         ' schedule: {type: "cron", cron: "* * * * *"}}}) };\n'
         "export { q, crons as default };\n"
     )
-    with pytest.raises(InvalidCronJob, match="schedules a query function"):
-        analyze_modules(
-            context,
-            {
-                "m.js": source.replace(", crons as default", ""),
-                "crons.js": source.replace("q, ", ""),
-            },
-            **PHASE,
-        )
+    analyzed = analyze_modules(
+        context,
+        {
+            "m.js": source.replace(", crons as default", ""),
+            "crons.js": source.replace("q, ", ""),
+        },
+        **PHASE,
+    )
+    crons = {c["identifier"]: c["spec"] for c in analyzed["crons.js"]["cronSpecs"]}
+    with pytest.raises(InvalidCronJobs, match="schedules a query function"):
+        validate_crons(analyzed, crons)
