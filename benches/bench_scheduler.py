@@ -70,7 +70,7 @@ def percentile(values: list[float], p: float) -> float:
 
 async def wait_done(backend: Backend, total: int) -> None:
     while await backend.query("work:count", {}) < total:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.25)
 
 
 async def backlog(root: Path, jobs: int) -> tuple[float, dict[str, float]]:

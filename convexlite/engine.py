@@ -9,6 +9,7 @@ the engine's methods; none of them builds or reaches into its parts.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,7 +30,7 @@ from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError
-from convexlite.functions import scheduled_jobs
+from convexlite.functions import cron_jobs, scheduled_jobs
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
@@ -37,7 +38,7 @@ from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
-from convexlite.functions.runner import Execution, FunctionRunner
+from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.schema import Schema
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
@@ -48,6 +49,7 @@ from convexlite.persistence import (
     open_persistence,
 )
 from convexlite.query.cursors import CursorCodec
+from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
 from convexlite.values.function_paths import (
@@ -101,9 +103,14 @@ class Engine:
         )
         self._deploying = threading.Lock()
         self._live: LiveQueries | None = None
+        self._running = False
+        self._crons_registered = False  # until the app and the stored push are both served
+        self._cron_rng = random.Random()
         try:
             self.db = Database(self.persistence, clock=clock)
-            self.db.ensure_system_tables(scheduled_jobs.SYSTEM_TABLES)
+            self.db.ensure_system_tables(
+                {**scheduled_jobs.SYSTEM_TABLES, **cron_jobs.SYSTEM_TABLES}
+            )
             self.instance_secret, self.secret_created = _instance_secret(
                 self.persistence, config.instance_secret
             )
@@ -129,6 +136,8 @@ class Engine:
             if self.pushes.active is not None:
                 target.serve(self.pushes.active)  # the last push, as stored
             self.apply_deployment(self._app_deployment)
+            self._register_crons()
+            self._crons_registered = True
         except BaseException:
             self.persistence.close()
             raise
@@ -141,7 +150,6 @@ class Engine:
         )
         self._services: list[Service] = []
         self._services_lock = threading.Lock()
-        self._running = False
         self._jobs: JobExecutor | None = None
         if run_scheduler:
             self.add_service(SchedulerWorker(self.dispatch, clock))
@@ -210,7 +218,23 @@ class Engine:
         previous, self._js_source, self.pushed = self._js_source, source, deployment
         if previous is not None:
             previous.close()
+        if self._crons_registered:
+            self._register_crons()
         self._functions_changed()
+
+    def _register_crons(self) -> None:
+        """Make the registered cron jobs those of the Python app and the last push."""
+        wanted = dict(self._app_deployment.crons)
+        if self.pushed is not None:
+            wanted.update(self.pushed.cron_jobs())
+        now = self.clock()
+        drive(
+            self.runner.transaction_flow(
+                lambda tx: crons.register(tx, wanted, now, self._cron_rng),
+                durable=True,
+                retry_conflicts=True,
+            )
+        )
 
     def _functions_changed(self) -> None:
         live = self._live
@@ -233,6 +257,8 @@ class Engine:
             self.db.apply_schema(schema)
             self.runner.apply(deployment)
             self._app_deployment = deployment
+            if self._crons_registered:
+                self._register_crons()
         self._functions_changed()
 
     def push(self, operation: str, body: Mapping[str, Any]) -> Any:
@@ -399,6 +425,12 @@ class PushTarget:
                     f"HTTP route {route.method} {route.path} is defined both by the Python app "
                     "and by the pushed convex/http.js; remove one of them."
                 )
+        shared = {name for name, _ in app.crons} & set(deployment.crons)
+        if shared:
+            raise DuplicatePushedFunction(
+                f"Cron job {sorted(shared)[0]!r} is declared both by the Python app and by the "
+                "pushed convex/crons.js; rename or remove one of them."
+            )
         if deployment.schema is not None and app.schema is not None:
             raise DuplicatePushedFunction(
                 "The Python app declares a schema, so the pushed schema.ts cannot replace it; "

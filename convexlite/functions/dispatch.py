@@ -45,7 +45,7 @@ from convexlite.functions.runner import (
     drive,
     drive_awaiting,
 )
-from convexlite.functions.scheduler import JobRun
+from convexlite.functions.scheduler import ScheduledRun
 from convexlite.functions.timing import recent_average
 
 T = TypeVar("T")
@@ -188,7 +188,7 @@ class FunctionDispatch:
         identity: Identity,
         internal_ok: bool,
         caller: str | None = None,
-        job: JobRun | None = None,
+        job: ScheduledRun | None = None,
     ) -> Execution:
         return await self._write(
             lambda durable, retry_conflicts: self.runner.mutation_flow(
@@ -226,7 +226,7 @@ class FunctionDispatch:
         identity: Identity,
         internal_ok: bool,
         caller: str | None = None,
-        job: JobRun | None = None,
+        job: ScheduledRun | None = None,
     ) -> Execution:
         return await self.runner.run_action(
             path,

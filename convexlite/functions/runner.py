@@ -48,7 +48,7 @@ from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
 from convexlite.functions.scheduler import (
     ActionScheduler,
     JobNotPending,
-    JobRun,
+    ScheduledRun,
     TransactionScheduler,
 )
 from convexlite.functions.syscalls import DatabaseSyscalls
@@ -442,7 +442,7 @@ class FunctionRunner:
         durable: bool,
         caller: str | None = None,
         retry_conflicts: bool = True,
-        job: JobRun | None = None,
+        job: ScheduledRun | None = None,
     ) -> Flow[Execution]:
         """`run_mutation` as a flow; a scheduled mutation's `job` completes in its transaction."""
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
@@ -517,7 +517,7 @@ class FunctionRunner:
         record: _Record | None = None,
         retry_conflicts: bool = True,
         finish: Callable[[Any], Any] = lambda value: value,
-        job: JobRun | None = None,
+        job: ScheduledRun | None = None,
     ) -> Flow[Execution]:
         """Run `invoke(env, args)` (or `awaitable`) in a read-write transaction, retrying OCC
         conflicts, and commit what `finish` made of its value.
@@ -542,7 +542,7 @@ class FunctionRunner:
                         job.begin(tx)
                     value = finish((yield UserCode(invoke, awaitable, env, args)))
                     if job is not None:
-                        job.succeed(tx)
+                        job.succeed(tx, value, collector.lines)
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
                     if not retry_conflicts:
@@ -574,7 +574,7 @@ class FunctionRunner:
         identity: dict[str, Any] | None = None,
         internal_ok: bool = False,
         caller: str | None = None,
-        job: JobRun | None = None,
+        job: ScheduledRun | None = None,
     ) -> Execution:
         """Run on the current event loop; nested queries and mutations go to `calls`.
 
@@ -604,7 +604,9 @@ class FunctionRunner:
                     record.complete(collector, error, lines_streamed=True)
         return Execution(value, collector.lines)
 
-    def _action_scheduler(self, calls: TransactionCalls, job: JobRun | None) -> ActionScheduler:
+    def _action_scheduler(
+        self, calls: TransactionCalls, job: ScheduledRun | None
+    ) -> ActionScheduler:
         return ActionScheduler(calls.transaction, self._lookup, self.db.store.clock, job)
 
     async def run_http_action(

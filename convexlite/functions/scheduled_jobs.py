@@ -51,6 +51,7 @@ class Job:
 
     id: str
     queue_id: str
+    key: bytes
     name: str
     args: dict[str, Any]
     next_ts: int
@@ -104,19 +105,21 @@ def _queued(tx: Transaction, job_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def load(tx: Transaction, job_id: str) -> Job | None:
-    """The job `job_id` if it is still queued (pending or running), else None."""
-    queued = _queued(tx, job_id)
-    document = tx.get(job_id) if queued is not None else None
+def reload(tx: Transaction, job: Job) -> Job | None:
+    """`job` as it stands in `tx`, None once it left the queue (a queue row is never
+    recreated, so its id read earlier still names it)."""
+    queued = tx.get(job.queue_id)
+    document = tx.get(job.id) if queued is not None else None
     if document is None or queued is None:
         return None
-    return _job(document, queued)
+    return _job(document, queued, job.key)
 
 
-def _job(document: dict[str, Any], queued: dict[str, Any]) -> Job:
+def _job(document: dict[str, Any], queued: dict[str, Any], key: bytes = b"") -> Job:
     return Job(
         document["_id"],
         queued["_id"],
+        key,
         document["name"],
         document["args"][0],
         int(queued["nextTs"]),
@@ -125,35 +128,40 @@ def _job(document: dict[str, Any], queued: dict[str, Any]) -> Job:
     )
 
 
-def due(tx: Transaction, now_ns: int | None, limit: int) -> list[Job]:
-    """Up to `limit` queued jobs due by `now_ns` (None: whenever), earliest first."""
+def due_key(now_ns: int) -> bytes:
+    """The `by_next_ts` key just after every job due by `now_ns`."""
+    return sort_key(Int64(now_ns + 1))
+
+
+def due(tx: Transaction, now_ns: int | None, limit: int, start: bytes = b"") -> list[Job]:
+    """Up to `limit` queued jobs due by `now_ns` (None: whenever), earliest first, from the
+    `by_next_ts` key `start` on (the executor knows nothing is queued before it)."""
     jobs: list[Job] = []
-    interval = Interval.all() if now_ns is None else Interval(b"", sort_key(Int64(now_ns + 1)))
-    for queued in _queue(tx, BY_NEXT_TS, interval, limit):
+    interval = Interval(start, None if now_ns is None else due_key(now_ns))
+    for key, queued in _queue_rows(tx, BY_NEXT_TS, interval, limit):
         document = tx.get(queued["jobId"])
         if document is not None:
-            jobs.append(_job(document, queued))
+            jobs.append(_job(document, queued, key))
     return jobs
-
-
-def next_due_ts(tx: Transaction) -> int | None:
-    """When the earliest queued job is due, None for an empty queue."""
-    for queued in _queue(tx, BY_NEXT_TS, Interval.all(), 1):
-        return int(queued["nextTs"])
-    return None
 
 
 def _queue(
     tx: Transaction, descriptor: str, interval: Interval, limit: int
 ) -> list[dict[str, Any]]:
+    return [queued for _, queued in _queue_rows(tx, descriptor, interval, limit)]
+
+
+def _queue_rows(
+    tx: Transaction, descriptor: str, interval: Interval, limit: int
+) -> list[tuple[bytes, dict[str, Any]]]:
     queue = tx.table(JOB_QUEUE)
     if queue is None:
         return []
     index = tx.registry.index(queue.tablet_id, descriptor)
     assert index is not None
     rows = []
-    for _, queued in tx.scan(index, interval, "asc", prefetch=min(limit, 1000)):
-        rows.append(queued)
+    for row in tx.scan(index, interval, "asc", prefetch=min(limit, 1000)):
+        rows.append(row)
         if len(rows) >= limit:
             break
     return rows
@@ -163,14 +171,19 @@ def mark_in_progress(tx: Transaction, job: Job) -> None:
     tx.patch(job.id, {"state": {"kind": IN_PROGRESS}})
 
 
-def complete(tx: Transaction, job_id: str, state: dict[str, Any], now_ns: int) -> bool:
+def complete(
+    tx: Transaction, job_id: str, state: dict[str, Any], now_ns: int, queue_id: str | None = None
+) -> bool:
     """Give a queued job its final `state` and take it off the queue; False (nothing
-    changed) if it was no longer queued, as when it was canceled meanwhile."""
-    queued = _queued(tx, job_id)
-    if queued is None:
+    changed) if it was no longer queued, as when it was canceled meanwhile. A caller
+    that knows the job's queue row passes its id and saves the index lookup."""
+    if queue_id is None:
+        queued = _queued(tx, job_id)
+        queue_id = None if queued is None else queued["_id"]
+    if queue_id is None or tx.get(queue_id) is None:
         return False
     tx.patch(job_id, {"state": state, "completedTime": now_ns / _NS_PER_MS})
-    tx.delete(queued["_id"])
+    tx.delete(queue_id)
     return True
 
 

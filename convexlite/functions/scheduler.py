@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from convexlite.database.store import Clock
 from convexlite.database.transaction import Transaction
@@ -59,6 +59,24 @@ class ScheduledFunctionCancelingItself(BadRequestError):
 
 class JobNotPending(Exception):
     """The job a scheduled mutation was about to run was canceled or ran meanwhile."""
+
+
+class ScheduledRun(Protocol):
+    """What the scheduler runs a mutation as (a scheduled function's job, a cron's run):
+    `begin` opens the mutation's transaction (raising `JobNotPending` if the run is no
+    longer due), `succeed` closes it with the function's value and log lines, so the run
+    is recorded with the mutation's writes, exactly once."""
+
+    @property
+    def id(self) -> str: ...
+
+    def begin(self, tx: Transaction) -> None: ...
+
+    def succeed(self, tx: Transaction, value: Any, log_lines: list[str]) -> None: ...
+
+    def canceled(self, tx: Transaction) -> bool:
+        """Whether the run was canceled while its action ran."""
+        ...
 
 
 Lookup = Callable[[str], FunctionDefinition | None]
@@ -149,14 +167,18 @@ class JobRun:
 
     def begin(self, tx: Transaction) -> None:
         """First step of a scheduled mutation's transaction: still pending, now running."""
-        current = scheduled_jobs.load(tx, self.job.id)
+        current = scheduled_jobs.reload(tx, self.job)
         if current is None or current.state != scheduled_jobs.PENDING:
             raise JobNotPending(self.job.id)
         scheduled_jobs.mark_in_progress(tx, current)
 
-    def succeed(self, tx: Transaction) -> None:
+    def succeed(self, tx: Transaction, value: Any, log_lines: list[str]) -> None:
         """Last step of a scheduled mutation's transaction, committed with its writes."""
-        scheduled_jobs.complete(tx, self.job.id, {"kind": scheduled_jobs.SUCCESS}, self.clock())
+        success = {"kind": scheduled_jobs.SUCCESS}
+        scheduled_jobs.complete(tx, self.job.id, success, self.clock(), self.job.queue_id)
+
+    def canceled(self, tx: Transaction) -> bool:
+        return scheduled_jobs.is_canceled(tx, self.job.id)
 
 
 class TransactionScheduler:
@@ -167,7 +189,7 @@ class TransactionScheduler:
     """
 
     def __init__(
-        self, tx: Transaction, lookup: Lookup, clock: Clock, job: JobRun | None = None
+        self, tx: Transaction, lookup: Lookup, clock: Clock, job: ScheduledRun | None = None
     ) -> None:
         self._tx = tx
         self._lookup = lookup
@@ -205,7 +227,11 @@ class ActionScheduler:
     """The scheduler of one action: each call commits its own small transaction."""
 
     def __init__(
-        self, transact: Transact[Any], lookup: Lookup, clock: Clock, job: JobRun | None = None
+        self,
+        transact: Transact[Any],
+        lookup: Lookup,
+        clock: Clock,
+        job: ScheduledRun | None = None,
     ) -> None:
         self._transact = transact
         self._lookup = lookup
@@ -218,7 +244,7 @@ class ActionScheduler:
         job = self._job
 
         def insert(tx: Transaction) -> str:
-            canceled = job is not None and scheduled_jobs.is_canceled(tx, job.id)
+            canceled = job is not None and job.canceled(tx)
             return request.insert(tx, self.clock(), canceled=canceled)
 
         result: str = await self._transact(insert)

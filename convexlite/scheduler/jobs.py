@@ -9,6 +9,11 @@ committed `inProgress` before the action starts (at most once: one found
 `inProgress` that this process is not running was cut off by a crash, and is
 failed, not rerun). Deterministic failures are recorded with their message;
 conflicts and system errors push the job back with exponential backoff.
+
+The queue's index keeps the deleted entries of finished jobs (there is no index
+retention yet), so scanning it from the start would cost more with every job
+run. The executor scans from the lowest key anything may still be queued at:
+the first job it found waiting, lowered by every key a later commit writes.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ import asyncio
 import functools
 import logging
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from convexlite.database.store import Clock
 from convexlite.database.transaction import Transaction
-from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.database.write_log import LogEntry, OptimisticConcurrencyControlFailure
 from convexlite.errors import ConvexBackendError, ConvexError
 from convexlite.functions import scheduled_jobs
 from convexlite.functions.definitions import FunctionKind
@@ -72,6 +78,43 @@ class JobExecutor:
         self._clock = clock
         self._running: dict[str, asyncio.Task[None]] = {}
         self.on_finished: Callable[[], None] = lambda: None
+        self._low = b""
+        self._written: list[tuple[int, bytes]] = []
+        self._bound_lock = threading.Lock()
+        queue = self._db.registry.table(scheduled_jobs.JOB_QUEUE)
+        assert queue is not None, "the engine creates the scheduler's tables first"
+        index = self._db.registry.index(queue.tablet_id, scheduled_jobs.BY_NEXT_TS)
+        assert index is not None
+        self.queue_index = index.index_id
+        self._db.add_commit_listener(self._on_commit)
+
+    def _on_commit(self, entry: LogEntry) -> None:
+        keys = entry.writes.get(self.queue_index)
+        if keys:
+            low = min(written.key for written in keys)
+            with self._bound_lock:
+                self._written.append((entry.ts, low))
+                self._low = min(self._low, low)
+
+    def _due(self, now: int, limit: int) -> list[Job]:
+        """The due jobs not running here, scanned from the lowest key still possible."""
+        with self._bound_lock:
+            start = self._low
+        tx = self._db.begin(read_only=True)
+        found = scheduled_jobs.due(tx, now, limit, start)
+        waiting = [job for job in found if job.id not in self._running]
+        if waiting:
+            low = waiting[0].key
+        elif len(found) < limit:
+            low = scheduled_jobs.due_key(now)
+        else:
+            low = start
+        with self._bound_lock:
+            # commits after the snapshot, and any that wrote below where this scan began
+            missed = [key for ts, key in self._written if ts > tx.begin_ts or key < start]
+            self._written = [(ts, key) for ts, key in self._written if ts > tx.begin_ts]
+            self._low = min([low, *missed])
+        return waiting
 
     @property
     def running(self) -> int:
@@ -82,11 +125,8 @@ class JobExecutor:
         free = PARALLELISM - len(self._running)
         if free <= 0:
             return 0
-        tx = self._db.begin(read_only=True)
         started = 0
-        for job in scheduled_jobs.due(tx, self._clock(), free + len(self._running)):
-            if job.id in self._running:
-                continue
+        for job in self._due(self._clock(), free + len(self._running)):
             if started == free:
                 break
             task = asyncio.get_running_loop().create_task(self._run(job))
@@ -97,11 +137,10 @@ class JobExecutor:
 
     def next_due_ns(self) -> int | None:
         """When the earliest job not already running falls due."""
+        with self._bound_lock:
+            start = self._low
         tx = self._db.begin(read_only=True)
-        if not self._running:
-            return scheduled_jobs.next_due_ts(tx)
-        limit = len(self._running) + 1
-        for job in scheduled_jobs.due(tx, None, limit):
+        for job in scheduled_jobs.due(tx, None, len(self._running) + 1, start):
             if job.id not in self._running:
                 return job.next_ts
         return None
@@ -177,7 +216,7 @@ class JobExecutor:
 
     @staticmethod
     def _start(tx: Transaction, job: Job) -> bool:
-        current = scheduled_jobs.load(tx, job.id)
+        current = scheduled_jobs.reload(tx, job)
         if current is None or current.state != scheduled_jobs.PENDING:
             return False
         scheduled_jobs.mark_in_progress(tx, current)
@@ -189,7 +228,9 @@ class JobExecutor:
         while True:
             try:
                 await self._dispatch.transaction(
-                    lambda tx: scheduled_jobs.complete(tx, job.id, state, self._clock())
+                    lambda tx: scheduled_jobs.complete(
+                        tx, job.id, state, self._clock(), job.queue_id
+                    )
                 )
                 return
             except Exception as exc:
@@ -199,7 +240,7 @@ class JobExecutor:
 
     async def _retry_later(self, job: Job, counter: str, bounds: tuple[float, float]) -> None:
         def push_back(tx: Transaction) -> None:
-            current = scheduled_jobs.load(tx, job.id)
+            current = scheduled_jobs.reload(tx, job)
             if current is None or current.state != scheduled_jobs.PENDING:
                 return
             attempts = int(current.attempts.get(counter, 0))

@@ -1,4 +1,4 @@
-"""`SchedulerWorker`: the engine service that runs scheduled jobs in the background.
+"""`SchedulerWorker`: the engine service that runs scheduled functions and cron jobs.
 
 It owns a thread with its own event loop, so jobs run whichever facade (async,
 sync, served) opened the engine. It sleeps until a commit writes the job queue,
@@ -20,6 +20,7 @@ from convexlite.database.store import Clock
 from convexlite.database.write_log import LogEntry
 from convexlite.functions import scheduled_jobs
 from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.scheduler.crons import CronExecutor
 from convexlite.scheduler.jobs import PARALLELISM, JobExecutor
 
 log = logging.getLogger("convexlite.scheduler")
@@ -44,13 +45,11 @@ class SchedulerWorker:
         self._thread: threading.Thread | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
-        db = dispatch.runner.db
-        queue = db.registry.table(scheduled_jobs.JOB_QUEUE)
-        assert queue is not None, "the engine creates the scheduler's tables before it"
-        index = db.registry.index(queue.tablet_id, scheduled_jobs.BY_NEXT_TS)
-        assert index is not None
-        self._queue_index = index.index_id
-        db.add_commit_listener(self._on_commit)
+        self._executor = JobExecutor(dispatch, clock)
+        self._executor.on_finished = self._poke
+        self._crons = CronExecutor(dispatch, clock)
+        self._crons.on_finished = self._poke
+        dispatch.runner.db.add_commit_listener(self._on_commit)
 
     def start(self) -> None:
         self._stopping = False
@@ -83,8 +82,7 @@ class SchedulerWorker:
             loop.close()
 
     async def _main(self) -> None:
-        executor = JobExecutor(self._dispatch, self._clock)
-        executor.on_finished = self._poke
+        executor = self._executor
         wake = self._wake
         assert wake is not None
         collector = asyncio.get_running_loop().create_task(self._collect_garbage())
@@ -92,6 +90,7 @@ class SchedulerWorker:
             wake.clear()
             try:
                 await executor.run_due()
+                await self._crons.run_due()
                 delay = self._delay(executor)
             except Exception:
                 log.exception("the scheduler could not read the job queue")
@@ -100,7 +99,10 @@ class SchedulerWorker:
                 await asyncio.wait_for(wake.wait(), delay)
         collector.cancel()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(executor.wait_running(), STOP_GRACE_S)
+            await asyncio.wait_for(
+                asyncio.gather(executor.wait_running(), self._crons.wait_running()),
+                STOP_GRACE_S,
+            )
 
     async def _collect_garbage(self) -> None:
         """Delete finished jobs older than the retention, a batch at a time, now and hourly."""
@@ -118,17 +120,18 @@ class SchedulerWorker:
             await asyncio.sleep(GC_INTERVAL_S)
 
     def _delay(self, executor: JobExecutor) -> float | None:
-        """Seconds until the next job falls due; None (until woken) for an empty queue, or
-        while every slot is busy (a job's end wakes the worker)."""
-        if executor.running >= PARALLELISM:
-            return None
-        next_ns = executor.next_due_ns()
+        """Seconds until the next job or cron run falls due; None (until woken) when none
+        is, or while every slot is busy (a run's end wakes the worker)."""
+        due = [each.next_due_ns() for each in (executor, self._crons) if each.running < PARALLELISM]
+        next_ns = min((ns for ns in due if ns is not None), default=None)
         if next_ns is None:
             return None
         return min(max(next_ns - self._clock(), 0) / 1e9, MAX_SLEEP_S)
 
     def _on_commit(self, entry: LogEntry) -> None:
-        if self._queue_index in entry.writes:
+        if self._executor.queue_index in entry.writes or not self._crons.watched_indexes.isdisjoint(
+            entry.writes
+        ):
             self._poke()
 
     def _poke(self) -> None:

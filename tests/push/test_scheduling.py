@@ -164,3 +164,18 @@ def test_the_dashboard_endpoints_cancel_and_delete_jobs(deployment: Deployment) 
     assert value(deployment, "query", "jobs:job", {"id": slow})["state"] == {"kind": "pending"}
     assert post("delete_scheduled_functions_table", {}, headers=headers).status_code == 200
     assert value(deployment, "query", "jobs:scheduled") == []
+
+
+def test_a_pushed_cron_ticks_every_second_until_a_push_removes_it(
+    deployment: Deployment,
+) -> None:
+    first = wait_for(lambda: runs(deployment)["cron"] >= 3 and time.monotonic())
+    assert runs(deployment)["nightly"] == 0
+    (deployment.project / "convex" / "crons.ts").write_text(
+        'import { cronJobs } from "convex/server";\nexport default cronJobs();\n'
+    )
+    deployment.cli("deploy", "-y", "--typecheck", "disable")
+    stopped = runs(deployment)["cron"]
+    assert stopped >= 3 + int(time.monotonic() - first) - 2
+    time.sleep(2.5)
+    assert runs(deployment)["cron"] == stopped

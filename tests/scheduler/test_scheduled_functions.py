@@ -134,7 +134,7 @@ def test_a_scheduled_mutation_runs_once_when_due_and_is_recorded(backend, clock)
     assert document["name"] == "jobs.js:add"
     assert document["args"] == [{"n": 1}]
     assert document["state"] == {"kind": "pending"}
-    assert document["scheduledTime"] == pytest.approx(clock.now / 1e6 + 1000)
+    assert document["scheduledTime"] == pytest.approx(clock.now / 1_000_000 + 1000)
     assert "completedTime" not in document
     clock.advance(1000)
     assert backend.run_scheduled_functions() == 1
@@ -142,7 +142,7 @@ def test_a_scheduled_mutation_runs_once_when_due_and_is_recorded(backend, clock)
     assert backend.query("jobs:list") == [1]
     document = backend.query("jobs:get", {"id": job})
     assert document["state"] == {"kind": "success"}
-    assert document["completedTime"] == clock.now / 1e6
+    assert document["completedTime"] == clock.now / 1_000_000
 
 
 def test_a_failed_mutation_schedules_nothing(backend):
@@ -178,7 +178,7 @@ def test_cancel_a_pending_job_and_cancel_again_is_a_no_op(backend, clock):
     assert backend.query("jobs:list") == []
     document = backend.query("jobs:get", {"id": job})
     assert document["state"] == {"kind": "canceled"}
-    assert document["completedTime"] == clock.now / 1e6 - 20
+    assert document["completedTime"] == clock.now / 1_000_000 - 20
 
 
 def test_cancel_with_a_bad_id_is_refused(backend):
@@ -224,7 +224,7 @@ def test_bad_schedules_are_refused_and_change_nothing(backend, args, code, text)
 
 
 def test_run_at_takes_milliseconds(backend, clock):
-    job = backend.mutation("jobs:scheduleAt", {"ms": clock.now / 1e6 + 5000, "n": 7})
+    job = backend.mutation("jobs:scheduleAt", {"ms": clock.now / 1_000_000 + 5000, "n": 7})
     clock.advance(4999)
     assert backend.run_scheduled_functions() == 0
     clock.advance(1)
