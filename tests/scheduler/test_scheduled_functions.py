@@ -81,6 +81,20 @@ def blocking_act(ctx, args):
     return ctx.scheduler.run_after(0, "jobs:add", {"n": args["n"]})
 
 
+@app.mutation(name="jobs:cancelRunning")
+def cancel_running(ctx, args):
+    for job in ctx.db.system.query("_scheduled_functions").collect():
+        if job["state"]["kind"] == "inProgress":
+            ctx.scheduler.cancel(job["_id"])
+
+
+@app.action(name="jobs:canceledWhileRunning")
+async def canceled_while_running(ctx, args):
+    await ctx.run_mutation("jobs:cancelRunning")
+    await ctx.run_mutation("jobs:add", {"n": 1})
+    return await ctx.scheduler.run_after(0, "jobs:add", {"n": 2})
+
+
 @app.query(name="jobs:list")
 def list_log(ctx, args):
     return sorted(d["n"] for d in ctx.db.query("log").collect())
@@ -311,3 +325,13 @@ def test_finished_jobs_are_deleted_after_seven_days(tmp_path, clock):
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert backend.query("jobs:get", {"id": pending})["state"] == {"kind": "pending"}
+
+
+def test_an_action_canceled_while_it_runs_finishes_but_schedules_nothing_more(backend):
+    [job] = backend.mutation("jobs:schedule", {"fn": "jobs:canceledWhileRunning"})
+    assert backend.run_scheduled_functions() == 1
+    assert backend.query("jobs:list") == [1]
+    assert backend.query("jobs:get", {"id": job})["state"] == {"kind": "canceled"}
+    born = [d for d in backend.query("jobs:scheduled") if d["name"] == "jobs.js:add"]
+    assert [d["state"] for d in born] == [{"kind": "canceled"}]
+    assert "completedTime" in born[0]
