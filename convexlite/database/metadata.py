@@ -27,6 +27,7 @@ SYSTEM_TABLE_NUMBERS = {
     "_auth": 519,
     "_modules": 521,
     "_source_packages": 524,
+    "_environment_variables": 525,
     "_deployment": 600,
 }
 FIRST_USER_TABLE_NUMBER = 10001

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
+from convexlite.functions.environment_variables import EnvironmentVariables
 from convexlite.functions.logs import LogCollector
 from convexlite.functions.syscalls import DatabaseSyscalls
 
@@ -46,11 +47,12 @@ class Environment:
 
     `loop` is the event loop `actions` run on, for code on another thread
     (a blocking Python action) to submit its nested calls to. `udf` runs the
-    nested queries and mutations of a query or mutation. `scheduler`
+    nested queries and mutations of a query or mutation. `variables` are the
+    deployment's environment variables (`environment_variables.visible_in`). `scheduler`
     and `storage` are None until those services exist.
     """
 
-    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf")
+    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf", "variables")
 
     scheduler: Any = None
     storage: Any = None
@@ -63,6 +65,7 @@ class Environment:
         actions: ActionCallbacks | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
         udf: TransactionCalls | None = None,
+        variables: EnvironmentVariables | None = None,
     ) -> None:
         self.identity = identity
         self.logs = logs
@@ -70,6 +73,7 @@ class Environment:
         self.actions = actions
         self.loop = loop
         self.udf = udf
+        self.variables = variables
 
     def get_user_identity(self) -> dict[str, Any] | None:
         """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated."""
