@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from convexlite.server import function_logs, http_api, push_api
+from convexlite.server import environment_api, function_logs, http_api, push_api
 from convexlite.server.http_actions import HttpActions
 from convexlite.server.state import ServerState
 from convexlite.server.sync_endpoint import sync_websocket
@@ -119,6 +119,7 @@ def create_app(state: ServerState) -> Starlette:
         *_meta_routes(state),
         *push_api.routes(state),
         *function_logs.routes(state),
+        *environment_api.routes(state),
     ]
     endpoint = sync_websocket(state)
     routes += [
