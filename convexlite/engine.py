@@ -241,13 +241,15 @@ class Engine:
 
     def set_environment_variables(self, changes: Changes) -> None:
         """Apply a batch of changes atomically (spec/platform.md §5.4); raises, changing
-        nothing, if one breaks a rule. Every execution after it sees the new values:
+        nothing, if one breaks a rule (or unsets one the pushed app definition requires).
+        Every execution after it sees the new values:
         queries and mutations read them through their transaction (so live queries that
         read them re-run), and warm JavaScript contexts are given them for their imports.
         No push activates meanwhile: `finish_push` checks that the variables it was
         analysed with are still the current ones."""
         with self._deploying:
-            self.variables.set(changes)
+            pushed = self.pushed
+            self.variables.set(changes, pushed.required_environment_variables() if pushed else ())
             source = self._js_source
             if source is not None:
                 source.runtime.set_env(self.variables.visible(None))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from convexlite.database.database import Database
@@ -59,6 +59,10 @@ class EnvVarTotalSizeLimitMet(BadRequestError):
 
 class EnvVarNameForbidden(BadRequestError):
     code = "EnvVarNameForbidden"
+
+
+class RequiredEnvironmentVariable(BadRequestError):
+    code = "RequiredEnvironmentVariable"
 
 
 class InvalidEnvironmentVariable(BadRequestError):
@@ -120,12 +124,20 @@ def read(tx: Transaction) -> dict[str, str]:
     return {doc["name"]: doc["value"] for doc in documents(tx)}
 
 
-def apply_changes(tx: Transaction, changes: Changes) -> dict[str, str]:
-    """Apply `changes` in `tx` as upstream does: every change checked first, then applied in
-    order (unsets before sets, by name and value), a set replacing (delete and insert) an
-    existing document, an unset of a missing name ignored; the count and total size are
-    checked on the result. Returns the new values."""
+def apply_changes(
+    tx: Transaction, changes: Changes, required: Collection[str] = ()
+) -> dict[str, str]:
+    """Apply `changes` in `tx` as upstream does: every change checked first (no unset of a
+    `required` name), then applied in order (unsets before sets, by name and value), a set
+    replacing (delete and insert) an existing document, an unset of a missing name
+    ignored; the count and total size are checked on the result. Returns the new values."""
     pairs = list(changes.items()) if isinstance(changes, Mapping) else list(changes)
+    blocked = sorted({name for name, value in pairs if value is None and name in required})
+    if blocked:
+        raise RequiredEnvironmentVariable(
+            f"Cannot delete required environment variables: {', '.join(blocked)}. These are "
+            "declared as required in the app definition."
+        )
     for name, value in pairs:
         check_name(name)
         if value is not None:
@@ -176,12 +188,12 @@ class EnvironmentVariables:
         user = self._latest if tx is None else read(tx)
         return {**user, **self.built_in}
 
-    def set(self, changes: Changes) -> dict[str, str]:
+    def set(self, changes: Changes, required: Collection[str] = ()) -> dict[str, str]:
         """Apply `changes` in one transaction and commit it; returns the new values.
         Raises (changing nothing) if any change or the result breaks a rule."""
         with self._lock:
             tx = self._db.begin()
-            values = apply_changes(tx, changes)
+            values = apply_changes(tx, changes, required)
             self._db.commit(tx)
             self._latest = values
             return dict(values)
