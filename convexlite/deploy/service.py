@@ -95,7 +95,7 @@ class PushService:
     """The push protocol over one database, activating pushes through `target`.
 
     `analyzer` loads the pushed JavaScript. `environment_variables` returns the deployment's
-    variables (none exist yet); `system_env` adds `CONVEX_CLOUD_URL`/`CONVEX_SITE_URL`
+    variables as last committed; `system_env` adds `CONVEX_CLOUD_URL`/`CONVEX_SITE_URL`
     to what `process.env` shows during analysis.
     """
 
