@@ -31,6 +31,7 @@ from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.context import MutationCtx
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
+from convexlite.functions.environment_variables import Changes
 from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.runner import Execution
 from convexlite.server.app import create_app
@@ -293,6 +294,24 @@ class Backend:
             return await engine.dispatch.exclusive(lambda: engine.push(operation, body))
         return await asyncio.to_thread(engine.push, operation, body)
 
+    async def environment_variables(self) -> dict[str, str]:
+        """The deployment's environment variables (`npx convex env list`), built-ins excluded."""
+        return self.engine.variables.latest()
+
+    async def set_environment_variables(self, changes: Changes) -> None:
+        """Set and unset environment variables in one atomic batch (`npx convex env set`).
+
+        ```python
+        await backend.set_environment_variables({"OPENAI_KEY": "sk-...", "OLD_FLAG": None})
+        ```
+
+        A value of None unsets the variable (unsetting a missing one is fine). A bad name or
+        value, or a result over the limits (512 variables, 512 KiB), raises a
+        `BadRequestError` with Convex's code and changes nothing. Every later function run
+        sees the new values (`process.env`, `ctx.env`), and live queries that read them re-run.
+        """
+        await asyncio.to_thread(self.engine.set_environment_variables, changes)
+
     async def deploy(
         self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
     ) -> str:
@@ -442,6 +461,15 @@ class SyncBackend:
     def apply_deployment(self, deployment: DeploymentConfig) -> None:
         """Serve a new schema, functions and HTTP routes; see `Engine.apply_deployment`."""
         self.engine.apply_deployment(deployment)
+
+    def environment_variables(self) -> dict[str, str]:
+        """The deployment's environment variables; see `Backend.environment_variables`."""
+        return self.engine.variables.latest()
+
+    def set_environment_variables(self, changes: Changes) -> None:
+        """Set (str) and unset (None) variables atomically; see
+        `Backend.set_environment_variables`."""
+        self.engine.set_environment_variables(changes)
 
     def deploy(
         self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300

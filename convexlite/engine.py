@@ -35,6 +35,7 @@ from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.functions.environment_variables import Changes, EnvironmentVariables
 from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
@@ -121,7 +122,10 @@ class Engine:
             }
             registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
             self.function_log = FunctionLog()
-            self.runner = FunctionRunner(self.db, registry, cursors, self.function_log)
+            self.variables = EnvironmentVariables(self.db, system_env)
+            self.runner = FunctionRunner(
+                self.db, registry, cursors, self.function_log, self.variables
+            )
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
             self._app_deployment = app.deployment()
@@ -130,6 +134,7 @@ class Engine:
                 self.db,
                 target,
                 loader,
+                environment_variables=self.variables.latest,
                 system_env=system_env,
                 clock=clock,
             )
@@ -210,7 +215,7 @@ class Engine:
             deployment.analysis,
             import_seed=udf.import_phase_rng_seed,
             import_time_ns=udf.import_phase_unix_timestamp,
-            env=self.pushes.system_env,
+            env=self.variables.visible(None),
             instance_name=self.instance_name,
         )
         config = DeploymentConfig(source, http_routes=source.http_routes)
@@ -335,6 +340,23 @@ class Engine:
                 "run_scheduler=False to run them by hand"
             )
         return self._jobs
+
+    # ---- environment variables -----------------------------------------------------------------
+
+    def set_environment_variables(self, changes: Changes) -> None:
+        """Apply a batch of changes atomically (spec/platform.md §5.4); raises, changing
+        nothing, if one breaks a rule (or unsets one the pushed app definition requires).
+        Every execution after it sees the new values:
+        queries and mutations read them through their transaction (so live queries that
+        read them re-run), and warm JavaScript contexts are given them for their imports.
+        No push activates meanwhile: `finish_push` checks that the variables it was
+        analysed with are still the current ones."""
+        with self._deploying:
+            pushed = self.pushed
+            self.variables.set(changes, pushed.required_environment_variables() if pushed else ())
+            source = self._js_source
+            if source is not None:
+                source.runtime.set_env(self.variables.visible(None))
 
     # ---- admin keys and functions ------------------------------------------------------------
 

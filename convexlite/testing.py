@@ -110,6 +110,11 @@ class ConvexTest:
         attributes = {"issuer": "https://convex.test", "subject": "test-user", **identity}
         return ConvexTest(self.backend, user_identity(attributes), self.clock)
 
+    def set_environment_variables(self, changes: dict[str, str | None]) -> None:
+        """Set (a string) or unset (None) this test's environment variables (`ctx.env`,
+        `process.env`); each test's backend starts with none."""
+        self.backend.set_environment_variables(changes)
+
     def advance_time(self, ms: float) -> None:
         """Move the test's clock `ms` milliseconds forward (nothing runs by itself)."""
         self.clock.advance(ms)

@@ -23,9 +23,11 @@ from convexlite import (
     Backend,
     ConvexBackendError,
     ConvexError,
+    Int64,
     ProjectDeployError,
     SyncBackend,
 )
+from convexlite.values.function_kinds import FunctionKind
 
 PROJECT = Path(__file__).parent / "push" / "project"
 
@@ -258,3 +260,64 @@ async def test_a_cancelled_deploy_stops_the_cli_and_the_server(project: Path) ->
             await asyncio.wait_for(backend.deploy(project, cli=str(hang)), 0.5)
         await backend.deploy(project)  # the backend is unharmed
         assert await backend.query("workflows:countTwice", {"channel": "c"}) == 0
+
+
+async def test_javascript_reads_environment_variables_as_of_its_transaction(
+    bundle: dict[str, Any],
+) -> None:
+    """`process.env` in a run, and at the import before it (prepared ahead or not), shows the
+    variables of the run's snapshot; a live query that read them runs again on a change."""
+    async with Backend("memory:") as backend:
+        await backend.deploy_bundle(bundle)
+        assert await backend.query("env:read") == {
+            "greeting": None,
+            "atImport": None,
+            "site": "http://127.0.0.1:3211",
+            "keys": [],
+        }
+        async with backend.subscribe("env:read", {}) as sub:
+            assert (await asyncio.wait_for(sub.__anext__(), 5)).value["greeting"] is None
+            for n in range(3):
+                await backend.set_environment_variables({"GREETING": f"hi {n}"})
+                seen = (await asyncio.wait_for(sub.__anext__(), 5)).value
+                assert (seen["greeting"], seen["atImport"]) == (f"hi {n}", f"hi {n}")
+                assert await backend.mutation("env:greet") == f"hi {n} 0"
+                assert await backend.action("env:inAction") == f"hi {n}"
+        before = backend.latest_ts
+        await backend.set_environment_variables({"GREETING": "later"})
+        for at_ts, expected in ((before, "hi 2"), (None, "later"), (before, "hi 2")):
+            execution = await backend.execute(FunctionKind.QUERY, "env:read", {}, at_ts=at_ts)
+            assert (execution.value["greeting"], execution.value["atImport"]) == (expected,) * 2
+
+
+def test_a_javascript_mutation_that_read_a_variable_conflicts_with_its_change(
+    bundle: dict[str, Any],
+) -> None:
+    app = App()
+    changed: list[bool] = []
+
+    @app.mutation(name="py:greetWhileChanged")
+    def greet_while_changed(ctx: Any, args: Any) -> str:
+        greeting = ctx.run_mutation("env:greet", {})
+        if not changed:
+            changed.append(True)
+            backend.set_environment_variables({"GREETING": "changed"})
+        ctx.db.insert("counters", {"name": "n", "value": Int64(1)})
+        return greeting
+
+    with SyncBackend(app, "memory:") as backend:
+        backend.deploy_bundle(bundle)
+        backend.set_environment_variables({"GREETING": "first"})
+        assert backend.mutation("py:greetWhileChanged") == "changed 0"
+
+
+def test_a_push_imports_its_modules_with_the_variables_set_before_it(
+    bundle: dict[str, Any],
+) -> None:
+    with SyncBackend("memory:") as backend:
+        backend.deploy_bundle(bundle)
+        with pytest.raises(ConvexBackendError, match="Could not find"):
+            backend.query("env:feature")
+        backend.set_environment_variables({"FEATURE": "on"})
+        backend.deploy_bundle(bundle)
+        assert backend.query("env:feature") == "on"

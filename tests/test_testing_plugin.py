@@ -217,6 +217,10 @@ def test_scheduled_functions_run_when_the_test_says(pytester: pytest.Pytester) -
         if args["text"] == "again":
             ctx.scheduler.run_after(1000, "reminders:fire", {"text": "again"})
 
+    @app.query(name="settings:greeting")
+    def greeting(ctx, args):
+        return ctx.env.get("GREETING", "hello")
+
     @app.query(name="reminders:fired")
     def fired(ctx, args):
         return [d["text"] for d in ctx.db.query("fired").collect()]
@@ -235,6 +239,14 @@ def test_scheduled_functions_run_when_the_test_says(pytester: pytest.Pytester) -
         assert convex.finish_scheduled_functions() == 1
         assert convex.query("reminders:fired") == ["a", "b"]
 
+    def test_environment_variables_per_test(convex):
+        assert convex.query("settings:greeting") == "hello"
+        convex.set_environment_variables({"GREETING": "bonjour"})
+        assert convex.query("settings:greeting") == "bonjour"
+
+    def test_the_next_test_starts_without_them(convex):
+        assert convex.query("settings:greeting") == "hello"
+
     def test_a_chain_that_never_ends_is_reported(convex):
         convex.mutation("reminders:schedule", {"inMs": 0, "text": "again"})
         with pytest.raises(ScheduledFunctionsDidNotFinish):
@@ -242,4 +254,4 @@ def test_scheduled_functions_run_when_the_test_says(pytester: pytest.Pytester) -
         assert convex.query("reminders:fired") == ["again"] * 5
     """
     )
-    pytester.runpytest().assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=4)

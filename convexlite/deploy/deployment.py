@@ -7,6 +7,7 @@ receives: frozen, so the version being served can be shared between threads.
 from __future__ import annotations
 
 import base64
+import json
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -112,6 +113,24 @@ class PushedDeployment:
             path: (module_hash(m.source, m.source_map), m.environment)
             for path, m in self.modules.items()
         }
+
+    def required_environment_variables(self) -> list[str]:
+        """The variables the app definition (`convex.config.ts` `env`) declares as a required
+        string: a push is refused while one is unset, and so is unsetting one."""
+        required = []
+        for entry in self.app_definition.get("envVars") or []:
+            if not (isinstance(entry, list) and len(entry) == 2):
+                continue
+            name, decl = entry
+            if not isinstance(decl, Mapping) or decl.get("type") != "value":
+                continue
+            try:
+                validator = json.loads(decl.get("value") or "null")
+            except ValueError:
+                continue
+            if isinstance(validator, Mapping) and validator.get("type") == "string":
+                required.append(name)
+        return required
 
     def udf_paths(self) -> list[str]:
         """Every pushed function as `module:name` (`messages:list`, `lib/util:default`)."""

@@ -95,7 +95,7 @@ class PushService:
     """The push protocol over one database, activating pushes through `target`.
 
     `analyzer` loads the pushed JavaScript. `environment_variables` returns the deployment's
-    variables (none exist yet); `system_env` adds `CONVEX_CLOUD_URL`/`CONVEX_SITE_URL`
+    variables as last committed; `system_env` adds `CONVEX_CLOUD_URL`/`CONVEX_SITE_URL`
     to what `process.env` shows during analysis.
     """
 
@@ -531,19 +531,7 @@ class PushService:
 
     @staticmethod
     def _check_required_env(deployment: PushedDeployment, env: Mapping[str, str]) -> None:
-        missing = []
-        for entry in deployment.app_definition.get("envVars") or []:
-            if not (isinstance(entry, list) and len(entry) == 2):
-                continue
-            name, decl = entry
-            if name in env or not isinstance(decl, Mapping) or decl.get("type") != "value":
-                continue
-            try:
-                validator = json.loads(decl.get("value") or "null")
-            except ValueError:
-                continue
-            if isinstance(validator, Mapping) and validator.get("type") == "string":
-                missing.append(name)
+        missing = [name for name in deployment.required_environment_variables() if name not in env]
         if missing:
             raise MissingEnvironmentVariables(
                 "Environment variables declared in convex.config.ts are not set: "

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from typing import Any
 
 from convexlite.functions.environment import Environment
+from convexlite.functions.environment_variables import visible_in
 from convexlite.functions.query_builder import QueryInitializer
 from convexlite.functions.scheduler import ms_of, target_of
 from convexlite.functions.syscalls import DatabaseSyscalls
@@ -41,6 +42,35 @@ class SystemReader:
 
     def normalize_id(self, table: str, id: str) -> str | None:
         return self._syscalls.normalize_id(table, id)
+
+
+class EnvironmentVariablesView(Mapping[str, str]):
+    """`ctx.env`: the deployment's environment variables, read-only, built-ins included.
+
+    Loaded on first use: a query or mutation reads them through its transaction then
+    (so only functions that look at them re-run or conflict when they change); an
+    action sees the latest values.
+    """
+
+    __slots__ = ("_env", "_values")
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+        self._values: dict[str, str] | None = None
+
+    def _loaded(self) -> dict[str, str]:
+        if self._values is None:
+            self._values = visible_in(self._env)
+        return self._values
+
+    def __getitem__(self, name: str) -> str:
+        return self._loaded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 class DatabaseReader:
@@ -159,6 +189,7 @@ class QueryCtx:
     def __init__(self, env: Environment) -> None:
         self.db = DatabaseReader(env.db)  # type: ignore[arg-type]
         self.auth = Auth(env)
+        self.env = EnvironmentVariablesView(env)
         self._udf = env.udf
 
     def run_query(self, path: str, args: dict[str, Any] | None = None) -> Any:
@@ -193,6 +224,7 @@ class ActionCtx:
         assert env.actions is not None and env.loop is not None
         self.auth = Auth(env)
         self.scheduler = ActionCtxScheduler(env)
+        self.env = EnvironmentVariablesView(env)
         self._loop = env.loop
         actions = env.actions
         self._calls: dict[str, Callable[[str, dict[str, Any]], Coroutine[Any, Any, Any]]] = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
+from convexlite.functions.environment_variables import EnvironmentVariables
 from convexlite.functions.logs import LogCollector
 from convexlite.functions.syscalls import DatabaseSyscalls
 
@@ -46,12 +47,13 @@ class Environment:
 
     `loop` is the event loop `actions` run on, for code on another thread
     (a blocking Python action) to submit its nested calls to. `udf` runs the
-    nested queries and mutations of a query or mutation. `scheduler` is a
-    `TransactionScheduler` in mutations, an `ActionScheduler` in actions.
+    nested queries and mutations of a query or mutation. `variables` are the
+    deployment's environment variables (`environment_variables.visible_in`). `scheduler`
+    is a `TransactionScheduler` in mutations, an `ActionScheduler` in actions.
     `storage` is None until file storage exists.
     """
 
-    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf", "scheduler")
+    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf", "variables", "scheduler")
 
     storage: Any = None
 
@@ -63,6 +65,7 @@ class Environment:
         actions: ActionCallbacks | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
         udf: TransactionCalls | None = None,
+        variables: EnvironmentVariables | None = None,
     ) -> None:
         self.identity = identity
         self.logs = logs
@@ -70,6 +73,7 @@ class Environment:
         self.actions = actions
         self.loop = loop
         self.udf = udf
+        self.variables = variables
         self.scheduler: Any = None
 
     def get_user_identity(self) -> dict[str, Any] | None:

@@ -41,6 +41,7 @@ from convexlite.functions.context import MutationCtx
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment import Environment
+from convexlite.functions.environment_variables import EnvironmentVariables
 from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, FunctionLog
 from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
@@ -219,11 +220,13 @@ class FunctionRunner:
         registry: FunctionRegistry,
         cursors: CursorCodec,
         function_log: FunctionLog | None = None,
+        variables: EnvironmentVariables | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.cursors = cursors
         self.function_log = function_log if function_log is not None else FunctionLog()
+        self.variables = variables
         logs.install()
 
     def _record(
@@ -583,7 +586,9 @@ class FunctionRunner:
         a pool would deadlock once every worker held a waiting action.
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
-        nested = NestedCalls(calls, identity, self._action_scheduler(calls, job))
+        nested = NestedCalls(
+            calls, identity, self.variables, self._action_scheduler(calls, job)
+        )
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
         with logs.capture() as collector:
@@ -629,7 +634,9 @@ class FunctionRunner:
         route = match_route(routes, request.method, request.path)
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
-        nested = NestedCalls(calls, identity, self._action_scheduler(calls, None))
+        nested = NestedCalls(
+            calls, identity, self.variables, self._action_scheduler(calls, None)
+        )
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
         error: BaseException | None = None
         response: HttpResponse | None = None
@@ -695,21 +702,25 @@ class NestedCalls:
     """The `ActionCallbacks` of one action run: calls made as its caller, internal
     functions allowed, queries and mutations where `calls` runs them."""
 
-    __slots__ = ("_calls", "_identity", "_loop", "_scheduler")
+    __slots__ = ("_calls", "_identity", "_loop", "_variables", "_scheduler")
 
     def __init__(
         self,
         calls: TransactionCalls,
         identity: dict[str, Any] | None,
+        variables: EnvironmentVariables | None,
         scheduler: ActionScheduler,
     ) -> None:
         self._calls = calls
         self._identity = identity
         self._loop = asyncio.get_running_loop()
+        self._variables = variables
         self._scheduler = scheduler
 
     def environment(self, collector: logs.LogCollector) -> Environment:
-        env = Environment(self._identity, collector, actions=self, loop=self._loop)
+        env = Environment(
+            self._identity, collector, actions=self, loop=self._loop, variables=self._variables
+        )
         env.scheduler = self._scheduler
         return env
 
@@ -775,7 +786,7 @@ class InTransactionCalls:
         writable: bool = False,
     ) -> Environment:
         """The environment of a query or mutation `depth` calls deep, its nested calls included."""
-        env = Environment(identity, collector, db)
+        env = Environment(identity, collector, db, variables=runner.variables)
         env.udf = cls(runner, env, depth=depth, writable=writable)
         return env
 

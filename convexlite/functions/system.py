@@ -3,7 +3,8 @@
 They are callable only with an admin key, like upstream's. `npx convex run` calls
 `_system/cli/modules:apiSpec` to list the available functions when the one it
 was asked for does not exist; `npx convex function-spec` also reads the
-deployment's URL from `_system/cli/convexUrl:cloudUrl`.
+deployment's URL from `_system/cli/convexUrl:cloudUrl`. The environment variables'
+queries are in `system_environment.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from convexlite.functions import system_environment
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.values.function_paths import canonical_js
 
@@ -39,7 +41,7 @@ class SystemFunctions:
             cloud_url,
             lambda env, args: cloud_url,
         )
-        self.functions = {fn.path: fn for fn in (spec, url)}
+        self.functions = {fn.path: fn for fn in (spec, url, *system_environment.definitions())}
 
     def lookup(self, path: str) -> FunctionDefinition | None:
         return self.functions.get(path)

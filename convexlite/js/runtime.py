@@ -35,6 +35,7 @@ from typing import Any
 
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.environment import Environment
+from convexlite.functions.environment_variables import visible_in
 from convexlite.functions.function_log import new_request_id
 from convexlite.functions.timing import recent_average
 from convexlite.js.esm_rewrite import RewrittenModule, rewrite_module
@@ -95,11 +96,15 @@ class JsBundle:
     import_time_ms: int
     env: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def config_json(self) -> str:
-        """What every run imports with, given to each context once (`__cvx.configure`)."""
+    def config_json(self, env: Mapping[str, str]) -> str:
+        """What every run imports with (`__cvx.configure`), with the variables `env` that
+        modules imported ahead of their run see."""
         return json.dumps(
-            {"importSeed": self.import_seed, "importTime": self.import_time_ms, "env": self.env}
+            {
+                "importSeed": self.import_seed,
+                "importTime": self.import_time_ms,
+                "envJson": env_json(env),
+            }
         )
 
     @classmethod
@@ -129,6 +134,8 @@ class ContextPool:
 
     def __init__(self, bundle: JsBundle, *, idle: int = 8) -> None:
         self.bundle = bundle
+        self._config = bundle.config_json(bundle.env)
+        self._configured: dict[V8Context, str] = {}
         self._idle: list[V8Context] = []
         self._runs: dict[V8Context, int] = {}
         self._max_idle = idle
@@ -155,13 +162,23 @@ class ContextPool:
         context = V8Context(max_memory=HEAP_LIMIT)
         try:
             define_modules(context, self.bundle.modules)
-            context.eval(f"__cvx.configure({self.bundle.config_json})")
+            self._configure(context)
         except BaseException:
             context.close()
             raise
         with self._lock:
             self._runs[context] = 0
         return context
+
+    def set_env(self, env: Mapping[str, str]) -> None:
+        """Configure contexts with new environment variables: each gets them before its
+        next run (which discards a module it prepared with the old ones)."""
+        self._config = self.bundle.config_json(env)
+
+    def _configure(self, context: V8Context) -> None:
+        config = self._config
+        context.eval(f"__cvx.configure({config})")
+        self._configured[context] = config
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[V8Context]:
@@ -187,7 +204,10 @@ class ContextPool:
 
     def _take_idle(self) -> V8Context | None:
         with self._lock:
-            return self._idle.pop() if self._idle else None
+            context = self._idle.pop() if self._idle else None
+        if context is not None and self._configured.get(context) is not self._config:
+            self._configure(context)
+        return context
 
     def _release(self, context: V8Context) -> None:
         with self._lock:
@@ -208,6 +228,7 @@ class ContextPool:
     def _retire(self, context: V8Context) -> None:
         with self._lock:
             self._runs.pop(context, None)
+        self._configured.pop(context, None)
         context.close()
 
     def close(self) -> None:
@@ -299,6 +320,8 @@ class _TransactionRun:
             return ""
         started = time.monotonic()
         try:
+            if op == "__env":
+                return env_json(visible_in(self.env))
             return self._syscalls(op, payload)
         except HostError as exc:
             raise BridgeError(exc.payload) from None
@@ -344,6 +367,10 @@ class JsRuntime:
 
     def close(self) -> None:
         self.pool.close()
+
+    def set_env(self, env: Mapping[str, str]) -> None:
+        """The environment variables changed: see `ContextPool.set_env`."""
+        self.pool.set_env(env)
 
     def _request(self, kind: str, module: str, name: str, **extra: Any) -> str:
         """The run's request, which the prelude asks for with `__request` (`RUN_SOURCE`)."""
@@ -474,6 +501,8 @@ class JsRuntime:
                 if op == "__log":
                     _log(env, json.loads(payload))
                     return ""
+                if op == "__env":
+                    return env_json(visible_in(env))
                 try:
                     return syscalls.sync(op, payload)
                 except HostError as exc:
@@ -540,6 +569,12 @@ class JsRuntime:
         if isinstance(stack, str) and stack:
             return head + "\n" + self.bundle.source_maps.map_stack(stack)
         return head
+
+
+def env_json(env: Mapping[str, str]) -> str:
+    """Variables as the prelude gets them: one canonical JSON text, so the prelude can
+    tell by comparing texts whether a prepared module saw the values a run sees."""
+    return json.dumps(dict(sorted(env.items())), separators=(",", ":"))
 
 
 def _log(env: Environment, line: Mapping[str, Any]) -> None:

@@ -14,7 +14,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from convexlite.server import function_logs, http_api, push_api, scheduler_api
+from convexlite.server import (
+    environment_api,
+    function_logs,
+    http_api,
+    push_api,
+    scheduler_api,
+)
 from convexlite.server.http_actions import HttpActions
 from convexlite.server.state import ServerState
 from convexlite.server.sync_endpoint import sync_websocket
@@ -120,6 +126,7 @@ def create_app(state: ServerState) -> Starlette:
         *push_api.routes(state),
         *function_logs.routes(state),
         *scheduler_api.routes(state),
+        *environment_api.routes(state),
     ]
     endpoint = sync_websocket(state)
     routes += [

@@ -12,12 +12,15 @@ clients see only as an internal error.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.server.json_response import JsonResponse
+
+log = logging.getLogger("convexlite.server")
 
 INTERNAL_MESSAGE = "Your request couldn't be completed. Try again later."
 
@@ -37,6 +40,19 @@ class HttpError(Exception):
 
 def internal_error() -> HttpError:
     return HttpError(500, "InternalServerError", INTERNAL_MESSAGE)
+
+
+def refusal(exc: ConvexBackendError, operation: str) -> HttpError:
+    """An operator request the engine refused (a push, an environment variable change):
+    its code and message with its status, 400 for the caller's fault; anything else is
+    logged (as `operation` failing) and answered as an internal error."""
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int):
+        status = 400 if exc.kind.is_deterministic else 500
+    if status >= 500:
+        log.error("%s failed", operation, exc_info=exc)
+        return internal_error()
+    return HttpError(status, exc.code, exc.message)
 
 
 def bad_deploy_key(instance_name: str) -> HttpError:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from convexlite.auth.identity import Caller
 from convexlite.auth.keys import AdminKeyError
 from convexlite.errors import ConvexBackendError
-from convexlite.server.errors import HttpError, bad_deploy_key, internal_error
+from convexlite.server.errors import HttpError, bad_deploy_key, internal_error, refusal
 from convexlite.server.requests import authenticate
 from convexlite.server.state import ServerState
 
@@ -126,16 +126,6 @@ def _deployer(request: Request, state: ServerState, body: dict[str, Any]) -> Cal
     return caller
 
 
-def _refusal(exc: ConvexBackendError) -> HttpError:
-    status = getattr(exc, "status", None)
-    if not isinstance(status, int):
-        status = 400 if exc.kind.is_deterministic else 500
-    if status >= 500:
-        log.error("push failed", exc_info=exc)
-        return internal_error()
-    return HttpError(status, exc.code, exc.message)
-
-
 def routes(state: ServerState) -> list[Route]:
     def operation(name: str) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -148,7 +138,7 @@ def routes(state: ServerState) -> list[Route]:
                 try:
                     result = await state.backend.push(name, body)
                 except ConvexBackendError as exc:
-                    raise _refusal(exc) from None
+                    raise refusal(exc, "push") from None
             except HttpError as exc:
                 return exc.response()
             except Exception:

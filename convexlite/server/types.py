@@ -9,7 +9,7 @@ anything else that does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from convexlite.auth.identity import Caller
@@ -143,4 +143,13 @@ class BackendApi(Protocol):
         `finish_push`, `get_config_hashes`, ...) with its JSON response. Refusals raise
         `ConvexBackendError`s whose `code` (and `status`, when they carry one) the
         transport renders."""
+        ...
+
+    async def environment_variables(self) -> dict[str, str]:
+        """The deployment's environment variables, {name: value} (built-ins excluded)."""
+        ...
+
+    async def set_environment_variables(self, changes: Sequence[tuple[str, str | None]]) -> None:
+        """Apply (name, value) changes atomically, None unsetting; a change or result that
+        breaks a rule raises a `ConvexBackendError` with its code, and nothing changes."""
         ...

@@ -175,6 +175,14 @@ def test_app_definition_is_evaluated_and_env_vars_kept(engine):
     assert started["analysis"][""]["definition"]["path"] == ""
     error = refusal(engine, "finish_push", {"startPush": started, "dryRun": False})
     assert error.code == "MissingEnvironmentVariables" and "API_URL" in error.message
+    engine.set_environment_variables({"API_URL": "https://api"})
+    started = engine.push("start_push", push_body([MESSAGES], definition=definition))
+    assert started["environmentVariables"] == {"API_URL": "https://api"}
+    engine.push("finish_push", {"startPush": started, "dryRun": False})
+    with pytest.raises(ConvexBackendError) as unset:
+        engine.set_environment_variables({"API_URL": None})
+    assert unset.value.code == "RequiredEnvironmentVariable"
+    engine.set_environment_variables({"API_URL": "https://other"})
 
 
 def test_invalid_requests(engine):

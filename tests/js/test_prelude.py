@@ -313,7 +313,7 @@ def test_exactly_one_done_even_when_the_host_settles_late(bare) -> None:
     assert finished(bare) == []
 
 
-PUSH_CONFIG = {"importSeed": [1, 2, 3, 4], "importTime": 1_700_000_000_000, "env": {"K": "v"}}
+PUSH_CONFIG = {"importSeed": [1, 2, 3, 4], "importTime": 1_700_000_000_000, "envJson": '{"K":"v"}'}
 STATEFUL_MODULES = """
 __cvx.define("state.js", [], function () {
   let calls = 0;
@@ -343,14 +343,24 @@ __cvx.define("noisy.js", [], function () {
 def pushed(kind: str, module: str, name: str) -> dict:
     """A request as the runtime sends it: the import parameters come from `configure`."""
     req = request(kind, module, name)
-    for key in PUSH_CONFIG:
+    for key in ("importSeed", "importTime", "env"):
         del req[key]
     return req
 
 
+def configured(context, env: dict[str, str]) -> None:
+    """`STATEFUL_MODULES` configured with `PUSH_CONFIG`; the host answers `__env` with `env`."""
+    context.eval(STATEFUL_MODULES)
+    context.eval(f"__cvx.configure({json.dumps(PUSH_CONFIG)})")
+    context.eval(f"__stub.answers.__env = {json.dumps(env)}")
+
+
+def env_requests(context) -> int:
+    return context.value("__stub.calls.splice(0).filter(([op]) => op === '__env').length")
+
+
 def test_runs_of_a_configured_push_get_fresh_deterministic_module_instances(bare) -> None:
-    bare.eval(STATEFUL_MODULES)
-    bare.eval(f"__cvx.configure({json.dumps(PUSH_CONFIG)})")
+    configured(bare, {"K": "v"})
     values = [json.loads(run(bare, pushed("query", "state.js", "q"))["value"]) for _ in range(3)]
     assert values[0] == values[1] == values[2]
     assert values[0]["calls"] == 1
@@ -366,9 +376,41 @@ def test_runs_of_a_configured_push_get_fresh_deterministic_module_instances(bare
     assert bare.eval("typeof globalThis.handlerGlobal") == "undefined"
 
 
-def test_a_module_logging_at_import_logs_in_every_run(bare) -> None:
-    bare.eval(STATEFUL_MODULES)
+def test_a_run_asks_the_host_for_the_variables_only_when_it_reads_them(bare) -> None:
+    configured(bare, {"K": "v"})
+    for _ in range(3):
+        assert json.loads(run(bare, pushed("query", "noisy.js", "q"))["value"]) == "ok"
+        assert env_requests(bare) == 0
+        assert json.loads(run(bare, pushed("query", "state.js", "q"))["value"])["importEnv"] == "v"
+        assert env_requests(bare) == 1
+
+
+def test_a_prepared_module_that_read_other_variables_is_imported_again(bare) -> None:
+    configured(bare, {"K": "changed"})
+    for _ in range(3):
+        value = json.loads(run(bare, pushed("query", "state.js", "q"))["value"])
+        assert (value["importEnv"], value["calls"], value["importedGlobal"]) == ("changed", 1, 1)
+        assert env_requests(bare) == 1
+
+
+def test_process_env_has_no_enumerable_keys(bare) -> None:
+    bare.eval(
+        """
+        __cvx.define("keys.js", [], function () {
+          const q = { isQuery: true, invokeQuery: async () => JSON.stringify(
+            [Object.keys(process.env), process.env.K, "K" in process.env, process.env.inspect()]) };
+          return { get q() { return q; } };
+        });
+        """
+    )
     bare.eval(f"__cvx.configure({json.dumps(PUSH_CONFIG)})")
+    bare.eval('__stub.answers.__env = {"K": "v"}')
+    value = json.loads(run(bare, pushed("query", "keys.js", "q"))["value"])
+    assert value == [[], "v", True, "[process.env]"]
+
+
+def test_a_module_logging_at_import_logs_in_every_run(bare) -> None:
+    configured(bare, {"K": "v"})
     for _ in range(3):
         result = run(bare, pushed("query", "noisy.js", "q"))
         assert [line["messages"] for line in result["logs"]] == [["'imported'"]]

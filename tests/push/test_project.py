@@ -188,3 +188,41 @@ def test_subscriptions_rerun_when_a_pushed_mutation_writes(deployment: Deploymen
         if watcher.poll() is None:
             watcher.kill()
             watcher.wait()
+
+
+def test_env_set_get_list_and_remove_with_the_cli(deployment: Deployment) -> None:
+    deployment.cli("env", "set", "GREETING", "hello there")
+    assert deployment.cli("env", "get", "GREETING").stdout.strip() == "hello there"
+    site = deployment.cli("env", "get", "CONVEX_SITE_URL").stdout.strip()
+    assert site.startswith("http://")
+    (deployment.project / "vars.env").write_text("A_ONE=1\nB_TWO=two words\n")
+    deployment.cli("env", "set", "--from-file", "vars.env")
+    listed = deployment.cli("env", "list").stdout.splitlines()
+    assert {"A_ONE=1", "B_TWO=two words", "GREETING=hello there"} <= set(listed)
+    deployment.cli("env", "remove", "A_ONE")
+    assert "A_ONE" not in deployment.cli("env", "list").stdout
+    refused = deployment.cli("env", "set", "1BAD", "x", check=False)
+    assert refused.returncode != 0
+    assert "EnvironmentVariableNameInvalid" in refused.stdout + refused.stderr
+    assert deployment.call("query", "env:read")["value"]["greeting"] == "hello there"
+
+
+def test_a_subscribed_query_reading_process_env_runs_again_when_it_changes(
+    deployment: Deployment,
+) -> None:
+    watcher = deployment.watcher("watch-until", "env:read", "{}", '{"greeting": "watched"}')
+    try:
+        assert watcher.stdout is not None
+        assert json.loads(watcher.stdout.readline()) == {"watching": "env:read"}
+        first = json.loads(watcher.stdout.readline())
+        assert first["ok"] and first["value"]["keys"] == []
+        deployment.cli("env", "set", "GREETING", "watched")
+        assert watcher.wait(30) == 0
+        last = json.loads(watcher.stdout.read().splitlines()[-1])
+        assert (last["value"]["greeting"], last["value"]["atImport"]) == ("watched", "watched")
+        greeted = deployment.call("mutation", "env:greet")
+        assert greeted["value"].startswith("watched ")
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()

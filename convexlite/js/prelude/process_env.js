@@ -1,11 +1,36 @@
-// `process.env`: a read-mostly view of the deployment's environment variables for
-// the current execution (injected with the request, so reads need no bridge call).
-// Writes stay local to the execution. While the auth config is evaluated, reads of
-// unset variables are recorded so the host can report them (functions.md §1.6).
+// `process.env`: the deployment's environment variables as the current execution sees
+// them. A run asks the host for them on first use (`__env`: the values as of its
+// transaction's snapshot, a read the host records), so a run that never looks costs
+// nothing. A module imported ahead of its run (`prepare`) has no transaction yet: it
+// sees the values the context was configured with, and the run that takes it checks
+// those against its own (`takePrepared`). Analysis and requests carrying `env` use
+// those values. Writes stay local to the execution; like upstream's, the object has no
+// enumerable keys. While the auth config is evaluated, reads of unset variables are
+// recorded so the host can report them (functions.md §1.6).
+
+function envObject(values) {
+  const env = Object.create(null);
+  for (const [name, value] of Object.entries(values)) env[name] = String(value);
+  return env;
+}
+
+// The variables of `exec`, resolved on first use; `exec.envJson` is then the host's
+// answer for a run, or null where the configured values were used.
+function envOf(exec) {
+  if (exec.env === null) {
+    if (exec.preparing || exec.kind === "analysis") {
+      exec.envRead = true;
+      exec.env = envObject(pushConfig.env);
+    } else {
+      exec.envJson = hostBridge("__env", "");
+      exec.env = envObject(JSON.parse(exec.envJson));
+    }
+  }
+  return exec.env;
+}
 
 function currentEnv() {
-  if (execution === null) return null;
-  return execution.env;
+  return execution === null ? null : envOf(execution);
 }
 
 function envLookup(name) {
@@ -13,6 +38,7 @@ function envLookup(name) {
   if (env !== null && typeof name === "string" && Object.prototype.hasOwnProperty.call(env, name)) {
     return env[name];
   }
+  if (name === "inspect") return () => "[process.env]";
   if (execution !== null && execution.missingEnv !== null && typeof name === "string") {
     execution.missingEnv.add(name);
   }
@@ -35,17 +61,8 @@ const processEnv = new Proxy(Object.create(null), {
     if (env !== null && typeof name === "string") delete env[name];
     return true;
   },
-  ownKeys: () => {
-    const env = currentEnv();
-    return env === null ? [] : Object.keys(env);
-  },
-  getOwnPropertyDescriptor: (_target, name) => {
-    const env = currentEnv();
-    if (env === null || typeof name !== "string" || !Object.prototype.hasOwnProperty.call(env, name)) {
-      return undefined;
-    }
-    return { value: env[name], writable: true, enumerable: true, configurable: true };
-  },
+  ownKeys: () => [],
+  getOwnPropertyDescriptor: () => undefined,
   defineProperty: () => false,
 });
 

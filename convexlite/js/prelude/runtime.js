@@ -14,22 +14,25 @@ const UDF_TYPES = { query: "Query", mutation: "Mutation", action: "Action" };
 const HTTP_METHODS = new Set(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
 
 // What every run of one push imports with (`__cvx.configure`): the import phase's
-// seed and frozen time, and the environment variables.
-let pushConfig = { importSeed: undefined, importTime: undefined, env: {} };
+// seed and frozen time, and the environment variables modules prepared ahead of their
+// run see (`envJson`, the host's canonical JSON of them, as `__env` answers).
+let pushConfig = { importSeed: undefined, importTime: undefined, env: {}, envJson: "{}" };
 
 function configure(config) {
   discardPrepared();
-  pushConfig = { importSeed: config.importSeed, importTime: config.importTime, env: config.env ?? {} };
+  const envJson = config.envJson ?? "{}";
+  pushConfig = { importSeed: config.importSeed, importTime: config.importTime, env: JSON.parse(envJson), envJson };
 }
 
 function newExecution(kind, request) {
-  const env = Object.create(null);
-  for (const [name, value] of Object.entries(request.env ?? pushConfig.env)) env[name] = String(value);
   const importTime = Number(request.importTime ?? request.time ?? pushConfig.importTime ?? realNow());
   return {
     kind,
     phase: "import",
-    env,
+    env: request.env === undefined ? null : envObject(request.env),
+    envJson: null,
+    envRead: false,
+    preparing: false,
     rng: new Xoshiro128(request.importSeed ?? request.seed ?? pushConfig.importSeed),
     importTime,
     frozenTime: importTime,
@@ -163,9 +166,10 @@ async function runHttpRequest(router, request) {
 
 // The next run's module, instantiated as soon as the previous run reported, so a call
 // does not wait for its import phase. The import phase is deterministic (push seed,
-// push time, push environment), so the instances are those the call would have made;
-// its global changes stay until that run ends, as they would have. A module that
-// logs or throws while imported is always imported by the run itself.
+// push time, environment variables), so the instances are those the call would have
+// made, unless the module read variables that differ from the run's (checked when the
+// run takes it); its global changes stay until that run ends, as they would have. A
+// module that logs or throws while imported is always imported by the run itself.
 let prepared = null;
 const unpreparable = new Set();
 
@@ -177,6 +181,7 @@ function prepare(request) {
   const { kind, module } = request;
   if (execution !== null || prepared !== null || hasImportOverrides(request) || unpreparable.has(module)) return;
   const exec = newExecution(kind, {});
+  exec.preparing = true;
   execution = exec;
   let namespace = null;
   try {
@@ -191,7 +196,7 @@ function prepare(request) {
     restoreGlobals();
     return;
   }
-  prepared = { kind, module, namespace };
+  prepared = { kind, module, namespace, envJson: exec.envRead ? pushConfig.envJson : null };
 }
 
 function discardPrepared() {
@@ -200,19 +205,23 @@ function discardPrepared() {
   restoreGlobals();
 }
 
-function takePrepared(request) {
+// The prepared instance if it is `request`'s module and, when its import read
+// `process.env`, it read the values `exec` sees; otherwise a fresh import.
+function takePrepared(request, exec) {
   const { kind, module } = request;
   if (prepared !== null && prepared.kind === kind && prepared.module === module && !hasImportOverrides(request)) {
-    const { namespace } = prepared;
-    prepared = null;
-    return namespace;
+    const { namespace, envJson } = prepared;
+    if (envJson === null || (envOf(exec), exec.envJson === envJson)) {
+      prepared = null;
+      return namespace;
+    }
   }
   discardPrepared();
   return importModule(moduleInstances(), module);
 }
 
 function startExecution(exec, request) {
-  const namespace = takePrepared(request);
+  const namespace = takePrepared(request, exec);
   if (request.kind === "httpAction") {
     const router = routerOf(namespace, request.module);
     enterExecPhase(exec, request.execSeed, request.execTime);
