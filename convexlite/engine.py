@@ -288,7 +288,7 @@ class Engine:
         count = 0
         while True:
             started = await jobs.run_due()
-            await jobs.wait_running()
+            await jobs.runs.wait()
             if not started:
                 return count
             count += started

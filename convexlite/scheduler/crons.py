@@ -17,7 +17,7 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,7 @@ from convexlite.scheduler.jobs import (
     failure_message,
     is_deterministic,
 )
+from convexlite.scheduler.runs import Runs, call_as_scheduler
 from convexlite.values.function_paths import display
 
 log = logging.getLogger("convexlite.scheduler")
@@ -131,7 +132,7 @@ class CronExecutor:
         self._dispatch = dispatch
         self._db = dispatch.runner.db
         self._clock = clock
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self.runs = Runs()
         self._retry_at: dict[str, int] = {}
         self._attempts: dict[str, int] = {}
         registry = self._db.registry
@@ -141,16 +142,15 @@ class CronExecutor:
             assert table is not None, "the engine creates the cron tables first"
             for index in registry.table_indexes(table.tablet_id):
                 self.watched_indexes.add(index.index_id)
-        self.on_finished: Callable[[], None] = lambda: None
 
     @property
     def running(self) -> int:
-        return len(self._running)
+        return len(self.runs)
 
     def _waiting(self) -> list[CronJob]:
         jobs = cron_jobs.all_jobs(self._db.begin(read_only=True))
         return sorted(
-            (job for job in jobs if job.id not in self._running),
+            (job for job in jobs if job.id not in self.runs),
             key=lambda job: max(job.next_ts, self._retry_at.get(job.id, 0)),
         )
 
@@ -162,11 +162,9 @@ class CronExecutor:
         now = self._clock()
         started = 0
         for job in self._waiting():
-            if self._due_at(job) > now or len(self._running) >= PARALLELISM:
+            if self._due_at(job) > now or len(self.runs) >= PARALLELISM:
                 break
-            task = asyncio.get_running_loop().create_task(self._run(job))
-            self._running[job.id] = task
-            task.add_done_callback(functools.partial(self._finished, job.id))
+            self.runs.start(job.id, self._run(job))
             started += 1
         return started
 
@@ -174,14 +172,6 @@ class CronExecutor:
         """When the earliest job not running falls due."""
         waiting = self._waiting()
         return self._due_at(waiting[0]) if waiting else None
-
-    async def wait_running(self) -> None:
-        while self._running:
-            await asyncio.gather(*self._running.values(), return_exceptions=True)
-
-    def _finished(self, job_id: str, _: object) -> None:
-        self._running.pop(job_id, None)
-        self.on_finished()
 
     async def _run(self, job: CronJob) -> None:
         try:
@@ -208,14 +198,9 @@ class CronExecutor:
     async def _run_mutation(self, job: CronJob) -> None:
         started = time.monotonic()
         try:
-            await self._dispatch.mutation(
-                job.spec.function_path,
-                job.spec.args,
-                identity=None,
-                internal_ok=True,
-                caller=CRON_CALLER,
-                job=CronRun(job, self._clock, started),
-            )
+            run = CronRun(job, self._clock, started)
+            path, args = job.spec.function_path, job.spec.args
+            await call_as_scheduler(self._dispatch.mutation, path, args, CRON_CALLER, run)
         except JobNotPending:
             return
         except OptimisticConcurrencyControlFailure:
@@ -237,14 +222,9 @@ class CronExecutor:
         started = time.monotonic()
         status: dict[str, Any]
         try:
-            execution = await self._dispatch.action(
-                job.spec.function_path,
-                job.spec.args,
-                identity=None,
-                internal_ok=True,
-                caller=CRON_CALLER,
-                job=CronRun(job, self._clock, started),
-            )
+            run = CronRun(job, self._clock, started)
+            path, args = job.spec.function_path, job.spec.args
+            execution = await call_as_scheduler(self._dispatch.action, path, args, CRON_CALLER, run)
         except Exception as exc:
             status = {"type": "err", "error": failure_message(exc)}
             lines = getattr(exc, "log_lines", [])

@@ -19,11 +19,9 @@ the first job it found waiting, lowered by every key a later commit writes.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from convexlite.database.store import Clock
@@ -36,6 +34,7 @@ from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import SCHEDULER_CALLER
 from convexlite.functions.scheduled_jobs import Job
 from convexlite.functions.scheduler import JobNotPending, JobRun
+from convexlite.scheduler.runs import Runs, call_as_scheduler
 from convexlite.values.function_paths import canonicalize, display
 
 log = logging.getLogger("convexlite.scheduler")
@@ -76,8 +75,7 @@ class JobExecutor:
         self._db = dispatch.runner.db
         self._runner = dispatch.runner
         self._clock = clock
-        self._running: dict[str, asyncio.Task[None]] = {}
-        self.on_finished: Callable[[], None] = lambda: None
+        self.runs = Runs()
         self._low = b""
         self._written: list[tuple[int, bytes]] = []
         self._bound_lock = threading.Lock()
@@ -102,7 +100,7 @@ class JobExecutor:
             start = self._low
         tx = self._db.begin(read_only=True)
         found = scheduled_jobs.due(tx, now, limit, start)
-        waiting = [job for job in found if job.id not in self._running]
+        waiting = [job for job in found if job.id not in self.runs]
         if waiting:
             low = waiting[0].key
         elif len(found) < limit:
@@ -118,20 +116,18 @@ class JobExecutor:
 
     @property
     def running(self) -> int:
-        return len(self._running)
+        return len(self.runs)
 
     async def run_due(self) -> int:
         """Start the jobs due now, up to the free capacity; returns how many started."""
-        free = PARALLELISM - len(self._running)
+        free = PARALLELISM - len(self.runs)
         if free <= 0:
             return 0
         started = 0
-        for job in self._due(self._clock(), free + len(self._running)):
+        for job in self._due(self._clock(), free + len(self.runs)):
             if started == free:
                 break
-            task = asyncio.get_running_loop().create_task(self._run(job))
-            self._running[job.id] = task
-            task.add_done_callback(functools.partial(self._finished, job.id))
+            self.runs.start(job.id, self._run(job))
             started += 1
         return started
 
@@ -140,19 +136,10 @@ class JobExecutor:
         with self._bound_lock:
             start = self._low
         tx = self._db.begin(read_only=True)
-        for job in scheduled_jobs.due(tx, None, len(self._running) + 1, start):
-            if job.id not in self._running:
+        for job in scheduled_jobs.due(tx, None, len(self.runs) + 1, start):
+            if job.id not in self.runs:
                 return job.next_ts
         return None
-
-    async def wait_running(self) -> None:
-        """Until every job started so far has finished."""
-        while self._running:
-            await asyncio.gather(*self._running.values(), return_exceptions=True)
-
-    def _finished(self, job_id: str, _: object) -> None:
-        self._running.pop(job_id, None)
-        self.on_finished()
 
     async def _run(self, job: Job) -> None:
         try:
@@ -178,13 +165,9 @@ class JobExecutor:
 
     async def _run_mutation(self, job: Job) -> None:
         try:
-            await self._dispatch.mutation(
-                job.name,
-                job.args,
-                identity=None,
-                internal_ok=True,
-                caller=SCHEDULER_CALLER,
-                job=JobRun(job, self._clock),
+            run = JobRun(job, self._clock)
+            await call_as_scheduler(
+                self._dispatch.mutation, job.name, job.args, SCHEDULER_CALLER, run
             )
         except JobNotPending:
             return
@@ -202,13 +185,9 @@ class JobExecutor:
             return
         state: dict[str, Any] = {"kind": "success"}
         try:
-            await self._dispatch.action(
-                job.name,
-                job.args,
-                identity=None,
-                internal_ok=True,
-                caller=SCHEDULER_CALLER,
-                job=JobRun(job, self._clock),
+            run = JobRun(job, self._clock)
+            await call_as_scheduler(
+                self._dispatch.action, job.name, job.args, SCHEDULER_CALLER, run
             )
         except Exception as exc:
             state = {"kind": "failed", "error": failure_message(exc)}

@@ -46,9 +46,9 @@ class SchedulerWorker:
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._executor = JobExecutor(dispatch, clock)
-        self._executor.on_finished = self._poke
+        self._executor.runs.on_finished = self._poke
         self._crons = CronExecutor(dispatch, clock)
-        self._crons.on_finished = self._poke
+        self._crons.runs.on_finished = self._poke
         dispatch.runner.db.add_commit_listener(self._on_commit)
 
     def start(self) -> None:
@@ -100,7 +100,7 @@ class SchedulerWorker:
         collector.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
-                asyncio.gather(executor.wait_running(), self._crons.wait_running()),
+                asyncio.gather(executor.runs.wait(), self._crons.runs.wait()),
                 STOP_GRACE_S,
             )
 

@@ -18,25 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from convexlite.auth.identity import Caller
 from convexlite.errors import ConvexBackendError
-from convexlite.server.errors import HttpError, bad_deploy_key, internal_error, refusal
+from convexlite.server.errors import HttpError, internal_error, refusal
 from convexlite.server.json_response import JsonResponse
-from convexlite.server.requests import authenticate, json_body, required
+from convexlite.server.requests import admin_caller, json_body, required
 from convexlite.server.state import ServerState
 
 log = logging.getLogger("convexlite.server")
-
-
-def _admin(request: Request, state: ServerState) -> Caller:
-    caller = authenticate(request, state)
-    if caller.admin is None:
-        raise HttpError(
-            401,
-            "MissingAdminKey",
-            "Environment variables need an admin key: `Authorization: Convex <key>`",
-        )
-    return caller
 
 
 def _changes(raw: Any) -> list[tuple[str, str | None]]:
@@ -61,10 +49,7 @@ def _changes(raw: Any) -> list[tuple[str, str | None]]:
 def routes(state: ServerState) -> list[Route]:
     async def update(request: Request) -> Response:
         try:
-            caller = _admin(request, state)
-            assert caller.admin is not None
-            if caller.admin.read_only:
-                raise bad_deploy_key(state.instance_name)
+            admin_caller(request, state, "Environment variables", write=True)
             changes = _changes(required(await json_body(request), "changes"))
             try:
                 await state.backend.set_environment_variables(changes)
@@ -79,7 +64,7 @@ def routes(state: ServerState) -> list[Route]:
 
     async def list_all(request: Request) -> Response:
         try:
-            _admin(request, state)
+            admin_caller(request, state, "Environment variables", write=False)
         except HttpError as exc:
             return exc.response()
         variables = await state.backend.environment_variables()

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from convexlite.server.errors import HttpError, internal_error, sync_request_id
-from convexlite.server.requests import authenticate
+from convexlite.server.requests import admin_caller
 from convexlite.server.state import ServerState
 
 log = logging.getLogger("convexlite.server")
@@ -69,13 +69,7 @@ def structured_lines(client: str | None) -> bool:
 def routes(state: ServerState) -> list[Route]:
     async def stream(request: Request) -> Response:
         try:
-            caller = authenticate(request, state)
-            if caller.admin is None:
-                raise HttpError(
-                    401,
-                    "MissingAdminKey",
-                    "Streaming function logs needs an admin key: `Authorization: Convex <key>`",
-                )
+            admin_caller(request, state, "Streaming function logs", write=False)
             cursor = _cursor(request)
             wanted = _request_filter(request)
             entries, new_cursor = await state.backend.function_logs(

@@ -20,7 +20,7 @@ from convexlite.auth.identity import (
 )
 from convexlite.auth.keys import AdminKeyError, split_authorization_key
 from convexlite.server import json_response
-from convexlite.server.errors import HttpError, new_request_id
+from convexlite.server.errors import HttpError, bad_deploy_key, new_request_id
 from convexlite.server.state import ServerState
 from convexlite.values.formats import Format
 
@@ -51,6 +51,20 @@ def authenticate(request: Request, state: ServerState) -> Caller:
     if scheme == "bearer ":
         raise HttpError(401, "NoAuthProvider", NO_AUTH_PROVIDER)
     raise HttpError(400, "InvalidAdminKey", "Invalid admin key")
+
+
+def admin_caller(request: Request, state: ServerState, what: str, *, write: bool) -> Caller:
+    """The caller of an operator endpoint: an admin key is required (401 without one),
+    one that may write where `write` (403 for a read-only key). `what` names the
+    endpoint's subject in the refusal."""
+    caller = authenticate(request, state)
+    if caller.admin is None:
+        raise HttpError(
+            401, "MissingAdminKey", f"{what} needs an admin key: `Authorization: Convex <key>`"
+        )
+    if write and caller.admin.read_only:
+        raise bad_deploy_key(state.instance_name)
+    return caller
 
 
 def _admin(state: ServerState, key: str, acting_as: str | None) -> Caller:

@@ -5,7 +5,8 @@
   endNextTs?}` (ns, inclusive and exclusive);
 - `POST /api/delete_scheduled_functions_table {componentId?}`.
 
-Each needs an admin key that may write data and answers an empty `200`. Components
+Each needs an admin key that may write (401 without one, 403 for a read-only key) and
+answers an empty `200`. Components
 do not exist yet, so a `componentId` or `componentPath` naming one is refused.
 """
 
@@ -19,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from convexlite.errors import ConvexBackendError
-from convexlite.server.errors import HttpError, internal_error
-from convexlite.server.requests import authenticate, json_body, required
+from convexlite.server.errors import HttpError, internal_error, refusal
+from convexlite.server.requests import admin_caller, json_body, required
 from convexlite.server.state import ServerState
 
 log = logging.getLogger("convexlite.server")
@@ -44,11 +45,7 @@ def _root_component(body: dict[str, Any]) -> None:
 
 def routes(state: ServerState) -> list[Route]:
     async def admin_body(request: Request) -> dict[str, Any]:
-        caller = authenticate(request, state)
-        if caller.admin is None:
-            raise HttpError(401, "MissingAdminKey", "This endpoint needs an admin key")
-        if caller.admin.read_only:
-            raise HttpError(403, "Unauthorized", "A read-only admin key cannot change data")
+        admin_caller(request, state, "Changing scheduled functions", write=True)
         body = await json_body(request)
         _root_component(body)
         return body
@@ -83,7 +80,7 @@ def routes(state: ServerState) -> list[Route]:
             except HttpError as exc:
                 return exc.response()
             except ConvexBackendError as exc:
-                return HttpError(400, exc.code, exc.message).response()
+                return refusal(exc, "changing scheduled functions").response()
             except Exception:
                 log.exception("scheduler endpoint %s failed", request.url.path)
                 return internal_error().response()
