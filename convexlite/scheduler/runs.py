@@ -36,6 +36,14 @@ class Runs:
         while self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
+    async def cancel(self) -> None:
+        """Stop the runs still going (the worker is stopping): an action cut off here is
+        failed on the next start, as after a crash."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def _finished(self, key: str, _: object) -> None:
         self._tasks.pop(key, None)
         self.on_finished()

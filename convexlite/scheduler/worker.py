@@ -103,6 +103,8 @@ class SchedulerWorker:
                 asyncio.gather(executor.runs.wait(), self._crons.runs.wait()),
                 STOP_GRACE_S,
             )
+        for runs in (executor.runs, self._crons.runs):
+            await runs.cancel()
 
     async def _collect_garbage(self) -> None:
         """Delete finished jobs older than the retention, a batch at a time, now and hourly."""

@@ -335,3 +335,18 @@ def test_an_action_canceled_while_it_runs_finishes_but_schedules_nothing_more(ba
     born = [d for d in backend.query("jobs:scheduled") if d["name"] == "jobs.js:add"]
     assert [d["state"] for d in born] == [{"kind": "canceled"}]
     assert "completedTime" in born[0]
+
+
+def test_jobs_and_crons_run_on_every_store(store):
+    url, instance = store
+    crons = App()
+    crons.functions.update(app.functions)
+    crons.crons.interval("tick", {"seconds": 1}, "jobs:add", {"n": 100})
+    with SyncBackend(crons, url, instance_name=instance) as backend:
+        backend.mutation("jobs:schedule", {"fn": "jobs:chain", "args": {"n": 0}})
+        deadline = time.monotonic() + 30
+        while not {0, 1, 2, 3, 100} <= set(backend.query("jobs:list")):
+            assert time.monotonic() < deadline, backend.query("jobs:list")
+            time.sleep(0.05)
+        kinds = {d["state"]["kind"] for d in backend.query("jobs:scheduled")}
+        assert kinds == {"success"}
