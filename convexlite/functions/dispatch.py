@@ -197,24 +197,37 @@ class FunctionDispatch:
         )
 
     async def transaction(self, body: Callable[[Transaction], T]) -> T:
-        """`body(tx)` committed durably in a transaction of its own, retried on conflicts."""
+        """`body(tx)` committed durably in a transaction of its own, retried on conflicts.
+        Its result is the engine's own, so one that wrote nothing waits for no flush."""
+        wrote = False
+
+        def tracked(tx: Transaction) -> T:
+            nonlocal wrote
+            result = body(tx)
+            wrote = bool(tx.writes)
+            return result
+
         return await self._write(
             lambda durable, retry_conflicts: self.runner.transaction_flow(
-                body, durable=durable, retry_conflicts=retry_conflicts
-            )
+                tracked, durable=durable, retry_conflicts=retry_conflicts
+            ),
+            flush=lambda: wrote,
         )
 
-    async def _write(self, flow: Callable[[bool, bool], Flow[T]]) -> T:
+    async def _write(
+        self, flow: Callable[[bool, bool], Flow[T]], flush: Callable[[], bool] = lambda: True
+    ) -> T:
         """Run a read-write flow made by `flow(durable, retry_conflicts)` where it belongs:
         on the loop without retries (a conflict moves it to the thread, where retries may
-        sleep), released once durable."""
+        sleep), released once durable (when `flush()` says it needs to be)."""
         if self._on_loop():
             try:
                 result = await drive_awaiting(flow(False, False))
             except OptimisticConcurrencyControlFailure:
                 pass
             else:
-                await self._flush().wait()
+                if flush():
+                    await self._flush().wait()
                 return result
         return await self._on_thread(lambda: drive(flow(self._durable_on_thread(), True)))
 
