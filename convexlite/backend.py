@@ -15,7 +15,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ from convexlite.functions.app import App
 from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.context import MutationCtx
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.files import FileDownload
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment_variables import Changes
 from convexlite.functions.live_queries import QuerySubscription
@@ -281,6 +282,21 @@ class Backend:
         function thread between batches so no mutation runs during the index backfill."""
         engine = self.engine
         await engine.dispatch.exclusive(lambda: engine.apply_deployment(deployment))
+
+    async def upload_file(
+        self,
+        token: str,
+        content_type: str | None,
+        digest: str | None,
+        body: AsyncIterator[bytes],
+    ) -> str:
+        """Store an upload (`POST /api/storage/upload`): `body` streams into the blob store,
+        then the file is recorded; its `Id<"_storage">`."""
+        return await self.engine.upload_file(token, content_type, digest, body)
+
+    async def stored_file(self, storage_uuid: str) -> FileDownload | None:
+        """The file a storage URL names (`GET /api/storage/<uuid>`), None if none."""
+        return self.engine.stored_file(storage_uuid)
 
     async def push(self, operation: str, body: dict[str, Any]) -> Any:
         """Answer a push endpoint of `npx convex deploy`/`dev` (spec/functions.md §1.4).

@@ -12,7 +12,7 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, Protocol
 
@@ -30,11 +30,13 @@ from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError
-from convexlite.functions import cron_jobs, scheduled_jobs
+from convexlite.functions import cron_jobs, file_storage, scheduled_jobs
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.functions.file_collector import FileCollector
+from convexlite.functions.files import FileDownload, FileStorage
 from convexlite.functions.environment_variables import Changes, EnvironmentVariables
 from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
@@ -110,7 +112,11 @@ class Engine:
         try:
             self.db = Database(self.persistence, clock=clock)
             self.db.ensure_system_tables(
-                {**scheduled_jobs.SYSTEM_TABLES, **cron_jobs.SYSTEM_TABLES}
+                {
+                    **scheduled_jobs.SYSTEM_TABLES,
+                    **cron_jobs.SYSTEM_TABLES,
+                    **file_storage.SYSTEM_TABLES,
+                }
             )
             self.instance_secret, self.secret_created = _instance_secret(
                 self.persistence, config.instance_secret
@@ -357,6 +363,25 @@ class Engine:
             source = self._js_source
             if source is not None:
                 source.runtime.set_env(self.variables.visible(None))
+
+    # ---- stored files -----------------------------------------------------------------------
+
+    async def upload_file(
+        self,
+        token: str,
+        content_type: str | None,
+        digest: str | None,
+        body: AsyncIterator[bytes],
+    ) -> str:
+        """Store an upload with its token; see `FileStorage.upload`."""
+        return await self.files.upload(
+            token, content_type, digest, body, self.dispatch.transaction
+        )
+
+    def stored_file(self, storage_uuid: str) -> FileDownload | None:
+        """The file named by its URL's UUID, as published."""
+        found = file_storage.find(self.db.begin(read_only=True), storage_uuid)
+        return None if found is None else FileDownload(found, self.files)
 
     # ---- admin keys and functions ------------------------------------------------------------
 

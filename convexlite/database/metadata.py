@@ -36,6 +36,11 @@ SYSTEM_TABLE_NUMBERS = {
     "_cron_jobs": 531,
     "_cron_job_logs": 533,
     "_cron_next_run": 547,
+    # Upstream's number for `_file_storage`, which its virtual `_storage` shares, so
+    # storage ids decode alike; the private records and spent tokens are convexlite's.
+    "_storage": 540,
+    "_file_storage": 602,
+    "_upload_tokens": 603,
 }
 READABLE_SYSTEM_TABLES = frozenset({"_scheduled_functions", "_storage"})
 """The system tables functions may read (`ctx.db.system`); the others stay private."""

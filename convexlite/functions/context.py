@@ -7,15 +7,15 @@ construction.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from typing import Any
 
-from convexlite.functions.environment import Environment
+from convexlite.functions.environment import Environment, blocking_or_awaitable
 from convexlite.functions.environment_variables import visible_in
 from convexlite.functions.query_builder import QueryInitializer
 from convexlite.functions.scheduler import ms_of, target_of
+from convexlite.functions.storage_api import ActionStorage, StorageReader, StorageWriter
 from convexlite.functions.syscalls import DatabaseSyscalls
 
 
@@ -165,24 +165,15 @@ class ActionCtxScheduler(Scheduler):
         self._loop = env.loop
 
     def run_after(self, delay_ms: float, fn: Any, args: dict[str, Any] | None = None) -> Any:
-        return _blocking_or_awaitable(super().run_after(delay_ms, fn, args), self._loop)
+        return blocking_or_awaitable(super().run_after(delay_ms, fn, args), self._loop)
 
     def run_at(
         self, when: float | datetime.datetime, fn: Any, args: dict[str, Any] | None = None
     ) -> Any:
-        return _blocking_or_awaitable(super().run_at(when, fn, args), self._loop)
+        return blocking_or_awaitable(super().run_at(when, fn, args), self._loop)
 
     def cancel(self, id: str) -> Any:
-        return _blocking_or_awaitable(super().cancel(id), self._loop)
-
-
-def _blocking_or_awaitable(coro: Coroutine[Any, Any, Any], loop: Any) -> Any:
-    """In a coroutine, the awaitable; on an action's own thread, its result."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
-    return coro
+        return blocking_or_awaitable(super().cancel(id), self._loop)
 
 
 class QueryCtx:
@@ -190,6 +181,7 @@ class QueryCtx:
         self.db = DatabaseReader(env.db)  # type: ignore[arg-type]
         self.auth = Auth(env)
         self.env = EnvironmentVariablesView(env)
+        self.storage = StorageReader(env)
         self._udf = env.udf
 
     def run_query(self, path: str, args: dict[str, Any] | None = None) -> Any:
@@ -205,6 +197,7 @@ class MutationCtx(QueryCtx):
         super().__init__(env)
         self.db = DatabaseWriter(env.db)  # type: ignore[arg-type]
         self.scheduler = Scheduler(env)
+        self.storage: StorageReader = StorageWriter(env)
 
     def run_mutation(self, path: str, args: dict[str, Any] | None = None) -> Any:
         """`1.0/runUdf`: run another mutation as a subtransaction of this one: its writes are
@@ -225,6 +218,7 @@ class ActionCtx:
         self.auth = Auth(env)
         self.scheduler = ActionCtxScheduler(env)
         self.env = EnvironmentVariablesView(env)
+        self.storage = ActionStorage(env)
         self._loop = env.loop
         actions = env.actions
         self._calls: dict[str, Callable[[str, dict[str, Any]], Coroutine[Any, Any, Any]]] = {
@@ -234,7 +228,7 @@ class ActionCtx:
         }
 
     def _call(self, kind: str, path: str, args: dict[str, Any] | None) -> Any:
-        return _blocking_or_awaitable(self._calls[kind](path, args or {}), self._loop)
+        return blocking_or_awaitable(self._calls[kind](path, args or {}), self._loop)
 
     def run_query(self, path: str, args: dict[str, Any] | None = None) -> Awaitable[Any] | Any:
         """`1.0/actions/query`."""

@@ -3,15 +3,15 @@
 A source invokes its code with an environment rather than a Python `ctx`:
 the syscalls of the function's phase (the database for queries and
 mutations, nested calls for actions), the caller's identity through the
-`1.0/getUserIdentity` syscall, the scheduler of mutations and actions, and the
-log collector for `console.*`. The Python source builds its `ctx` objects from
-it; a JavaScript source dispatches its JSON syscalls to the same members. The
-file storage slot stays empty until that service exists.
+`1.0/getUserIdentity` syscall, the scheduler and file storage, and the log
+collector for `console.*`. The Python source builds its `ctx` objects from
+it; a JavaScript source dispatches its JSON syscalls to the same members.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from convexlite.functions.environment_variables import EnvironmentVariables
@@ -49,13 +49,13 @@ class Environment:
     (a blocking Python action) to submit its nested calls to. `udf` runs the
     nested queries and mutations of a query or mutation. `variables` are the
     deployment's environment variables (`environment_variables.visible_in`). `scheduler`
-    is a `TransactionScheduler` in mutations, an `ActionScheduler` in actions.
-    `storage` is None until file storage exists.
+    is a `TransactionScheduler` in mutations, an `ActionScheduler` in actions;
+    `storage` a `TransactionStorage` or an `ActionStorage` (None without a blob store).
     """
 
-    __slots__ = ("identity", "logs", "db", "actions", "loop", "udf", "variables", "scheduler")
-
-    storage: Any = None
+    __slots__ = (
+        "identity", "logs", "db", "actions", "loop", "udf", "variables", "scheduler", "storage",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -75,7 +75,18 @@ class Environment:
         self.udf = udf
         self.variables = variables
         self.scheduler: Any = None
+        self.storage: Any = None
 
     def get_user_identity(self) -> dict[str, Any] | None:
         """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated."""
         return dict(self.identity) if self.identity is not None else None
+
+
+def blocking_or_awaitable(coro: Coroutine[Any, Any, Any], loop: Any) -> Any:
+    """What an action's `ctx` call returns: in an `async` action the awaitable; in a plain
+    one (on its own thread) the result, the coroutine run on the action's loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    return coro

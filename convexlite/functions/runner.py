@@ -42,6 +42,7 @@ from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment import Environment
 from convexlite.functions.environment_variables import EnvironmentVariables
+from convexlite.functions.files import FileStorage
 from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, FunctionLog
 from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
@@ -52,6 +53,7 @@ from convexlite.functions.scheduler import (
     ScheduledRun,
     TransactionScheduler,
 )
+from convexlite.functions.storage_syscalls import ActionStorage, TransactionStorage
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
@@ -221,12 +223,14 @@ class FunctionRunner:
         cursors: CursorCodec,
         function_log: FunctionLog | None = None,
         variables: EnvironmentVariables | None = None,
+        files: FileStorage | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.cursors = cursors
         self.function_log = function_log if function_log is not None else FunctionLog()
         self.variables = variables
+        self.files = files
         logs.install()
 
     def _record(
@@ -586,16 +590,14 @@ class FunctionRunner:
         a pool would deadlock once every worker held a waiting action.
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
-        nested = NestedCalls(
-            calls, identity, self.variables, self._action_scheduler(calls, job)
-        )
+        nested = NestedCalls(calls, identity)
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
         with logs.capture() as collector:
             if record is not None:
                 collector.on_line = record.progress
             try:
-                env = nested.environment(collector)
+                env = self._action_environment(nested, collector, calls, job)
                 value = await _invoke_action(fn.invoke, fn.is_async, env, args, collector)
                 value = self._result(fn, value)
             except BaseException as exc:
@@ -609,10 +611,22 @@ class FunctionRunner:
                     record.complete(collector, error, lines_streamed=True)
         return Execution(value, collector.lines)
 
-    def _action_scheduler(
-        self, calls: TransactionCalls, job: ScheduledRun | None
-    ) -> ActionScheduler:
-        return ActionScheduler(calls.transaction, self._lookup, self.db.store.clock, job)
+    def _action_environment(
+        self,
+        nested: NestedCalls,
+        collector: logs.LogCollector,
+        calls: TransactionCalls,
+        job: ScheduledRun | None,
+    ) -> Environment:
+        """An action's syscalls: its nested calls, and a scheduler and file storage whose
+        every call is a transaction of its own."""
+        env = Environment(
+            nested.identity, collector, actions=nested, loop=nested.loop, variables=self.variables
+        )
+        env.scheduler = ActionScheduler(calls.transaction, self._lookup, self.db.store.clock, job)
+        if self.files is not None:
+            env.storage = ActionStorage(self.files, calls.transaction)
+        return env
 
     async def run_http_action(
         self,
@@ -634,9 +648,7 @@ class FunctionRunner:
         route = match_route(routes, request.method, request.path)
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
-        nested = NestedCalls(
-            calls, identity, self.variables, self._action_scheduler(calls, None)
-        )
+        nested = NestedCalls(calls, identity)
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
         error: BaseException | None = None
         response: HttpResponse | None = None
@@ -644,7 +656,7 @@ class FunctionRunner:
             if record is not None:
                 collector.on_line = record.progress
             try:
-                env = nested.environment(collector)
+                env = self._action_environment(nested, collector, calls, None)
                 response = await _invoke_action(
                     route.invoke, route.is_async, env, request, collector
                 )
@@ -702,43 +714,28 @@ class NestedCalls:
     """The `ActionCallbacks` of one action run: calls made as its caller, internal
     functions allowed, queries and mutations where `calls` runs them."""
 
-    __slots__ = ("_calls", "_identity", "_loop", "_variables", "_scheduler")
+    __slots__ = ("_calls", "identity", "loop")
 
-    def __init__(
-        self,
-        calls: TransactionCalls,
-        identity: dict[str, Any] | None,
-        variables: EnvironmentVariables | None,
-        scheduler: ActionScheduler,
-    ) -> None:
+    def __init__(self, calls: TransactionCalls, identity: dict[str, Any] | None) -> None:
         self._calls = calls
-        self._identity = identity
-        self._loop = asyncio.get_running_loop()
-        self._variables = variables
-        self._scheduler = scheduler
-
-    def environment(self, collector: logs.LogCollector) -> Environment:
-        env = Environment(
-            self._identity, collector, actions=self, loop=self._loop, variables=self._variables
-        )
-        env.scheduler = self._scheduler
-        return env
+        self.identity = identity
+        self.loop = asyncio.get_running_loop()
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
         execution = await self._calls.query(
-            path, args, identity=self._identity, internal_ok=True, caller=ACTION_CALLER
+            path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 
     async def run_mutation(self, path: str, args: dict[str, Any]) -> Any:
         execution = await self._calls.mutation(
-            path, args, identity=self._identity, internal_ok=True, caller=ACTION_CALLER
+            path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 
     async def run_action(self, path: str, args: dict[str, Any]) -> Any:
         execution = await self._calls.action(
-            path, args, identity=self._identity, internal_ok=True, caller=ACTION_CALLER
+            path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 
@@ -788,6 +785,8 @@ class InTransactionCalls:
         """The environment of a query or mutation `depth` calls deep, its nested calls included."""
         env = Environment(identity, collector, db, variables=runner.variables)
         env.udf = cls(runner, env, depth=depth, writable=writable)
+        if runner.files is not None and db is not None:
+            env.storage = TransactionStorage(runner.files, db.tx, writable=writable)
         return env
 
     def run_query(self, path: str, args: dict[str, Any]) -> Any:

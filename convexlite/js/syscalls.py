@@ -16,19 +16,20 @@ Errors cross the bridge as `{"message", "data"?}`; `data` carries a
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
 from convexlite.functions.environment import Environment
+from convexlite.functions.files import parse_sha256
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.values import Int64, decode, dumps, encode
 
 Handler = Callable[[dict[str, Any]], Any]
 
 _LATER_ISSUES = {
-    "1.0/storage": "file storage",
     "1.0/actions/vectorSearch": "vector search",
     "1.0/signJwt": "JWT signing",
     "1.0/createFunctionHandle": "function handles",
@@ -87,6 +88,40 @@ def schedule(env: Environment, args: dict[str, Any]) -> Any:
     return env.scheduler.schedule(function_address(args), decode(args.get("args", {})), ts * 1000)
 
 
+def file_storage_of(env: Environment) -> Any:
+    """The execution's `ctx.storage`; a backend without a blob store has none."""
+    if env.storage is None:
+        raise UnsupportedOperation("File storage is not configured for this backend")
+    return env.storage
+
+
+async def _store(storage: Any, args: dict[str, Any]) -> Any:
+    """`1.0/storageStore`: `blob` in standard base64, `sha256` (optional) too."""
+    data = base64.b64decode(args.get("blob") or "")
+    digest = args.get("sha256")
+    expected = None if digest is None else parse_sha256(digest)
+    return await storage.store(data, args.get("contentType"), expected)
+
+
+async def _get(storage: Any, args: dict[str, Any]) -> Any:
+    """`1.0/storageGet`: `{blob: <base64>, contentType}` or null."""
+    found = await storage.get(args.get("storageId"))
+    if found is None:
+        return None
+    data, content_type = found
+    return {"blob": base64.b64encode(data).decode(), "contentType": content_type}
+
+
+_ACTION_STORAGE: dict[str, Callable[[Any, dict[str, Any]], Awaitable[Any]]] = {
+    "1.0/storageGetUrl": lambda storage, a: storage.get_url(a.get("storageId")),
+    "1.0/storageGetMetadata": lambda storage, a: storage.get_metadata(a.get("storageId")),
+    "1.0/storageGenerateUploadUrl": lambda storage, a: storage.generate_upload_url(),
+    "1.0/storageDelete": lambda storage, a: storage.delete(a.get("storageId")),
+    "1.0/storageStore": _store,
+    "1.0/storageGet": _get,
+}
+
+
 def unsupported(op: str) -> ConvexBackendError:
     for prefix, feature in _LATER_ISSUES.items():
         if op.startswith(prefix):
@@ -126,6 +161,10 @@ class TransactionSyscalls:
             "1.0/runUdf": self._run_udf,
             "1.0/schedule": self._schedule,
             "1.0/cancel_job": self._cancel_job,
+            "1.0/storageGetUrl": lambda a: self._storage().get_url(a.get("storageId")),
+            "1.0/storageGetMetadata": lambda a: self._storage().get_metadata(a.get("storageId")),
+            "1.0/storageGenerateUploadUrl": lambda a: self._storage().generate_upload_url(),
+            "1.0/storageDelete": lambda a: self._storage().delete(a.get("storageId")),
             "1.0/getFunctionMetadata": lambda a: {"name": self.path, "componentPath": ""},
             "1.0/getDeploymentMetadata": lambda a: _deployment_metadata(self.instance_name),
         }
@@ -188,6 +227,9 @@ class TransactionSyscalls:
         self._check_writable("db.delete")
         return self.db.remove(args["id"], args.get("table"))
 
+    def _storage(self) -> Any:
+        return file_storage_of(self.env)
+
     def _schedule(self, args: dict[str, Any]) -> Any:
         self._check_writable("scheduler.runAfter")
         return schedule(self.env, args)
@@ -246,6 +288,8 @@ class ActionSyscalls:
             if kind == "mutation":
                 return await actions.run_mutation(path, call_args)
             return await actions.run_action(path, call_args)
+        if op in _ACTION_STORAGE:
+            return await _ACTION_STORAGE[op](file_storage_of(self.env), args)
         if op == "1.0/actions/schedule":
             return await schedule(self.env, args)
         if op == "1.0/actions/cancel_job":

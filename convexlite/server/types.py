@@ -66,6 +66,23 @@ class FunctionDescription(Protocol):
     def kind(self) -> FunctionKind: ...
 
 
+class StoredFileView(Protocol):
+    """A stored file as the download endpoint serves it."""
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def content_type(self) -> str | None: ...
+
+    @property
+    def sha256(self) -> bytes: ...
+
+    def chunks(self, start: int, end: int) -> AsyncIterator[bytes]:
+        """The bytes `[start, end)`, streamed."""
+        ...
+
+
 class BackendApi(Protocol):
     @property
     def instance_name(self) -> str: ...
@@ -136,6 +153,22 @@ class BackendApi(Protocol):
 
     async def delete_scheduled_functions(self) -> None:
         """Delete every scheduled function's record, finished or not."""
+        ...
+
+    async def upload_file(
+        self,
+        token: str,
+        content_type: str | None,
+        digest: str | None,
+        body: AsyncIterator[bytes],
+    ) -> str:
+        """Store an upload's `body` as a new file with the upload URL's `token` (a
+        `Digest` header's value checked if given); its `Id<"_storage">`. Refusals raise
+        `ConvexBackendError`s with their code and status."""
+        ...
+
+    async def stored_file(self, storage_uuid: str) -> StoredFileView | None:
+        """The file whose URL names `storage_uuid`, None if there is none."""
         ...
 
     async def push(self, operation: str, body: dict[str, Any]) -> Any:
