@@ -30,6 +30,7 @@ from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError
+from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
 from convexlite.functions import cron_jobs, scheduled_jobs
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
@@ -115,6 +116,7 @@ class Engine:
             self.instance_secret, self.secret_created = _instance_secret(
                 self.persistence, config.instance_secret
             )
+            self.blobs = _blob_stores(self.persistence, config)
             cursors = CursorCodec(bytes.fromhex(self.instance_secret), self.instance_name)
             system_env = {
                 "CONVEX_CLOUD_URL": config.cloud_origin or DEFAULT_CLOUD_URL,
@@ -144,6 +146,8 @@ class Engine:
             self._register_crons()
             self._crons_registered = True
         except BaseException:
+            if hasattr(self, "blobs"):
+                self.blobs.close()
             self.persistence.close()
             raise
         self.executor = executor(self.db)
@@ -198,6 +202,7 @@ class Engine:
         if self._js_source is not None:
             self._js_source.close()
         self.db.close()
+        self.blobs.close()
 
     # ---- deployments --------------------------------------------------------------------------
 
@@ -495,3 +500,14 @@ def _instance_secret(persistence: Persistence, configured: str | None) -> tuple[
     if secret != stored:
         persistence.write([], [], {"instance_secret": secret})
     return secret, configured is None
+
+
+def _blob_stores(persistence: Persistence, config: Config) -> BlobStores:
+    """The blob stores of every use case (`engine.blobs`), if the storage tag in the
+    persistence globals allows this kind of storage (spec/platform.md §4.7)."""
+    return open_tagged_blob_stores(
+        config.blob_location(),
+        config.instance_name,
+        load_tag=lambda: persistence.get_global(STORAGE_TAG_GLOBAL),
+        save_tag=lambda tag: persistence.write([], [], {STORAGE_TAG_GLOBAL: tag}),
+    )

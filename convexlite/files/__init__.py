@@ -32,6 +32,7 @@ from convexlite.files.types import (
     BlobNotFound,
     BlobStore,
     BlobWriter,
+    S3BucketUnavailable,
 )
 from convexlite.files.writer import WriterClosed
 
@@ -51,6 +52,7 @@ __all__ = [
     "LocalBlobStore",
     "LocalDirectory",
     "MemoryBlobStore",
+    "S3BucketUnavailable",
     "S3Buckets",
     "StorageKindMismatch",
     "StorageTag",

@@ -16,12 +16,12 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from convexlite.errors import ConvexBackendError
 from convexlite.files.locations import S3Buckets
 from convexlite.files.types import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
     BlobNotFound,
+    S3BucketUnavailable,
     check_key,
     check_range,
 )
@@ -123,12 +123,6 @@ class S3BlobStore:
         for page in pages:
             for entry in page.get("Contents", ()):
                 yield entry["Key"][len(self.prefix) :]
-
-
-class S3BucketUnavailable(ConvexBackendError):
-    """A configured bucket that does not exist or cannot be reached with these credentials."""
-
-    code = "S3BucketUnavailable"
 
 
 def _code(exc: botocore.exceptions.ClientError) -> str:

@@ -32,6 +32,12 @@ class BlobNotFound(ConvexBackendError):
     code = "BlobNotFound"
 
 
+class S3BucketUnavailable(ConvexBackendError):
+    """A configured bucket that does not exist or cannot be reached with these credentials."""
+
+    code = "S3BucketUnavailable"
+
+
 @dataclass(frozen=True, slots=True)
 class BlobInfo:
     """What a finished write stored: the `size` and `sha256` of a `_file_storage` row."""

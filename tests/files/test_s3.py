@@ -9,8 +9,7 @@ import hashlib
 import boto3
 import pytest
 
-from convexlite.files import S3Buckets, open_blob_stores
-from convexlite.files.s3 import S3BucketUnavailable
+from convexlite.files import S3Buckets, S3BucketUnavailable, open_blob_stores
 
 
 def client(location: S3Buckets):
