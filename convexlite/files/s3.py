@@ -154,12 +154,16 @@ class _S3Writer(WriterBase):
         self._parts: list[dict[str, Any]] = []
 
     def _write(self, chunk: bytes) -> None:
-        self._buffer += chunk
+        """Fill the part buffer; each byte is copied once, whatever the size of the chunks."""
+        rest = memoryview(chunk)
         part_size = self._store.part_size
-        while len(self._buffer) >= part_size:
-            part = bytes(self._buffer[:part_size])
-            del self._buffer[:part_size]
+        while len(self._buffer) + len(rest) >= part_size:
+            take = part_size - len(self._buffer)
+            self._buffer += rest[:take]
+            rest = rest[take:]
+            part, self._buffer = self._buffer, bytearray()
             self._upload_part(part)
+        self._buffer += rest
 
     def _finish(self, info: BlobInfo) -> None:
         store = self._store
@@ -167,12 +171,12 @@ class _S3Writer(WriterBase):
             store.client.put_object(
                 Bucket=store.bucket,
                 Key=self._object_key,
-                Body=bytes(self._buffer),
+                Body=self._buffer,
                 **store._put_options,
             )
         else:
             if self._buffer:
-                self._upload_part(bytes(self._buffer))
+                self._upload_part(self._buffer)
             store.client.complete_multipart_upload(
                 Bucket=store.bucket,
                 Key=self._object_key,
@@ -189,7 +193,7 @@ class _S3Writer(WriterBase):
                 Bucket=self._store.bucket, Key=self._object_key, UploadId=upload_id
             )
 
-    def _upload_part(self, data: bytes) -> None:
+    def _upload_part(self, data: bytearray) -> None:
         store = self._store
         if self._upload_id is None:
             created = store.client.create_multipart_upload(

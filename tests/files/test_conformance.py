@@ -85,6 +85,13 @@ def test_streamed_write_of_20_mb_in_small_chunks(store: BlobStore) -> None:
     assert read_all(store, k, *across_parts) == data[slice(*across_parts)]
 
 
+def test_one_large_write_spanning_parts(store: BlobStore) -> None:
+    k = key()
+    data = pattern(11 * MiB + 5, seed=4)
+    assert store.put(k, data) == BlobInfo(len(data), hashlib.sha256(data).digest())
+    assert read_all(store, k) == data
+
+
 @pytest.mark.parametrize(
     ("start", "end"),
     [(0, None), (10, 20), (990, None), (990, 2000), (999, 1000), (0, 1), (1000, None),
