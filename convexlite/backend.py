@@ -30,9 +30,9 @@ from convexlite.functions.app import App
 from convexlite.functions.batching import BatchingExecutor
 from convexlite.functions.context import MutationCtx
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
-from convexlite.functions.files import FileDownload
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment_variables import Changes
+from convexlite.functions.files import FileDownload
 from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.runner import Execution
 from convexlite.server.app import create_app

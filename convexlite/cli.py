@@ -25,6 +25,7 @@ from convexlite.auth.keys import (
     issue_admin_key,
 )
 from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError
+from convexlite.files import S3BucketUnavailable, StorageKindMismatch
 from convexlite.functions.app import App
 from convexlite.server.app import create_app, create_site_app
 from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
@@ -68,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help=f"store URL (default: POSTGRES_URL, MYSQL_URL or {DEFAULT_STORE_URL})",
     )
+    serve.add_argument(
+        "--storage-dir",
+        "--local-storage",
+        dest="storage_dir",
+        default=None,
+        help="directory for files (default: STORAGE_DIR, else convex_local_storage/ beside a "
+        "SQLite file or in the current directory; S3 when S3_STORAGE_*_BUCKET are set)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3210)
     serve.add_argument("--site-port", type=int, default=3211)
@@ -98,11 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "generate-key":
             return _generate_key(config, args.db)
-        return asyncio.run(_serve(args, config.with_options(store_url=args.db)))
+        return asyncio.run(
+            _serve(args, config.with_options(store_url=args.db, storage_dir=args.storage_dir))
+        )
     except InvalidInstanceSecret as exc:
         print(f"convexlite: invalid instance secret: {exc}", file=sys.stderr)
         return 2
-    except ConfigError as exc:
+    except (ConfigError, StorageKindMismatch, S3BucketUnavailable) as exc:
         print(f"convexlite: {exc.message}", file=sys.stderr)
         return 2
 

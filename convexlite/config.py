@@ -10,15 +10,17 @@ true, `0/false/no/off` or empty is false, and anything else is refused
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from convexlite.errors import BadRequestError
-from convexlite.persistence import DEFAULT_INSTANCE_NAME
+from convexlite.files import USE_CASES, BlobLocation, InMemory, LocalDirectory, S3Buckets
+from convexlite.persistence import DEFAULT_INSTANCE_NAME, is_memory_url, sqlite_file
 from convexlite.values.formats import parse_flag
 
 DEFAULT_STORE_URL = "sqlite:///convex_local_backend.sqlite3"
+DEFAULT_STORAGE_DIR = "convex_local_storage"
 
 class ConfigError(BadRequestError):
     """A setting with a value convexlite cannot use."""
@@ -47,6 +49,8 @@ class Config:
     cloud_origin: str | None = None
     site_origin: str | None = None
     redact_logs_to_client: bool = False
+    storage_dir: str | None = None
+    s3_storage: S3Buckets | None = None
 
     @classmethod
     def from_env(
@@ -56,7 +60,8 @@ class Config:
 
         The store is `POSTGRES_URL`, else `MYSQL_URL`, else the SQLite file
         `convex_local_backend.sqlite3` in the current directory, as for
-        `convex-local-backend`.
+        `convex-local-backend`. Files go to S3 when the `S3_STORAGE_*_BUCKET` variables
+        are set, else to `STORAGE_DIR` if set (see `blob_location`).
         """
         env = os.environ if environ is None else environ
 
@@ -64,17 +69,22 @@ class Config:
             value = env.get(name, "").strip()
             return value or None
 
+        def flag(name: str) -> bool:
+            return parse_bool(name, env.get(name, ""))
+
+        s3_storage = _s3_buckets(text, flag)
         config = cls(
             store_url=text("POSTGRES_URL") or text("MYSQL_URL") or DEFAULT_STORE_URL,
             instance_name=text("INSTANCE_NAME") or DEFAULT_INSTANCE_NAME,
             instance_secret=text("INSTANCE_SECRET"),
-            require_ssl=not parse_bool("DO_NOT_REQUIRE_SSL", env.get("DO_NOT_REQUIRE_SSL", "")),
+            require_ssl=not flag("DO_NOT_REQUIRE_SSL"),
             mysql_ca_file=text("MYSQL_CA_FILE"),
             cloud_origin=text("CONVEX_CLOUD_ORIGIN"),
             site_origin=text("CONVEX_SITE_ORIGIN"),
-            redact_logs_to_client=parse_bool(
-                "REDACT_LOGS_TO_CLIENT", env.get("REDACT_LOGS_TO_CLIENT", "")
-            ),
+            redact_logs_to_client=flag("REDACT_LOGS_TO_CLIENT"),
+            # upstream's Docker image uses STORAGE_DIR "when S3 is not configured"
+            storage_dir=None if s3_storage is not None else text("STORAGE_DIR"),
+            s3_storage=s3_storage,
         )
         return config.with_options(**overrides)
 
@@ -82,3 +92,58 @@ class Config:
         """A copy with the options that are not None applied."""
         given = {name: value for name, value in options.items() if value is not None}
         return replace(self, **given) if given else self
+
+    def blob_location(self) -> BlobLocation:
+        """Where files and other blobs live (spec/platform.md §4.6, §4.7).
+
+        A `memory:` store keeps them in memory too (blobs must not outlive their rows). Else S3
+        if configured; else `storage_dir`, relative to the current directory; else
+        `convex_local_storage/` beside a SQLite file, or in the current directory for
+        Postgres and MySQL, as `convex-local-backend` does.
+        """
+        if is_memory_url(self.store_url):
+            return InMemory()
+        if self.s3_storage is not None:
+            if self.storage_dir is not None:
+                raise ConfigError(
+                    f"a storage directory ({self.storage_dir}) cannot be combined with S3 "
+                    "storage (S3_STORAGE_*_BUCKET); choose one"
+                )
+            return self.s3_storage
+        if self.storage_dir is not None:
+            return LocalDirectory(os.path.abspath(self.storage_dir))
+        database = sqlite_file(self.store_url)
+        beside = os.getcwd() if database is None else os.path.dirname(os.path.abspath(database))
+        return LocalDirectory(os.path.join(beside, DEFAULT_STORAGE_DIR))
+
+
+def _s3_buckets(
+    text: Callable[[str], str | None], flag: Callable[[str], bool]
+) -> S3Buckets | None:
+    """S3 storage from upstream's variables, when any `S3_STORAGE_*_BUCKET` is set.
+
+    All five buckets are then required: upstream falls back to local storage with a warning
+    when some are missing, which would put files where the operator did not mean them to be.
+    """
+    names = {use_case: f"S3_STORAGE_{use_case.upper()}_BUCKET" for use_case in USE_CASES}
+    buckets = {use_case: text(name) for use_case, name in names.items()}
+    if not any(buckets.values()):
+        return None
+    missing = [names[use_case] for use_case, bucket in buckets.items() if bucket is None]
+    if missing:
+        raise ConfigError(
+            f"S3 storage needs a bucket for every use case; set {', '.join(missing)} too "
+            "(or unset every S3_STORAGE_*_BUCKET for local storage)"
+        )
+    return S3Buckets(
+        {use_case: bucket for use_case, bucket in buckets.items() if bucket is not None},
+        region=text("AWS_REGION"),
+        endpoint_url=text("S3_ENDPOINT_URL"),
+        access_key_id=text("AWS_ACCESS_KEY_ID"),
+        secret_access_key=text("AWS_SECRET_ACCESS_KEY"),
+        session_token=text("AWS_SESSION_TOKEN"),
+        profile=text("AWS_PROFILE"),
+        force_path_style=flag("AWS_S3_FORCE_PATH_STYLE"),
+        server_side_encryption=not flag("AWS_S3_DISABLE_SSE"),
+        checksums=not flag("AWS_S3_DISABLE_CHECKSUMS"),
+    )

@@ -30,14 +30,15 @@ from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError
+from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
 from convexlite.functions import cron_jobs, file_storage, scheduled_jobs
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.functions.environment_variables import Changes, EnvironmentVariables
 from convexlite.functions.file_collector import FileCollector
 from convexlite.functions.files import FileDownload, FileStorage
-from convexlite.functions.environment_variables import Changes, EnvironmentVariables
 from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
@@ -121,6 +122,7 @@ class Engine:
             self.instance_secret, self.secret_created = _instance_secret(
                 self.persistence, config.instance_secret
             )
+            self.blobs = _blob_stores(self.persistence, config)
             cursors = CursorCodec(bytes.fromhex(self.instance_secret), self.instance_name)
             system_env = {
                 "CONVEX_CLOUD_URL": config.cloud_origin or DEFAULT_CLOUD_URL,
@@ -129,8 +131,15 @@ class Engine:
             registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
             self.function_log = FunctionLog()
             self.variables = EnvironmentVariables(self.db, system_env)
+            self.files = FileStorage(
+                self.blobs.files,
+                system_env["CONVEX_CLOUD_URL"],
+                self.instance_name,
+                self.instance_secret,
+                clock,
+            )
             self.runner = FunctionRunner(
-                self.db, registry, cursors, self.function_log, self.variables
+                self.db, registry, cursors, self.function_log, self.variables, self.files
             )
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
@@ -150,6 +159,8 @@ class Engine:
             self._register_crons()
             self._crons_registered = True
         except BaseException:
+            if hasattr(self, "blobs"):
+                self.blobs.close()
             self.persistence.close()
             raise
         self.executor = executor(self.db)
@@ -166,6 +177,7 @@ class Engine:
             self.add_service(SchedulerWorker(self.dispatch, clock))
         else:
             self._jobs = JobExecutor(self.dispatch, clock)
+        self.add_service(FileCollector(self.files, self.runner))
 
     @property
     def instance_name(self) -> str:
@@ -204,6 +216,7 @@ class Engine:
         if self._js_source is not None:
             self._js_source.close()
         self.db.close()
+        self.blobs.close()
 
     # ---- deployments --------------------------------------------------------------------------
 
@@ -520,3 +533,14 @@ def _instance_secret(persistence: Persistence, configured: str | None) -> tuple[
     if secret != stored:
         persistence.write([], [], {"instance_secret": secret})
     return secret, configured is None
+
+
+def _blob_stores(persistence: Persistence, config: Config) -> BlobStores:
+    """The blob stores of every use case (`engine.blobs`), if the storage tag in the
+    persistence globals allows this kind of storage (spec/platform.md §4.7)."""
+    return open_tagged_blob_stores(
+        config.blob_location(),
+        config.instance_name,
+        load_tag=lambda: persistence.get_global(STORAGE_TAG_GLOBAL),
+        save_tag=lambda tag: persistence.write([], [], {STORAGE_TAG_GLOBAL: tag}),
+    )

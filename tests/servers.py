@@ -1,4 +1,5 @@
-"""Fresh databases on the local Postgres and MariaDB servers, for tests.
+"""Fresh databases on the local Postgres and MariaDB servers, and an S3-compatible server
+(moto's, started here), for tests.
 
 Tests that need a server skip with a clear message when none is reachable,
 unless CONVEXLITE_REQUIRE_SERVERS=1 (set by .ci/run), which turns the skip
@@ -9,8 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from typing import IO
 
 import pytest
 
@@ -78,3 +85,54 @@ def fresh_mysql() -> Iterator[tuple[str, str]]:
         finally:
             with admin.cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+
+
+MOTO_REGION = "us-east-1"
+MOTO_CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_s3() -> Iterator[str]:
+    """An S3-compatible server (moto's, from the dev extra) on a free port of 127.0.0.1, in a
+    subprocess stopped by its pid at the end; yields its endpoint URL."""
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    # moto logs every request: a pipe would fill up and block it, a file does not
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for_port(process, port, log)
+            yield endpoint
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            raise RuntimeError(f"the server exited at start:\n{output}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no server listens on port {port} after 30 s") from None
+            time.sleep(0.05)

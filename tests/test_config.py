@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError, parse_bool
+from convexlite.files import InMemory, LocalDirectory
 
 
 def test_defaults_without_environment():
@@ -60,3 +61,83 @@ def test_one_boolean_rule(raw, expected):
 def test_a_boolean_that_is_not_one_is_refused():
     with pytest.raises(ConfigError, match="DO_NOT_REQUIRE_SSL='perhaps' is not a boolean"):
         Config.from_env({"DO_NOT_REQUIRE_SSL": "perhaps"})
+
+
+S3_ENV = {
+    "S3_STORAGE_FILES_BUCKET": "f",
+    "S3_STORAGE_MODULES_BUCKET": "m",
+    "S3_STORAGE_SEARCH_BUCKET": "s",
+    "S3_STORAGE_EXPORTS_BUCKET": "e",
+    "S3_STORAGE_SNAPSHOT_IMPORTS_BUCKET": "i",
+}
+
+
+def test_s3_variables():
+    config = Config.from_env(
+        {
+            **S3_ENV,
+            "AWS_REGION": "eu-west-1",
+            "S3_ENDPOINT_URL": "http://minio:9000",
+            "AWS_ACCESS_KEY_ID": "id",
+            "AWS_SECRET_ACCESS_KEY": "s3cr3t-key",
+            "AWS_S3_FORCE_PATH_STYLE": "true",
+            "AWS_S3_DISABLE_SSE": "1",
+            "AWS_S3_DISABLE_CHECKSUMS": "yes",
+            "STORAGE_DIR": "/ignored/with/s3",
+            "POSTGRES_URL": "postgres://u@db",
+        }
+    )
+    s3 = config.s3_storage
+    assert s3 is not None
+    assert dict(s3.buckets) == {
+        "files": "f", "modules": "m", "search": "s", "exports": "e", "snapshot_imports": "i"
+    }  # fmt: skip
+    assert (s3.region, s3.endpoint_url) == ("eu-west-1", "http://minio:9000")
+    assert (s3.access_key_id, s3.secret_access_key) == ("id", "s3cr3t-key")
+    assert s3.force_path_style and not s3.server_side_encryption and not s3.checksums
+    assert config.storage_dir is None
+    assert config.blob_location() == s3
+    assert "s3cr3t-key" not in repr(config)
+
+
+def test_s3_defaults_send_sse_and_checksums():
+    s3 = Config.from_env(S3_ENV).s3_storage
+    assert s3 is not None
+    assert s3.server_side_encryption and s3.checksums and not s3.force_path_style
+    assert s3.region is None and s3.endpoint_url is None
+
+
+def test_some_s3_buckets_but_not_all_are_refused():
+    env = {name: value for name, value in S3_ENV.items() if "SEARCH" not in name}
+    with pytest.raises(ConfigError, match="S3_STORAGE_SEARCH_BUCKET"):
+        Config.from_env(env)
+
+
+def test_a_storage_dir_option_and_s3_are_refused_together():
+    config = Config.from_env({**S3_ENV, "POSTGRES_URL": "postgres://u@db"}, storage_dir="/data")
+    with pytest.raises(ConfigError, match="cannot be combined"):
+        config.blob_location()
+
+
+def test_blob_location_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Config.from_env({}).blob_location() == LocalDirectory(
+        str(tmp_path / "convex_local_storage")
+    )
+    beside = Config(store_url="sqlite:///data/app.db").blob_location()
+    assert beside == LocalDirectory(str(tmp_path / "data" / "convex_local_storage"))
+    absolute = Config(store_url="/srv/app.db").blob_location()
+    assert absolute == LocalDirectory("/srv/convex_local_storage")
+    server = Config(store_url="postgres://u@db").blob_location()
+    assert server == LocalDirectory(str(tmp_path / "convex_local_storage"))
+    assert Config().blob_location() == InMemory()
+    assert Config.from_env(S3_ENV, store_url="memory:").blob_location() == InMemory()
+
+
+def test_storage_dir_from_the_environment_or_an_option(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Config.from_env({"STORAGE_DIR": "files"}).blob_location() == LocalDirectory(
+        str(tmp_path / "files")
+    )
+    config = Config.from_env({"STORAGE_DIR": "files"}, storage_dir="/abs/dir")
+    assert config.blob_location() == LocalDirectory("/abs/dir")

@@ -264,7 +264,6 @@ class FileStorage:
             self._doomed.pop(key, None)
 
 
-
 class FileDownload:
     """A stored file as the download endpoint serves it (`server.types.StoredFileView`)."""
 

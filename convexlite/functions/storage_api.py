@@ -86,4 +86,3 @@ class ActionStorage(StorageWriter):
             return None if found is None else StoredBlob(*found)
 
         return blocking_or_awaitable(fetch(), self._loop)
-

@@ -75,9 +75,7 @@ class ActionStorage:
         return self._files.upload_url()
 
     async def delete(self, storage_id: Any) -> None:
-        await self._transact(
-            lambda tx: self._files.delete(tx, _existing(tx, storage_id))
-        )
+        await self._transact(lambda tx: self._files.delete(tx, _existing(tx, storage_id)))
 
     async def store(
         self, data: bytes, content_type: str | None, sha256: bytes | None = None

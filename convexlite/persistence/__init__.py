@@ -95,7 +95,29 @@ def open_persistence(
     )
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite store URL (as `open_persistence` reads it), None for other stores:
+    where a SQLite store keeps its files beside it."""
+    match = _SCHEME.match(url)
+    if match is None:
+        return url if url.strip() else None
+    if match.group(1).lower() != "sqlite":
+        return None
+    return _sqlite_target(url, url[match.end() :])[0]
+
+
+def is_memory_url(url: str) -> bool:
+    match = _SCHEME.match(url)
+    return match is not None and match.group(1).lower() == "memory"
+
+
 def _open_sqlite(url: str, rest: str) -> SqlitePersistence:
+    path, synchronous = _sqlite_target(url, rest)
+    return SqlitePersistence(path, synchronous=synchronous)  # type: ignore[arg-type]
+
+
+def _sqlite_target(url: str, rest: str) -> tuple[str, str]:
+    """The file and the `synchronous` mode of a `sqlite:` URL."""
     if not rest.startswith("///"):
         raise InvalidPersistenceUrlError(
             f"SQLite URL {url!r} must start with 'sqlite:///' "
@@ -118,7 +140,7 @@ def _open_sqlite(url: str, rest: str) -> SqlitePersistence:
         raise InvalidPersistenceUrlError(
             f"SQLite URL {url!r}: synchronous must be NORMAL or FULL, not {synchronous!r}"
         )
-    return SqlitePersistence(os.path.expanduser(path), synchronous=synchronous)  # type: ignore[arg-type]
+    return os.path.expanduser(path), synchronous
 
 
 __all__ = [
@@ -139,5 +161,7 @@ __all__ = [
     "StoreClosedError",
     "StoreLockedError",
     "StoreOpenError",
+    "is_memory_url",
     "open_persistence",
+    "sqlite_file",
 ]

@@ -20,6 +20,7 @@ from convexlite.server import (
     http_api,
     push_api,
     scheduler_api,
+    storage_api,
 )
 from convexlite.server.http_actions import HttpActions
 from convexlite.server.state import ServerState
@@ -127,6 +128,7 @@ def create_app(state: ServerState) -> Starlette:
         *function_logs.routes(state),
         *scheduler_api.routes(state),
         *environment_api.routes(state),
+        *storage_api.routes(state),
     ]
     endpoint = sync_websocket(state)
     routes += [

@@ -115,7 +115,9 @@ def test_delete_removes_the_bytes_once_committed(deployment: Deployment) -> None
 
 
 def test_actions_store_and_get_blobs(deployment: Deployment) -> None:
-    storage_id = value(deployment, "action", "files:storeText", {"text": "from an action", "type": "text/markdown"})
+    storage_id = value(
+        deployment, "action", "files:storeText", {"text": "from an action", "type": "text/markdown"}
+    )
     assert value(deployment, "action", "files:readText", {"storageId": storage_id}) == {
         "text": "from an action",
         "type": "text/markdown",
@@ -128,7 +130,11 @@ def test_actions_store_and_get_blobs(deployment: Deployment) -> None:
 
 def test_http_actions_accept_uploads_and_return_files(deployment: Deployment) -> None:
     site = deployment.served.site_url
-    stored = httpx.post(f"{site}/upload", content=b"\x00\x01binary", headers={"content-type": "application/octet-stream"})
+    stored = httpx.post(
+        f"{site}/upload",
+        content=b"\x00\x01binary",
+        headers={"content-type": "application/octet-stream"},
+    )
     assert stored.status_code == 200
     storage_id = stored.json()["storageId"]
     back = httpx.get(f"{site}/download", params={"id": storage_id})
@@ -163,7 +169,11 @@ def test_bad_ids_get_convex_errors(deployment: Deployment) -> None:
     assert path.status_code == 400 and path.json()["code"] == "InvalidStoragePath"
     garbage = deployment.call("query", "files:url", {"storageId": "not a storage id"})
     assert not garbage["ok"] and "Invalid storage ID" in garbage["message"]
-    wrong = deployment.call("query", "files:metadata", {"storageId": value(deployment, "query", "files:all")[0]["_id"][:-1] + "x"})
+    wrong = deployment.call(
+        "query",
+        "files:metadata",
+        {"storageId": value(deployment, "query", "files:all")[0]["_id"][:-1] + "x"},
+    )
     assert not wrong["ok"]
 
 

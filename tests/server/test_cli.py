@@ -69,3 +69,20 @@ async def test_served_housekeeping_stops_as_soon_as_asked(monkeypatch):
     assert all(s.server_state.default_headers for s in servers)  # the Date header is kept
     cli._stop(servers)
     await asyncio.wait_for(asyncio.gather(*loops), 2)
+
+
+def test_storage_dir_option_and_upstreams_name_for_it():
+    from convexlite.cli import _parser
+
+    assert _parser().parse_args(["serve", "--storage-dir", "d"]).storage_dir == "d"
+    assert _parser().parse_args(["serve", "--local-storage", "d"]).storage_dir == "d"
+
+
+def test_serve_refuses_storage_of_the_other_kind(capsys, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with SyncBackend(load_app("client_app:app"), url):
+        pass  # initialized with local storage
+    for use_case in ("FILES", "MODULES", "SEARCH", "EXPORTS", "SNAPSHOT_IMPORTS"):
+        monkeypatch.setenv(f"S3_STORAGE_{use_case}_BUCKET", "bucket")
+    assert main(["serve", "--db", url, "--port", "0", "--site-port", "0"]) == 2
+    assert "initialized with local storage" in capsys.readouterr().err

@@ -4,7 +4,6 @@ transaction, uploads through the mounted ASGI app, and the orphan sweep."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import io
@@ -69,14 +68,19 @@ def test_actions_store_and_get_bytes_and_files() -> None:
     with SyncBackend(app, "memory:") as backend:
         first = backend.action("files:store", {"data": b"hello", "type": "text/plain"})
         second = backend.action("files:storeFile", {"data": b"\x00\x01"})
-        assert backend.action("files:get", {"id": first}) == {"data": b"hello", "type": "text/plain"}
+        assert backend.action("files:get", {"id": first}) == {
+            "data": b"hello",
+            "type": "text/plain",
+        }
         assert backend.action("files:get", {"id": second})["data"] == b"\x00\x01"
         document = backend.query("files:doc", {"id": first})
         assert document["size"] == 5 and document["contentType"] == "text/plain"
         assert document["sha256"] == base64.b64encode(hashlib.sha256(b"hello").digest()).decode()
         meta = backend.query("files:metadata", {"id": first})
         assert meta["sha256"] == hashlib.sha256(b"hello").hexdigest()
-        assert backend.query("files:url", {"id": first}).endswith("/api/storage/" + meta["storageId"])
+        assert backend.query("files:url", {"id": first}).endswith(
+            "/api/storage/" + meta["storageId"]
+        )
 
 
 def test_delete_takes_the_bytes_only_when_it_commits() -> None:
@@ -120,7 +124,9 @@ async def test_uploads_through_the_mounted_app_stream_into_a_file() -> None:
                 for _ in range(8):
                     yield b"x" * 300_000
 
-            response = await client.post(f"/{path}", content=body(), headers={"content-type": "text/csv"})
+            response = await client.post(
+                f"/{path}", content=body(), headers={"content-type": "text/csv"}
+            )
             assert response.status_code == 200, response.text
             storage_id = response.json()["storageId"]
             document = await backend.query("files:doc", {"id": storage_id})
