@@ -221,11 +221,16 @@ class FileStorage:
         """The bytes `[start, end)` of `file`, a chunk at a time, read off the loop."""
         source = self.blobs.read(file.key, start, end, READ_CHUNK)
         done = object()
-        while True:
-            chunk = await asyncio.to_thread(next, source, done)
-            if chunk is done:
-                return
-            yield chunk  # type: ignore[misc]
+        try:
+            while True:
+                chunk = await asyncio.to_thread(next, source, done)
+                if chunk is done:
+                    return
+                yield chunk  # type: ignore[misc]
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:  # a client that went away leaves the blob open otherwise
+                await asyncio.to_thread(close)
 
     # ---- collecting ----------------------------------------------------------------------
 

@@ -21,10 +21,10 @@ def test_a_sqlite_store_keeps_blobs_beside_it(tmp_path):
     with SyncBackend(App(), config=Config(store_url=url)) as backend:
         blobs = backend.engine.blobs
         assert blobs.kind == "local"
-        blobs.files.put("k", b"kept")
+        blobs.modules.put("k", b"kept")  # files/ blobs without a record are swept as orphans
     with SyncBackend(App(), config=Config(store_url=url)) as backend:
-        assert b"".join(backend.engine.blobs.files.read("k")) == b"kept"
-    assert (tmp_path / "convex_local_storage" / "files" / "k.blob").read_bytes() == b"kept"
+        assert b"".join(backend.engine.blobs.modules.read("k")) == b"kept"
+    assert (tmp_path / "convex_local_storage" / "modules" / "k.blob").read_bytes() == b"kept"
 
 
 def test_a_store_initialized_for_local_storage_refuses_s3(tmp_path):
