@@ -94,8 +94,8 @@ class Deployment:
         )  # fmt: skip
 
 
-def start(tmp: Path, secret: str, *serve_args: str) -> Served:
-    return Served(tmp, *serve_args, env={"INSTANCE_SECRET": secret})
+def start(tmp: Path, secret: str, *serve_args: str, env: dict[str, str] | None = None) -> Served:
+    return Served(tmp, *serve_args, env={"INSTANCE_SECRET": secret, **(env or {})})
 
 
 def project_copy(root: Path, name: str, source: Path | None = None) -> Path:
@@ -107,13 +107,15 @@ def project_copy(root: Path, name: str, source: Path | None = None) -> Path:
     return project
 
 
-def serve_project(root: Path, name: str, *serve_args: str) -> Deployment:
-    """`convexlite serve` (from `root`, with `serve_args`) and a copy of the project `name`
-    beside it; nothing pushed yet. The caller stops `served`."""
+def serve_project(
+    root: Path, name: str, *serve_args: str, env: dict[str, str] | None = None
+) -> Deployment:
+    """`convexlite serve` (from `root`, with `serve_args` and the variables `env`) and a copy
+    of the project `name` beside it; nothing pushed yet. The caller stops `served`."""
     clients = npm_clients("the push tests")
     project = project_copy(root, name)
     secret = generate_instance_secret()
-    served = start(root, secret, *serve_args)
+    served = start(root, secret, *serve_args, env=env)
     key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
     return Deployment(served, key, project, clients, secret)
 

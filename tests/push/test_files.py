@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 from push_harness import HERE, Deployment, serve_project
+from servers import MOTO_CREDENTIALS, MOTO_REGION, moto_s3
 
 from convexlite.auth.upload_tokens import issue_upload_token
 from convexlite.persistence import DEFAULT_INSTANCE_NAME
@@ -211,3 +213,41 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+def test_a_server_configured_for_s3_keeps_files_in_the_bucket(tmp_path: Path) -> None:
+    with moto_s3() as endpoint:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name=MOTO_REGION,
+            aws_access_key_id=MOTO_CREDENTIALS["access_key_id"],
+            aws_secret_access_key=MOTO_CREDENTIALS["secret_access_key"],
+        )
+        env = {
+            "S3_ENDPOINT_URL": endpoint,
+            "AWS_REGION": MOTO_REGION,
+            "AWS_ACCESS_KEY_ID": MOTO_CREDENTIALS["access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIALS["secret_access_key"],
+        }
+        for use_case in ("files", "modules", "search", "exports", "snapshot_imports"):
+            bucket = f"convexlite-e2e-{use_case.replace('_', '-')}"
+            s3.create_bucket(Bucket=bucket)
+            env[f"S3_STORAGE_{use_case.upper()}_BUCKET"] = bucket
+        deployed = serve_project(tmp_path, "files", env=env)
+        try:
+            deployed.cli("deploy", "-y", "--typecheck", "disable")
+            uploaded = upload_with_fetch(deployed, "kept in S3", "text/plain")
+            storage_id = uploaded["body"]["storageId"]
+            url = value(deployed, "query", "files:url", {"storageId": storage_id})
+            assert httpx.get(url).text == "kept in S3"
+            objects = s3.list_objects_v2(Bucket="convexlite-e2e-files").get("Contents", [])
+            assert len(objects) == 1 and objects[0]["Size"] == len("kept in S3")
+            assert objects[0]["Key"].startswith(f"{DEFAULT_INSTANCE_NAME}-")
+            assert not (tmp_path / "convex_local_storage").exists()
+            value(deployed, "mutation", "files:remove", {"storageId": storage_id})
+            wait_for(
+                lambda: not s3.list_objects_v2(Bucket="convexlite-e2e-files").get("Contents")
+            )
+        finally:
+            deployed.served.stop()
