@@ -41,6 +41,7 @@ def store(request, tmp_path, monkeypatch) -> Iterator[tuple[str, str]]:
         yield f"sqlite:///{tmp_path / 'store.db'}", "convex-self-hosted"
         return
     monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "storage"))  # not the current directory
     fresh = fresh_postgres if request.param == "postgres" else fresh_mysql
     with fresh() as found:
         yield found

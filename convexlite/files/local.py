@@ -31,8 +31,10 @@ TEMP_SUFFIX = ".tmp"
 
 class LocalBlobStore:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.directory = os.fspath(directory)
-        os.makedirs(self.directory, exist_ok=True)
+        self.directory = os.path.abspath(directory)
+        if not os.path.isdir(self.directory):
+            os.makedirs(self.directory, exist_ok=True)
+            sync_directory(os.path.dirname(self.directory))  # so the first blob's path lasts
         self._remove_leftovers()
 
     def path(self, key: str) -> str:
@@ -76,7 +78,8 @@ class LocalBlobStore:
             if name.endswith(BLOB_SUFFIX) and not name.startswith(".")
         )
 
-    def _temp_path(self, key: str) -> str:
+    def temp_path(self, key: str) -> str:
+        """Where a write in progress goes: hidden, in the same file system as the blob."""
         return os.path.join(self.directory, f".{key}.{uuid.uuid4().hex}{TEMP_SUFFIX}")
 
     def _remove_leftovers(self) -> None:
@@ -85,12 +88,14 @@ class LocalBlobStore:
                 if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
                     os.unlink(entry.path)
 
-    def _sync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+
+def sync_directory(path: str) -> None:
+    """Make a rename or a new entry in the directory `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _chunks(file: BinaryIO, start: int, stop: int, chunk_size: int) -> Iterator[bytes]:
@@ -109,7 +114,7 @@ class _LocalWriter(WriterBase):
     def __init__(self, store: LocalBlobStore, key: str) -> None:
         super().__init__(key)
         self._store = store
-        self._temp = store._temp_path(self.key)
+        self._temp = store.temp_path(self.key)
         self._file: BinaryIO | None = open(self._temp, "xb")  # noqa: SIM115 -- closed on finish
 
     def _write(self, chunk: bytes) -> None:
@@ -123,7 +128,7 @@ class _LocalWriter(WriterBase):
             file.flush()
             os.fsync(file.fileno())
         os.replace(self._temp, self._store.path(self.key))
-        self._store._sync_directory()
+        sync_directory(self._store.directory)
 
     def _abort(self) -> None:
         if self._file is not None:

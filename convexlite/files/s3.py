@@ -58,18 +58,20 @@ class S3BlobStore:
         self.bucket = bucket
         self.prefix = prefix
         self.part_size = settings.part_size
-        self._put_options: dict[str, str] = {}
+        self.part_options: dict[str, str] = (
+            {"ChecksumAlgorithm": "CRC32"} if settings.checksums else {}
+        )
+        """Options of every request that sends bytes (PUT, each part)."""
+        self.put_options = dict(self.part_options)
+        """Options of every request that creates an object (PUT, multipart upload)."""
         if settings.server_side_encryption:
-            self._put_options["ServerSideEncryption"] = "AES256"
-        if settings.checksums:
-            self._put_options["ChecksumAlgorithm"] = "CRC32"
-        self.checksums = settings.checksums
+            self.put_options["ServerSideEncryption"] = "AES256"
 
     def check_bucket(self) -> None:
         """Fail at start, with the bucket's name, rather than at the first upload."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
-        except botocore.exceptions.ClientError as exc:
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             raise S3BucketUnavailable(
                 f"S3 bucket {self.bucket!r} is not reachable: {exc}; create it or fix the "
                 "S3_STORAGE_*_BUCKET, S3_ENDPOINT_URL and AWS_* settings"
@@ -172,7 +174,7 @@ class _S3Writer(WriterBase):
                 Bucket=store.bucket,
                 Key=self._object_key,
                 Body=self._buffer,
-                **store._put_options,
+                **store.put_options,
             )
         else:
             if self._buffer:
@@ -197,20 +199,19 @@ class _S3Writer(WriterBase):
         store = self._store
         if self._upload_id is None:
             created = store.client.create_multipart_upload(
-                Bucket=store.bucket, Key=self._object_key, **store._put_options
+                Bucket=store.bucket, Key=self._object_key, **store.put_options
             )
             self._upload_id = created["UploadId"]
         number = len(self._parts) + 1
-        options = {"ChecksumAlgorithm": "CRC32"} if store.checksums else {}
         response = store.client.upload_part(
             Bucket=store.bucket,
             Key=self._object_key,
             UploadId=self._upload_id,
             PartNumber=number,
             Body=data,
-            **options,
+            **store.part_options,
         )
         part = {"PartNumber": number, "ETag": response["ETag"]}
-        if store.checksums:
+        if store.part_options:
             part["ChecksumCRC32"] = response["ChecksumCRC32"]
         self._parts.append(part)

@@ -15,6 +15,7 @@ import sys
 import threading
 import uuid
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,7 @@ from convexlite.files import (
 from .conftest import Opener
 
 MiB = 1 << 20
+ROOT = Path(__file__).resolve().parents[2]  # the child imports this checkout's convexlite
 
 
 def key() -> str:
@@ -267,7 +269,7 @@ def test_a_reopened_store_sees_the_blobs_in_another_process(
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert child.returncode == 0, child.stderr
     assert json.loads(child.stdout) == {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import socket
 
 import boto3
 import pytest
@@ -57,6 +58,14 @@ def test_a_missing_bucket_is_a_clear_error_at_open(s3_buckets: S3Buckets) -> Non
     buckets = {**s3_buckets.buckets, "search": "no-such-bucket"}
     with pytest.raises(S3BucketUnavailable, match="no-such-bucket"):
         open_blob_stores(dataclasses.replace(s3_buckets, buckets=buckets), "p/")
+
+
+def test_an_unreachable_endpoint_is_a_clear_error_at_open(s3_buckets: S3Buckets) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with pytest.raises(S3BucketUnavailable, match="not reachable"):
+        open_blob_stores(dataclasses.replace(s3_buckets, endpoint_url=nowhere), "p/")
 
 
 def test_settings_are_checked() -> None:

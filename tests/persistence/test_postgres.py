@@ -576,9 +576,10 @@ def test_a_duplicate_is_reported_by_the_writer_that_stays_usable(
 
 
 def test_a_backend_keeps_its_data_in_the_instance_database(
-    instance: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    instance: tuple[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
     monkeypatch.setenv("DO_NOT_REQUIRE_SSL", "1")
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "storage"))  # not the current directory
     app = App()
 
     @app.mutation(name="notes:add", args={"body": v.string()})
