@@ -148,3 +148,55 @@ def test_orphaned_blobs_are_swept_when_the_backend_opens(tmp_path) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert backend.action("files:get", {"id": kept})["data"] == b"kept"
+
+
+@app.http_action(path="/files", method="POST")
+async def http_upload(ctx, request):
+    from starlette.responses import JSONResponse
+
+    storage_id = await ctx.storage.store(await request.body(), request.headers["content-type"])
+    return JSONResponse({"storageId": storage_id})
+
+
+@app.http_action(path="/files", method="GET")
+async def http_download(ctx, request):
+    from starlette.responses import Response
+
+    found = await ctx.storage.get(request.query_params["id"])
+    return Response(found.data, media_type=found.content_type)
+
+
+async def test_python_http_actions_store_and_serve_files() -> None:
+    async with Backend(app, "memory:") as backend:
+        transport = httpx.ASGITransport(app=backend.asgi())
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            stored = await client.post(
+                "/http/files", content=b"<svg/>", headers={"content-type": "image/svg+xml"}
+            )
+            assert stored.status_code == 200, stored.text
+            back = await client.get("/http/files", params={"id": stored.json()["storageId"]})
+            assert back.content == b"<svg/>"
+            assert back.headers["content-type"].startswith("image/svg+xml")
+
+
+async def test_a_browser_on_another_origin_may_upload() -> None:
+    async with Backend(app, "memory:") as backend:
+        transport = httpx.ASGITransport(app=backend.asgi())
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            origin = {"Origin": "https://app.example"}
+            preflight = await client.options(
+                "/api/storage/upload",
+                headers={
+                    **origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "content-type",
+                },
+            )
+            assert preflight.status_code in (200, 204)
+            assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+            assert "POST" in preflight.headers["access-control-allow-methods"]
+            url = await backend.mutation("files:uploadUrl", {})
+            path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+            posted = await client.post(path, content=b"x", headers=origin)
+            assert posted.status_code == 200
+            assert posted.headers["access-control-allow-origin"] == "https://app.example"
