@@ -149,6 +149,7 @@ class Engine:
                 self.db,
                 target,
                 loader,
+                self.blobs.modules,
                 environment_variables=self.variables.latest,
                 system_env=system_env,
                 clock=clock,

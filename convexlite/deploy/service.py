@@ -60,6 +60,7 @@ from convexlite.deploy.schema_change import (
 )
 from convexlite.deploy.target import DeploymentTarget
 from convexlite.errors import ConvexBackendError
+from convexlite.files import BlobStore
 from convexlite.values.identifiers import is_identifier
 
 EnvironmentVariables = Callable[[], Mapping[str, str]]
@@ -107,6 +108,7 @@ class PushService:
         db: Database,
         target: DeploymentTarget,
         analyzer: Analyzer,
+        modules: BlobStore,
         *,
         environment_variables: EnvironmentVariables = dict,
         system_env: Mapping[str, str] | None = None,
@@ -116,13 +118,14 @@ class PushService:
         self.db = db
         self.target = target
         self.analyzer = analyzer
+        self.modules = modules
         self.environment_variables = environment_variables
         self.system_env = dict(system_env or {})
         self.clock = clock
         self.random_bytes = random_bytes
         self.pending = PendingPushes()
         self._activating = threading.Lock()
-        self._active = store.load_active(db)
+        self._active = store.load_active(db, modules)
 
     @property
     def active(self) -> PushedDeployment | None:
@@ -516,7 +519,7 @@ class PushService:
             self.target.check(deployment)
             self.target.apply_schema(deployment.schema)
             try:
-                store.save(self.db, deployment)
+                store.save(self.db, self.modules, deployment)
             except BaseException as exc:
                 # Put the previous schema back; the stored deployment did not change.
                 with contextlib.suppress(Exception):

@@ -1,18 +1,22 @@
-"""The module store: the active `PushedDeployment` in system tables of the database.
+"""The module store: the active `PushedDeployment`, its code in the `modules` blob store and
+the rest in system tables of the database.
 
+Module text lives where upstream keeps it, in the blob store of the `modules` use case
+(a local directory or the `S3_STORAGE_MODULES_BUCKET`), content-addressed by module
+hash: `<sha256>-source` and `<sha256>-map`, so unchanged modules are never rewritten.
 Tables (numbers from spec/database.md §1.3 where upstream has one):
-- `_modules`: one row per module `{path, environment, sha256, analyzeResult}`
-  (`analyzeResult`: AnalyzedModule JSON text, null for `_deps/` chunks);
-- `_source_packages`: module text, content-addressed by module hash and split
-  into rows of at most `CHUNK_CHARS` characters `{sha256, part, seq, text}`
-  (`part`: `source` or `sourceMap`), so a 3 MB bundle stays within the 1 MiB a
-  document may hold elsewhere and unchanged modules are never rewritten;
+- `_modules`: one row per module `{path, environment, sha256, hasSourceMap,
+  analyzeResult}` (`analyzeResult`: AnalyzedModule JSON text, null for `_deps/` chunks);
 - `_udf_config`: `{serverVersion, importPhaseRngSeed, importPhaseUnixTimestamp}`;
 - `_auth`: `{providers}` (AuthInfo JSON text);
-- `_deployment`: `{version, functionsDir, appDefinition, schema, nodeVersion}`.
+- `_deployment`: `{version, functionsDir, appDefinition, schema, nodeVersion}`;
+- `_source_packages`: where stores of earlier versions kept module text, in rows of at
+  most `CHUNK_CHARS` characters `{sha256, part, seq, text}`; still read, emptied by the
+  next save.
 
-`save` replaces all of it in one transaction, so a crash leaves the old or the
-new version, and `load_active` at startup serves the last push.
+`save` writes the new blobs first and then replaces every row in one transaction, so a
+crash leaves the old or the new version (with at most some unused blobs, deleted by the
+next save), and `load_active` at startup serves the last push.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from convexlite.database.metadata import BY_CREATION_TIME
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.deployment import PushedDeployment, StoredModule, UdfConfig
 from convexlite.deploy.modules import module_hash
+from convexlite.files import BlobNotFound, BlobStore
 from convexlite.values import Int64
 
 MODULES_TABLE = "_modules"
@@ -35,7 +40,8 @@ UDF_CONFIG_TABLE = "_udf_config"
 AUTH_TABLE = "_auth"
 DEPLOYMENT_TABLE = "_deployment"
 CHUNK_CHARS = 256 * 1024
-"""At most 1 MiB of UTF-8 per row."""
+"""At most 1 MiB of UTF-8 per `_source_packages` row (stores of earlier versions)."""
+SOURCE, SOURCE_MAP = "source", "map"
 
 
 class CorruptModuleStore(Exception):
@@ -59,12 +65,19 @@ def _single(tx: Transaction, table_name: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _chunks(text: str) -> list[str]:
-    return [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)] or [""]
+def _blob_key(sha: str, part: str) -> str:
+    return f"{sha}-{part}"
 
 
-def load_active(db: Database) -> PushedDeployment | None:
-    """The last deployment saved in `db`, or None if nothing was ever pushed."""
+def _read_text(blobs: BlobStore, sha: str, part: str) -> str | None:
+    try:
+        return b"".join(blobs.read(_blob_key(sha, part))).decode("utf-8")
+    except BlobNotFound:
+        return None
+
+
+def load_active(db: Database, blobs: BlobStore) -> PushedDeployment | None:
+    """The last deployment saved in `db` (its code in `blobs`), None if nothing was pushed."""
     tx = db.begin(read_only=True)
     meta = _single(tx, DEPLOYMENT_TABLE)
     if meta is None:
@@ -75,12 +88,17 @@ def load_active(db: Database) -> PushedDeployment | None:
     parts: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for row in _rows(tx, SOURCES_TABLE):
         parts.setdefault((row["sha256"], row["part"]), []).append((int(row["seq"]), row["text"]))
+
+    def text(sha: str, part: str, legacy_part: str, path: str) -> str:
+        found = _read_text(blobs, sha, part)
+        return found if found is not None else _join(parts, sha, legacy_part, path)
+
     modules: dict[str, StoredModule] = {}
     analysis: dict[str, Any] = {}
     for row in _rows(tx, MODULES_TABLE):
         path, sha = row["path"], row["sha256"]
-        source = _join(parts, sha, "source", path)
-        source_map = _join(parts, sha, "sourceMap", path) if row["hasSourceMap"] else None
+        source = text(sha, SOURCE, "source", path)
+        source_map = text(sha, SOURCE_MAP, "sourceMap", path) if row["hasSourceMap"] else None
         if module_hash(source, source_map) != sha:
             raise CorruptModuleStore(f"the stored source of {path} does not match its hash")
         modules[path] = StoredModule(source, source_map, row["environment"])
@@ -111,31 +129,23 @@ def _join(
     return "".join(text for _, text in chunks)
 
 
-def save(db: Database, deployment: PushedDeployment) -> int:
-    """Make `deployment` the stored active one, in one transaction; returns its commit ts.
+def save(db: Database, blobs: BlobStore, deployment: PushedDeployment) -> int:
+    """Make `deployment` the stored active one: its code into `blobs`, then its rows in one
+    transaction; returns the commit ts. Blobs no longer used are deleted afterwards.
 
     Raises `OptimisticConcurrencyControlFailure` if another save committed meanwhile.
     """
-    tx = db.begin()
     wanted = {module_hash(m.source, m.source_map): m for m in deployment.modules.values()}
-    stored: set[str] = set()
-    for row in list(_rows(tx, SOURCES_TABLE)):
-        if row["sha256"] in wanted:
-            stored.add(row["sha256"])
-        else:
-            tx.delete(row["_id"])
+    present = set(blobs.keys())
     for sha, module in wanted.items():
-        if sha in stored:
-            continue
-        texts = [("source", module.source)]
+        texts = [(SOURCE, module.source)]
         if module.source_map is not None:
-            texts.append(("sourceMap", module.source_map))
+            texts.append((SOURCE_MAP, module.source_map))
         for part, text in texts:
-            for seq, chunk in enumerate(_chunks(text)):
-                tx.insert(
-                    SOURCES_TABLE, {"sha256": sha, "part": part, "seq": Int64(seq), "text": chunk}
-                )
-    for table in (MODULES_TABLE, UDF_CONFIG_TABLE, AUTH_TABLE, DEPLOYMENT_TABLE):
+            if _blob_key(sha, part) not in present:
+                blobs.put(_blob_key(sha, part), text.encode("utf-8"))
+    tx = db.begin()
+    for table in (SOURCES_TABLE, MODULES_TABLE, UDF_CONFIG_TABLE, AUTH_TABLE, DEPLOYMENT_TABLE):
         for row in list(_rows(tx, table)):
             tx.delete(row["_id"])
     for path, module in sorted(deployment.modules.items()):
@@ -172,4 +182,8 @@ def save(db: Database, deployment: PushedDeployment) -> int:
             "nodeVersion": deployment.node_version,
         },
     )
-    return db.commit(tx)
+    ts = db.commit(tx)
+    for key in present:
+        if key.partition("-")[0] not in wanted:
+            blobs.delete(key)
+    return ts

@@ -22,7 +22,7 @@ from convexlite.deploy.errors import PUSH_PREFIX, PushError
 from convexlite.errors import ConvexBackendError
 from convexlite.functions.app import App
 from convexlite.functions.schema import SchemaEnforcementError
-from convexlite.values import decode_id
+from convexlite.values import Int64
 
 STRING = {"type": "string"}
 
@@ -392,19 +392,47 @@ def test_restart_serves_the_last_push(engines):
     assert reopened.pushed.modules["big.js"] == pushed.modules["big.js"]
 
 
-def test_store_rows_stay_small(engines):
+def test_module_code_lives_in_the_modules_blob_store(engines):
     engine = engines.open()
     bundle = module("big.js", None, "x" * 3_000_000)
     push(engine, push_body([bundle]))
-    tx = engine.db.begin(read_only=True)
-    table = tx.table("_source_packages")
-    assert table is not None and table.number == 524
-    from convexlite.database.intervals import Interval
+    blobs = engine.blobs.modules
+    sha = hash_of(bundle)
+    stored = list(blobs.keys())
+    assert {key.partition("-")[0] for key in stored} == {sha}
+    assert b"".join(blobs.read(f"{sha}-source")).decode().endswith("x" * 3_000_000)
+    assert engine.db.registry.table("_source_packages") is None
+    push(engine, push_body([MESSAGES]))
+    stored = list(blobs.keys())
+    assert {key.partition("-")[0] for key in stored} == {hash_of(MESSAGES)}  # old code gone
 
-    index = tx.registry.index(table.tablet_id, "by_creation_time")
-    rows = [doc for _, doc in tx.scan(index, Interval.all(), "asc")]
-    assert len(rows) >= 12 and all(len(r["text"]) <= 256 * 1024 for r in rows)
-    assert decode_id(rows[0]["_id"])[0] == 524
+
+def test_a_store_with_code_in_source_packages_rows_still_loads(engines):
+    """Stores saved before module code moved to the blob store kept it in rows."""
+    engine = engines.open()
+    push(engine, push_body([MESSAGES]))
+    pushed = engine.pushed
+    sha = hash_of(MESSAGES)
+    source = b"".join(engine.blobs.modules.read(f"{sha}-source")).decode()
+    tx = engine.db.begin()
+    for seq, start in enumerate(range(0, len(source), 100)):
+        tx.insert(
+            "_source_packages",
+            {
+                "sha256": sha,
+                "part": "source",
+                "seq": Int64(seq),
+                "text": source[start : start + 100],
+            },
+        )
+    engine.db.commit(tx)
+    engine.blobs.modules.delete(f"{sha}-source")
+    engines.close_all()
+    reopened = engines.open()
+    assert reopened.pushed == pushed
+    push(reopened, push_body([MESSAGES, CHUNK]))
+    assert reopened.db.begin(read_only=True).table("_source_packages") is not None
+    assert f"{sha}-source" in set(reopened.blobs.modules.keys())
 
 
 def test_analyzer_sees_modules_and_env(engines):
