@@ -23,13 +23,13 @@ from convexlite.files.types import (
     check_range,
     clamp_range,
 )
-from convexlite.files.writer import WriterBase
+from convexlite.files.writer import StreamedPut, WriterBase
 
 BLOB_SUFFIX = ".blob"
 TEMP_SUFFIX = ".tmp"
 
 
-class LocalBlobStore:
+class LocalBlobStore(StreamedPut):
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = os.path.abspath(directory)
         if not os.path.isdir(self.directory):
@@ -42,11 +42,6 @@ class LocalBlobStore:
 
     def writer(self, key: str) -> _LocalWriter:
         return _LocalWriter(self, key)
-
-    def put(self, key: str, data: bytes) -> BlobInfo:
-        with self.writer(key) as writer:
-            writer.write(data)
-            return writer.finish()
 
     def size(self, key: str) -> int:
         try:

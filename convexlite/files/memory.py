@@ -13,10 +13,10 @@ from convexlite.files.types import (
     check_range,
     clamp_range,
 )
-from convexlite.files.writer import WriterBase
+from convexlite.files.writer import StreamedPut, WriterBase
 
 
-class MemoryBlobStore:
+class MemoryBlobStore(StreamedPut):
     """Gone with the process; `read` yields slices of the stored bytes, never copies of all."""
 
     def __init__(self) -> None:
@@ -25,11 +25,6 @@ class MemoryBlobStore:
 
     def writer(self, key: str) -> _MemoryWriter:
         return _MemoryWriter(self, key)
-
-    def put(self, key: str, data: bytes) -> BlobInfo:
-        with self.writer(key) as writer:
-            writer.write(data)
-            return writer.finish()
 
     def size(self, key: str) -> int:
         return len(self._get(key))

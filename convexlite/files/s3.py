@@ -25,7 +25,7 @@ from convexlite.files.types import (
     check_key,
     check_range,
 )
-from convexlite.files.writer import WriterBase
+from convexlite.files.writer import StreamedPut, WriterBase
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 MAX_POOL_CONNECTIONS = 32
@@ -52,7 +52,7 @@ def s3_client(settings: S3Buckets) -> Any:
     return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
 
 
-class S3BlobStore:
+class S3BlobStore(StreamedPut):
     def __init__(self, client: Any, bucket: str, prefix: str, settings: S3Buckets) -> None:
         self.client = client
         self.bucket = bucket
@@ -82,11 +82,6 @@ class S3BlobStore:
 
     def writer(self, key: str) -> _S3Writer:
         return _S3Writer(self, key)
-
-    def put(self, key: str, data: bytes) -> BlobInfo:
-        with self.writer(key) as writer:
-            writer.write(data)
-            return writer.finish()
 
     def size(self, key: str) -> int:
         try:

@@ -1,4 +1,5 @@
-"""`WriterBase`: what every backend's streaming writer shares.
+"""`WriterBase`: what every backend's streaming writer shares; `StreamedPut`: `put` as one
+whole blob through the store's writer.
 
 The digest and size are computed here, as the bytes pass, so each backend only moves bytes;
 the state machine (writing, then finished or aborted, exactly once) lives here too, so that
@@ -77,3 +78,15 @@ class WriterBase(ABC):
     @abstractmethod
     def _abort(self) -> None:
         """Drop everything written so far (also called when `_finish` fails)."""
+
+
+class StreamedPut(ABC):
+    """`BlobStore.put` for a store whose every write goes through its streaming writer."""
+
+    @abstractmethod
+    def writer(self, key: str) -> WriterBase: ...
+
+    def put(self, key: str, data: bytes) -> BlobInfo:
+        with self.writer(key) as writer:
+            writer.write(data)
+            return writer.finish()

@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,12 @@ class Deployment:
         [result] = self.node(json.dumps([{"kind": kind, "path": path, "args": args or {}}]))
         return result
 
+    def value(self, kind: str, path: str, args: dict[str, Any] | None = None) -> Any:
+        """`call`'s value, asserting the call succeeded."""
+        result = self.call(kind, path, args)
+        assert result["ok"], result
+        return result["value"]
+
     def cli_env(self) -> dict[str, str]:
         """The environment `cli` runs the CLI with (for commands run with Popen)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEX_")}
@@ -125,3 +133,23 @@ def restart(deployment: Deployment, *serve_args: str) -> None:
     assert deployment.secret is not None
     deployment.served.stop()
     deployment.served = start(deployment.project.parent, deployment.secret, *serve_args)
+
+
+def served_and_deployed(root: Path, name: str, **options: Any) -> Iterator[Deployment]:
+    """The project `name` served from `root` and pushed by the CLI, stopped at the end (the
+    body of a module-scoped fixture)."""
+    deployment = serve_project(root, name, **options)
+    try:
+        deployment.cli("deploy", "-y", "--typecheck", "disable")
+        yield deployment
+    finally:
+        deployment.served.stop()
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20) -> Any:
+    """`check()`'s first truthy result, polled until `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return found

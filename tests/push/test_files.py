@@ -12,14 +12,14 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 import pytest
-from push_harness import HERE, Deployment, serve_project
+from push_harness import HERE, Deployment, serve_project, served_and_deployed, wait_for
 from servers import MOTO_CREDENTIALS, MOTO_REGION, moto_s3
 
 from convexlite.auth.upload_tokens import issue_upload_token
@@ -28,18 +28,7 @@ from convexlite.persistence import DEFAULT_INSTANCE_NAME
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployed = serve_project(tmp_path_factory.mktemp("files"), "files")
-    try:
-        deployed.cli("deploy", "-y", "--typecheck", "disable")
-        yield deployed
-    finally:
-        deployed.served.stop()
-
-
-def value(deployment: Deployment, kind: str, path: str, args: dict[str, Any] | None = None) -> Any:
-    result = deployment.call(kind, path, args)
-    assert result["ok"], result
-    return result["value"]
+    yield from served_and_deployed(tmp_path_factory.mktemp("files"), "files")
 
 
 def upload_with_fetch(deployment: Deployment, text: str, content_type: str) -> dict[str, Any]:
@@ -57,20 +46,12 @@ def storage_dir(deployment: Deployment) -> Path:
     return deployment.project.parent / "convex_local_storage" / "files"
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return found
-
-
 def test_upload_with_fetch_then_read_back(deployment: Deployment) -> None:
     uploaded = upload_with_fetch(deployment, "hello, files", "text/plain")
     assert uploaded["uploadUrl"].startswith(f"{deployment.url}/api/storage/upload?token=")
     assert uploaded["status"] == 200
     storage_id = uploaded["body"]["storageId"]
-    url = value(deployment, "query", "files:url", {"storageId": storage_id})
+    url = deployment.value("query", "files:url", {"storageId": storage_id})
     assert url.startswith(f"{deployment.url}/api/storage/")
     response = httpx.get(url)
     assert response.status_code == 200
@@ -82,15 +63,15 @@ def test_upload_with_fetch_then_read_back(deployment: Deployment) -> None:
     import base64
 
     assert response.headers["digest"] == "sha-256=" + base64.b64encode(digest).decode()
-    document = value(deployment, "query", "files:file", {"storageId": storage_id})
+    document = deployment.value("query", "files:file", {"storageId": storage_id})
     assert document["sha256"] == base64.b64encode(digest).decode()
     assert document["size"] == 12 and document["contentType"] == "text/plain"
     assert set(document) == {"_id", "_creationTime", "sha256", "size", "contentType"}
-    metadata = value(deployment, "query", "files:metadata", {"storageId": storage_id})
+    metadata = deployment.value("query", "files:metadata", {"storageId": storage_id})
     assert metadata["sha256"] == digest.hex() and metadata["size"] == 12
     legacy = metadata["storageId"]
     assert url.endswith(legacy)
-    assert value(deployment, "query", "files:url", {"storageId": legacy}) == url
+    assert deployment.value("query", "files:url", {"storageId": legacy}) == url
     ranged = httpx.get(url, headers={"Range": "bytes=7-10"})
     assert ranged.status_code == 206
     assert ranged.content == b"file"
@@ -102,14 +83,14 @@ def test_upload_with_fetch_then_read_back(deployment: Deployment) -> None:
 
 
 def test_delete_removes_the_bytes_once_committed(deployment: Deployment) -> None:
-    storage_id = value(deployment, "action", "files:storeText", {"text": "short-lived"})
-    url = value(deployment, "query", "files:url", {"storageId": storage_id})
+    storage_id = deployment.value("action", "files:storeText", {"text": "short-lived"})
+    url = deployment.value("query", "files:url", {"storageId": storage_id})
     blobs = set(os.listdir(storage_dir(deployment)))
     failed = deployment.call("mutation", "files:remove", {"storageId": storage_id, "fail": True})
     assert not failed["ok"]
     assert httpx.get(url).status_code == 200
-    value(deployment, "mutation", "files:remove", {"storageId": storage_id})
-    assert value(deployment, "query", "files:url", {"storageId": storage_id}) is None
+    deployment.value("mutation", "files:remove", {"storageId": storage_id})
+    assert deployment.value("query", "files:url", {"storageId": storage_id}) is None
     assert httpx.get(url).status_code == 404
     wait_for(lambda: len(set(os.listdir(storage_dir(deployment)))) == len(blobs) - 1)
     again = deployment.call("mutation", "files:remove", {"storageId": storage_id})
@@ -117,16 +98,16 @@ def test_delete_removes_the_bytes_once_committed(deployment: Deployment) -> None
 
 
 def test_actions_store_and_get_blobs(deployment: Deployment) -> None:
-    storage_id = value(
-        deployment, "action", "files:storeText", {"text": "from an action", "type": "text/markdown"}
+    storage_id = deployment.value(
+        "action", "files:storeText", {"text": "from an action", "type": "text/markdown"}
     )
-    assert value(deployment, "action", "files:readText", {"storageId": storage_id}) == {
+    assert deployment.value("action", "files:readText", {"storageId": storage_id}) == {
         "text": "from an action",
         "type": "text/markdown",
     }
-    url = value(deployment, "action", "files:urlFromAction", {"storageId": storage_id})
+    url = deployment.value("action", "files:urlFromAction", {"storageId": storage_id})
     assert httpx.get(url).text == "from an action"
-    ids = {d["_id"] for d in value(deployment, "query", "files:all")}
+    ids = {d["_id"] for d in deployment.value("query", "files:all")}
     assert storage_id in ids
 
 
@@ -145,7 +126,7 @@ def test_http_actions_accept_uploads_and_return_files(deployment: Deployment) ->
 
 
 def test_upload_urls_are_single_use_expire_and_refuse_forgeries(deployment: Deployment) -> None:
-    url = value(deployment, "mutation", "files:generateUploadUrl")
+    url = deployment.value("mutation", "files:generateUploadUrl")
     assert httpx.post(url, content=b"once").status_code == 200
     reused = httpx.post(url, content=b"twice")
     assert reused.status_code == 401 and reused.json()["code"] == "StorageTokenUsed"
@@ -155,7 +136,7 @@ def test_upload_urls_are_single_use_expire_and_refuse_forgeries(deployment: Depl
     assert expired.status_code == 401 and expired.json()["code"] == "StorageTokenExpired"
     forged = httpx.post(f"{deployment.url}/api/storage/upload?token=bm90LWEtdG9rZW4", content=b"x")
     assert forged.status_code == 401 and forged.json()["code"] == "StorageTokenInvalid"
-    fresh = value(deployment, "mutation", "files:generateUploadUrl")
+    fresh = deployment.value("mutation", "files:generateUploadUrl")
     digest = "sha-256=" + "A" * 43 + "="
     mismatch = httpx.post(fresh, content=b"data", headers={"Digest": digest})
     assert mismatch.status_code == 400 and mismatch.json()["code"] == "Sha256Mismatch"
@@ -163,10 +144,10 @@ def test_upload_urls_are_single_use_expire_and_refuse_forgeries(deployment: Depl
 
 def test_bad_ids_get_convex_errors(deployment: Deployment) -> None:
     unknown = "4f3a1f5e-1c39-4b57-9a7a-0f0d5d2f9c11"
-    assert value(deployment, "query", "files:url", {"storageId": unknown}) is None
+    assert deployment.value("query", "files:url", {"storageId": unknown}) is None
     assert httpx.get(f"{deployment.url}/api/storage/{unknown}").status_code == 404
     assert httpx.get(f"{deployment.url}/api/storage/{unknown}").json()["code"] == "FileNotFound"
-    storage_id = value(deployment, "action", "files:storeText", {"text": "x"})
+    storage_id = deployment.value("action", "files:storeText", {"text": "x"})
     path = httpx.get(f"{deployment.url}/api/storage/{storage_id}")
     assert path.status_code == 400 and path.json()["code"] == "InvalidStoragePath"
     garbage = deployment.call("query", "files:url", {"storageId": "not a storage id"})
@@ -174,14 +155,14 @@ def test_bad_ids_get_convex_errors(deployment: Deployment) -> None:
     wrong = deployment.call(
         "query",
         "files:metadata",
-        {"storageId": value(deployment, "query", "files:all")[0]["_id"][:-1] + "x"},
+        {"storageId": deployment.value("query", "files:all")[0]["_id"][:-1] + "x"},
     )
     assert not wrong["ok"]
 
 
 def test_a_100_mb_upload_streams_in_flat_memory(deployment: Deployment) -> None:
     pid = deployment.served.process.pid
-    url = value(deployment, "mutation", "files:generateUploadUrl")
+    url = deployment.value("mutation", "files:generateUploadUrl")
     block = os.urandom(1 << 20)
     digest = hashlib.sha256()
 
@@ -195,9 +176,9 @@ def test_a_100_mb_upload_streams_in_flat_memory(deployment: Deployment) -> None:
     assert response.status_code == 200, response.text
     grown = rss_kib(pid) - before
     storage_id = response.json()["storageId"]
-    document = value(deployment, "query", "files:file", {"storageId": storage_id})
+    document = deployment.value("query", "files:file", {"storageId": storage_id})
     assert document["size"] == 100 * (1 << 20)
-    download = value(deployment, "query", "files:url", {"storageId": storage_id})
+    download = deployment.value("query", "files:url", {"storageId": storage_id})
     received = hashlib.sha256()
     with httpx.stream("GET", download, timeout=120) as streamed:
         for chunk in streamed.iter_bytes():
@@ -239,15 +220,13 @@ def test_a_server_configured_for_s3_keeps_files_in_the_bucket(tmp_path: Path) ->
             deployed.cli("deploy", "-y", "--typecheck", "disable")
             uploaded = upload_with_fetch(deployed, "kept in S3", "text/plain")
             storage_id = uploaded["body"]["storageId"]
-            url = value(deployed, "query", "files:url", {"storageId": storage_id})
+            url = deployed.value("query", "files:url", {"storageId": storage_id})
             assert httpx.get(url).text == "kept in S3"
             objects = s3.list_objects_v2(Bucket="convexlite-e2e-files").get("Contents", [])
             assert len(objects) == 1 and objects[0]["Size"] == len("kept in S3")
             assert objects[0]["Key"].startswith(f"{DEFAULT_INSTANCE_NAME}-")
             assert not (tmp_path / "convex_local_storage").exists()
-            value(deployed, "mutation", "files:remove", {"storageId": storage_id})
-            wait_for(
-                lambda: not s3.list_objects_v2(Bucket="convexlite-e2e-files").get("Contents")
-            )
+            deployed.value("mutation", "files:remove", {"storageId": storage_id})
+            wait_for(lambda: not s3.list_objects_v2(Bucket="convexlite-e2e-files").get("Contents"))
         finally:
             deployed.served.stop()

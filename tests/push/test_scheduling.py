@@ -7,43 +7,21 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from push_harness import Deployment, restart, serve_project
+from push_harness import Deployment, restart, serve_project, served_and_deployed, wait_for
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployed = serve_project(tmp_path_factory.mktemp("scheduling"), "scheduling")
-    try:
-        deployed.cli("deploy", "-y", "--typecheck", "disable")
-        yield deployed
-    finally:
-        deployed.served.stop()
-
-
-def value(deployment: Deployment, kind: str, path: str, args: dict[str, Any] | None = None) -> Any:
-    result = deployment.call(kind, path, args)
-    assert result["ok"], result
-    return result["value"]
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
+    yield from served_and_deployed(tmp_path_factory.mktemp("scheduling"), "scheduling")
 
 
 def runs(deployment: Deployment) -> Counter[str]:
-    return Counter(value(deployment, "query", "jobs:runs"))
+    return Counter(deployment.value("query", "jobs:runs"))
 
 
 def test_mutations_schedule_atomically_and_jobs_run_once(deployment: Deployment) -> None:
@@ -51,12 +29,12 @@ def test_mutations_schedule_atomically_and_jobs_run_once(deployment: Deployment)
         "mutation", "jobs:schedule", {"keys": ["never"], "delayMs": 0, "fail": True}
     )
     assert not failed["ok"]
-    ids = value(deployment, "mutation", "jobs:schedule", {"keys": ["a", "b"], "delayMs": 0})
+    ids = deployment.value("mutation", "jobs:schedule", {"keys": ["a", "b"], "delayMs": 0})
     assert len(ids) == 2
     wait_for(lambda: {"a", "b"} <= set(runs(deployment)))
     counts = runs(deployment)
     assert counts["a"] == counts["b"] == 1 and "never" not in counts
-    job = value(deployment, "query", "jobs:job", {"id": ids[0]})
+    job = deployment.value("query", "jobs:job", {"id": ids[0]})
     assert job["name"] == "jobs.js:record"
     assert job["args"] == [{"key": "a"}]
     assert job["state"] == {"kind": "success"}
@@ -65,14 +43,14 @@ def test_mutations_schedule_atomically_and_jobs_run_once(deployment: Deployment)
 
 def test_run_at_cancel_and_failures_are_recorded(deployment: Deployment) -> None:
     at = int(time.time() * 1000) + 60_000
-    later = value(deployment, "mutation", "jobs:scheduleAt", {"key": "later", "at": at})
-    assert value(deployment, "query", "jobs:job", {"id": later})["scheduledTime"] == at
-    value(deployment, "mutation", "jobs:cancel", {"id": later})
-    assert value(deployment, "query", "jobs:job", {"id": later})["state"] == {"kind": "canceled"}
-    failing = value(deployment, "mutation", "jobs:scheduleFailure")
+    later = deployment.value("mutation", "jobs:scheduleAt", {"key": "later", "at": at})
+    assert deployment.value("query", "jobs:job", {"id": later})["scheduledTime"] == at
+    deployment.value("mutation", "jobs:cancel", {"id": later})
+    assert deployment.value("query", "jobs:job", {"id": later})["state"] == {"kind": "canceled"}
+    failing = deployment.value("mutation", "jobs:scheduleFailure")
     state = wait_for(
         lambda: (
-            (s := value(deployment, "query", "jobs:job", {"id": failing})["state"])["kind"]
+            (s := deployment.value("query", "jobs:job", {"id": failing})["state"])["kind"]
             == "failed"
             and s
         )
@@ -81,10 +59,10 @@ def test_run_at_cancel_and_failures_are_recorded(deployment: Deployment) -> None
 
 
 def test_actions_schedule_and_cancel(deployment: Deployment) -> None:
-    job = value(deployment, "action", "jobs:fromAction", {"key": "act"})
+    job = deployment.value("action", "jobs:fromAction", {"key": "act"})
     wait_for(lambda: runs(deployment)["act"] == 1)
-    assert value(deployment, "query", "jobs:job", {"id": job})["state"] == {"kind": "success"}
-    states = [j["state"]["kind"] for j in value(deployment, "query", "jobs:scheduled")
+    assert deployment.value("query", "jobs:job", {"id": job})["state"] == {"kind": "success"}
+    states = [j["state"]["kind"] for j in deployment.value("query", "jobs:scheduled")
               if j["args"] == [{"key": "act:later"}]]  # fmt: skip
     assert states == ["canceled"]
 
@@ -105,14 +83,13 @@ def test_a_killed_server_runs_due_mutations_exactly_once_and_actions_at_most_onc
     try:
         deployed.cli("deploy", "-y", "--typecheck", "disable")
         keys = [f"m{i}" for i in range(60)]
-        value(
-            deployed,
+        deployed.value(
             "mutation",
             "jobs:scheduleSlow",
             {"keys": ["s1", "s2"], "delayMs": 0, "ms": 30_000},
         )
         wait_for(lambda: {"s1:start", "s2:start"} <= set(runs(deployed)))
-        value(deployed, "mutation", "jobs:schedule", {"keys": keys, "delayMs": 300})
+        deployed.value("mutation", "jobs:schedule", {"keys": keys, "delayMs": 300})
         time.sleep(0.35)
         deployed.served.process.send_signal(signal.SIGKILL)
         deployed.served.process.wait()
@@ -124,7 +101,7 @@ def test_a_killed_server_runs_due_mutations_exactly_once_and_actions_at_most_onc
         slow = wait_for(
             lambda: [
                 j
-                for j in value(deployed, "query", "jobs:scheduled")
+                for j in deployed.value("query", "jobs:scheduled")
                 if j["name"] == "jobs.js:slow" and j["state"]["kind"] != "inProgress"
             ]  # fmt: skip
         )
@@ -138,32 +115,31 @@ def test_a_killed_server_runs_due_mutations_exactly_once_and_actions_at_most_onc
 def test_the_dashboard_endpoints_cancel_and_delete_jobs(deployment: Deployment) -> None:
     headers = {"Authorization": f"Convex {deployment.admin_key}"}
     post = lambda path, body, **kw: httpx.post(f"{deployment.url}/api/{path}", json=body, **kw)  # noqa: E731
-    [one] = value(deployment, "mutation", "jobs:schedule", {"keys": ["e1"], "delayMs": 60_000})
+    [one] = deployment.value("mutation", "jobs:schedule", {"keys": ["e1"], "delayMs": 60_000})
     assert post("cancel_job", {"id": one}).status_code == 401
     assert post("cancel_job", {"id": one}, headers=headers).status_code == 200
-    assert value(deployment, "query", "jobs:job", {"id": one})["state"] == {"kind": "canceled"}
+    assert deployment.value("query", "jobs:job", {"id": one})["state"] == {"kind": "canceled"}
     bad = post("cancel_job", {"id": "nope"}, headers=headers)
     assert bad.status_code == 400 and bad.json()["code"] == "InvalidArgument"
-    ids = value(deployment, "mutation", "jobs:schedule", {"keys": ["e2", "e3"], "delayMs": 60_000})
-    slow = value(
-        deployment,
+    ids = deployment.value("mutation", "jobs:schedule", {"keys": ["e2", "e3"], "delayMs": 60_000})
+    slow = deployment.value(
         "mutation",
         "jobs:scheduleAt",
         {"key": "e4", "at": int(time.time() * 1000) + 120_000},
     )
     wrong = post("cancel_all_jobs", {"udfPath": "jobs:slow"}, headers=headers)
     assert wrong.status_code == 200
-    assert value(deployment, "query", "jobs:job", {"id": ids[0]})["state"] == {"kind": "pending"}
+    assert deployment.value("query", "jobs:job", {"id": ids[0]})["state"] == {"kind": "pending"}
     end_ns = (int(time.time() * 1000) + 90_000) * 1_000_000
     ok = post("cancel_all_jobs", {"udfPath": "jobs:record", "endNextTs": end_ns}, headers=headers)
     assert ok.status_code == 200
-    assert [value(deployment, "query", "jobs:job", {"id": i})["state"]["kind"] for i in ids] == [
+    assert [deployment.value("query", "jobs:job", {"id": i})["state"]["kind"] for i in ids] == [
         "canceled",
         "canceled",
     ]
-    assert value(deployment, "query", "jobs:job", {"id": slow})["state"] == {"kind": "pending"}
+    assert deployment.value("query", "jobs:job", {"id": slow})["state"] == {"kind": "pending"}
     assert post("delete_scheduled_functions_table", {}, headers=headers).status_code == 200
-    assert value(deployment, "query", "jobs:scheduled") == []
+    assert deployment.value("query", "jobs:scheduled") == []
 
 
 def test_a_pushed_cron_ticks_every_second_until_a_push_removes_it(
