@@ -181,6 +181,10 @@ class Backend:
         """The timestamp of the latest published commit."""
         return self.engine.latest_ts
 
+    async def authenticate_user(self, token: str) -> Caller:
+        """The caller a user's JWT makes (`Authorization: Bearer`, a sync `Authenticate`)."""
+        return await self.engine.authenticate_user(token)
+
     def verify_admin_key(self, key: str) -> AdminIdentity:
         return self.engine.verify_admin_key(key)
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, Protocol
 
-from convexlite.auth.identity import Caller
+from convexlite.auth.identity import NO_AUTH_PROVIDER, Caller, NoAuthProvider
 from convexlite.auth.keys import (
     AdminIdentity,
     generate_instance_secret,
@@ -398,6 +398,11 @@ class Engine:
         return None if found is None else FileDownload(found, self.files)
 
     # ---- admin keys and functions ------------------------------------------------------------
+
+    async def authenticate_user(self, token: str) -> Caller:
+        """The caller a user's JWT makes; no auth provider is configured yet, so every token
+        is refused as upstream refuses one no provider matches."""
+        raise NoAuthProvider(NO_AUTH_PROVIDER)
 
     def verify_admin_key(self, key: str) -> AdminIdentity:
         """The identity behind an admin or system key; raises `AdminKeyError` otherwise."""

@@ -13,9 +13,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.auth.keys import AdminIdentity
+from convexlite.errors import BadRequestError
 
 UserIdentity = dict[str, Any]
 """The fields of Convex's `UserIdentity`, camelCase as functions see them."""
+
+
+NO_AUTH_PROVIDER = (
+    "No auth provider found matching the given token. Check that your JWT's issuer and "
+    "audience match one of your configured providers: []"
+)
+
+
+class NoAuthProvider(BadRequestError):
+    """A user token no configured auth provider accepts (401)."""
+
+    code = "NoAuthProvider"
+    status = 401
 
 
 class IncompleteIdentity(ValueError):
@@ -46,6 +60,8 @@ class Caller:
     admin: AdminIdentity | None = None
     identity: UserIdentity | None = None
     trusted: bool = False
+    expires_s: float | None = None
+    """When a user token's identity expires (its `exp`), None for other callers."""
 
     @property
     def is_admin(self) -> bool:

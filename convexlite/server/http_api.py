@@ -28,6 +28,7 @@ from convexlite.server.errors import (
 from convexlite.server.json_response import JsonResponse
 from convexlite.server.requests import (
     authenticate,
+    function_caller,
     json_body,
     output_format,
     request_id,
@@ -146,7 +147,7 @@ def _endpoint(handler: Any) -> Any:
 def routes(state: ServerState) -> list[Route]:
     def typed(kind: FunctionKind) -> Any:
         async def handler(request: Request) -> Response:
-            caller = authenticate(request, state)
+            caller = await function_caller(request, state)
             body = await json_body(request)
             path = _path(required(body, "path"))
             raw_args = required(body, "args")
@@ -166,7 +167,7 @@ def routes(state: ServerState) -> list[Route]:
         return JsonResponse(await _by_path(state, request, caller, path, raw_args, fmt, body))
 
     async def run_by_url(request: Request) -> Response:
-        caller = authenticate(request, state)
+        caller = await function_caller(request, state)
         segments = [s for s in request.path_params["segments"].split("/") if s]
         if len(segments) < 2:
             raise HttpError(
@@ -184,7 +185,7 @@ def routes(state: ServerState) -> list[Route]:
         return JsonResponse({"ts": encode_ts(state.backend.latest_ts)})
 
     async def query_at_ts(request: Request) -> Response:
-        caller = authenticate(request, state)
+        caller = await function_caller(request, state)
         body = await json_body(request)
         path = _path(required(body, "path"))
         raw_args = required(body, "args")
@@ -203,7 +204,7 @@ def routes(state: ServerState) -> list[Route]:
         )
 
     async def query_batch(request: Request) -> Response:
-        caller = authenticate(request, state)
+        caller = await function_caller(request, state)
         body = await json_body(request)
         queries = required(body, "queries")
         if not isinstance(queries, list):

@@ -13,21 +13,18 @@ from starlette.requests import Request
 
 from convexlite.auth.identity import (
     ANONYMOUS,
+    NO_AUTH_PROVIDER,
     Caller,
     IncompleteIdentity,
     UserIdentity,
     user_identity,
 )
 from convexlite.auth.keys import AdminKeyError, split_authorization_key
+from convexlite.errors import ConvexBackendError
 from convexlite.server import json_response
 from convexlite.server.errors import HttpError, bad_deploy_key, new_request_id
 from convexlite.server.state import ServerState
 from convexlite.values.formats import Format
-
-NO_AUTH_PROVIDER = (
-    "No auth provider found matching the given token. Check that your JWT's issuer and "
-    "audience match one of your configured providers: []"
-)
 
 
 def request_id(request: Request) -> str:
@@ -51,6 +48,26 @@ def authenticate(request: Request, state: ServerState) -> Caller:
     if scheme == "bearer ":
         raise HttpError(401, "NoAuthProvider", NO_AUTH_PROVIDER)
     raise HttpError(400, "InvalidAdminKey", "Invalid admin key")
+
+
+def bearer_token(request: Request) -> str | None:
+    """The user token of `Authorization: Bearer <jwt>`, None for other credentials."""
+    header = request.headers.get("authorization")
+    if header is None or header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip()
+
+
+async def function_caller(request: Request, state: ServerState) -> Caller:
+    """The caller of a function endpoint: as `authenticate`, with a user's token checked
+    against the deployment's auth providers (401 with the reason when refused, §2.8)."""
+    token = bearer_token(request)
+    if token is None:
+        return authenticate(request, state)
+    try:
+        return await state.backend.authenticate_user(token)
+    except ConvexBackendError as exc:
+        raise HttpError(401, exc.code, exc.message) from None
 
 
 def admin_caller(request: Request, state: ServerState, what: str, *, write: bool) -> Caller:

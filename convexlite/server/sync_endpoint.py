@@ -36,7 +36,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from convexlite.auth.identity import ANONYMOUS, Caller, IncompleteIdentity, user_identity
 from convexlite.auth.keys import AdminKeyError
-from convexlite.errors import BadRequestError
+from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.server.errors import (
     error_message,
     function_failure,
@@ -63,6 +63,7 @@ from convexlite.sync import (
     Transition,
     Unwatch,
     VerifyAdminKey,
+    VerifyUserToken,
     Watch,
     encode_message,
 )
@@ -261,9 +262,12 @@ class _Connection:
                     self._perform([Close(CLOSE_TOO_BIG, "MessageTooLarge")])
                 return
             now_ms = time.time() * 1000
-            self._perform(
-                self.session.receive(text, now_ms=now_ms, latest_ts=self.backend.latest_ts)
-            )
+            actions = self.session.receive(text, now_ms=now_ms, latest_ts=self.backend.latest_ts)
+            verify = [a for a in actions if isinstance(a, VerifyUserToken)]
+            if verify:
+                # later messages wait: they are made as the identity this one sets
+                actions = await self._verify_user(verify[0])
+            self._perform(actions)
 
     async def _write(self) -> None:
         """Send the outbox in order. `None` in it asks the session for a Transition, once
@@ -279,6 +283,9 @@ class _Connection:
                         self.outbox.put_nowait(None)
                         continue
                     self.flush_scheduled = False
+                    if self.session.identity_expired_at(time.time() * 1000):
+                        self._perform(self.session.identity_expired())
+                        continue
                     item = self._next_transition()
                     if item is None:
                         continue
@@ -453,6 +460,14 @@ class _Connection:
         except IncompleteIdentity as exc:
             return self.session.impersonation_invalid(str(exc))
         return self.session.authenticated(Caller(admin, identity))
+
+    async def _verify_user(self, action: VerifyUserToken) -> list[SessionAction]:
+        try:
+            caller = await self.backend.authenticate_user(action.token)
+        except ConvexBackendError as exc:
+            return self.session.user_token_invalid(exc.message)
+        expires = caller.expires_s
+        return self.session.authenticated(caller, None if expires is None else expires * 1000)
 
     def _failure(self, exc: BaseException, request_id: int | None) -> _Failure:
         """A function error as the client sees it; raise `_SystemError` for anything else.

@@ -123,6 +123,11 @@ class BackendApi(Protocol):
         query's result as of `ts`."""
         ...
 
+    async def authenticate_user(self, token: str) -> Caller:
+        """The caller a user's JWT makes (its identity, and when it expires); raises a
+        `ConvexBackendError` with upstream's code and message when the token is refused."""
+        ...
+
     def verify_admin_key(self, key: str) -> AdminIdentity:
         """The identity behind a key of this instance; raises `AdminKeyError` otherwise."""
         ...

@@ -16,6 +16,7 @@ from convexlite.sync.actions import (
     SessionAction,
     Unwatch,
     VerifyAdminKey,
+    VerifyUserToken,
     Watch,
 )
 from convexlite.sync.messages import (
@@ -83,6 +84,7 @@ __all__ = [
     "Transition",
     "Unwatch",
     "VerifyAdminKey",
+    "VerifyUserToken",
     "Watch",
     "decode_ts",
     "encode_message",

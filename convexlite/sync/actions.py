@@ -85,6 +85,14 @@ class VerifyAdminKey:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifyUserToken:
+    """Check a user's JWT against the deployment's auth providers, then report
+    `authenticated` with its caller or `user_token_invalid` with the reason."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
 class Close:
     """Close the WebSocket after the messages sent before it; `detail` is for the log only."""
 
@@ -94,5 +102,13 @@ class Close:
 
 
 SessionAction = (
-    Send | Watch | Unwatch | RunMutation | AwaitMutation | RunAction | VerifyAdminKey | Close
+    Send
+    | Watch
+    | Unwatch
+    | RunMutation
+    | AwaitMutation
+    | RunAction
+    | VerifyAdminKey
+    | VerifyUserToken
+    | Close
 )

@@ -6,7 +6,7 @@ what the session answers:
 
 - client frames go to `receive`, which answers with actions (`Send`,
   `Watch`, `Unwatch`, `RunMutation`, `AwaitMutation`, `RunAction`,
-  `VerifyAdminKey`, `Close`; see `convexlite.sync.actions`);
+  `VerifyAdminKey`, `VerifyUserToken`, `Close`; see `convexlite.sync.actions`);
 - the outcomes of those actions come back through `query_result`,
   `mutation_started`/`mutation_completed`, `action_completed` and
   `authenticated`/`admin_key_invalid`/`impersonation_invalid`;
@@ -44,6 +44,7 @@ from convexlite.sync.actions import (
     SessionAction,
     Unwatch,
     VerifyAdminKey,
+    VerifyUserToken,
     Watch,
 )
 from convexlite.sync.messages import (
@@ -73,10 +74,7 @@ from convexlite.sync.server_messages import (
 )
 
 MAX_QUEUED_MUTATIONS = 1000
-USER_AUTH_UNSUPPORTED = (
-    "User authentication with JWTs is not supported by this convexlite server yet; "
-    "authenticate with an admin key or not at all."
-)
+IDENTITY_EXPIRED = "Convex token identity expired"
 INVALID_ADMIN_KEY = "The provided admin key was invalid for this instance"
 
 
@@ -138,6 +136,7 @@ class SyncSession:
         self._connected = False
         self._removed: set[int] = set()
         self._added: set[int] = set()
+        self._expires_ms: float | None = None
         self._queued: deque[tuple[Mutation, Any]] = deque()
         self._running: int | None = None
         self._running_handle: Any = None
@@ -168,6 +167,8 @@ class SyncSession:
             return self._modify(message)
         if isinstance(message, Authenticate):
             return self._authenticate(message)
+        if isinstance(message, Mutation | Action) and self.identity_expired_at(now_ms):
+            return self.identity_expired()
         if isinstance(message, Mutation):
             if len(self._queued) >= MAX_QUEUED_MUTATIONS:
                 return self._close(Close(CLOSE_TRY_AGAIN, "TooManyConcurrentMutations"))
@@ -256,18 +257,37 @@ class SyncSession:
                 fatal=False,
             )
         if message.token_type == "User":
-            return self._refuse(USER_AUTH_UNSUPPORTED)
+            return [VerifyUserToken(message.value or "")]
         if message.token_type == "None":
             return self._identity_changed(self.anonymous)
         key = (message.value or "").removeprefix("Convex ").strip()
         return [VerifyAdminKey(key, message.impersonating)]
 
-    def authenticated(self, caller: Any) -> list[SessionAction]:
-        """The admin key of the last `VerifyAdminKey` is valid; `caller` makes later requests."""
-        return self._identity_changed(caller)
+    def authenticated(self, caller: Any, expires_ms: float | None = None) -> list[SessionAction]:
+        """The key or token of the last `VerifyAdminKey`/`VerifyUserToken` is valid: `caller`
+        makes later requests, until `expires_ms` (a user token's `exp`) if given."""
+        actions = self._identity_changed(caller)
+        self._expires_ms = expires_ms
+        return actions
+
+    def identity_expired_at(self, now_ms: float) -> bool:
+        """Whether the user token the session acts on has expired by `now_ms`: upstream checks
+        before every mutation, action and Transition."""
+        return self._expires_ms is not None and now_ms >= self._expires_ms
 
     def admin_key_invalid(self) -> list[SessionAction]:
         return self._refuse(INVALID_ADMIN_KEY)
+
+    def user_token_invalid(self, error: str) -> list[SessionAction]:
+        """The token of the last `VerifyUserToken` was refused: the client gets the reason,
+        fetches a fresh token and reconnects."""
+        return self._refuse(error)
+
+    def identity_expired(self) -> list[SessionAction]:
+        """The user token accepted earlier expired: as upstream, the connection ends with an
+        `AuthError` the client did not cause by updating its auth."""
+        error = AuthError(IDENTITY_EXPIRED, self.current.identity, auth_update_attempted=False)
+        return self._close(Close(CLOSE_NORMAL), error)
 
     def impersonation_invalid(self, message: str) -> list[SessionAction]:
         """The identity to act as is incomplete: a deterministic client error."""
@@ -276,6 +296,7 @@ class SyncSession:
     def _identity_changed(self, caller: Any) -> list[SessionAction]:
         """Every query runs again as the new caller; the next Transition answers them all."""
         self.caller = caller
+        self._expires_ms = None
         self.received_identity += 1
         actions: list[SessionAction] = []
         for query in self.queries.values():

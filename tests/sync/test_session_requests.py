@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from session_driver import SESSION, add, authenticate, connected, modify, mutation, send
 
 from convexlite.sync import (
@@ -19,9 +21,10 @@ from convexlite.sync import (
     Send,
     Unwatch,
     VerifyAdminKey,
+    VerifyUserToken,
     Watch,
 )
-from convexlite.sync.session import INVALID_ADMIN_KEY, MAX_QUEUED_MUTATIONS, USER_AUTH_UNSUPPORTED
+from convexlite.sync.session import IDENTITY_EXPIRED, INVALID_ADMIN_KEY, MAX_QUEUED_MUTATIONS
 
 # ---- authentication ---------------------------------------------------------------------------
 
@@ -70,14 +73,35 @@ def test_refused_tokens_end_the_connection_with_an_auth_error() -> None:
     ]
     assert session.closed and send(session, authenticate(0)) == []
 
-    user = send(connected(), authenticate(0, "User", value="eyJ.e30.sig"))
-    assert user == [Send(AuthError(USER_AUTH_UNSUPPORTED, 0, True)), Close(1000)]
-    assert AuthError(USER_AUTH_UNSUPPORTED, 0).to_json() == {
+    user = connected()
+    assert send(user, authenticate(0, "User", value="eyJ.e30.sig")) == [
+        VerifyUserToken("eyJ.e30.sig")
+    ]
+    refused = user.user_token_invalid("Could not verify OIDC token claim.")
+    assert refused == [Send(AuthError("Could not verify OIDC token claim.", 0, True)), Close(1000)]
+    assert AuthError("no", 0).to_json() == {
         "type": "AuthError",
-        "error": USER_AUTH_UNSUPPORTED,
+        "error": "no",
         "baseVersion": 0,
         "authUpdateAttempted": True,
     }
+
+
+def test_a_user_token_makes_later_requests_act_as_the_user_until_it_expires() -> None:
+    session = connected()
+    send(session, authenticate(0, "User", value="token"))
+    assert session.authenticated("user u1", expires_ms=5_000) == []
+    assert session.receive(json.dumps(mutation(0)), now_ms=4_999, latest_ts=0) == [
+        RunMutation(0, "messages:send", [{}], None, "user u1")
+    ]
+    session.next_transition(True, latest_ts=1)
+    assert not session.identity_expired_at(4_999) and session.identity_expired_at(5_000)
+    action = {"type": "Action", "requestId": 1, "udfPath": "a:b", "args": [{}]}
+    assert session.receive(json.dumps(action), now_ms=5_000, latest_ts=1) == [
+        Send(AuthError(IDENTITY_EXPIRED, 1, False)),
+        Close(1000),
+    ]
+    assert session.closed
 
 
 def test_auth_error_carries_the_identity_version_the_client_last_saw() -> None:
