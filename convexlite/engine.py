@@ -446,7 +446,10 @@ class Engine:
     async def run_http_action(self, request: HttpRequest, caller: Caller) -> HttpResponse:
         """Answer an HTTP action request on the current loop (the 404s included)."""
         return await self.runner.run_http_action(
-            request, calls=self.dispatch, identity=caller.identity
+            request,
+            calls=self.dispatch,
+            identity=caller.identity,
+            identity_error=caller.identity_error,
         )
 
     def end_live_queries(self) -> None:

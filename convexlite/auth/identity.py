@@ -50,6 +50,14 @@ def user_identity(attributes: Mapping[str, Any]) -> UserIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class UnverifiedIdentity:
+    """A token an HTTP action was called with that did not verify: the action still runs
+    (upstream defers the error, §2.8), and `ctx.auth.getUserIdentity()` raises `error`."""
+
+    error: Exception
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
     """An admin (possibly acting as a user), a user, or anonymous.
 
@@ -62,6 +70,8 @@ class Caller:
     trusted: bool = False
     expires_s: float | None = None
     """When a user token's identity expires (its `exp`), None for other callers."""
+    identity_error: Exception | None = None
+    """Why the token an HTTP action was called with did not verify (see `UnverifiedIdentity`)."""
 
     @property
     def is_admin(self) -> bool:

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
+from convexlite.auth.identity import UnverifiedIdentity
 from convexlite.functions.environment_variables import EnvironmentVariables
 from convexlite.functions.logs import LogCollector
 from convexlite.functions.syscalls import DatabaseSyscalls
@@ -59,7 +60,7 @@ class Environment:
 
     def __init__(
         self,
-        identity: dict[str, Any] | None,
+        identity: dict[str, Any] | UnverifiedIdentity | None,
         logs: LogCollector,
         db: DatabaseSyscalls | None = None,
         actions: ActionCallbacks | None = None,
@@ -78,7 +79,10 @@ class Environment:
         self.storage: Any = None
 
     def get_user_identity(self) -> dict[str, Any] | None:
-        """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated."""
+        """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated;
+        an HTTP action called with a token that did not verify gets that error here."""
+        if isinstance(self.identity, UnverifiedIdentity):
+            raise self.identity.error
         return dict(self.identity) if self.identity is not None else None
 
 

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from convexlite.auth.identity import UnverifiedIdentity
 from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
 from convexlite.database.transaction import Transaction
@@ -634,8 +635,10 @@ class FunctionRunner:
         *,
         calls: TransactionCalls,
         identity: dict[str, Any] | None = None,
+        identity_error: Exception | None = None,
     ) -> HttpResponse:
         """Answer `request` with the deployment's HTTP routes (spec/protocol.md §3.6).
+        A token that did not verify (`identity_error`) is raised by `getUserIdentity()`.
 
         Without routes, or without one matching, the answer is the 404 Convex
         gives. A failing route raises its error, carrying the route's log lines
@@ -657,6 +660,8 @@ class FunctionRunner:
                 collector.on_line = record.progress
             try:
                 env = self._action_environment(nested, collector, calls, None)
+                if identity_error is not None:
+                    env.identity = UnverifiedIdentity(identity_error)
                 response = await _invoke_action(
                     route.invoke, route.is_async, env, request, collector
                 )
@@ -775,7 +780,7 @@ class InTransactionCalls:
     def environment(
         cls,
         runner: FunctionRunner,
-        identity: dict[str, Any] | None,
+        identity: dict[str, Any] | UnverifiedIdentity | None,
         collector: logs.LogCollector,
         db: DatabaseSyscalls | None,
         *,

@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from convexlite.auth.identity import ANONYMOUS
+from convexlite.auth.identity import ANONYMOUS, Caller
+from convexlite.errors import ConvexBackendError
 from convexlite.server.errors import FunctionFailure, HttpError, error_head, function_failure
-from convexlite.server.requests import authenticate, request_id
+from convexlite.server.requests import authenticate, bearer_token, request_id
 from convexlite.server.state import ServerState
 from convexlite.values import encode
 from convexlite.values.http import (
@@ -48,16 +49,27 @@ class HttpActions:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        try:
-            caller = authenticate(request, self.state)
-        except HttpError:
-            caller = ANONYMOUS
+        caller = await self._caller(request)
         neutral = await request_from_starlette(request)
         try:
             response = await self.state.backend.run_http_action(neutral, caller)
         except Exception as exc:
             return self._error(request_id(request), exc)
         return response_to_starlette(response)
+
+    async def _caller(self, request: Request) -> Caller:
+        """Who calls the action: a user's token is checked, and one that does not verify is
+        kept as the error `getUserIdentity()` raises (upstream defers it, §2.8)."""
+        token = bearer_token(request)
+        if token is not None:
+            try:
+                return await self.state.backend.authenticate_user(token)
+            except ConvexBackendError as exc:
+                return Caller(identity_error=exc)
+        try:
+            return authenticate(request, self.state)
+        except HttpError:
+            return ANONYMOUS
 
     def _error(self, rid: str, exc: BaseException) -> Response:
         """Convex's 500 body for a failed action: `{code, trace}` and a ConvexError's `data`."""
