@@ -75,8 +75,16 @@ class CachingFetch:
         if flight is None:
             flight = asyncio.ensure_future(self._fetch_and_store(url, headers))
             self._in_flight[url] = flight
-            flight.add_done_callback(lambda _: self._in_flight.pop(url, None))
+            flight.add_done_callback(lambda done: self._landed(url, done))
         return await asyncio.shield(flight)
+
+    def _landed(self, url: str, flight: asyncio.Future[FetchResponse]) -> None:
+        """Forget a finished fetch; its failure was delivered to every waiter, or to nobody
+        when all of them were cancelled, which must not be logged as unretrieved."""
+        if self._in_flight.get(url) is flight:
+            del self._in_flight[url]
+        if not flight.cancelled():
+            flight.exception()
 
     def clear(self) -> None:
         self._entries.clear()

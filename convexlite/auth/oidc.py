@@ -19,8 +19,14 @@ from convexlite.auth.fetch import FetchFailed, FetchResponse
 from convexlite.auth.http_cache import CachingFetch
 from convexlite.auth.identity import oidc_identity
 from convexlite.auth.jwks import JSON_HEADERS, JWKS_MEDIA_TYPES, media_type_ok, parse_jwk_set
-from convexlite.auth.jws import KEY_TYPES, CompactJws, MalformedToken, load_key, parse_compact
-from convexlite.auth.jws import signature_valid as jws_signature_valid
+from convexlite.auth.jws import (
+    KEY_TYPES,
+    CompactJws,
+    MalformedToken,
+    load_key,
+    parse_compact,
+    signature_valid,
+)
 from convexlite.auth.providers import OidcProvider
 from convexlite.auth.verified import VerifiedToken
 
@@ -62,7 +68,7 @@ async def verify_oidc(
     if len(candidates) != 1:
         raise Unauthenticated(_NOT_VERIFIED, detail=f"{len(candidates)} candidate keys")
     key = load_key(candidates[0], alg)
-    if key is None or not jws_signature_valid(jws, alg, key):
+    if key is None or not signature_valid(jws, alg, key):
         raise Unauthenticated(_NOT_VERIFIED, detail="invalid signature")
     _check_claims(jws.payload, discovered.issuer, provider.application_id, now)
     return VerifiedToken(oidc_identity(jws.payload), float(jws.payload["exp"]))
