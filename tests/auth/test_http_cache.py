@@ -161,3 +161,15 @@ async def test_httpx_fetch_gets_status_headers_body_and_follows_redirects(issuer
             await fetch(f"{issuer_server.url}/doc", {})
     finally:
         await fetch.aclose()
+
+
+async def test_a_failure_nobody_awaits_is_not_left_unretrieved():
+    fetch = Counting()
+    fetch.gate, fetch.fail = asyncio.Event(), True
+    cache = CachingFetch(fetch, clock=Clock())
+    waiter = asyncio.ensure_future(cache(URL, {}))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    fetch.gate.set()
+    await asyncio.sleep(0.01)
+    assert cache._in_flight == {}
