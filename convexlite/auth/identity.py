@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from convexlite.auth.keys import AdminIdentity
@@ -47,6 +48,109 @@ def user_identity(attributes: Mapping[str, Any]) -> UserIdentity:
             )
         identity["tokenIdentifier"] = f"{identity['issuer']}|{identity['subject']}"
     return identity
+
+
+OIDC_CLAIM_FIELDS = {
+    "name": "name",
+    "given_name": "givenName",
+    "family_name": "familyName",
+    "nickname": "nickname",
+    "preferred_username": "preferredUsername",
+    "profile": "profileUrl",
+    "picture": "pictureUrl",
+    "website": "websiteUrl",
+    "email": "email",
+    "email_verified": "emailVerified",
+    "gender": "gender",
+    "birthdate": "birthday",
+    "zoneinfo": "timezone",
+    "locale": "language",
+    "phone_number": "phoneNumber",
+    "phone_number_verified": "phoneNumberVerified",
+    "address": "address",
+    "updated_at": "updatedAt",
+}
+"""The standard OIDC claims upstream maps to typed identity fields (platform.md §2.7)."""
+
+_OIDC_PROTOCOL_CLAIMS = frozenset(
+    {"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
+     "at_hash", "c_hash", "jti", "nbf", "fva"}
+)
+_LOCALIZABLE = frozenset(
+    {"name", "given_name", "family_name", "nickname", "profile", "picture", "website"}
+)
+_JWT_REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "fva"})
+"""Not custom claims of a custom JWT; `fva` (factor verification age) grows on every
+refresh and would make each refreshed token a new query-cache key."""
+
+
+def oidc_identity(claims: Mapping[str, Any]) -> UserIdentity:
+    """The identity of a verified OIDC ID token: typed fields for the standard claims,
+    every other non-protocol claim as a custom claim (localized `name#fr` variants are
+    standard claims that upstream does not surface)."""
+    identity = _token_fields(claims)
+    for claim, field in OIDC_CLAIM_FIELDS.items():
+        value = _standard_claim(claim, claims.get(claim))
+        if value is not None:
+            identity[field] = value
+    for claim, value in claims.items():
+        base = claim.partition("#")[0] if "#" in claim else claim
+        if claim in _OIDC_PROTOCOL_CLAIMS or claim in OIDC_CLAIM_FIELDS or base in _LOCALIZABLE:
+            continue
+        identity[claim] = convex_json(value)
+    return identity
+
+
+def custom_jwt_identity(claims: Mapping[str, Any]) -> UserIdentity:
+    """The identity of a verified custom JWT: only `iss`, `sub` (and `exp`) are read;
+    every other claim is custom, nested objects flattened into dotted keys."""
+    identity = _token_fields(claims)
+    custom = {k: v for k, v in claims.items() if k not in _JWT_REGISTERED_CLAIMS}
+    identity.update(_flatten(custom, ""))
+    return identity
+
+
+def convex_json(value: Any) -> Any:
+    """A JSON value as a Convex value: integers are numbers (float64)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, list):
+        return [convex_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: convex_json(item) for key, item in value.items()}
+    return value
+
+
+def _token_fields(claims: Mapping[str, Any]) -> UserIdentity:
+    issuer, subject = claims["iss"], claims["sub"]
+    return {"tokenIdentifier": f"{issuer}|{subject}", "issuer": issuer, "subject": subject}
+
+
+def _standard_claim(claim: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if claim == "address":
+        formatted = value.get("formatted") if isinstance(value, dict) else None
+        return formatted if isinstance(formatted, str) else None
+    if claim == "updated_at":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    if claim in ("email_verified", "phone_number_verified"):
+        return value if isinstance(value, bool) else None
+    return value if isinstance(value, str) else None
+
+
+def _flatten(claims: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in claims.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = convex_json(value)
+    return flat
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from convexlite.auth.identity import (
     ANONYMOUS,
     Caller,
     IncompleteIdentity,
+    custom_jwt_identity,
+    oidc_identity,
     trusted,
     user_identity,
 )
@@ -38,3 +40,27 @@ def test_only_admins_and_trusted_code_reach_internal_functions():
     acting = Caller(admin, {"tokenIdentifier": "t"})
     assert acting.internal_ok and acting.identity == {"tokenIdentifier": "t"}
     assert trusted().internal_ok and not trusted().is_admin
+
+
+def test_oidc_identity_maps_standard_claims_and_keeps_custom_ones():
+    identity = oidc_identity(
+        {"iss": "https://i", "sub": "u", "aud": "a", "exp": 2, "iat": 1, "at_hash": "h",
+         "nickname": "n", "nickname#de": "n-de", "preferred_username": "p", "website": "w",
+         "profile": "pr", "family_name": "f", "gender": "g", "phone_number_verified": False,
+         "email_verified": "yes", "address": {"street_address": "x"}, "team": "t"}
+    )
+    assert identity == {
+        "tokenIdentifier": "https://i|u", "issuer": "https://i", "subject": "u",
+        "familyName": "f", "nickname": "n", "preferredUsername": "p", "profileUrl": "pr",
+        "websiteUrl": "w", "gender": "g", "phoneNumberVerified": False, "team": "t",
+    }
+
+
+def test_custom_jwt_identity_flattens_and_drops_registered_claims():
+    identity = custom_jwt_identity(
+        {"iss": "i", "sub": "s", "aud": ["a"], "exp": 1, "nbf": 0, "iat": 0, "jti": "j",
+         "fva": [0, 1], "a": {"b": {"c": True}}, "n": 5}
+    )
+    assert identity == {
+        "tokenIdentifier": "i|s", "issuer": "i", "subject": "s", "a.b.c": True, "n": 5.0
+    }
