@@ -16,13 +16,16 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, Protocol
 
-from convexlite.auth.identity import NO_AUTH_PROVIDER, Caller, NoAuthProvider
+from convexlite.auth.deployment_fetch import DeploymentFetch
+from convexlite.auth.identity import ANONYMOUS, Caller
 from convexlite.auth.keys import (
     AdminIdentity,
     generate_instance_secret,
     parse_admin_key,
     parse_instance_secret,
 )
+from convexlite.auth.providers import AuthProvider, parse_providers
+from convexlite.auth.verifier import TokenVerifier
 from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.store import Clock
@@ -129,6 +132,14 @@ class Engine:
                 "CONVEX_SITE_URL": config.site_origin or DEFAULT_SITE_URL,
             }
             registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
+            self.tokens = TokenVerifier(
+                (),
+                DeploymentFetch(
+                    system_env["CONVEX_SITE_URL"],
+                    lambda request: self.run_http_action(request, ANONYMOUS),
+                ),
+                redact=config.redact_logs_to_client,
+            )
             self.function_log = FunctionLog()
             self.variables = EnvironmentVariables(self.db, system_env)
             self.files = FileStorage(
@@ -239,7 +250,9 @@ class Engine:
             instance_name=self.instance_name,
         )
         config = DeploymentConfig(source, http_routes=source.http_routes)
+        providers = self._auth_providers(self._app_deployment, deployment)
         self.runner.apply(config, slot=JS_SLOT)
+        self.tokens = self.tokens.reusing(providers)
         previous, self._js_source, self.pushed = self._js_source, source, deployment
         if previous is not None:
             previous.close()
@@ -276,11 +289,13 @@ class Engine:
         """
         with self._deploying:
             self.runner.check(deployment)
+            providers = self._auth_providers(deployment, self.pushed)
             schema = deployment.schema
             if schema is None and self.pushed is not None and self.pushed.schema is not None:
                 schema = Schema.from_json(self.pushed.schema)
             self.db.apply_schema(schema)
             self.runner.apply(deployment)
+            self.tokens = self.tokens.reusing(providers)
             self._app_deployment = deployment
             if self._crons_registered:
                 self._register_crons()
@@ -400,9 +415,17 @@ class Engine:
     # ---- admin keys and functions ------------------------------------------------------------
 
     async def authenticate_user(self, token: str) -> Caller:
-        """The caller a user's JWT makes; no auth provider is configured yet, so every token
-        is refused as upstream refuses one no provider matches."""
-        raise NoAuthProvider(NO_AUTH_PROVIDER)
+        """The caller a user's JWT makes, checked against the auth providers of the Python
+        app and the last push (spec/platform.md §2); raises an `AuthError` when refused."""
+        verified = await self.tokens.verify_token(token)
+        return Caller(identity=verified.identity, expires_s=verified.expires_at)
+
+    def _auth_providers(
+        self, app: DeploymentConfig, pushed: PushedDeployment | None
+    ) -> tuple[AuthProvider, ...]:
+        """The providers tokens are checked against: the Python app's, then the push's
+        (`auth.config.ts`); raises with upstream's code for an invalid one."""
+        return parse_providers([*app.auth_providers, *(pushed.auth if pushed else ())])
 
     def verify_admin_key(self, key: str) -> AdminIdentity:
         """The identity behind an admin or system key; raises `AdminKeyError` otherwise."""

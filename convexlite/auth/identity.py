@@ -14,23 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from convexlite.auth.keys import AdminIdentity
-from convexlite.errors import BadRequestError
 
 UserIdentity = dict[str, Any]
 """The fields of Convex's `UserIdentity`, camelCase as functions see them."""
-
-
-NO_AUTH_PROVIDER = (
-    "No auth provider found matching the given token. Check that your JWT's issuer and "
-    "audience match one of your configured providers: []"
-)
-
-
-class NoAuthProvider(BadRequestError):
-    """A user token no configured auth provider accepts (401)."""
-
-    code = "NoAuthProvider"
-    status = 401
 
 
 class IncompleteIdentity(ValueError):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.auth.providers import parse_providers
 from convexlite.database.database import Database
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.deploy import store
@@ -311,6 +312,7 @@ class PushService:
                 raise InvalidModules(
                     f"Loading the auth config encountered the following error:\n{exc}"
                 ) from None
+            parse_providers(auth)  # refused with upstream's codes before anything changes
         schema = self._evaluate_schema(request, modules)
         definition = self._app_definition(request, sources, js_env, seed, time_ns)
         deployment = PushedDeployment(

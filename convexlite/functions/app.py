@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from convexlite.auth.providers import parse_providers
 from convexlite.functions.crons import Crons
 from convexlite.functions.definitions import (
     DuplicateFunctionError,
@@ -39,8 +40,12 @@ class App:
     ```
     """
 
-    def __init__(self, schema: Any = None) -> None:
+    def __init__(self, schema: Any = None, *, auth_providers: Sequence[Any] = ()) -> None:
+        """`auth_providers` are `auth.config.ts`'s providers (`{"domain", "applicationID"}`
+        or `{"type": "customJwt", ...}`), checked now as a push checks them."""
         self.schema = schema
+        self.auth_providers = tuple(auth_providers)
+        parse_providers(self.auth_providers)
         self.functions: dict[str, FunctionDefinition] = {}
         self.http_routes: list[HttpRoute] = []
         self.crons = Crons(self.functions)
@@ -50,8 +55,14 @@ class App:
 
     def deployment(self) -> DeploymentConfig:
         """This app as a deployment: its functions (as registered now and later), its
-        schema and the HTTP routes and cron jobs declared so far."""
-        return DeploymentConfig(self, self.schema, tuple(self.http_routes), self.crons.jobs())
+        schema, auth providers, and the HTTP routes and cron jobs declared so far."""
+        return DeploymentConfig(
+            self,
+            self.schema,
+            tuple(self.http_routes),
+            self.crons.jobs(),
+            self.auth_providers,
+        )
 
     def _register(
         self,

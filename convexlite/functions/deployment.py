@@ -19,7 +19,7 @@ from convexlite.functions.http import HttpRoute
 class DeploymentConfig:
     """`functions` are looked up by path; `schema` is a `Schema` or None (no schema);
     `crons` are `(identifier, spec)` pairs, in the form a push's crons also take
-    (`PushedDeployment.cron_jobs`); `auth_providers` stays empty until user auth exists."""
+    (`PushedDeployment.cron_jobs`); `auth_providers` are `auth.config` providers as declared."""
 
     functions: FunctionSource
     schema: Any = None

@@ -13,7 +13,6 @@ from starlette.requests import Request
 
 from convexlite.auth.identity import (
     ANONYMOUS,
-    NO_AUTH_PROVIDER,
     Caller,
     IncompleteIdentity,
     UserIdentity,
@@ -46,7 +45,9 @@ def authenticate(request: Request, state: ServerState) -> Caller:
         key, acting_as = split_authorization_key(rest)
         return _admin(state, key, acting_as)
     if scheme == "bearer ":
-        raise HttpError(401, "NoAuthProvider", NO_AUTH_PROVIDER)
+        raise HttpError(
+            401, "BadAdminKey", "This endpoint needs an admin key, not a user's token"
+        )
     raise HttpError(400, "InvalidAdminKey", "Invalid admin key")
 
 
