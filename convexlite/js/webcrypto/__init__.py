@@ -68,7 +68,7 @@ def serve(payload: str) -> str:
         return json.dumps({"ok": handler(request)})
     except CryptoFailure as exc:
         return json.dumps({"error": {"name": exc.name, "message": exc.message}})
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
         # a malformed parameter the checks above did not name
         return json.dumps(
             {"error": {"name": "OperationError", "message": f"{type(exc).__name__}: {exc}"}}

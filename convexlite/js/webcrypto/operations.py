@@ -133,9 +133,9 @@ def verify(algorithm: Any, key: Record, signature: bytes, data: bytes) -> bool:
     return True
 
 
-def _gcm(params: dict[str, Any], key: Record, usage: str) -> tuple[bytes, bytes, int]:
-    op = "encrypt" if usage == "encrypt" else "decrypt"
-    params = _usable(op, params, key, usage)
+def _gcm(algorithm: Any, key: Record, usage: str) -> tuple[bytes, bytes, int]:
+    """The iv, additional data and tag length (in bytes) of an AES-GCM `usage`."""
+    params = _usable(usage, algorithm, key, usage)
     iv = param_bytes(required(params, "iv"), "iv")
     aad = (
         param_bytes(params["additionalData"], "additionalData")
