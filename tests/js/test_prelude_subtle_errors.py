@@ -174,6 +174,16 @@ def test_the_globals_and_the_key_slot(subtle: SubtleContext) -> None:
     ) == [True, True, "[object SubtleCrypto]", [], True, "{}"]
 
 
+def test_a_cloned_key_is_a_new_cryptokey_that_still_works(subtle: SubtleContext) -> None:
+    assert subtle.run(
+        HMAC_KEY + "const copy = structuredClone({key}).key;"
+        "const data = new Uint8Array([1]);"
+        "return [copy !== key, copy instanceof CryptoKey, copy.algorithm, copy.usages,"
+        " hex(await crypto.subtle.sign('HMAC', copy, data)) ==="
+        " hex(await crypto.subtle.sign('HMAC', key, data))];"
+    ) == [True, True, {"name": "HMAC", "hash": {"name": "SHA-256"}, "length": 256}, ["sign"], True]
+
+
 RANDOMIZED = [
     "crypto.subtle.generateKey({name: 'HMAC', hash: 'SHA-256'}, true, ['sign'])",
     "crypto.subtle.generateKey('Ed25519', true, ['sign'])",

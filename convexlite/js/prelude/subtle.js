@@ -132,6 +132,11 @@ function newCryptoKey(record) {
   return key;
 }
 
+// CryptoKeys are serializable: a clone is a new CryptoKey of the same record.
+function cloneCryptoKey(key) {
+  return newCryptoKey(keyRecord(key, "key"));
+}
+
 function keyOrPair(answer) {
   if (answer.publicKey === undefined) return newCryptoKey(answer);
   return { publicKey: newCryptoKey(answer.publicKey), privateKey: newCryptoKey(answer.privateKey) };
