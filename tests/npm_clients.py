@@ -1,5 +1,6 @@
 """The pinned npm packages of tests/clients (the official `convex` client and CLI, `ws`, the
-WebSocket Node 20 lacks, and `react` for `convex/react`), installed by `npm install` on first use.
+WebSocket Node 20 lacks, `react` for `convex/react`, and `jose`, which pushed test projects
+import), installed by `npm install` on first use.
 
 Without Node.js the tests that need them skip, unless CONVEXLITE_REQUIRE_SERVERS=1 (set by
 .ci/run), which makes that a failure.
@@ -30,7 +31,9 @@ def npm_clients(purpose: str) -> Path:
     if npm is None or shutil.which("node") is None:
         unavailable(f"npm/node not found: {purpose} need Node.js")
     installed = CLIENTS / "node_modules"
-    if not all((installed / name / "package.json").exists() for name in ("convex", "ws", "react")):
+    if not all(
+        (installed / name / "package.json").exists() for name in ("convex", "ws", "react", "jose")
+    ):
         done = subprocess.run(
             [str(npm), "install", "--no-audit", "--no-fund"],
             cwd=CLIENTS,

@@ -28,6 +28,7 @@ PRELUDE_FILES: tuple[str, ...] = (
     "encoding.js",
     "url.js",
     "web.js",
+    "subtle.js",
     "crypto.js",
     "structured_clone.js",
     "async.js",

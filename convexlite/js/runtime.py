@@ -45,6 +45,7 @@ from convexlite.js.prelude import seed_words
 from convexlite.js.source_maps import SourceMaps
 from convexlite.js.syscalls import ActionSyscalls, HostError, TransactionSyscalls
 from convexlite.js.v8 import BridgeError, JsError, JsOutOfMemory, JsTimeout, V8Context, init_v8
+from convexlite.js.webcrypto import serve as serve_crypto
 from convexlite.values import decode, dumps, loads
 from convexlite.values.function_kinds import FunctionKind
 from convexlite.values.http import HttpRequest, HttpResponse
@@ -318,6 +319,8 @@ class _TransactionRun:
         if op == "__done":
             self.report.deliver(payload)
             return ""
+        if op == "__crypto":  # the function's own CPU work: counts as JavaScript time
+            return serve_crypto(payload)
         started = time.monotonic()
         try:
             if op == "__env":
@@ -503,6 +506,8 @@ class JsRuntime:
                     return ""
                 if op == "__env":
                     return env_json(visible_in(env))
+                if op == "__crypto":
+                    return serve_crypto(payload)
                 try:
                     return syscalls.sync(op, payload)
                 except HostError as exc:

@@ -1,6 +1,6 @@
 // crypto.getRandomValues / randomUUID drawn from the phase's generator: seeded by the
 // host in every phase, so reproducible in queries and mutations (functions.md §3.5).
-// crypto.subtle is not provided yet.
+// crypto.subtle is the host's (subtle.js).
 
 const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
 
@@ -42,6 +42,10 @@ class Crypto {
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  get subtle() {
+    return subtle;
   }
 
   get [Symbol.toStringTag]() {

@@ -1,6 +1,7 @@
 // structuredClone for the data the platform can clone without a host: primitives,
 // plain objects and arrays, Date, RegExp, Map, Set, ArrayBuffer, typed arrays,
-// DataView, boxed primitives and errors, preserving shared references and cycles.
+// DataView, boxed primitives, errors and CryptoKeys, preserving shared references
+// and cycles.
 
 const CLONEABLE_ERRORS = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
 
@@ -36,6 +37,9 @@ function structuredCloneValue(value, memo) {
       break;
     case "[object ArrayBuffer]":
       copy = value.slice(0);
+      break;
+    case "[object CryptoKey]":
+      copy = cloneCryptoKey(value);
       break;
     case "[object Map]": {
       copy = new Map();
