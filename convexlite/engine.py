@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, Protocol
 
-from convexlite.auth.deployment_fetch import DeploymentFetch
 from convexlite.auth.identity import ANONYMOUS, Caller
 from convexlite.auth.keys import (
     AdminIdentity,
@@ -47,6 +46,7 @@ from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.schema import Schema
+from convexlite.functions.site_fetch import DeploymentFetch
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
 from convexlite.persistence import (
