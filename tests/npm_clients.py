@@ -31,9 +31,8 @@ def npm_clients(purpose: str) -> Path:
     if npm is None or shutil.which("node") is None:
         unavailable(f"npm/node not found: {purpose} need Node.js")
     installed = CLIENTS / "node_modules"
-    if not all(
-        (installed / name / "package.json").exists() for name in ("convex", "ws", "react", "jose")
-    ):
+    wanted = ("convex", "ws", "react", "jose", "@convex-dev/auth")
+    if not all((installed / name / "package.json").exists() for name in wanted):
         done = subprocess.run(
             [str(npm), "install", "--no-audit", "--no-fund"],
             cwd=CLIENTS,

@@ -152,7 +152,7 @@ async def test_unknown_and_internal_functions(served):
             json.dumps(SEND).encode(),
             {"content-type": "application/json", "authorization": "Bearer eyJ.x.y"},
             401,
-            "NoAuthProvider",
+            "InvalidAuthHeader",  # not a JWT; a JWT no provider takes is NoAuthProvider
         ),
     ],
 )

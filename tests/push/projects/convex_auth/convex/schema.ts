@@ -1,0 +1,4 @@
+import { defineSchema } from "convex/server";
+import { authTables } from "@convex-dev/auth/server";
+
+export default defineSchema({ ...authTables });
