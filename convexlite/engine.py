@@ -30,8 +30,9 @@ from convexlite.database.database import Database
 from convexlite.database.store import Clock
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.deployment import PushedDeployment
+from convexlite.deploy.modules import AUTH_CONFIG
 from convexlite.deploy.service import PushService
-from convexlite.errors import BadRequestError
+from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
 from convexlite.functions import cron_jobs, file_storage, scheduled_jobs
 from convexlite.functions.app import App
@@ -168,6 +169,10 @@ class Engine:
             if self.pushes.active is not None:
                 target.serve(self.pushes.active)  # the last push, as stored
             self.apply_deployment(self._app_deployment)
+            if self.pushed is not None:  # its auth config may read variables set since
+                self.tokens = self.tokens.reusing(
+                    self._auth_providers(self._app_deployment, self.pushed, self.variables.latest())
+                )
             self._register_crons()
             self._crons_registered = True
         except BaseException:
@@ -388,7 +393,20 @@ class Engine:
         analysed with are still the current ones."""
         with self._deploying:
             pushed = self.pushed
-            self.variables.set(changes, pushed.required_environment_variables() if pushed else ())
+            providers: list[tuple[AuthProvider, ...]] = []
+
+            def check(values: dict[str, str]) -> None:
+                """The auth config evaluated with the new values (§2.1); refused if invalid."""
+                try:
+                    providers.append(self._auth_providers(self._app_deployment, pushed, values))
+                except ConvexBackendError as exc:
+                    raise InvalidAuthConfigChange(
+                        f"This change would make the auth config invalid: {exc.message}"
+                    ) from exc
+
+            required = pushed.required_environment_variables() if pushed else ()
+            self.variables.set(changes, required, check)
+            self.tokens = self.tokens.reusing(providers[0])
             source = self._js_source
             if source is not None:
                 source.runtime.set_env(self.variables.visible(None))
@@ -421,11 +439,27 @@ class Engine:
         return Caller(identity=verified.identity, expires_s=verified.expires_at)
 
     def _auth_providers(
-        self, app: DeploymentConfig, pushed: PushedDeployment | None
+        self,
+        app: DeploymentConfig,
+        pushed: PushedDeployment | None,
+        env: Mapping[str, str] | None = None,
     ) -> tuple[AuthProvider, ...]:
         """The providers tokens are checked against: the Python app's, then the push's
-        (`auth.config.ts`); raises with upstream's code for an invalid one."""
-        return parse_providers([*app.auth_providers, *(pushed.auth if pushed else ())])
+        `auth.config.ts` (as the push evaluated it, or evaluated again with the variables
+        `env`: the config may read them, §2.1); raises with upstream's code if invalid."""
+        pushed_auth: list[Any] = [] if pushed is None else list(pushed.auth)
+        if pushed is not None and env is not None and AUTH_CONFIG in pushed.modules:
+            udf = pushed.udf_config
+            pushed_auth = list(
+                self.pushes.analyzer.evaluate_auth_config(
+                    {path: module.source for path, module in pushed.modules.items()},
+                    AUTH_CONFIG,
+                    env={**self.pushes.system_env, **env},
+                    seed=udf.import_phase_rng_seed,
+                    import_time_ns=udf.import_phase_unix_timestamp,
+                )
+            )
+        return parse_providers([*app.auth_providers, *pushed_auth])
 
     def verify_admin_key(self, key: str) -> AdminIdentity:
         """The identity behind an admin or system key; raises `AdminKeyError` otherwise."""
@@ -541,6 +575,10 @@ class PushTarget:
 
     def serve(self, deployment: PushedDeployment) -> None:
         self.engine.serve_pushed(deployment)
+
+
+class InvalidAuthConfigChange(BadRequestError):
+    code = "AuthConfigNotMatchingSchemaError"
 
 
 class DuplicatePushedFunction(BadRequestError):

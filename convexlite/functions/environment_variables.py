@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from convexlite.database.database import Database
@@ -188,12 +188,19 @@ class EnvironmentVariables:
         user = self._latest if tx is None else read(tx)
         return {**user, **self.built_in}
 
-    def set(self, changes: Changes, required: Collection[str] = ()) -> dict[str, str]:
+    def set(
+        self,
+        changes: Changes,
+        required: Collection[str] = (),
+        check: Callable[[dict[str, str]], object] = lambda values: None,
+    ) -> dict[str, str]:
         """Apply `changes` in one transaction and commit it; returns the new values.
-        Raises (changing nothing) if any change or the result breaks a rule."""
+        Raises (changing nothing) if any change or the result breaks a rule, or if
+        `check(new values)` raises (the auth config they would make invalid)."""
         with self._lock:
             tx = self._db.begin()
             values = apply_changes(tx, changes, required)
+            check(dict(values))
             self._db.commit(tx)
             self._latest = values
             return dict(values)

@@ -1,0 +1,6 @@
+import { query } from "./_generated/server";
+
+export default query({
+  args: {},
+  handler: async (ctx) => await ctx.auth.getUserIdentity(),
+});
