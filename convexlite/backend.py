@@ -181,6 +181,10 @@ class Backend:
         """The timestamp of the latest published commit."""
         return self.engine.latest_ts
 
+    @property
+    def auth_version(self) -> int:
+        return self.engine.auth_version
+
     async def authenticate_user(self, token: str) -> Caller:
         """The caller a user's JWT makes (`Authorization: Bearer`, a sync `Authenticate`)."""
         return await self.engine.authenticate_user(token)

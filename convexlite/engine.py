@@ -133,6 +133,7 @@ class Engine:
                 "CONVEX_SITE_URL": config.site_origin or DEFAULT_SITE_URL,
             }
             registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
+            self.auth_version = 0
             self.tokens = TokenVerifier(
                 (),
                 DeploymentFetch(
@@ -170,7 +171,7 @@ class Engine:
                 target.serve(self.pushes.active)  # the last push, as stored
             self.apply_deployment(self._app_deployment)
             if self.pushed is not None:  # its auth config may read variables set since
-                self.tokens = self.tokens.reusing(
+                self._use_providers(
                     self._auth_providers(self._app_deployment, self.pushed, self.variables.latest())
                 )
             self._register_crons()
@@ -257,7 +258,7 @@ class Engine:
         config = DeploymentConfig(source, http_routes=source.http_routes)
         providers = self._auth_providers(self._app_deployment, deployment)
         self.runner.apply(config, slot=JS_SLOT)
-        self.tokens = self.tokens.reusing(providers)
+        self._use_providers(providers)
         previous, self._js_source, self.pushed = self._js_source, source, deployment
         if previous is not None:
             previous.close()
@@ -300,7 +301,7 @@ class Engine:
                 schema = Schema.from_json(self.pushed.schema)
             self.db.apply_schema(schema)
             self.runner.apply(deployment)
-            self.tokens = self.tokens.reusing(providers)
+            self._use_providers(providers)
             self._app_deployment = deployment
             if self._crons_registered:
                 self._register_crons()
@@ -406,7 +407,7 @@ class Engine:
 
             required = pushed.required_environment_variables() if pushed else ()
             self.variables.set(changes, required, check)
-            self.tokens = self.tokens.reusing(providers[0])
+            self._use_providers(providers[0])
             source = self._js_source
             if source is not None:
                 source.runtime.set_env(self.variables.visible(None))
@@ -437,6 +438,13 @@ class Engine:
         app and the last push (spec/platform.md §2); raises an `AuthError` when refused."""
         verified = await self.tokens.verify_token(token)
         return Caller(identity=verified.identity, expires_s=verified.expires_at)
+
+    def _use_providers(self, providers: tuple[AuthProvider, ...]) -> None:
+        """Check tokens against `providers` from now on; sessions signed in before notice
+        the new `auth_version` and check their tokens again."""
+        if providers != self.tokens.providers:
+            self.auth_version += 1
+        self.tokens = self.tokens.reusing(providers)
 
     def _auth_providers(
         self,

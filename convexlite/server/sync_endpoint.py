@@ -199,6 +199,9 @@ class _Connection:
         self.last_sent = time.monotonic()
         self.loop = asyncio.get_running_loop()
         self.flush_scheduled = False
+        self._token: tuple[str, int, Caller] | None = None
+        """The user token the session acts on, the auth version it was checked at, and the
+        caller it made (a later `Authenticate` replaces the caller, and the token with it)."""
         self.sending = asyncio.Lock()
         self.sending_for: int | None = None
         """The query whose follower is sending a Transition (its task is not cancelled)."""
@@ -286,6 +289,10 @@ class _Connection:
                     if self.session.identity_expired_at(time.time() * 1000):
                         self._perform(self.session.identity_expired())
                         continue
+                    if self._token_outdated():
+                        self._perform(await self._recheck_user())
+                        if self.session.closed:
+                            continue
                     item = self._next_transition()
                     if item is None:
                         continue
@@ -462,12 +469,36 @@ class _Connection:
         return self.session.authenticated(Caller(admin, identity))
 
     async def _verify_user(self, action: VerifyUserToken) -> list[SessionAction]:
+        version = self.backend.auth_version
         try:
             caller = await self.backend.authenticate_user(action.token)
         except ConvexBackendError as exc:
+            self._token = None
             return self.session.user_token_invalid(exc.message)
+        self._token = (action.token, version, caller)
         expires = caller.expires_s
         return self.session.authenticated(caller, None if expires is None else expires * 1000)
+
+    def _token_outdated(self) -> bool:
+        """Whether the session acts on a user token checked before the providers changed."""
+        if self._token is None:
+            return False
+        if self.session.caller is not self._token[2]:
+            self._token = None  # signed out, or in with an admin key, since
+            return False
+        return self._token[1] != self.backend.auth_version
+
+    async def _recheck_user(self) -> list[SessionAction]:
+        """The providers changed since the session's token was accepted: check it again."""
+        assert self._token is not None
+        token, caller, version = self._token[0], self._token[2], self.backend.auth_version
+        try:
+            await self.backend.authenticate_user(token)
+        except ConvexBackendError as exc:
+            self._token = None
+            return self.session.identity_revoked(exc.message)
+        self._token = (token, version, caller)
+        return []
 
     def _failure(self, exc: BaseException, request_id: int | None) -> _Failure:
         """A function error as the client sees it; raise `_SystemError` for anything else.

@@ -123,6 +123,12 @@ class BackendApi(Protocol):
         query's result as of `ts`."""
         ...
 
+    @property
+    def auth_version(self) -> int:
+        """Changes whenever the auth providers do (a push, an environment variable): a
+        session signed in with a token checks it again."""
+        ...
+
     async def authenticate_user(self, token: str) -> Caller:
         """The caller a user's JWT makes (its identity, and when it expires); raises a
         `ConvexBackendError` with upstream's code and message when the token is refused."""

@@ -283,6 +283,12 @@ class SyncSession:
         fetches a fresh token and reconnects."""
         return self._refuse(error)
 
+    def identity_revoked(self, error: str) -> list[SessionAction]:
+        """The token accepted earlier is refused by the providers now in force (a push
+        changed them): the client gets the reason and signs in again."""
+        error_message = AuthError(error, self.current.identity, auth_update_attempted=False)
+        return self._close(Close(CLOSE_NORMAL), error_message)
+
     def identity_expired(self) -> list[SessionAction]:
         """The user token accepted earlier expired: as upstream, the connection ends with an
         `AuthError` the client did not cause by updating its auth."""

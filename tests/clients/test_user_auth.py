@@ -6,6 +6,7 @@ dropping its subscription."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from conftest import serve_app
 from cryptography.hazmat.primitives.asymmetric import rsa
+from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "auth"))
 from auth_support import APP_ID, IssuerServer, SigningKey, claims  # noqa: E402
@@ -112,3 +114,31 @@ def test_http_requests_and_actions_see_the_token(issuer) -> None:
         assert deferred.status_code == 401 and "error" in deferred.json()
         anonymous = httpx.get(f"{live.site_url}/whoami")
         assert anonymous.json() == {"identity": None}
+
+
+def test_a_session_is_signed_out_when_a_push_drops_its_provider(issuer) -> None:
+    server, key = issuer
+    token = key.sign(claims(server.url, sub="u1"))
+    app = auth_app(server.url)
+    with serve_app(app) as live:
+        url = live.url.replace("http://", "ws://") + "/api/sync"
+        with connect(url) as ws:
+            session = "3f0e4c2a-9b1d-4c7e-8a55-2d6f0b9e1a77"
+            ws.send(json.dumps({"type": "Connect", "sessionId": session, "connectionCount": 0}))
+            ws.send(json.dumps({"type": "Authenticate", "tokenType": "User", "value": token,
+                                "baseVersion": 0}))  # fmt: skip
+            add = {"type": "Add", "queryId": 0, "udfPath": "auth:whoami", "args": [{}]}
+            ws.send(json.dumps({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1,
+                                "modifications": [add]}))  # fmt: skip
+            transition = json.loads(ws.recv(timeout=10))
+            assert transition["type"] == "Transition"
+            assert transition["modifications"][0]["value"]["subject"] == "u1"
+            without = dataclasses.replace(app.deployment(), auth_providers=())
+            live.call(live.backend.apply_deployment(without))
+            again = {"type": "Add", "queryId": 1, "udfPath": "auth:whoami", "args": [{}]}
+            ws.send(json.dumps({"type": "ModifyQuerySet", "baseVersion": 1, "newVersion": 2,
+                                "modifications": [again]}))  # fmt: skip
+            message = json.loads(ws.recv(timeout=10))
+            assert message["type"] == "AuthError"
+            assert message["authUpdateAttempted"] is False
+            assert "NoAuthProvider" in message["error"] or "No auth provider" in message["error"]
