@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -120,6 +120,19 @@ def moto_s3() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def moto_client(endpoint: str) -> Any:
+    """A boto3 S3 client of the moto server at `endpoint`, with its test credentials."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=MOTO_REGION,
+        aws_access_key_id=MOTO_CREDENTIALS["access_key_id"],
+        aws_secret_access_key=MOTO_CREDENTIALS["secret_access_key"],
+    )
 
 
 def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 
-import boto3
 import pytest
-from servers import MOTO_CREDENTIALS, MOTO_REGION, moto_s3
+from servers import MOTO_CREDENTIALS, MOTO_REGION, moto_client, moto_s3
 
 from convexlite.files import (
     MIN_PART_SIZE,
@@ -32,13 +31,7 @@ def s3_buckets() -> Iterator[S3Buckets]:
     of a few MiB go through multipart uploads."""
     with moto_s3() as endpoint:
         buckets = {name: f"convexlite-{name.replace('_', '-')}" for name in USE_CASES}
-        client = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name=MOTO_REGION,
-            aws_access_key_id=MOTO_CREDENTIALS["access_key_id"],
-            aws_secret_access_key=MOTO_CREDENTIALS["secret_access_key"],
-        )
+        client = moto_client(endpoint)
         for bucket in buckets.values():
             client.create_bucket(Bucket=bucket)
         client.close()

@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from push_harness import HERE, Deployment, serve_project, served_and_deployed, wait_for
-from servers import MOTO_CREDENTIALS, MOTO_REGION, moto_s3
+from servers import MOTO_CREDENTIALS, MOTO_REGION, moto_client, moto_s3
 
 from convexlite.auth.upload_tokens import issue_upload_token
 from convexlite.persistence import DEFAULT_INSTANCE_NAME
@@ -198,13 +197,7 @@ def rss_kib(pid: int) -> int:
 
 def test_a_server_configured_for_s3_keeps_files_in_the_bucket(tmp_path: Path) -> None:
     with moto_s3() as endpoint:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name=MOTO_REGION,
-            aws_access_key_id=MOTO_CREDENTIALS["access_key_id"],
-            aws_secret_access_key=MOTO_CREDENTIALS["secret_access_key"],
-        )
+        s3 = moto_client(endpoint)
         env = {
             "S3_ENDPOINT_URL": endpoint,
             "AWS_REGION": MOTO_REGION,
