@@ -271,6 +271,24 @@ class Transaction:
 
     # ---- scans ----------------------------------------------------------------------------
 
+    def rows(
+        self,
+        table_name: str,
+        descriptor: str = BY_CREATION_TIME,
+        interval: Interval = Interval.ALL,
+        order: Order = "asc",
+        prefetch: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        """The documents of `table_name` in its index `descriptor` over `interval`, none
+        while the table does not exist: how the engine reads its own tables by name."""
+        table = self.table(table_name)
+        if table is None:
+            return
+        index = self.registry.index(table.tablet_id, descriptor)
+        assert index is not None, f"{table_name} has no index {descriptor}"
+        for _, document in self.scan(index, interval, order, prefetch):
+            yield document
+
     def scan(
         self, index: IndexInfo, interval: Interval, order: Order, prefetch: int = 100
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:

@@ -22,12 +22,9 @@ next save), and `load_active` at startup serves the last push.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from convexlite.database.database import Database
-from convexlite.database.intervals import Interval
-from convexlite.database.metadata import BY_CREATION_TIME
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.deployment import PushedDeployment, StoredModule, UdfConfig
 from convexlite.deploy.modules import module_hash
@@ -48,18 +45,8 @@ class CorruptModuleStore(Exception):
     """The stored rows do not add up to a deployment (a missing chunk, a missing table)."""
 
 
-def _rows(tx: Transaction, table_name: str) -> Iterator[dict[str, Any]]:
-    table = tx.table(table_name)
-    if table is None:
-        return
-    index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
-    assert index is not None
-    for _, doc in tx.scan(index, Interval.all(), "asc", prefetch=256):
-        yield doc
-
-
 def _single(tx: Transaction, table_name: str) -> dict[str, Any] | None:
-    rows = list(_rows(tx, table_name))
+    rows = list(tx.rows(table_name, prefetch=256))
     if len(rows) > 1:
         raise CorruptModuleStore(f"{table_name} holds {len(rows)} rows instead of one")
     return rows[0] if rows else None
@@ -86,7 +73,7 @@ def load_active(db: Database, blobs: BlobStore) -> PushedDeployment | None:
     if udf is None or auth is None:
         raise CorruptModuleStore("the stored deployment has no UDF config or auth row")
     parts: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    for row in _rows(tx, SOURCES_TABLE):
+    for row in tx.rows(SOURCES_TABLE, prefetch=256):
         parts.setdefault((row["sha256"], row["part"]), []).append((int(row["seq"]), row["text"]))
 
     def text(sha: str, part: str, legacy_part: str, path: str) -> str:
@@ -95,7 +82,7 @@ def load_active(db: Database, blobs: BlobStore) -> PushedDeployment | None:
 
     modules: dict[str, StoredModule] = {}
     analysis: dict[str, Any] = {}
-    for row in _rows(tx, MODULES_TABLE):
+    for row in tx.rows(MODULES_TABLE, prefetch=256):
         path, sha = row["path"], row["sha256"]
         source = text(sha, SOURCE, "source", path)
         source_map = text(sha, SOURCE_MAP, "sourceMap", path) if row["hasSourceMap"] else None
@@ -146,7 +133,7 @@ def save(db: Database, blobs: BlobStore, deployment: PushedDeployment) -> int:
                 blobs.put(_blob_key(sha, part), text.encode("utf-8"))
     tx = db.begin()
     for table in (SOURCES_TABLE, MODULES_TABLE, UDF_CONFIG_TABLE, AUTH_TABLE, DEPLOYMENT_TABLE):
-        for row in list(_rows(tx, table)):
+        for row in list(tx.rows(table, prefetch=256)):
             tx.delete(row["_id"])
     for path, module in sorted(deployment.modules.items()):
         analyzed = deployment.analysis.get(path)

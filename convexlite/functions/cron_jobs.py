@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.intervals import Interval
-from convexlite.database.metadata import BY_CREATION_TIME
 from convexlite.database.transaction import Transaction
 from convexlite.functions.cron_spec import CronSpec
 from convexlite.values import Int64, sort_key
@@ -54,13 +53,8 @@ class CronJob:
 
 def all_jobs(tx: Transaction) -> list[CronJob]:
     """Every registered job, in registration order."""
-    table = tx.table(CRON_JOBS)
-    if table is None:
-        return []
-    index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
-    assert index is not None
     jobs = []
-    for _, document in tx.scan(index, Interval.all(), "asc", prefetch=100):
+    for document in tx.rows(CRON_JOBS):
         next_run = tx.get(document["nextRunId"])
         assert next_run is not None, f"cron job {document['name']} lost its next run"
         jobs.append(_job(document, next_run))
@@ -157,13 +151,9 @@ def add_log(
 
 def logs_of(tx: Transaction, name: str, limit: int | None = None) -> list[dict[str, Any]]:
     """The newest `limit` (default: all) run records of the job `name`, newest first."""
-    table = tx.table(LOGS)
-    if table is None:
-        return []
-    index = tx.registry.index(table.tablet_id, BY_NAME_AND_TS)
-    assert index is not None
     found: list[dict[str, Any]] = []
-    for _, log in tx.scan(index, Interval.prefix(sort_key(name)), "desc", prefetch=limit or 100):
+    logs = tx.rows(LOGS, BY_NAME_AND_TS, Interval.prefix(sort_key(name)), "desc", limit or 100)
+    for log in logs:
         found.append(log)
         if len(found) == limit:
             break

@@ -19,8 +19,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from convexlite.database.database import Database
-from convexlite.database.intervals import Interval
-from convexlite.database.metadata import BY_CREATION_TIME
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.functions.syscalls import DatabaseSyscalls
@@ -110,13 +108,7 @@ def documents(tx: Transaction) -> list[dict[str, Any]]:
 
     The whole table (or, while it does not exist, the table registry) joins the
     transaction's read set, as upstream preloads the whole index."""
-    table = tx.table(TABLE)
-    if table is None:
-        return []
-    index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
-    assert index is not None
-    docs = [doc for _, doc in tx.scan(index, Interval.all(), "asc")]
-    return sorted(docs, key=lambda doc: doc["name"])
+    return sorted(tx.rows(TABLE), key=lambda doc: doc["name"])
 
 
 def read(tx: Transaction) -> dict[str, str]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.intervals import Interval
-from convexlite.database.metadata import BY_CREATION_TIME
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.values import Int64, InvalidIdError, decode_id, sort_key
@@ -140,13 +139,8 @@ def use_token(tx: Transaction, nonce: str, expires_ns: int) -> None:
 
 def forget_expired_tokens(tx: Transaction, now_ns: int, limit: int) -> int:
     """Delete up to `limit` spent tokens past their hour; returns how many."""
-    table = tx.table(UPLOAD_TOKENS)
-    if table is None:
-        return 0
-    index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
-    assert index is not None
     deleted = 0
-    for _, row in tx.scan(index, Interval.all(), "asc", prefetch=limit):
+    for row in tx.rows(UPLOAD_TOKENS, prefetch=limit):
         if int(row["expiresTs"]) > now_ns:
             break
         tx.delete(row["_id"])
@@ -161,14 +155,7 @@ def _private(tx: Transaction, descriptor: str, value: str) -> dict[str, Any] | N
 
 
 def _row(tx: Transaction, table_name: str, descriptor: str, value: str) -> dict[str, Any] | None:
-    table = tx.table(table_name)
-    if table is None:
-        return None
-    index = tx.registry.index(table.tablet_id, descriptor)
-    assert index is not None
-    for _, row in tx.scan(index, Interval.prefix(sort_key(value)), "asc", prefetch=1):
-        return row
-    return None
+    return next(tx.rows(table_name, descriptor, Interval.prefix(sort_key(value)), prefetch=1), None)
 
 
 def _joined(tx: Transaction, record: dict[str, Any] | None) -> StoredFile | None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.intervals import Interval
-from convexlite.database.metadata import BY_CREATION_TIME
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.values import Int64, InvalidIdError, decode_id, sort_key
@@ -238,12 +237,7 @@ def delete_all(tx: Transaction, limit: int) -> int:
     """Delete up to `limit` jobs, queued or finished, with their queue rows; returns how many."""
     deleted = 0
     for name in (JOB_QUEUE, SCHEDULED_FUNCTIONS):
-        table = tx.table(name)
-        if table is None:
-            continue
-        index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
-        assert index is not None
-        for _, document in tx.scan(index, Interval.all(), "asc", prefetch=limit):
+        for document in tx.rows(name, prefetch=limit):
             tx.delete(document["_id"])
             deleted += 1
             if deleted == limit:
@@ -256,14 +250,10 @@ def collect_garbage(tx: Transaction, cutoff_ns: int, limit: int) -> int:
 
     A job finishes after it is created, so only jobs created before the cutoff are read.
     """
-    table = tx.table(SCHEDULED_FUNCTIONS)
-    if table is None:
-        return 0
-    index = tx.registry.index(table.tablet_id, BY_CREATION_TIME)
-    assert index is not None
     cutoff_ms = cutoff_ns / _NS_PER_MS
     deleted = 0
-    for _, document in tx.scan(index, Interval(b"", sort_key(cutoff_ms)), "asc", prefetch=limit):
+    before = Interval(b"", sort_key(cutoff_ms))
+    for document in tx.rows(SCHEDULED_FUNCTIONS, interval=before, prefetch=limit):
         completed = document.get("completedTime")
         if completed is not None and completed < cutoff_ms:
             tx.delete(document["_id"])
