@@ -916,7 +916,7 @@ class _Record:
                 lines=[] if lines_streamed else list(collector.structured),
                 started=self._started,
                 ended=time.time(),
-                error=None if error is None else _error_text(error),
+                error=None if error is None else error_text(error),
                 request_id=self._request_id,
                 execution_id=self._execution_id,
                 caller=self._caller,
@@ -927,7 +927,8 @@ class _Record:
         )
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """A failure as the function log and a failed job record it: its Convex message."""
     message = getattr(exc, "message", None)
     if isinstance(message, str) and message:
         return message

@@ -35,7 +35,11 @@ IN_PROGRESS = "inProgress"
 SUCCESS = "success"
 FAILED = "failed"
 CANCELED = "canceled"
-FINAL_STATES = frozenset({SUCCESS, FAILED, CANCELED})
+
+
+def failed(error: str) -> dict[str, Any]:
+    """The final state of a job whose run failed with `error`."""
+    return {"kind": FAILED, "error": error}
 
 _NS_PER_MS = 1_000_000
 

@@ -30,6 +30,7 @@ from convexlite.functions.cron_spec import CronSpec
 from convexlite.functions.definitions import FunctionKind
 from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import CRON_CALLER
+from convexlite.functions.runner import error_text
 from convexlite.functions.scheduler import JobNotPending
 from convexlite.scheduler.cron_schedule import (
     CRON_SPLAY_SECONDS,
@@ -42,7 +43,6 @@ from convexlite.scheduler.jobs import (
     SYSTEM_ERROR_BACKOFF_S,
     TRANSIENT_ACTION_ERROR,
     backoff_ns,
-    failure_message,
     is_deterministic,
 )
 from convexlite.scheduler.runs import Runs, call_as_scheduler
@@ -211,7 +211,7 @@ class CronExecutor:
                 self._back_off(job)
                 return
             lines = getattr(exc, "log_lines", [])
-            status = {"type": "err", "error": failure_message(exc)}
+            status = {"type": "err", "error": error_text(exc)}
             await self._finish(job, status, lines, time.monotonic() - started)
         else:
             self._succeeded(job)
@@ -226,7 +226,7 @@ class CronExecutor:
             path, args = job.spec.function_path, job.spec.args
             execution = await call_as_scheduler(self._dispatch.action, path, args, CRON_CALLER, run)
         except Exception as exc:
-            status = {"type": "err", "error": failure_message(exc)}
+            status = {"type": "err", "error": error_text(exc)}
             lines = getattr(exc, "log_lines", [])
         else:
             status = {"type": "success", "result": {"type": "default", "value": execution.value}}

@@ -32,6 +32,7 @@ from convexlite.functions import scheduled_jobs
 from convexlite.functions.definitions import FunctionKind
 from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import SCHEDULER_CALLER
+from convexlite.functions.runner import error_text
 from convexlite.functions.scheduled_jobs import Job
 from convexlite.functions.scheduler import JobNotPending, JobRun
 from convexlite.scheduler.runs import Runs, call_as_scheduler
@@ -50,14 +51,6 @@ def backoff_ns(attempts: int, bounds: tuple[float, float]) -> int:
     initial, maximum = bounds
     delay = min(initial * 2**attempts, maximum)
     return int(delay * random.uniform(0.5, 1.0) * 1e9)
-
-
-def failure_message(exc: BaseException) -> str:
-    """What a failed job's state records: the error as its caller would have seen it."""
-    message = getattr(exc, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    return str(exc) or type(exc).__name__
 
 
 def is_deterministic(exc: BaseException) -> bool:
@@ -144,12 +137,12 @@ class JobExecutor:
     async def _run(self, job: Job) -> None:
         try:
             if job.state == scheduled_jobs.IN_PROGRESS:
-                await self._complete(job, {"kind": "failed", "error": TRANSIENT_ACTION_ERROR})
+                await self._complete(job, scheduled_jobs.failed(TRANSIENT_ACTION_ERROR))
                 return
             fn = self._runner.describe(job.name, internal_ok=True)
             if fn is None:
                 message = f"Could not find function for '{display(canonicalize(job.name))}'"
-                await self._complete(job, {"kind": "failed", "error": message})
+                await self._complete(job, scheduled_jobs.failed(message))
             elif fn.kind is FunctionKind.MUTATION:
                 await self._run_mutation(job)
             elif fn.kind is FunctionKind.ACTION:
@@ -159,7 +152,7 @@ class JobExecutor:
                     f"Unsupported function type: {display(canonicalize(job.name))} is a "
                     f"{fn.kind.value.lower()}; only mutations and actions can be scheduled"
                 )
-                await self._complete(job, {"kind": "failed", "error": message})
+                await self._complete(job, scheduled_jobs.failed(message))
         except Exception:
             log.exception("scheduled job %s (%s) failed in the scheduler", job.id, job.name)
 
@@ -175,7 +168,7 @@ class JobExecutor:
             await self._retry_later(job, "occErrors", OCC_BACKOFF_S)
         except Exception as exc:
             if is_deterministic(exc):
-                await self._complete(job, {"kind": "failed", "error": failure_message(exc)})
+                await self._complete(job, scheduled_jobs.failed(error_text(exc)))
             else:
                 log.warning("scheduled mutation %s hit a system error: %s", job.name, exc)
                 await self._retry_later(job, "systemErrors", SYSTEM_ERROR_BACKOFF_S)
@@ -183,14 +176,14 @@ class JobExecutor:
     async def _run_action(self, job: Job) -> None:
         if not await self._dispatch.transaction(lambda tx: self._start(tx, job)):
             return
-        state: dict[str, Any] = {"kind": "success"}
+        state: dict[str, Any] = {"kind": scheduled_jobs.SUCCESS}
         try:
             run = JobRun(job, self._clock)
             await call_as_scheduler(
                 self._dispatch.action, job.name, job.args, SCHEDULER_CALLER, run
             )
         except Exception as exc:
-            state = {"kind": "failed", "error": failure_message(exc)}
+            state = scheduled_jobs.failed(error_text(exc))
         await self._complete(job, state)
 
     @staticmethod

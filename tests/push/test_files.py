@@ -151,12 +151,9 @@ def test_bad_ids_get_convex_errors(deployment: Deployment) -> None:
     assert path.status_code == 400 and path.json()["code"] == "InvalidStoragePath"
     garbage = deployment.call("query", "files:url", {"storageId": "not a storage id"})
     assert not garbage["ok"] and "Invalid storage ID" in garbage["message"]
-    wrong = deployment.call(
-        "query",
-        "files:metadata",
-        {"storageId": deployment.value("query", "files:all")[0]["_id"][:-1] + "x"},
-    )
-    assert not wrong["ok"]
+    document = deployment.value("mutation", "files:save", {"storageId": storage_id, "name": "x"})
+    wrong = deployment.call("query", "files:metadata", {"storageId": document})
+    assert not wrong["ok"] and "is an ID of another table, not of _storage" in wrong["message"]
 
 
 def test_a_100_mb_upload_streams_in_flat_memory(deployment: Deployment) -> None:

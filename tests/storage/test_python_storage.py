@@ -109,6 +109,10 @@ def test_bad_storage_ids_are_refused() -> None:
             backend.query("files:url", {"id": "nope"})
         assert bad.value.code == "InvalidStorageId"
         stored = backend.action("files:store", {"data": b"x"})
+        other = backend.run(lambda ctx: ctx.db.insert("notes", {}))
+        with pytest.raises(ConvexBackendError) as wrong_table:
+            backend.query("files:url", {"id": other})
+        assert wrong_table.value.code == "InvalidStorageId"
         assert backend.query("files:url", {"id": "4f3a1f5e-1c39-4b57-9a7a-0f0d5d2f9c11"}) is None
         assert backend.query("files:url", {"id": stored}) is not None
 

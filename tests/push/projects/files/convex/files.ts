@@ -9,7 +9,7 @@ export const generateUploadUrl = mutation({
 export const save = mutation({
   args: { storageId: v.id("_storage"), name: v.string() },
   handler: async (ctx, { storageId, name }) => {
-    await ctx.db.insert("documents", { storageId, name });
+    return await ctx.db.insert("documents", { storageId, name });
   },
 });
 
