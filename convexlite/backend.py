@@ -512,6 +512,10 @@ class SyncBackend:
         """Push a bundle in-process; see `Backend.deploy_bundle`."""
         self._on_loop(projects.deploy_bundle(self._served(), bundle))
 
+    def authenticate_user(self, token: str) -> Caller:
+        """The caller a user's JWT makes; see `Backend.authenticate_user`."""
+        return self._on_loop(self.engine.authenticate_user(token))
+
     def _served(self) -> Backend:
         return Backend._over(self.engine)
 

@@ -70,6 +70,11 @@ def test_the_convex_fixture_on_a_project(
             assert convex.action("workflows:fanOut", {{"channel": "c", "n": 2}}) == 2
             assert convex.query("workflows:count", {{"channel": "c"}}) == 2  # internal
             assert convex.with_identity({{"subject": "u7"}}).action("workflows:whoAmI") == "u7"
+            user = convex.with_identity({{"subject": "u7", "level": 5, "org": {{"id": 7}}}})
+            assert user.query("workflows:identityTypes") == {{
+                "tokenIdentifier": "string", "issuer": "string", "subject": "string",
+                "level": "number", "org": "object",
+            }}
 
         def test_run_writes_under_the_pushed_schema(convex):
             convex.run(lambda ctx: ctx.db.insert(

@@ -24,9 +24,10 @@ class IncompleteIdentity(ValueError):
 
 
 def user_identity(attributes: Mapping[str, Any]) -> UserIdentity:
-    """A `UserIdentity` from its attributes; `tokenIdentifier` defaults to `issuer|subject`,
-    as Convex derives it from a token."""
-    identity = dict(attributes)
+    """A `UserIdentity` from its attributes (an admin's `impersonating`, a test's
+    `with_identity`), as a verified token would make it: `tokenIdentifier` defaults to
+    `issuer|subject`, and integers are floats, as the JSON numbers of token claims are."""
+    identity = {name: convex_json(value) for name, value in attributes.items()}
     if "tokenIdentifier" not in identity:
         if "issuer" not in identity or "subject" not in identity:
             raise IncompleteIdentity(

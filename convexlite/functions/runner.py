@@ -805,11 +805,11 @@ class InTransactionCalls:
             )
         db = self._parent.db
         assert db is not None
-        savepoint = db.tx.savepoint()
+        savepoint = db.savepoint()
         try:
             return self._run(FunctionKind.MUTATION, path, args)
         except BaseException:
-            db.tx.rollback_to(savepoint)
+            db.rollback_to(savepoint)
             raise
 
     def _run(self, kind: FunctionKind, path: str, args: dict[str, Any]) -> Any:

@@ -10,9 +10,10 @@ tables are private, queries cannot write, one paginated query per execution.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from convexlite.database.transaction import Transaction
+from convexlite.database.transaction import Savepoint, Transaction
 from convexlite.errors import BadRequestError
 from convexlite.query.cursors import CursorCodec
 from convexlite.query.pagination import Page, paginate
@@ -37,12 +38,19 @@ def _plan(query: Query | Mapping[str, Any]) -> Query:
     return query if isinstance(query, Query) else parse_query(query)
 
 
+@dataclass(frozen=True, slots=True)
+class SyscallSavepoint:
+    """The writes and the pagination state of an execution at one moment."""
+
+    writes: Savepoint
+    paginated: bool
+    journal: str | None
+
+
 class DatabaseSyscalls:
     """Database syscalls bound to one execution's transaction."""
 
-    def __init__(
-        self, tx: Transaction, cursors: CursorCodec, journal: str | None = None
-    ) -> None:
+    def __init__(self, tx: Transaction, cursors: CursorCodec, journal: str | None = None) -> None:
         """`journal` is the page end a previous run of this query recorded (§7.5).
 
         A live query re-runs with it so a paginated page keeps its boundaries;
@@ -54,6 +62,16 @@ class DatabaseSyscalls:
         self._streams: dict[int, QueryStream] = {}
         self._next_query_id = 0
         self._paginated = False
+
+    def savepoint(self) -> SyscallSavepoint:
+        """Where to return to when a nested mutation fails or a run is started over: its
+        writes and its paginated query are undone, its reads stay in the read set."""
+        return SyscallSavepoint(self.tx.savepoint(), self._paginated, self.journal)
+
+    def rollback_to(self, savepoint: SyscallSavepoint) -> None:
+        self.tx.rollback_to(savepoint.writes)
+        self._paginated = savepoint.paginated
+        self.journal = savepoint.journal
 
     # ---- reads ----------------------------------------------------------------------------
 

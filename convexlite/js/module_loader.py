@@ -44,9 +44,13 @@ def define_modules(context: ScriptContext, modules: Iterable[RewrittenModule]) -
     pending = list(modules)
     paths = json.dumps([module.path for module in pending])
     defined = json.loads(context.eval(f"JSON.stringify({paths}.filter({LOADER_GLOBAL}.has))"))
-    for module in pending:
-        if module.path in defined:
-            continue
+    define_again(context, (module for module in pending if module.path not in defined))
+
+
+def define_again(context: ScriptContext, modules: Iterable[RewrittenModule]) -> None:
+    """Evaluate each module's script, replacing a factory defined before: instances of
+    the new factories start without the type feedback earlier instances left."""
+    for module in modules:
         try:
             context.eval(module.script)
         except Exception as exc:

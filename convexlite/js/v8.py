@@ -109,6 +109,12 @@ class ReentrantEvalError(RuntimeError):
 
 
 _init_lock = threading.Lock()
+_first_isolate_lock = threading.Lock()
+_first_isolate = threading.Event()
+"""V8 sets up its address-space pools as the first isolate starts; two first isolates
+starting at once abort the process (`Check failed: !IsConfigurablePoolInitialized()`,
+measured: 17 of 60 processes starting four contexts at once), so the first one starts
+alone."""
 _lib: ctypes.CDLL | None = None
 _tls = threading.local()
 _open_contexts: set[V8Context] = set()
@@ -187,9 +193,17 @@ class V8Context:
         self._tasks: dict[int, _Task] = {}
         self._v8_thread: int | None = None
         self._max_memory = max_memory
-        self._id = int(lib.mr_init_context(v8_lib.DISPATCH))
         self._bridge_callback = 0
         self._sab: ctypes._Pointer[v8_lib.RawValue] | None = None
+        if _first_isolate.is_set():
+            self._start(lib, max_memory)
+            return
+        with _first_isolate_lock:
+            self._start(lib, max_memory)
+            _first_isolate.set()
+
+    def _start(self, lib: ctypes.CDLL, max_memory: int | None) -> None:
+        self._id = int(lib.mr_init_context(v8_lib.DISPATCH))
         _open_contexts.add(self)
         try:
             if max_memory is not None:

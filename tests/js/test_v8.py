@@ -183,6 +183,37 @@ with V8Context() as ctx:
     assert done.stdout.split() == ["7", "0"]
 
 
+FIRST_CONTEXTS_AT_ONCE = """
+import threading
+from convexlite.js.v8 import V8Context
+
+contexts = []
+def start():
+    context = V8Context()
+    contexts.append(context.eval("6 * 7"))
+threads = [threading.Thread(target=start) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(contexts)
+"""
+
+
+def test_the_first_contexts_of_a_process_may_start_at_once() -> None:
+    """V8 aborted about one process in four that started its first isolates together
+    (a server whose scheduler, push and pool all start contexts at boot)."""
+    for _ in range(8):
+        done = subprocess.run(
+            [sys.executable, "-c", FIRST_CONTEXTS_AT_ONCE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout == "[42, 42, 42, 42]\n"
+
+
 # -- bridge ----------------------------------------------------------------------
 
 

@@ -85,12 +85,6 @@ def test_sign_up_refresh_and_sign_out(deployment: Deployment) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a warm V8 context runs the password check (scrypt, in a mutation) about 17x "
-    "slower than a fresh one, past the 1 s limit: module instances re-created per run pile "
-    "up deoptimizations of the same code (known, see the closing note of issue 13)",
-)
 def test_sign_in_with_a_password(deployment: Deployment) -> None:
     steps = flow(deployment, "bob@example.com", "another good password", sign_in=True)
     assert steps["viewerAfterSignIn"]["value"]["email"] == "bob@example.com"

@@ -3,6 +3,9 @@
 // creates fresh module instances ("instance sets") per execution, so module state
 // never leaks between requests. Loading is synchronous and depth-first in import
 // order, which is ESM evaluation order for esbuild's acyclic chunk graph.
+// Defining a module again replaces its factory: instances of a new definition get
+// type feedback of their own, which V8 needs to optimize CPU-heavy code again
+// (JsRuntime's fresh runs); the instance prepared from the old one is dropped.
 
 const moduleFactories = new Map();
 
@@ -10,7 +13,7 @@ function defineModule(path, deps, init) {
   if (typeof path !== "string" || !Array.isArray(deps) || typeof init !== "function") {
     throw new TypeError("__cvx.define(path, deps, init): bad arguments");
   }
-  if (moduleFactories.has(path)) throw new Error(`module ${path} is defined twice`);
+  if (moduleFactories.has(path)) discardPrepared();
   moduleFactories.set(path, { deps: deps.slice(), init });
 }
 

@@ -53,6 +53,14 @@ export const whoAmI = action({
   },
 });
 
+export const identityTypes = query({
+  args: {},
+  handler: async (ctx) => {
+    const identity = (await ctx.auth.getUserIdentity()) ?? {};
+    return Object.fromEntries(Object.entries(identity).map(([key, value]) => [key, typeof value]));
+  },
+});
+
 // A Python function of the same deployment (convexlite serve --app, or an embedded App).
 const pythonCount = makeFunctionReference<"query", Record<string, never>, number>("py:count");
 
