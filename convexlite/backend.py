@@ -37,6 +37,9 @@ from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.runner import Execution
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
+from convexlite.snapshots.importer import ImportSummary
+from convexlite.snapshots.importer import Mode as ImportMode
+from convexlite.snapshots.zip_export import ExportSummary, Progress
 from convexlite.values.http import HttpRequest, HttpResponse
 
 Identity = dict[str, Any] | None
@@ -336,6 +339,57 @@ class Backend:
         """
         await asyncio.to_thread(self.engine.set_environment_variables, changes)
 
+    async def export_snapshot(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        include_file_storage: bool = False,
+        progress: Progress | None = None,
+    ) -> ExportSummary:
+        """Write the latest snapshot of every table (and, with `include_file_storage`, the
+        stored files) to `path` as a ZIP in Convex's snapshot format, which `npx convex
+        import` and `import_snapshot` read back. One consistent snapshot; writes go on.
+
+        ```python
+        summary = await backend.export_snapshot("backup.zip")   # .ts, .tables {name: count}
+        ```
+        """
+        return await asyncio.to_thread(
+            self.engine.export_snapshot,
+            path,
+            include_file_storage=include_file_storage,
+            progress=progress,
+        )
+
+    async def import_snapshot(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mode: ImportMode = "requireEmpty",
+        table: str | None = None,
+        format: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        """Import a snapshot ZIP, or one `table` from a `.csv`, `.jsonl` or `.json` file, with
+        `npx convex import`'s modes: `requireEmpty` (the default: destination tables must be
+        empty), `append`, `replace` (the imported tables only) or `replaceAll`. Ids and
+        creation times are kept; readers see the old data until the import completes, and a
+        failed import changes nothing.
+
+        ```python
+        await backend.import_snapshot("backup.zip", mode="replace")
+        await backend.import_snapshot("people.csv", table="people", mode="append")
+        ```
+        """
+        return await asyncio.to_thread(
+            self.engine.import_snapshot,
+            path,
+            mode=mode,
+            table=table,
+            format=format,
+            progress=progress,
+        )
+
     async def deploy(
         self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300
     ) -> str:
@@ -494,6 +548,32 @@ class SyncBackend:
         """Set (str) and unset (None) variables atomically; see
         `Backend.set_environment_variables`."""
         self.engine.set_environment_variables(changes)
+
+    def export_snapshot(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        include_file_storage: bool = False,
+        progress: Progress | None = None,
+    ) -> ExportSummary:
+        """See `Backend.export_snapshot`."""
+        return self.engine.export_snapshot(
+            path, include_file_storage=include_file_storage, progress=progress
+        )
+
+    def import_snapshot(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mode: ImportMode = "requireEmpty",
+        table: str | None = None,
+        format: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        """See `Backend.import_snapshot`."""
+        return self.engine.import_snapshot(
+            path, mode=mode, table=table, format=format, progress=progress
+        )
 
     def deploy(
         self, project: str | os.PathLike[str], *, cli: str | None = None, timeout: float = 300

@@ -9,11 +9,13 @@ the engine's methods; none of them builds or reaches into its parts.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any, Protocol
 
 from convexlite.auth.identity import ANONYMOUS, Caller
@@ -60,6 +62,10 @@ from convexlite.query.cursors import CursorCodec
 from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
+from convexlite.snapshots.import_sources import open_tables
+from convexlite.snapshots.importer import ImportSummary, import_tables
+from convexlite.snapshots.importer import Mode as ImportMode
+from convexlite.snapshots.zip_export import ExportSummary, Progress, export_snapshot
 from convexlite.values.function_paths import (
     InvalidFunctionPath,
     canonical_js,
@@ -381,6 +387,42 @@ class Engine:
                 "run_scheduler=False to run them by hand"
             )
         return self._jobs
+
+    # ---- snapshots -----------------------------------------------------------------------------
+
+    def export_snapshot(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        include_file_storage: bool = False,
+        progress: Progress | None = None,
+    ) -> ExportSummary:
+        """Write the latest snapshot to `path` as a ZIP in upstream's format (spec/database.md
+        §8); the file appears whole or not at all. Writes go on meanwhile."""
+        target = Path(path)
+        partial = target.with_name(f".{target.name}.partial")
+        blobs = self.blobs.files if include_file_storage else None
+        try:
+            with partial.open("wb") as out:
+                summary = export_snapshot(self.db, out, blobs=blobs, progress=progress)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return summary
+
+    def import_snapshot(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mode: ImportMode = "requireEmpty",
+        table: str | None = None,
+        format: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        """Import a snapshot ZIP, or one `table` from CSV, JSON Lines or a JSON array
+        (`format` defaults from the extension); a failed import changes nothing."""
+        tables = open_tables(Path(path), format=format, table=table)
+        return import_tables(self.db, tables, mode, progress=progress)
 
     # ---- environment variables -----------------------------------------------------------------
 

@@ -55,12 +55,17 @@ CREATION_TIME = "_creationTime"
 VIRTUAL_INDEX_BY_TABLE_ID = b"_index.by_table_id"
 
 
+ACTIVE = "active"
+HIDDEN = "hidden"
+DELETING = "deleting"
+
+
 @dataclass(frozen=True, slots=True)
 class TableInfo:
     tablet_id: bytes
     number: int
     name: str
-    state: str = "active"
+    state: str = ACTIVE
 
     @property
     def is_system(self) -> bool:
@@ -144,7 +149,7 @@ class Registry:
         by_table: dict[bytes, dict[str, IndexInfo]] = {}
         for ix in indexes:
             by_table.setdefault(ix.tablet_id, {})[ix.descriptor] = ix
-        active = [t for t in tables if t.state == "active"]
+        active = [t for t in tables if t.state == ACTIVE]
         return cls(
             {t.tablet_id: t for t in tables},
             {ix.index_id: ix for ix in indexes},
@@ -190,4 +195,4 @@ class Registry:
         return n
 
     def user_table_count(self) -> int:
-        return sum(1 for t in self.tables_by_tablet.values() if not t.is_system)
+        return sum(1 for t in self.tables_by_name.values() if not t.is_system)

@@ -24,9 +24,11 @@ from convexlite.database.index_keys import id_key, index_key
 from convexlite.database.intervals import Interval, IntervalSet
 from convexlite.database.limits import TransactionLimits, Usage
 from convexlite.database.metadata import (
+    ACTIVE,
     BY_CREATION_TIME,
     BY_ID,
     CREATION_TIME,
+    HIDDEN,
     INDEX_TABLE,
     MAX_USER_TABLES,
     SYSTEM_TABLE_NUMBERS,
@@ -391,6 +393,18 @@ class Transaction:
                     "set by the database on insert."
                 )
         table = self.table(table_name) or self.create_table(table_name)
+        return self.insert_into(table, value, internal_id=internal_id, creation_time=creation_time)
+
+    def insert_into(
+        self,
+        table: TableInfo,
+        value: dict[str, Any],
+        *,
+        internal_id: bytes | None = None,
+        creation_time: float | None = None,
+    ) -> str:
+        """`insert` into a table given by its record, hidden ones included (an import
+        fills its tables before they become visible)."""
         explicit = internal_id is not None
         if internal_id is None:
             internal_id = new_internal_id()
@@ -490,7 +504,7 @@ class Transaction:
             if not table.is_system:
                 doc, size = check_document_sized(doc)
                 schema = self.store.schema
-                if schema is not None:
+                if schema is not None and table.state == ACTIVE:
                     schema.validate_document(table.name, doc, table_name_of=self.table_name_of)
             new_json = dumps(doc)
             idk = id_key(id_str)
@@ -547,15 +561,31 @@ class Transaction:
         """Create table `name` with its `by_id` and `by_creation_time` indexes."""
         if self.registry.user_table_count() >= MAX_USER_TABLES and not name.startswith("_"):
             raise TooManyTablesError(f"Cannot create table {name}: too many tables.")
-        tablet_id = new_internal_id()
         number = SYSTEM_TABLE_NUMBERS.get(name) or self.registry.next_user_table_number()
-        table = TableInfo(tablet_id, number, name)
+        return self._new_table(name, number, ACTIVE)
+
+    def create_hidden_table(self, name: str, number: int) -> TableInfo:
+        """A table invisible by name and number until `set_table_state` makes it active,
+        which replaces the active table of that name in one commit; the caller checks
+        schema validity of what it inserts, as the final table mapping is not known yet."""
+        return self._new_table(name, number, HIDDEN)
+
+    def _new_table(self, name: str, number: int, state: str) -> TableInfo:
+        tablet_id = new_internal_id()
+        table = TableInfo(tablet_id, number, name, state)
         self.add_table(table)
         self.add_index(IndexInfo(new_internal_id(), tablet_id, BY_ID, ()))
         self.add_index(
             IndexInfo(new_internal_id(), tablet_id, BY_CREATION_TIME, ((CREATION_TIME,),))
         )
         return table
+
+    def set_table_state(self, table: TableInfo, state: str) -> TableInfo:
+        """Make a table `active`, `hidden` or `deleting` (gone for readers and writers; its
+        rows stay in storage)."""
+        changed = replace(table, state=state)
+        self.add_table(changed)
+        return changed
 
     def add_table(self, table: TableInfo) -> None:
         """Record a `_tables` row for `table` (its internal id is the tablet id)."""

@@ -1,0 +1,244 @@
+"""What an import reads: the tables of a snapshot ZIP, or one table from CSV, JSON Lines or a
+JSON array (spec/database.md §8.3), as documents streamed from the file.
+
+A source only parses; it is opened again for each pass the importer makes, so no
+table is ever held in memory whole (a JSON array excepted, as upstream caps it at
+16 MiB).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from convexlite.snapshots.errors import ImportFailed, NotAnObject, Utf8BomNotSupported
+from convexlite.values import decode
+from convexlite.values.export_json import from_export
+from convexlite.values.json_codec import ConvexJsonError
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonLines", ".json": "jsonArray", ".zip": "zip"}
+MAX_JSON_ARRAY_BYTES = 16 * 2**20
+_DOCUMENTS = re.compile(r"^(?:(.*)/)?([^/]+)/documents\.jsonl$")
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class TableSource:
+    """One table of an import: its name, the number the archive gives it (if any), and
+    its documents as a fresh iterator per call."""
+
+    name: str
+    number: int | None
+    documents: Callable[[], Iterator[dict[str, Any]]]
+
+
+def format_of(path: str | Path, given: str | None) -> str:
+    """`given`, or the format the file name's extension names."""
+    if given is not None:
+        if given not in FORMATS.values():
+            raise ImportFailed(
+                f"Unknown import format {given!r}: use one of {sorted(FORMATS.values())}"
+            )
+        return given
+    found = FORMATS.get(Path(path).suffix.lower())
+    if found is None:
+        raise ImportFailed(
+            f"Cannot tell the format of {str(path)!r} from its extension: use .csv, .jsonl, "
+            ".json or .zip, or name the format"
+        )
+    return found
+
+
+def open_tables(
+    path: str | Path, *, format: str | None = None, table: str | None = None
+) -> list[TableSource]:
+    """The tables `path` holds; `table` names the destination of a single-table format and
+    must not be given for a ZIP."""
+    kind = format_of(path, format)
+    if kind == "zip":
+        if table is not None:
+            raise ImportFailed("A ZIP import names its tables itself: do not give a table name")
+        return _zip_tables(Path(path))
+    if table is None:
+        raise ImportFailed(f"Importing a {kind} file needs the name of the table to import into")
+    reader = {
+        "csv": _csv_documents,
+        "jsonLines": _jsonl_documents,
+        "jsonArray": _json_array_documents,
+    }[kind]
+    return [TableSource(table, None, lambda: reader(Path(path)))]
+
+
+# ---- ZIP ---------------------------------------------------------------------------------
+
+
+def _zip_tables(path: Path) -> list[TableSource]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            numbers = _table_numbers(archive, names)
+            shapes = {
+                name: _shape(archive, name)
+                for name in names
+                if name.endswith("/generated_schema.jsonl")
+            }
+    except zipfile.BadZipFile as exc:
+        raise ImportFailed(f"{path.name} is not a ZIP file: {exc}") from None
+    tables: list[TableSource] = []
+    for entry in names:
+        found = _DOCUMENTS.match(entry)
+        if found is None:
+            continue
+        folder, table = found.group(1), found.group(2)
+        if folder:
+            raise ImportFailed(
+                f"{entry}: importing into components is not supported by this deployment yet"
+            )
+        if table == "_storage":
+            if _has_lines(path, entry):
+                raise ImportFailed(
+                    "This snapshot includes file storage (_storage), which convexlite cannot "
+                    "import yet; export without --include-file-storage"
+                )
+            continue
+        if table.startswith("_"):
+            continue
+        decoder = _decoder(shapes.get(f"{table}/generated_schema.jsonl"), table)
+        tables.append(
+            TableSource(table, numbers.get(table), _zip_reader(path, entry, table, decoder))
+        )
+    return tables
+
+
+def _table_numbers(archive: zipfile.ZipFile, names: list[str]) -> dict[str, int]:
+    if "_tables/documents.jsonl" not in names:
+        return {}
+    numbers: dict[str, int] = {}
+    with archive.open("_tables/documents.jsonl") as listing:
+        for number, record in enumerate(_json_lines(listing, "_tables"), 1):
+            name, table_number = record.get("name"), record.get("id")
+            if not isinstance(name, str) or not isinstance(table_number, int):
+                raise ImportFailed(f"_tables/documents.jsonl line {number}: expected {{name, id}}")
+            if name in numbers:
+                raise ImportFailed(f"_tables/documents.jsonl lists table {name} twice")
+            numbers[name] = table_number
+    return numbers
+
+
+def _shape(archive: zipfile.ZipFile, name: str) -> str | None:
+    with archive.open(name) as entry:
+        first = entry.readline().strip()
+    try:
+        shape = json.loads(first) if first else None
+    except ValueError:
+        raise ImportFailed(f"{name} is not JSON") from None
+    return shape if isinstance(shape, str) else None
+
+
+def _decoder(shape: str | None, table: str) -> Callable[[Any], Any]:
+    if shape is None:
+        return decode
+    if shape == "uniform":
+        return from_export
+    raise ImportFailed(
+        f"Table {table} was exported with an inferred shape (an old export format), which "
+        "convexlite cannot read; export it again"
+    )
+
+
+def _has_lines(path: Path, entry: str) -> bool:
+    with zipfile.ZipFile(path) as archive, archive.open(entry) as f:
+        return any(line.strip() for line in f)
+
+
+def _zip_reader(
+    path: Path, entry: str, table: str, decoder: Callable[[Any], Any]
+) -> Callable[[], Iterator[dict[str, Any]]]:
+    def documents() -> Iterator[dict[str, Any]]:
+        with zipfile.ZipFile(path) as archive, archive.open(entry) as f:
+            for record in _json_lines(f, table):
+                yield _document(decoder, record, table)
+
+    return documents
+
+
+# ---- single tables -----------------------------------------------------------------------
+
+
+def _jsonl_documents(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open("rb") as f:
+        if f.read(3) == _BOM:
+            raise _bom(path)
+        f.seek(0)
+        for record in _json_lines(f, path.name):
+            yield _document(decode, record, path.name)
+
+
+def _json_array_documents(path: Path) -> Iterator[dict[str, Any]]:
+    data = path.read_bytes()
+    if data.startswith(_BOM):
+        raise _bom(path)
+    if len(data) > MAX_JSON_ARRAY_BYTES:
+        raise ImportFailed(
+            f"{path.name} is larger than {MAX_JSON_ARRAY_BYTES // 2**20} MiB: import it as JSON "
+            "Lines (.jsonl) instead"
+        )
+    try:
+        records = json.loads(data)
+    except ValueError as exc:
+        raise ImportFailed(f"{path.name} is not JSON: {exc}") from None
+    if not isinstance(records, list):
+        raise ImportFailed(f"{path.name} must hold a JSON array of objects")
+    for record in records:
+        yield _document(decode, record, path.name)
+
+
+def _csv_documents(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            yield {field: _csv_cell(cell) for field, cell in row.items() if field}
+
+
+def _csv_cell(cell: str | None) -> Any:
+    if cell is None:
+        return None
+    try:
+        return float(cell)
+    except ValueError:
+        return cell
+
+
+# ---- shared ------------------------------------------------------------------------------
+
+
+def _json_lines(f: IO[bytes], where: str) -> Iterator[Any]:
+    for number, line in enumerate(f, 1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError as exc:
+            raise ImportFailed(f"{where} line {number} is not JSON: {exc}") from None
+
+
+def _document(decoder: Callable[[Any], Any], record: Any, where: str) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise NotAnObject(f"Every document of {where} must be a JSON object, not {record!r:.60}")
+    try:
+        value = decoder(record)
+    except ConvexJsonError as exc:
+        raise ImportFailed(f"{where}: {exc}") from None
+    assert isinstance(value, dict)
+    return value
+
+
+def _bom(path: Path) -> Utf8BomNotSupported:
+    return Utf8BomNotSupported(
+        f"{path.name} starts with a UTF-8 byte order mark, which is not supported: remove it"
+    )

@@ -1,0 +1,403 @@
+"""Import tables into a deployment with upstream's modes (spec/database.md §8.4–§8.6).
+
+`requireEmpty`, `replace` and `replaceAll` build every imported table as a hidden
+table, in batches of at most `BATCH_DOCUMENTS` documents or `BATCH_BYTES`, then make
+them active in one commit that retires the tables they replace: until that commit
+readers see the old data, and an import that fails anywhere leaves only hidden
+tables behind, which it retires. `append` writes into the live tables and, if it
+fails, deletes what it wrote. Ids and creation times in the input are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+from convexlite.database.database import Database
+from convexlite.database.intervals import Interval
+from convexlite.database.limits import TransactionLimits
+from convexlite.database.metadata import (
+    ACTIVE,
+    BY_CREATION_TIME,
+    BY_ID,
+    CREATION_TIME,
+    DELETING,
+    IndexInfo,
+    TableInfo,
+)
+from convexlite.database.transaction import Transaction
+from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.snapshots.errors import (
+    DuplicateId,
+    ImportConflict,
+    ImportTableNumberConflict,
+    TableConflict,
+    TableExists,
+)
+from convexlite.snapshots.import_sources import TableSource
+from convexlite.values import InvalidIdError, decode_id, new_internal_id
+
+Mode = Literal["requireEmpty", "append", "replace", "replaceAll"]
+MODES: tuple[Mode, ...] = ("requireEmpty", "append", "replace", "replaceAll")
+BATCH_DOCUMENTS = 8_000
+BATCH_BYTES = 8 * 2**20
+COMMIT_ATTEMPTS = 5
+LIMITS = TransactionLimits(
+    documents_read=2**62, bytes_read=2**62, intervals_read=2**62,
+    documents_written=2 * BATCH_DOCUMENTS, bytes_written=4 * BATCH_BYTES,
+)  # fmt: skip
+"""A batch writes at most `BATCH_DOCUMENTS` documents; a batch of deletions reads them."""
+Progress = Callable[[str, int], None]
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """Documents imported per table, and the tables an import retired."""
+
+    tables: dict[str, int] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+
+
+def import_tables(
+    db: Database, tables: list[TableSource], mode: Mode = "requireEmpty", *,
+    progress: Progress | None = None,
+) -> ImportSummary:  # fmt: skip
+    """Import `tables` (from `import_sources.open_tables`) with `mode`; on any failure the
+    deployment's visible data is as before and the error is raised."""
+    if mode not in MODES:
+        raise ValueError(f"unknown import mode {mode!r}")
+    names = [t.name for t in tables]
+    duplicated = {name for name in names if names.count(name) > 1}
+    if duplicated:
+        raise ImportConflict(f"The import holds table {sorted(duplicated)[0]} twice")
+    numbers = _plan_numbers(db, tables, mode)
+    if mode == "requireEmpty":
+        _check_empty(db, tables)
+    summary = ImportSummary()
+    if mode == "append":
+        _append(db, tables, numbers, summary, progress)
+        return summary
+    hidden = _create_hidden(db, tables, numbers)
+    try:
+        for source in tables:
+            summary.tables[source.name] = _stage(db, source, hidden[source.name], numbers, progress)
+        summary.deleted = _activate(db, hidden, mode)
+    except BaseException:
+        _retire(db, hidden.values())
+        raise
+    return summary
+
+
+# ---- table numbers -----------------------------------------------------------------------
+
+
+def _plan_numbers(db: Database, tables: list[TableSource], mode: Mode) -> dict[str, int]:
+    """§8.4: the archive's number, else the first document's, else the existing table's,
+    else a fresh one; two tables on one number, or (outside replaceAll) on the number of
+    a live table they do not replace, is a conflict."""
+    registry = db.registry
+    numbers: dict[str, int] = {}
+    for source in tables:
+        number = source.number if source.number is not None else _first_id_number(source)
+        if number is None:
+            existing = registry.tables_by_name.get(source.name)
+            if existing is not None and existing.number not in numbers.values():
+                number = existing.number
+        if number is not None:
+            numbers[source.name] = number
+    used = {t.number for t in registry.tables_by_tablet.values()} | set(numbers.values())
+    fresh = registry.next_user_table_number()
+    for source in tables:
+        if source.name not in numbers:
+            while fresh in used:
+                fresh += 1
+            numbers[source.name] = fresh
+            used.add(fresh)
+    by_number: dict[int, str] = {}
+    for name, number in numbers.items():
+        if number in by_number:
+            raise ImportTableNumberConflict(
+                f"Tables {by_number[number]} and {name} of the import have the same table "
+                f"number {number}"
+            )
+        by_number[number] = name
+        live = registry.tables_by_number.get(number)
+        if live is not None and live.name != name and mode != "replaceAll":
+            raise TableConflict(
+                f"Table {name} would get number {number}, which table {live.name} uses: "
+                "import with --replace-all, or without that table's ids"
+            )
+    return numbers
+
+
+def _first_id_number(source: TableSource) -> int | None:
+    for document in source.documents():
+        id_str = document.get("_id")
+        if isinstance(id_str, str):
+            try:
+                return decode_id(id_str)[0]
+            except InvalidIdError:
+                return None
+        return None
+    return None
+
+
+# ---- staging -----------------------------------------------------------------------------
+
+
+def _create_hidden(
+    db: Database, tables: list[TableSource], numbers: dict[str, int]
+) -> dict[str, TableInfo]:
+    """One hidden table per imported table, with the indexes of the table it replaces (or
+    the schema's), enabled at once since they start empty."""
+    tx = db.begin()
+    schema = db.store.schema
+    hidden: dict[str, TableInfo] = {}
+    for source in tables:
+        table = tx.create_hidden_table(source.name, numbers[source.name])
+        for descriptor, fields in _user_indexes(tx, source.name, schema).items():
+            tx.add_index(IndexInfo(new_internal_id(), table.tablet_id, descriptor, fields))
+        hidden[source.name] = table
+    db.commit(tx)
+    return hidden
+
+
+def _user_indexes(
+    tx: Transaction, name: str, schema: Any
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    live = tx.registry.tables_by_name.get(name)
+    if live is not None:
+        return {
+            ix.descriptor: ix.fields
+            for ix in tx.registry.table_indexes(live.tablet_id)
+            if ix.descriptor not in (BY_ID, BY_CREATION_TIME)
+        }
+    if schema is None or name not in schema.tables:
+        return {}
+    return {
+        descriptor: tuple(tuple(f.split(".")) for f in fields) + ((CREATION_TIME,),)
+        for descriptor, fields in schema.index_fields(name).items()
+    }
+
+
+def _stage(
+    db: Database,
+    source: TableSource,
+    table: TableInfo,
+    numbers: dict[str, int],
+    progress: Progress | None,
+) -> int:
+    names = {number: name for name, number in numbers.items()}
+    for live in db.registry.tables_by_number.values():
+        names.setdefault(live.number, live.name)
+    return _fill(db, source, table, names, progress, [])
+
+
+def _fill(
+    db: Database,
+    source: TableSource,
+    table: TableInfo,
+    names: dict[int, str],
+    progress: Progress | None,
+    written: list[str],
+) -> int:
+    """Insert `source`'s documents into `table` a batch per commit, adding their ids to
+    `written`; `names` is the table mapping ids are checked against."""
+    count = 0
+    for batch in _batches(source.documents()):
+        insert = partial(_insert_batch, db=db, table=table, batch=batch, table_name_of=names.get)
+        written += _commit_batch(db, insert)
+        count += len(batch)
+        if progress is not None:
+            progress(source.name, count)
+    return count
+
+
+def _batches(documents: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for document in documents:
+        batch.append(document)
+        size += _rough_size(document)
+        if len(batch) >= BATCH_DOCUMENTS or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _rough_size(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(len(k) + _rough_size(v) for k, v in value.items()) + 2
+    if isinstance(value, list):
+        return sum(_rough_size(v) for v in value) + 2
+    if isinstance(value, str | bytes):
+        return len(value) + 2
+    return 9
+
+
+def _insert_batch(
+    tx: Transaction,
+    *,
+    db: Database,
+    table: TableInfo,
+    batch: list[dict[str, Any]],
+    table_name_of: Callable[[int], str | None],
+) -> list[str]:
+    schema = db.store.schema
+    seen: set[bytes] = set()
+    inserted: list[str] = []
+    for document in batch:
+        fields = dict(document)
+        internal_id = _internal_id(fields.pop("_id", None), table)
+        creation_time = fields.pop("_creationTime", None)
+        if not isinstance(creation_time, float):
+            creation_time = None
+        if internal_id is not None:
+            if internal_id in seen:
+                raise DuplicateId(f"Table {table.name} holds the same _id twice")
+            seen.add(internal_id)
+        if schema is not None and table.state != ACTIVE:  # active tables check on write
+            schema.validate_document(table.name, fields, table_name_of=table_name_of)
+        inserted.append(
+            tx.insert_into(table, fields, internal_id=internal_id, creation_time=creation_time)
+        )
+    return inserted
+
+
+def _internal_id(id_str: Any, table: TableInfo) -> bytes | None:
+    if id_str is None:
+        return None
+    try:
+        number, internal_id = decode_id(id_str) if isinstance(id_str, str) else (None, b"")
+    except InvalidIdError:
+        number = None
+    if number != table.number:
+        raise ImportConflict(
+            f"Document _id {id_str!r} of table {table.name} is not an id of that table "
+            f"(table number {table.number})"
+        )
+    return internal_id
+
+
+def _commit_batch(db: Database, write: Callable[[Transaction], Any]) -> Any:
+    for attempt in range(COMMIT_ATTEMPTS):
+        tx = db.begin(limits=LIMITS)
+        result = write(tx)
+        try:
+            db.commit(tx)
+        except OptimisticConcurrencyControlFailure:
+            if attempt == COMMIT_ATTEMPTS - 1:
+                raise
+            continue
+        return result
+    raise AssertionError("unreachable")
+
+
+# ---- finishing ---------------------------------------------------------------------------
+
+
+def _activate(db: Database, hidden: dict[str, TableInfo], mode: Mode) -> list[str]:
+    """Make the hidden tables active and retire what they replace, in one commit."""
+
+    def finish(tx: Transaction) -> list[str]:
+        deleted: list[str] = []
+        live = dict(tx.registry.tables_by_name)
+        for name, table in hidden.items():
+            old = live.get(name)
+            if old is not None:
+                tx.set_table_state(old, DELETING)
+            tx.set_table_state(table, ACTIVE)
+        if mode == "replaceAll":
+            schema = db.store.schema
+            for name, old in live.items():
+                if old.is_system or name in hidden:
+                    continue
+                tx.set_table_state(old, DELETING)
+                if schema is not None and name in schema.tables:
+                    _empty_like(tx, old, schema)
+                else:
+                    deleted.append(name)
+        return deleted
+
+    return list(_commit_batch(db, finish))
+
+
+def _empty_like(tx: Transaction, old: TableInfo, schema: Any) -> None:
+    table = tx.create_hidden_table(old.name, old.number)
+    for descriptor, fields in _user_indexes(tx, old.name, schema).items():
+        tx.add_index(IndexInfo(new_internal_id(), table.tablet_id, descriptor, fields))
+    tx.set_table_state(table, ACTIVE)
+
+
+def _retire(db: Database, tables: Iterable[TableInfo]) -> None:
+    def retire(tx: Transaction) -> None:
+        for table in tables:
+            current = tx.registry.tables_by_tablet.get(table.tablet_id)
+            if current is not None and current.state != ACTIVE:
+                tx.set_table_state(current, DELETING)
+
+    _commit_batch(db, retire)
+
+
+# ---- append ------------------------------------------------------------------------------
+
+
+def _append(
+    db: Database,
+    tables: list[TableSource],
+    numbers: dict[str, int],
+    summary: ImportSummary,
+    progress: Progress | None,
+) -> None:
+    """Write into the live tables (created when missing); a failure deletes what was
+    written, so the import as a whole changes nothing."""
+    written: list[str] = []
+    try:
+        for source in tables:
+            table = _live_table(db, source.name, numbers[source.name])
+            names = {t.number: t.name for t in db.registry.tables_by_number.values()}
+            summary.tables[source.name] = _fill(db, source, table, names, progress, written)
+    except BaseException:
+        for start in range(0, len(written), BATCH_DOCUMENTS):
+            chunk = written[start : start + BATCH_DOCUMENTS]
+            _commit_batch(db, partial(_delete_all, ids=chunk))
+        raise
+
+
+def _delete_all(tx: Transaction, *, ids: list[str]) -> None:
+    for id_str in ids:
+        tx.delete(id_str)
+
+
+def _live_table(db: Database, name: str, number: int) -> TableInfo:
+    existing = db.registry.tables_by_name.get(name)
+    if existing is not None:
+        return existing
+
+    def create(tx: Transaction) -> TableInfo:
+        table = tx.create_hidden_table(name, number)
+        for descriptor, fields in _user_indexes(tx, name, db.store.schema).items():
+            tx.add_index(IndexInfo(new_internal_id(), table.tablet_id, descriptor, fields))
+        return tx.set_table_state(table, ACTIVE)
+
+    created: TableInfo = _commit_batch(db, create)
+    return created
+
+
+def _check_empty(db: Database, tables: list[TableSource]) -> None:
+    """`requireEmpty`: refuse if a destination table has documents."""
+    tx = db.begin(read_only=True)
+    for source in tables:
+        table = tx.registry.tables_by_name.get(source.name)
+        if table is None:
+            continue
+        index = tx.registry.index(table.tablet_id, BY_ID)
+        assert index is not None
+        if next(iter(tx.scan(index, Interval.all(), "asc", prefetch=1)), None) is not None:
+            raise TableExists(
+                f"Table {source.name} already has documents: import with --replace to replace "
+                "them or --append to add to them"
+            )
