@@ -37,6 +37,7 @@ from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.runner import Execution
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
+from convexlite.snapshots.export_jobs import ExportDownload
 from convexlite.snapshots.importer import ImportSummary
 from convexlite.snapshots.importer import Mode as ImportMode
 from convexlite.snapshots.zip_export import ExportSummary, Progress
@@ -360,6 +361,15 @@ class Backend:
             include_file_storage=include_file_storage,
             progress=progress,
         )
+
+    async def request_export(self, include_storage: bool = False) -> str:
+        """Start a snapshot export in the background, as `npx convex export` does; returns
+        its `_exports` id. Follow it with `_system/cli/exports:getLatest`."""
+        return await asyncio.to_thread(self.engine.request_export, include_storage)
+
+    async def export_download(self, snapshot_id: str) -> ExportDownload:
+        """A completed background export, by `_exports` id or `start_ts`."""
+        return await asyncio.to_thread(self.engine.export_download, snapshot_id)
 
     async def import_snapshot(
         self,

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import uvicorn
+from tqdm import tqdm
 
 from convexlite import Backend, SyncBackend
 from convexlite.auth.keys import (
@@ -25,6 +26,7 @@ from convexlite.auth.keys import (
     issue_admin_key,
 )
 from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError
+from convexlite.errors import ConvexBackendError
 from convexlite.files import S3BucketUnavailable, StorageKindMismatch
 from convexlite.functions.app import App
 from convexlite.server.app import create_app, create_site_app
@@ -87,6 +89,35 @@ def _parser() -> argparse.ArgumentParser:
         help="log a line per HTTP request (off by default: it costs a tenth of the throughput)",
     )
 
+    export = commands.add_parser(
+        "export", help="write a snapshot ZIP of a store (the format npx convex export writes)"
+    )
+    export.add_argument("--path", required=True, help="the ZIP file to write")
+    export.add_argument("--db", default=None, help=f"store URL (default: {DEFAULT_STORE_URL})")
+    export.add_argument("--storage-dir", default=None, help="where the store's files are")
+    export.add_argument("--include-file-storage", action="store_true")
+    export.add_argument("--instance-name", default=None)
+
+    load = commands.add_parser(
+        "import", help="import a snapshot ZIP, or one table from .csv/.jsonl/.json, into a store"
+    )
+    load.add_argument("path", help="the file to import")
+    load.add_argument("--db", default=None, help=f"store URL (default: {DEFAULT_STORE_URL})")
+    load.add_argument("--storage-dir", default=None, help="where the store's files are")
+    load.add_argument("--table", default=None, help="destination of a single-table file")
+    load.add_argument("--format", default=None, choices=["csv", "jsonLines", "jsonArray", "zip"])
+    load.add_argument("--instance-name", default=None)
+    load.add_argument(
+        "--app",
+        default=None,
+        help="module:attribute of the store's convexlite App, whose schema imported documents "
+        "must match (a pushed project's schema is applied without it)",
+    )
+    modes = load.add_mutually_exclusive_group()
+    modes.add_argument("--append", dest="mode", action="store_const", const="append")
+    modes.add_argument("--replace", dest="mode", action="store_const", const="replace")
+    modes.add_argument("--replace-all", dest="mode", action="store_const", const="replaceAll")
+
     commands.add_parser("generate-secret", help="print a new instance secret")
 
     key = commands.add_parser("generate-key", help="print an admin key for an instance")
@@ -107,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "generate-key":
             return _generate_key(config, args.db)
+        if args.command in ("export", "import"):
+            options = config.with_options(store_url=args.db, storage_dir=args.storage_dir)
+            return snapshot_command(args, options)
         return asyncio.run(
             _serve(args, config.with_options(store_url=args.db, storage_dir=args.storage_dir))
         )
@@ -116,6 +150,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StorageKindMismatch, S3BucketUnavailable) as exc:
         print(f"convexlite: {exc.message}", file=sys.stderr)
         return 2
+    except ConvexBackendError as exc:
+        print(f"convexlite: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def snapshot_command(args: argparse.Namespace, config: Config) -> int:
+    """`convexlite export` / `convexlite import` against a store no server has open, with
+    a progress bar per table."""
+    bars: dict[str, tqdm[Any]] = {}
+
+    def progress(table: str, count: int) -> None:
+        bar = bars.get(table)
+        if bar is None:
+            bar = bars[table] = tqdm(desc=table, unit=" docs", file=sys.stderr, leave=True)
+        bar.update(count - bar.n)
+
+    try:
+        app = App() if getattr(args, "app", None) is None else load_app(args.app)
+        with SyncBackend(app, config=config) as backend:
+            if args.command == "export":
+                exported = backend.export_snapshot(
+                    args.path, include_file_storage=args.include_file_storage, progress=progress
+                )
+                total = sum(exported.tables.values())
+                print(f"Exported {total} documents of {len(exported.tables)} tables to {args.path}")
+                return 0
+            imported = backend.import_snapshot(
+                args.path,
+                mode=args.mode or "requireEmpty",
+                table=args.table,
+                format=args.format,
+                progress=progress,
+            )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    total = sum(imported.tables.values())
+    print(f"Imported {total} documents into {len(imported.tables)} tables")
+    if imported.deleted:
+        print(f"Deleted tables: {', '.join(imported.deleted)}")
+    return 0
 
 
 def _generate_key(config: Config, db: str | None) -> int:

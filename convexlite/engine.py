@@ -36,7 +36,7 @@ from convexlite.deploy.modules import AUTH_CONFIG
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
-from convexlite.functions import cron_jobs, file_storage, scheduled_jobs
+from convexlite.functions import cron_jobs, file_storage, scheduled_jobs, snapshot_exports
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
@@ -62,7 +62,8 @@ from convexlite.query.cursors import CursorCodec
 from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
-from convexlite.snapshots.import_sources import open_tables
+from convexlite.snapshots.export_jobs import ExportDownload, ExportJobs
+from convexlite.snapshots.import_sources import open_import
 from convexlite.snapshots.importer import ImportSummary, import_tables
 from convexlite.snapshots.importer import Mode as ImportMode
 from convexlite.snapshots.zip_export import ExportSummary, Progress, export_snapshot
@@ -127,6 +128,7 @@ class Engine:
                     **scheduled_jobs.SYSTEM_TABLES,
                     **cron_jobs.SYSTEM_TABLES,
                     **file_storage.SYSTEM_TABLES,
+                    **snapshot_exports.SYSTEM_TABLES,
                 }
             )
             self.instance_secret, self.secret_created = _instance_secret(
@@ -202,6 +204,8 @@ class Engine:
         else:
             self._jobs = JobExecutor(self.dispatch, clock)
         self.add_service(FileCollector(self.files, self.runner))
+        self.exports = ExportJobs(self.db, self.blobs.exports, self.blobs.files, clock)
+        self.add_service(self.exports)
 
     @property
     def instance_name(self) -> str:
@@ -410,6 +414,15 @@ class Engine:
             partial.unlink(missing_ok=True)
         return summary
 
+    def request_export(self, include_storage: bool) -> str:
+        """Start a snapshot export in the background (`npx convex export`); its progress is
+        the latest `_exports` document. Raises `ExportInProgress` while one runs."""
+        return self.exports.request(include_storage)
+
+    def export_download(self, snapshot_id: str) -> ExportDownload:
+        """A completed export by `_exports` id or `start_ts`, for `/api/export/zip/<id>`."""
+        return self.exports.download(snapshot_id)
+
     def import_snapshot(
         self,
         path: str | os.PathLike[str],
@@ -421,8 +434,8 @@ class Engine:
     ) -> ImportSummary:
         """Import a snapshot ZIP, or one `table` from CSV, JSON Lines or a JSON array
         (`format` defaults from the extension); a failed import changes nothing."""
-        tables = open_tables(Path(path), format=format, table=table)
-        return import_tables(self.db, tables, mode, progress=progress)
+        data = open_import(Path(path), format=format, table=table)
+        return import_tables(self.db, data, mode, blobs=self.blobs.files, progress=progress)
 
     # ---- environment variables -----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from convexlite.functions import system_environment
+from convexlite.functions import snapshot_exports, system_environment
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.values.function_paths import canonical_js
 
@@ -41,7 +41,15 @@ class SystemFunctions:
             cloud_url,
             lambda env, args: cloud_url,
         )
-        self.functions = {fn.path: fn for fn in (spec, url, *system_environment.definitions())}
+        self.functions = {
+            fn.path: fn
+            for fn in (
+                spec,
+                url,
+                *system_environment.definitions(),
+                *snapshot_exports.definitions(),
+            )
+        }
 
     def lookup(self, path: str) -> FunctionDefinition | None:
         return self.functions.get(path)

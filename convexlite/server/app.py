@@ -20,6 +20,7 @@ from convexlite.server import (
     http_api,
     push_api,
     scheduler_api,
+    snapshot_api,
     storage_api,
 )
 from convexlite.server.http_actions import HttpActions
@@ -128,6 +129,7 @@ def create_app(state: ServerState) -> Starlette:
         *function_logs.routes(state),
         *scheduler_api.routes(state),
         *environment_api.routes(state),
+        *snapshot_api.routes(state),
         *storage_api.routes(state),
     ]
     endpoint = sync_websocket(state)

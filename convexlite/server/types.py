@@ -9,7 +9,7 @@ anything else that does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from convexlite.auth.identity import Caller
@@ -80,6 +80,20 @@ class StoredFileView(Protocol):
 
     def chunks(self, start: int, end: int) -> AsyncIterator[bytes]:
         """The bytes `[start, end)`, streamed."""
+        ...
+
+
+class ExportDownloadView(Protocol):
+    """A completed snapshot export as the download endpoint serves it."""
+
+    @property
+    def start_ts(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def chunks(self) -> Iterator[bytes]:
+        """The ZIP's bytes, streamed (read on a worker thread)."""
         ...
 
 
@@ -196,4 +210,13 @@ class BackendApi(Protocol):
     async def set_environment_variables(self, changes: Sequence[tuple[str, str | None]]) -> None:
         """Apply (name, value) changes atomically, None unsetting; a change or result that
         breaks a rule raises a `ConvexBackendError` with its code, and nothing changes."""
+        ...
+
+    async def request_export(self, include_storage: bool) -> str:
+        """Start a snapshot export; `ExportInProgress` (a `ConvexBackendError`) if one runs."""
+        ...
+
+    async def export_download(self, snapshot_id: str) -> ExportDownloadView:
+        """A completed export by `_exports` id or `start_ts`; a `ConvexBackendError`
+        (`ExportNotFound`, `ExportNotComplete`, `BadSnapshotId`) otherwise."""
         ...

@@ -8,11 +8,13 @@ table is ever held in memory whole (a JSON array excepted, as upstream caps it a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +28,21 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonLines", ".json": "jsonArray", ".zip": "
 MAX_JSON_ARRAY_BYTES = 16 * 2**20
 _DOCUMENTS = re.compile(r"^(?:(.*)/)?([^/]+)/documents\.jsonl$")
 _BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """The stored files of a snapshot: their records (`_id`, `_creationTime`, `sha256`,
+    `size`, `contentType`, `internalId`) and each file's bytes by storage id."""
+
+    records: Callable[[], Iterator[dict[str, Any]]]
+    open: Callable[[str], AbstractContextManager[IO[bytes]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportInput:
+    tables: list[TableSource]
+    files: FileSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +72,16 @@ def format_of(path: str | Path, given: str | None) -> str:
     return found
 
 
-def open_tables(
+def open_import(
     path: str | Path, *, format: str | None = None, table: str | None = None
-) -> list[TableSource]:
-    """The tables `path` holds; `table` names the destination of a single-table format and
-    must not be given for a ZIP."""
+) -> ImportInput:
+    """The tables (and files) `path` holds; `table` names the destination of a single-table
+    format and must not be given for a ZIP."""
     kind = format_of(path, format)
     if kind == "zip":
         if table is not None:
             raise ImportFailed("A ZIP import names its tables itself: do not give a table name")
-        return _zip_tables(Path(path))
+        return _zip_input(Path(path))
     if table is None:
         raise ImportFailed(f"Importing a {kind} file needs the name of the table to import into")
     reader = {
@@ -72,13 +89,13 @@ def open_tables(
         "jsonLines": _jsonl_documents,
         "jsonArray": _json_array_documents,
     }[kind]
-    return [TableSource(table, None, lambda: reader(Path(path)))]
+    return ImportInput([TableSource(table, None, lambda: reader(Path(path)))])
 
 
 # ---- ZIP ---------------------------------------------------------------------------------
 
 
-def _zip_tables(path: Path) -> list[TableSource]:
+def _zip_input(path: Path) -> ImportInput:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -91,6 +108,7 @@ def _zip_tables(path: Path) -> list[TableSource]:
     except zipfile.BadZipFile as exc:
         raise ImportFailed(f"{path.name} is not a ZIP file: {exc}") from None
     tables: list[TableSource] = []
+    files: FileSource | None = None
     for entry in names:
         found = _DOCUMENTS.match(entry)
         if found is None:
@@ -101,11 +119,7 @@ def _zip_tables(path: Path) -> list[TableSource]:
                 f"{entry}: importing into components is not supported by this deployment yet"
             )
         if table == "_storage":
-            if _has_lines(path, entry):
-                raise ImportFailed(
-                    "This snapshot includes file storage (_storage), which convexlite cannot "
-                    "import yet; export without --include-file-storage"
-                )
+            files = _file_source(path, entry, names) if _has_lines(path, entry) else None
             continue
         if table.startswith("_"):
             continue
@@ -113,7 +127,26 @@ def _zip_tables(path: Path) -> list[TableSource]:
         tables.append(
             TableSource(table, numbers.get(table), _zip_reader(path, entry, table, decoder))
         )
-    return tables
+    return ImportInput(tables, files)
+
+
+def _file_source(path: Path, listing: str, names: list[str]) -> FileSource:
+    """`_storage/<id>[.ext]` entries by storage id, beside the records of the listing."""
+    contents = {
+        name.removeprefix("_storage/").split(".", 1)[0]: name
+        for name in names
+        if name.startswith("_storage/") and name != listing
+    }
+
+    @contextlib.contextmanager
+    def open_file(storage_id: str) -> Iterator[IO[bytes]]:
+        name = contents.get(storage_id)
+        if name is None:
+            raise ImportFailed(f"The snapshot lists file {storage_id} but does not hold it")
+        with zipfile.ZipFile(path) as archive, archive.open(name) as f:
+            yield f
+
+    return FileSource(_zip_reader(path, listing, "_storage", from_export), open_file)
 
 
 def _table_numbers(archive: zipfile.ZipFile, names: list[str]) -> dict[str, int]:

@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from convexlite.database.database import Database
 from convexlite.database.intervals import Interval
-from convexlite.database.limits import TransactionLimits
 from convexlite.database.metadata import (
     ACTIVE,
     BY_CREATION_TIME,
@@ -28,64 +27,84 @@ from convexlite.database.metadata import (
     TableInfo,
 )
 from convexlite.database.transaction import Transaction
-from convexlite.database.write_log import OptimisticConcurrencyControlFailure
+from convexlite.files import BlobStore
+from convexlite.functions.file_storage import FILE_STORAGE, STORAGE
+from convexlite.snapshots.commits import BATCH_BYTES, BATCH_DOCUMENTS, commit_batch
 from convexlite.snapshots.errors import (
     DuplicateId,
     ImportConflict,
+    ImportFailed,
     ImportTableNumberConflict,
     TableConflict,
     TableExists,
 )
-from convexlite.snapshots.import_sources import TableSource
+from convexlite.snapshots.file_import import import_files
+from convexlite.snapshots.import_sources import ImportInput, TableSource
 from convexlite.values import InvalidIdError, decode_id, new_internal_id
 
 Mode = Literal["requireEmpty", "append", "replace", "replaceAll"]
 MODES: tuple[Mode, ...] = ("requireEmpty", "append", "replace", "replaceAll")
-BATCH_DOCUMENTS = 8_000
-BATCH_BYTES = 8 * 2**20
-COMMIT_ATTEMPTS = 5
-LIMITS = TransactionLimits(
-    documents_read=2**62, bytes_read=2**62, intervals_read=2**62,
-    documents_written=2 * BATCH_DOCUMENTS, bytes_written=4 * BATCH_BYTES,
-)  # fmt: skip
-"""A batch writes at most `BATCH_DOCUMENTS` documents; a batch of deletions reads them."""
 Progress = Callable[[str, int], None]
+FILE_TABLES = (STORAGE, FILE_STORAGE)
 
 
 @dataclass(slots=True)
 class ImportSummary:
-    """Documents imported per table, and the tables an import retired."""
+    """Documents imported per table, files imported, and the tables an import retired."""
 
     tables: dict[str, int] = field(default_factory=dict)
+    files: int = 0
     deleted: list[str] = field(default_factory=list)
 
 
 def import_tables(
-    db: Database, tables: list[TableSource], mode: Mode = "requireEmpty", *,
+    db: Database,
+    data: ImportInput,
+    mode: Mode = "requireEmpty",
+    *,
+    blobs: BlobStore | None = None,
     progress: Progress | None = None,
-) -> ImportSummary:  # fmt: skip
-    """Import `tables` (from `import_sources.open_tables`) with `mode`; on any failure the
-    deployment's visible data is as before and the error is raised."""
+) -> ImportSummary:
+    """Import what `import_sources.open_import` read with `mode`, files into `blobs`; on
+    any failure the deployment's visible data is as before and the error is raised."""
     if mode not in MODES:
         raise ValueError(f"unknown import mode {mode!r}")
+    tables = data.tables
     names = [t.name for t in tables]
     duplicated = {name for name in names if names.count(name) > 1}
     if duplicated:
         raise ImportConflict(f"The import holds table {sorted(duplicated)[0]} twice")
+    if data.files is not None and blobs is None:
+        raise ImportFailed("The snapshot holds files, and this backend has no file storage")
     numbers = _plan_numbers(db, tables, mode)
     if mode == "requireEmpty":
-        _check_empty(db, tables)
+        _check_empty(db, names + ([STORAGE] if data.files is not None else []))
     summary = ImportSummary()
-    if mode == "append":
-        _append(db, tables, numbers, summary, progress)
-        return summary
-    hidden = _create_hidden(db, tables, numbers)
+    keys: list[str] = []
     try:
-        for source in tables:
-            summary.tables[source.name] = _stage(db, source, hidden[source.name], numbers, progress)
-        summary.deleted = _activate(db, hidden, mode)
+        if mode == "append":
+            _append(db, data, numbers, summary, blobs, keys, progress)
+            return summary
+        if data.files is not None:
+            for name in FILE_TABLES:
+                numbers[name] = db.registry.tables_by_name[name].number
+        hidden = _create_hidden(db, list(numbers), numbers)
+        try:
+            for source in tables:
+                summary.tables[source.name] = _stage(
+                    db, source, hidden[source.name], numbers, progress
+                )
+            if data.files is not None and blobs is not None:
+                file_tables = (hidden[STORAGE], hidden[FILE_STORAGE])
+                summary.files = import_files(db, data.files, blobs, file_tables, [], keys, progress)
+            summary.deleted = _activate(db, hidden, mode)
+        except BaseException:
+            _retire(db, hidden.values())
+            raise
     except BaseException:
-        _retire(db, hidden.values())
+        if blobs is not None:
+            for key in keys:
+                blobs.delete(key)
         raise
     return summary
 
@@ -147,19 +166,17 @@ def _first_id_number(source: TableSource) -> int | None:
 # ---- staging -----------------------------------------------------------------------------
 
 
-def _create_hidden(
-    db: Database, tables: list[TableSource], numbers: dict[str, int]
-) -> dict[str, TableInfo]:
+def _create_hidden(db: Database, names: list[str], numbers: dict[str, int]) -> dict[str, TableInfo]:
     """One hidden table per imported table, with the indexes of the table it replaces (or
     the schema's), enabled at once since they start empty."""
     tx = db.begin()
     schema = db.store.schema
     hidden: dict[str, TableInfo] = {}
-    for source in tables:
-        table = tx.create_hidden_table(source.name, numbers[source.name])
-        for descriptor, fields in _user_indexes(tx, source.name, schema).items():
+    for name in names:
+        table = tx.create_hidden_table(name, numbers[name])
+        for descriptor, fields in _user_indexes(tx, name, schema).items():
             tx.add_index(IndexInfo(new_internal_id(), table.tablet_id, descriptor, fields))
-        hidden[source.name] = table
+        hidden[name] = table
     db.commit(tx)
     return hidden
 
@@ -208,7 +225,7 @@ def _fill(
     count = 0
     for batch in _batches(source.documents()):
         insert = partial(_insert_batch, db=db, table=table, batch=batch, table_name_of=names.get)
-        written += _commit_batch(db, insert)
+        written += commit_batch(db, insert)
         count += len(batch)
         if progress is not None:
             progress(source.name, count)
@@ -282,20 +299,6 @@ def _internal_id(id_str: Any, table: TableInfo) -> bytes | None:
     return internal_id
 
 
-def _commit_batch(db: Database, write: Callable[[Transaction], Any]) -> Any:
-    for attempt in range(COMMIT_ATTEMPTS):
-        tx = db.begin(limits=LIMITS)
-        result = write(tx)
-        try:
-            db.commit(tx)
-        except OptimisticConcurrencyControlFailure:
-            if attempt == COMMIT_ATTEMPTS - 1:
-                raise
-            continue
-        return result
-    raise AssertionError("unreachable")
-
-
 # ---- finishing ---------------------------------------------------------------------------
 
 
@@ -322,7 +325,7 @@ def _activate(db: Database, hidden: dict[str, TableInfo], mode: Mode) -> list[st
                     deleted.append(name)
         return deleted
 
-    return list(_commit_batch(db, finish))
+    return list(commit_batch(db, finish))
 
 
 def _empty_like(tx: Transaction, old: TableInfo, schema: Any) -> None:
@@ -339,7 +342,7 @@ def _retire(db: Database, tables: Iterable[TableInfo]) -> None:
             if current is not None and current.state != ACTIVE:
                 tx.set_table_state(current, DELETING)
 
-    _commit_batch(db, retire)
+    commit_batch(db, retire)
 
 
 # ---- append ------------------------------------------------------------------------------
@@ -347,23 +350,31 @@ def _retire(db: Database, tables: Iterable[TableInfo]) -> None:
 
 def _append(
     db: Database,
-    tables: list[TableSource],
+    data: ImportInput,
     numbers: dict[str, int],
     summary: ImportSummary,
+    blobs: BlobStore | None,
+    keys: list[str],
     progress: Progress | None,
 ) -> None:
     """Write into the live tables (created when missing); a failure deletes what was
     written, so the import as a whole changes nothing."""
     written: list[str] = []
     try:
-        for source in tables:
+        for source in data.tables:
             table = _live_table(db, source.name, numbers[source.name])
             names = {t.number: t.name for t in db.registry.tables_by_number.values()}
             summary.tables[source.name] = _fill(db, source, table, names, progress, written)
+        if data.files is not None and blobs is not None:
+            live = db.registry.tables_by_name
+            file_tables = (live[STORAGE], live[FILE_STORAGE])
+            summary.files = import_files(
+                db, data.files, blobs, file_tables, written, keys, progress
+            )
     except BaseException:
         for start in range(0, len(written), BATCH_DOCUMENTS):
             chunk = written[start : start + BATCH_DOCUMENTS]
-            _commit_batch(db, partial(_delete_all, ids=chunk))
+            commit_batch(db, partial(_delete_all, ids=chunk))
         raise
 
 
@@ -383,21 +394,21 @@ def _live_table(db: Database, name: str, number: int) -> TableInfo:
             tx.add_index(IndexInfo(new_internal_id(), table.tablet_id, descriptor, fields))
         return tx.set_table_state(table, ACTIVE)
 
-    created: TableInfo = _commit_batch(db, create)
+    created: TableInfo = commit_batch(db, create)
     return created
 
 
-def _check_empty(db: Database, tables: list[TableSource]) -> None:
+def _check_empty(db: Database, names: list[str]) -> None:
     """`requireEmpty`: refuse if a destination table has documents."""
     tx = db.begin(read_only=True)
-    for source in tables:
-        table = tx.registry.tables_by_name.get(source.name)
+    for name in names:
+        table = tx.registry.tables_by_name.get(name)
         if table is None:
             continue
         index = tx.registry.index(table.tablet_id, BY_ID)
         assert index is not None
         if next(iter(tx.scan(index, Interval.all(), "asc", prefetch=1)), None) is not None:
             raise TableExists(
-                f"Table {source.name} already has documents: import with --replace to replace "
+                f"Table {name} already has documents: import with --replace to replace "
                 "them or --append to add to them"
             )

@@ -55,10 +55,14 @@ def export_snapshot(
     *,
     blobs: BlobStore | None = None,
     progress: Progress | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> ExportSummary:
     """Write the latest published snapshot to `out` as a ZIP; with `blobs` (the files'
-    blob store) the stored files are included."""
+    blob store) the stored files are included. `started` is told the snapshot's
+    timestamp before anything is written."""
     tx = db.begin(read_only=True, limits=UNLIMITED)
+    if started is not None:
+        started(tx.begin_ts)
     summary = ExportSummary(tx.begin_ts)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _write(archive, "README.md", README.encode())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import app
+from snapshot_app import app
 
 from convexlite import SyncBackend
 from convexlite.values import decode_id

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import app
 from servers import fresh_mysql, fresh_postgres
+from snapshot_app import app
 
 from convexlite import Backend, SyncBackend
 from convexlite.functions.schema import SchemaEnforcementError

@@ -1,0 +1,117 @@
+"""Snapshot export and import on SQLite against raw apsw doing the bare minimum, in one run.
+
+Run by hand: `.venv/bin/python benches/bench_snapshots.py [--docs N]`. A store of N
+documents (five fields: strings, a float, an int64, a nested object) is exported to a
+ZIP and imported into a fresh store (`requireEmpty`, so through hidden tables and one
+activation commit). Baselines, on the same data in the same run:
+
+- export: raw apsw reading the stored JSON of the table's documents and writing it as
+  one Deflate-compressed ZIP entry (no index scan, no decoding, no re-encoding);
+- import: raw apsw inserting the same JSON texts, one row each, in one transaction
+  (no parsing, no index entries, no id checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import apsw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from convexlite import App, SyncBackend  # noqa: E402
+from convexlite.values import Int64  # noqa: E402
+
+BATCH = 5_000
+
+
+def fill(backend: SyncBackend, docs: int) -> None:
+    for start in range(0, docs, BATCH):
+        count = min(BATCH, docs - start)
+        backend.run(
+            lambda ctx, s=start, c=count: [
+                ctx.db.insert(
+                    "items",
+                    {
+                        "name": f"item {n}",
+                        "owner": f"user{n % 97}",
+                        "price": n * 0.25,
+                        "stock": Int64(n),
+                        "tags": {"color": "red" if n % 2 else "blue", "sizes": [1.0, 2.0]},
+                    },
+                )
+                for n in range(s, s + c)
+            ]
+        )
+
+
+def raw_export(store: Path, out: Path) -> float:
+    started = time.perf_counter()
+    connection = apsw.Connection(str(store))
+    rows = connection.execute(
+        "SELECT json_value FROM documents WHERE json_value IS NOT NULL AND json_value LIKE "
+        "'%\"owner\"%'"
+    )
+    with (
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("items/documents.jsonl", "w", force_zip64=True) as entry,
+    ):
+        for (text,) in rows:
+            entry.write(text.encode() + b"\n")
+    connection.close()
+    return time.perf_counter() - started
+
+
+def raw_import(source: Path, target: Path) -> float:
+    with zipfile.ZipFile(source) as archive:
+        lines = archive.read("items/documents.jsonl").splitlines()
+    started = time.perf_counter()
+    connection = apsw.Connection(str(target))
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, json_value TEXT)")
+    with connection:
+        connection.executemany(
+            "INSERT INTO items (json_value) VALUES (?)", ((line.decode(),) for line in lines)
+        )
+    connection.close()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="convexlite-bench-snapshots-") as tmp:
+        folder = Path(tmp)
+        source = folder / "source.db"
+        with SyncBackend(App(), f"sqlite:///{source}") as backend:
+            fill(backend, opts.docs)
+            started = time.perf_counter()
+            backend.export_snapshot(folder / "export.zip")
+            exported = time.perf_counter() - started
+        baseline_export = raw_export(source, folder / "raw.zip")
+        with SyncBackend(App(), f"sqlite:///{folder / 'target.db'}") as backend:
+            started = time.perf_counter()
+            backend.import_snapshot(folder / "export.zip")
+            imported = time.perf_counter() - started
+        baseline_import = raw_import(folder / "export.zip", folder / "raw-target.db")
+        size = (folder / "export.zip").stat().st_size / 2**20
+    n = opts.docs
+    print(f"{n} documents, ZIP {size:.1f} MiB")
+    for label, ours, base in (
+        ("export", exported, baseline_export),
+        ("import (requireEmpty)", imported, baseline_import),
+    ):
+        print(
+            f"  {label:<22} {ours:7.2f} s  {n / ours:9.0f} docs/s   raw apsw {base:6.2f} s "
+            f"{n / base:9.0f} docs/s   ratio {ours / base:5.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Requested snapshot exports, run in the background into the `exports` blob store
+(`npx convex export`, spec/operator.md §4.7).
+
+`request` records the export and starts a thread that writes the ZIP, while the
+`_exports` document moves through its states in their own commits, which the CLI
+follows with a subscription. An export that was running when the process stopped
+can never finish: `start` marks it failed, so the next request is not refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, cast
+
+from convexlite.database.database import Database
+from convexlite.database.metadata import BY_CREATION_TIME
+from convexlite.database.transaction import Transaction
+from convexlite.files import BlobStore, BlobWriter
+from convexlite.functions import snapshot_exports
+from convexlite.snapshots.commits import commit_batch
+from convexlite.snapshots.zip_export import export_snapshot
+
+log = logging.getLogger("convexlite.snapshots")
+JOIN_SECONDS = 10.0
+
+
+class ExportStopped(Exception):
+    """The backend is closing: a running export gives up (and is marked failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportDownload:
+    """A completed export as `/api/export/zip/<id>` serves it."""
+
+    start_ts: int
+    size: int
+    chunks: Callable[[], Iterator[bytes]]
+
+
+class _BlobFile:
+    """A blob writer as the write-only file `zipfile` streams into."""
+
+    def __init__(self, writer: BlobWriter) -> None:
+        self._writer = writer
+
+    def write(self, data: bytes) -> int:
+        self._writer.write(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+
+class ExportJobs:
+    """The exports of one backend: one may run at a time (upstream's rule)."""
+
+    def __init__(
+        self,
+        db: Database,
+        exports: BlobStore,
+        files: BlobStore,
+        clock: Callable[[], int],
+    ) -> None:
+        self._db = db
+        self._exports = exports
+        self._files = files
+        self._clock = clock
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Fail the exports a previous process left requested or running."""
+
+        def fail_stale(tx: Transaction) -> None:
+            for row in list(tx.rows(snapshot_exports.EXPORTS, BY_CREATION_TIME)):
+                if row["state"] in snapshot_exports.RUNNING:
+                    snapshot_exports.fail(tx, row["_id"], self._clock())
+
+        last = snapshot_exports.latest(self._db.begin(read_only=True))
+        if last is not None and last["state"] in snapshot_exports.RUNNING:
+            commit_batch(self._db, fail_stale)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(JOIN_SECONDS)
+
+    def request(self, include_storage: bool) -> str:
+        """Record an export and start writing it; `ExportInProgress` if one is running."""
+        export_id = commit_batch(
+            self._db, lambda tx: snapshot_exports.request(tx, include_storage)
+        )
+        thread = threading.Thread(
+            target=self._run,
+            args=(export_id, include_storage),
+            name="convexlite-export",
+            daemon=True,
+        )
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return export_id
+
+    def _run(self, export_id: str, include_storage: bool) -> None:
+        key = str(uuid.uuid4())
+
+        def started(ts: int) -> None:
+            commit_batch(self._db, lambda tx: snapshot_exports.start(tx, export_id, ts))
+
+        def progress(table: str, count: int) -> None:
+            if self._stopping.is_set():
+                raise ExportStopped
+
+        try:
+            with self._exports.writer(key) as writer:
+                summary = export_snapshot(
+                    self._db,
+                    cast(IO[bytes], _BlobFile(writer)),
+                    blobs=self._files if include_storage else None,
+                    progress=progress,
+                    started=started,
+                )
+                writer.finish()
+            commit_batch(
+                self._db,
+                lambda tx: snapshot_exports.complete(
+                    tx, export_id, self._clock(), key, summary.tables
+                ),
+            )
+        except BaseException as exc:
+            if not isinstance(exc, ExportStopped):
+                log.exception("snapshot export %s failed", export_id)
+            self._exports.delete(key)
+            try:
+                commit_batch(
+                    self._db, lambda tx: snapshot_exports.fail(tx, export_id, self._clock())
+                )
+            except Exception:
+                log.exception("recording the failure of export %s failed", export_id)
+
+    def download(self, snapshot_id: str) -> ExportDownload:
+        """The completed export `snapshot_id` names (an `_exports` id or its `start_ts`)."""
+        tx = self._db.begin(read_only=True)
+        found = snapshot_exports.downloadable(tx, snapshot_id)
+        key = found["zip_object_key"]
+        return ExportDownload(
+            int(found["start_ts"]),
+            self._exports.size(key),
+            lambda: self._exports.read(key),
+        )
