@@ -371,6 +371,33 @@ class Backend:
         """A completed background export, by `_exports` id or `start_ts`."""
         return await asyncio.to_thread(self.engine.export_download, snapshot_id)
 
+    async def start_import_upload(self) -> str:
+        """`npx convex import`'s upload, part by part; see `ImportJobs`."""
+        return self.engine.imports.start_upload()
+
+    async def upload_import_part(self, upload_token: str, part_number: int, data: bytes) -> str:
+        return await asyncio.to_thread(
+            self.engine.imports.upload_part, upload_token, part_number, data
+        )
+
+    async def finish_import_upload(
+        self,
+        upload_token: str,
+        part_tokens: list[str],
+        format: str,
+        mode: str,
+        table: str | None,
+    ) -> str:
+        return await asyncio.to_thread(
+            self.engine.imports.finish_upload, upload_token, part_tokens, format, mode, table
+        )
+
+    async def perform_import(self, import_id: str) -> None:
+        await asyncio.to_thread(self.engine.imports.perform, import_id)
+
+    async def cancel_import(self, import_id: str) -> None:
+        await asyncio.to_thread(self.engine.imports.cancel, import_id)
+
     async def import_snapshot(
         self,
         path: str | os.PathLike[str],

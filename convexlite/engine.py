@@ -36,7 +36,13 @@ from convexlite.deploy.modules import AUTH_CONFIG
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
-from convexlite.functions import cron_jobs, file_storage, scheduled_jobs, snapshot_exports
+from convexlite.functions import (
+    cron_jobs,
+    file_storage,
+    scheduled_jobs,
+    snapshot_exports,
+    snapshot_imports,
+)
 from convexlite.functions.app import App
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
@@ -63,6 +69,7 @@ from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
 from convexlite.snapshots.export_jobs import ExportDownload, ExportJobs
+from convexlite.snapshots.import_jobs import ImportJobs
 from convexlite.snapshots.import_sources import open_import
 from convexlite.snapshots.importer import ImportSummary, import_tables
 from convexlite.snapshots.importer import Mode as ImportMode
@@ -129,6 +136,7 @@ class Engine:
                     **cron_jobs.SYSTEM_TABLES,
                     **file_storage.SYSTEM_TABLES,
                     **snapshot_exports.SYSTEM_TABLES,
+                    **snapshot_imports.SYSTEM_TABLES,
                 }
             )
             self.instance_secret, self.secret_created = _instance_secret(
@@ -206,6 +214,8 @@ class Engine:
         self.add_service(FileCollector(self.files, self.runner))
         self.exports = ExportJobs(self.db, self.blobs.exports, self.blobs.files, clock)
         self.add_service(self.exports)
+        self.imports = ImportJobs(self.db, self.blobs.snapshot_imports, self.blobs.files, clock)
+        self.add_service(self.imports)
 
     @property
     def instance_name(self) -> str:

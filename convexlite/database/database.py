@@ -14,7 +14,7 @@ from typing import Any
 from convexlite.database.committer import CommitListener, Committer, prepare
 from convexlite.database.index_keys import id_key, index_key
 from convexlite.database.intervals import Interval
-from convexlite.database.limits import TransactionLimits
+from convexlite.database.limits import UNLIMITED_READS, TransactionLimits
 from convexlite.database.metadata import (
     BY_CREATION_TIME,
     BY_ID,
@@ -43,7 +43,6 @@ from convexlite.values import (
 )
 
 _SCAN_PAGE = 1024
-_UNLIMITED = TransactionLimits(documents_read=1 << 62, bytes_read=1 << 62, intervals_read=1 << 62)
 
 
 class Database:
@@ -267,7 +266,7 @@ class Database:
         """Check every stored document of the schema's tables against it, changing nothing
         (a push checks a schema this way before it is applied); raises what
         `schema.validate_document` raises for the first mismatch."""
-        tx = self.begin(read_only=True, limits=_UNLIMITED)
+        tx = self.begin(read_only=True, limits=UNLIMITED_READS)
         for table_name in schema.tables:
             table = tx.table(table_name)
             if table is None:

@@ -21,6 +21,12 @@ class TransactionLimits:
     bytes_written: int = 16 * 1024 * 1024
 
 
+UNLIMITED_READS = TransactionLimits(
+    documents_read=1 << 62, bytes_read=1 << 62, intervals_read=1 << 62
+)
+"""For the engine's own whole-table reads (a schema check, an export), never user code's."""
+
+
 class TooManyDocumentsRead(PaginationLimitError):
     code = "TooManyDocumentsRead"
 

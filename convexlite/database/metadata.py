@@ -42,6 +42,7 @@ SYSTEM_TABLE_NUMBERS = {
     "_file_storage": 602,
     "_upload_tokens": 603,
     "_exports": 604,
+    "_snapshot_imports": 605,
 }
 READABLE_SYSTEM_TABLES = frozenset({"_scheduled_functions", "_storage"})
 """The system tables functions may read (`ctx.db.system`); the others stay private."""

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from convexlite.functions import snapshot_exports, system_environment
+from convexlite.functions import snapshot_exports, snapshot_imports, system_environment
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.values.function_paths import canonical_js
 
@@ -48,6 +48,7 @@ class SystemFunctions:
                 url,
                 *system_environment.definitions(),
                 *snapshot_exports.definitions(),
+                *snapshot_imports.definitions(),
             )
         }
 

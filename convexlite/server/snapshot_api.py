@@ -1,23 +1,32 @@
-"""Snapshot export endpoints `npx convex export` calls (spec/operator.md §4.7).
+"""Snapshot export and import endpoints `npx convex export/import` call (spec/operator.md
+§4.7, §4.8).
 
-`POST /api/export/request/zip?includeStorage=true|false` starts an export (200 with
-an empty body; 400 `ExportInProgress` while one runs); the CLI then follows
+Export: `POST /api/export/request/zip?includeStorage=true|false` starts an export (200
+with an empty body; 400 `ExportInProgress` while one runs); the CLI then follows
 `_system/cli/exports:getLatest` over the sync WebSocket, and downloads the ZIP with
-`GET /api/export/zip/<start_ts or _exports id>`. Both need an admin key; requesting
-needs one that may write.
+`GET /api/export/zip/<start_ts or _exports id>`.
+
+Import: `POST /api/import/start_upload` → `{uploadToken}`; `POST /api/import/upload_part
+?uploadToken=&partNumber=` with the raw bytes → a part token (a JSON string); `POST
+/api/import/finish_upload {import: {tableName?, mode, format}, uploadToken, partTokens}`
+→ `{importId}`; the CLI follows `_system/cli/queryImport` and confirms with `POST
+/api/perform_import {importId}` (`/api/cancel_import` cancels). All need an admin key,
+and one that may write except for downloads.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from convexlite.errors import ConvexBackendError
 from convexlite.server.errors import HttpError, internal_error, refusal
-from convexlite.server.requests import admin_caller
+from convexlite.server.requests import admin_caller, json_body, required
 from convexlite.server.state import ServerState
 
 log = logging.getLogger("convexlite.server")
@@ -60,7 +69,82 @@ def routes(state: ServerState) -> list[Route]:
         }
         return StreamingResponse(found.chunks(), headers=headers, media_type="application/zip")
 
+    def operation(
+        name: str, run: Callable[[Request], Awaitable[Any]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """An import endpoint: admin key checked, refusals in Convex's format."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                admin_caller(request, state, "Snapshot import", write=True)
+                try:
+                    result = await run(request)
+                except ConvexBackendError as exc:
+                    raise refusal(exc, name) from None
+            except HttpError as exc:
+                return exc.response()
+            except Exception:
+                log.exception("%s failed", name)
+                return internal_error().response()
+            return JSONResponse(result)
+
+        return endpoint
+
+    async def start_upload(request: Request) -> Any:
+        return {"uploadToken": await state.backend.start_import_upload()}
+
+    async def upload_part(request: Request) -> Any:
+        token = request.query_params.get("uploadToken", "")
+        try:
+            part = int(request.query_params.get("partNumber", ""))
+        except ValueError:
+            raise HttpError(400, "InvalidImportUpload", "partNumber must be a number") from None
+        return await state.backend.upload_import_part(token, part, await request.body())
+
+    async def finish_upload(request: Request) -> Any:
+        body = await json_body(request)
+        details = required(body, "import")
+        if not isinstance(details, dict):
+            raise HttpError(400, "BadJsonBody", "`import` must be an object")
+        if details.get("componentPath"):
+            raise HttpError(
+                400,
+                "ComponentsNotSupported",
+                "Importing into a component is not supported by this deployment yet",
+            )
+        import_id = await state.backend.finish_import_upload(
+            str(required(body, "uploadToken")),
+            list(required(body, "partTokens")),
+            str(required(details, "format")),
+            str(details.get("mode") or "requireEmpty"),
+            details.get("tableName"),
+        )
+        return {"importId": import_id}
+
+    async def perform(request: Request) -> Any:
+        await state.backend.perform_import(str(required(await json_body(request), "importId")))
+        return {}
+
+    async def cancel(request: Request) -> Any:
+        await state.backend.cancel_import(str(required(await json_body(request), "importId")))
+        return {}
+
     return [
         Route("/api/export/request/zip", request_export, methods=["POST"]),
         Route("/api/export/zip/{snapshot_id}", download, methods=["GET"]),
+        Route(
+            "/api/import/start_upload",
+            operation("starting an upload", start_upload),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/import/upload_part", operation("uploading a part", upload_part), methods=["POST"]
+        ),
+        Route(
+            "/api/import/finish_upload",
+            operation("finishing an upload", finish_upload),
+            methods=["POST"],
+        ),
+        Route("/api/perform_import", operation("performing an import", perform), methods=["POST"]),
+        Route("/api/cancel_import", operation("canceling an import", cancel), methods=["POST"]),
     ]

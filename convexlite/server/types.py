@@ -220,3 +220,30 @@ class BackendApi(Protocol):
         """A completed export by `_exports` id or `start_ts`; a `ConvexBackendError`
         (`ExportNotFound`, `ExportNotComplete`, `BadSnapshotId`) otherwise."""
         ...
+
+    async def start_import_upload(self) -> str:
+        """A new upload token for `npx convex import`."""
+        ...
+
+    async def upload_import_part(self, upload_token: str, part_number: int, data: bytes) -> str:
+        """Keep one part of an upload; returns its part token."""
+        ...
+
+    async def finish_import_upload(
+        self,
+        upload_token: str,
+        part_tokens: list[str],
+        format: str,
+        mode: str,
+        table: str | None,
+    ) -> str:
+        """Join the parts and start checking the import; returns its `_snapshot_imports` id."""
+        ...
+
+    async def perform_import(self, import_id: str) -> None:
+        """Run an import waiting for confirmation."""
+        ...
+
+    async def cancel_import(self, import_id: str) -> None:
+        """Cancel an import that has not started running."""
+        ...

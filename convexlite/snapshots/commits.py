@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from convexlite.database.database import Database
-from convexlite.database.limits import TransactionLimits
+from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 
 BATCH_DOCUMENTS = 8_000
 BATCH_BYTES = 8 * 2**20
 COMMIT_ATTEMPTS = 5
-LIMITS = TransactionLimits(
-    documents_read=2**62, bytes_read=2**62, intervals_read=2**62,
-    documents_written=2 * BATCH_DOCUMENTS, bytes_written=4 * BATCH_BYTES,
-)  # fmt: skip
+LIMITS = replace(
+    UNLIMITED_READS, documents_written=2 * BATCH_DOCUMENTS, bytes_written=4 * BATCH_BYTES
+)
 """A batch writes at most `BATCH_DOCUMENTS` documents; a batch of deletions reads them."""
 T = TypeVar("T")
 

@@ -91,9 +91,7 @@ class ExportJobs:
 
     def request(self, include_storage: bool) -> str:
         """Record an export and start writing it; `ExportInProgress` if one is running."""
-        export_id = commit_batch(
-            self._db, lambda tx: snapshot_exports.request(tx, include_storage)
-        )
+        export_id = commit_batch(self._db, lambda tx: snapshot_exports.request(tx, include_storage))
         thread = threading.Thread(
             target=self._run,
             args=(export_id, include_storage),

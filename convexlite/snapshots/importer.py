@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from convexlite.database.database import Database
 from convexlite.database.intervals import Interval
+from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.metadata import (
     ACTIVE,
     BY_CREATION_TIME,
@@ -67,18 +68,8 @@ def import_tables(
 ) -> ImportSummary:
     """Import what `import_sources.open_import` read with `mode`, files into `blobs`; on
     any failure the deployment's visible data is as before and the error is raised."""
-    if mode not in MODES:
-        raise ValueError(f"unknown import mode {mode!r}")
     tables = data.tables
-    names = [t.name for t in tables]
-    duplicated = {name for name in names if names.count(name) > 1}
-    if duplicated:
-        raise ImportConflict(f"The import holds table {sorted(duplicated)[0]} twice")
-    if data.files is not None and blobs is None:
-        raise ImportFailed("The snapshot holds files, and this backend has no file storage")
-    numbers = _plan_numbers(db, tables, mode)
-    if mode == "requireEmpty":
-        _check_empty(db, names + ([STORAGE] if data.files is not None else []))
+    numbers = _checked(db, data, mode, blobs)
     summary = ImportSummary()
     keys: list[str] = []
     try:
@@ -107,6 +98,64 @@ def import_tables(
                 blobs.delete(key)
         raise
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """What an import would do to one table: documents added, existing and deleted."""
+
+    name: str
+    adding: int
+    existing: int
+    deleting: int
+
+
+def preview(
+    db: Database, data: ImportInput, mode: Mode, *, blobs: BlobStore | None = None
+) -> list[TableChange]:
+    """The changes `import_tables` would make, after the checks it makes first (table
+    numbers, `requireEmpty`), writing nothing: what a user confirms before importing."""
+    _checked(db, data, mode, blobs)
+    tx = db.begin(read_only=True, limits=UNLIMITED_READS)
+    replacing = mode in ("replace", "replaceAll")
+    changes = []
+    for source in data.tables:
+        existing = _count(tx, source.name)
+        adding = sum(1 for _ in source.documents())
+        changes.append(TableChange(source.name, adding, existing, existing if replacing else 0))
+    if data.files is not None:
+        existing = _count(tx, STORAGE)
+        adding = sum(1 for _ in data.files.records())
+        changes.append(TableChange(STORAGE, adding, existing, existing if replacing else 0))
+    if mode == "replaceAll":
+        imported = {source.name for source in data.tables}
+        for name, table in sorted(tx.registry.tables_by_name.items()):
+            if not table.is_system and name not in imported:
+                existing = _count(tx, name)
+                changes.append(TableChange(name, 0, existing, existing))
+    return changes
+
+
+def _count(tx: Transaction, name: str) -> int:
+    return sum(1 for _ in tx.rows(name, BY_ID, prefetch=1000))
+
+
+def _checked(
+    db: Database, data: ImportInput, mode: Mode, blobs: BlobStore | None
+) -> dict[str, int]:
+    """The checks made before anything is written; returns the tables' numbers."""
+    if mode not in MODES:
+        raise ValueError(f"unknown import mode {mode!r}")
+    names = [t.name for t in data.tables]
+    duplicated = {name for name in names if names.count(name) > 1}
+    if duplicated:
+        raise ImportConflict(f"The import holds table {sorted(duplicated)[0]} twice")
+    if data.files is not None and blobs is None:
+        raise ImportFailed("The snapshot holds files, and this backend has no file storage")
+    numbers = _plan_numbers(db, data.tables, mode)
+    if mode == "requireEmpty":
+        _check_empty(db, names + ([STORAGE] if data.files is not None else []))
+    return numbers
 
 
 # ---- table numbers -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from convexlite.database.database import Database
-from convexlite.database.limits import TransactionLimits
+from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.metadata import BY_ID
 from convexlite.database.transaction import Transaction
 from convexlite.files import BlobStore
@@ -24,10 +24,6 @@ from convexlite.functions import file_storage
 from convexlite.values import Int64
 from convexlite.values.export_json import export_line
 
-UNLIMITED = TransactionLimits(
-    documents_read=2**62, bytes_read=2**62, intervals_read=2**62, documents_written=0,
-    bytes_written=0,
-)  # fmt: skip
 README = """# Convex snapshot export
 
 This archive holds one consistent snapshot of a deployment, written by convexlite in
@@ -60,7 +56,7 @@ def export_snapshot(
     """Write the latest published snapshot to `out` as a ZIP; with `blobs` (the files'
     blob store) the stored files are included. `started` is told the snapshot's
     timestamp before anything is written."""
-    tx = db.begin(read_only=True, limits=UNLIMITED)
+    tx = db.begin(read_only=True, limits=UNLIMITED_READS)
     if started is not None:
         started(tx.begin_ts)
     summary = ExportSummary(tx.begin_ts)
