@@ -204,6 +204,12 @@ class Transaction:
         self._record_name_resolution()
         return self.registry.tables_by_name.get(name)
 
+    def user_table_names(self) -> list[str]:
+        """The active user tables' names, sorted; read like a name lookup, so a table created
+        or deleted re-runs a live query that listed them."""
+        self._record_name_resolution()
+        return sorted(name for name, t in self.registry.tables_by_name.items() if not t.is_system)
+
     def table_by_number(self, number: int) -> TableInfo | None:
         self._record_name_resolution()
         return self.registry.tables_by_number.get(number)

@@ -13,7 +13,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from convexlite.functions import snapshot_exports, snapshot_imports, system_environment
+from convexlite.functions import (
+    snapshot_exports,
+    snapshot_imports,
+    system_data,
+    system_environment,
+)
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.values.function_paths import canonical_js
 
@@ -47,6 +52,7 @@ class SystemFunctions:
                 spec,
                 url,
                 *system_environment.definitions(),
+                *system_data.definitions(),
                 *snapshot_exports.definitions(),
                 *snapshot_imports.definitions(),
             )
