@@ -304,10 +304,8 @@ class PushService:
                 )
             )
             if node and self.node_analyzer is not None:
-                node_analysis, external_deps_id = self.node_analyzer.analyze_node_modules(
-                    {path: (modules[path].source, modules[path].source_map) for path in node},
-                    request.node_dependencies,
-                    env=js_env,
+                node_analysis, external_deps_id = self._analyze_node(
+                    self.node_analyzer, modules, node, request, js_env
                 )
                 analyzed.update(node_analysis)
         except ConvexBackendError:
@@ -355,6 +353,27 @@ class PushService:
         # `finish_push` checks again.
         self.target.check(deployment)
         return Plan(deployment, env, self._index_changes(schema), external_deps_id)
+
+    @staticmethod
+    def _analyze_node(
+        node_analyzer: NodeAnalyzer,
+        modules: Mapping[str, ModuleConfig],
+        node: list[str],
+        request: PushRequest,
+        env: Mapping[str, str],
+    ) -> tuple[Mapping[str, Any], str | None]:
+        """The analysis of the `"use node"` modules, in Node.js; its refusals (no Node.js,
+        packages that do not install) are push errors with their own codes."""
+        try:
+            return node_analyzer.analyze_node_modules(
+                {path: (modules[path].source, modules[path].source_map) for path in node},
+                request.node_dependencies,
+                env=env,
+            )
+        except PushError:
+            raise
+        except ConvexBackendError as exc:
+            raise PushError(exc.message, code=exc.code) from None
 
     @staticmethod
     def _refuse_components(request: PushRequest) -> None:

@@ -15,11 +15,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "push"))
 
+from npm_clients import npm_clients  # noqa: E402
 from push_harness import Deployment, project_copy, start  # noqa: E402
 
 from convexlite.auth.keys import generate_instance_secret, issue_admin_key  # noqa: E402
 from convexlite.persistence import DEFAULT_INSTANCE_NAME  # noqa: E402
-from npm_clients import npm_clients  # noqa: E402
 
 HERE = Path(__file__).parent
 
