@@ -12,6 +12,7 @@ import asyncio
 import random
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, Protocol
@@ -160,6 +161,8 @@ class Engine:
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
             self._node_source: NodeFunctionSource | None = None
+            self._retired_node_sources: weakref.WeakSet[NodeFunctionSource] = weakref.WeakSet()
+            """Replaced node sources whose actions may still run: stopped on close."""
             self.node_root = default_node_root()
             self._app_deployment = app.deployment()
             target = PushTarget(self)
@@ -239,8 +242,9 @@ class Engine:
         self.dispatch.close()
         if self._js_source is not None:
             self._js_source.close()
-        if self._node_source is not None:
-            self._node_source.close()
+        for node_source in [self._node_source, *self._retired_node_sources]:
+            if node_source is not None:
+                node_source.close()
         self.db.close()
         self.blobs.close()
 
@@ -282,6 +286,7 @@ class Engine:
             previous.close()
         if previous_node is not None:
             previous_node.retire()
+            self._retired_node_sources.add(previous_node)
         if self._crons_registered:
             self._register_crons()
         self._functions_changed()

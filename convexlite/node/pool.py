@@ -83,6 +83,11 @@ class WorkerPool:
     def retire(self) -> None:
         with self._lock:
             self._closed = True
+        self.stop_idle()
+
+    def stop_idle(self) -> None:
+        """Stop the idle processes (the next call starts a new one)."""
+        with self._lock:
             idle, self._idle = self._idle, []
         for worker in idle:
             self._stop(worker)
