@@ -117,3 +117,10 @@ def test_every_transport_runs_node_actions(deployment: Deployment) -> None:
 def test_internal_node_actions_are_not_public(deployment: Deployment) -> None:
     result = deployment.call("action", "nodeActions:scheduled", {"text": "x"})
     assert not result["ok"] and "Could not find public function" in result["message"]
+
+
+def test_file_storage_from_a_node_action(deployment: Deployment) -> None:
+    stored = deployment.value("action", "nodeActions:storage", {"text": "stored by node"})
+    assert stored["text"] == "stored by node"
+    assert httpx.get(stored["url"], timeout=30).text == "stored by node"
+    assert stored["uploadUrl"].startswith(deployment.url)

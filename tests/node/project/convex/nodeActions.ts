@@ -108,3 +108,14 @@ export const pid = action({
   args: {},
   handler: async () => process.pid,
 });
+
+export const storage = action({
+  args: { text: v.string() },
+  handler: async (ctx, { text }) => {
+    const id = await ctx.storage.store(new Blob([text], { type: "text/plain" }));
+    const url = await ctx.storage.getUrl(id);
+    const blob = await ctx.storage.get(id);
+    const uploadUrl = await ctx.storage.generateUploadUrl();
+    return { url, text: blob === null ? null : await blob.text(), uploadUrl };
+  },
+});
