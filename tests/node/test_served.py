@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import serve, start_served
+from node_harness import serve, start_served
 
 
 def alive(pid: int) -> bool:
