@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
@@ -44,6 +45,7 @@ from convexlite.functions import (
     snapshot_imports,
 )
 from convexlite.functions.app import App
+from convexlite.functions.combined_source import CombinedSource
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.dispatch import FunctionDispatch
@@ -58,6 +60,8 @@ from convexlite.functions.schema import Schema
 from convexlite.functions.site_fetch import DeploymentFetch
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
+from convexlite.node import NodeFunctionSource, NodeModuleAnalyzer
+from convexlite.node.packages import default_root as default_node_root
 from convexlite.persistence import (
     MemoryPersistence,
     Persistence,
@@ -172,6 +176,10 @@ class Engine:
             )
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
+            self._node_source: NodeFunctionSource | None = None
+            self._retired_node_sources: weakref.WeakSet[NodeFunctionSource] = weakref.WeakSet()
+            """Replaced node sources whose actions may still run: stopped on close."""
+            self.node_root = default_node_root()
             self._app_deployment = app.deployment()
             target = PushTarget(self)
             self.pushes = PushService(
@@ -182,6 +190,7 @@ class Engine:
                 environment_variables=self.variables.latest,
                 system_env=system_env,
                 clock=clock,
+                node_analyzer=NodeModuleAnalyzer(self.node_root),
             )
             if self.pushes.active is not None:
                 target.serve(self.pushes.active)  # the last push, as stored
@@ -253,6 +262,9 @@ class Engine:
         self.dispatch.close()
         if self._js_source is not None:
             self._js_source.close()
+        for node_source in [self._node_source, *self._retired_node_sources]:
+            if node_source is not None:
+                node_source.close()
         self.db.close()
         self.blobs.close()
 
@@ -265,23 +277,36 @@ class Engine:
         contexts belong to the replaced source, closed as they return).
         """
         modules = {p: m for p, m in deployment.modules.items() if m.environment == "isolate"}
+        node_modules = deployment.modules_of("node")
         udf = deployment.udf_config
         source = JsFunctionSource.build(
             {path: module.source for path, module in modules.items()},
             {path: module.source_map for path, module in modules.items()},
-            deployment.analysis,
+            {p: a for p, a in deployment.analysis.items() if p not in node_modules},
             import_seed=udf.import_phase_rng_seed,
             import_time_ns=udf.import_phase_unix_timestamp,
             env=self.variables.visible(None),
             instance_name=self.instance_name,
         )
-        config = DeploymentConfig(source, http_routes=source.http_routes)
+        node_source = NodeFunctionSource.build(
+            node_modules,
+            {p: a for p, a in deployment.analysis.items() if p in node_modules},
+            deployment.node_dependencies,
+            self.node_root,
+            instance_name=self.instance_name,
+        )
+        functions = CombinedSource(source, node_source)
+        config = DeploymentConfig(functions, http_routes=source.http_routes)
         providers = self._auth_providers(self._app_deployment, deployment)
         self.runner.apply(config, slot=JS_SLOT)
         self._use_providers(providers)
         previous, self._js_source, self.pushed = self._js_source, source, deployment
+        previous_node, self._node_source = self._node_source, node_source
         if previous is not None:
             previous.close()
+        if previous_node is not None:
+            previous_node.retire()
+            self._retired_node_sources.add(previous_node)
         if self._crons_registered:
             self._register_crons()
         self._functions_changed()

@@ -16,7 +16,7 @@ exception is taken as the JavaScript error that stopped evaluation, and its
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 AnalyzedModule = Mapping[str, Any]
@@ -72,4 +72,22 @@ class Analyzer(Protocol):
         import_time_ns: int,
     ) -> list[Mapping[str, Any]]:
         """`default.providers` of `auth.config.js`, as AuthInfo objects (platform.md §2.1)."""
+        ...
+
+
+class NodeAnalyzer(Protocol):
+    """What the push needs of a Node.js executor (convexlite/node/analysis.py is one)."""
+
+    def analyze_node_modules(
+        self,
+        modules: Mapping[str, tuple[str, str | None]],
+        dependencies: Iterable[Any],
+        *,
+        env: Mapping[str, str],
+    ) -> tuple[Mapping[str, AnalyzedModule], str | None]:
+        """Install `dependencies` (the push's `nodeDependencies`), load every entry module of
+        `modules` (`{path: (source, source map)}`, the push's `"use node"` modules and their
+        `_deps/node/` chunks) in Node.js, and return their AnalyzedModule JSON with the id
+        of the installed packages (`externalDepsId`, None without packages). Raises a
+        `ConvexBackendError` when Node.js or the packages are unavailable."""
         ...

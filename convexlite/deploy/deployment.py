@@ -85,6 +85,8 @@ class PushedDeployment:
     auth: tuple[Mapping[str, Any], ...]
     app_definition: Mapping[str, Any]
     node_version: str | None = None
+    node_dependencies: tuple[Mapping[str, str], ...] = ()
+    """The external npm packages of the node modules (`nodeDependencies`: `{name, version}`)."""
     http_routes: tuple[HttpRouteSpec, ...] = field(init=False)
     crons: Mapping[str, Mapping[str, Any]] = field(init=False)
 
@@ -131,6 +133,14 @@ class PushedDeployment:
             if isinstance(validator, Mapping) and validator.get("type") == "string":
                 required.append(name)
         return required
+
+    def modules_of(self, environment: Environment) -> dict[str, tuple[str, str | None]]:
+        """`{path: (source, source map)}` of the modules of one environment."""
+        return {
+            path: (m.source, m.source_map)
+            for path, m in self.modules.items()
+            if m.environment == environment
+        }
 
     def udf_paths(self) -> list[str]:
         """Every pushed function as `module:name` (`messages:list`, `lib/util:default`)."""

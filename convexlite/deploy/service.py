@@ -26,7 +26,7 @@ from convexlite.auth.providers import parse_providers
 from convexlite.database.database import Database
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.deploy import store
-from convexlite.deploy.analyzer import Analyzer
+from convexlite.deploy.analyzer import Analyzer, NodeAnalyzer
 from convexlite.deploy.crons import validate_crons
 from convexlite.deploy.deployment import UDF_SEED_BYTES, PushedDeployment, StoredModule, UdfConfig
 from convexlite.deploy.errors import (
@@ -74,9 +74,9 @@ DEFAULT_APP_DEFINITION: dict[str, Any] = {
     "exports": {"type": "branch", "branch": []},
 }
 NODE_MESSAGE = (
-    "'use node' modules are not supported by this deployment: {paths}. convexlite runs "
-    "functions in V8 only for now; Node.js actions will come in a later version. Remove "
-    '"use node" from these files (if they need no Node.js APIs) to run them in V8.'
+    "'use node' modules are not supported by this deployment: {paths}. It was opened "
+    "without a Node.js executor; remove \"use node\" from these files (if they need no "
+    "Node.js APIs) to run them in V8."
 )
 
 
@@ -91,12 +91,14 @@ class Plan:
     deployment: PushedDeployment
     environment_variables: Mapping[str, str]
     changes: list[IndexChange]
+    external_deps_id: str | None = None
 
 
 class PushService:
     """The push protocol over one database, activating pushes through `target`.
 
-    `analyzer` loads the pushed JavaScript. `environment_variables` returns the deployment's
+    `analyzer` loads the pushed JavaScript; `node_analyzer` loads `"use node"` modules (without
+    one, a push with some is refused). `environment_variables` returns the deployment's
     variables as last committed; `system_env` adds `CONVEX_CLOUD_URL`/`CONVEX_SITE_URL`
     to what `process.env` shows during analysis.
     """
@@ -115,8 +117,10 @@ class PushService:
         system_env: Mapping[str, str] | None = None,
         clock: Clock = time.time_ns,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        node_analyzer: NodeAnalyzer | None = None,
     ) -> None:
         self.db = db
+        self.node_analyzer = node_analyzer
         self.target = target
         self.analyzer = analyzer
         self.modules = modules
@@ -184,7 +188,7 @@ class PushService:
         push_id = deployment.version
         return {
             "environmentVariables": dict(plan.environment_variables),
-            "externalDepsId": None,
+            "externalDepsId": plan.external_deps_id,
             "componentDefinitionPackages": {"": {"pushId": push_id}},
             "appAuth": [dict(a) for a in deployment.auth],
             "analysis": {
@@ -275,8 +279,9 @@ class PushService:
         self._refuse_components(request)
         modules = self._assemble(request)
         node = sorted(path for path, m in modules.items() if m.environment == "node")
-        if node:
-            raise NodeActionsNotSupported(NODE_MESSAGE.format(paths=", ".join(node)))
+        if node and self.node_analyzer is None:
+            entry_paths = [path for path in node if not path.startswith("_deps/")]
+            raise NodeActionsNotSupported(NODE_MESSAGE.format(paths=", ".join(entry_paths)))
         entries = [path for path in modules if not path.startswith("_deps/")]
         if len(entries) > MAX_ENTRY_MODULES:
             raise InvalidModules(f"Too many modules: {len(entries)} > maximum {MAX_ENTRY_MODULES}")
@@ -286,11 +291,23 @@ class PushService:
         js_env = {**self.system_env, **env}
         sources = self._sources(request, modules)
         seed, time_ns = udf_config.import_phase_rng_seed, udf_config.import_phase_unix_timestamp
-        function_sources = {path: m.source for path, m in modules.items() if path != AUTH_CONFIG}
+        function_sources = {
+            path: m.source
+            for path, m in modules.items()
+            if path != AUTH_CONFIG and m.environment == "isolate"
+        }
+        external_deps_id = None
         try:
-            analyzed = analyzer.analyze_modules(
-                function_sources, env=js_env, seed=seed, import_time_ns=time_ns
+            analyzed = dict(
+                analyzer.analyze_modules(
+                    function_sources, env=js_env, seed=seed, import_time_ns=time_ns
+                )
             )
+            if node and self.node_analyzer is not None:
+                node_analysis, external_deps_id = self._analyze_node(
+                    self.node_analyzer, modules, node, request, js_env
+                )
+                analyzed.update(node_analysis)
         except ConvexBackendError:
             raise
         except Exception as exc:
@@ -328,13 +345,35 @@ class PushService:
             auth=tuple(auth),
             app_definition=definition,
             node_version=request.node_version,
+            node_dependencies=tuple(request.node_dependencies) if node else (),
         )
         validate_crons(analysis, deployment.crons)
         # What the target refuses (a path the Python app defines too) is refused here already,
         # so a dry run or `evaluate_push` tells it, and the CLI writes no codegen for it;
         # `finish_push` checks again.
         self.target.check(deployment)
-        return Plan(deployment, env, self._index_changes(schema))
+        return Plan(deployment, env, self._index_changes(schema), external_deps_id)
+
+    @staticmethod
+    def _analyze_node(
+        node_analyzer: NodeAnalyzer,
+        modules: Mapping[str, ModuleConfig],
+        node: list[str],
+        request: PushRequest,
+        env: Mapping[str, str],
+    ) -> tuple[Mapping[str, Any], str | None]:
+        """The analysis of the `"use node"` modules, in Node.js; its refusals (no Node.js,
+        packages that do not install) are push errors with their own codes."""
+        try:
+            return node_analyzer.analyze_node_modules(
+                {path: (modules[path].source, modules[path].source_map) for path in node},
+                request.node_dependencies,
+                env=env,
+            )
+        except PushError:
+            raise
+        except ConvexBackendError as exc:
+            raise PushError(exc.message, code=exc.code) from None
 
     @staticmethod
     def _refuse_components(request: PushRequest) -> None:

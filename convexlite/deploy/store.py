@@ -9,7 +9,8 @@ Tables (numbers from spec/database.md §1.3 where upstream has one):
   analyzeResult}` (`analyzeResult`: AnalyzedModule JSON text, null for `_deps/` chunks);
 - `_udf_config`: `{serverVersion, importPhaseRngSeed, importPhaseUnixTimestamp}`;
 - `_auth`: `{providers}` (AuthInfo JSON text);
-- `_deployment`: `{version, functionsDir, appDefinition, schema, nodeVersion}`;
+- `_deployment`: `{version, functionsDir, appDefinition, schema, nodeVersion,
+  nodeDependencies}` (`nodeDependencies`: JSON text, absent in stores of earlier versions);
 - `_source_packages`: where stores of earlier versions kept module text, in rows of at
   most `CHUNK_CHARS` characters `{sha256, part, seq, text}`; still read, emptied by the
   next save.
@@ -104,6 +105,7 @@ def load_active(db: Database, blobs: BlobStore) -> PushedDeployment | None:
         auth=tuple(json.loads(auth["providers"])),
         app_definition=json.loads(meta["appDefinition"]),
         node_version=meta["nodeVersion"],
+        node_dependencies=tuple(json.loads(meta.get("nodeDependencies") or "[]")),
     )
 
 
@@ -167,6 +169,7 @@ def save(db: Database, blobs: BlobStore, deployment: PushedDeployment) -> int:
             if deployment.schema is None
             else json.dumps(deployment.schema, default=dict),
             "nodeVersion": deployment.node_version,
+            "nodeDependencies": json.dumps([dict(d) for d in deployment.node_dependencies]),
         },
     )
     ts = db.commit(tx)

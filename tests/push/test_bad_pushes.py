@@ -119,17 +119,15 @@ def test_a_schema_that_existing_documents_violate_is_refused(
     assert "does not match the schema" in printed and "notes" in printed, printed
 
 
-def test_a_use_node_module_is_refused_as_not_supported_yet(
-    unchanged: Deployment, tmp_path: Path
-) -> None:
+def test_a_query_in_a_use_node_module_is_refused(unchanged: Deployment, tmp_path: Path) -> None:
     node = (
         '"use node";\n'
-        'import { action } from "./_generated/server";\n'
-        "export const viaNode = action({ args: {}, handler: async () => process.version });\n"
+        'import { query } from "./_generated/server";\n'
+        "export const inNode = query({ args: {}, handler: async () => process.version });\n"
     )
     printed = bad_deploy(unchanged, {"convex/nodeStuff.ts": node}, tmp_path)
-    assert "'use node' modules are not supported" in printed, printed
-    assert "nodeStuff.js" in printed, printed
+    assert "Only actions can be defined in Node.js" in printed, printed
+    assert "inNode" in printed and "nodeStuff.js" in printed, printed
 
 
 def test_an_invalid_function_name_is_refused(unchanged: Deployment, tmp_path: Path) -> None:

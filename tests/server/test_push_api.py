@@ -110,7 +110,8 @@ async def test_read_only_keys_cannot_push(pusher):
     assert answered.status_code == 403 and answered.json()["code"] == "BadDeployKey"
 
 
-async def test_refusals_carry_code_status_and_prefix(pusher):
+async def test_refusals_carry_code_status_and_prefix(pusher, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Node.js for the node module
     node = module("nodeStuff.js", None, '"use node";', env="node")
     refused = await pusher.post("/api/deploy2/start_push", push_body([MESSAGES, node]))
     assert refused.status_code == 400
