@@ -36,6 +36,7 @@ from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
 from convexlite.functions import cron_jobs, file_storage, scheduled_jobs
 from convexlite.functions.app import App
+from convexlite.functions.component_schemas import schema_from_json
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.dispatch import FunctionDispatch
@@ -46,7 +47,6 @@ from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
-from convexlite.functions.schema import Schema
 from convexlite.functions.site_fetch import DeploymentFetch
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
@@ -254,7 +254,7 @@ class Engine:
             import_time_ns=udf.import_phase_unix_timestamp,
             env=self.variables.visible(None),
             instance_name=self.instance_name,
-        )
+        ).including(self._component_sources(deployment))
         config = DeploymentConfig(source, http_routes=source.http_routes)
         providers = self._auth_providers(self._app_deployment, deployment)
         self.runner.apply(config, slot=JS_SLOT)
@@ -265,6 +265,27 @@ class Engine:
         if self._crons_registered:
             self._register_crons()
         self._functions_changed()
+
+    def _component_sources(self, deployment: PushedDeployment) -> tuple[JsFunctionSource, ...]:
+        """A source per component instance of `deployment`, each with its own runtime; the
+        deployment's environment variables are the app's, not its components'."""
+        udf = deployment.udf_config
+        sources = []
+        for instance in deployment.instances:
+            code = deployment.components[instance.definition_path]
+            sources.append(
+                JsFunctionSource.build(
+                    {path: module.source for path, module in code.modules.items()},
+                    {path: module.source_map for path, module in code.modules.items()},
+                    code.analysis,
+                    import_seed=udf.import_phase_rng_seed,
+                    import_time_ns=udf.import_phase_unix_timestamp,
+                    env={},
+                    instance_name=self.instance_name,
+                    component=instance.path,
+                )
+            )
+        return tuple(sources)
 
     def _register_crons(self) -> None:
         """Make the registered cron jobs those of the Python app and the last push."""
@@ -297,8 +318,9 @@ class Engine:
             self.runner.check(deployment)
             providers = self._auth_providers(deployment, self.pushed)
             schema = deployment.schema
-            if schema is None and self.pushed is not None and self.pushed.schema is not None:
-                schema = Schema.from_json(self.pushed.schema)
+            pushed = self.pushed.database_schema if self.pushed is not None else None
+            if schema is None and pushed is not None:
+                schema = schema_from_json(pushed)
             self.db.apply_schema(schema)
             self.runner.apply(deployment)
             self._use_providers(providers)
@@ -574,7 +596,7 @@ class PushTarget:
     def apply_schema(self, schema: Mapping[str, Any] | None) -> None:
         db = self.engine.db
         if schema is not None:
-            parsed: Any = Schema.from_json(schema)
+            parsed: Any = schema_from_json(schema)
             db.apply_schema(parsed)
         elif self.engine._app_deployment.schema is not None:
             db.apply_schema(self.engine._app_deployment.schema)

@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from convexlite.deploy.component_tree import (
+    ComponentCode,
+    ComponentInstance,
+    all_instances,
+    database_schema,
+)
 from convexlite.deploy.modules import CRONS_MODULE, HTTP_MODULE, Environment, module_hash
 from convexlite.functions.cron_spec import CronJobs, parse_cron_jobs
 
@@ -85,12 +91,20 @@ class PushedDeployment:
     auth: tuple[Mapping[str, Any], ...]
     app_definition: Mapping[str, Any]
     node_version: str | None = None
+    components: Mapping[str, ComponentCode] = field(default_factory=dict)
+    """The component definitions the app's tree uses, by definition path."""
     http_routes: tuple[HttpRouteSpec, ...] = field(init=False)
     crons: Mapping[str, Mapping[str, Any]] = field(init=False)
+    instances: tuple[ComponentInstance, ...] = field(init=False)
+    """Every component instance, parents before children."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modules", _frozen(self.modules))
         object.__setattr__(self, "analysis", _frozen(self.analysis))
+        object.__setattr__(self, "components", _frozen(self.components))
+        object.__setattr__(
+            self, "instances", tuple(all_instances(self.app_definition, self.components))
+        )
         routes = (self.analysis.get(HTTP_MODULE) or {}).get("httpRoutes") or []
         object.__setattr__(
             self,
@@ -99,6 +113,11 @@ class PushedDeployment:
         )
         specs = (self.analysis.get(CRONS_MODULE) or {}).get("cronSpecs") or []
         object.__setattr__(self, "crons", _frozen({s["identifier"]: s["spec"] for s in specs}))
+
+    @property
+    def database_schema(self) -> Mapping[str, Any] | None:
+        """The schema JSON the database enforces: `schema` with the instances' schemas."""
+        return database_schema(self.schema, self.components, list(self.instances))
 
     def cron_jobs(self) -> CronJobs:
         """`crons` as `(identifier, CronSpec)` pairs, the form of a Python app's

@@ -34,6 +34,7 @@ from typing import Any, Protocol, TypeVar
 from convexlite.auth.identity import UnverifiedIdentity
 from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
+from convexlite.database.namespace import ROOT, TableNamespace, namespace_of_function
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, ErrorKind
@@ -47,6 +48,7 @@ from convexlite.functions.files import FileStorage
 from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, FunctionLog
 from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
+from convexlite.functions.references import not_exported
 from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
 from convexlite.functions.scheduler import (
     ActionScheduler,
@@ -59,7 +61,7 @@ from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
-from convexlite.values.function_paths import canonical_js, canonicalize, display
+from convexlite.values.function_paths import canonical_js, canonicalize, display, split_component
 from convexlite.values.http import HttpRequest, HttpResponse
 from convexlite.values.limits import format_size
 
@@ -261,14 +263,19 @@ class FunctionRunner:
     def describe(self, path: str, *, internal_ok: bool) -> FunctionDefinition | None:
         """The function at `path` if this caller may see it: public ones for everyone,
         internal and `_system/` ones only with `internal_ok` (an admin or a function)."""
-        fn = self.registry.lookup(canonicalize(path))
+        canonical = canonicalize(path)
+        fn = self.registry.lookup(canonical)
         if fn is None or (not fn.public and not internal_ok):
             return None
+        if not internal_ok and split_component(canonical)[0]:
+            return None  # a component's functions are its parent's to call
         return fn
 
     def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
         """`describe`, for running as `kind`: raises if not visible or of another kind."""
         fn = self.describe(path, internal_ok=internal_ok)
+        if fn is None and internal_ok and split_component(canonicalize(path))[0]:
+            raise not_exported(canonicalize(path))
         if fn is None:
             raise FunctionNotFound(
                 f"Could not find public function for '{display(canonicalize(path))}'."
@@ -280,9 +287,16 @@ class FunctionRunner:
             )
         return fn
 
-    def _table_name_of(self, number: int) -> str | None:
-        table = self.db.registry.tables_by_number.get(number)
-        return table.name if table else None
+    def _table_names_of(self, fn: FunctionDefinition) -> Callable[[int], str | None]:
+        """How `v.id(table)` validators of `fn` name the table of an id's number: by the
+        name `fn`'s component knows it by (None for another component's table)."""
+        namespace = namespace_of_function(fn.path)
+
+        def table_name_of(number: int) -> str | None:
+            table = self.db.registry.tables_by_number.get(number)
+            return namespace.user_name(table.name) if table else None
+
+        return table_name_of
 
     def _arguments(self, fn: FunctionDefinition, args: Any) -> Any:
         if args is None:
@@ -298,7 +312,7 @@ class FunctionRunner:
                 f"Arguments for {canonical_js(fn.path)} are too large "
                 f"(actual: {format_size(size)}, limit: {format_size(MAX_ARGS_BYTES)})"
             )
-        return validate_args(fn.args, args, table_name_of=self._table_name_of)
+        return validate_args(fn.args, args, table_name_of=self._table_names_of(fn))
 
     def _result(self, fn: FunctionDefinition, value: Any) -> Any:
         try:
@@ -317,7 +331,7 @@ class FunctionRunner:
                 f"(actual: {format_size(size)}, limit: {format_size(MAX_RETURN_BYTES)})"
             )
         if fn.returns is not None:
-            value = validate_returns(fn.returns, value, table_name_of=self._table_name_of)
+            value = validate_returns(fn.returns, value, table_name_of=self._table_names_of(fn))
         return value
 
     # ---- queries and mutations ------------------------------------------------------------
@@ -409,7 +423,8 @@ class FunctionRunner:
         error: BaseException | None = None
         with logs.capture() as collector:
             try:
-                env = InTransactionCalls.environment(self, identity, collector, syscalls)
+                db = syscalls.within(namespace_of_function(fn.path))
+                env = InTransactionCalls.environment(self, identity, collector, db)
                 code = UserCode(fn.invoke, fn.invoke_awaitable, env, args)
                 value = self._result(fn, (yield code))
             except BaseException as exc:
@@ -465,6 +480,7 @@ class FunctionRunner:
             record=self._record("Mutation", display(fn.path), fn.handler, identity, caller),
             retry_conflicts=retry_conflicts,
             job=job,
+            namespace=namespace_of_function(fn.path),
         )
 
     def transaction_flow(
@@ -526,6 +542,7 @@ class FunctionRunner:
         retry_conflicts: bool = True,
         finish: Callable[[Any], Any] = lambda value: value,
         job: ScheduledRun | None = None,
+        namespace: TableNamespace = ROOT,
     ) -> Flow[Execution]:
         """Run `invoke(env, args)` (or `awaitable`) in a read-write transaction, retrying OCC
         conflicts, and commit what `finish` made of its value.
@@ -541,7 +558,7 @@ class FunctionRunner:
             tx = self.db.begin(include_unflushed=True)
             with logs.capture() as collector:
                 try:
-                    syscalls = DatabaseSyscalls(tx, self.cursors)
+                    syscalls = DatabaseSyscalls(tx, self.cursors, namespace=namespace)
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True
                     )
@@ -820,11 +837,12 @@ class InTransactionCalls:
             )
         runner, parent = self._runner, self._parent
         fn, args = runner._prepare(path, kind, args, internal_ok=True)
+        assert parent.db is not None
         env = self.environment(
             runner,
             parent.identity,
             parent.logs,
-            parent.db,
+            parent.db.within(namespace_of_function(fn.path)),
             depth=self._depth + 1,
             writable=kind is FunctionKind.MUTATION,
         )

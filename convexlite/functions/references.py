@@ -1,0 +1,68 @@
+"""Where a nested call goes: the function address of `ctx.runQuery`/`runMutation`/`runAction`
+and `ctx.scheduler` resolved against the calling function's component (spec/functions.md
+§1.8, §3.3.7).
+
+A call names its target by `name` (a function path: `api.x.y`/`internal.x.y` of the
+caller's own component) or by `reference`: `_reference/childComponent/<child>/<module
+path…>/<function>` (`components.<child>.<module>.<function>`), a function of a child of
+the caller's component. The result is a canonical path of `values.function_paths`,
+qualified with the target's component path, which every later step (lookup, namespace,
+scheduling, logs) reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convexlite.errors import BadRequestError
+from convexlite.values.function_paths import canonicalize, qualify, split_component
+
+CHILD_COMPONENT = "_reference/childComponent/"
+
+
+class InvalidReference(BadRequestError):
+    code = "InvalidReference"
+
+
+class UnsupportedReference(BadRequestError):
+    code = "UnsupportedOperation"
+
+
+def function_address(args: dict[str, Any], caller: str) -> str:
+    """The canonical path a call of the function at canonical `caller` addresses with
+    `args` (`{name}` or `{reference}`)."""
+    component, _ = split_component(caller)
+    name = args.get("name")
+    if isinstance(name, str):
+        return qualify(component, canonicalize(name)) if component else name
+    reference = args.get("reference")
+    if isinstance(reference, str):
+        return _child_function(reference, component)
+    if "functionHandle" in args:
+        raise UnsupportedReference(
+            "Calling functions by function handle is not supported by convexlite yet"
+        )
+    raise BadRequestError("A nested function call needs the function's name")
+
+
+def _child_function(reference: str, component: str) -> str:
+    if not reference.startswith(CHILD_COMPONENT):
+        raise InvalidReference(f"Unsupported function reference {reference!r}")
+    parts = reference[len(CHILD_COMPONENT) :].split("/")
+    if len(parts) < 3 or not all(parts):
+        raise InvalidReference(
+            f"Invalid reference {reference!r}: expected a function of a child component "
+            "(components.<name>.<module>.<function>)"
+        )
+    child, *module, function = parts
+    target = f"{component}/{child}" if component else child
+    return qualify(target, canonicalize(f"{'/'.join(module)}:{function}"))
+
+
+def not_exported(path: str) -> InvalidReference:
+    """The error of a call to `path`, a function of a child component that has none there."""
+    component, local = split_component(path)
+    module, _, function = local.rpartition(":")
+    attributes = ", ".join(f'"{part}"' for part in [*module.split("/"), function])
+    child = component.rpartition("/")[2]
+    return InvalidReference(f'Child component "{child}" does not export [{attributes}]')
