@@ -3,29 +3,34 @@ and `ctx.scheduler` resolved against the calling function's component (spec/func
 §1.8, §3.3.7).
 
 A call names its target by `name` (a function path: `api.x.y`/`internal.x.y` of the
-caller's own component) or by `reference`: `_reference/childComponent/<child>/<module
+caller's own component), by `reference`: `_reference/childComponent/<child>/<module
 path…>/<function>` (`components.<child>.<module>.<function>`), a function of a child of
-the caller's component. The result is a canonical path of `values.function_paths`,
-qualified with the target's component path, which every later step (lookup, namespace,
-scheduling, logs) reads.
+the caller's component, or by `functionHandle`, a string `createFunctionHandle` made.
+
+Upstream's handles name a row of a `_function_handles` table (`function://<id>#<path>`);
+convexlite's carry the function's qualified path itself,
+`function://<base64url(qualified path)>#<path>`, so they need no table and work in
+every component alike; they stay opaque strings to user code.
+
+The result is a canonical path of `values.function_paths`, qualified with the target's
+component path, which every later step (lookup, namespace, scheduling, logs) reads.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from convexlite.errors import BadRequestError
 from convexlite.values.function_paths import canonicalize, qualify, split_component
 
 CHILD_COMPONENT = "_reference/childComponent/"
+FUNCTION_HANDLE = "function://"
 
 
 class InvalidReference(BadRequestError):
     code = "InvalidReference"
-
-
-class UnsupportedReference(BadRequestError):
-    code = "UnsupportedOperation"
 
 
 def function_address(args: dict[str, Any], caller: str) -> str:
@@ -38,11 +43,27 @@ def function_address(args: dict[str, Any], caller: str) -> str:
     reference = args.get("reference")
     if isinstance(reference, str):
         return _child_function(reference, component)
-    if "functionHandle" in args:
-        raise UnsupportedReference(
-            "Calling functions by function handle is not supported by convexlite yet"
-        )
+    handle = args.get("functionHandle")
+    if isinstance(handle, str):
+        return _handle_target(handle)
     raise BadRequestError("A nested function call needs the function's name")
+
+
+def function_handle(path: str) -> str:
+    """`1.0/createFunctionHandle`: the handle of the function at canonical `path`."""
+    encoded = base64.urlsafe_b64encode(path.encode()).decode().rstrip("=")
+    return f"{FUNCTION_HANDLE}{encoded}#{split_component(path)[1]}"
+
+
+def _handle_target(handle: str) -> str:
+    encoded = handle[len(FUNCTION_HANDLE) :].partition("#")[0]
+    try:
+        if not handle.startswith(FUNCTION_HANDLE):
+            raise ValueError(handle)
+        path = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        return canonicalize(path)
+    except (ValueError, binascii.Error, BadRequestError):
+        raise InvalidReference(f"Invalid function handle {handle}") from None
 
 
 def _child_function(reference: str, component: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
 from convexlite.functions.environment import Environment
 from convexlite.functions.files import parse_sha256
-from convexlite.functions.references import function_address
+from convexlite.functions.references import function_address, function_handle
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.values import Int64, decode, dumps, encode
 from convexlite.values.function_paths import split_component
@@ -34,7 +34,6 @@ Handler = Callable[[dict[str, Any]], Any]
 _LATER_ISSUES = {
     "1.0/actions/vectorSearch": "vector search",
     "1.0/signJwt": "JWT signing",
-    "1.0/createFunctionHandle": "function handles",
     "1.0/createServiceToken": "service tokens",
     "1.0/getServiceUrl": "service tokens",
     "1.0/auditLog": "audit logs",
@@ -156,6 +155,7 @@ class TransactionSyscalls:
             "1.0/storageGenerateUploadUrl": lambda a: self._storage().generate_upload_url(),
             "1.0/storageDelete": lambda a: self._storage().delete(a.get("storageId")),
             "1.0/getFunctionMetadata": lambda a: function_metadata(self.path),
+            "1.0/createFunctionHandle": lambda a: function_handle(function_address(a, self.path)),
             "1.0/getDeploymentMetadata": lambda a: _deployment_metadata(self.instance_name),
         }
 
@@ -286,6 +286,8 @@ class ActionSyscalls:
             return await self.env.scheduler.cancel(decode(args["id"]))
         if op in ("1.0/getFunctionMetadata", "1.0/getDeploymentMetadata"):
             return json.loads(self.sync(op, "{}"))
+        if op == "1.0/createFunctionHandle":
+            return function_handle(function_address(args, self.path))
         raise unsupported(op)
 
 

@@ -1,10 +1,13 @@
 import { v } from "convex/values";
-import { action, mutation, query } from "./_generated/server";
-import { components } from "./_generated/api";
+import { createFunctionHandle } from "convex/server";
+import { action, internalMutation, mutation, query } from "./_generated/server";
+import { components, internal } from "./_generated/api";
+import { Workpool } from "@convex-dev/workpool";
 import { ShardedCounter } from "@convex-dev/sharded-counter";
 import { RateLimiter, MINUTE } from "@convex-dev/rate-limiter";
 
 const counter = new ShardedCounter(components.shardedCounter, { defaultShards: 4 });
+const pool = new Workpool(components.workpool, { maxParallelism: 2 });
 const rateLimiter = new RateLimiter(components.rateLimiter, {
   send: { kind: "fixed window", rate: 2, period: MINUTE },
 });
@@ -91,4 +94,34 @@ export const counted = query({
 export const limited = mutation({
   args: {},
   handler: async (ctx) => await rateLimiter.limit(ctx, "send"),
+});
+
+// Work the workpool component schedules and runs through a function handle of the app's.
+export const work = internalMutation({
+  args: { label: v.string() },
+  handler: async (ctx, { label }) => {
+    await ctx.db.insert("done", { label });
+  },
+});
+
+export const enqueue = mutation({
+  args: { labels: v.array(v.string()) },
+  handler: async (ctx, { labels }) => {
+    for (const label of labels) {
+      await pool.enqueueMutation(ctx, internal.app.work, { label });
+    }
+  },
+});
+
+export const done = query({
+  args: {},
+  handler: async (ctx) => (await ctx.db.query("done").collect()).map((r) => r.label).sort(),
+});
+
+export const handle = mutation({
+  args: {},
+  handler: async (ctx) => {
+    const handle = await createFunctionHandle(components.tally.counts.add);
+    return await ctx.runMutation(handle, { name: "handled", by: 7 });
+  },
 });

@@ -3,4 +3,5 @@ import { v } from "convex/values";
 
 export default defineSchema({
   counts: defineTable({ label: v.string() }),
+  done: defineTable({ label: v.string() }),
 });
