@@ -29,6 +29,7 @@ from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.store import Clock
 from convexlite.deploy.analyzer import Analyzer
+from convexlite.deploy.component_tree import instance_environments
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.modules import AUTH_CONFIG
 from convexlite.deploy.service import PushService
@@ -267,9 +268,10 @@ class Engine:
         self._functions_changed()
 
     def _component_sources(self, deployment: PushedDeployment) -> tuple[JsFunctionSource, ...]:
-        """A source per component instance of `deployment`, each with its own runtime; the
-        deployment's environment variables are the app's, not its components'."""
+        """A source per component instance of `deployment`, each with its own runtime and the
+        environment its parent passes it (the deployment's variables are the app's)."""
         udf = deployment.udf_config
+        environments = instance_environments(list(deployment.instances), self.variables.latest())
         sources = []
         for instance in deployment.instances:
             code = deployment.components[instance.definition_path]
@@ -280,7 +282,7 @@ class Engine:
                     code.analysis,
                     import_seed=udf.import_phase_rng_seed,
                     import_time_ns=udf.import_phase_unix_timestamp,
-                    env={},
+                    env=environments[instance.path],
                     instance_name=self.instance_name,
                     component=instance.path,
                 )

@@ -49,12 +49,14 @@ class ComponentCode:
 
 @dataclass(frozen=True, slots=True)
 class ComponentInstance:
-    """One `use` of a definition: its component path, name and definition."""
+    """One `use` of a definition: its component path, name and definition, and the `env`
+    its parent passes (`[name, {"type": "value", "value"} | {"type": "envVar", "name"}]`)."""
 
     path: str
     name: str
     definition_path: str
     children: tuple[ComponentInstance, ...] = field(default=())
+    env: tuple[tuple[str, Mapping[str, Any]], ...] = field(default=())
 
     def walk(self) -> Iterator[ComponentInstance]:
         """This instance and every instance below it, parents first."""
@@ -73,7 +75,8 @@ def instances_of(
         path = f"{parent}/{name}" if parent else name
         code = codes[definition_path]
         children = instances_of(code.definition, codes, path)
-        out.append(ComponentInstance(path, name, definition_path, children))
+        env = tuple((name, binding) for name, binding in child.get("env") or [])
+        out.append(ComponentInstance(path, name, definition_path, children, env))
     return tuple(out)
 
 
@@ -82,6 +85,26 @@ def all_instances(
 ) -> list[ComponentInstance]:
     """Every instance of the tree, parents before children."""
     return [i for top in instances_of(app_definition, codes) for i in top.walk()]
+
+
+def instance_environments(
+    instances: list[ComponentInstance], app_env: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """What `process.env` holds in each instance (`instances` parents first): the values its
+    parent's `use(…, { env })` passed, a reference to one of the parent's variables
+    resolved (the deployment's variables for the app); nothing else."""
+    environments: dict[str, dict[str, str]] = {}
+    for instance in instances:
+        parent_path = instance.path.rpartition("/")[0]
+        parent = environments[parent_path] if parent_path else app_env
+        env: dict[str, str] = {}
+        for name, binding in instance.env:
+            if binding.get("type") == "value" and isinstance(binding.get("value"), str):
+                env[name] = binding["value"]
+            elif binding.get("type") == "envVar" and binding.get("name") in parent:
+                env[name] = parent[binding["name"]]
+        environments[instance.path] = env
+    return environments
 
 
 def exports_of(analysis: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

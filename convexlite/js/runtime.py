@@ -327,7 +327,7 @@ class _TransactionRun:
 
     __slots__ = (
         "env", "report", "fresh", "_modules", "_request", "_syscalls", "_syscall_seconds",
-        "_started",
+        "_started", "_runtime",
     )  # fmt: skip
 
     def __init__(
@@ -342,6 +342,7 @@ class _TransactionRun:
         loop: asyncio.AbstractEventLoop | None,
     ) -> None:
         self.env = env
+        self._runtime = runtime
         self.report = _Report(loop)
         self.fresh = path in runtime.fresh_paths
         self._modules = runtime.bundle.closure(module) if self.fresh else ()
@@ -366,7 +367,7 @@ class _TransactionRun:
         started = time.monotonic()
         try:
             if op == "__env":
-                return env_json(visible_in(self.env))
+                return self._runtime.env_json(self.env)
             return self._syscalls(op, payload)
         except HostError as exc:
             raise BridgeError(exc.payload) from None
@@ -408,9 +409,14 @@ class JsRuntime:
     after a push (or a restart) does not pay for it.
     """
 
-    def __init__(self, bundle: JsBundle, *, instance_name: str) -> None:
+    def __init__(
+        self, bundle: JsBundle, *, instance_name: str, own_env: bool = False
+    ) -> None:
+        """With `own_env` (a component instance's runtime) `process.env` holds the bundle's
+        variables, not the deployment's."""
         self.bundle = bundle
         self.instance_name = instance_name
+        self.own_env = own_env
         self.pool = ContextPool(bundle)
         self.pool.prewarm()
         self.fresh_paths: set[str] = set()
@@ -422,6 +428,10 @@ class JsRuntime:
 
     def close(self) -> None:
         self.pool.close()
+
+    def env_json(self, env: Environment) -> str:
+        """`__env`: the variables one run of this runtime sees."""
+        return env_json(self.bundle.env if self.own_env else visible_in(env))
 
     def set_env(self, env: Mapping[str, str]) -> None:
         """The environment variables changed: see `ContextPool.set_env`."""
@@ -609,7 +619,7 @@ class JsRuntime:
                     _log(env, json.loads(payload))
                     return ""
                 if op == "__env":
-                    return env_json(visible_in(env))
+                    return self.env_json(env)
                 if op == "__crypto":
                     return serve_crypto(payload)
                 try:

@@ -70,7 +70,7 @@ class JsFunctionSource:
         bundle = JsBundle.build(
             modules, source_maps, import_seed=import_seed, import_time_ns=import_time_ns, env=env
         )
-        runtime = JsRuntime(bundle, instance_name=instance_name)
+        runtime = JsRuntime(bundle, instance_name=instance_name, own_env=bool(component))
         functions: dict[str, FunctionDefinition] = {}
         routes: list[HttpRoute] = []
         for module, analyzed in analysis.items():

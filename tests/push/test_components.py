@@ -125,6 +125,18 @@ def test_workpool_from_npm_runs_work_it_schedules(deployment: Deployment) -> Non
     wait_for(lambda: deployment.value("query", "app:done") == ["w1", "w2", "w3"])
 
 
+def test_a_component_sees_the_env_its_parent_passes(deployment: Deployment) -> None:
+    assert deployment.value("query", "app:greetings") == ["hello from the app", None]
+
+
+def test_cli_runs_a_component_function(deployment: Deployment) -> None:
+    deployment.value("mutation", "app:bump", {"name": "cli", "by": 9})
+    done = deployment.cli("run", "--component", "tally", "counts:get", '{"name": "cli"}')
+    assert done.stdout.strip() == "9"
+    missing = deployment.cli("run", "--component", "tally", "counts:nope", "{}", check=False)
+    assert missing.returncode != 0
+
+
 def test_components_are_served_again_after_a_restart(deployment: Deployment) -> None:
     deployment.value("mutation", "app:bump", {"name": "restart", "by": 4})
     restart(deployment)

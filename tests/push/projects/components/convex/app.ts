@@ -125,3 +125,11 @@ export const handle = mutation({
     return await ctx.runMutation(handle, { name: "handled", by: 7 });
   },
 });
+
+export const greetings = query({
+  args: {},
+  handler: async (ctx) => [
+    await ctx.runQuery(components.tally.counts.greeting, {}),
+    await ctx.runQuery(components.otherTally.counts.greeting, {}),
+  ],
+});

@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { mutation, query } from "./_generated/server";
+import { env, mutation, query } from "./_generated/server";
 
 export const add = mutation({
   args: { name: v.string(), by: v.number() },
@@ -49,4 +49,10 @@ export const addThenFail = mutation({
     await ctx.db.insert("counts", { name, value: 1 });
     throw new Error("tally refused " + name);
   },
+});
+
+// What the app passed in `app.use(tally, { env })`.
+export const greeting = query({
+  args: {},
+  handler: async () => env.GREETING ?? null,
 });
