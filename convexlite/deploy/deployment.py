@@ -21,7 +21,8 @@ from convexlite.deploy.component_tree import (
     database_schema,
 )
 from convexlite.deploy.modules import CRONS_MODULE, HTTP_MODULE, Environment, module_hash
-from convexlite.functions.cron_spec import CronJobs, parse_cron_jobs
+from convexlite.functions.cron_spec import CronJobs, parse_cron_job, parse_cron_jobs
+from convexlite.values.function_paths import canonicalize, qualify
 
 UDF_SEED_BYTES = 32
 
@@ -121,9 +122,23 @@ class PushedDeployment:
 
     def cron_jobs(self) -> CronJobs:
         """`crons` as `(identifier, CronSpec)` pairs, the form of a Python app's
-        `DeploymentConfig.crons`; the push validated them, so this raises only if the rules
+        `DeploymentConfig.crons`, and those of every component instance's `crons.js`, their
+        identifiers and functions qualified with its path (`tally|nightly` runs
+        `tally|jobs:run`); the push validated the app's, so this raises only if the rules
         have changed since."""
-        return parse_cron_jobs(self.crons)
+        jobs = list(parse_cron_jobs(self.crons))
+        for instance in self.instances:
+            analysis = self.components[instance.definition_path].analysis
+            for entry in (analysis.get(CRONS_MODULE) or {}).get("cronSpecs") or []:
+                spec = dict(entry["spec"])
+                spec["udfPath"] = qualify(instance.path, canonicalize(spec["udfPath"]))
+                jobs.append(
+                    (
+                        qualify(instance.path, entry["identifier"]),
+                        parse_cron_job(entry["identifier"], spec),
+                    )
+                )
+        return tuple(jobs)
 
     @property
     def module_hashes(self) -> dict[str, tuple[str, Environment]]:

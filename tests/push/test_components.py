@@ -137,6 +137,11 @@ def test_cli_runs_a_component_function(deployment: Deployment) -> None:
     assert missing.returncode != 0
 
 
+def test_each_instance_runs_its_own_cron_jobs(deployment: Deployment) -> None:
+    # tally's crons.ts ticks every second, in each of its two instances' own tables
+    wait_for(lambda: all(n > 0 for n in tally(deployment, "ticks").values()), timeout=30)
+
+
 def test_components_are_served_again_after_a_restart(deployment: Deployment) -> None:
     deployment.value("mutation", "app:bump", {"name": "restart", "by": 4})
     restart(deployment)

@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { env, mutation, query } from "./_generated/server";
+import { env, internalMutation, mutation, query } from "./_generated/server";
 
 export const add = mutation({
   args: { name: v.string(), by: v.number() },
@@ -55,4 +55,16 @@ export const addThenFail = mutation({
 export const greeting = query({
   args: {},
   handler: async () => env.GREETING ?? null,
+});
+
+export const tick = internalMutation({
+  args: {},
+  handler: async (ctx) => {
+    const row = await ctx.db
+      .query("counts")
+      .withIndex("by_name", (q) => q.eq("name", "ticks"))
+      .unique();
+    if (row === null) await ctx.db.insert("counts", { name: "ticks", value: 1 });
+    else await ctx.db.patch(row._id, { value: row.value + 1 });
+  },
 });
