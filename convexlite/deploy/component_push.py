@@ -22,6 +22,7 @@ from typing import Any
 from convexlite.database.namespace import TableNamespace, component_of_table
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.component_tree import ComponentCode, ComponentInstance, exports_of
+from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.errors import (
     InvalidConfig,
     InvalidConvexConfig,
@@ -282,3 +283,45 @@ def index_diffs_by_component(changes: Sequence[IndexChange]) -> dict[str, dict[s
 def _local(spec: IndexSpec, namespace: TableNamespace) -> IndexSpec:
     descriptor = spec.name.split(".", 1)[1]
     return replace(spec, name=f"{namespace.user_name(spec.table)}.{descriptor}")
+
+
+def instance_diffs(
+    previous: PushedDeployment | None,
+    new: PushedDeployment,
+    index_diffs: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """ComponentDiff JSON of each component instance a push installs, changes or unmounts
+    (`finish_push`'s `componentDiffs`, which the CLI reports as "Installed component …")."""
+    before = (
+        {i.path: previous.components[i.definition_path] for i in previous.instances}
+        if (previous is not None)
+        else {}
+    )
+    after = {i.path: new.components[i.definition_path] for i in new.instances}
+    empty = index_diff([])
+    out: dict[str, Any] = {}
+    for path in sorted(before.keys() | after.keys()):
+        old, current = before.get(path), after.get(path)
+        old_modules = set(old.modules) if old is not None else set()
+        new_modules = set(current.modules) if current is not None else set()
+        old_schema = old.schema if old is not None else None
+        new_schema = current.schema if current is not None else None
+        kind = "unmount" if current is None else "create" if old is None else "modify"
+        out[path] = {
+            "diffType": {"type": kind},
+            "moduleDiff": {
+                "added": sorted(new_modules - old_modules),
+                "removed": sorted(old_modules - new_modules),
+            },
+            "udfConfigDiff": None,
+            "cronDiff": {"added": [], "updated": [], "deleted": []},
+            "indexDiff": dict(index_diffs.get(path, empty)),
+            "schemaDiff": None
+            if old_schema == new_schema
+            else {"previous_schema": _json_text(old_schema), "next_schema": _json_text(new_schema)},
+        }
+    return out
+
+
+def _json_text(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, default=dict)

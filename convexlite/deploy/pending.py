@@ -45,7 +45,8 @@ class SchemaStatus:
 class PendingPush:
     deployment: PushedDeployment
     environment_variables: Mapping[str, str]
-    index_diff: Mapping[str, Any]
+    index_diffs: Mapping[str, Mapping[str, Any]]
+    """IndexDiff JSON by component path (`""`: the app)."""
     status: SchemaStatus
 
 

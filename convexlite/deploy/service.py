@@ -34,6 +34,7 @@ from convexlite.deploy.component_push import (
     checked_children,
     definition_modules,
     index_diffs_by_component,
+    instance_diffs,
     parse_component_definitions,
 )
 from convexlite.deploy.component_tree import ComponentCode, instances_of
@@ -186,10 +187,9 @@ class PushService:
             raise prefixed(exc) from None
         deployment = plan.deployment
         diffs = index_diffs_by_component(plan.changes)
-        diff = diffs[""]
         if not (request.dry_run or request.for_codegen):
             status = self._check_documents(deployment)
-            self.pending.record(PendingPush(deployment, plan.environment_variables, diff, status))
+            self.pending.record(PendingPush(deployment, plan.environment_variables, diffs, status))
         push_id = deployment.version
         udf_config = deployment.udf_config.to_json()
         return {
@@ -551,7 +551,11 @@ class PushService:
             self.target.serve(deployment)
             self._active = deployment
             self.pending.finished(push_id)  # type: ignore[arg-type]
-            return _finish_diff(previous, deployment, pending.index_diff)
+            finished = _finish_diff(previous, deployment, pending.index_diffs[""])
+            finished["componentDiffs"].update(
+                instance_diffs(previous, deployment, pending.index_diffs)
+            )
+            return finished
 
     @staticmethod
     def _check_required_env(deployment: PushedDeployment, env: Mapping[str, str]) -> None:

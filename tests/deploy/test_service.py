@@ -183,7 +183,7 @@ APP_USING_TALLY = {"definitionType": {"type": "app"}, "httpMounts": {},
 
 def test_component_definitions_are_analysed_and_instantiated(engine):
     body = push_body([MESSAGES], definition=APP_USING_TALLY, components=[tally_definition()])
-    started, waited, _ = push(engine, body)
+    started, waited, finished = push(engine, body)
     analysis = started["analysis"]["tally"]
     assert analysis["definition"]["path"] == "tally"
     assert analysis["definition"]["exports"] == {"type": "branch", "branch": [
@@ -204,6 +204,16 @@ def test_component_definitions_are_analysed_and_instantiated(engine):
     assert engine.pushed.udf_paths() == ["messages:list", "messages:send"]
     assert engine.runner.describe("tally|counts:hidden", internal_ok=True) is not None
     assert engine.runner.describe("tally|counts:get", internal_ok=False) is None
+    created = finished["componentDiffs"]["other"]
+    assert created["diffType"] == {"type": "create"}
+    assert created["moduleDiff"] == {"added": ["counts.js"], "removed": []}
+    assert created["indexDiff"]["added_indexes"] == [added]
+    # a push without the component unmounts both instances
+    _, _, finished = push(engine, push_body([MESSAGES]))
+    assert {p: d["diffType"]["type"] for p, d in finished["componentDiffs"].items()} == {
+        "": "modify", "tally": "unmount", "other": "unmount"
+    }  # fmt: skip
+    assert engine.runner.describe("tally|counts:get", internal_ok=True) is None
 
 
 def test_component_definitions_are_checked(engine):
