@@ -29,7 +29,7 @@ from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.store import Clock
 from convexlite.deploy.analyzer import Analyzer
-from convexlite.deploy.component_tree import instance_environments
+from convexlite.deploy.component_tree import http_mounts, instance_environments
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.modules import AUTH_CONFIG
 from convexlite.deploy.service import PushService
@@ -268,13 +268,20 @@ class Engine:
         self._functions_changed()
 
     def _component_sources(self, deployment: PushedDeployment) -> tuple[JsFunctionSource, ...]:
-        """A source per component instance of `deployment`, each with its own runtime and the
-        environment its parent passes it (the deployment's variables are the app's)."""
+        """A source per component instance of `deployment`, each with its own runtime, the
+        built-in variables and what its parent passes it (the deployment's variables are the
+        app's), and its HTTP routes under the `httpPrefix` the app mounts it at."""
         udf = deployment.udf_config
         environments = instance_environments(list(deployment.instances), self.variables.latest())
+        mounts = http_mounts(deployment.app_definition)
+        built_in = self.variables.built_in
         sources = []
         for instance in deployment.instances:
             code = deployment.components[instance.definition_path]
+            mount = mounts.get(instance.path)
+            env = {**built_in, **environments[instance.path]}
+            if mount is not None and SITE_URL in env:
+                env[SITE_URL] = env[SITE_URL].rstrip("/") + mount.rstrip("/")
             sources.append(
                 JsFunctionSource.build(
                     {path: module.source for path, module in code.modules.items()},
@@ -282,9 +289,10 @@ class Engine:
                     code.analysis,
                     import_seed=udf.import_phase_rng_seed,
                     import_time_ns=udf.import_phase_unix_timestamp,
-                    env=environments[instance.path],
+                    env=env,
                     instance_name=self.instance_name,
                     component=instance.path,
+                    http_mount=mount,
                 )
             )
         return tuple(sources)
@@ -555,6 +563,7 @@ class Engine:
 
 
 JS_SLOT = "javascript"
+SITE_URL = "CONVEX_SITE_URL"
 CANCEL_BATCH = 1000
 DEFAULT_SITE_URL = "http://127.0.0.1:3211"
 

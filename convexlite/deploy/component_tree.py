@@ -20,6 +20,7 @@ from convexlite.deploy.modules import ModuleConfig
 from convexlite.functions.component_schemas import COMPONENTS_KEY
 
 FUNCTION_REFERENCE = "_reference/function/"
+CHILD_COMPONENT = "_reference/childComponent/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,16 @@ def instance_environments(
                 env[name] = parent[binding["name"]]
         environments[instance.path] = env
     return environments
+
+
+def http_mounts(app_definition: Mapping[str, Any]) -> dict[str, str]:
+    """The `httpPrefix` of each component instance the app mounts (`app.use(c, {httpPrefix})`),
+    by component path: `{"tally": "/tally/"}`."""
+    mounts = {}
+    for prefix, reference in (app_definition.get("httpMounts") or {}).items():
+        if isinstance(reference, str) and reference.startswith(CHILD_COMPONENT):
+            mounts[reference[len(CHILD_COMPONENT) :]] = prefix
+    return mounts
 
 
 def exports_of(analysis: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

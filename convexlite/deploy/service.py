@@ -222,7 +222,7 @@ class PushService:
                         if "http.js" in deployment.analysis
                         else None
                     ),
-                    "mounts": [],
+                    "mounts": sorted(deployment.app_definition.get("httpMounts") or {}),
                 },
                 "exports": {},
             },

@@ -59,6 +59,7 @@ from convexlite.js.v8 import BridgeError, JsError, JsOutOfMemory, JsTimeout, V8C
 from convexlite.js.webcrypto import serve as serve_crypto
 from convexlite.values import decode, dumps, loads
 from convexlite.values.function_kinds import FunctionKind
+from convexlite.values.function_paths import qualify
 from convexlite.values.http import HttpRequest, HttpResponse
 
 HEAP_LIMIT = 64 * 2**20
@@ -410,13 +411,14 @@ class JsRuntime:
     """
 
     def __init__(
-        self, bundle: JsBundle, *, instance_name: str, own_env: bool = False
+        self, bundle: JsBundle, *, instance_name: str, component: str = ""
     ) -> None:
-        """With `own_env` (a component instance's runtime) `process.env` holds the bundle's
-        variables, not the deployment's."""
+        """`component` is the path of the component instance whose code this runs (`""`: the
+        app); a component's `process.env` holds the bundle's variables, not the
+        deployment's."""
         self.bundle = bundle
         self.instance_name = instance_name
-        self.own_env = own_env
+        self.component = component
         self.pool = ContextPool(bundle)
         self.pool.prewarm()
         self.fresh_paths: set[str] = set()
@@ -431,7 +433,7 @@ class JsRuntime:
 
     def env_json(self, env: Environment) -> str:
         """`__env`: the variables one run of this runtime sees."""
-        return env_json(self.bundle.env if self.own_env else visible_in(env))
+        return env_json(self.bundle.env if self.component else visible_in(env))
 
     def set_env(self, env: Mapping[str, str]) -> None:
         """The environment variables changed: see `ContextPool.set_env`."""
@@ -563,17 +565,23 @@ class JsRuntime:
         payload = await self._drive(request, module, path, env)
         return self._outcome(payload, env, streamed=True)
 
-    async def run_http_action(self, request: HttpRequest, env: Environment) -> HttpResponse:
-        """Answer `request` through the pushed `http.js` router."""
+    async def run_http_action(
+        self, request: HttpRequest, env: Environment, *, mount: str | None = None
+    ) -> HttpResponse:
+        """Answer `request` through the pushed `http.js` router; a component's router mounted
+        at `mount` (`/tally/`, its parent's `httpPrefix`) routes the path below it."""
         body = base64.b64encode(request.body).decode() if request.body else None
-        http = {
+        http: dict[str, Any] = {
             "url": request.url,
             "method": request.method,
             "headerPairs": [list(pair) for pair in request.headers],
             "body": body,
         }
+        if mount is not None:
+            http["routedPath"] = "/" + request.path[len(mount) :]
         run = self._request("httpAction", "http.js", "default", request=http)
-        payload = await self._drive(run, "http.js", f"{request.method} {request.path}", env)
+        name = qualify(self.component, f"{request.method} {request.path}")
+        payload = await self._drive(run, "http.js", name, env)
         value = self._outcome(payload, env, raw=True, streamed=True)
         response_body = base64.b64decode(value["body"]) if value.get("body") else b""
         headers = tuple((str(k), str(v)) for k, v in value.get("headerPairs", []))

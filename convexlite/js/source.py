@@ -63,23 +63,26 @@ class JsFunctionSource:
         env: Mapping[str, str],
         instance_name: str,
         component: str = "",
+        http_mount: str | None = None,
     ) -> JsFunctionSource:
         """`modules` are the push's isolate modules ({path: ES module}); `analysis` is
         {module path: AnalyzedModule JSON} as `start_push` computed it; `component` the
-        path of the component instance they are the code of (`""`: the app)."""
+        path of the component instance they are the code of (`""`: the app), whose
+        `http.js` routes are served only under its parent's `httpPrefix`, `http_mount`."""
         bundle = JsBundle.build(
             modules, source_maps, import_seed=import_seed, import_time_ns=import_time_ns, env=env
         )
-        runtime = JsRuntime(bundle, instance_name=instance_name, own_env=bool(component))
+        runtime = JsRuntime(bundle, instance_name=instance_name, component=component)
         functions: dict[str, FunctionDefinition] = {}
         routes: list[HttpRoute] = []
         for module, analyzed in analysis.items():
             for spec in analyzed.get("functions") or ():
                 fn = _definition(runtime, module, spec, component)
                 functions[fn.path] = fn
-            if module == HTTP_MODULE and not component:
+            if module == HTTP_MODULE and (not component or http_mount is not None):
                 routes.extend(
-                    _route(runtime, entry["route"]) for entry in analyzed.get("httpRoutes") or ()
+                    _route(runtime, entry["route"], http_mount)
+                    for entry in analyzed.get("httpRoutes") or ()
                 )
         return cls(runtime, functions, tuple(routes))
 
@@ -91,11 +94,14 @@ class JsFunctionSource:
         return self._functions.get(path)
 
     def including(self, components: tuple[JsFunctionSource, ...]) -> JsFunctionSource:
-        """This source with the functions of the component instances' sources."""
+        """This source with the functions (and mounted HTTP routes) of the component
+        instances' sources."""
         functions = dict(self._functions)
+        routes = list(self.http_routes)
         for component in components:
             functions.update(component.functions)
-        return JsFunctionSource(self.runtime, functions, self.http_routes, components)
+            routes.extend(component.http_routes)
+        return JsFunctionSource(self.runtime, functions, tuple(routes), components)
 
     def close(self) -> None:
         self.runtime.close()
@@ -148,11 +154,12 @@ def _definition(
     )
 
 
-def _route(runtime: JsRuntime, route: Mapping[str, str]) -> HttpRoute:
-    path = route["path"]
+def _route(runtime: JsRuntime, route: Mapping[str, str], mount: str | None) -> HttpRoute:
+    """A route of `http.js`; one of a component's is served under its `mount`."""
+    path = route["path"] if mount is None else mount + route["path"].lstrip("/")
 
     async def invoke(env: Environment, request: HttpRequest) -> HttpResponse:
-        return await runtime.run_http_action(request, env)
+        return await runtime.run_http_action(request, env, mount=mount)
 
     if path.endswith("*"):
         return HttpRoute(route["method"], None, path[:-1], route, invoke, is_async=True)

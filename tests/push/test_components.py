@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from push_harness import Deployment, restart, served_and_deployed, wait_for
 
@@ -140,6 +141,16 @@ def test_cli_runs_a_component_function(deployment: Deployment) -> None:
 def test_each_instance_runs_its_own_cron_jobs(deployment: Deployment) -> None:
     # tally's crons.ts ticks every second, in each of its two instances' own tables
     wait_for(lambda: all(n > 0 for n in tally(deployment, "ticks").values()), timeout=30)
+
+
+def test_a_mounted_components_http_routes(deployment: Deployment) -> None:
+    deployment.value("mutation", "app:bump", {"name": "http", "by": 6})
+    site = deployment.served.site_url
+    response = httpx.get(f"{site}/tally/count", params={"name": "http"})
+    assert response.status_code == 200
+    assert response.json() == {"value": 6, "site": f"{site}/tally"}
+    # otherTally is not mounted, and the app's http.js does not exist
+    assert httpx.get(f"{site}/count", params={"name": "http"}).status_code == 404
 
 
 def test_components_are_served_again_after_a_restart(deployment: Deployment) -> None:

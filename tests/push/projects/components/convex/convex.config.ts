@@ -8,6 +8,6 @@ const app = defineApp();
 app.use(rateLimiter);
 app.use(shardedCounter);
 app.use(workpool);
-app.use(tally, { env: { GREETING: "hello from the app" } });
+app.use(tally, { env: { GREETING: "hello from the app" }, httpPrefix: "/tally/" });
 app.use(tally, { name: "otherTally" });
 export default app;
