@@ -80,6 +80,14 @@ def _child_function(reference: str, component: str) -> str:
     return qualify(target, canonicalize(f"{'/'.join(module)}:{function}"))
 
 
+def below(component: str, caller: str) -> bool:
+    """Whether `component` is a descendant of `caller` (component paths; `""`: the app).
+    A call into a descendant may reach only the functions it exports (its public ones),
+    as `components.<name>…` does upstream; a call to the caller's own component or to an
+    ancestor (a handle the app gave a component) may reach internal ones too."""
+    return component != caller and (not caller or component.startswith(caller + "/"))
+
+
 def not_exported(path: str) -> InvalidReference:
     """The error of a call to `path`, a function of a child component that has none there."""
     component, local = split_component(path)

@@ -48,7 +48,7 @@ from convexlite.functions.files import FileStorage
 from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, FunctionLog
 from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
-from convexlite.functions.references import not_exported
+from convexlite.functions.references import below, not_exported
 from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
 from convexlite.functions.scheduler import (
     ActionScheduler,
@@ -297,6 +297,15 @@ class FunctionRunner:
             return namespace.user_name(table.name) if table else None
 
         return table_name_of
+
+    def _check_export(self, caller: str, path: str) -> None:
+        """Refuse a call from a function of the component at `caller` into a component below
+        it that reaches a function the component does not export (an internal one)."""
+        target = canonicalize(path)
+        if below(split_component(target)[0], caller):
+            fn = self.registry.lookup(target)
+            if fn is not None and not fn.public:
+                raise not_exported(target)
 
     def _arguments(self, fn: FunctionDefinition, args: Any) -> Any:
         if args is None:
@@ -608,7 +617,10 @@ class FunctionRunner:
         a pool would deadlock once every worker held a waiting action.
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
-        nested = NestedCalls(calls, identity)
+        caller_component = split_component(fn.path)[0]
+        nested = NestedCalls(
+            calls, identity, lambda target: self._check_export(caller_component, target)
+        )
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
         with logs.capture() as collector:
@@ -736,26 +748,36 @@ class NestedCalls:
     """The `ActionCallbacks` of one action run: calls made as its caller, internal
     functions allowed, queries and mutations where `calls` runs them."""
 
-    __slots__ = ("_calls", "identity", "loop")
+    __slots__ = ("_calls", "_check", "identity", "loop")
 
-    def __init__(self, calls: TransactionCalls, identity: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        calls: TransactionCalls,
+        identity: dict[str, Any] | None,
+        check: Callable[[str], None] = lambda path: None,
+    ) -> None:
+        """`check(path)` raises if the action may not call `path` (`_check_export`)."""
         self._calls = calls
+        self._check = check
         self.identity = identity
         self.loop = asyncio.get_running_loop()
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
+        self._check(path)
         execution = await self._calls.query(
             path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 
     async def run_mutation(self, path: str, args: dict[str, Any]) -> Any:
+        self._check(path)
         execution = await self._calls.mutation(
             path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 
     async def run_action(self, path: str, args: dict[str, Any]) -> Any:
+        self._check(path)
         execution = await self._calls.action(
             path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
@@ -836,6 +858,8 @@ class InTransactionCalls:
                 "function calls (ctx.runQuery, ctx.runMutation) in one call chain"
             )
         runner, parent = self._runner, self._parent
+        assert parent.db is not None
+        runner._check_export(parent.db.namespace.component, path)
         fn, args = runner._prepare(path, kind, args, internal_ok=True)
         assert parent.db is not None
         env = self.environment(

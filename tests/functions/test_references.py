@@ -8,6 +8,7 @@ import pytest
 from convexlite.database.namespace import ROOT, TableNamespace, namespace_of_function
 from convexlite.functions.references import (
     InvalidReference,
+    below,
     function_address,
     function_handle,
     not_exported,
@@ -63,3 +64,9 @@ def test_namespaces_name_a_components_tables_apart() -> None:
     assert not TableNamespace("tally").owns("tally/inner/counts")
     assert namespace_of_function("tally|counts:add") == tally
     assert namespace_of_function("counts:add") == ROOT
+
+
+def test_calls_into_descendants_are_the_ones_limited_to_exports() -> None:
+    assert below("tally", "") and below("pool/batchWorker", "pool")
+    assert not below("", "pool") and not below("pool", "pool")
+    assert not below("poolx/a", "pool") and not below("other", "pool")

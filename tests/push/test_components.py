@@ -67,6 +67,10 @@ def test_calling_a_function_a_component_does_not_export(deployment: Deployment) 
     failed = deployment.call("mutation", "app:missing")
     assert not failed["ok"]
     assert 'Child component "tally" does not export ["counts", "nope"]' in failed["message"]
+    for kind in ("mutation:callInternal", "action:callInternalFromAction"):
+        call, name = kind.split(":")
+        failed = deployment.call(call, f"app:{name}")
+        assert 'Child component "tally" does not export ["counts", "tick"]' in failed["message"]
 
 
 def test_clients_cannot_call_a_component_function(deployment: Deployment) -> None:

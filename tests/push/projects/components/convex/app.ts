@@ -133,3 +133,14 @@ export const greetings = query({
     await ctx.runQuery(components.otherTally.counts.greeting, {}),
   ],
 });
+
+// `tick` is an internal function of tally: not exported to the app.
+export const callInternal = mutation({
+  args: {},
+  handler: async (ctx) => await ctx.runMutation((components.tally.counts as any).tick, {}),
+});
+
+export const callInternalFromAction = action({
+  args: {},
+  handler: async (ctx) => await ctx.runMutation((components.tally.counts as any).tick, {}),
+});
