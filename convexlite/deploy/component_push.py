@@ -271,13 +271,22 @@ def index_diffs_by_component(changes: Sequence[IndexChange]) -> dict[str, dict[s
     names them."""
     grouped: dict[str, list[IndexChange]] = {"": []}
     for change in changes:
-        spec = change.new or change.old
-        assert spec is not None
-        component = component_of_table(spec.table)
+        component = _component_of(change)
         namespace = TableNamespace(component)
         old, new = (None if s is None else _local(s, namespace) for s in (change.old, change.new))
         grouped.setdefault(component, []).append(replace(change, old=old, new=new))
     return {component: index_diff(group) for component, group in grouped.items()}
+
+
+def app_changes(changes: Sequence[IndexChange]) -> list[IndexChange]:
+    """The changes to the app's own indexes (those of `index_diffs_by_component()[""]`)."""
+    return [change for change in changes if not _component_of(change)]
+
+
+def _component_of(change: IndexChange) -> str:
+    spec = change.new or change.old
+    assert spec is not None
+    return component_of_table(spec.table)
 
 
 def _local(spec: IndexSpec, namespace: TableNamespace) -> IndexSpec:

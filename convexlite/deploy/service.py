@@ -24,13 +24,13 @@ from typing import Any
 
 from convexlite.auth.providers import parse_providers
 from convexlite.database.database import Database
-from convexlite.database.namespace import component_of_table
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.deploy import store
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.component_push import (
     Phase,
     analyze_definitions,
+    app_changes,
     checked_children,
     definition_modules,
     index_diffs_by_component,
@@ -253,11 +253,7 @@ class PushService:
         request = parse_push_request(body)
         modules = self._assemble(request)
         schema = self._evaluate_schema(request, modules)
-        changes = [
-            change
-            for change in self._index_changes(schema)
-            if not component_of_table((change.new or change.old).table)  # type: ignore[union-attr]
-        ]
+        changes = app_changes(self._index_changes(schema))
         return {
             "componentSchemaEvaluations": {"": evaluate_schema(self.db, changes, schema)},
             "newComponentDefinitions": [],
