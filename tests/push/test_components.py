@@ -157,6 +157,14 @@ def test_a_mounted_components_http_routes(deployment: Deployment) -> None:
     assert httpx.get(f"{site}/count", params={"name": "http"}).status_code == 404
 
 
+def test_a_redeploy_keeps_the_components_data(deployment: Deployment) -> None:
+    deployment.value("mutation", "app:bump", {"name": "redeploy", "by": 3})
+    printed = deployment.cli("deploy", "-y", "--typecheck", "disable").stdout
+    assert "Installed component" not in printed and "Unmounted component" not in printed
+    assert tally(deployment, "redeploy")["tally"] == 3
+    assert deployment.value("mutation", "app:bump", {"name": "redeploy", "by": 1}) == 4
+
+
 def test_components_are_served_again_after_a_restart(deployment: Deployment) -> None:
     deployment.value("mutation", "app:bump", {"name": "restart", "by": 4})
     restart(deployment)
