@@ -499,7 +499,7 @@ class PushService:
         failure = check_existing_documents(self.db, parse_schema(schema))
         if failure is None:
             return SchemaStatus()
-        return SchemaStatus(failure.message, failure.table_name)
+        return SchemaStatus(failure.message, failure.table_name, failure.component_path)
 
     # ---- finish_push -----------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from convexlite.database.namespace import TableNamespace, component_of_table
-from convexlite.functions.schema import Schema, TableDefinition
+from convexlite.functions.schema import Schema, SchemaEnforcementError, TableDefinition
 
 COMPONENTS_KEY = "components"
 TableNameOf = Callable[[int], str | None]
@@ -72,12 +72,20 @@ class ComponentSchemas:
         name = namespace.user_name(table_name)
         if schema is None or name is None:
             return
-        schema.validate_document(
-            name,
-            document,
-            table_name_of=None if table_name_of is None else _within(namespace, table_name_of),
-            existing=existing,
-        )
+        try:
+            schema.validate_document(
+                name,
+                document,
+                table_name_of=None if table_name_of is None else _within(namespace, table_name_of),
+                existing=existing,
+            )
+        except SchemaEnforcementError as exc:
+            raise SchemaEnforcementError(
+                exc.table_name,
+                exc.detail,
+                document_id=exc.document_id,
+                component_path=namespace.component,
+            ) from None
 
     def index_fields(self, table_name: str) -> dict[str, list[str]]:
         namespace, schema = self._owner(table_name)

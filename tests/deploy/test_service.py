@@ -216,6 +216,19 @@ def test_component_definitions_are_analysed_and_instantiated(engine):
     assert engine.runner.describe("tally|counts:get", internal_ok=True) is None
 
 
+def test_a_components_stored_documents_are_checked_against_its_schema(engine):
+    tx = engine.db.begin()
+    tx.insert("tally/counts", {"value": "not a number"})
+    engine.db.commit(tx)
+    body = push_body([MESSAGES], definition=APP_USING_TALLY, components=[tally_definition()])
+    started = engine.push("start_push", body)
+    waited = engine.push("wait_for_schema", {"schemaChange": started["schemaChange"]})
+    assert (waited["type"], waited["componentPath"], waited["tableName"]) == (
+        "failed", "tally", "counts"
+    )  # fmt: skip
+    assert 'in table "counts" does not match the schema' in waited["error"]
+
+
 def test_component_definitions_are_checked(engine):
     node = module("send.js", analyzed(fn("send", "Action")), env="node")
     body = push_body([MESSAGES], definition=APP_USING_TALLY,

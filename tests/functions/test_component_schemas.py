@@ -31,8 +31,9 @@ def test_each_namespace_validates_with_its_own_schema_and_names() -> None:
     composite = schemas()
     names = {10001: "counts", 10002: "tally/counts"}.get
     composite.validate_document("counts", {"label": "x"})
-    with pytest.raises(SchemaEnforcementError, match='table "links"'):
+    with pytest.raises(SchemaEnforcementError, match='table "links"') as caught:
         composite.validate_document("tally/links", {"to": 3}, table_name_of=names)
+    assert caught.value.component_path == "tally"
     # `v.id("counts")` in the component means the component's `counts`
     own, apps = encode_id(10002, bytes(16)), encode_id(10001, bytes(16))
     composite.validate_document("tally/links", {"to": own}, table_name_of=names)
