@@ -32,6 +32,7 @@ from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.store import Clock
 from convexlite.deploy.analyzer import Analyzer
+from convexlite.deploy.component_tree import http_mounts, instance_environments
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.modules import AUTH_CONFIG
 from convexlite.deploy.service import PushService
@@ -46,6 +47,7 @@ from convexlite.functions import (
 )
 from convexlite.functions.app import App
 from convexlite.functions.combined_source import CombinedSource
+from convexlite.functions.component_schemas import schema_from_json
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.dispatch import FunctionDispatch
@@ -56,7 +58,6 @@ from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
-from convexlite.functions.schema import Schema
 from convexlite.functions.site_fetch import DeploymentFetch
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
@@ -287,7 +288,7 @@ class Engine:
             import_time_ns=udf.import_phase_unix_timestamp,
             env=self.variables.visible(None),
             instance_name=self.instance_name,
-        )
+        ).including(self._component_sources(deployment))
         node_source = NodeFunctionSource.build(
             node_modules,
             {p: a for p, a in deployment.analysis.items() if p in node_modules},
@@ -310,6 +311,36 @@ class Engine:
         if self._crons_registered:
             self._register_crons()
         self._functions_changed()
+
+    def _component_sources(self, deployment: PushedDeployment) -> tuple[JsFunctionSource, ...]:
+        """A source per component instance of `deployment`, each with its own runtime, the
+        built-in variables and what its parent passes it (the deployment's variables are the
+        app's), and its HTTP routes under the `httpPrefix` the app mounts it at."""
+        udf = deployment.udf_config
+        environments = instance_environments(list(deployment.instances), self.variables.latest())
+        mounts = http_mounts(deployment.app_definition)
+        built_in = self.variables.built_in
+        sources = []
+        for instance in deployment.instances:
+            code = deployment.components[instance.definition_path]
+            mount = mounts.get(instance.path)
+            env = {**built_in, **environments[instance.path]}
+            if mount is not None and SITE_URL in env:
+                env[SITE_URL] = env[SITE_URL].rstrip("/") + mount.rstrip("/")
+            sources.append(
+                JsFunctionSource.build(
+                    {path: module.source for path, module in code.modules.items()},
+                    {path: module.source_map for path, module in code.modules.items()},
+                    code.analysis,
+                    import_seed=udf.import_phase_rng_seed,
+                    import_time_ns=udf.import_phase_unix_timestamp,
+                    env=env,
+                    instance_name=self.instance_name,
+                    component=instance.path,
+                    http_mount=mount,
+                )
+            )
+        return tuple(sources)
 
     def _register_crons(self) -> None:
         """Make the registered cron jobs those of the Python app and the last push."""
@@ -342,8 +373,9 @@ class Engine:
             self.runner.check(deployment)
             providers = self._auth_providers(deployment, self.pushed)
             schema = deployment.schema
-            if schema is None and self.pushed is not None and self.pushed.schema is not None:
-                schema = Schema.from_json(self.pushed.schema)
+            pushed = self.pushed.database_schema if self.pushed is not None else None
+            if schema is None and pushed is not None:
+                schema = schema_from_json(pushed)
             self.db.apply_schema(schema)
             self.runner.apply(deployment)
             self._use_providers(providers)
@@ -621,6 +653,7 @@ class Engine:
 
 
 JS_SLOT = "javascript"
+SITE_URL = "CONVEX_SITE_URL"
 CANCEL_BATCH = 1000
 DEFAULT_SITE_URL = "http://127.0.0.1:3211"
 
@@ -664,7 +697,7 @@ class PushTarget:
     def apply_schema(self, schema: Mapping[str, Any] | None) -> None:
         db = self.engine.db
         if schema is not None:
-            parsed: Any = Schema.from_json(schema)
+            parsed: Any = schema_from_json(schema)
             db.apply_schema(parsed)
         elif self.engine._app_deployment.schema is not None:
             db.apply_schema(self.engine._app_deployment.schema)

@@ -1,7 +1,8 @@
 """The pinned npm packages of tests/clients (the official `convex` client and CLI, `ws`, the
-WebSocket Node 20 lacks, `react` for `convex/react`, and `jose`, `lucia` and
-`@convex-dev/auth`, which pushed test projects import, and `ms`, the external package of
-the node action tests), installed by `npm install` on first use.
+WebSocket Node 20 lacks, `react` for `convex/react`, and `jose`, `lucia`, `@convex-dev/auth`
+and the published components (`@convex-dev/*`, `convex-helpers`), which pushed test projects
+import, and `ms`, the external package of the node action tests), installed by `npm install`
+on first use.
 
 Without Node.js the tests that need them skip, unless CONVEXLITE_REQUIRE_SERVERS=1 (set by
 .ci/run), which makes that a failure.
@@ -32,7 +33,10 @@ def npm_clients(purpose: str) -> Path:
     if npm is None or shutil.which("node") is None:
         unavailable(f"npm/node not found: {purpose} need Node.js")
     installed = CLIENTS / "node_modules"
-    wanted = ("convex", "ws", "react", "jose", "lucia", "@convex-dev/auth", "ms")
+    wanted = (
+        "convex", "ws", "react", "jose", "lucia", "@convex-dev/auth", "@convex-dev/rate-limiter",
+        "@convex-dev/sharded-counter", "@convex-dev/workpool", "convex-helpers", "ms",
+    )  # fmt: skip
     if not all((installed / name / "package.json").exists() for name in wanted):
         done = subprocess.run(
             [str(npm), "install", "--no-audit", "--no-fund"],

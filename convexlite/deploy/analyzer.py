@@ -59,7 +59,8 @@ class Analyzer(Protocol):
         seed: bytes,
         import_time_ns: int,
     ) -> Mapping[str, Any]:
-        """`default.export()` of `convex.config.js`: ComponentDefinitionMetadata (§1.8)."""
+        """`default.export()` of `convex.config.js`: ComponentDefinitionMetadata (§1.8).
+        `modules` are `path` and the stub modules (`_componentDeps/…`) it imports."""
         ...
 
     def evaluate_auth_config(

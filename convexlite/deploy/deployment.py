@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from convexlite.deploy.component_tree import (
+    ComponentCode,
+    ComponentInstance,
+    all_instances,
+    database_schema,
+)
 from convexlite.deploy.modules import CRONS_MODULE, HTTP_MODULE, Environment, module_hash
-from convexlite.functions.cron_spec import CronJobs, parse_cron_jobs
+from convexlite.functions.cron_spec import CronJobs, parse_cron_job, parse_cron_jobs
+from convexlite.values.function_paths import canonicalize, qualify
 
 UDF_SEED_BYTES = 32
 
@@ -87,12 +94,20 @@ class PushedDeployment:
     node_version: str | None = None
     node_dependencies: tuple[Mapping[str, str], ...] = ()
     """The external npm packages of the node modules (`nodeDependencies`: `{name, version}`)."""
+    components: Mapping[str, ComponentCode] = field(default_factory=dict)
+    """The component definitions the app's tree uses, by definition path."""
     http_routes: tuple[HttpRouteSpec, ...] = field(init=False)
     crons: Mapping[str, Mapping[str, Any]] = field(init=False)
+    instances: tuple[ComponentInstance, ...] = field(init=False)
+    """Every component instance, parents before children."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modules", _frozen(self.modules))
         object.__setattr__(self, "analysis", _frozen(self.analysis))
+        object.__setattr__(self, "components", _frozen(self.components))
+        object.__setattr__(
+            self, "instances", tuple(all_instances(self.app_definition, self.components))
+        )
         routes = (self.analysis.get(HTTP_MODULE) or {}).get("httpRoutes") or []
         object.__setattr__(
             self,
@@ -102,11 +117,30 @@ class PushedDeployment:
         specs = (self.analysis.get(CRONS_MODULE) or {}).get("cronSpecs") or []
         object.__setattr__(self, "crons", _frozen({s["identifier"]: s["spec"] for s in specs}))
 
+    @property
+    def database_schema(self) -> Mapping[str, Any] | None:
+        """The schema JSON the database enforces: `schema` with the instances' schemas."""
+        return database_schema(self.schema, self.components, list(self.instances))
+
     def cron_jobs(self) -> CronJobs:
         """`crons` as `(identifier, CronSpec)` pairs, the form of a Python app's
-        `DeploymentConfig.crons`; the push validated them, so this raises only if the rules
+        `DeploymentConfig.crons`, and those of every component instance's `crons.js`, their
+        identifiers and functions qualified with its path (`tally|nightly` runs
+        `tally|jobs:run`); the push validated the app's, so this raises only if the rules
         have changed since."""
-        return parse_cron_jobs(self.crons)
+        jobs = list(parse_cron_jobs(self.crons))
+        for instance in self.instances:
+            analysis = self.components[instance.definition_path].analysis
+            for entry in (analysis.get(CRONS_MODULE) or {}).get("cronSpecs") or []:
+                spec = dict(entry["spec"])
+                spec["udfPath"] = qualify(instance.path, canonicalize(spec["udfPath"]))
+                jobs.append(
+                    (
+                        qualify(instance.path, entry["identifier"]),
+                        parse_cron_job(entry["identifier"], spec),
+                    )
+                )
+        return tuple(jobs)
 
     @property
     def module_hashes(self) -> dict[str, tuple[str, Environment]]:

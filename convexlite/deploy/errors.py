@@ -50,10 +50,6 @@ class NodeActionsNotSupported(PushError):
     code = "NodeActionsNotSupported"
 
 
-class ComponentsNotSupported(PushError):
-    code = "ComponentsNotSupported"
-
-
 class AuthConfigMissingEnvironmentVariable(PushError):
     """Raised by an analyzer when `auth.config.js` reads an unset variable; the message
     must contain `Environment variable <NAME>` (the CLI extracts the name)."""

@@ -29,6 +29,7 @@ class SchemaStatus:
 
     error: str | None = None
     table_name: str | None = None
+    component_path: str = ""
 
     def to_json(self) -> dict[str, Any]:
         if self.error is None:
@@ -36,7 +37,7 @@ class SchemaStatus:
         return {
             "type": "failed",
             "error": self.error,
-            "componentPath": "",
+            "componentPath": self.component_path,
             "tableName": self.table_name,
         }
 
@@ -45,7 +46,8 @@ class SchemaStatus:
 class PendingPush:
     deployment: PushedDeployment
     environment_variables: Mapping[str, str]
-    index_diff: Mapping[str, Any]
+    index_diffs: Mapping[str, Mapping[str, Any]]
+    """IndexDiff JSON by component path (`""`: the app)."""
     status: SchemaStatus
 
 

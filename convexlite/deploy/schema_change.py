@@ -16,8 +16,11 @@ from convexlite.database.database import Database
 from convexlite.database.intervals import Interval
 from convexlite.database.limits import TransactionLimits
 from convexlite.database.metadata import BY_CREATION_TIME, BY_ID, CREATION_TIME
+from convexlite.database.namespace import TableNamespace
+from convexlite.deploy.component_tree import schema_tables
 from convexlite.deploy.errors import InvalidSchema
 from convexlite.errors import BadRequestError
+from convexlite.functions.component_schemas import ComponentSchemas, schema_from_json
 from convexlite.functions.schema import Schema, SchemaEnforcementError
 from convexlite.values import dumps
 
@@ -74,18 +77,20 @@ def _config(kind: str, raw: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
 def schema_indexes(
     schema: Mapping[str, Any] | None, *, kinds: Iterable[str] = ("database", "search", "vector")
 ) -> dict[str, IndexSpec]:
-    """Every index a schema JSON declares, staged ones included, by `table.index` name."""
+    """Every index a schema JSON declares, staged ones included, by `table.index` name
+    (a component's tables by their namespaced names)."""
     out: dict[str, IndexSpec] = {}
     if schema is None:
         return out
     wanted = set(kinds)
-    for table in schema.get("tables") or []:
+    for component, table in schema_tables(schema):
+        table_name = TableNamespace(component).engine_name(table["tableName"])
         for kind, key, staged_key in _KINDS:
             if kind not in wanted:
                 continue
             for staged, field in ((False, key), (True, staged_key)):
                 for raw in table.get(field) or []:
-                    name = f"{table['tableName']}.{raw['indexDescriptor']}"
+                    name = f"{table_name}.{raw['indexDescriptor']}"
                     out[name] = IndexSpec(name, kind, _config(kind, raw), staged)
     return out
 
@@ -213,10 +218,11 @@ def evaluate_schema(
     }
 
 
-def parse_schema(schema: Mapping[str, Any]) -> Schema:
-    """The pushed schema JSON as a `Schema`, its errors under upstream's schema prefix."""
+def parse_schema(schema: Mapping[str, Any]) -> Schema | ComponentSchemas:
+    """The pushed schema JSON as a `Schema` (`ComponentSchemas` with the schemas of
+    component instances), its errors under upstream's schema prefix."""
     try:
-        return Schema.from_json(schema)
+        return schema_from_json(schema)
     except BadRequestError as exc:
         raise InvalidSchema(
             f"Hit an error while evaluating your schema:\n{exc.message}", code=exc.code

@@ -27,10 +27,20 @@ from convexlite.database.database import Database
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.deploy import store
 from convexlite.deploy.analyzer import Analyzer, NodeAnalyzer
+from convexlite.deploy.component_push import (
+    Phase,
+    analyze_definitions,
+    app_changes,
+    checked_children,
+    definition_modules,
+    index_diffs_by_component,
+    instance_diffs,
+    parse_component_definitions,
+)
+from convexlite.deploy.component_tree import ComponentCode, instances_of
 from convexlite.deploy.crons import validate_crons
 from convexlite.deploy.deployment import UDF_SEED_BYTES, PushedDeployment, StoredModule, UdfConfig
 from convexlite.deploy.errors import (
-    ComponentsNotSupported,
     ConcurrentPush,
     ExistingModuleEnvConflict,
     ExistingModuleHashConflict,
@@ -55,7 +65,6 @@ from convexlite.deploy.schema_change import (
     current_indexes,
     evaluate_schema,
     index_changes,
-    index_diff,
     parse_schema,
     schema_indexes,
 )
@@ -181,11 +190,12 @@ class PushService:
         except ConvexBackendError as exc:
             raise prefixed(exc) from None
         deployment = plan.deployment
-        diff = index_diff(plan.changes)
+        diffs = index_diffs_by_component(plan.changes)
         if not (request.dry_run or request.for_codegen):
             status = self._check_documents(deployment)
-            self.pending.record(PendingPush(deployment, plan.environment_variables, diff, status))
+            self.pending.record(PendingPush(deployment, plan.environment_variables, diffs, status))
         push_id = deployment.version
+        udf_config = deployment.udf_config.to_json()
         return {
             "environmentVariables": dict(plan.environment_variables),
             "externalDepsId": plan.external_deps_id,
@@ -196,28 +206,34 @@ class PushService:
                     "definition": dict(deployment.app_definition),
                     "schema": None if deployment.schema is None else dict(deployment.schema),
                     "functions": {path: dict(a) for path, a in deployment.analysis.items()},
-                    "udfConfig": deployment.udf_config.to_json(),
-                }
+                    "udfConfig": udf_config,
+                },
+                **{
+                    path: code.evaluated(udf_config)
+                    for path, code in deployment.components.items()
+                },
             },
             "app": {
                 "definitionPath": "",
                 "componentPath": "",
                 "args": {},
-                "childComponents": {},
+                "childComponents": checked_children(
+                    instances_of(deployment.app_definition, deployment.components)
+                ),
                 "httpRoutes": {
                     "httpModuleRoutes": (
                         [r.to_json() for r in deployment.http_routes]
                         if "http.js" in deployment.analysis
                         else None
                     ),
-                    "mounts": [],
+                    "mounts": sorted(deployment.app_definition.get("httpMounts") or {}),
                 },
                 "exports": {},
             },
             "schemaChange": {
                 "allocatedComponentIds": {},
                 "schemaIds": {"": push_id if deployment.schema is not None else None},
-                "indexDiffs": {"": diff},
+                "indexDiffs": diffs,
                 "pushId": push_id,
             },
         }
@@ -232,17 +248,16 @@ class PushService:
             "schemaChange": {
                 "allocatedComponentIds": {},
                 "schemaIds": {"": None},
-                "indexDiffs": {"": index_diff(plan.changes)},
+                "indexDiffs": index_diffs_by_component(plan.changes),
             }
         }
 
     def evaluate_schema(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """What the pushed schema would do to indexes and tables; evaluates only `schema.js`."""
         request = parse_push_request(body)
-        self._refuse_components(request)
         modules = self._assemble(request)
         schema = self._evaluate_schema(request, modules)
-        changes = self._index_changes(schema)
+        changes = app_changes(self._index_changes(schema))
         return {
             "componentSchemaEvaluations": {"": evaluate_schema(self.db, changes, schema)},
             "newComponentDefinitions": [],
@@ -276,7 +291,6 @@ class PushService:
 
     def _plan(self, request: PushRequest) -> Plan:
         """Steps 2-10 of spec/functions.md §1.4.3, recording nothing."""
-        self._refuse_components(request)
         modules = self._assemble(request)
         node = sorted(path for path, m in modules.items() if m.environment == "node")
         if node and self.node_analyzer is None:
@@ -331,7 +345,15 @@ class PushService:
                 ) from None
             parse_providers(auth)  # refused with upstream's codes before anything changes
         schema = self._evaluate_schema(request, modules)
-        definition = self._app_definition(request, sources, js_env, seed, time_ns)
+        components = analyze_definitions(
+            parse_component_definitions(request.component_definitions),
+            analyzer,
+            Phase(
+                self.system_env, seed, time_ns, self.random_bytes(UDF_SEED_BYTES), self.clock()
+            ),
+            self._analysis,
+        )
+        definition = self._app_definition(request, components, js_env, seed, time_ns)
         deployment = PushedDeployment(
             version=new_push_id(),
             functions_dir=request.functions_dir,
@@ -346,13 +368,16 @@ class PushService:
             app_definition=definition,
             node_version=request.node_version,
             node_dependencies=tuple(request.node_dependencies) if node else (),
+            components=components,
         )
         validate_crons(analysis, deployment.crons)
         # What the target refuses (a path the Python app defines too) is refused here already,
         # so a dry run or `evaluate_push` tells it, and the CLI writes no codegen for it;
         # `finish_push` checks again.
         self.target.check(deployment)
-        return Plan(deployment, env, self._index_changes(schema), external_deps_id)
+        return Plan(
+            deployment, env, self._index_changes(deployment.database_schema), external_deps_id
+        )
 
     @staticmethod
     def _analyze_node(
@@ -375,17 +400,6 @@ class PushService:
         except ConvexBackendError as exc:
             raise PushError(exc.message, code=exc.code) from None
 
-    @staticmethod
-    def _refuse_components(request: PushRequest) -> None:
-        if request.component_definitions:
-            paths = ", ".join(
-                str(d.get("definitionPath")) if isinstance(d, Mapping) else "?"
-                for d in request.component_definitions
-            )
-            raise ComponentsNotSupported(
-                f"Components are not supported by this deployment (convexlite serves the root "
-                f"app only); the push defines: {paths}"
-            )
 
     def _assemble(self, request: PushRequest) -> dict[str, ModuleConfig]:
         """Changed modules plus the unchanged ones taken from the active deployment."""
@@ -478,7 +492,7 @@ class PushService:
     def _app_definition(
         self,
         request: PushRequest,
-        sources: Mapping[str, str],
+        components: Mapping[str, ComponentCode],
         env: Mapping[str, str],
         seed: bytes,
         time_ns: int,
@@ -487,9 +501,14 @@ class PushService:
             definition: dict[str, Any] = dict(DEFAULT_APP_DEFINITION)
         else:
             try:
+                evaluated = {path: code.definition for path, code in components.items()}
                 definition = dict(
                     self.analyzer.evaluate_app_definition(
-                        sources, request.definition.path, env=env, seed=seed, import_time_ns=time_ns
+                        definition_modules(request.definition, evaluated),
+                        request.definition.path,
+                        env=env,
+                        seed=seed,
+                        import_time_ns=time_ns,
                     )
                 )
             except ConvexBackendError:
@@ -498,15 +517,11 @@ class PushService:
                 raise InvalidConvexConfig(
                     f"Hit an error while evaluating convex.config.js:\n{exc}"
                 ) from None
-        if definition.get("childComponents"):
-            names = ", ".join(
-                str(c.get("name")) if isinstance(c, Mapping) else "?"
-                for c in definition["childComponents"]
-            )
-            raise ComponentsNotSupported(
-                "Components are not supported by this deployment (convexlite serves the root "
-                f"app only); convex.config.ts uses: {names}"
-            )
+        for child in definition.get("childComponents") or []:
+            if not isinstance(child, Mapping) or child.get("path") not in components:
+                raise InvalidConvexConfig(
+                    f"convex.config.ts uses a component the push does not define: {child!r}"
+                )
         env_vars = definition.get("envVars")
         if env_vars is not None and not isinstance(env_vars, list):
             raise InvalidConfig("`envVars` of the app definition must be an array")
@@ -515,17 +530,18 @@ class PushService:
 
     def _index_changes(self, schema: Mapping[str, Any] | None) -> list[IndexChange]:
         active = self._active
-        old = current_indexes(self.db, active.schema if active is not None else None)
+        old = current_indexes(self.db, active.database_schema if active is not None else None)
         return index_changes(old, schema_indexes(schema))
 
     def _check_documents(self, deployment: PushedDeployment) -> SchemaStatus:
         """Whether stored documents satisfy the pushed schema (a read-only scan)."""
-        if deployment.schema is None:
+        schema = deployment.database_schema
+        if schema is None:
             return SchemaStatus()
-        failure = check_existing_documents(self.db, parse_schema(deployment.schema))
+        failure = check_existing_documents(self.db, parse_schema(schema))
         if failure is None:
             return SchemaStatus()
-        return SchemaStatus(failure.message, failure.table_name)
+        return SchemaStatus(failure.message, failure.table_name, failure.component_path)
 
     # ---- finish_push -----------------------------------------------------------------------
 
@@ -558,20 +574,26 @@ class PushService:
             self._check_required_env(deployment, env)
             previous = self._active
             self.target.check(deployment)
-            self.target.apply_schema(deployment.schema)
+            self.target.apply_schema(deployment.database_schema)
             try:
                 store.save(self.db, self.modules, deployment)
             except BaseException as exc:
                 # Put the previous schema back; the stored deployment did not change.
                 with contextlib.suppress(Exception):
-                    self.target.apply_schema(previous.schema if previous is not None else None)
+                    self.target.apply_schema(
+                        previous.database_schema if previous is not None else None
+                    )
                 if isinstance(exc, OptimisticConcurrencyControlFailure):
                     raise ConcurrentPush("Another push changed the deployment meanwhile") from None
                 raise
             self.target.serve(deployment)
             self._active = deployment
             self.pending.finished(push_id)  # type: ignore[arg-type]
-            return _finish_diff(previous, deployment, pending.index_diff)
+            finished = _finish_diff(previous, deployment, pending.index_diffs[""])
+            finished["componentDiffs"].update(
+                instance_diffs(previous, deployment, pending.index_diffs)
+            )
+            return finished
 
     @staticmethod
     def _check_required_env(deployment: PushedDeployment, env: Mapping[str, str]) -> None:

@@ -10,7 +10,10 @@ Tables (numbers from spec/database.md §1.3 where upstream has one):
 - `_udf_config`: `{serverVersion, importPhaseRngSeed, importPhaseUnixTimestamp}`;
 - `_auth`: `{providers}` (AuthInfo JSON text);
 - `_deployment`: `{version, functionsDir, appDefinition, schema, nodeVersion,
-  nodeDependencies}` (`nodeDependencies`: JSON text, absent in stores of earlier versions);
+  nodeDependencies, components}` (`nodeDependencies`: JSON text, absent in stores of earlier
+  versions; `components`: JSON text of each component definition's metadata, schema,
+  analysis and module hashes, its module text in the blob store beside the app's; absent
+  before components were supported);
 - `_source_packages`: where stores of earlier versions kept module text, in rows of at
   most `CHUNK_CHARS` characters `{sha256, part, seq, text}`; still read, emptied by the
   next save.
@@ -27,8 +30,9 @@ from typing import Any
 
 from convexlite.database.database import Database
 from convexlite.database.transaction import Transaction
+from convexlite.deploy.component_tree import ComponentCode
 from convexlite.deploy.deployment import PushedDeployment, StoredModule, UdfConfig
-from convexlite.deploy.modules import module_hash
+from convexlite.deploy.modules import ModuleConfig, module_hash
 from convexlite.files import BlobNotFound, BlobStore
 from convexlite.values import Int64
 
@@ -93,6 +97,10 @@ def load_active(db: Database, blobs: BlobStore) -> PushedDeployment | None:
         if row["analyzeResult"] is not None:
             analysis[path] = json.loads(row["analyzeResult"])
     schema = meta["schema"]
+    components = {
+        definition_path: _component_from_json(definition_path, raw, blobs)
+        for definition_path, raw in json.loads(meta.get("components") or "{}").items()
+    }
     return PushedDeployment(
         version=meta["version"],
         functions_dir=meta["functionsDir"],
@@ -106,6 +114,36 @@ def load_active(db: Database, blobs: BlobStore) -> PushedDeployment | None:
         app_definition=json.loads(meta["appDefinition"]),
         node_version=meta["nodeVersion"],
         node_dependencies=tuple(json.loads(meta.get("nodeDependencies") or "[]")),
+        components=components,
+    )
+
+
+def _component_to_json(code: ComponentCode) -> dict[str, Any]:
+    return {
+        "definition": code.definition,
+        "schema": code.schema,
+        "analysis": code.analysis,
+        "modules": {
+            path: {"sha256": m.hash, "hasSourceMap": m.source_map is not None}
+            for path, m in code.modules.items()
+        },
+    }
+
+
+def _component_from_json(definition_path: str, raw: Any, blobs: BlobStore) -> ComponentCode:
+    modules = {}
+    for path, stored in raw["modules"].items():
+        sha = stored["sha256"]
+        source = _read_text(blobs, sha, SOURCE)
+        source_map = _read_text(blobs, sha, SOURCE_MAP) if stored["hasSourceMap"] else None
+        if source is None or module_hash(source, source_map) != sha:
+            raise CorruptModuleStore(
+                f"the stored source of {path} of component {definition_path} is missing or "
+                "does not match its hash"
+            )
+        modules[path] = ModuleConfig(path, source, source_map, "isolate")
+    return ComponentCode(
+        definition_path, raw["definition"], modules, raw["analysis"], raw["schema"]
     )
 
 
@@ -124,7 +162,11 @@ def save(db: Database, blobs: BlobStore, deployment: PushedDeployment) -> int:
 
     Raises `OptimisticConcurrencyControlFailure` if another save committed meanwhile.
     """
-    wanted = {module_hash(m.source, m.source_map): m for m in deployment.modules.values()}
+    wanted: dict[str, StoredModule | ModuleConfig] = {
+        module_hash(m.source, m.source_map): m for m in deployment.modules.values()
+    }
+    for code in deployment.components.values():
+        wanted.update((m.hash, m) for m in code.modules.values())
     present = set(blobs.keys())
     for sha, module in wanted.items():
         texts = [(SOURCE, module.source)]
@@ -170,6 +212,10 @@ def save(db: Database, blobs: BlobStore, deployment: PushedDeployment) -> int:
             else json.dumps(deployment.schema, default=dict),
             "nodeVersion": deployment.node_version,
             "nodeDependencies": json.dumps([dict(d) for d in deployment.node_dependencies]),
+            "components": json.dumps(
+                {path: _component_to_json(c) for path, c in deployment.components.items()},
+                default=dict,
+            ),
         },
     )
     ts = db.commit(tx)

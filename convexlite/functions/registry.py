@@ -20,7 +20,7 @@ from convexlite.functions.definitions import (
 )
 from convexlite.functions.http import HttpRoute
 from convexlite.functions.system import SYSTEM_PREFIX, SystemFunctions
-from convexlite.values.function_paths import display
+from convexlite.values.function_paths import display, split_component
 
 SYSTEM_SLOT = "system"
 DEFAULT_CLOUD_URL = "http://127.0.0.1:3210"
@@ -103,7 +103,11 @@ class FunctionRegistry:
         _refuse_duplicates(installed, tuple(s for s in self._current.slots if s.name != name))
 
     def _user_functions(self) -> Iterator[FunctionDefinition]:
-        return (fn for fn in self._current.functions() if not fn.path.startswith(SYSTEM_PREFIX))
+        return (
+            fn
+            for fn in self._current.functions()
+            if not fn.path.startswith(SYSTEM_PREFIX) and not split_component(fn.path)[0]
+        )
 
 
 def _refuse_duplicates(new: InstalledSource, others: tuple[InstalledSource, ...]) -> None:

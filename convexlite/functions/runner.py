@@ -34,6 +34,7 @@ from typing import Any, Protocol, TypeVar
 from convexlite.auth.identity import UnverifiedIdentity
 from convexlite.database.database import Database
 from convexlite.database.intervals import IntervalSet
+from convexlite.database.namespace import ROOT, TableNamespace, namespace_of_function
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError, ErrorKind
@@ -47,6 +48,7 @@ from convexlite.functions.files import FileStorage
 from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, FunctionLog
 from convexlite.functions.http import match_route, text_response
 from convexlite.functions.query_builder import QueryBuilder
+from convexlite.functions.references import below, not_exported
 from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
 from convexlite.functions.scheduler import (
     ActionScheduler,
@@ -59,7 +61,7 @@ from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
-from convexlite.values.function_paths import canonical_js, canonicalize, display
+from convexlite.values.function_paths import canonical_js, canonicalize, display, split_component
 from convexlite.values.http import HttpRequest, HttpResponse
 from convexlite.values.limits import format_size
 
@@ -261,14 +263,19 @@ class FunctionRunner:
     def describe(self, path: str, *, internal_ok: bool) -> FunctionDefinition | None:
         """The function at `path` if this caller may see it: public ones for everyone,
         internal and `_system/` ones only with `internal_ok` (an admin or a function)."""
-        fn = self.registry.lookup(canonicalize(path))
+        canonical = canonicalize(path)
+        fn = self.registry.lookup(canonical)
         if fn is None or (not fn.public and not internal_ok):
             return None
+        if not internal_ok and split_component(canonical)[0]:
+            return None  # a component's functions are its parent's to call
         return fn
 
     def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
         """`describe`, for running as `kind`: raises if not visible or of another kind."""
         fn = self.describe(path, internal_ok=internal_ok)
+        if fn is None and internal_ok and split_component(canonicalize(path))[0]:
+            raise not_exported(canonicalize(path))
         if fn is None:
             raise FunctionNotFound(
                 f"Could not find public function for '{display(canonicalize(path))}'."
@@ -280,9 +287,25 @@ class FunctionRunner:
             )
         return fn
 
-    def _table_name_of(self, number: int) -> str | None:
-        table = self.db.registry.tables_by_number.get(number)
-        return table.name if table else None
+    def _table_names_of(self, fn: FunctionDefinition) -> Callable[[int], str | None]:
+        """How `v.id(table)` validators of `fn` name the table of an id's number: by the
+        name `fn`'s component knows it by (None for another component's table)."""
+        namespace = namespace_of_function(fn.path)
+
+        def table_name_of(number: int) -> str | None:
+            table = self.db.registry.tables_by_number.get(number)
+            return namespace.user_name(table.name) if table else None
+
+        return table_name_of
+
+    def _check_export(self, caller: str, path: str) -> None:
+        """Refuse a call from a function of the component at `caller` into a component below
+        it that reaches a function the component does not export (an internal one)."""
+        target = canonicalize(path)
+        if below(split_component(target)[0], caller):
+            fn = self.registry.lookup(target)
+            if fn is not None and not fn.public:
+                raise not_exported(target)
 
     def _arguments(self, fn: FunctionDefinition, args: Any) -> Any:
         if args is None:
@@ -298,7 +321,7 @@ class FunctionRunner:
                 f"Arguments for {canonical_js(fn.path)} are too large "
                 f"(actual: {format_size(size)}, limit: {format_size(MAX_ARGS_BYTES)})"
             )
-        return validate_args(fn.args, args, table_name_of=self._table_name_of)
+        return validate_args(fn.args, args, table_name_of=self._table_names_of(fn))
 
     def _result(self, fn: FunctionDefinition, value: Any) -> Any:
         try:
@@ -317,7 +340,7 @@ class FunctionRunner:
                 f"(actual: {format_size(size)}, limit: {format_size(MAX_RETURN_BYTES)})"
             )
         if fn.returns is not None:
-            value = validate_returns(fn.returns, value, table_name_of=self._table_name_of)
+            value = validate_returns(fn.returns, value, table_name_of=self._table_names_of(fn))
         return value
 
     # ---- queries and mutations ------------------------------------------------------------
@@ -409,7 +432,8 @@ class FunctionRunner:
         error: BaseException | None = None
         with logs.capture() as collector:
             try:
-                env = InTransactionCalls.environment(self, identity, collector, syscalls)
+                db = syscalls.within(namespace_of_function(fn.path))
+                env = InTransactionCalls.environment(self, identity, collector, db)
                 code = UserCode(fn.invoke, fn.invoke_awaitable, env, args)
                 value = self._result(fn, (yield code))
             except BaseException as exc:
@@ -465,6 +489,7 @@ class FunctionRunner:
             record=self._record("Mutation", display(fn.path), fn.handler, identity, caller),
             retry_conflicts=retry_conflicts,
             job=job,
+            namespace=namespace_of_function(fn.path),
         )
 
     def transaction_flow(
@@ -526,6 +551,7 @@ class FunctionRunner:
         retry_conflicts: bool = True,
         finish: Callable[[Any], Any] = lambda value: value,
         job: ScheduledRun | None = None,
+        namespace: TableNamespace = ROOT,
     ) -> Flow[Execution]:
         """Run `invoke(env, args)` (or `awaitable`) in a read-write transaction, retrying OCC
         conflicts, and commit what `finish` made of its value.
@@ -541,7 +567,7 @@ class FunctionRunner:
             tx = self.db.begin(include_unflushed=True)
             with logs.capture() as collector:
                 try:
-                    syscalls = DatabaseSyscalls(tx, self.cursors)
+                    syscalls = DatabaseSyscalls(tx, self.cursors, namespace=namespace)
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True
                     )
@@ -591,7 +617,10 @@ class FunctionRunner:
         a pool would deadlock once every worker held a waiting action.
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
-        nested = NestedCalls(calls, identity)
+        caller_component = split_component(fn.path)[0]
+        nested = NestedCalls(
+            calls, identity, lambda target: self._check_export(caller_component, target)
+        )
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
         with logs.capture() as collector:
@@ -719,26 +748,36 @@ class NestedCalls:
     """The `ActionCallbacks` of one action run: calls made as its caller, internal
     functions allowed, queries and mutations where `calls` runs them."""
 
-    __slots__ = ("_calls", "identity", "loop")
+    __slots__ = ("_calls", "_check", "identity", "loop")
 
-    def __init__(self, calls: TransactionCalls, identity: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        calls: TransactionCalls,
+        identity: dict[str, Any] | None,
+        check: Callable[[str], None] = lambda path: None,
+    ) -> None:
+        """`check(path)` raises if the action may not call `path` (`_check_export`)."""
         self._calls = calls
+        self._check = check
         self.identity = identity
         self.loop = asyncio.get_running_loop()
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
+        self._check(path)
         execution = await self._calls.query(
             path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 
     async def run_mutation(self, path: str, args: dict[str, Any]) -> Any:
+        self._check(path)
         execution = await self._calls.mutation(
             path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
 
     async def run_action(self, path: str, args: dict[str, Any]) -> Any:
+        self._check(path)
         execution = await self._calls.action(
             path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
@@ -819,12 +858,15 @@ class InTransactionCalls:
                 "function calls (ctx.runQuery, ctx.runMutation) in one call chain"
             )
         runner, parent = self._runner, self._parent
+        assert parent.db is not None
+        runner._check_export(parent.db.namespace.component, path)
         fn, args = runner._prepare(path, kind, args, internal_ok=True)
+        assert parent.db is not None
         env = self.environment(
             runner,
             parent.identity,
             parent.logs,
-            parent.db,
+            parent.db.within(namespace_of_function(fn.path)),
             depth=self._depth + 1,
             writable=kind is FunctionKind.MUTATION,
         )

@@ -76,14 +76,23 @@ class SchemaDefinitionError(BadRequestError):
 
 
 class SchemaEnforcementError(BadRequestError):
-    """A document written to (or already in) a table does not match its schema."""
+    """A document written to (or already in) a table does not match its schema;
+    `component_path` names the component instance owning the table (`""`: the app)."""
 
     code = "SchemaEnforcementError"
 
-    def __init__(self, table_name: str, detail: str, *, document_id: str | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        detail: str,
+        *,
+        document_id: str | None = None,
+        component_path: str = "",
+    ) -> None:
         self.table_name = table_name
         self.detail = detail
         self.document_id = document_id
+        self.component_path = component_path
         if document_id is None:
             message = (
                 f'Failed to insert or update a document in table "{table_name}" because it '

@@ -10,14 +10,16 @@ tables are private, queries cannot write, one paginated query per execution.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from convexlite.database.metadata import TableInfo
+from convexlite.database.namespace import ROOT, TableNamespace
 from convexlite.database.transaction import Savepoint, Transaction
 from convexlite.errors import BadRequestError
 from convexlite.query.cursors import CursorCodec
 from convexlite.query.pagination import Page, paginate
-from convexlite.query.query_json import Query, parse_query
+from convexlite.query.query_json import FullTableScan, Query, parse_query
 from convexlite.query.stream import QueryStream
 from convexlite.values import InvalidIdError, check_table_name, decode_id
 
@@ -34,8 +36,18 @@ class TableMismatch(BadRequestError):
     code = "InvalidArgument"
 
 
-def _plan(query: Query | Mapping[str, Any]) -> Query:
-    return query if isinstance(query, Query) else parse_query(query)
+def _plan(query: Query | Mapping[str, Any], namespace: TableNamespace) -> Query:
+    """The parsed query, its table named as the registry knows it in `namespace`."""
+    plan = query if isinstance(query, Query) else parse_query(query)
+    if namespace.is_root:
+        return plan
+    source = plan.source
+    if isinstance(source, FullTableScan):
+        source = replace(source, table_name=namespace.engine_name(source.table_name))
+    else:
+        name = f"{namespace.engine_name(source.table_name)}.{source.index_descriptor}"
+        source = replace(source, index_name=name)
+    return Query(source, plan.operators)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +60,36 @@ class SyscallSavepoint:
 
 
 class DatabaseSyscalls:
-    """Database syscalls bound to one execution's transaction."""
+    """Database syscalls bound to one execution's transaction, seeing the tables of one
+    namespace (the app's, or a component's)."""
 
-    def __init__(self, tx: Transaction, cursors: CursorCodec, journal: str | None = None) -> None:
+    def __init__(
+        self,
+        tx: Transaction,
+        cursors: CursorCodec,
+        journal: str | None = None,
+        namespace: TableNamespace = ROOT,
+    ) -> None:
         """`journal` is the page end a previous run of this query recorded (§7.5).
 
         A live query re-runs with it so a paginated page keeps its boundaries;
         after a run, `self.journal` holds what the next run should use.
         """
         self.tx = tx
+        self.namespace = namespace
         self.journal = journal
         self._cursors = cursors
         self._streams: dict[int, QueryStream] = {}
         self._next_query_id = 0
         self._paginated = False
+
+    def within(self, namespace: TableNamespace) -> DatabaseSyscalls:
+        """The syscalls of a function of another component called inside this transaction:
+        the same transaction (its writes commit or roll back with the caller's), that
+        component's tables, its own query streams."""
+        if namespace == self.namespace:
+            return self
+        return DatabaseSyscalls(self.tx, self._cursors, namespace=namespace)
 
     def savepoint(self) -> SyscallSavepoint:
         """Where to return to when a nested mutation fails or a run is started over: its
@@ -90,7 +118,7 @@ class DatabaseSyscalls:
         if resolved is None:
             return None
         info = resolved[0]
-        if info.is_private or info.is_system != system:
+        if info.is_private or info.is_system != system or not self._visible(info):
             return None
         return self.tx.get_resolved(*resolved, id)
 
@@ -100,7 +128,7 @@ class DatabaseSyscalls:
             number, _ = decode_id(id_string)
         except InvalidIdError:
             return None
-        info = self.tx.table(table)
+        info = self.tx.table(self.namespace.engine_name(table))
         if info is None or info.is_private or info.number != number:
             return None
         return id_string
@@ -109,7 +137,7 @@ class DatabaseSyscalls:
         """`1.0/queryStream`: start a query (built by Python, or the JSON JavaScript sends);
         planning errors (unknown index...) surface here."""
         self._next_query_id += 1
-        self._streams[self._next_query_id] = QueryStream(self.tx, _plan(query))
+        self._streams[self._next_query_id] = QueryStream(self.tx, _plan(query, self.namespace))
         return self._next_query_id
 
     def query_stream_next(self, query_id: int) -> dict[str, Any] | None:
@@ -142,7 +170,7 @@ class DatabaseSyscalls:
         self._paginated = True
         page = paginate(
             self.tx,
-            _plan(query),
+            _plan(query, self.namespace),
             self._cursors,
             num_items=page_size,
             cursor=cursor,
@@ -158,7 +186,7 @@ class DatabaseSyscalls:
     def insert(self, table: str, value: dict[str, Any]) -> str:
         """`1.0/insert`: returns the new document's id."""
         check_table_name(table)
-        return self.tx.insert(table, value)
+        return self.tx.insert(self.namespace.engine_name(table), value)
 
     def shallow_merge(
         self, id: str, value: dict[str, Any], table: str | None = None
@@ -189,6 +217,15 @@ class DatabaseSyscalls:
         resolved = self.tx.resolve_id(id)
         if resolved is not None and resolved[0].is_system:
             raise BadRequestError(f"Cannot modify system table document {id} with `{method}`.")
+        if resolved is not None and not self._visible(resolved[0]):
+            raise InvalidIdError(
+                f"Invalid argument `id` for `{method}`: {id} is not an ID of a table of "
+                "this component"
+            )
+
+    def _visible(self, info: TableInfo) -> bool:
+        """Whether a document of the registry's table `info` is this namespace's to see."""
+        return self.namespace.owns(info.name)
 
     def _check_table(self, id: str, table: str, method: str) -> None:
         if self.normalize_id(table, id) is None:

@@ -136,7 +136,8 @@ def evaluate_app_definition(
     seed: bytes,
     import_time_ns: int,
 ) -> dict[str, Any]:
-    """The app's ComponentDefinitionMetadata (§1.8) from `convex.config.js`.
+    """The app's (or a component's) ComponentDefinitionMetadata (§1.8) from
+    `convex.config.js`; `modules` also hold the stubs of the component definitions it uses.
 
     Without a `convex.config.js` the default root definition is returned.
     """
@@ -220,7 +221,7 @@ def _evaluate(
     import_time_ns: int,
     failure: type[AnalysisError],
 ) -> Any:
-    _define(context, {path: modules[path]})
+    _define(context, modules)  # `path` and what it imports (component definition stubs)
     request = {"module": path, "what": what, **_phase(env, seed, import_time_ns)}
     return _call(
         context,
@@ -293,7 +294,7 @@ class V8Analyzer:
     def evaluate_app_definition(
         self, modules: Mapping[str, str], path: str, **phase: Any
     ) -> dict[str, Any]:
-        return _in_fresh_context(evaluate_app_definition, _only(modules, path), **phase)
+        return _in_fresh_context(evaluate_app_definition, modules, **phase)
 
     def evaluate_auth_config(
         self, modules: Mapping[str, str], path: str, **phase: Any

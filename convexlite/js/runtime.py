@@ -59,6 +59,7 @@ from convexlite.js.v8 import BridgeError, JsError, JsOutOfMemory, JsTimeout, V8C
 from convexlite.js.webcrypto import serve as serve_crypto
 from convexlite.values import decode, dumps, loads
 from convexlite.values.function_kinds import FunctionKind
+from convexlite.values.function_paths import qualify
 from convexlite.values.http import HttpRequest, HttpResponse
 
 HEAP_LIMIT = 64 * 2**20
@@ -327,7 +328,7 @@ class _TransactionRun:
 
     __slots__ = (
         "env", "report", "fresh", "_modules", "_request", "_syscalls", "_syscall_seconds",
-        "_started",
+        "_started", "_runtime",
     )  # fmt: skip
 
     def __init__(
@@ -342,6 +343,7 @@ class _TransactionRun:
         loop: asyncio.AbstractEventLoop | None,
     ) -> None:
         self.env = env
+        self._runtime = runtime
         self.report = _Report(loop)
         self.fresh = path in runtime.fresh_paths
         self._modules = runtime.bundle.closure(module) if self.fresh else ()
@@ -366,7 +368,7 @@ class _TransactionRun:
         started = time.monotonic()
         try:
             if op == "__env":
-                return env_json(visible_in(self.env))
+                return self._runtime.env_json(self.env)
             return self._syscalls(op, payload)
         except HostError as exc:
             raise BridgeError(exc.payload) from None
@@ -408,9 +410,15 @@ class JsRuntime:
     after a push (or a restart) does not pay for it.
     """
 
-    def __init__(self, bundle: JsBundle, *, instance_name: str) -> None:
+    def __init__(
+        self, bundle: JsBundle, *, instance_name: str, component: str = ""
+    ) -> None:
+        """`component` is the path of the component instance whose code this runs (`""`: the
+        app); a component's `process.env` holds the bundle's variables, not the
+        deployment's."""
         self.bundle = bundle
         self.instance_name = instance_name
+        self.component = component
         self.pool = ContextPool(bundle)
         self.pool.prewarm()
         self.fresh_paths: set[str] = set()
@@ -422,6 +430,10 @@ class JsRuntime:
 
     def close(self) -> None:
         self.pool.close()
+
+    def env_json(self, env: Environment) -> str:
+        """`__env`: the variables one run of this runtime sees."""
+        return env_json(self.bundle.env if self.component else visible_in(env))
 
     def set_env(self, env: Mapping[str, str]) -> None:
         """The environment variables changed: see `ContextPool.set_env`."""
@@ -553,17 +565,23 @@ class JsRuntime:
         payload = await self._drive(request, module, path, env)
         return self._outcome(payload, env, streamed=True)
 
-    async def run_http_action(self, request: HttpRequest, env: Environment) -> HttpResponse:
-        """Answer `request` through the pushed `http.js` router."""
+    async def run_http_action(
+        self, request: HttpRequest, env: Environment, *, mount: str | None = None
+    ) -> HttpResponse:
+        """Answer `request` through the pushed `http.js` router; a component's router mounted
+        at `mount` (`/tally/`, its parent's `httpPrefix`) routes the path below it."""
         body = base64.b64encode(request.body).decode() if request.body else None
-        http = {
+        http: dict[str, Any] = {
             "url": request.url,
             "method": request.method,
             "headerPairs": [list(pair) for pair in request.headers],
             "body": body,
         }
+        if mount is not None:
+            http["routedPath"] = "/" + request.path[len(mount) :]
         run = self._request("httpAction", "http.js", "default", request=http)
-        payload = await self._drive(run, "http.js", f"{request.method} {request.path}", env)
+        name = qualify(self.component, f"{request.method} {request.path}")
+        payload = await self._drive(run, "http.js", name, env)
         value = self._outcome(payload, env, raw=True, streamed=True)
         response_body = base64.b64decode(value["body"]) if value.get("body") else b""
         headers = tuple((str(k), str(v)) for k, v in value.get("headerPairs", []))
@@ -609,7 +627,7 @@ class JsRuntime:
                     _log(env, json.loads(payload))
                     return ""
                 if op == "__env":
-                    return env_json(visible_in(env))
+                    return self.env_json(env)
                 if op == "__crypto":
                     return serve_crypto(payload)
                 try:

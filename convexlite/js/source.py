@@ -7,6 +7,11 @@ validators are the pushed `exportArgs`/`exportReturns` JSON and whose
 `http.js` become `HttpRoute`s answered by the pushed router. The registry
 slot holding a source is swapped whole on the next push, and the replaced
 source's contexts are closed by `close`.
+
+Each component instance of the push has a source (and a runtime) of its own, built
+with its component path, so its functions have qualified paths (`tally|counts:add`)
+and its module state is its own; `including` puts them in the app's source, which
+closes them with its own.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from convexlite.functions.environment import Environment
 from convexlite.functions.http import HttpRoute
 from convexlite.functions.validators import Validator, validator_from_json
 from convexlite.js.runtime import JsBundle, JsRuntime
-from convexlite.values.function_paths import display
+from convexlite.values.function_paths import display, qualify
 from convexlite.values.http import HttpRequest, HttpResponse
 
 HTTP_MODULE = "http.js"
@@ -39,10 +44,12 @@ class JsFunctionSource:
         runtime: JsRuntime,
         functions: Mapping[str, FunctionDefinition],
         http_routes: tuple[HttpRoute, ...],
+        components: tuple[JsFunctionSource, ...] = (),
     ) -> None:
         self.runtime = runtime
         self._functions = MappingProxyType(dict(functions))
         self.http_routes = http_routes
+        self._components = components
 
     @classmethod
     def build(
@@ -55,22 +62,27 @@ class JsFunctionSource:
         import_time_ns: int,
         env: Mapping[str, str],
         instance_name: str,
+        component: str = "",
+        http_mount: str | None = None,
     ) -> JsFunctionSource:
         """`modules` are the push's isolate modules ({path: ES module}); `analysis` is
-        {module path: AnalyzedModule JSON} as `start_push` computed it."""
+        {module path: AnalyzedModule JSON} as `start_push` computed it; `component` the
+        path of the component instance they are the code of (`""`: the app), whose
+        `http.js` routes are served only under its parent's `httpPrefix`, `http_mount`."""
         bundle = JsBundle.build(
             modules, source_maps, import_seed=import_seed, import_time_ns=import_time_ns, env=env
         )
-        runtime = JsRuntime(bundle, instance_name=instance_name)
+        runtime = JsRuntime(bundle, instance_name=instance_name, component=component)
         functions: dict[str, FunctionDefinition] = {}
         routes: list[HttpRoute] = []
         for module, analyzed in analysis.items():
             for spec in analyzed.get("functions") or ():
-                fn = _definition(runtime, module, spec)
+                fn = _definition(runtime, module, spec, component)
                 functions[fn.path] = fn
-            if module == HTTP_MODULE:
+            if module == HTTP_MODULE and (not component or http_mount is not None):
                 routes.extend(
-                    _route(runtime, entry["route"]) for entry in analyzed.get("httpRoutes") or ()
+                    _route(runtime, entry["route"], http_mount)
+                    for entry in analyzed.get("httpRoutes") or ()
                 )
         return cls(runtime, functions, tuple(routes))
 
@@ -81,8 +93,20 @@ class JsFunctionSource:
     def lookup(self, path: str) -> FunctionDefinition | None:
         return self._functions.get(path)
 
+    def including(self, components: tuple[JsFunctionSource, ...]) -> JsFunctionSource:
+        """This source with the functions (and mounted HTTP routes) of the component
+        instances' sources."""
+        functions = dict(self._functions)
+        routes = list(self.http_routes)
+        for component in components:
+            functions.update(component.functions)
+            routes.extend(component.http_routes)
+        return JsFunctionSource(self.runtime, functions, tuple(routes), components)
+
     def close(self) -> None:
         self.runtime.close()
+        for component in self._components:
+            component.close()
 
 
 def _validator(raw: Any) -> Validator | None:
@@ -91,10 +115,12 @@ def _validator(raw: Any) -> Validator | None:
     return validator_from_json(raw)
 
 
-def _definition(runtime: JsRuntime, module: str, spec: Mapping[str, Any]) -> FunctionDefinition:
+def _definition(
+    runtime: JsRuntime, module: str, spec: Mapping[str, Any], component: str
+) -> FunctionDefinition:
     name = spec["name"]
     kind = _KINDS[spec["udfType"]]
-    path = f"{module[:-3]}:{name}"
+    path = qualify(component, f"{module[:-3]}:{name}")
     shown = display(path)
     visibility = spec.get("visibility")
     public = visibility is None or visibility.get("kind") == "public"
@@ -128,11 +154,12 @@ def _definition(runtime: JsRuntime, module: str, spec: Mapping[str, Any]) -> Fun
     )
 
 
-def _route(runtime: JsRuntime, route: Mapping[str, str]) -> HttpRoute:
-    path = route["path"]
+def _route(runtime: JsRuntime, route: Mapping[str, str], mount: str | None) -> HttpRoute:
+    """A route of `http.js`; one of a component's is served under its `mount`."""
+    path = route["path"] if mount is None else mount + route["path"].lstrip("/")
 
     async def invoke(env: Environment, request: HttpRequest) -> HttpResponse:
-        return await runtime.run_http_action(request, env)
+        return await runtime.run_http_action(request, env, mount=mount)
 
     if path.endswith("*"):
         return HttpRoute(route["method"], None, path[:-1], route, invoke, is_async=True)

@@ -24,19 +24,20 @@ from typing import Any
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
 from convexlite.functions.environment import Environment
 from convexlite.functions.files import parse_sha256
+from convexlite.functions.references import function_address, function_handle
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.values import Int64, decode, dumps, encode
+from convexlite.values.function_paths import split_component
 
 Handler = Callable[[dict[str, Any]], Any]
 
 _LATER_ISSUES = {
     "1.0/actions/vectorSearch": "vector search",
     "1.0/signJwt": "JWT signing",
-    "1.0/createFunctionHandle": "function handles",
     "1.0/createServiceToken": "service tokens",
     "1.0/getServiceUrl": "service tokens",
     "1.0/auditLog": "audit logs",
-    "1.0/componentArgument": "components",
+    "1.0/componentArgument": "component arguments",
 }
 
 
@@ -65,27 +66,15 @@ def error_payload(exc: BaseException) -> str:
     return json.dumps({"message": f"{type(exc).__name__}: {exc}"})
 
 
-def function_address(args: dict[str, Any]) -> str:
-    """The target of a nested call: `name` (a function path); references and handles
-    belong to components and function handles, which come later."""
-    name = args.get("name")
-    if isinstance(name, str):
-        return name
-    if "reference" in args or "functionHandle" in args:
-        raise UnsupportedOperation(
-            "Calling functions by component reference or function handle is not supported "
-            "by convexlite yet"
-        )
-    raise BadRequestError("A nested function call needs the function's name")
-
-
-def schedule(env: Environment, args: dict[str, Any]) -> Any:
-    """`1.0/schedule` and `1.0/actions/schedule`: `ts` is in seconds (spec/platform.md §3.1);
-    the result is the job's id, or for an action its coroutine."""
+def schedule(env: Environment, args: dict[str, Any], caller: str) -> Any:
+    """`1.0/schedule` and `1.0/actions/schedule` by the function at `caller`: `ts` is in
+    seconds (spec/platform.md §3.1); the result is the job's id, or for an action its
+    coroutine."""
     ts = args.get("ts")
     if isinstance(ts, bool) or not isinstance(ts, int | float):
         raise BadRequestError(f"Invalid time to schedule at: {ts!r}")
-    return env.scheduler.schedule(function_address(args), decode(args.get("args", {})), ts * 1000)
+    path = function_address(args, caller)
+    return env.scheduler.schedule(path, decode(args.get("args", {})), ts * 1000)
 
 
 def file_storage_of(env: Environment) -> Any:
@@ -165,7 +154,8 @@ class TransactionSyscalls:
             "1.0/storageGetMetadata": lambda a: self._storage().get_metadata(a.get("storageId")),
             "1.0/storageGenerateUploadUrl": lambda a: self._storage().generate_upload_url(),
             "1.0/storageDelete": lambda a: self._storage().delete(a.get("storageId")),
-            "1.0/getFunctionMetadata": lambda a: {"name": self.path, "componentPath": ""},
+            "1.0/getFunctionMetadata": lambda a: function_metadata(self.path),
+            "1.0/createFunctionHandle": lambda a: function_handle(function_address(a, self.path)),
             "1.0/getDeploymentMetadata": lambda a: _deployment_metadata(self.instance_name),
         }
 
@@ -232,7 +222,7 @@ class TransactionSyscalls:
 
     def _schedule(self, args: dict[str, Any]) -> Any:
         self._check_writable("scheduler.runAfter")
-        return schedule(self.env, args)
+        return schedule(self.env, args, self.path)
 
     def _cancel_job(self, args: dict[str, Any]) -> Any:
         self._check_writable("scheduler.cancel")
@@ -241,7 +231,7 @@ class TransactionSyscalls:
     def _run_udf(self, args: dict[str, Any]) -> Any:
         udf = self.env.udf
         assert udf is not None
-        path = function_address(args)
+        path = function_address(args, self.path)
         call_args = decode(args.get("args", {}))
         if args.get("udfType") == "mutation":
             return udf.run_mutation(path, call_args)
@@ -260,7 +250,7 @@ class ActionSyscalls:
         """A synchronous syscall (`Convex.syscall`) made by an action."""
         try:
             if op == "1.0/getFunctionMetadata":
-                return dumps({"name": self.path, "componentPath": ""})
+                return dumps(function_metadata(self.path))
             if op == "1.0/getDeploymentMetadata":
                 return dumps(_deployment_metadata(self.instance_name))
             raise unsupported(op)
@@ -280,7 +270,7 @@ class ActionSyscalls:
         if op == "1.0/getUserIdentity":
             return self.env.get_user_identity()
         if op in ("1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action"):
-            path = function_address(args)
+            path = function_address(args, self.path)
             call_args = decode(args.get("args", {}))
             kind = op.rsplit("/", 1)[1]
             if kind == "query":
@@ -291,12 +281,20 @@ class ActionSyscalls:
         if op in _ACTION_STORAGE:
             return await _ACTION_STORAGE[op](file_storage_of(self.env), args)
         if op == "1.0/actions/schedule":
-            return await schedule(self.env, args)
+            return await schedule(self.env, args, self.path)
         if op == "1.0/actions/cancel_job":
             return await self.env.scheduler.cancel(decode(args["id"]))
         if op in ("1.0/getFunctionMetadata", "1.0/getDeploymentMetadata"):
             return json.loads(self.sync(op, "{}"))
+        if op == "1.0/createFunctionHandle":
+            return function_handle(function_address(args, self.path))
         raise unsupported(op)
+
+
+def function_metadata(path: str) -> dict[str, Any]:
+    """`1.0/getFunctionMetadata` of the function at `path`: its name within its component."""
+    component, name = split_component(path)
+    return {"name": name, "componentPath": component}
 
 
 def _deployment_metadata(instance_name: str) -> dict[str, Any]:

@@ -44,7 +44,12 @@ from convexlite.values.formats import (
     render,
 )
 from convexlite.values.function_kinds import FunctionKind
-from convexlite.values.function_paths import InvalidFunctionPath, canonicalize, display
+from convexlite.values.function_paths import (
+    InvalidFunctionPath,
+    canonicalize,
+    display,
+    qualify,
+)
 
 log = logging.getLogger("convexlite.server")
 
@@ -252,11 +257,13 @@ async def _by_path(
     fmt: Format,
     body: dict[str, Any],
 ) -> dict[str, Any]:
-    """Run whatever kind of function `path` names (`/api/function`, `/api/run/...`)."""
-    fn = state.backend.describe(path, caller)
+    """Run whatever kind of function `path` names (`/api/function`, `/api/run/...`); an
+    admin's `componentPath` (`npx convex run --component`) names a component instance's."""
     component = body.get("componentPath")
-    if fn is None or component:
+    target = _path(qualify(component, path)) if isinstance(component, str) else path
+    fn = state.backend.describe(target, caller)
+    if fn is None:
         message = _not_found_any(path) + (f" in '{component}'" if component else "")
         failure = FunctionFailure(message)
         return _envelope(state, request_id(request), fmt, lines=[], failure=failure)
-    return await _respond(state, request, caller, fn.kind, path, raw_args, fmt)
+    return await _respond(state, request, caller, fn.kind, target, raw_args, fmt)

@@ -2,7 +2,11 @@
 
 Clients spell one function several ways (`messages`, `messages:default`,
 `messages.js:list`, `dir/sub:fn`); everything inside convexlite uses the
-stripped form `module:name` so lookups are a dict access.
+stripped form `module:name` so lookups are a dict access. A function of a component
+instance is `<component path>|module:name` (`tally|counts:add`,
+`rateLimiter/batchWorker|lib:run`): one string, so every layer that keys, stores or
+logs function paths handles component functions unchanged, and no path of the app's
+own modules can take that form.
 """
 
 from __future__ import annotations
@@ -20,9 +24,29 @@ class InvalidFunctionPath(BadRequestError):
     code = "InvalidFunctionPath"
 
 
+COMPONENT_SEPARATOR = "|"
+
+
+def qualify(component: str, path: str) -> str:
+    """The path of function `path` (canonical) of the component instance at `component`."""
+    return f"{component}{COMPONENT_SEPARATOR}{path}" if component else path
+
+
+def split_component(path: str) -> tuple[str, str]:
+    """`(component path, path within it)` of a canonical path; `""` is the app."""
+    component, sep, local = path.rpartition(COMPONENT_SEPARATOR)
+    return (component, local) if sep else ("", path)
+
+
 @lru_cache(maxsize=4096)
 def canonicalize(path: str) -> str:
-    """`module:name` with `.js` removed and `default` made explicit."""
+    """`module:name` with `.js` removed and `default` made explicit (prefixed with its
+    component's path for a component's function)."""
+    component, local = split_component(path)
+    if component:
+        if not all(_IDENTIFIER.fullmatch(part) for part in component.split("/")):
+            raise InvalidFunctionPath(f"Invalid component path in function path {path!r}")
+        return qualify(component, canonicalize(local))
     module, sep, name = path.rpartition(":")
     if not sep:
         module, name = path, "default"

@@ -157,13 +157,90 @@ def test_node_modules_without_node_are_refused_with_their_paths(engine, tmp_path
     assert engine.push("get_config_hashes", {})["moduleHashes"] == []
 
 
-def test_components_are_refused(engine):
-    body = push_body([MESSAGES], components=[{"definitionPath": "../node_modules/x"}])
-    assert refusal(engine, "start_push", body).code == "ComponentsNotSupported"
-    child = {"definitionType": {"type": "app"}, "childComponents": [{"name": "ratelimiter"}],
-             "httpMounts": {}, "exports": {"type": "branch", "branch": []}}  # fmt: skip
-    error = refusal(engine, "start_push", push_body([MESSAGES], definition=child))
-    assert error.code == "ComponentsNotSupported" and "ratelimiter" in error.message
+def tally_definition(functions=None, **extra):
+    """The `componentDefinitions` entry of a component `tally` with a `counts` table."""
+    metadata = {"name": "tally", "definitionType": {"type": "childComponent", "name": "tally",
+                "args": []}, "childComponents": [], "httpMounts": {},
+                "exports": {"type": "branch", "branch": []}}  # fmt: skip
+    counts = {"counts": {"fields": {"value": {"type": "number"}},
+                         "indexes": {"by_value": ["value"]}}}  # fmt: skip
+    get, hidden = fn("get"), fn("hidden", visibility="internal")
+    return {
+        "definitionPath": "tally",
+        "definition": module("convex.config.js", metadata),
+        "dependencies": [],
+        "schema": module("schema.js", schema_json(counts)),
+        "functions": functions or [module("counts.js", analyzed(get, hidden))],
+        **extra,
+    }
+
+
+APP_USING_TALLY = {"definitionType": {"type": "app"}, "httpMounts": {},
+                   "childComponents": [{"name": "tally", "path": "tally", "args": []},
+                                       {"name": "other", "path": "tally", "args": []}],
+                   "exports": {"type": "branch", "branch": []}}  # fmt: skip
+
+
+def test_component_definitions_are_analysed_and_instantiated(engine):
+    body = push_body([MESSAGES], definition=APP_USING_TALLY, components=[tally_definition()])
+    started, waited, finished = push(engine, body)
+    analysis = started["analysis"]["tally"]
+    assert analysis["definition"]["path"] == "tally"
+    assert analysis["definition"]["exports"] == {"type": "branch", "branch": [
+        ["counts", {"type": "branch", "branch": [
+            ["get", {"type": "leaf", "leaf": "_reference/function/counts.js:get"}]]}]]}  # fmt: skip
+    assert set(analysis["functions"]) == {"counts.js"}
+    assert analysis["schema"]["tables"][0]["tableName"] == "counts"
+    children = started["app"]["childComponents"]
+    assert {name: c["componentPath"] for name, c in children.items()} == {
+        "tally": "tally", "other": "other"
+    }  # fmt: skip
+    diffs = started["schemaChange"]["indexDiffs"]
+    added = {"name": "counts.by_value", "type": "database", "fields": ["value"]}
+    assert diffs["tally"]["added_indexes"] == diffs["other"]["added_indexes"] == [added]
+    assert diffs[""]["added_indexes"] == [] and waited == {"type": "complete"}
+    # two instances, two tables, each with the index
+    assert set(user_indexes(engine)) == {"tally/counts.by_value", "other/counts.by_value"}
+    assert engine.pushed.udf_paths() == ["messages:list", "messages:send"]
+    assert engine.runner.describe("tally|counts:hidden", internal_ok=True) is not None
+    assert engine.runner.describe("tally|counts:get", internal_ok=False) is None
+    created = finished["componentDiffs"]["other"]
+    assert created["diffType"] == {"type": "create"}
+    assert created["moduleDiff"] == {"added": ["counts.js"], "removed": []}
+    assert created["indexDiff"]["added_indexes"] == [added]
+    # a push without the component unmounts both instances
+    _, _, finished = push(engine, push_body([MESSAGES]))
+    assert {p: d["diffType"]["type"] for p, d in finished["componentDiffs"].items()} == {
+        "": "modify", "tally": "unmount", "other": "unmount"
+    }  # fmt: skip
+    assert engine.runner.describe("tally|counts:get", internal_ok=True) is None
+
+
+def test_a_components_stored_documents_are_checked_against_its_schema(engine):
+    tx = engine.db.begin()
+    tx.insert("tally/counts", {"value": "not a number"})
+    engine.db.commit(tx)
+    body = push_body([MESSAGES], definition=APP_USING_TALLY, components=[tally_definition()])
+    started = engine.push("start_push", body)
+    waited = engine.push("wait_for_schema", {"schemaChange": started["schemaChange"]})
+    assert (waited["type"], waited["componentPath"], waited["tableName"]) == (
+        "failed", "tally", "counts"
+    )  # fmt: skip
+    assert 'in table "counts" does not match the schema' in waited["error"]
+
+
+def test_component_definitions_are_checked(engine):
+    node = module("send.js", analyzed(fn("send", "Action")), env="node")
+    body = push_body([MESSAGES], definition=APP_USING_TALLY,
+                     components=[tally_definition([node])])  # fmt: skip
+    error = refusal(engine, "start_push", body)
+    assert error.code == "InvalidConfig"
+    assert "Node actions are not supported in components: send.js in tally" in error.message
+    error = refusal(engine, "start_push", push_body([MESSAGES], definition=APP_USING_TALLY))
+    assert error.code == "InvalidConvexConfig" and "'path': 'tally'" in error.message
+    missing = tally_definition(dependencies=["../node_modules/x"])
+    error = refusal(engine, "start_push", push_body([MESSAGES], components=[missing]))
+    assert error.code == "InvalidConvexConfig" and "../node_modules/x" in error.message
 
 
 def test_app_definition_is_evaluated_and_env_vars_kept(engine):

@@ -151,8 +151,9 @@ function routerOf(namespace, module) {
   return router;
 }
 
+// `routedPath`: the path below the mount of a component's router (its parent's httpPrefix).
 async function runHttpRequest(router, request) {
-  const pathname = new URL(request.url).pathname;
+  const pathname = request.routedPath ?? new URL(request.url).pathname;
   const match = router.lookup(pathname, request.method);
   const routePath = match === null ? pathname : match[2];
   const convexJson = {
