@@ -387,9 +387,16 @@ class Backend:
         format: str,
         mode: str,
         table: str | None,
+        component: str = "",
     ) -> str:
         return await asyncio.to_thread(
-            self.engine.imports.finish_upload, upload_token, part_tokens, format, mode, table
+            self.engine.imports.finish_upload,
+            upload_token,
+            part_tokens,
+            format,
+            mode,
+            table,
+            component,
         )
 
     async def perform_import(self, import_id: str) -> None:

@@ -44,8 +44,11 @@ class ImportNotConfirmable(BadRequestError):
     code = "ImportNotWaitingForConfirmation"
 
 
-def create(tx: Transaction, format: str, table: str | None, mode: str, key: str) -> str:
-    """Record an uploaded file to import (`format` and `mode` as the CLI names them)."""
+def create(
+    tx: Transaction, format: str, table: str | None, mode: str, key: str, component: str = ""
+) -> str:
+    """Record an uploaded file to import (`format` and `mode` as the CLI names them), into
+    the component at path `component` for a single table."""
     stored_format: dict[str, Any] = {"format": STORED_FORMATS[format]}
     if table is not None:
         stored_format["table"] = table
@@ -57,6 +60,7 @@ def create(tx: Transaction, format: str, table: str | None, mode: str, key: str)
             "mode": STORED_MODES[mode],
             "requestor": {"type": "snapshotImport"},
             "object_key": key,
+            "componentPath": component,
         },
     )
 

@@ -106,18 +106,13 @@ def routes(state: ServerState) -> list[Route]:
         details = required(body, "import")
         if not isinstance(details, dict):
             raise HttpError(400, "BadJsonBody", "`import` must be an object")
-        if details.get("componentPath"):
-            raise HttpError(
-                400,
-                "ComponentsNotSupported",
-                "Importing into a component is not supported by this deployment yet",
-            )
         import_id = await state.backend.finish_import_upload(
             str(required(body, "uploadToken")),
             list(required(body, "partTokens")),
             str(required(details, "format")),
             str(details.get("mode") or "requireEmpty"),
             details.get("tableName"),
+            str(details.get("componentPath") or ""),
         )
         return {"importId": import_id}
 

@@ -236,8 +236,10 @@ class BackendApi(Protocol):
         format: str,
         mode: str,
         table: str | None,
+        component: str,
     ) -> str:
-        """Join the parts and start checking the import; returns its `_snapshot_imports` id."""
+        """Join the parts and start checking the import (a single table goes into the
+        component at path `component`, "" for the app); returns its `_snapshot_imports` id."""
         ...
 
     async def perform_import(self, import_id: str) -> None:

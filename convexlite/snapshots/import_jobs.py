@@ -108,8 +108,10 @@ class ImportJobs:
         format: str,
         mode: str,
         table: str | None,
+        component: str = "",
     ) -> str:
-        """Join the parts into one object, record the import, and start reading it."""
+        """Join the parts into one object, record the import, and start reading it; a
+        single table goes into the component at path `component` (the app by default)."""
         if format not in FORMATS:
             raise InvalidImportUpload(f"Unknown import format {format!r}")
         if mode not in MODES:
@@ -138,9 +140,9 @@ class ImportJobs:
             for part in part_tokens:
                 self._uploads.delete(part)
         import_id = commit_batch(
-            self._db, lambda tx: snapshot_imports.create(tx, format, table, mode, key)
+            self._db, lambda tx: snapshot_imports.create(tx, format, table, mode, key, component)
         )
-        self._spawn(self._check, import_id, key, format, mode, table)
+        self._spawn(self._check, import_id, key, format, mode, table, component)
         return import_id
 
     # ---- reading, confirming, importing ---------------------------------------------------------
@@ -150,9 +152,11 @@ class ImportJobs:
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
-    def _check(self, import_id: str, key: str, format: str, mode: Mode, table: str | None) -> None:
+    def _check(
+        self, import_id: str, key: str, format: str, mode: Mode, table: str | None, component: str
+    ) -> None:
         def check(path: Path) -> dict[str, Any]:
-            data = open_import(path, format=format, table=table)
+            data = open_import(path, format=format, table=table, component=component)
             changes = preview(self._db, data, mode, blobs=self._files)
             deletes = any(change.deleting for change in changes)
             return snapshot_imports.waiting(_summary(changes), deletes)
@@ -161,6 +165,7 @@ class ImportJobs:
 
     def perform(self, import_id: str) -> None:
         """Start the import the user confirmed."""
+
         def confirm(tx: Transaction) -> dict[str, Any]:
             found = snapshot_imports.get(tx, import_id)
             if found["state"]["state"] != "waiting_for_confirmation":
@@ -176,14 +181,22 @@ class ImportJobs:
         format = {v: k for k, v in snapshot_imports.STORED_FORMATS.items()}[stored_format["format"]]
         mode = {v: k for k, v in snapshot_imports.STORED_MODES.items()}[found["mode"]]
         self._spawn(
-            self._run, import_id, found["object_key"], format, mode, stored_format.get("table")
+            self._run,
+            import_id,
+            found["object_key"],
+            format,
+            mode,
+            stored_format.get("table"),
+            found.get("componentPath") or "",
         )
 
-    def _run(self, import_id: str, key: str, format: str, mode: Mode, table: str | None) -> None:
+    def _run(
+        self, import_id: str, key: str, format: str, mode: Mode, table: str | None, component: str
+    ) -> None:
         reporter = _Progress(self._db, import_id)
 
         def run(path: Path) -> dict[str, Any]:
-            data = open_import(path, format=format, table=table)
+            data = open_import(path, format=format, table=table, component=component)
             summary = import_tables(
                 self._db, data, mode, blobs=self._files, progress=reporter.progress
             )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from convexlite.database.namespace import TableNamespace
 from convexlite.snapshots.errors import ImportFailed, NotAnObject, Utf8BomNotSupported
 from convexlite.values import decode
 from convexlite.values.export_json import from_export
@@ -73,10 +74,11 @@ def format_of(path: str | Path, given: str | None) -> str:
 
 
 def open_import(
-    path: str | Path, *, format: str | None = None, table: str | None = None
+    path: str | Path, *, format: str | None = None, table: str | None = None, component: str = ""
 ) -> ImportInput:
     """The tables (and files) `path` holds; `table` names the destination of a single-table
-    format and must not be given for a ZIP."""
+    format (in the component at path `component`, the app by default) and must not be given
+    for a ZIP, whose folders name their components."""
     kind = format_of(path, format)
     if kind == "zip":
         if table is not None:
@@ -89,7 +91,8 @@ def open_import(
         "jsonLines": _jsonl_documents,
         "jsonArray": _json_array_documents,
     }[kind]
-    return ImportInput([TableSource(table, None, lambda: reader(Path(path)))])
+    engine_name = TableNamespace(component).engine_name(table)
+    return ImportInput([TableSource(engine_name, None, lambda: reader(Path(path)))])
 
 
 # ---- ZIP ---------------------------------------------------------------------------------
@@ -113,21 +116,34 @@ def _zip_input(path: Path) -> ImportInput:
         found = _DOCUMENTS.match(entry)
         if found is None:
             continue
-        folder, table = found.group(1), found.group(2)
-        if folder:
-            raise ImportFailed(
-                f"{entry}: importing into components is not supported by this deployment yet"
-            )
+        folder, table = found.group(1) or "", found.group(2)
+        component = component_of_folder(folder, entry)
         if table == "_storage":
+            if component:
+                raise ImportFailed(f"{entry}: a component's own file storage is not supported yet")
             files = _file_source(path, entry, names) if _has_lines(path, entry) else None
             continue
         if table.startswith("_"):
             continue
-        decoder = _decoder(shapes.get(f"{table}/generated_schema.jsonl"), table)
+        prefix = f"{folder}/" if folder else ""
+        decoder = _decoder(shapes.get(f"{prefix}{table}/generated_schema.jsonl"), table)
+        engine_name = TableNamespace(component).engine_name(table)
         tables.append(
-            TableSource(table, numbers.get(table), _zip_reader(path, entry, table, decoder))
+            TableSource(
+                engine_name,
+                numbers.get((component, table)),
+                _zip_reader(path, entry, engine_name, decoder),
+            )
         )
     return ImportInput(tables, files)
+
+
+def component_of_folder(folder: str, entry: str) -> str:
+    """The component path a snapshot folder holds: `_components/a/_components/b` → `a/b`."""
+    parts = folder.split("/") if folder else []
+    if len(parts) % 2 or any(parts[i] != "_components" for i in range(0, len(parts), 2)):
+        raise ImportFailed(f"{entry}: not a table of the app or of a component")
+    return "/".join(parts[1::2])
 
 
 def _file_source(path: Path, listing: str, names: list[str]) -> FileSource:
@@ -149,18 +165,21 @@ def _file_source(path: Path, listing: str, names: list[str]) -> FileSource:
     return FileSource(_zip_reader(path, listing, "_storage", from_export), open_file)
 
 
-def _table_numbers(archive: zipfile.ZipFile, names: list[str]) -> dict[str, int]:
-    if "_tables/documents.jsonl" not in names:
-        return {}
-    numbers: dict[str, int] = {}
-    with archive.open("_tables/documents.jsonl") as listing:
-        for number, record in enumerate(_json_lines(listing, "_tables"), 1):
-            name, table_number = record.get("name"), record.get("id")
-            if not isinstance(name, str) or not isinstance(table_number, int):
-                raise ImportFailed(f"_tables/documents.jsonl line {number}: expected {{name, id}}")
-            if name in numbers:
-                raise ImportFailed(f"_tables/documents.jsonl lists table {name} twice")
-            numbers[name] = table_number
+def _table_numbers(archive: zipfile.ZipFile, names: list[str]) -> dict[tuple[str, str], int]:
+    """Each `_tables/documents.jsonl` listing's numbers, keyed by (component path, table)."""
+    numbers: dict[tuple[str, str], int] = {}
+    for entry in names:
+        if entry != "_tables/documents.jsonl" and not entry.endswith("/_tables/documents.jsonl"):
+            continue
+        component = component_of_folder(entry[: -len("/_tables/documents.jsonl")], entry)
+        with archive.open(entry) as listing:
+            for number, record in enumerate(_json_lines(listing, entry), 1):
+                name, table_number = record.get("name"), record.get("id")
+                if not isinstance(name, str) or not isinstance(table_number, int):
+                    raise ImportFailed(f"{entry} line {number}: expected {{name, id}}")
+                if (component, name) in numbers:
+                    raise ImportFailed(f"{entry} lists table {name} twice")
+                numbers[component, name] = table_number
     return numbers
 
 

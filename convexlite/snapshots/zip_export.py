@@ -17,7 +17,8 @@ from typing import IO, Any
 
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
-from convexlite.database.metadata import BY_ID
+from convexlite.database.metadata import BY_ID, TableInfo
+from convexlite.database.namespace import TableNamespace, component_of_table
 from convexlite.database.transaction import Transaction
 from convexlite.files import BlobStore
 from convexlite.functions import file_storage
@@ -66,11 +67,22 @@ def export_snapshot(
             (t for t in tx.registry.tables_by_number.values() if not t.is_system),
             key=lambda t: t.number,
         )
-        listing = b"".join(export_line({"name": t.name, "id": Int64(t.number)}) for t in tables)
-        _write(archive, "_tables/documents.jsonl", listing)
+        by_component: dict[str, list[TableInfo]] = {"": []}
         for table in tables:
-            summary.tables[table.name] = _write_table(archive, tx, table.name, progress)
-            _write(archive, f"{table.name}/generated_schema.jsonl", b'"uniform"\n')
+            by_component.setdefault(component_of_table(table.name), []).append(table)
+        for component, members in sorted(by_component.items()):
+            folder = component_folder(component)
+            names = {t.name: TableNamespace(component).user_name(t.name) for t in members}
+            listing = b"".join(
+                export_line({"name": names[t.name], "id": Int64(t.number)}) for t in members
+            )
+            _write(archive, f"{folder}_tables/documents.jsonl", listing)
+            for table in members:
+                entry = f"{folder}{names[table.name]}"
+                summary.tables[table.name] = _write_table(
+                    archive, tx, table.name, f"{entry}/documents.jsonl", progress
+                )
+                _write(archive, f"{entry}/generated_schema.jsonl", b'"uniform"\n')
         if blobs is not None:
             summary.files = _write_files(archive, tx, blobs)
     return summary
@@ -87,11 +99,17 @@ def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(_entry(name), data)
 
 
+def component_folder(component: str) -> str:
+    """Where a component's tables go in a snapshot: `_components/<name>/` per level of its
+    path (`a/b` → `_components/a/_components/b/`), nothing for the root app."""
+    return "".join(f"_components/{name}/" for name in component.split("/") if name)
+
+
 def _write_table(
-    archive: zipfile.ZipFile, tx: Transaction, name: str, progress: Progress | None
+    archive: zipfile.ZipFile, tx: Transaction, name: str, entry_name: str, progress: Progress | None
 ) -> int:
     count = 0
-    with archive.open(_entry(f"{name}/documents.jsonl"), "w", force_zip64=True) as entry:
+    with archive.open(_entry(entry_name), "w", force_zip64=True) as entry:
         for document in tx.rows(name, BY_ID, prefetch=1000):
             entry.write(export_line(document))
             count += 1

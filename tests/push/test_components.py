@@ -8,7 +8,9 @@ defined in the project, twice (`tally` and `otherTally`); the app has a `counts`
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -170,3 +172,24 @@ def test_components_are_served_again_after_a_restart(deployment: Deployment) -> 
     restart(deployment)
     assert tally(deployment, "restart")["tally"] == 4
     assert deployment.value("mutation", "app:bump", {"name": "restart", "by": 1}) == 5
+
+
+def test_a_snapshot_keeps_each_instances_tables(deployment: Deployment, tmp_path: Path) -> None:
+    """`npx convex export` writes each instance's tables under `_components/<name>/`, and
+    `npx convex import --replace` of that ZIP brings every instance's data back."""
+    deployment.value("mutation", "app:bump", {"name": "snapshot", "by": 7})
+    deployment.value("mutation", "app:bumpOther", {"name": "snapshot"})
+    backup = tmp_path / "backup.zip"
+    deployment.cli("export", "--path", str(backup))
+    with zipfile.ZipFile(backup) as archive:
+        names = set(archive.namelist())
+        listing = archive.read("_components/otherTally/_tables/documents.jsonl")
+    assert {"counts/documents.jsonl", "_components/tally/counts/documents.jsonl"} <= names
+    assert "_components/otherTally/counts/documents.jsonl" in names
+    assert b'"name":"counts"' in listing
+    deployment.value("mutation", "app:bump", {"name": "snapshot", "by": 1})
+    deployment.value("mutation", "app:bumpOther", {"name": "snapshot"})
+    assert tally(deployment, "snapshot")["tally"] == 8
+    deployment.cli("import", "--replace", "-y", str(backup))
+    restored = tally(deployment, "snapshot")
+    assert restored["tally"] == 7 and restored["other"] == 100
