@@ -1013,6 +1013,13 @@ _SIMPLE: dict[str, Callable[[], Validator]] = {
 }
 
 
+def analyzed_validator(raw: Any) -> Validator | None:
+    """An analysed function's `args` or `returns`: None where the push recorded none."""
+    if raw is None or raw == "null":
+        return None
+    return validator_from_json(raw)
+
+
 def validator_from_json(obj: Mapping[str, Any] | str) -> Validator:
     """Build a validator from validator JSON, as exported by pushed JS functions.
 

@@ -16,7 +16,7 @@ import weakref
 import httpx
 
 from convexlite.errors import BadRequestError
-from convexlite.js.syscalls import HostError, error_payload
+from convexlite.functions.json_syscalls import HostError, error_payload
 
 MAX_BODY_BYTES = 20 * 2**20
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (

@@ -46,7 +46,9 @@ from typing import Any
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.functions.environment import Environment
 from convexlite.functions.environment_variables import visible_in
+from convexlite.functions.function_errors import FunctionError, FunctionTimeout
 from convexlite.functions.function_log import new_request_id
+from convexlite.functions.json_syscalls import ActionSyscalls, HostError, TransactionSyscalls
 from convexlite.functions.syscalls import SyscallSavepoint
 from convexlite.functions.timing import recent_average
 from convexlite.js.esm_rewrite import RewrittenModule, rewrite_module
@@ -54,7 +56,6 @@ from convexlite.js.fetch import fetch
 from convexlite.js.module_loader import define_again, define_modules
 from convexlite.js.prelude import seed_words
 from convexlite.js.source_maps import SourceMaps
-from convexlite.js.syscalls import ActionSyscalls, HostError, TransactionSyscalls
 from convexlite.js.v8 import BridgeError, JsError, JsOutOfMemory, JsTimeout, V8Context, init_v8
 from convexlite.js.webcrypto import serve as serve_crypto
 from convexlite.values import decode, dumps, loads
@@ -82,18 +83,6 @@ ACTION_MEMORY_CHECK_SECONDS = 1.0
 """V8 stops an action that exhausts its heap without a word: the driver looks this often."""
 _seeds = random.Random(os.urandom(32))
 """Seeds of `Math.random` per run: unpredictable enough, and no system call per run."""
-
-
-class JsFunctionError(ConvexBackendError):
-    """JavaScript code threw (`Uncaught Error: boom` with the mapped stack)."""
-
-    kind = ErrorKind.BAD_REQUEST
-    code = "FunctionError"
-
-
-class JsExecutionTimeout(ConvexBackendError):
-    kind = ErrorKind.BAD_REQUEST
-    code = "FunctionTimeout"
 
 
 class JsOutOfMemoryError(ConvexBackendError):
@@ -667,8 +656,8 @@ class JsRuntime:
         if isinstance(exc, JsOutOfMemory):
             return _out_of_memory()
         if not isinstance(exc, JsError):
-            return JsFunctionError(f"The JavaScript runtime failed: {exc}")
-        return JsFunctionError(f"Uncaught {self.bundle.source_maps.map_stack(str(exc))}")
+            return FunctionError(f"The JavaScript runtime failed: {exc}")
+        return FunctionError(f"Uncaught {self.bundle.source_maps.map_stack(str(exc))}")
 
     def _outcome(
         self, payload: str | None, env: Environment, *, raw: bool = False, streamed: bool = False
@@ -686,7 +675,7 @@ class JsRuntime:
         error = result.get("error") or {}
         if "data" in error:
             raise ConvexError(decode(error["data"]))
-        raise JsFunctionError(f"Uncaught {self._describe(error)}")
+        raise FunctionError(f"Uncaught {self._describe(error)}")
 
     def _describe(self, error: Mapping[str, Any]) -> str:
         name = error.get("name") or "Error"
@@ -733,9 +722,9 @@ async def _async_op(syscalls: ActionSyscalls, op: str, args: str) -> str:
     return await syscalls.call(op, args)
 
 
-def _timeout(seconds: float) -> JsExecutionTimeout:
+def _timeout(seconds: float) -> FunctionTimeout:
     shown = f"{seconds:g}s"
-    return JsExecutionTimeout(f"Function execution timed out (maximum duration: {shown})")
+    return FunctionTimeout(f"Function execution timed out (maximum duration: {shown})")
 
 
 def _out_of_memory() -> JsOutOfMemoryError:

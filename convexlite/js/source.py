@@ -23,7 +23,7 @@ from typing import Any
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.environment import Environment
 from convexlite.functions.http import HttpRoute
-from convexlite.functions.validators import Validator, validator_from_json
+from convexlite.functions.validators import analyzed_validator
 from convexlite.js.runtime import JsBundle, JsRuntime
 from convexlite.values.function_paths import display, qualify
 from convexlite.values.http import HttpRequest, HttpResponse
@@ -109,12 +109,6 @@ class JsFunctionSource:
             component.close()
 
 
-def _validator(raw: Any) -> Validator | None:
-    if raw is None or raw == "null":
-        return None
-    return validator_from_json(raw)
-
-
 def _definition(
     runtime: JsRuntime, module: str, spec: Mapping[str, Any], component: str
 ) -> FunctionDefinition:
@@ -147,8 +141,8 @@ def _definition(
         public=public,
         handler=spec,
         invoke=invoke,
-        args=_validator(spec.get("args")),
-        returns=_validator(spec.get("returns")),
+        args=analyzed_validator(spec.get("args")),
+        returns=analyzed_validator(spec.get("returns")),
         is_async=kind is FunctionKind.ACTION,
         invoke_awaitable=invoke_awaitable,
     )

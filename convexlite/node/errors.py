@@ -1,21 +1,9 @@
-"""The errors of node actions, with the codes of their V8 counterparts."""
+"""Why node actions cannot run at all; an action's own failure is a `FunctionError` or
+`FunctionTimeout` (functions/function_errors.py), as in V8."""
 
 from __future__ import annotations
 
 from convexlite.errors import ConvexBackendError, ErrorKind
-
-
-class NodeActionError(ConvexBackendError):
-    """The action threw (`Uncaught Error: boom` and its source-mapped stack), or the
-    process running it died."""
-
-    kind = ErrorKind.BAD_REQUEST
-    code = "FunctionError"
-
-
-class NodeActionTimeout(ConvexBackendError):
-    kind = ErrorKind.BAD_REQUEST
-    code = "FunctionTimeout"
 
 
 class NodeExecutorUnavailable(ConvexBackendError):

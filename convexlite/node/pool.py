@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from convexlite.node.errors import NodeActionError
+from convexlite.functions.function_errors import FunctionError
 from convexlite.node.nodejs import NodeJs
 from convexlite.node.worker import NodeWorker
 
@@ -37,7 +37,7 @@ class WorkerPool:
         """An idle process, or a new one."""
         with self._lock:
             if self._closed:
-                raise NodeActionError("The node actions of this push were replaced by a newer push")
+                raise FunctionError("The node actions of this push were replaced by a newer push")
             while self._idle:
                 worker = self._idle.pop()
                 if not worker.exited:
@@ -49,7 +49,7 @@ class WorkerPool:
             closed = self._closed
         if closed:
             self._stop(worker)
-            raise NodeActionError("The node actions of this push were replaced by a newer push")
+            raise FunctionError("The node actions of this push were replaced by a newer push")
         return worker
 
     def give_back(self, worker: NodeWorker, *, healthy: bool) -> None:

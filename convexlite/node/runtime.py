@@ -24,9 +24,10 @@ from typing import Any
 from convexlite.errors import ConvexError
 from convexlite.functions.environment import Environment
 from convexlite.functions.environment_variables import visible_in
+from convexlite.functions.function_errors import FunctionError, FunctionTimeout
 from convexlite.functions.function_log import new_request_id
-from convexlite.js.syscalls import ActionSyscalls, HostError
-from convexlite.node.errors import NodeActionError, NodeActionTimeout, NodeExecutorUnavailable
+from convexlite.functions.json_syscalls import ActionSyscalls, HostError
+from convexlite.node.errors import NodeExecutorUnavailable
 from convexlite.node.nodejs import NodeJsUnavailable, find_node
 from convexlite.node.packages import DependencyInstallFailed, NodeDependency, NodeFiles
 from convexlite.node.pool import WorkerPool
@@ -63,7 +64,7 @@ class NodeRuntime:
         with self._preparing:
             if self._pool is None:
                 if self._closed:
-                    raise NodeActionError(
+                    raise FunctionError(
                         "The node actions of this push were replaced by a newer push"
                     )
                 try:
@@ -168,7 +169,7 @@ class NodeRuntime:
             try:
                 message = await asyncio.wait_for(outcome, self.timeout)
             except TimeoutError:
-                raise NodeActionTimeout(
+                raise FunctionTimeout(
                     f"Function execution timed out (maximum duration: {self.timeout:g}s)"
                 ) from None
             healthy = not message.get("retire")
@@ -187,7 +188,7 @@ def _log(env: Environment, line: Mapping[str, Any]) -> None:
     env.logs.log(line.get("level", "LOG"), text, truncated=bool(line.get("isTruncated")))
 
 
-def _exited(path: str, message: Mapping[str, Any]) -> NodeActionError:
+def _exited(path: str, message: Mapping[str, Any]) -> FunctionError:
     code = message.get("code")
     if not isinstance(code, int):
         how = "unexpectedly"
@@ -195,7 +196,7 @@ def _exited(path: str, message: Mapping[str, Any]) -> NodeActionError:
         how = f"with code {code}" if code >= 0 else f"by signal {-code}"
     output = message.get("output") or ""
     tail = f"\nIts last output:\n{output}" if output.strip() else ""
-    return NodeActionError(
+    return FunctionError(
         f"Uncaught Error: the Node.js process running {path} exited {how} before the action "
         f"finished (process.exit() or a crash); the next call starts a new process.{tail}"
     )
@@ -208,7 +209,7 @@ def _result(message: Mapping[str, Any]) -> Any:
     error = message.get("error") or {}
     if "data" in error:
         raise ConvexError(decode(error["data"]))
-    raise NodeActionError(f"Uncaught {describe(error)}")
+    raise FunctionError(f"Uncaught {describe(error)}")
 
 
 def describe(error: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.environment import Environment
-from convexlite.functions.validators import Validator, validator_from_json
+from convexlite.functions.validators import analyzed_validator
 from convexlite.node.packages import parse_dependencies
 from convexlite.node.runtime import NodeRuntime
 from convexlite.values.function_paths import display
@@ -66,12 +66,6 @@ class NodeFunctionSource:
         self.runtime.close()
 
 
-def _validator(raw: Any) -> Validator | None:
-    if raw is None or raw == "null":
-        return None
-    return validator_from_json(raw)
-
-
 def _definition(runtime: NodeRuntime, module: str, spec: Mapping[str, Any]) -> FunctionDefinition:
     name = spec["name"]
     path = f"{module[:-3]}:{name}"
@@ -87,7 +81,7 @@ def _definition(runtime: NodeRuntime, module: str, spec: Mapping[str, Any]) -> F
         public=visibility is None or visibility.get("kind") == "public",
         handler=spec,
         invoke=invoke,
-        args=_validator(spec.get("args")),
-        returns=_validator(spec.get("returns")),
+        args=analyzed_validator(spec.get("args")),
+        returns=analyzed_validator(spec.get("returns")),
         is_async=True,
     )

@@ -13,14 +13,10 @@ import pytest
 
 from convexlite.errors import ConvexError
 from convexlite.functions.environment import Environment
+from convexlite.functions.function_errors import FunctionError, FunctionTimeout
 from convexlite.functions.logs import LogCollector
 from convexlite.node.analysis import NodeAnalysisFailed, NodeModuleAnalyzer
-from convexlite.node.errors import (
-    NodeActionError,
-    NodeActionTimeout,
-    NodeDependenciesFailed,
-    NodeExecutorUnavailable,
-)
+from convexlite.node.errors import NodeDependenciesFailed, NodeExecutorUnavailable
 from convexlite.node.nodejs import NodeJsUnavailable, find_node
 from convexlite.node.runtime import NodeRuntime
 
@@ -119,14 +115,14 @@ def test_convex_error_data(runtime) -> None:
 
 def test_a_hanging_action_times_out_and_its_process_is_killed(runtime) -> None:
     pid = run(runtime, "pid")
-    with pytest.raises(NodeActionTimeout, match="timed out"):
+    with pytest.raises(FunctionTimeout, match="timed out"):
         run(runtime, "hang")
     assert not alive(pid)  # the idle process was the one that hung
     assert run(runtime, "pid") != pid
 
 
 def test_process_exit_fails_only_that_call(runtime) -> None:
-    with pytest.raises(NodeActionError, match="exited with code 3"):
+    with pytest.raises(FunctionError, match="exited with code 3"):
         run(runtime, "exit")
     assert run(runtime, "hash", {"text": "a"}) == hashlib.sha1(b"a").hexdigest()
 
@@ -151,7 +147,7 @@ def test_close_stops_every_process(runtime) -> None:
     assert alive(pid)
     runtime.close()
     assert not alive(pid)
-    with pytest.raises(NodeActionError, match="replaced"):
+    with pytest.raises(FunctionError, match="replaced"):
         run(runtime, "pid")
 
 

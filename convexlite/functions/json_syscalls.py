@@ -1,4 +1,5 @@
-"""The JSON syscalls of pushed JavaScript, served by the `Environment` every source shares.
+"""The JSON syscalls of pushed JavaScript (V8 and Node.js), served by the `Environment` every
+source shares.
 
 The bundled `convex/server` library calls `Convex.syscall(op, json)` and
 `Convex.asyncSyscall(op, json)` (spec/functions.md §3.3); the host prelude

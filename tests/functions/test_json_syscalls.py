@@ -8,9 +8,9 @@ import pytest
 
 from convexlite.database.database import Database
 from convexlite.functions.environment import Environment
+from convexlite.functions.json_syscalls import HostError, TransactionSyscalls
 from convexlite.functions.logs import LogCollector
 from convexlite.functions.syscalls import DatabaseSyscalls
-from convexlite.js.syscalls import HostError, TransactionSyscalls
 from convexlite.persistence.memory import MemoryPersistence
 from convexlite.query.cursors import CursorCodec
 
