@@ -82,7 +82,10 @@ def test_users_sign_in_over_http_and_websocket_and_refresh(issuer, npm_convex) -
     assert http[0]["subject"] == "first" and http[0]["email"] == "first@example.com"
     assert "NoAuthProvider" in http[1]["error"]
     ws = [line["ws"] for line in lines if "ws" in line]
-    assert ws[0]["subject"] == "first"
+    # The client force-refreshes the token as soon as the server accepts the first one, so
+    # whether a result computed for "first" arrives before the switch is up to scheduling;
+    # every result is one of the two users', and the subscription ends on the second.
+    assert {identity["subject"] for identity in ws} <= {"first", "second"}
     assert ws[-1] == {
         "tokenIdentifier": f"{server.url}|second",
         "issuer": server.url,
