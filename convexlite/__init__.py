@@ -7,9 +7,10 @@ from convexlite.functions.live_queries import QueryResult, QuerySubscription
 from convexlite.functions.schema import define_schema, define_table
 from convexlite.functions.validators import v
 from convexlite.projects import ProjectDeployError
-from convexlite.values import UNDEFINED, Int64
+from convexlite.values import COMMIT_TS, UNDEFINED, Int64
 
 __all__ = [
+    "COMMIT_TS",
     "UNDEFINED",
     "App",
     "Backend",

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from convexlite.database.errors import DocumentDeleted, DocumentExists, StorageFailed
-from convexlite.database.index_keys import id_key
+from convexlite.database.index_keys import id_key, index_key
 from convexlite.database.intervals import IntervalSet
 from convexlite.database.metadata import INDEX_TABLE, VIRTUAL_INDEX_BY_TABLE_ID, Registry
 from convexlite.database.store import Clock
-from convexlite.database.transaction import MetadataChanges, Transaction
+from convexlite.database.transaction import MetadataChanges, PendingWrite, Transaction
 from convexlite.database.write_log import (
     LogEntry,
     OptimisticConcurrencyControlFailure,
@@ -29,55 +29,102 @@ from convexlite.database.write_log import (
 from convexlite.errors import InternalError
 from convexlite.persistence.errors import CommitOutcomeUnknownError
 from convexlite.persistence.types import DocumentRevision, IndexEntry, Persistence
-from convexlite.values import loads
+from convexlite.values import loads, resolve_commit_ts_json
 
 CommitListener = Callable[[LogEntry], None]
 
 
+_Documents = list[tuple[bytes, bytes, str | None, int | None]]
+_Indexes = list[tuple[bytes, bytes, bool, bytes, bytes]]
+_LogKeys = dict[bytes, list[WrittenKey]]
+
+
 @dataclass(slots=True)
 class PreparedCommit:
-    """A transaction's rows with the timestamp left to fill in."""
+    """A transaction's rows with the timestamp left to fill in.
+
+    `unresolved` are the writes whose documents hold commit-timestamp placeholders: their
+    text, index keys and written keys depend on the timestamp, so `rows_at` builds them.
+    """
 
     begin_ts: int
     reads: dict[bytes, IntervalSet]
-    documents: list[tuple[bytes, bytes, str | None, int | None]]
-    indexes: list[tuple[bytes, bytes, bool, bytes, bytes]]
-    log_keys: dict[bytes, list[WrittenKey]]
+    documents: _Documents
+    indexes: _Indexes
+    log_keys: _LogKeys
     metadata: MetadataChanges
+    unresolved: list[tuple[PendingWrite, dict[bytes, tuple[tuple[str, ...], ...]]]]
 
     def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
-        docs = [DocumentRevision(t, i, ts, j, p) for t, i, j, p in self.documents]
+        return self.resolve(ts)[:2]
+
+    def resolve(
+        self, ts: int
+    ) -> tuple[list[DocumentRevision], list[IndexEntry], _LogKeys]:
+        """The rows and written keys of this commit at `ts`, placeholders replaced by `ts`."""
+        documents, indexes, log_keys = self.documents, self.indexes, self.log_keys
+        if self.unresolved:
+            documents, indexes = list(documents), list(indexes)
+            log_keys = {index_id: list(keys) for index_id, keys in log_keys.items()}
+            for w, fields in self.unresolved:
+                assert w.new_json is not None
+                new_json = resolve_commit_ts_json(w.new_json, ts)
+                doc = loads(new_json)
+                idk = id_key(w.id_str)
+                new_keys = {ix: index_key(fields[ix], doc, idk) for ix in w.new_keys}
+                _add_rows(w, new_json, new_keys, documents, indexes, log_keys)
+        docs = [DocumentRevision(t, i, ts, j, p) for t, i, j, p in documents]
         idx = [
             IndexEntry(ix, k, ts, d, None if d else t, None if d else i)
-            for ix, k, d, t, i in self.indexes
+            for ix, k, d, t, i in indexes
         ]
-        return docs, idx
+        return docs, idx, log_keys
+
+
+def _add_rows(
+    w: PendingWrite,
+    new_json: str | None,
+    new_keys: dict[bytes, bytes],
+    documents: _Documents,
+    indexes: _Indexes,
+    log_keys: _LogKeys,
+) -> None:
+    tablet = w.table.tablet_id
+    documents.append((tablet, w.internal_id, new_json, w.prev_ts))
+    for index_id, old_key in w.prev_keys.items():
+        new_key = new_keys.get(index_id)
+        if new_key != old_key:
+            indexes.append((index_id, old_key, True, tablet, w.internal_id))
+    for index_id, new_key in new_keys.items():
+        indexes.append((index_id, new_key, False, tablet, w.internal_id))
+    for keys in (w.prev_keys, new_keys):
+        for index_id, key in keys.items():
+            log_keys.setdefault(index_id, []).append(WrittenKey(key, w.table.name, w.id_str))
 
 
 def prepare(tx: Transaction) -> PreparedCommit:
     """Turn a transaction's write set into rows (spec/database.md §3.4, §4.5)."""
-    documents = []
-    indexes = []
-    log_keys: dict[bytes, list[WrittenKey]] = {}
+    documents: _Documents = []
+    indexes: _Indexes = []
+    log_keys: _LogKeys = {}
+    unresolved = []
     for w in tx.writes.values():
-        tablet = w.table.tablet_id
-        documents.append((tablet, w.internal_id, w.new_json, w.prev_ts))
-        for index_id, old_key in w.prev_keys.items():
-            new_key = w.new_keys.get(index_id)
-            if new_key != old_key:
-                indexes.append((index_id, old_key, True, tablet, w.internal_id))
-        for index_id, new_key in w.new_keys.items():
-            indexes.append((index_id, new_key, False, tablet, w.internal_id))
-        for keys in (w.prev_keys, w.new_keys):
-            for index_id, key in keys.items():
-                log_keys.setdefault(index_id, []).append(WrittenKey(key, w.table.name, w.id_str))
+        if w.commit_ts:
+            # Resolved in `rows_at` once the timestamp is known; placeholders only come from
+            # user code, never in `_index` documents.
+            fields = {ix: tx.registry.indexes_by_id[ix].fields for ix in w.new_keys}
+            unresolved.append((w, fields))
+            continue
+        _add_rows(w, w.new_json, w.new_keys, documents, indexes, log_keys)
         if w.table.name == INDEX_TABLE:
             for json_value in _index_doc_versions(tx, w.new_json, w.internal_id):
                 table_key = id_key(json_value["table_id"]) + id_key(w.id_str)
                 log_keys.setdefault(VIRTUAL_INDEX_BY_TABLE_ID, []).append(
                     WrittenKey(table_key, w.table.name, w.id_str)
                 )
-    return PreparedCommit(tx.begin_ts, tx.read_set(), documents, indexes, log_keys, tx.metadata)
+    return PreparedCommit(
+        tx.begin_ts, tx.read_set(), documents, indexes, log_keys, tx.metadata, unresolved
+    )
 
 
 def _index_doc_versions(tx: Transaction, new_json: str | None, internal_id: bytes) -> list[dict]:
@@ -244,10 +291,12 @@ class Committer:
                 request.error = OptimisticConcurrencyControlFailure(conflict)
                 continue
             ts = self._next_ts()
-            docs, idx = prepared.rows_at(ts)
+            # Commit-timestamp placeholders are resolved here, the one place that knows `ts`,
+            # before anything is written to storage, the write log or listeners.
+            docs, idx, log_keys = prepared.resolve(ts)
             documents.extend(docs)
             indexes.extend(idx)
-            accepted.append((request, LogEntry(ts, prepared.log_keys)))
+            accepted.append((request, LogEntry(ts, log_keys)))
         if not accepted:
             return
         durable = any(request.durable for request, _ in accepted)

@@ -42,6 +42,7 @@ from convexlite.database.store import StoreView
 from convexlite.errors import BadRequestError
 from convexlite.persistence.types import DocumentRevision, Order
 from convexlite.values import (
+    MAX_COMMIT_TS,
     UNDEFINED,
     InvalidIdError,
     check_document_sized,
@@ -50,13 +51,20 @@ from convexlite.values import (
     dumps,
     encode_id,
     internal_id_to_str,
+    json_has_commit_ts,
     loads,
     new_internal_id,
+    resolve_commit_ts,
     value_size,
 )
 
 _PAGE_MAX = 1024
 _UNREAD = object()
+
+
+def _loads(json_value: str) -> Any:
+    """A document this transaction reads: its own writes may hold `COMMIT_TS` placeholders."""
+    return loads(json_value, allow_commit_ts=True)
 
 
 def _require_object(value: Any, method: str) -> None:
@@ -79,6 +87,9 @@ class PendingWrite:
     new_json: str | None
     new_keys: dict[bytes, bytes]
     explicit_id: bool = False
+    commit_ts: bool = False
+    """`new_json` holds commit-timestamp placeholders, and `new_keys` their pre-commit view
+    (`MAX_COMMIT_TS`): the committer resolves both once it knows the timestamp."""
 
 
 @dataclass(slots=True)
@@ -261,7 +272,7 @@ class Transaction:
         json_value = self._read_json(table, internal_id, id_str)
         if json_value is None:
             return None
-        doc = loads(json_value)
+        doc = _loads(json_value)
         if not table.is_system:
             self.usage.record_read(value_size(doc))
         return doc
@@ -333,7 +344,7 @@ class Transaction:
             else:
                 state.exhausted = True
                 return
-            doc = loads(json_value)
+            doc = _loads(json_value)
             if count_reads:
                 self.usage.record_read(value_size(doc))
             state.last_key = key
@@ -475,7 +486,7 @@ class Transaction:
             table, internal_id = resolved
             json_value = self._read_json(table, internal_id, id_str)
             if json_value is not None:
-                current = loads(json_value)
+                current = _loads(json_value)
                 if not table.is_system:
                     self.usage.record_read(value_size(current))
                 return table, internal_id, current
@@ -505,15 +516,21 @@ class Transaction:
     ) -> None:
         new_json: str | None = None
         new_keys: dict[bytes, bytes] = {}
+        commit_ts = False
         indexes = self.registry.indexes_by_table.get(table.tablet_id, {}).values()
         if doc is not None:
             if not table.is_system:
                 doc, size = check_document_sized(doc)
+            new_json = dumps(doc)
+            commit_ts = json_has_commit_ts(new_json)
+            if not table.is_system:
                 schema = self.store.schema
                 if schema is not None and table.state == ACTIVE:
-                    schema.validate_document(table.name, doc, table_name_of=self.table_name_of)
-            new_json = dumps(doc)
+                    # Placeholders are checked as the largest commit timestamp, as upstream.
+                    view = resolve_commit_ts(doc, MAX_COMMIT_TS) if commit_ts else doc
+                    schema.validate_document(table.name, view, table_name_of=self.table_name_of)
             idk = id_key(id_str)
+            # A placeholder's sort key is MAX_COMMIT_TS's until the committer resolves it.
             new_keys = {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
         if not table.is_system:
             self.usage.record_write(size if doc is not None else 0)
@@ -538,6 +555,7 @@ class Transaction:
             self._overlay.setdefault(index_id, {})[new_key] = new_json
         pending.new_json = new_json
         pending.new_keys = new_keys
+        pending.commit_ts = commit_ts
         if table.name in (TABLES_TABLE, INDEX_TABLE):
             self._record(self.store.tables_by_id_index, Interval.all(), derived=True)
             self._record(self.store.index_by_id_index, Interval.all(), derived=True)
@@ -622,6 +640,6 @@ class Transaction:
             doc["_id"] = id_str
             doc[CREATION_TIME] = self._take_creation_time()
         else:
-            doc = loads(existing)
+            doc = _loads(existing)
             doc.update(fields)
         self._write(meta, internal_id, id_str, doc)

@@ -112,6 +112,12 @@ _ACTION_STORAGE: dict[str, Callable[[Any, dict[str, Any]], Awaitable[Any]]] = {
 }
 
 
+def _written(value: Any) -> Any:
+    """A document a mutation writes: the one place `{"$commitTs": null}` is accepted
+    (functions.md §3.3.3); the committer replaces it with the commit timestamp."""
+    return decode(value, allow_commit_ts=True)
+
+
 def unsupported(op: str) -> ConvexBackendError:
     for prefix, feature in _LATER_ISSUES.items():
         if op.startswith(prefix):
@@ -203,16 +209,16 @@ class TransactionSyscalls:
 
     def _insert(self, args: dict[str, Any]) -> Any:
         self._check_writable("db.insert")
-        return {"_id": self.db.insert(args["table"], decode(args["value"]))}
+        return {"_id": self.db.insert(args["table"], _written(args["value"]))}
 
     def _patch(self, args: dict[str, Any]) -> Any:
         self._check_writable("db.patch")
-        value = decode(args["value"], allow_undefined=True)
+        value = decode(args["value"], allow_undefined=True, allow_commit_ts=True)
         return self.db.shallow_merge(args["id"], value, args.get("table"))
 
     def _replace(self, args: dict[str, Any]) -> Any:
         self._check_writable("db.replace")
-        return self.db.replace(args["id"], decode(args["value"]), args.get("table"))
+        return self.db.replace(args["id"], _written(args["value"]), args.get("table"))
 
     def _remove(self, args: dict[str, Any]) -> Any:
         self._check_writable("db.delete")

@@ -13,7 +13,16 @@ from typing import Any, Literal
 from convexlite.database.intervals import Interval, successor_of_prefix
 from convexlite.errors import BadRequestError
 from convexlite.query.expressions import InvalidQueryJson, display_value, normalize_value
-from convexlite.values import UNDEFINED, decode, encode, parse_field_path, sort_key_maybe
+from convexlite.values import (
+    MAX_COMMIT_TS,
+    UNDEFINED,
+    decode,
+    encode,
+    has_commit_ts,
+    parse_field_path,
+    resolve_commit_ts,
+    sort_key_maybe,
+)
 
 __all__ = [
     "AlreadyDefinedBound",
@@ -103,7 +112,11 @@ def parse_range(obj: Any) -> list[RangeExpr]:
         if "value" not in item:
             raise InvalidQueryJson("Index range expression needs a `value`")
         try:
-            value = decode(item["value"], allow_undefined=True)
+            # `{"$commitTs": null}` (`db.vars.commitTs`) stands for the pre-commit view of the
+            # placeholder, so it matches the rows this transaction wrote with it (upstream).
+            value = decode(item["value"], allow_undefined=True, allow_commit_ts=True)
+            if value is not UNDEFINED and has_commit_ts(value):
+                value = resolve_commit_ts(value, MAX_COMMIT_TS)
             result.append(RangeExpr(op, field_path, value))
         except BadRequestError:
             raise

@@ -5,6 +5,13 @@ plain int) → float64, `Int64` → int64, str → string, bytes → bytes, list
 array, dict[str, …] → object.
 """
 
+from convexlite.values.commit_ts import (
+    COMMIT_TS_TOKEN,
+    has_commit_ts,
+    json_has_commit_ts,
+    resolve_commit_ts,
+    resolve_commit_ts_json,
+)
 from convexlite.values.identifiers import (
     InvalidFieldNameError,
     InvalidFieldPathError,
@@ -68,9 +75,12 @@ from convexlite.values.sort_key import (
     sort_key,
     sort_key_maybe,
 )
-from convexlite.values.types import MAX_TS, UNDEFINED
+from convexlite.values.types import COMMIT_TS, MAX_COMMIT_TS, MAX_TS, UNDEFINED
 
 __all__ = [
+    "COMMIT_TS",
+    "COMMIT_TS_TOKEN",
+    "MAX_COMMIT_TS",
     "INT64_MAX",
     "INT64_MIN",
     "MAX_ARRAY_LEN",
@@ -118,12 +128,16 @@ __all__ = [
     "dumps",
     "encode",
     "encode_id",
+    "has_commit_ts",
     "internal_id_to_str",
     "is_identifier",
     "is_valid_id",
+    "json_has_commit_ts",
     "loads",
     "new_internal_id",
     "parse_field_path",
+    "resolve_commit_ts",
+    "resolve_commit_ts_json",
     "sort_key",
     "sort_key_maybe",
     "str_to_internal_id",

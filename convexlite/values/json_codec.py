@@ -29,7 +29,7 @@ from convexlite.values.limits import (
     _too_many_fields,
     _too_nested,
 )
-from convexlite.values.types import UNDEFINED
+from convexlite.values.types import COMMIT_TS, UNDEFINED
 
 
 class ConvexJsonError(InvalidValueError):
@@ -111,6 +111,8 @@ def _encode_other(v: Any) -> Any:
             raise InvalidValueError(f"Integer {v} is too large to be a float64") from None
     if v is UNDEFINED:
         return {"$undefined": None}
+    if v is COMMIT_TS:
+        return {"$commitTs": None}
     if isinstance(v, bool):
         return bool(v)
     if isinstance(v, Int64):
@@ -239,7 +241,7 @@ def dumps(v: Any) -> str:
 # ----------------------------------------------------------------------------- decoding
 
 
-def _special(key: str, x: Any, allow_undefined: bool) -> Any:
+def _special(key: str, x: Any, allow_undefined: bool, cts: bool) -> Any:
     """Decode a one-key `$` object; anything unknown is reported as a bad field name."""
     if key == "$integer":
         b = _b64decode(x, key)
@@ -260,6 +262,10 @@ def _special(key: str, x: Any, allow_undefined: bool) -> Any:
         if x is not None:
             raise ConvexJsonError('{"$undefined": ...} must hold null')
         return UNDEFINED
+    if key == "$commitTs" and cts:
+        if x is not None:
+            raise ConvexJsonError('{"$commitTs": ...} must hold null')
+        return COMMIT_TS
     if key == "$set" or key == "$map":
         kind = "Set" if key == "$set" else "Map"
         raise ConvexJsonError(f"{kind} values ({{{key!r}: ...}}) are no longer supported")
@@ -267,7 +273,7 @@ def _special(key: str, x: Any, allow_undefined: bool) -> Any:
     raise AssertionError("unreachable")
 
 
-def _fix_dict(d: dict[Any, Any], depth: int, undef: bool, undef_fields: bool) -> Any:
+def _fix_dict(d: dict[Any, Any], depth: int, undef: bool, undef_fields: bool, cts: bool) -> Any:
     """In place: turn a freshly parsed JSON object into a Convex value."""
     if depth > MAX_NESTING:
         raise _too_nested()
@@ -275,7 +281,7 @@ def _fix_dict(d: dict[Any, Any], depth: int, undef: bool, undef_fields: bool) ->
     if n == 1:
         for k in d:
             if k[:1] == "$":
-                return _special(k, d[k], undef)
+                return _special(k, d[k], undef, cts)
     elif n > MAX_OBJECT_FIELDS:
         raise _too_many_fields(n)
     known = known_field_names
@@ -288,15 +294,15 @@ def _fix_dict(d: dict[Any, Any], depth: int, undef: bool, undef_fields: bool) ->
         if t is int:
             d[k] = _int_float(x)
         elif t is dict:
-            y = _fix_dict(x, depth + 1, undef_fields, False)
+            y = _fix_dict(x, depth + 1, undef_fields, False, cts)
             if y is not x:
                 d[k] = y
         else:
-            _fix_list(x, depth + 1)
+            _fix_list(x, depth + 1, cts)
     return d
 
 
-def _fix_list(a: list[Any], depth: int) -> None:
+def _fix_list(a: list[Any], depth: int, cts: bool) -> None:
     if depth > MAX_NESTING:
         raise _too_nested()
     if len(a) > MAX_ARRAY_LEN:
@@ -308,11 +314,11 @@ def _fix_list(a: list[Any], depth: int) -> None:
         if t is int:
             a[i] = _int_float(x)
         elif t is dict:
-            y = _fix_dict(x, depth + 1, False, False)
+            y = _fix_dict(x, depth + 1, False, False, cts)
             if y is not x:
                 a[i] = y
         else:
-            _fix_list(x, depth + 1)
+            _fix_list(x, depth + 1, cts)
 
 
 def _int_float(n: int) -> float:
@@ -322,11 +328,14 @@ def _int_float(n: int) -> float:
         raise ConvexJsonError(f"Number {n} is out of range for a float64") from None
 
 
-def loads(s: str | bytes, *, allow_undefined: bool = False) -> Any:
+def loads(
+    s: str | bytes, *, allow_undefined: bool = False, allow_commit_ts: bool = False
+) -> Any:
     """Parse Convex JSON text into a value, with the rules of `decode`.
 
     With `allow_undefined`, `{"$undefined": null}` is accepted as the whole value or
-    as a field of the top-level object (a patch removing that field).
+    as a field of the top-level object (a patch removing that field). With
+    `allow_commit_ts`, `{"$commitTs": null}` is accepted anywhere, as `COMMIT_TS`.
     """
     try:
         obj = _DECODER.decode(s)
@@ -338,9 +347,9 @@ def loads(s: str | bytes, *, allow_undefined: bool = False) -> Any:
         raise ConvexJsonError(f"Invalid JSON: {e}") from None
     t = type(obj)
     if t is dict:
-        return _fix_dict(obj, 1, allow_undefined, allow_undefined)
+        return _fix_dict(obj, 1, allow_undefined, allow_undefined, allow_commit_ts)
     if t is list:
-        _fix_list(obj, 1)
+        _fix_list(obj, 1, allow_commit_ts)
         return obj
     if t is int:
         return _int_float(obj)
@@ -357,19 +366,20 @@ def _explain(s: str | bytes, e: Exception) -> str:
     return "strings must be valid Unicode (found a lone surrogate escape)"
 
 
-def decode(obj: Any, *, allow_undefined: bool = False) -> Any:
+def decode(obj: Any, *, allow_undefined: bool = False, allow_commit_ts: bool = False) -> Any:
     """Turn a parsed JSON structure (from any JSON parser) into a Convex value.
 
     Strict where Convex is: every JSON number is a float64, the `$integer`, `$float`
     and `$bytes` wrappers must be exact, any other `$` key is an invalid field name,
     and strings must be valid Unicode. Nesting, array length and object field
     counts are held to the value limits; total size is left to the caller's budget.
-    The input is not modified.
+    The input is not modified. `allow_commit_ts` admits the commit-timestamp placeholder
+    `{"$commitTs": null}` anywhere (a mutation's document writes, nothing a client sends).
     """
-    return _decode(obj, 0, allow_undefined, allow_undefined)
+    return _decode(obj, 0, allow_undefined, allow_undefined, allow_commit_ts)
 
 
-def _decode(x: Any, depth: int, undef: bool, undef_fields: bool) -> Any:
+def _decode(x: Any, depth: int, undef: bool, undef_fields: bool, cts: bool) -> Any:
     t = type(x)
     if t is str:
         if not x.isascii():
@@ -392,7 +402,7 @@ def _decode(x: Any, depth: int, undef: bool, undef_fields: bool) -> Any:
         if n == 1:
             for k in x:
                 if type(k) is str and k[:1] == "$":
-                    return _special(k, x[k], undef)
+                    return _special(k, x[k], undef, cts)
         elif n > MAX_OBJECT_FIELDS:
             raise _too_many_fields(n)
         out = {}
@@ -400,12 +410,12 @@ def _decode(x: Any, depth: int, undef: bool, undef_fields: bool) -> Any:
         for k, y in x.items():
             if k not in known:
                 k = admit_field_name(k)
-            out[k] = _decode(y, depth + 1, undef_fields, False)
+            out[k] = _decode(y, depth + 1, undef_fields, False, cts)
         return out
     if t is list:
         if len(x) > MAX_ARRAY_LEN:
             raise _array_too_long(len(x))
-        return [_decode(y, depth + 1, False, False) for y in x]
+        return [_decode(y, depth + 1, False, False, cts) for y in x]
     raise ConvexJsonError(f"{type(x).__qualname__} is not a JSON value")
 
 

@@ -15,7 +15,7 @@ from convexlite.errors import BadRequestError
 from convexlite.values.display import render_value
 from convexlite.values.identifiers import admit_field_name, known_field_names
 from convexlite.values.int64 import INT64_MAX, INT64_MIN, Int64, Int64RangeError
-from convexlite.values.types import UNDEFINED
+from convexlite.values.types import COMMIT_TS, UNDEFINED
 
 MAX_VALUE_SIZE = 1 << 25
 MAX_NESTING = 64
@@ -153,6 +153,8 @@ def _normalize_other(x: Any) -> tuple[Any, int]:
     if isinstance(x, (bytes, bytearray, memoryview)):
         b = bytes(x)
         return b, len(b) + 2
+    if x is COMMIT_TS:
+        return x, 9
     name = _type_name(x)
     if name == "undefined":
         raise _Unsupported(x, "undefined is not a valid Convex value", UnsupportedTypeError)

@@ -15,7 +15,7 @@ from convexlite.errors import BadRequestError
 from convexlite.values.identifiers import admit_field_name, known_field_names
 from convexlite.values.int64 import Int64
 from convexlite.values.limits import InvalidValueError, UnsupportedTypeError
-from convexlite.values.types import UNDEFINED
+from convexlite.values.types import COMMIT_TS, MAX_COMMIT_TS, UNDEFINED
 
 UNDEFINED_KEY = b"\x01"
 NULL_KEY = b"\x03"
@@ -175,6 +175,9 @@ def _scalar_key(v: Any) -> bytes:
         return _str_key(str.__str__(v))
     if isinstance(v, (bytes, bytearray, memoryview)):
         return _bytes_key(bytes(v))
+    if v is COMMIT_TS:
+        # The pre-commit view: an unresolved commit timestamp sorts after every real one.
+        return _int_key(MAX_COMMIT_TS)
     if v is UNDEFINED:
         raise InvalidValueError("undefined has no sort key here; use sort_key_maybe")
     raise UnsupportedTypeError(f"{type(v).__qualname__} is not a supported Convex type")

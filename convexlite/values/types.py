@@ -34,3 +34,31 @@ class _Undefined:
 
 UNDEFINED = _Undefined()
 """The "missing" sentinel: `{"$undefined": null}` in patches and query literals."""
+
+
+class _CommitTs:
+    """The commit timestamp of the writing transaction, unknown until it commits."""
+
+    __slots__ = ()
+    _instance: _CommitTs | None = None
+
+    def __new__(cls) -> _CommitTs:
+        if cls._instance is None:
+            cls._instance = object.__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "COMMIT_TS"
+
+    def __reduce__(self) -> str:
+        return "COMMIT_TS"
+
+
+COMMIT_TS = _CommitTs()
+"""The commit-timestamp placeholder: `{"$commitTs": null}` (JS `db.vars.commitTs`). A mutation
+may write it anywhere in a document; the committer replaces it with the commit's timestamp as
+an `Int64`. Until then index keys and schema checks see `MAX_COMMIT_TS`."""
+
+MAX_COMMIT_TS = MAX_TS
+"""What an unresolved placeholder stands for in index keys, index ranges and schema checks: it
+sorts after every real commit timestamp."""

@@ -261,3 +261,39 @@ def test_round_trips(v):
     assert json.dumps(encode(v), separators=(",", ":"), ensure_ascii=False) == json.dumps(
         json.loads(text), separators=(",", ":"), ensure_ascii=False, sort_keys=True
     )
+
+
+# ----------------------------------------------------------------------------- commit ts
+
+
+def test_commit_ts_placeholder_only_where_allowed():
+    from convexlite.values import (
+        COMMIT_TS,
+        json_has_commit_ts,
+        resolve_commit_ts,
+        resolve_commit_ts_json,
+    )
+
+    text = '{"a":{"$commitTs":null},"b":[1,{"c":{"$commitTs":null}}],"s":"{\\"$commitTs\\":null}"}'
+    decoded = decode(json.loads(text), allow_commit_ts=True)
+    for parsed in (loads(text, allow_commit_ts=True), decoded):
+        assert parsed == {"a": COMMIT_TS, "b": [1.0, {"c": COMMIT_TS}], "s": '{"$commitTs":null}'}
+        assert encode(parsed)["a"] == {"$commitTs": None}
+        assert loads(dumps(parsed), allow_commit_ts=True) == parsed
+    assert loads('{"$commitTs":null}', allow_commit_ts=True) is COMMIT_TS
+    with pytest.raises(ConvexJsonError, match="must hold null"):
+        loads('{"$commitTs":1}', allow_commit_ts=True)
+    # Without the flag it stays an invalid field name, nested or not (protocol.md §1.1).
+    for bad in ('{"$commitTs":null}', '{"a":[{"$commitTs":null}]}'):
+        with pytest.raises(InvalidFieldNameError, match=r"\$commitTs starts with '\$'"):
+            loads(bad)
+        with pytest.raises(InvalidFieldNameError):
+            decode(json.loads(bad))
+    # Only the placeholder itself is found and resolved in text, never a string that spells it.
+    stored = dumps(loads(text, allow_commit_ts=True))
+    assert json_has_commit_ts(stored)
+    resolved = loads(resolve_commit_ts_json(stored, 42))
+    assert resolved == resolve_commit_ts(loads(text, allow_commit_ts=True), 42)
+    assert resolved["a"] == Int64(42) and resolved["b"][1]["c"] == Int64(42)
+    assert resolved["s"] == '{"$commitTs":null}'
+    assert not json_has_commit_ts(dumps(resolved))
