@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from convexlite.functions import (
@@ -20,7 +21,7 @@ from convexlite.functions import (
     system_environment,
 )
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
-from convexlite.values.function_paths import canonical_js
+from convexlite.values.function_paths import canonical_js, split_component
 
 SYSTEM_PREFIX = "_system/"
 
@@ -59,7 +60,13 @@ class SystemFunctions:
         }
 
     def lookup(self, path: str) -> FunctionDefinition | None:
-        return self.functions.get(path)
+        """A system function, or one run inside a component instance (`tally|_system/…`,
+        an admin's `componentPath`): the same function, reading that instance's tables."""
+        component, local = split_component(path)
+        fn = self.functions.get(local)
+        if fn is None or not component:
+            return fn
+        return replace(fn, path=path)
 
     def _api_spec(self) -> list[dict[str, Any]]:
         """One entry per function, in the shape of upstream's `apiSpec`."""

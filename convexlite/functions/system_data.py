@@ -28,8 +28,14 @@ _PAGINATION = v.object(
 
 
 def _tables(env: Environment, args: Any) -> dict[str, Any]:
+    """The tables of the namespace the query runs in (a component's with `componentPath`)."""
     assert env.db is not None
-    names = env.db.tx.user_table_names()
+    namespace = env.db.namespace
+    names = sorted(
+        shown
+        for name in env.db.tx.user_table_names()
+        if (shown := namespace.user_name(name)) is not None
+    )
     return {"page": [{"name": name} for name in names], "isDone": True, "continueCursor": "end"}
 
 

@@ -36,7 +36,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from convexlite.auth.identity import ANONYMOUS, Caller, IncompleteIdentity, user_identity
 from convexlite.auth.keys import AdminKeyError
-from convexlite.errors import BadRequestError, ConvexBackendError
+from convexlite.errors import ConvexBackendError
 from convexlite.server.errors import (
     error_message,
     function_failure,
@@ -71,6 +71,7 @@ from convexlite.sync.actions import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_TOO_BIG
 from convexlite.values import dumpb, encode
 from convexlite.values.formats import InvalidFunctionArguments, decode_function_args
 from convexlite.values.function_kinds import FunctionKind
+from convexlite.values.function_paths import qualify
 
 logger = logging.getLogger("convexlite.server.sync")
 
@@ -451,11 +452,12 @@ class _Connection:
         self._perform(self.session.action_completed(response))
 
     async def _execute(self, action: RunMutation | RunAction) -> Execution:
-        if action.component_path:
-            raise BadRequestError("Components are not supported by convexlite")
         kind = FunctionKind.MUTATION if isinstance(action, RunMutation) else FunctionKind.ACTION
         args = decode_function_args(action.args, action.udf_path)
-        return await self.backend.execute(kind, action.udf_path, args, action.caller)
+        path = action.udf_path
+        if action.component_path:  # an admin's call into a component instance
+            path = qualify(action.component_path, path)
+        return await self.backend.execute(kind, path, args, action.caller)
 
     def _verify(self, action: VerifyAdminKey) -> list[SessionAction]:
         try:

@@ -72,6 +72,7 @@ from convexlite.sync.server_messages import (
     StateVersion,
     Transition,
 )
+from convexlite.values.function_paths import qualify
 
 MAX_QUEUED_MUTATIONS = 1000
 IDENTITY_EXPIRED = "Convex token identity expired"
@@ -91,6 +92,12 @@ class SyncedQuery:
     latest_ts: int | None = None
     latest_fingerprint: tuple[Any, ...] | None = None
     sent_fingerprint: tuple[Any, ...] | None = None
+
+    @property
+    def target(self) -> str:
+        """The function to run: `udf_path`, in the component at `component_path` if given
+        (admins only: the function's visibility rules refuse anyone else)."""
+        return qualify(self.component_path, self.udf_path) if self.component_path else self.udf_path
 
 
 def _fingerprint(result: QueryResult) -> tuple[Any, ...]:
@@ -245,7 +252,7 @@ class SyncSession:
         self.queries[query_id] = query
         self._removed.discard(query_id)
         self._added.add(query_id)
-        return Watch(query_id, query.udf_path, query.args, self.caller)
+        return Watch(query_id, query.target, query.args, self.caller)
 
     # ---- authentication ---------------------------------------------------------------------
 
@@ -310,7 +317,7 @@ class SyncSession:
             self._added.add(query.query_id)
             actions += [
                 Unwatch(query.query_id),
-                Watch(query.query_id, query.udf_path, query.args, caller),
+                Watch(query.query_id, query.target, query.args, caller),
             ]
         return actions
 

@@ -193,3 +193,22 @@ def test_a_snapshot_keeps_each_instances_tables(deployment: Deployment, tmp_path
     deployment.cli("import", "--replace", "-y", str(backup))
     restored = tally(deployment, "snapshot")
     assert restored["tally"] == 7 and restored["other"] == 100
+
+
+def test_npx_convex_data_reads_a_components_tables(deployment: Deployment) -> None:
+    """`npx convex data --component` subscribes to `_system/cli/tables` and `tableData` with
+    a `componentPath`: they read that instance's tables, not the app's."""
+    deployment.value("mutation", "app:bump", {"name": "listed", "by": 6})
+    deployment.value("mutation", "app:bumpOther", {"name": "elsewhere"})
+    tables = deployment.cli("data", "--component", "tally").stdout.split()
+    assert tables == ["counts"]
+    rows = deployment.cli(
+        "data", "counts", "--component", "tally", "--format", "jsonLines"
+    ).stdout.splitlines()
+    documents = [json.loads(row) for row in rows if row.startswith("{")]
+    assert {"name": "listed", "value": 6} in [
+        {"name": d["name"], "value": d["value"]} for d in documents
+    ]
+    assert all(d["name"] != "elsewhere" for d in documents)  # otherTally's row
+    app_tables = deployment.cli("data").stdout.split()
+    assert "counts" in app_tables and "tally/counts" not in app_tables
