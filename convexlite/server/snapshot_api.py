@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -34,33 +33,34 @@ CACHE_CONTROL = "private, max-age=2592000"
 
 
 def routes(state: ServerState) -> list[Route]:
-    async def request_export(request: Request) -> Response:
-        try:
-            admin_caller(request, state, "Snapshot export", write=True)
-            include = request.query_params.get("includeStorage", "false").lower() == "true"
+    def operation(
+        name: str, run: Callable[[Request], Awaitable[Response]], *, write: bool = True
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """An endpoint: admin key checked (one that may write where `write`), refusals and
+        failures in Convex's format."""
+
+        async def endpoint(request: Request) -> Response:
             try:
-                await state.backend.request_export(include)
-            except ConvexBackendError as exc:
-                raise refusal(exc, "requesting an export") from None
-        except HttpError as exc:
-            return exc.response()
-        except Exception:
-            log.exception("requesting an export failed")
-            return internal_error().response()
+                admin_caller(request, state, "Snapshot export and import", write=write)
+                try:
+                    return await run(request)
+                except ConvexBackendError as exc:
+                    raise refusal(exc, name) from None
+            except HttpError as exc:
+                return exc.response()
+            except Exception:
+                log.exception("%s failed", name)
+                return internal_error().response()
+
+        return endpoint
+
+    async def request_export(request: Request) -> Response:
+        include = request.query_params.get("includeStorage", "false").lower() == "true"
+        await state.backend.request_export(include)
         return Response(status_code=200)
 
     async def download(request: Request) -> Response:
-        try:
-            admin_caller(request, state, "Snapshot download", write=False)
-            try:
-                found = await state.backend.export_download(request.path_params["snapshot_id"])
-            except ConvexBackendError as exc:
-                raise refusal(exc, "downloading an export") from None
-        except HttpError as exc:
-            return exc.response()
-        except Exception:
-            log.exception("downloading an export failed")
-            return internal_error().response()
+        found = await state.backend.export_download(request.path_params["snapshot_id"])
         filename = f"snapshot_{state.instance_name}_{found.start_ts}.zip"
         headers = {
             "Content-Length": str(found.size),
@@ -69,39 +69,19 @@ def routes(state: ServerState) -> list[Route]:
         }
         return StreamingResponse(found.chunks(), headers=headers, media_type="application/zip")
 
-    def operation(
-        name: str, run: Callable[[Request], Awaitable[Any]]
-    ) -> Callable[[Request], Awaitable[Response]]:
-        """An import endpoint: admin key checked, refusals in Convex's format."""
+    async def start_upload(request: Request) -> Response:
+        return JSONResponse({"uploadToken": await state.backend.start_import_upload()})
 
-        async def endpoint(request: Request) -> Response:
-            try:
-                admin_caller(request, state, "Snapshot import", write=True)
-                try:
-                    result = await run(request)
-                except ConvexBackendError as exc:
-                    raise refusal(exc, name) from None
-            except HttpError as exc:
-                return exc.response()
-            except Exception:
-                log.exception("%s failed", name)
-                return internal_error().response()
-            return JSONResponse(result)
-
-        return endpoint
-
-    async def start_upload(request: Request) -> Any:
-        return {"uploadToken": await state.backend.start_import_upload()}
-
-    async def upload_part(request: Request) -> Any:
+    async def upload_part(request: Request) -> Response:
         token = request.query_params.get("uploadToken", "")
         try:
             part = int(request.query_params.get("partNumber", ""))
         except ValueError:
             raise HttpError(400, "InvalidImportUpload", "partNumber must be a number") from None
-        return await state.backend.upload_import_part(token, part, await request.body())
+        part_token = await state.backend.upload_import_part(token, part, await request.body())
+        return JSONResponse(part_token)
 
-    async def finish_upload(request: Request) -> Any:
+    async def finish_upload(request: Request) -> Response:
         body = await json_body(request)
         details = required(body, "import")
         if not isinstance(details, dict):
@@ -114,19 +94,27 @@ def routes(state: ServerState) -> list[Route]:
             details.get("tableName"),
             str(details.get("componentPath") or ""),
         )
-        return {"importId": import_id}
+        return JSONResponse({"importId": import_id})
 
-    async def perform(request: Request) -> Any:
+    async def perform(request: Request) -> Response:
         await state.backend.perform_import(str(required(await json_body(request), "importId")))
-        return {}
+        return JSONResponse({})
 
-    async def cancel(request: Request) -> Any:
+    async def cancel(request: Request) -> Response:
         await state.backend.cancel_import(str(required(await json_body(request), "importId")))
-        return {}
+        return JSONResponse({})
 
     return [
-        Route("/api/export/request/zip", request_export, methods=["POST"]),
-        Route("/api/export/zip/{snapshot_id}", download, methods=["GET"]),
+        Route(
+            "/api/export/request/zip",
+            operation("requesting an export", request_export),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/export/zip/{snapshot_id}",
+            operation("downloading an export", download, write=False),
+            methods=["GET"],
+        ),
         Route(
             "/api/import/start_upload",
             operation("starting an upload", start_upload),
