@@ -42,8 +42,6 @@ from convexlite.functions import (
     cron_jobs,
     file_storage,
     scheduled_jobs,
-    snapshot_exports,
-    snapshot_imports,
 )
 from convexlite.functions.app import App
 from convexlite.functions.combined_source import CombinedSource
@@ -59,6 +57,8 @@ from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.site_fetch import DeploymentFetch
+from convexlite.functions.system import exports as snapshot_exports
+from convexlite.functions.system import imports as snapshot_imports
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
 from convexlite.node import NodeFunctionSource, NodeModuleAnalyzer

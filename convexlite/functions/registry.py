@@ -19,7 +19,7 @@ from convexlite.functions.definitions import (
     FunctionSource,
 )
 from convexlite.functions.http import HttpRoute
-from convexlite.functions.system import SYSTEM_PREFIX, SystemFunctions
+from convexlite.functions.system.catalogue import SYSTEM_PREFIX, SystemFunctions
 from convexlite.values.function_paths import display, split_component
 
 SYSTEM_SLOT = "system"

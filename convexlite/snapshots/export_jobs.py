@@ -20,7 +20,7 @@ from convexlite.database.database import Database
 from convexlite.database.metadata import BY_CREATION_TIME
 from convexlite.database.transaction import Transaction
 from convexlite.files import BlobStore, BlobWriter
-from convexlite.functions import snapshot_exports
+from convexlite.functions.system import exports as snapshot_exports
 from convexlite.snapshots.commits import commit_batch
 from convexlite.snapshots.zip_export import export_snapshot
 

@@ -25,7 +25,7 @@ from convexlite.database.database import Database
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import BlobNotFound, BlobStore
-from convexlite.functions import snapshot_imports
+from convexlite.functions.system import imports as snapshot_imports
 from convexlite.snapshots.commits import commit_batch
 from convexlite.snapshots.import_sources import open_import
 from convexlite.snapshots.importer import MODES, Mode, TableChange, import_tables, preview

@@ -4,7 +4,7 @@ They are callable only with an admin key, like upstream's. `npx convex run` call
 `_system/cli/modules:apiSpec` to list the available functions when the one it
 was asked for does not exist; `npx convex function-spec` also reads the
 deployment's URL from `_system/cli/convexUrl:cloudUrl`. The environment variables'
-queries are in `system_environment.py`.
+queries are in `environment_variables.py`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from convexlite.functions import (
-    snapshot_exports,
-    snapshot_imports,
-    system_data,
-    system_environment,
-)
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.system import cli_data, environment_variables, exports, imports
 from convexlite.values.function_paths import canonical_js, split_component
 
 SYSTEM_PREFIX = "_system/"
@@ -52,10 +47,10 @@ class SystemFunctions:
             for fn in (
                 spec,
                 url,
-                *system_environment.definitions(),
-                *system_data.definitions(),
-                *snapshot_exports.definitions(),
-                *snapshot_imports.definitions(),
+                *environment_variables.definitions(),
+                *cli_data.definitions(),
+                *exports.definitions(),
+                *imports.definitions(),
             )
         }
 
