@@ -371,6 +371,16 @@ class Backend:
         """A completed background export, by `_exports` id or `start_ts`."""
         return await asyncio.to_thread(self.engine.export_download, snapshot_id)
 
+    async def cancel_export(self, snapshot_id: str) -> str:
+        """Cancel a requested or running background export; returns its `_exports` id."""
+        return await asyncio.to_thread(self.engine.cancel_export, snapshot_id)
+
+    async def set_export_expiration(self, snapshot_id: str, expiration_ns: int) -> str:
+        """Keep a completed export downloadable until `expiration_ns` (ns since the epoch)."""
+        return await asyncio.to_thread(
+            self.engine.set_export_expiration, snapshot_id, expiration_ns
+        )
+
     async def start_import_upload(self) -> str:
         """`npx convex import`'s upload, part by part; see `ImportJobs`."""
         return self.engine.imports.start_upload()

@@ -492,6 +492,14 @@ class Engine:
         """A completed export by `_exports` id or `start_ts`, for `/api/export/zip/<id>`."""
         return self.exports.download(snapshot_id)
 
+    def cancel_export(self, snapshot_id: str) -> str:
+        """Cancel a requested or running export (`/api/export/cancel/<id>`)."""
+        return self.exports.cancel(snapshot_id)
+
+    def set_export_expiration(self, snapshot_id: str, expiration_ns: int) -> str:
+        """Move a completed export's expiry (`/api/export/set_expiration/<id>`)."""
+        return self.exports.set_expiration(snapshot_id, expiration_ns)
+
     def import_snapshot(
         self,
         path: str | os.PathLike[str],

@@ -4,7 +4,9 @@
 Export: `POST /api/export/request/zip?includeStorage=true|false` starts an export (200
 with an empty body; 400 `ExportInProgress` while one runs); the CLI then follows
 `_system/cli/exports:getLatest` over the sync WebSocket, and downloads the ZIP with
-`GET /api/export/zip/<start_ts or _exports id>`.
+`GET /api/export/zip/<start_ts or _exports id>`. `POST /api/export/cancel/<id>` cancels a
+requested or running export, `POST /api/export/set_expiration/<id> {expiration_ts_ns}`
+moves a completed one's expiry.
 
 Import: `POST /api/import/start_upload` → `{uploadToken}`; `POST /api/import/upload_part
 ?uploadToken=&partNumber=` with the raw bytes → a part token (a JSON string); `POST
@@ -69,6 +71,17 @@ def routes(state: ServerState) -> list[Route]:
         }
         return StreamingResponse(found.chunks(), headers=headers, media_type="application/zip")
 
+    async def cancel_export(request: Request) -> Response:
+        await state.backend.cancel_export(request.path_params["snapshot_id"])
+        return Response(status_code=200)
+
+    async def set_expiration(request: Request) -> Response:
+        expiration = required(await json_body(request), "expiration_ts_ns")
+        if not isinstance(expiration, int) or isinstance(expiration, bool) or expiration < 0:
+            raise HttpError(400, "BadJsonBody", "`expiration_ts_ns` must be a non-negative integer")
+        await state.backend.set_export_expiration(request.path_params["snapshot_id"], expiration)
+        return Response(status_code=200)
+
     async def start_upload(request: Request) -> Response:
         return JSONResponse({"uploadToken": await state.backend.start_import_upload()})
 
@@ -114,6 +127,16 @@ def routes(state: ServerState) -> list[Route]:
             "/api/export/zip/{snapshot_id}",
             operation("downloading an export", download, write=False),
             methods=["GET"],
+        ),
+        Route(
+            "/api/export/cancel/{snapshot_id}",
+            operation("canceling an export", cancel_export),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/export/set_expiration/{snapshot_id}",
+            operation("setting an export's expiration", set_expiration),
+            methods=["POST"],
         ),
         Route(
             "/api/import/start_upload",

@@ -221,6 +221,14 @@ class BackendApi(Protocol):
         (`ExportNotFound`, `ExportNotComplete`, `BadSnapshotId`) otherwise."""
         ...
 
+    async def cancel_export(self, snapshot_id: str) -> str:
+        """Cancel a requested or running export; `ExportStateConflict` if it has ended."""
+        ...
+
+    async def set_export_expiration(self, snapshot_id: str, expiration_ns: int) -> str:
+        """Move a completed export's expiry; `ExportStateConflict` if it is not completed."""
+        ...
+
     async def start_import_upload(self) -> str:
         """A new upload token for `npx convex import`."""
         ...

@@ -5,6 +5,8 @@
 `_exports` document moves through its states in their own commits, which the CLI
 follows with a subscription. An export that was running when the process stopped
 can never finish: `start` marks it failed, so the next request is not refused.
+`cancel` stops a running export at its next table page; a cleanup pass at start and
+every `CLEANUP_SECONDS` deletes old exports and their ZIPs.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from convexlite.snapshots.zip_export import export_snapshot
 
 log = logging.getLogger("convexlite.snapshots")
 JOIN_SECONDS = 10.0
+CLEANUP_SECONDS = 30 * 60.0
+"""How often old exports are deleted (upstream's `SYSTEM_TABLE_CLEANUP_FREQUENCY`)."""
 
 
 class ExportStopped(Exception):
-    """The backend is closing: a running export gives up (and is marked failed)."""
+    """The backend is closing or the export was canceled: a running export gives up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +74,12 @@ class ExportJobs:
         self._files = files
         self._clock = clock
         self._stopping = threading.Event()
+        self._canceled: set[str] = set()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Fail the exports a previous process left requested or running."""
+        """Fail the exports a previous process left requested or running, and start the
+        cleanup of old exports."""
 
         def fail_stale(tx: Transaction) -> None:
             for row in list(tx.rows(snapshot_exports.EXPORTS, BY_CREATION_TIME)):
@@ -83,6 +89,40 @@ class ExportJobs:
         last = snapshot_exports.latest(self._db.begin(read_only=True))
         if last is not None and last["state"] in snapshot_exports.RUNNING:
             commit_batch(self._db, fail_stale)
+        self.clean_up()
+        cleaner = threading.Thread(target=self._clean_up_loop, name="convexlite-export-cleanup")
+        cleaner.daemon = True
+        self._threads.append(cleaner)
+        cleaner.start()
+
+    def clean_up(self) -> int:
+        """Delete the exports past upstream's age limits and their ZIPs; returns how many
+        ZIPs went."""
+        keys = commit_batch(self._db, lambda tx: snapshot_exports.clean_up(tx, self._clock()))
+        for key in keys:
+            self._exports.delete(key)
+        return len(keys)
+
+    def _clean_up_loop(self) -> None:
+        while not self._stopping.wait(CLEANUP_SECONDS):
+            try:
+                self.clean_up()
+            except Exception:
+                log.exception("cleaning up old exports failed")
+
+    def cancel(self, snapshot_id: str) -> str:
+        """Cancel a requested or running export (it stops at its next page); returns its id."""
+        export_id = commit_batch(
+            self._db, lambda tx: snapshot_exports.cancel(tx, snapshot_id, self._clock())
+        )
+        self._canceled.add(export_id)
+        return export_id
+
+    def set_expiration(self, snapshot_id: str, expiration_ns: int) -> str:
+        """Move a completed export's expiry; returns its id."""
+        return commit_batch(
+            self._db, lambda tx: snapshot_exports.set_expiration(tx, snapshot_id, expiration_ns)
+        )
 
     def stop(self) -> None:
         self._stopping.set()
@@ -109,7 +149,7 @@ class ExportJobs:
             commit_batch(self._db, lambda tx: snapshot_exports.start(tx, export_id, ts))
 
         def progress(table: str, count: int) -> None:
-            if self._stopping.is_set():
+            if self._stopping.is_set() or export_id in self._canceled:
                 raise ExportStopped
 
         try:
@@ -122,12 +162,14 @@ class ExportJobs:
                     started=started,
                 )
                 writer.finish()
-            commit_batch(
+            recorded = commit_batch(
                 self._db,
                 lambda tx: snapshot_exports.complete(
                     tx, export_id, self._clock(), key, summary.tables
                 ),
             )
+            if not recorded:
+                raise ExportStopped
         except BaseException as exc:
             if not isinstance(exc, ExportStopped):
                 log.exception("snapshot export %s failed", export_id)
@@ -138,6 +180,8 @@ class ExportJobs:
                 )
             except Exception:
                 log.exception("recording the failure of export %s failed", export_id)
+        finally:
+            self._canceled.discard(export_id)
 
     def download(self, snapshot_id: str) -> ExportDownload:
         """The completed export `snapshot_id` names (an `_exports` id or its `start_ts`)."""

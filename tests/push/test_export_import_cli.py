@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -103,3 +105,42 @@ def test_import_state_is_queryable_by_admins(deployment: Deployment) -> None:
         f"{deployment.url}/api/perform_import", json={"importId": "nonsense"}, headers=headers
     )
     assert perform.status_code == 404 and perform.json()["code"] == "ImportNotFound"
+
+
+def test_an_admin_moves_a_completed_exports_expiry_but_cannot_cancel_it(
+    deployment: Deployment,
+) -> None:
+    headers = {"Authorization": f"Convex {deployment.admin_key}"}
+    requested = httpx.post(f"{deployment.url}/api/export/request/zip", headers=headers)
+    assert requested.status_code == 200, requested.text
+
+    def latest() -> dict[str, Any]:
+        answer = httpx.post(
+            f"{deployment.url}/api/query",
+            json={"path": "_system/cli/exports:getLatest", "format": "json", "args": {}},
+            headers=headers,
+        )
+        return dict(answer.json()["value"])
+
+    deadline = time.monotonic() + 30
+    while (found := latest())["state"] != "completed":
+        assert found["state"] in ("requested", "in_progress") and time.monotonic() < deadline
+        time.sleep(0.05)
+    export_id = found["_id"]
+    cancel = httpx.post(f"{deployment.url}/api/export/cancel/{export_id}", headers=headers)
+    assert cancel.status_code == 400 and cancel.json()["code"] == "ExportStateConflict"
+    moved = httpx.post(
+        f"{deployment.url}/api/export/set_expiration/{export_id}",
+        json={"expiration_ts_ns": 4_000_000_000_000_000_000},
+        headers=headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert int(latest()["expiration_ts"]) == 4_000_000_000_000_000_000  # clean JSON: a string
+    bad = httpx.post(
+        f"{deployment.url}/api/export/set_expiration/{export_id}",
+        json={"expiration_ts_ns": "soon"},
+        headers=headers,
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "BadJsonBody"
+    anonymous = httpx.post(f"{deployment.url}/api/export/cancel/{export_id}")
+    assert anonymous.status_code == 401
