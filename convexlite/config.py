@@ -51,6 +51,9 @@ class Config:
     redact_logs_to_client: bool = False
     storage_dir: str | None = None
     s3_storage: S3Buckets | None = None
+    node_cache_dir: str | None = None
+    """Where `"use node"` bundles and their npm packages are kept (named by content, so
+    several backends may share it); None: a per-user directory under the system's temp."""
 
     @classmethod
     def from_env(
@@ -61,7 +64,8 @@ class Config:
         The store is `POSTGRES_URL`, else `MYSQL_URL`, else the SQLite file
         `convex_local_backend.sqlite3` in the current directory, as for
         `convex-local-backend`. Files go to S3 when the `S3_STORAGE_*_BUCKET` variables
-        are set, else to `STORAGE_DIR` if set (see `blob_location`).
+        are set, else to `STORAGE_DIR` if set (see `blob_location`). Node bundles and
+        packages go to `CONVEXLITE_NODE_CACHE_DIR` if set.
         """
         env = os.environ if environ is None else environ
 
@@ -85,6 +89,7 @@ class Config:
             # upstream's Docker image uses STORAGE_DIR "when S3 is not configured"
             storage_dir=None if s3_storage is not None else text("STORAGE_DIR"),
             s3_storage=s3_storage,
+            node_cache_dir=text("CONVEXLITE_NODE_CACHE_DIR"),
         )
         return config.with_options(**overrides)
 

@@ -182,7 +182,9 @@ class Engine:
             self._node_source: NodeFunctionSource | None = None
             self._retired_node_sources: weakref.WeakSet[NodeFunctionSource] = weakref.WeakSet()
             """Replaced node sources whose actions may still run: stopped on close."""
-            self.node_root = default_node_root()
+            self.node_root = (
+                default_node_root() if config.node_cache_dir is None else Path(config.node_cache_dir)
+            )
             self._app_deployment = app.deployment()
             target = PushTarget(self)
             self.pushes = PushService(

@@ -1,8 +1,8 @@
 """tests/node/project served by `convexlite serve` (the helpers of conftest.py and tests).
 
-The served process gets its own node directory (`TMPDIR` under its root), so the bundles
-and the npm install of the push's external package (`ms`, from `node.externalPackages`)
-are this run's.
+The served process gets its own node directory (`CONVEXLITE_NODE_CACHE_DIR`, `node-cache`
+under its root), so the bundles and the npm install of the push's external package (`ms`,
+from `node.externalPackages`) are this run's.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ HERE = Path(__file__).parent
 
 
 def start_served(root: Path, secret: str, env: dict[str, str] | None = None) -> Served:
-    """`convexlite serve` from `root`, keeping its node files in `root/tmp`."""
-    tmp = root / "tmp"
-    tmp.mkdir(exist_ok=True)
-    return start(root, secret, env={"TMPDIR": str(tmp), **(env or {})})
+    """`convexlite serve` from `root`, keeping its node files in `root/node-cache`."""
+    cache = {"CONVEXLITE_NODE_CACHE_DIR": str(root / "node-cache")}
+    return start(root, secret, env={**cache, **(env or {})})
 
 
 def serve(root: Path, env: dict[str, str] | None = None) -> Deployment:

@@ -39,8 +39,8 @@ def test_node_crypto_and_buffer(deployment: Deployment) -> None:
 
 def test_external_package_is_installed_by_the_push(deployment: Deployment) -> None:
     assert deployment.value("action", "nodeActions:duration", {"text": "2 days"}) == 172800000
-    tmp = deployment.project.parent / "tmp"
-    installed = list(tmp.glob("convexlite-node-*/deps/*/node_modules/ms/package.json"))
+    cache = deployment.project.parent / "node-cache"  # CONVEXLITE_NODE_CACHE_DIR
+    installed = list(cache.glob("deps/*/node_modules/ms/package.json"))
     assert [json.loads(p.read_text())["version"] for p in installed] == ["2.1.3"]
 
 
