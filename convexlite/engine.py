@@ -182,9 +182,8 @@ class Engine:
             self._node_source: NodeFunctionSource | None = None
             self._retired_node_sources: weakref.WeakSet[NodeFunctionSource] = weakref.WeakSet()
             """Replaced node sources whose actions may still run: stopped on close."""
-            self.node_root = (
-                default_node_root() if config.node_cache_dir is None else Path(config.node_cache_dir)
-            )
+            node_cache = config.node_cache_dir
+            self.node_root = default_node_root() if node_cache is None else Path(node_cache)
             self._app_deployment = app.deployment()
             target = PushTarget(self)
             self.pushes = PushService(
