@@ -11,6 +11,9 @@ activation commit). Baselines, on the same data in the same run:
   (no parsing, no index entries, no id checks), and the engine's own insert path: the
   same documents inserted by `SyncBackend.run` transactions of 8,000 (what the import's
   batches cost without reading the archive, hidden tables and the activation).
+
+Memory: the peak RSS growth of the process during the export and during the import (both
+stream, so it should not grow with N).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from pathlib import Path
 import apsw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measures import PeakRss  # noqa: E402
 
 from convexlite import App, SyncBackend  # noqa: E402
 from convexlite.values import Int64  # noqa: E402
@@ -111,18 +117,25 @@ def main() -> None:
         with SyncBackend(App(), f"sqlite:///{source}") as backend:
             fill(backend, opts.docs)
             started = time.perf_counter()
-            backend.export_snapshot(folder / "export.zip")
+            with PeakRss() as export_memory:
+                backend.export_snapshot(folder / "export.zip")
             exported = time.perf_counter() - started
         baseline_export = raw_export(source, folder / "raw.zip")
         with SyncBackend(App(), f"sqlite:///{folder / 'target.db'}") as backend:
             started = time.perf_counter()
-            backend.import_snapshot(folder / "export.zip")
+            with PeakRss() as import_memory:
+                backend.import_snapshot(folder / "export.zip")
             imported = time.perf_counter() - started
         baseline_import = raw_import(folder / "export.zip", folder / "raw-target.db")
         inserts = engine_inserts(folder / "export.zip", folder / "inserts.db")
         size = (folder / "export.zip").stat().st_size / 2**20
     n = opts.docs
     print(f"{n} documents, ZIP {size:.1f} MiB")
+    for label, memory in (("export", export_memory), ("import", import_memory)):
+        print(
+            f"  {label}: peak RSS {memory.peak / 1024:.0f} MiB, "
+            f"+{memory.growth_kib / 1024:.0f} MiB over its start"
+        )
     for label, ours, base, base_label in (
         ("export", exported, baseline_export, "raw apsw"),
         ("import (requireEmpty)", imported, baseline_import, "raw apsw"),

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,31 @@ def rss_kib(pid: int | str = "self") -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+class PeakRss:
+    """The highest RSS of this process while the block runs, sampled every 20 ms, as KiB
+    above the RSS at its start (`growth_kib`)."""
+
+    def __enter__(self) -> PeakRss:
+        self._start = self.peak = rss_kib()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, rss_kib())
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_kib())
+
+    @property
+    def growth_kib(self) -> int:
+        return self.peak - self._start
 
 
 def cpu_seconds(pid: int | str = "self") -> float:
