@@ -22,7 +22,6 @@ import random
 import secrets
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,9 +155,15 @@ def progress(
     )
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def new_execution_id() -> str:
-    """A version 4 UUID, from the same PRNG as `new_request_id`."""
-    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
+    """A version 4 UUID, from the same PRNG as `new_request_id`, formatted directly (the
+    `uuid.UUID` round trip was a third of a log entry's cost)."""
+    h = f"{(_IDS.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _IDS = random.Random(secrets.randbits(128))

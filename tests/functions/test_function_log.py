@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -215,3 +216,5 @@ async def test_executions_record_completion_and_progress_entries():
             assert e["executionTime"] >= 0 and e["timestamp"] >= e["executionTimestamp"]
             assert set(e["usageStats"].values()) == {0}
             assert len(e["requestId"]) == 16
+            execution = uuid.UUID(e["executionId"])
+            assert execution.version == 4 and str(execution) == e["executionId"]
