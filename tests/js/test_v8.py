@@ -214,6 +214,33 @@ def test_the_first_contexts_of_a_process_may_start_at_once() -> None:
         assert done.stdout == "[42, 42, 42, 42]\n"
 
 
+THREAD_OLDER_THAN_V8 = """
+import queue, threading
+from convexlite.js.v8 import V8Context
+
+jobs, results = queue.Queue(), queue.Queue()
+def serve():
+    for job in iter(jobs.get, None):
+        results.put(job())
+worker = threading.Thread(target=serve)
+worker.start()
+print(V8Context().eval("1 + 1"))
+jobs.put(lambda: V8Context().eval("3 + 3"))
+print(results.get(timeout=30))
+jobs.put(None)
+"""
+
+
+def test_a_thread_older_than_v8s_initialisation_creates_contexts() -> None:
+    """A server's worker threads often start before its first JavaScript runs; on CPUs with
+    memory protection keys such a thread segfaulted in `mr_init_context`."""
+    done = subprocess.run(
+        [sys.executable, "-c", THREAD_OLDER_THAN_V8], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2", "6"]
+
+
 # -- bridge ----------------------------------------------------------------------
 
 
