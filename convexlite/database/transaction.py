@@ -288,6 +288,24 @@ class Transaction:
         self._revisions[internal_id] = revision
         return revision.json_value if revision is not None else None
 
+    def count(self, table_name: str) -> int:
+        """The number of documents in `table_name` (0 if it does not exist), this
+        transaction's own writes included, without reading them: from the store's
+        maintained counts (`TableCounts`). It records the whole `by_id` range as read, so
+        any write to the table re-runs a live query that counted it, or conflicts with a
+        mutation that did; that is one interval and no documents of the read budget."""
+        table = self.table(table_name)
+        if table is None:
+            return 0
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None and self.store.counts is not None
+        self._record(by_id.index_id, Interval.all())
+        count = self.store.counts.count(table.tablet_id, by_id.index_id, self.begin_ts)
+        for pending in self.writes.values():
+            if pending.table.tablet_id == table.tablet_id:
+                count += (pending.new_json is not None) - bool(pending.prev_keys)
+        return count
+
     # ---- scans ----------------------------------------------------------------------------
 
     def rows(
