@@ -16,6 +16,8 @@ import pytest
 from convexlite import App, Backend, define_schema, define_table, v
 from convexlite.auth.identity import trusted
 from convexlite.auth.keys import issue_admin_key
+from convexlite.functions.system import component_scope
+from convexlite.functions.system.component_ids import InvalidComponentId
 from convexlite.functions.system.frontend_filters import UNDEFINED_PLACEHOLDER
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
@@ -315,3 +317,95 @@ async def test_table_size_past_the_read_budget_stays_live(dashboard: Dashboard) 
         assert (await asyncio.wait_for(anext(sizes), 10)).unwrap() == 33_002
         await dashboard.mutation("clearTablePage:default", tableName="notes", cursor=None)
         assert (await asyncio.wait_for(anext(sizes), 10)).unwrap() == 29_002
+
+
+@pytest.fixture
+def components(monkeypatch: pytest.MonkeyPatch, dashboard: Dashboard) -> Dashboard:
+    """A component instance `tally` with a `counts` table, known by the id `tally-id` (the
+    app by `root-id`): the ids `components:list` gives are resolved elsewhere."""
+    paths = {"tally-id": "tally", "root-id": ""}
+
+    def component_path(env: Any, component_id: str | None) -> str:
+        if component_id not in paths:
+            raise InvalidComponentId(f"Component {component_id!r} not found")
+        return paths[component_id]
+
+    monkeypatch.setattr(component_scope, "component_path", component_path)
+    db = dashboard.backend.engine.db
+    tx = db.begin()
+    for label in ("a", "b", "c"):
+        tx.insert("tally/counts", {"label": label})
+    db.commit(tx)
+    return dashboard
+
+
+async def test_component_id_runs_the_function_in_that_component(components: Dashboard) -> None:
+    dashboard = components
+    await seed(dashboard)
+    tally = {"componentId": "tally-id"}
+    assert await dashboard.query("tableSize:default", tableName="counts", **tally) == 3
+    assert await dashboard.query("tableSize:default", tableName="notes", **tally) == 0
+    assert await dashboard.query("tableSize:default", tableName="notes", componentId="root-id") == 4
+    mapping = await dashboard.query("getTableMapping:default", **tally)
+    assert "counts" in mapping.values() and "notes" not in mapping.values()
+    labels = await dashboard.query(
+        "paginatedTableDocuments:default",
+        table="counts",
+        filters=None,
+        paginationOpts={"numItems": 10, "cursor": None},
+        **tally,
+    )
+    assert [d["label"] for d in labels["page"]] == ["c", "b", "a"]
+    added = await dashboard.mutation(
+        "addDocument:default", table="counts", documents=[{"label": "d"}], **tally
+    )
+    assert added == {"success": True}
+    assert await dashboard.query("tableSize:default", tableName="counts", **tally) == 4
+    assert dashboard.audit_events()[-1] == {
+        "action": "add_documents",
+        "component_id": "tally-id",
+        "component": "tally",
+        "table": "counts",
+        "document_ids": [
+            (await dashboard.query("listTableScan:default", table="counts", limit=1, **tally))[0][
+                "_id"
+            ]
+        ],
+    }
+    refused = await dashboard.call(
+        "query", "tableSize:default", {"tableName": "counts", "componentId": "other"}
+    )
+    assert refused["status"] == "error" and "other" in refused["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "in_tally"),
+    [("", {"componentId": "tally-id"}), ("tally|", {})],
+    ids=["componentId", "componentPath"],
+)
+async def test_a_live_page_in_a_component_keeps_its_bounds(
+    components: Dashboard, prefix: str, in_tally: dict[str, str]
+) -> None:
+    """The page's end is journaled in the component too (named by a `componentId`, or by
+    the path an admin's `componentPath` gives): a document added inside the first page
+    joins it instead of pushing its last row to the next page."""
+    dashboard = components
+    args = {
+        "table": "counts",
+        "filters": None,
+        "paginationOpts": {"numItems": 2, "cursor": None},
+        **in_tally,
+    }
+    async with dashboard.backend.subscribe(
+        f"{prefix}_system/frontend/paginatedTableDocuments:default", args, caller=trusted()
+    ) as pages:
+        first = (await anext(pages)).unwrap()
+        assert [d["label"] for d in first["page"]] == ["c", "b"]
+        await dashboard.mutation(
+            "addDocument:default",
+            table="counts",
+            documents=[{"label": "d"}],
+            componentId="tally-id",
+        )
+        again = (await asyncio.wait_for(anext(pages), 10)).unwrap()
+        assert [d["label"] for d in again["page"]] == ["d", "c", "b"]
