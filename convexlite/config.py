@@ -22,7 +22,6 @@ from convexlite.values.formats import parse_flag
 DEFAULT_STORE_URL = "sqlite:///convex_local_backend.sqlite3"
 DEFAULT_STORAGE_DIR = "convex_local_storage"
 
-
 class ConfigError(BadRequestError):
     """A setting with a value convexlite cannot use."""
 
@@ -54,7 +53,9 @@ class Config:
     s3_storage: S3Buckets | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Config:
         """Settings from upstream's variables; `overrides` (command-line options) win.
 
         The store is `POSTGRES_URL`, else `MYSQL_URL`, else the SQLite file
@@ -116,7 +117,9 @@ class Config:
         return LocalDirectory(os.path.join(beside, DEFAULT_STORAGE_DIR))
 
 
-def _s3_buckets(text: Callable[[str], str | None], flag: Callable[[str], bool]) -> S3Buckets | None:
+def _s3_buckets(
+    text: Callable[[str], str | None], flag: Callable[[str], bool]
+) -> S3Buckets | None:
     """S3 storage from upstream's variables, when any `S3_STORAGE_*_BUCKET` is set.
 
     All five buckets are then required: upstream falls back to local storage with a warning

@@ -546,7 +546,9 @@ class Engine:
         body: AsyncIterator[bytes],
     ) -> str:
         """Store an upload with its token; see `FileStorage.upload`."""
-        return await self.files.upload(token, content_type, digest, body, self.dispatch.transaction)
+        return await self.files.upload(
+            token, content_type, digest, body, self.dispatch.transaction
+        )
 
     def stored_file(self, storage_uuid: str) -> FileDownload | None:
         """The file named by its URL's UUID, as published."""

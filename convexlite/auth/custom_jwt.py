@@ -73,7 +73,9 @@ async def verify_custom_jwt(
             raise InvalidAuthHeader(_MISSING_AUDIENCE)
         if provider.application_id not in token_audiences:
             listed = "[" + ", ".join(f'"{aud}"' for aud in token_audiences) + "]"
-            raise InvalidAuthHeader(f"Invalid audience: {provider.application_id} not in {listed}")
+            raise InvalidAuthHeader(
+                f"Invalid audience: {provider.application_id} not in {listed}"
+            )
     _check_times(times, now)
     if subject is None:
         raise InvalidAuthHeader(_BAD_CLAIMS, detail="Missing subject")

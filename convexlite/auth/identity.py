@@ -60,23 +60,8 @@ OIDC_CLAIM_FIELDS = {
 """The standard OIDC claims upstream maps to typed identity fields (platform.md §2.7)."""
 
 _OIDC_PROTOCOL_CLAIMS = frozenset(
-    {
-        "iss",
-        "sub",
-        "aud",
-        "exp",
-        "iat",
-        "auth_time",
-        "nonce",
-        "acr",
-        "amr",
-        "azp",
-        "at_hash",
-        "c_hash",
-        "jti",
-        "nbf",
-        "fva",
-    }
+    {"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
+     "at_hash", "c_hash", "jti", "nbf", "fva"}
 )
 _LOCALIZABLE = frozenset(
     {"name", "given_name", "family_name", "nickname", "profile", "picture", "website"}

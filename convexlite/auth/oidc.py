@@ -35,7 +35,9 @@ ALLOWED_ALGORITHMS = ("RS256", "EdDSA")
 
 DISCOVERY_PATH = ".well-known/openid-configuration"
 
-_NOT_AN_ID_TOKEN = "Could not parse as OIDC ID token. Token might not be an OIDC-compliant JWT."
+_NOT_AN_ID_TOKEN = (
+    "Could not parse as OIDC ID token. Token might not be an OIDC-compliant JWT."
+)
 _NOT_VERIFIED = (
     "Could not verify OIDC token claim. Check that the token signature is valid and the token "
     "hasn't expired."

@@ -118,7 +118,9 @@ def issuer_url(original: str) -> str:
     if not parts.hostname:
         raise refuse("empty host")
     if not had_scheme and not _ends_with_tld(parts.hostname):
-        raise refuse("Does not look like a URL (must have a scheme or end with a top-level domain)")
+        raise refuse(
+            "Does not look like a URL (must have a scheme or end with a top-level domain)"
+        )
     return url
 
 

@@ -61,7 +61,9 @@ class PreparedCommit:
     def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
         return self.resolve(ts)[:2]
 
-    def resolve(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry], _LogKeys]:
+    def resolve(
+        self, ts: int
+    ) -> tuple[list[DocumentRevision], list[IndexEntry], _LogKeys]:
         """The rows and written keys of this commit at `ts`, placeholders replaced by `ts`."""
         documents, indexes, log_keys = self.documents, self.indexes, self.log_keys
         if self.unresolved:
@@ -111,10 +113,8 @@ def prepare(tx: Transaction) -> PreparedCommit:
     unresolved = []
     counts: dict[bytes, int] = {}
     for w in tx.writes.values():
-        # A document existed before iff it had index keys; it exists after iff it has text.
-        delta = (w.new_json is not None) - bool(w.prev_keys)
-        if delta:
-            counts[w.table.tablet_id] = counts.get(w.table.tablet_id, 0) + delta
+        if w.count_delta:
+            counts[w.table.tablet_id] = counts.get(w.table.tablet_id, 0) + w.count_delta
         if w.commit_ts:
             # Resolved in `rows_at` once the timestamp is known; placeholders only come from
             # user code, never in `_index` documents.

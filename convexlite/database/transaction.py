@@ -91,6 +91,12 @@ class PendingWrite:
     """`new_json` holds commit-timestamp placeholders, and `new_keys` their pre-commit view
     (`MAX_COMMIT_TS`): the committer resolves both once it knows the timestamp."""
 
+    @property
+    def count_delta(self) -> int:
+        """What this write does to its table's document count: +1 (created), -1 (deleted) or
+        0. A document existed before iff it had index keys, and exists after iff it has text."""
+        return (self.new_json is not None) - bool(self.prev_keys)
+
 
 @dataclass(slots=True)
 class _ScanState:
@@ -301,10 +307,8 @@ class Transaction:
         assert by_id is not None and self.store.counts is not None
         self._record(by_id.index_id, Interval.all())
         count = self.store.counts.count(table.tablet_id, by_id.index_id, self.begin_ts)
-        for pending in self.writes.values():
-            if pending.table.tablet_id == table.tablet_id:
-                count += (pending.new_json is not None) - bool(pending.prev_keys)
-        return count
+        pending = self.writes.values()
+        return count + sum(w.count_delta for w in pending if w.table.tablet_id == table.tablet_id)
 
     # ---- scans ----------------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ DEFAULT_APP_DEFINITION: dict[str, Any] = {
 }
 NODE_MESSAGE = (
     "'use node' modules are not supported by this deployment: {paths}. It was opened "
-    'without a Node.js executor; remove "use node" from these files (if they need no '
+    "without a Node.js executor; remove \"use node\" from these files (if they need no "
     "Node.js APIs) to run them in V8."
 )
 
@@ -209,7 +209,8 @@ class PushService:
                     "udfConfig": udf_config,
                 },
                 **{
-                    path: code.evaluated(udf_config) for path, code in deployment.components.items()
+                    path: code.evaluated(udf_config)
+                    for path, code in deployment.components.items()
                 },
             },
             "app": {
@@ -347,7 +348,9 @@ class PushService:
         components = analyze_definitions(
             parse_component_definitions(request.component_definitions),
             analyzer,
-            Phase(self.system_env, seed, time_ns, self.random_bytes(UDF_SEED_BYTES), self.clock()),
+            Phase(
+                self.system_env, seed, time_ns, self.random_bytes(UDF_SEED_BYTES), self.clock()
+            ),
             self._analysis,
         )
         definition = self._app_definition(request, components, js_env, seed, time_ns)
@@ -396,6 +399,7 @@ class PushService:
             raise
         except ConvexBackendError as exc:
             raise PushError(exc.message, code=exc.code) from None
+
 
     def _assemble(self, request: PushRequest) -> dict[str, ModuleConfig]:
         """Changed modules plus the unchanged ones taken from the active deployment."""

@@ -136,7 +136,8 @@ def apply_changes(
             check_value(name, value)
             if name in BUILT_IN_NAMES:
                 raise EnvVarNameForbidden(
-                    f'Environment variable with name "{name}" is built-in and cannot be overridden'
+                    f'Environment variable with name "{name}" is built-in and cannot be '
+                    "overridden"
                 )
     existing = {doc["name"]: doc["_id"] for doc in documents(tx)}
     for name, value in sorted(pairs, key=lambda p: (p[1] is not None, p[0], p[1] or "")):

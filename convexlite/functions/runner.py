@@ -410,7 +410,9 @@ class FunctionRunner:
             execution = yield from self._query_in(syscalls, path, args, identity, internal_ok)
         except (ConvexError, ConvexBackendError) as exc:
             lines = getattr(exc, "log_lines", [])
-            return TrackedExecution(None, exc, lines, tx.begin_ts, tx.read_set(), syscalls.journal)
+            return TrackedExecution(
+                None, exc, lines, tx.begin_ts, tx.read_set(), syscalls.journal
+            )
         return TrackedExecution(
             execution.value, None, execution.log_lines, tx.begin_ts, tx.read_set(), syscalls.journal
         )
@@ -701,7 +703,9 @@ class FunctionRunner:
                 collector.flush()
                 logs.forward(route.name, collector.lines)
                 if record is not None:
-                    record.complete(collector, error, lines_streamed=True, http_response=response)
+                    record.complete(
+                        collector, error, lines_streamed=True, http_response=response
+                    )
 
 
 class TransactionCalls(Protocol):

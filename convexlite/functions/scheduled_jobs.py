@@ -41,7 +41,6 @@ def failed(error: str) -> dict[str, Any]:
     """The final state of a job whose run failed with `error`."""
     return {"kind": FAILED, "error": error}
 
-
 _NS_PER_MS = 1_000_000
 
 

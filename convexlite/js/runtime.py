@@ -399,7 +399,9 @@ class JsRuntime:
     after a push (or a restart) does not pay for it.
     """
 
-    def __init__(self, bundle: JsBundle, *, instance_name: str, component: str = "") -> None:
+    def __init__(
+        self, bundle: JsBundle, *, instance_name: str, component: str = ""
+    ) -> None:
         """`component` is the path of the component instance whose code this runs (`""`: the
         app); a component's `process.env` holds the bundle's variables, not the
         deployment's."""

@@ -31,7 +31,6 @@ WELCOME = "This Convex deployment is running. See https://docs.convex.dev/."
 _ALLOWED_METHODS = "GET,POST,OPTIONS,PATCH,DELETE,PUT"
 _VARY = "origin, access-control-request-method, access-control-request-headers"
 
-
 class OpenBackend:
     """Open the backend before the first request, so a mounted app needs no lifespan hook."""
 

@@ -45,7 +45,9 @@ def authenticate(request: Request, state: ServerState) -> Caller:
         key, acting_as = split_authorization_key(rest)
         return _admin(state, key, acting_as)
     if scheme == "bearer ":
-        raise HttpError(401, "BadAdminKey", "This endpoint needs an admin key, not a user's token")
+        raise HttpError(
+            401, "BadAdminKey", "This endpoint needs an admin key, not a user's token"
+        )
     raise HttpError(400, "InvalidAdminKey", "Invalid admin key")
 
 

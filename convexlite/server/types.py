@@ -122,7 +122,9 @@ class BackendApi(Protocol):
         """Run a function as `caller`; a query may run at an earlier published `at_ts`."""
         ...
 
-    def subscribe(self, path: str, args: Any, *, caller: Caller | None = None) -> QuerySubscription:
+    def subscribe(
+        self, path: str, args: Any, *, caller: Caller | None = None
+    ) -> QuerySubscription:
         """Watch a query's results; call on the backend's event loop."""
         ...
 

@@ -231,7 +231,10 @@ def _js_stringify(value: Any) -> str:
     if isinstance(value, dict):
         return (
             "{"
-            + ",".join(f"{_js_string(str(k))}:{_js_stringify(x)}" for k, x in value.items())
+            + ",".join(
+                f"{_js_string(str(k))}:{_js_stringify(x)}"
+                for k, x in value.items()
+            )
             + "}"
         )
     return _js_string(repr(value))

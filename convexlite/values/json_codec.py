@@ -328,7 +328,9 @@ def _int_float(n: int) -> float:
         raise ConvexJsonError(f"Number {n} is out of range for a float64") from None
 
 
-def loads(s: str | bytes, *, allow_undefined: bool = False, allow_commit_ts: bool = False) -> Any:
+def loads(
+    s: str | bytes, *, allow_undefined: bool = False, allow_commit_ts: bool = False
+) -> Any:
     """Parse Convex JSON text into a value, with the rules of `decode`.
 
     With `allow_undefined`, `{"$undefined": null}` is accepted as the whole value or
