@@ -6,7 +6,7 @@ proportion to the table and failed past the transaction's read budget (32,000 do
 Upstream answers from table summaries kept beside its snapshots; this is convexlite's
 equivalent, kept in memory so that opening a store still reads no user data:
 
-- a table's count is computed once, by a scan of its `by_id` keys at some snapshot, the
+- a table's count is computed once, by a scan of its index keys at some snapshot, the
   first time anyone asks (`count`);
 - from then on every commit the committer writes adds its net inserts and deletes
   (`apply`), so later asks cost a dictionary lookup.
@@ -58,14 +58,14 @@ class TableCounts:
                 if len(stamps) > MAX_CHECKPOINTS:
                     del stamps[: MAX_CHECKPOINTS // 2], counts[: MAX_CHECKPOINTS // 2]
 
-    def count(self, tablet: bytes, by_id_index: bytes, ts: int) -> int:
-        """The number of documents of `tablet` (whose `by_id` index is `by_id_index`) as of
-        the written timestamp `ts`."""
+    def count(self, tablet: bytes, index: bytes, ts: int) -> int:
+        """The number of documents of `tablet` as of the written timestamp `ts`; `index` is
+        one of its indexes holding every document (scanned if the count is not known)."""
         with self._lock:
             found = self._lookup(tablet, ts)
         if found is not None:
             return found
-        counted = self._scan(by_id_index, ts)
+        counted = self._scan(index, ts)
         with self._lock:
             self._remember(tablet, ts, counted)
         return counted
@@ -93,10 +93,10 @@ class TableCounts:
                 counts.append(counts[-1] + delta)
         self._checkpoints[tablet] = (stamps, counts)
 
-    def _scan(self, by_id_index: bytes, ts: int) -> int:
+    def _scan(self, index: bytes, ts: int) -> int:
         count, start = 0, b""
         while True:
-            rows = self._reader.index_scan(by_id_index, ts, start, None, "asc", _SCAN_PAGE)
+            rows = self._reader.index_scan(index, ts, start, None, "asc", _SCAN_PAGE)
             count += sum(1 for row in rows if row.document is not None and not row.document.deleted)
             if len(rows) < _SCAN_PAGE:
                 return count

@@ -306,7 +306,10 @@ class Transaction:
         by_id = self.registry.index(table.tablet_id, BY_ID)
         assert by_id is not None and self.store.counts is not None
         self._record(by_id.index_id, Interval.all())
-        count = self.store.counts.count(table.tablet_id, by_id.index_id, self.begin_ts)
+        # A first count scans `by_creation_time` when the table has it: its keys follow the
+        # documents' storage order, where `by_id`'s random ones jump around.
+        scanned = self.registry.index(table.tablet_id, BY_CREATION_TIME) or by_id
+        count = self.store.counts.count(table.tablet_id, scanned.index_id, self.begin_ts)
         pending = self.writes.values()
         return count + sum(w.count_delta for w in pending if w.table.tablet_id == table.tablet_id)
 
