@@ -11,11 +11,13 @@ from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition
 from convexlite.functions.environment import Environment
-from convexlite.functions.system.defining import PAGINATION, query
+from convexlite.functions.system.defining import (
+    MAXIMUM_BYTES_READ,
+    MAXIMUM_ROWS_READ,
+    PAGINATION,
+    query,
+)
 from convexlite.functions.validators import v
-
-MAX_ROWS_READ = 10_000
-MAX_BYTES_READ = 5 * 2**20
 
 
 def _tables(env: Environment, args: Any) -> dict[str, Any]:
@@ -42,8 +44,8 @@ def _table_data(env: Environment, args: Any) -> dict[str, Any]:
         options.get("cursor"),
         int(options["numItems"]),
         end_cursor=options.get("endCursor"),
-        maximum_rows_read=MAX_ROWS_READ,
-        maximum_bytes_read=MAX_BYTES_READ,
+        maximum_rows_read=MAXIMUM_ROWS_READ,
+        maximum_bytes_read=MAXIMUM_BYTES_READ,
     )
     return page.to_dict()
 

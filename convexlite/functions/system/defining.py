@@ -30,6 +30,9 @@ PAGINATION = v.object(
     }
 )
 """`paginationOptsValidator` of the `convex` package (`usePaginatedQuery` sends `id`)."""
+MAXIMUM_ROWS_READ = 10_000
+MAXIMUM_BYTES_READ = 5_000_000
+"""The read budget of a page of the system functions that browse a table (upstream's)."""
 
 
 def query(path: str, handler: Handler, args: Mapping[str, Validator]) -> FunctionDefinition:

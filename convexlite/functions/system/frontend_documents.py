@@ -16,14 +16,18 @@ from convexlite.functions.definitions import FunctionDefinition
 from convexlite.functions.environment import Environment
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.system import frontend_filters as filters_
-from convexlite.functions.system.defining import COMPONENT_ID, PAGINATION, query
+from convexlite.functions.system.defining import (
+    COMPONENT_ID,
+    MAXIMUM_BYTES_READ,
+    MAXIMUM_ROWS_READ,
+    PAGINATION,
+    query,
+)
 from convexlite.functions.system.frontend_tables import LINKED_SYSTEM_TABLES, active_schema
 from convexlite.functions.validators import v
 from convexlite.query.expressions import Expression
 from convexlite.query.query_json import FullTableScan, Limit, Query, Source
 
-MAXIMUM_ROWS_READ = 10_000
-MAXIMUM_BYTES_READ = 5_000_000
 SYSTEM_NAMES = {shown: name for name, shown in LINKED_SYSTEM_TABLES.items()}
 """The dashboard's names of the linked system tables → the tables functions read."""
 
