@@ -26,7 +26,9 @@ schema = define_schema(
     {
         "notes": define_table(
             {"author": v.string(), "body": v.string(), "stars": v.optional(v.float64())}
-        ).index("by_author", ["author"]),
+        )
+        .index("by_author", ["author"])
+        .search_index("search_body", search_field="body", filter_fields=["author"]),
     }
 )
 app = App(schema=schema)
@@ -164,6 +166,40 @@ async def test_index_filters(dashboard: Dashboard) -> None:
     wrong = await dashboard.page({"clauses": [], "index": too_many})
     assert wrong["page"] == [
         {"filter": -1, "error": "Index by_creation_time has 1 fields, but the query has 2 clauses."}
+    ]
+
+
+async def test_search_index_filters_are_checked(dashboard: Dashboard) -> None:
+    await seed(dashboard)
+
+    async def error(index: dict[str, Any], order: str = "desc") -> Any:
+        return (await dashboard.page({"clauses": [], "order": order, "index": index}))["page"]
+
+    search = {"name": "search_body", "search": "one", "clauses": []}
+    assert await error(search) == [
+        {"filter": -1, "error": "Trying to query search index `search_body` in descending order."}
+    ]
+    on_body = {**search, "clauses": [{"field": "body", "enabled": True, "value": "x"}]}
+    assert await error(on_body, "asc") == [
+        {
+            "filter": 0,
+            "error": "Invalid index filter selection: found a filter for field `body` which is "
+            "not part of the filter fields of the search index `search_body`.",
+        }
+    ]
+    assert await error({**search, "name": "by_author"}, "asc") == [
+        {
+            "filter": -1,
+            "error": "Index by_author is not a search index, but the query is trying to use it "
+            "as search index.",
+        }
+    ]
+    assert await error({"name": "search_body", "clauses": []}) == [
+        {
+            "filter": -1,
+            "error": "Index search_body is a search index, but the query is trying to use it as "
+            "a database index.",
+        }
     ]
 
 

@@ -43,7 +43,7 @@ def _row(tx: Transaction, table: str) -> dict[str, Any] | None:
 def _component_definition(deployment: dict[str, Any], path: str) -> dict[str, Any] | None:
     """The stored definition (metadata, analysis) of the component instance at `path`."""
     codes = json.loads(deployment.get("components") or "{}")
-    definition: dict[str, Any] = json.loads(deployment["appDefinition"])
+    definition: dict[str, Any] = json.loads(deployment["appDefinition"]) or {}
     code = None
     for name in path.split("/"):
         child = next(
