@@ -445,3 +445,24 @@ async def test_a_live_page_in_a_component_keeps_its_bounds(
         )
         again = (await asyncio.wait_for(anext(pages), 10)).unwrap()
         assert [d["label"] for d in again["page"]] == ["d", "c", "b"]
+
+
+async def test_a_python_apps_functions_for_the_functions_page(dashboard: Dashboard) -> None:
+    [[root, modules]] = await dashboard.query("modules:listForAllComponents")
+    assert root is None
+    assert modules == [
+        [
+            "notes.js",
+            {
+                "functions": [
+                    {"name": "count", "udfType": "Query", "visibility": {"kind": "public"}}
+                ],
+                "sourcePackageId": "",
+            },
+        ]
+    ]
+    validator = await dashboard.query("modules:argsValidator", function="notes:count")
+    assert json.loads(validator) == {"type": "object", "value": {}}
+    assert await dashboard.query("modules:argsValidator", function="notes:nothing") is None
+    assert await dashboard.query("getVersion:default") is None, "nothing was pushed"
+    assert (await dashboard.query("convexCloudUrl:default")).startswith("http")
