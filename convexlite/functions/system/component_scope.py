@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from convexlite.database.namespace import TableNamespace
-from convexlite.functions.definitions import FunctionDefinition
+from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.environment import Environment
 from convexlite.functions.system.component_ids import component_path
 
@@ -29,7 +29,10 @@ _current: ContextVar[str | None] = ContextVar("system_component_id", default=Non
 
 
 def in_component(fn: FunctionDefinition) -> FunctionDefinition:
-    """`fn`, run inside the component a non-null `componentId` argument names."""
+    """`fn`, run inside the component a non-null `componentId` argument names (a query or
+    mutation: they are what reads and writes a namespace's tables)."""
+    if fn.kind not in (FunctionKind.QUERY, FunctionKind.MUTATION):
+        return fn
     invoke = fn.invoke
 
     def run(env: Environment, args: Any) -> Any:
