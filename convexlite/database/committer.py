@@ -18,6 +18,7 @@ from convexlite.database.index_keys import id_key, index_key
 from convexlite.database.intervals import IntervalSet
 from convexlite.database.metadata import INDEX_TABLE, VIRTUAL_INDEX_BY_TABLE_ID, Registry
 from convexlite.database.store import Clock
+from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import MetadataChanges, PendingWrite, Transaction
 from convexlite.database.write_log import (
     LogEntry,
@@ -54,6 +55,8 @@ class PreparedCommit:
     log_keys: _LogKeys
     metadata: MetadataChanges
     unresolved: list[tuple[PendingWrite, dict[bytes, tuple[tuple[str, ...], ...]]]]
+    counts: dict[bytes, int]
+    """The net number of documents each table (by tablet id) gains or loses."""
 
     def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
         return self.resolve(ts)[:2]
@@ -108,7 +111,10 @@ def prepare(tx: Transaction) -> PreparedCommit:
     indexes: _Indexes = []
     log_keys: _LogKeys = {}
     unresolved = []
+    counts: dict[bytes, int] = {}
     for w in tx.writes.values():
+        if w.count_delta:
+            counts[w.table.tablet_id] = counts.get(w.table.tablet_id, 0) + w.count_delta
         if w.commit_ts:
             # Resolved in `rows_at` once the timestamp is known; placeholders only come from
             # user code, never in `_index` documents.
@@ -123,7 +129,7 @@ def prepare(tx: Transaction) -> PreparedCommit:
                     WrittenKey(table_key, w.table.name, w.id_str)
                 )
     return PreparedCommit(
-        tx.begin_ts, tx.read_set(), documents, indexes, log_keys, tx.metadata, unresolved
+        tx.begin_ts, tx.read_set(), documents, indexes, log_keys, tx.metadata, unresolved, counts
     )
 
 
@@ -163,9 +169,15 @@ class Committer:
     """
 
     def __init__(
-        self, persistence: Persistence, start_ts: int, registry: Registry, clock: Clock
+        self,
+        persistence: Persistence,
+        start_ts: int,
+        registry: Registry,
+        clock: Clock,
+        counts: TableCounts | None = None,
     ) -> None:
         self.persistence = persistence
+        self.counts = counts
         self._clock = clock
         self.write_log = WriteLog(start_ts)
         self.snapshot: tuple[int, Registry] = (start_ts, registry)
@@ -314,6 +326,8 @@ class Committer:
         registry = self.written[1]
         for request, entry in accepted:
             self.write_log.append(entry)
+            if self.counts is not None:
+                self.counts.apply(entry.ts, request.prepared.counts)
             if request.prepared.metadata:
                 meta = request.prepared.metadata
                 registry = registry.apply(meta.tables, meta.indexes)

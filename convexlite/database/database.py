@@ -31,6 +31,7 @@ from convexlite.database.metadata import (
     table_from_document,
 )
 from convexlite.database.store import Clock, DocumentSchema, StoreView
+from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.persistence.types import IndexEntry, Persistence
@@ -63,6 +64,7 @@ class Database:
         tables_by_id = str_to_internal_id(persistence.get_global("tables_by_id"))
         index_by_id = str_to_internal_id(persistence.get_global("index_by_id"))
         registry = self._load_registry(tables_by_id, index_by_id)
+        counts = TableCounts(persistence)
         self.store = StoreView(
             reader=persistence,
             tables_by_id_index=tables_by_id,
@@ -71,6 +73,7 @@ class Database:
             schema=schema,
             limits=limits or TransactionLimits(),
             clock=clock,
+            counts=counts,
         )
         start_ts = max(
             persistence.max_ts(),
@@ -78,7 +81,7 @@ class Database:
             clock(),
         )
         persistence.write([], [], {"max_repeatable_ts": start_ts})
-        self.committer = Committer(persistence, start_ts, registry, clock)
+        self.committer = Committer(persistence, start_ts, registry, clock, counts)
 
     # ---- opening --------------------------------------------------------------------------
 

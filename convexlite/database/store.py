@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from convexlite.database.limits import TransactionLimits
+from convexlite.database.table_counts import TableCounts
 from convexlite.persistence.types import DocumentRevision, IndexRow, Order
 
 Clock = Callable[[], int]
@@ -98,3 +99,5 @@ class StoreView:
     limits: TransactionLimits
     clock: Clock
     creation_times: CreationTimes = field(default_factory=CreationTimes)
+    counts: TableCounts | None = None
+    """Each table's document count (None only while a new store is bootstrapped)."""

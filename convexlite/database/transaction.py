@@ -91,6 +91,12 @@ class PendingWrite:
     """`new_json` holds commit-timestamp placeholders, and `new_keys` their pre-commit view
     (`MAX_COMMIT_TS`): the committer resolves both once it knows the timestamp."""
 
+    @property
+    def count_delta(self) -> int:
+        """What this write does to its table's document count: +1 (created), -1 (deleted) or
+        0. A document existed before iff it had index keys, and exists after iff it has text."""
+        return (self.new_json is not None) - bool(self.prev_keys)
+
 
 @dataclass(slots=True)
 class _ScanState:
@@ -287,6 +293,25 @@ class Transaction:
         revision = self.store.reader.get_document(table.tablet_id, internal_id, self.begin_ts)
         self._revisions[internal_id] = revision
         return revision.json_value if revision is not None else None
+
+    def count(self, table_name: str) -> int:
+        """The number of documents in `table_name` (0 if it does not exist), this
+        transaction's own writes included, without reading them: from the store's
+        maintained counts (`TableCounts`). It records the whole `by_id` range as read, so
+        any write to the table re-runs a live query that counted it, or conflicts with a
+        mutation that did; that is one interval and no documents of the read budget."""
+        table = self.table(table_name)
+        if table is None:
+            return 0
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None and self.store.counts is not None
+        self._record(by_id.index_id, Interval.all())
+        # A first count scans `by_creation_time` when the table has it: its keys follow the
+        # documents' storage order, where `by_id`'s random ones jump around.
+        scanned = self.registry.index(table.tablet_id, BY_CREATION_TIME) or by_id
+        count = self.store.counts.count(table.tablet_id, scanned.index_id, self.begin_ts)
+        pending = self.writes.values()
+        return count + sum(w.count_delta for w in pending if w.table.tablet_id == table.tablet_id)
 
     # ---- scans ----------------------------------------------------------------------------
 

@@ -430,9 +430,9 @@ class FunctionRunner:
         tx = syscalls.tx
         record = self._record("Query", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
-        with logs.capture() as collector:
+        namespace = namespace_of_function(fn.path)
+        with logs.capture() as collector, syscalls.switched_to(namespace) as db:
             try:
-                db = syscalls.within(namespace_of_function(fn.path))
                 env = InTransactionCalls.environment(self, identity, collector, db)
                 code = UserCode(fn.invoke, fn.invoke_awaitable, env, args)
                 value = self._result(fn, (yield code))

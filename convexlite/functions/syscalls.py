@@ -9,7 +9,8 @@ tables are private, queries cannot write, one paginated query per execution.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -91,6 +92,21 @@ class DatabaseSyscalls:
             return self
         return DatabaseSyscalls(self.tx, self._cursors, namespace=namespace)
 
+    @contextmanager
+    def switched_to(self, namespace: TableNamespace) -> Iterator[DatabaseSyscalls]:
+        """The rest of this execution seeing `namespace`'s tables (a system function called
+        with a `componentId`): the same transaction, and this execution's paginated query
+        state carried in and back out, so a live page keeps its journal."""
+        inner = self.within(namespace)
+        if inner is self:
+            yield self
+            return
+        inner.journal, inner._paginated = self.journal, self._paginated
+        try:
+            yield inner
+        finally:
+            self.journal, self._paginated = inner.journal, inner._paginated
+
     def savepoint(self) -> SyscallSavepoint:
         """Where to return to when a nested mutation fails or a run is started over: its
         writes and its paginated query are undone, its reads stay in the read set."""
@@ -132,6 +148,14 @@ class DatabaseSyscalls:
         if info is None or info.is_private or info.number != number:
             return None
         return id_string
+
+    def count(self, table: str) -> int:
+        """`1.0/count` (`db.query(table).count()`): the documents of `table`, 0 if it does not
+        exist or is private, counted without reading them (`Transaction.count`)."""
+        info = self.tx.table(self.namespace.engine_name(table))
+        if info is None or info.is_private:
+            return 0
+        return self.tx.count(info.name)
 
     def query_stream(self, query: Query | Mapping[str, Any]) -> int:
         """`1.0/queryStream`: start a query (built by Python, or the JSON JavaScript sends);

@@ -15,14 +15,28 @@ from dataclasses import replace
 from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
-from convexlite.functions.system import cli_data, environment_variables, exports, imports
+from convexlite.functions.system import (
+    cli_data,
+    environment_variables,
+    exports,
+    frontend_documents,
+    frontend_edits,
+    frontend_modules,
+    frontend_tables,
+    imports,
+)
+from convexlite.functions.system.component_scope import in_component
 from convexlite.values.function_paths import canonical_js, split_component
 
 SYSTEM_PREFIX = "_system/"
 
 
 class SystemFunctions:
-    """A function source for `_system/` paths, describing the functions `user_functions` yields."""
+    """A function source for `_system/` paths, describing the functions `user_functions` yields.
+
+    A call whose arguments hold a non-null `componentId` runs inside that component
+    instance (`component_scope.in_component`), like a `comp|_system/...` path (`lookup`).
+    """
 
     def __init__(
         self, user_functions: Callable[[], Iterable[FunctionDefinition]], cloud_url: str
@@ -43,7 +57,7 @@ class SystemFunctions:
             lambda env, args: cloud_url,
         )
         self.functions = {
-            fn.path: fn
+            fn.path: in_component(fn)
             for fn in (
                 spec,
                 url,
@@ -51,6 +65,11 @@ class SystemFunctions:
                 *cli_data.definitions(),
                 *exports.definitions(),
                 *imports.definitions(),
+                # The dashboard's Data, Functions and Schema pages.
+                *frontend_modules.FrontendModules(user_functions, cloud_url).definitions(),
+                *frontend_tables.definitions(),
+                *frontend_documents.definitions(),
+                *frontend_edits.definitions(),
             )
         }
 
