@@ -15,7 +15,16 @@ from dataclasses import replace
 from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
-from convexlite.functions.system import cli_data, environment_variables, exports, imports
+from convexlite.functions.system import (
+    cli_data,
+    deployment_events,
+    environment_variables,
+    exports,
+    frontend_files,
+    frontend_schedules,
+    frontend_settings,
+    imports,
+)
 from convexlite.values.function_paths import canonical_js, split_component
 
 SYSTEM_PREFIX = "_system/"
@@ -51,6 +60,11 @@ class SystemFunctions:
                 *cli_data.definitions(),
                 *exports.definitions(),
                 *imports.definitions(),
+                # fe-ops: the Files, Schedules, Settings and History pages
+                *frontend_files.definitions(),
+                *frontend_schedules.definitions(),
+                *frontend_settings.definitions(),
+                *deployment_events.definitions(),
             )
         }
 

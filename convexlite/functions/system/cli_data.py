@@ -9,22 +9,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.definitions import FunctionDefinition
 from convexlite.functions.environment import Environment
-from convexlite.functions.validators import args_validator, v
-
-MAX_ROWS_READ = 10_000
-MAX_BYTES_READ = 5 * 2**20
-_PAGINATION = v.object(
-    {
-        "numItems": v.number(),
-        "cursor": v.union(v.string(), v.null()),
-        "endCursor": v.optional(v.union(v.string(), v.null())),
-        "id": v.optional(v.number()),
-        "maximumRowsRead": v.optional(v.number()),
-        "maximumBytesRead": v.optional(v.number()),
-    }
-)
+from convexlite.functions.system.common import PAGINATION_OPTS, page, query
+from convexlite.functions.validators import v
 
 
 def _tables(env: Environment, args: Any) -> dict[str, Any]:
@@ -40,66 +28,45 @@ def _tables(env: Environment, args: Any) -> dict[str, Any]:
 
 
 def _table_data(env: Environment, args: Any) -> dict[str, Any]:
-    assert env.db is not None
-    options = args["paginationOpts"]
-    query = {
-        "source": {"type": "FullTableScan", "tableName": args["table"], "order": args["order"]},
-        "operators": [],
-    }
-    page = env.db.query_page(
-        query,
-        options.get("cursor"),
-        int(options["numItems"]),
-        end_cursor=options.get("endCursor"),
-        maximum_rows_read=MAX_ROWS_READ,
-        maximum_bytes_read=MAX_BYTES_READ,
-    )
-    return page.to_dict()
+    source = {"type": "FullTableScan", "tableName": args["table"], "order": args["order"]}
+    return page(env, {"source": source, "operators": []}, args["paginationOpts"])
 
 
-def _count(env: Environment, table: str) -> int:
+def count(env: Environment, table: str) -> int:
+    """How many documents `table` holds, every one of them read (so the count is reactive)."""
     assert env.db is not None
-    query = {
-        "source": {"type": "FullTableScan", "tableName": table, "order": "asc"},
-        "operators": [],
-    }
-    stream = env.db.query_stream(query)
-    count = 0
+    source = {"type": "FullTableScan", "tableName": table, "order": "asc"}
+    stream = env.db.query_stream({"source": source, "operators": []})
+    found = 0
     while env.db.query_stream_next(stream) is not None:
-        count += 1
+        found += 1
     env.db.query_cleanup(stream)
-    return count
+    return found
 
 
 def _table_size(env: Environment, args: Any) -> float:
-    return float(_count(env, args["tableName"]))
+    return float(count(env, args["tableName"]))
 
 
 def _query_table(env: Environment, args: Any) -> float:
     """Upstream answers `Math.random()` after reading the whole table: any write to it
     re-runs the query and changes the value, which wakes `npx convex dev` up."""
-    _count(env, args["tableName"])
+    count(env, args["tableName"])
     return random.random()
-
-
-def _query(path: str, handler: Any, args: dict[str, Any]) -> FunctionDefinition:
-    return FunctionDefinition(
-        path, FunctionKind.QUERY, False, handler, handler, args=args_validator(args)
-    )
 
 
 def definitions() -> list[FunctionDefinition]:
     return [
-        _query("_system/cli/tables:default", _tables, {"paginationOpts": _PAGINATION}),
-        _query(
+        query("_system/cli/tables:default", _tables, {"paginationOpts": PAGINATION_OPTS}),
+        query(
             "_system/cli/tableData:default",
             _table_data,
             {
                 "table": v.string(),
                 "order": v.union(v.literal("asc"), v.literal("desc")),
-                "paginationOpts": _PAGINATION,
+                "paginationOpts": PAGINATION_OPTS,
             },
         ),
-        _query("_system/cli/tableSize:default", _table_size, {"tableName": v.string()}),
-        _query("_system/cli/queryTable:default", _query_table, {"tableName": v.string()}),
+        query("_system/cli/tableSize:default", _table_size, {"tableName": v.string()}),
+        query("_system/cli/queryTable:default", _query_table, {"tableName": v.string()}),
     ]

@@ -16,6 +16,7 @@ from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.environment import Environment
+from convexlite.functions.system import audit_log
 from convexlite.functions.validators import args_validator
 from convexlite.values import Int64, InvalidIdError
 
@@ -49,11 +50,12 @@ def latest(tx: Transaction) -> dict[str, Any] | None:
 
 
 def request(tx: Transaction, include_storage: bool) -> str:
-    """Record a requested export; refused while another is requested or in progress."""
+    """Record a requested export, and the request in the audit log; refused while another
+    is requested or in progress."""
     last = latest(tx)
     if last is not None and last["state"] in RUNNING:
         raise ExportInProgress("There is already an export requested or in progress.")
-    return tx.insert(
+    export_id = tx.insert(
         EXPORTS,
         {
             "state": "requested",
@@ -61,6 +63,17 @@ def request(tx: Transaction, include_storage: bool) -> str:
             "format": {"format": "zip", "include_storage": include_storage},
         },
     )
+    audit_log.record(
+        tx,
+        "request_export",
+        {
+            "id": export_id,
+            **audit_log.component(),
+            "format": "zip_with_storage" if include_storage else "zip",
+            "requestor": REQUESTOR,
+        },
+    )
+    return export_id
 
 
 def start(tx: Transaction, export_id: str, start_ts: int) -> None:
