@@ -78,7 +78,9 @@ def test_upload_list_get_download_and_delete(dashboard: Dashboard) -> None:
 
 def test_creation_time_bounds_are_inclusive(dashboard: Dashboard) -> None:
     ids = [upload(dashboard, f"file {n}".encode(), "text/plain") for n in range(3)]
-    times = [dashboard.query("fileStorageV2:getFile", {"storageId": i})["_creationTime"] for i in ids]
+    times = [
+        dashboard.query("fileStorageV2:getFile", {"storageId": i})["_creationTime"] for i in ids
+    ]
     between = listed(dashboard, minCreationTime=times[0], maxCreationTime=times[1], order="asc")
     assert [f["_id"] for f in between] == ids[:2]
     assert [f["_id"] for f in listed(dashboard, minCreationTime=times[2])] == ids[2:]
@@ -101,9 +103,7 @@ def test_deleting_a_missing_file_fails_and_deletes_nothing(dashboard: Dashboard)
     kept = upload(dashboard, b"kept", "text/plain")
     gone = upload(dashboard, b"gone", "text/plain")
     dashboard.mutation("fileStorageV2:deleteFile", {"storageId": gone})
-    message = dashboard.error(
-        "mutation", "fileStorageV2:deleteFiles", {"storageIds": [kept, gone]}
-    )
+    message = dashboard.error("mutation", "fileStorageV2:deleteFiles", {"storageIds": [kept, gone]})
     assert "not found" in message
     assert dashboard.query("fileStorageV2:getFile", {"storageId": kept}) is not None
 
