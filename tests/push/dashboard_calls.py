@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from npm_clients import npm_clients
+from push_harness import start
+
+from convexlite.auth.keys import generate_instance_secret, issue_admin_key
+from convexlite.persistence import DEFAULT_INSTANCE_NAME
 
 HERE = Path(__file__).parent
 FIRST_PAGE = {"numItems": 20, "cursor": None}
@@ -80,6 +85,18 @@ class Dashboard:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def served_dashboard(root: Path, *serve_args: str) -> Iterator[Dashboard]:
+    """`convexlite serve <serve_args>` from `root` and a dashboard logged in to it, stopped at
+    the end (the body of a module-scoped fixture)."""
+    secret = generate_instance_secret()
+    served = start(root, secret, *serve_args)
+    try:
+        key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
+        yield Dashboard(served.url, key, npm_clients("the dashboard tests"))
+    finally:
+        served.stop()
 
 
 class Watch:

@@ -8,23 +8,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from dashboard_calls import FIRST_PAGE, Dashboard
-from npm_clients import npm_clients
-from push_harness import start
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-from convexlite.persistence import DEFAULT_INSTANCE_NAME
+from dashboard_calls import FIRST_PAGE, Dashboard, served_dashboard
 
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    secret = generate_instance_secret()
-    served = start(tmp_path_factory.mktemp("files"), secret)
-    try:
-        key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
-        yield Dashboard(served.url, key, npm_clients("the dashboard tests"))
-    finally:
-        served.stop()
+    yield from served_dashboard(tmp_path_factory.mktemp("files"))
 
 
 def upload(dashboard: Dashboard, body: bytes, content_type: str) -> str:

@@ -13,12 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_calls import FIRST_PAGE, Dashboard
-from npm_clients import npm_clients
-from push_harness import start, wait_for
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-from convexlite.persistence import DEFAULT_INSTANCE_NAME
+from dashboard_calls import FIRST_PAGE, Dashboard, served_dashboard
+from push_harness import wait_for
 
 HOUR_MS = 3_600_000
 APP = """
@@ -52,13 +48,7 @@ app.crons.daily("nightly", {"hourUTC": 3, "minuteUTC": 30}, record, {"key": "nig
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     root = tmp_path_factory.mktemp("schedules")
     (root / "scheduling_app.py").write_text(APP)
-    secret = generate_instance_secret()
-    served = start(root, secret, "--app", "scheduling_app:app")
-    try:
-        key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
-        yield Dashboard(served.url, key, npm_clients("the dashboard tests"))
-    finally:
-        served.stop()
+    yield from served_dashboard(root, "--app", "scheduling_app:app")
 
 
 def mutation(dashboard: Dashboard, path: str, args: dict[str, Any]) -> Any:
