@@ -31,6 +31,7 @@ from convexlite.auth.verifier import TokenVerifier
 from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.store import Clock
+from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.component_tree import http_mounts, instance_environments
 from convexlite.deploy.deployment import PushedDeployment
@@ -427,28 +428,39 @@ class Engine:
         `CANCEL_BATCH` jobs (`/api/cancel_job`, `/api/cancel_all_jobs`)."""
         now = self.clock
         if job_id is not None:
-            canceled = await self.dispatch.transaction(
-                lambda tx: scheduled_jobs.cancel(tx, job_id, now())
-            )
-            return int(canceled)
+            return int(await self.dispatch.transaction(lambda tx: _cancel_job(tx, job_id, now())))
         name = None if path is None else canonical_js(canonicalize(path))
-        total = 0
-        while True:
-            count = await self.dispatch.transaction(
-                lambda tx: scheduled_jobs.cancel_queued(
-                    tx, now(), CANCEL_BATCH, name=name, start_ns=start_ts, end_ns=end_ts
-                )
-            )
-            total += count
-            if count < CANCEL_BATCH:
-                return total
+        return await self._scheduler_batches(
+            "cancel_all_scheduled_functions",
+            lambda tx: scheduled_jobs.cancel_queued(
+                tx, now(), CANCEL_BATCH, name=name, start_ns=start_ts, end_ns=end_ts
+            ),
+        )
 
     async def delete_scheduled_functions(self) -> None:
         """Delete every scheduled function, run or not (`/api/delete_scheduled_functions_table`)."""
-        while await self.dispatch.transaction(
-            lambda tx: scheduled_jobs.delete_all(tx, CANCEL_BATCH)
-        ):
-            pass
+        await self._scheduler_batches(
+            "delete_scheduled_jobs_table", lambda tx: scheduled_jobs.delete_all(tx, CANCEL_BATCH)
+        )
+
+    async def _scheduler_batches(self, action: str, step: Callable[[Transaction], int]) -> int:
+        """Run `step` (which changes at most `CANCEL_BATCH` jobs) in transactions until one
+        changes fewer; the first records the admin's `action` in the audit log. Returns
+        how many jobs changed."""
+        total = 0
+        first = True
+        while True:
+
+            def batch(tx: Transaction, first: bool = first) -> int:
+                if first:
+                    audit_log.record(tx, action, dict(audit_log.APP_COMPONENT))
+                return step(tx)
+
+            count = await self.dispatch.transaction(batch)
+            total += count
+            first = False
+            if count < CANCEL_BATCH:
+                return total
 
     def next_scheduled_time(self) -> int | None:
         """When the earliest pending scheduled function is due (ns), None if none is."""
@@ -539,7 +551,7 @@ class Engine:
                     ) from exc
 
             required = pushed.required_environment_variables() if pushed else ()
-            self.variables.set(changes, required, check)
+            self.variables.set(changes, required, check, audit_log.record_environment_variables)
             self._use_providers(providers[0])
             source = self._js_source
             if source is not None:
@@ -555,9 +567,7 @@ class Engine:
         body: AsyncIterator[bytes],
     ) -> str:
         """Store an upload with its token; see `FileStorage.upload`."""
-        return await self.files.upload(
-            token, content_type, digest, body, self.dispatch.transaction
-        )
+        return await self.files.upload(token, content_type, digest, body, self.dispatch.transaction)
 
     def stored_file(self, storage_uuid: str) -> FileDownload | None:
         """The file named by its URL's UUID, as published."""
@@ -725,6 +735,22 @@ class InvalidAuthConfigChange(BadRequestError):
 
 class DuplicatePushedFunction(BadRequestError):
     code = "InvalidModules"
+
+
+def _cancel_job(tx: Transaction, job_id: str, now_ns: int) -> bool:
+    """Cancel one scheduled function for an admin, recorded in the audit log if it exists."""
+    job = scheduled_jobs.job_document(tx, job_id)
+    if job is not None:
+        audit_log.record(
+            tx,
+            "cancel_scheduled_function",
+            {
+                **audit_log.APP_COMPONENT,
+                "scheduled_function_id": job_id,
+                "function_path": job["name"],
+            },
+        )
+    return scheduled_jobs.cancel(tx, job_id, now_ns)
 
 
 def _instance_secret(persistence: Persistence, configured: str | None) -> tuple[str, bool]:

@@ -573,10 +573,14 @@ class PushService:
             deployment = pending.deployment
             self._check_required_env(deployment, env)
             previous = self._active
+            finished = _finish_diff(previous, deployment, pending.index_diffs[""])
+            finished["componentDiffs"].update(
+                instance_diffs(previous, deployment, pending.index_diffs)
+            )
             self.target.check(deployment)
             self.target.apply_schema(deployment.database_schema)
             try:
-                store.save(self.db, self.modules, deployment)
+                store.save(self.db, self.modules, deployment, _audit_event(finished))
             except BaseException as exc:
                 # Put the previous schema back; the stored deployment did not change.
                 with contextlib.suppress(Exception):
@@ -589,10 +593,6 @@ class PushService:
             self.target.serve(deployment)
             self._active = deployment
             self.pending.finished(push_id)  # type: ignore[arg-type]
-            finished = _finish_diff(previous, deployment, pending.index_diffs[""])
-            finished["componentDiffs"].update(
-                instance_diffs(previous, deployment, pending.index_diffs)
-            )
             return finished
 
     @staticmethod
@@ -670,6 +670,19 @@ def _finish_diff(
                 ),
             }
         },
+    }
+
+
+def _audit_event(finished: Mapping[str, Any]) -> dict[str, Any]:
+    """The `push_config_with_components` audit event of a push (spec/operator.md §3.4):
+    the diffs `finish_push` reports, one entry per component (`component_path` null for
+    the app)."""
+    return {
+        "component_diffs": [
+            {"component_path": path or None, "component_diff": diff}
+            for path, diff in finished["componentDiffs"].items()
+        ],
+        "auth_diff": finished["authDiff"],
     }
 
 

@@ -34,6 +34,7 @@ from convexlite.deploy.component_tree import ComponentCode
 from convexlite.deploy.deployment import PushedDeployment, StoredModule, UdfConfig
 from convexlite.deploy.modules import ModuleConfig, module_hash
 from convexlite.files import BlobNotFound, BlobStore
+from convexlite.functions.system import audit_log
 from convexlite.values import Int64
 
 MODULES_TABLE = "_modules"
@@ -156,9 +157,15 @@ def _join(
     return "".join(text for _, text in chunks)
 
 
-def save(db: Database, blobs: BlobStore, deployment: PushedDeployment) -> int:
+def save(
+    db: Database,
+    blobs: BlobStore,
+    deployment: PushedDeployment,
+    audit: dict[str, Any] | None = None,
+) -> int:
     """Make `deployment` the stored active one: its code into `blobs`, then its rows in one
-    transaction; returns the commit ts. Blobs no longer used are deleted afterwards.
+    transaction, with the `push_config_with_components` audit event `audit` if given;
+    returns the commit ts. Blobs no longer used are deleted afterwards.
 
     Raises `OptimisticConcurrencyControlFailure` if another save committed meanwhile.
     """
@@ -218,6 +225,8 @@ def save(db: Database, blobs: BlobStore, deployment: PushedDeployment) -> int:
             ),
         },
     )
+    if audit is not None:
+        audit_log.record(tx, "push_config_with_components", audit)
     ts = db.commit(tx)
     for key in present:
         if key.partition("-")[0] not in wanted:

@@ -33,6 +33,8 @@ _NAME = re.compile(r"[a-zA-Z_]+[a-zA-Z0-9_]*")
 
 Changes = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
 """{name: new value} or (name, new value) pairs; None unsets."""
+Audit = Callable[[Transaction, dict[str, str], dict[str, str], list[str]], object]
+"""Records a batch of changes: its transaction, the values before and after, the names."""
 
 
 class EnvironmentVariableNameInvalid(BadRequestError):
@@ -185,14 +187,20 @@ class EnvironmentVariables:
         changes: Changes,
         required: Collection[str] = (),
         check: Callable[[dict[str, str]], object] = lambda values: None,
+        audit: Audit = lambda tx, before, after, names: None,
     ) -> dict[str, str]:
         """Apply `changes` in one transaction and commit it; returns the new values.
         Raises (changing nothing) if any change or the result breaks a rule, or if
-        `check(new values)` raises (the auth config they would make invalid)."""
+        `check(new values)` raises (the auth config they would make invalid).
+        `audit(tx, values before, values after, names changed)` records the change in
+        the same transaction (the deployment audit log)."""
+        pairs = list(changes.items()) if isinstance(changes, Mapping) else list(changes)
         with self._lock:
             tx = self._db.begin()
-            values = apply_changes(tx, changes, required)
+            before = read(tx)
+            values = apply_changes(tx, pairs, required)
             check(dict(values))
+            audit(tx, before, values, [name for name, _ in pairs])
             self._db.commit(tx)
             self._latest = values
             return dict(values)

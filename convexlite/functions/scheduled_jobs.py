@@ -6,7 +6,8 @@ and the dashboard read (`ctx.db.system`), in upstream's virtual shape:
 the table number upstream gives its backing table, so ids look the same.
 `_scheduled_job_queue` holds only the jobs still to run or running, keyed by
 due time (`by_next_ts`), with the executor's private fields (`nextTs`,
-`attempts`) and its job's id (`jobId`, indexed `by_job_id`). A job leaves the
+`attempts`), its job's id (`jobId`, indexed `by_job_id`) and function (`udfPath`,
+indexed `by_udf_path_and_next_ts` for the dashboard's per-function list). A job leaves the
 queue in the transaction that completes it, so the executor's reads stay
 proportional to the work left, not to history.
 """
@@ -25,9 +26,14 @@ SCHEDULED_FUNCTIONS = "_scheduled_functions"
 JOB_QUEUE = "_scheduled_job_queue"
 BY_NEXT_TS = "by_next_ts"
 BY_JOB_ID = "by_job_id"
+BY_UDF_PATH_AND_NEXT_TS = "by_udf_path_and_next_ts"
 SYSTEM_TABLES: dict[str, dict[str, list[str]]] = {
     SCHEDULED_FUNCTIONS: {},
-    JOB_QUEUE: {BY_NEXT_TS: ["nextTs"], BY_JOB_ID: ["jobId"]},
+    JOB_QUEUE: {
+        BY_NEXT_TS: ["nextTs"],
+        BY_JOB_ID: ["jobId"],
+        BY_UDF_PATH_AND_NEXT_TS: ["udfPath", "nextTs"],
+    },
 }
 
 PENDING = "pending"
@@ -83,6 +89,7 @@ def insert_job(
             JOB_QUEUE,
             {
                 "jobId": job_id,
+                "udfPath": name,
                 "nextTs": Int64(max(ts_ns, now_ns)),
                 "attempts": {"systemErrors": Int64(0), "occErrors": Int64(0)},
             },

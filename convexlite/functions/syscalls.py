@@ -184,8 +184,10 @@ class DatabaseSyscalls:
         end_cursor: str | None = None,
         maximum_rows_read: int | None = None,
         maximum_bytes_read: int | None = None,
+        private_ok: bool = False,
     ) -> Page:
-        """`1.0/queryPage`: one page of a paginated query."""
+        """`1.0/queryPage`: one page of a paginated query. `private_ok` lets a system
+        function page through a private system table (the audit log, the job queue)."""
         if self._paginated:
             raise MultiplePaginatedDatabaseQueries(
                 "This query or mutation function ran multiple paginated queries. Convex only "
@@ -201,6 +203,7 @@ class DatabaseSyscalls:
             end_cursor=end_cursor if end_cursor is not None else self.journal,
             maximum_rows_read=maximum_rows_read,
             maximum_bytes_read=maximum_bytes_read,
+            private_ok=private_ok,
         )
         self.journal = page.continue_cursor
         return page

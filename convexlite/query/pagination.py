@@ -59,9 +59,10 @@ def paginate(
     end_cursor: str | None = None,
     maximum_rows_read: int | None = None,
     maximum_bytes_read: int | None = None,
+    private_ok: bool = False,
 ) -> Page:
     _check_page_options(num_items, maximum_rows_read, maximum_bytes_read)
-    plan = plan_query(tx, query)
+    plan = plan_query(tx, query, private_ok=private_ok)
     fingerprint = query_fingerprint(query, plan.indexed_fields)
     start = codec.decode(cursor, fingerprint) if cursor is not None else None
     end = codec.decode(end_cursor, fingerprint) if end_cursor is not None else None

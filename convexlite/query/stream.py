@@ -64,21 +64,23 @@ class QueryPlan:
     indexed_fields: list[str]
 
 
-def plan_query(tx: Transaction, query: Query) -> QueryPlan:
+def plan_query(tx: Transaction, query: Query, *, private_ok: bool = False) -> QueryPlan:
+    """Where `query` reads. A private system table reads as empty unless `private_ok`
+    (a system function's own query, never user code's)."""
     source = query.source
     if not isinstance(source, (FullTableScan, IndexRange)):
         raise SearchNotSupported("Search queries are not supported yet by convexlite.")
     order: Order = source.order or "asc"
     if isinstance(source, FullTableScan):
         table = tx.table(source.table_name)
-        if table is not None and table.is_private:
+        if table is not None and table.is_private and not private_ok:
             table = None
         index = tx.registry.index(table.tablet_id, BY_CREATION_TIME) if table else None
         fields = index.field_names if index else []
         return QueryPlan(index, Interval.all(), order, fields)
     table_name, _, descriptor = source.index_name.partition(".")
     table = tx.table(table_name)
-    if table is None or table.is_private:
+    if table is None or (table.is_private and not private_ok):
         return QueryPlan(None, Interval.all(), order, [])
     index = tx.readable_index(table_name, descriptor)
     if index is None:

@@ -17,24 +17,36 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from convexlite.database.database import Database
+from convexlite.database.namespace import component_of_table
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import BlobNotFound, BlobStore
+from convexlite.functions.system import audit_log
 from convexlite.functions.system import imports as snapshot_imports
 from convexlite.snapshots.commits import commit_batch
 from convexlite.snapshots.import_sources import open_import
-from convexlite.snapshots.importer import MODES, Mode, TableChange, import_tables, preview
+from convexlite.snapshots.importer import (
+    MODES,
+    ImportSummary,
+    Mode,
+    TableChange,
+    import_tables,
+    preview,
+)
+from convexlite.values import Int64
 
 log = logging.getLogger("convexlite.snapshots")
 FORMATS = tuple(snapshot_imports.STORED_FORMATS)
 MAX_PARTS = 9999
 PROGRESS_EVERY_S = 1.0
 JOIN_SECONDS = 10.0
+Outcome = tuple[dict[str, Any], dict[str, Any] | None]
+"""What a step of an import leaves: the import's next state, and its audit event if any."""
 
 
 class InvalidImportUpload(BadRequestError):
@@ -155,11 +167,11 @@ class ImportJobs:
     def _check(
         self, import_id: str, key: str, format: str, mode: Mode, table: str | None, component: str
     ) -> None:
-        def check(path: Path) -> dict[str, Any]:
+        def check(path: Path) -> Outcome:
             data = open_import(path, format=format, table=table, component=component)
             changes = preview(self._db, data, mode, blobs=self._files)
             deletes = any(change.deleting for change in changes)
-            return snapshot_imports.waiting(_summary(changes), deletes)
+            return snapshot_imports.waiting(_summary(changes), deletes), None
 
         self._with_file(import_id, key, check)
 
@@ -195,14 +207,15 @@ class ImportJobs:
     ) -> None:
         reporter = _Progress(self._db, import_id)
 
-        def run(path: Path) -> dict[str, Any]:
+        def run(path: Path) -> Outcome:
             data = open_import(path, format=format, table=table, component=component)
             summary = import_tables(
                 self._db, data, mode, blobs=self._files, progress=reporter.progress
             )
             reporter.finish()
             rows = sum(summary.tables.values()) + summary.files
-            return snapshot_imports.completed(self._clock(), rows)
+            event = _audit_event(summary, snapshot_imports.stored_format(format, table), mode)
+            return snapshot_imports.completed(self._clock(), rows), event
 
         self._with_file(import_id, key, run)
         self._uploads.delete(key)
@@ -218,22 +231,54 @@ class ImportJobs:
 
         commit_batch(self._db, cancel)
 
-    def _with_file(self, import_id: str, key: str, step: Callable[[Path], dict[str, Any]]) -> None:
+    def _with_file(self, import_id: str, key: str, step: Callable[[Path], Outcome]) -> None:
         """Run `step` on the uploaded file (copied to a local file: a ZIP needs seeking)
-        and record the state it returns, or `failed` with its error."""
+        and record the state it returns (with its audit event, if any), or `failed` with
+        its error."""
+        event: dict[str, Any] | None = None
         try:
             with tempfile.TemporaryDirectory(prefix="convexlite-import-") as folder:
                 path = Path(folder) / "upload"
                 with path.open("wb") as local:
                     for chunk in self._uploads.read(key):
                         local.write(chunk)
-                state = step(path)
+                state, event = step(path)
         except ConvexBackendError as exc:
             state = snapshot_imports.failed(exc.message)
         except Exception as exc:
             log.exception("snapshot import %s failed", import_id)
             state = snapshot_imports.failed(f"The import failed: {exc}")
-        commit_batch(self._db, lambda tx: snapshot_imports.set_state(tx, import_id, state))
+
+        def finish(tx: Transaction) -> None:
+            snapshot_imports.set_state(tx, import_id, state)
+            if event is not None:
+                audit_log.record(tx, "snapshot_import", event)
+
+        commit_batch(self._db, finish)
+
+
+def _audit_event(summary: ImportSummary, format: dict[str, Any], mode: Mode) -> dict[str, Any]:
+    """The `snapshot_import` audit event of a finished import (spec/operator.md §3.4),
+    written as the import is recorded `completed` (an `append` commits in batches, so
+    there is no single transaction of its data to write it in)."""
+
+    def by_component(tables: Iterable[str]) -> list[dict[str, Any]]:
+        grouped: dict[str, list[str]] = {}
+        for name in sorted(tables):
+            grouped.setdefault(component_of_table(name), []).append(name.rpartition("/")[2])
+        return [
+            {"component": path or None, "table_names": names} for path, names in grouped.items()
+        ]
+
+    return {
+        "table_names": by_component(summary.tables),
+        "table_count": Int64(len(summary.tables)),
+        "import_mode": snapshot_imports.STORED_MODES[mode],
+        "import_format": format,
+        "requestor": {"type": "snapshotImport"},
+        "table_names_deleted": by_component(summary.deleted),
+        "table_count_deleted": Int64(len(summary.deleted)),
+    }
 
 
 class _Progress:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from engine_pushes import STRING, insert, push, refusal
 from fake_analyzer import (
     CHUNK,
     MESSAGES,
@@ -18,32 +19,11 @@ from fake_analyzer import (
     schema_json,
 )
 
-from convexlite.deploy.errors import PUSH_PREFIX, PushError
+from convexlite.deploy.errors import PUSH_PREFIX
 from convexlite.errors import ConvexBackendError
 from convexlite.functions.app import App
 from convexlite.functions.schema import SchemaEnforcementError
 from convexlite.values import Int64
-
-STRING = {"type": "string"}
-
-
-def push(engine, body):
-    started = engine.push("start_push", body)
-    waited = engine.push(
-        "wait_for_schema", {"schemaChange": started["schemaChange"], "dryRun": body["dryRun"]}
-    )
-    finished = engine.push("finish_push", {"startPush": started, "dryRun": body["dryRun"]})
-    return started, waited, finished
-
-
-def refusal(engine, operation, body) -> PushError:
-    with pytest.raises(ConvexBackendError) as caught:
-        engine.push(operation, body)
-    return caught.value
-
-
-def insert(engine, table, doc):
-    return engine.runner.run_in_mutation(lambda ctx: ctx.db.insert(table, doc)).value
 
 
 def user_indexes(engine):

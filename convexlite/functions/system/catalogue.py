@@ -17,11 +17,15 @@ from typing import Any
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.system import (
     cli_data,
+    deployment_events,
     environment_variables,
     exports,
     frontend_documents,
     frontend_edits,
+    frontend_files,
     frontend_modules,
+    frontend_schedules,
+    frontend_settings,
     frontend_tables,
     imports,
 )
@@ -65,11 +69,16 @@ class SystemFunctions:
                 *cli_data.definitions(),
                 *exports.definitions(),
                 *imports.definitions(),
-                # The dashboard's Data, Functions and Schema pages.
+                # The dashboard's pages: Data, Functions and Schema; Files, Schedules,
+                # Settings and History.
                 *frontend_modules.FrontendModules(user_functions, cloud_url).definitions(),
                 *frontend_tables.definitions(),
                 *frontend_documents.definitions(),
                 *frontend_edits.definitions(),
+                *frontend_files.definitions(),
+                *frontend_schedules.definitions(),
+                *frontend_settings.definitions(),
+                *deployment_events.definitions(),
             )
         }
 

@@ -11,12 +11,7 @@ from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition
 from convexlite.functions.environment import Environment
-from convexlite.functions.system.defining import (
-    MAXIMUM_BYTES_READ,
-    MAXIMUM_ROWS_READ,
-    PAGINATION,
-    query,
-)
+from convexlite.functions.system.defining import PAGINATION, page, query
 from convexlite.functions.validators import v
 
 
@@ -33,21 +28,8 @@ def _tables(env: Environment, args: Any) -> dict[str, Any]:
 
 
 def _table_data(env: Environment, args: Any) -> dict[str, Any]:
-    assert env.db is not None
-    options = args["paginationOpts"]
-    query = {
-        "source": {"type": "FullTableScan", "tableName": args["table"], "order": args["order"]},
-        "operators": [],
-    }
-    page = env.db.query_page(
-        query,
-        options.get("cursor"),
-        int(options["numItems"]),
-        end_cursor=options.get("endCursor"),
-        maximum_rows_read=MAXIMUM_ROWS_READ,
-        maximum_bytes_read=MAXIMUM_BYTES_READ,
-    )
-    return page.to_dict()
+    source = {"type": "FullTableScan", "tableName": args["table"], "order": args["order"]}
+    return page(env, {"source": source, "operators": []}, args["paginationOpts"])
 
 
 def _table_size(env: Environment, args: Any) -> float:

@@ -20,6 +20,7 @@ from typing import Any
 from convexlite.database.namespace import TableNamespace
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.environment import Environment
+from convexlite.functions.system import audit_log
 from convexlite.functions.system.component_ids import component_path
 
 COMPONENT_ID = "componentId"
@@ -71,5 +72,5 @@ def audit_metadata(env: Environment) -> dict[str, str | None]:
     assert env.db is not None
     path = env.db.namespace.component
     if not path:
-        return {"component_id": None, "component": None}
+        return dict(audit_log.APP_COMPONENT)
     return {"component_id": _current.get(), "component": path}

@@ -61,11 +61,12 @@ def latest(tx: Transaction) -> dict[str, Any] | None:
 
 
 def request(tx: Transaction, include_storage: bool) -> str:
-    """Record a requested export; refused while another is requested or in progress."""
+    """Record a requested export, and the request in the audit log; refused while another
+    is requested or in progress."""
     last = latest(tx)
     if last is not None and last["state"] in RUNNING:
         raise ExportInProgress("There is already an export requested or in progress.")
-    return tx.insert(
+    export_id = tx.insert(
         EXPORTS,
         {
             "state": "requested",
@@ -73,6 +74,17 @@ def request(tx: Transaction, include_storage: bool) -> str:
             "format": {"format": "zip", "include_storage": include_storage},
         },
     )
+    audit_log.record(
+        tx,
+        "request_export",
+        {
+            "id": export_id,
+            **audit_log.APP_COMPONENT,
+            "format": "zip_with_storage" if include_storage else "zip",
+            "requestor": REQUESTOR,
+        },
+    )
+    return export_id
 
 
 def start(tx: Transaction, export_id: str, start_ts: int) -> None:

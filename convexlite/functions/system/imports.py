@@ -9,6 +9,7 @@ read and checked) → `waiting_for_confirmation` (with the change summary to con
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from convexlite.database.metadata import BY_CREATION_TIME
@@ -29,6 +30,7 @@ STORED_MODES = {
     "replaceAll": "ReplaceAll",
 }
 UNFINISHED = ("uploaded", "waiting_for_confirmation", "in_progress")
+LISTED = 20
 
 
 class ImportNotFound(BadRequestError):
@@ -49,20 +51,25 @@ def create(
 ) -> str:
     """Record an uploaded file to import (`format` and `mode` as the CLI names them), into
     the component at path `component` for a single table."""
-    stored_format: dict[str, Any] = {"format": STORED_FORMATS[format]}
-    if table is not None:
-        stored_format["table"] = table
     return tx.insert(
         IMPORTS,
         {
             "state": {"state": "uploaded"},
-            "format": stored_format,
+            "format": stored_format(format, table),
             "mode": STORED_MODES[mode],
             "requestor": {"type": "snapshotImport"},
             "object_key": key,
             "componentPath": component,
         },
     )
+
+
+def stored_format(format: str, table: str | None) -> dict[str, Any]:
+    """The `format` field of an import of `format` (as the CLI names it) into `table`."""
+    stored: dict[str, Any] = {"format": STORED_FORMATS[format]}
+    if table is not None:
+        stored["table"] = table
+    return stored
 
 
 def get(tx: Transaction, import_id: str) -> dict[str, Any]:
@@ -111,9 +118,12 @@ def _one(env: Environment, args: Any) -> dict[str, Any]:
     return get(env.db.tx, args["importId"])
 
 
-def _list(env: Environment, args: Any) -> list[dict[str, Any]]:
+def newest(env: Environment, args: Any) -> list[dict[str, Any]]:
+    """The `LISTED` newest imports, newest first (`npx convex import` looks for one in
+    progress; the cloud dashboard lists them)."""
     assert env.db is not None
-    return list(env.db.tx.rows(IMPORTS, BY_CREATION_TIME, order="desc"))
+    rows = env.db.tx.rows(IMPORTS, BY_CREATION_TIME, order="desc", prefetch=LISTED)
+    return list(itertools.islice(rows, LISTED))
 
 
 def definitions() -> list[FunctionDefinition]:
@@ -130,8 +140,8 @@ def definitions() -> list[FunctionDefinition]:
             "_system/cli/queryImport:list",
             FunctionKind.QUERY,
             False,
-            _list,
-            _list,
+            newest,
+            newest,
             args=args_validator({}),
         ),
     ]
