@@ -54,6 +54,7 @@ class PreparedCommit:
     log_keys: _LogKeys
     metadata: MetadataChanges
     unresolved: list[tuple[PendingWrite, dict[bytes, tuple[tuple[str, ...], ...]]]]
+    source: str | None = None
 
     def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
         return self.resolve(ts)[:2]
@@ -123,7 +124,14 @@ def prepare(tx: Transaction) -> PreparedCommit:
                     WrittenKey(table_key, w.table.name, w.id_str)
                 )
     return PreparedCommit(
-        tx.begin_ts, tx.read_set(), documents, indexes, log_keys, tx.metadata, unresolved
+        tx.begin_ts,
+        tx.read_set(),
+        documents,
+        indexes,
+        log_keys,
+        tx.metadata,
+        unresolved,
+        tx.write_source,
     )
 
 
@@ -296,7 +304,7 @@ class Committer:
             docs, idx, log_keys = prepared.resolve(ts)
             documents.extend(docs)
             indexes.extend(idx)
-            accepted.append((request, LogEntry(ts, log_keys)))
+            accepted.append((request, LogEntry(ts, log_keys, prepared.source)))
         if not accepted:
             return
         durable = any(request.durable for request, _ in accepted)
