@@ -680,7 +680,8 @@ class Engine:
         """Pause or resume the deployment (`/api/v1/pause_deployment`), audited; raises
         `PauseDeploymentFailed`/`UnpauseDeploymentFailed` when already so."""
         change = deployment_state.pause if paused else deployment_state.unpause
-        await self.dispatch.transaction(change)
+        with self.runner.running_check.changing():
+            await self.dispatch.transaction(change)
 
     def end_live_queries(self) -> None:
         """End every subscription's iteration; call on the live queries' loop."""

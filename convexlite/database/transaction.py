@@ -303,6 +303,16 @@ class Transaction:
 
     # ---- scans ----------------------------------------------------------------------------
 
+    def depend_on_table(self, table_name: str, descriptor: str = BY_CREATION_TIME) -> None:
+        """Depend on every row of the table's index, as reading them all would, without
+        reading: for a caller that knows the rows from a cache valid at this snapshot."""
+        table = self.table(table_name)
+        if table is None:
+            return
+        index = self.registry.index(table.tablet_id, descriptor)
+        assert index is not None, f"{table_name} has no index {descriptor}"
+        self._record(index.index_id, Interval.ALL, derived=True)
+
     def rows(
         self,
         table_name: str,

@@ -57,7 +57,10 @@ class Window:
 
     def bucket_of(self, minute: Minute) -> int | None:
         """The bucket the minute's start lies in, None outside the window."""
-        t = minute.index * BUCKET_S * 1_000_000_000
+        return self.bucket_of_index(minute.index)
+
+    def bucket_of_index(self, index: int) -> int | None:
+        t = index * BUCKET_S * 1_000_000_000
         if not self.start_ns <= t < self.end_ns or self.width_ns == 0:
             return None
         return min((t - self.start_ns) // self.width_ns, self.buckets - 1)
@@ -107,10 +110,14 @@ class MetricsQuery:
         self.window = parse_window(params.get("window"))
         self.retained = metrics.minutes()
         self.minutes = [m for m in self.retained if self.window.bucket_of(m) is not None]
+        first, last = self.retained[0].index, self.retained[-1].index
+        held = (self.window.bucket_of_index(index) for index in range(first, last + 1))
+        self.held = {i for i in held if i is not None}
+        """The buckets some minute the store holds (recorded in or not) falls into."""
 
     def counts(self, value: Callable[[Minute], float]) -> Series:
-        """Per bucket, the sum of `value(minute)`, 0 where a minute was retained."""
-        series = self.window.empty()
+        """Per bucket, the sum of `value(minute)`; 0 where the store holds a minute."""
+        series: Series = [0.0 if i in self.held else None for i in range(self.window.buckets)]
         for minute in self.minutes:
             i = self.window.bucket_of(minute)
             assert i is not None
@@ -253,17 +260,19 @@ def latency_percentiles(q: MetricsQuery) -> Any:
         raise BadQueryArgs("percentiles must be a JSON array of integers in [0, 100]") from None
     if len(percentiles) > 5:
         raise BadQueryArgs(f"Invalid query percentiles: {len(percentiles)}")
-    samples: list[list[float] | None] = [None] * q.window.buckets
+    samples: list[list[float] | None] = [
+        [] if i in q.held else None for i in range(q.window.buckets)
+    ]
     for minute in q.minutes:
         i = q.window.bucket_of(minute)
         assert i is not None
-        bucket = samples[i] = samples[i] or []
+        found = samples[i] = samples[i] or []
         stats = minute.functions.get(key)
         if stats is not None:
-            bucket.extend(stats.samples)
-    for bucket in samples:
-        if bucket:
-            bucket.sort()
+            found.extend(stats.samples)
+    for each in samples:
+        if each:
+            each.sort()
     return [[p, q.rendered([_percentile(bucket, p) for bucket in samples])] for p in percentiles]
 
 
@@ -336,9 +345,12 @@ def subscription_invalidations_top_k(q: MetricsQuery) -> Any:
         if mutation is not None and mut != mutation:
             continue
         key = table if mutation is not None else f"{mut}:{table}"
-        pair = (mut, table)
-        series[key] = q.counts(lambda m, pair=pair: float(m.invalidations.get(pair, 0)))
+        series[key] = q.counts(_invalidations_of((mut, table)))
     return _top_k_counts(q, series)
+
+
+def _invalidations_of(pair: tuple[str, str]) -> Callable[[Minute], float]:
+    return lambda minute: float(minute.invalidations.get(pair, 0))
 
 
 def table_rate(q: MetricsQuery) -> Any:

@@ -64,7 +64,7 @@ from convexlite.functions.scheduler import (
 )
 from convexlite.functions.storage_syscalls import ActionStorage, TransactionStorage
 from convexlite.functions.syscalls import DatabaseSyscalls
-from convexlite.functions.system.deployment_state import check_running
+from convexlite.functions.system.deployment_state import RunningCheck
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
@@ -241,6 +241,8 @@ class FunctionRunner:
         self.cursors = cursors
         self.function_log = function_log if function_log is not None else FunctionLog()
         self.metrics = metrics if metrics is not None else FunctionMetrics()
+        self.running_check = RunningCheck()
+        """Whether user functions may run (not while the deployment is paused)."""
         self.variables = variables
         self.files = files
         logs.install()
@@ -263,7 +265,7 @@ class FunctionRunner:
 
     def _check_running(self) -> None:
         """Refuse a user action (outside any transaction) while the deployment is paused."""
-        check_running(self.db.begin(read_only=True))
+        self.running_check.check(self.db.begin(read_only=True))
 
     def check(self, config: DeploymentConfig, *, slot: str = USER_SLOT) -> None:
         """Raise what `apply` would raise for `config`, changing nothing."""
@@ -449,7 +451,7 @@ class FunctionRunner:
         with logs.capture() as collector:
             try:
                 if record is not None:
-                    check_running(tx)
+                    self.running_check.check(tx)
                 db = syscalls.within(namespace_of_function(fn.path))
                 env = InTransactionCalls.environment(self, identity, collector, db)
                 code = UserCode(fn.invoke, fn.invoke_awaitable, env, args)
@@ -587,7 +589,7 @@ class FunctionRunner:
                 try:
                     if record is not None:
                         tx.write_source = record.key
-                        check_running(tx)
+                        self.running_check.check(tx)
                     syscalls = DatabaseSyscalls(tx, self.cursors, namespace=namespace)
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True

@@ -32,7 +32,7 @@ from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import CRON_CALLER
 from convexlite.functions.runner import error_text
 from convexlite.functions.scheduler import JobNotPending
-from convexlite.functions.system.deployment_state import DeploymentNotRunning, is_running
+from convexlite.functions.system.deployment_state import DeploymentNotRunning
 from convexlite.scheduler.cron_schedule import (
     CRON_SPLAY_SECONDS,
     diff_cron_jobs,
@@ -162,7 +162,7 @@ class CronExecutor:
         """Start the runs due now, up to the free capacity; returns how many started. None
         while the deployment is paused: a run that fell due meanwhile runs once on resume,
         the runs it missed logged as skipped."""
-        if not is_running(self._db):
+        if not self._dispatch.runner.running_check.is_running(self._db):
             return 0
         now = self._clock()
         started = 0
@@ -175,7 +175,7 @@ class CronExecutor:
 
     def next_due_ns(self) -> int | None:
         """When the earliest job not running falls due (None while paused)."""
-        if not is_running(self._db):
+        if not self._dispatch.runner.running_check.is_running(self._db):
             return None
         waiting = self._waiting()
         return self._due_at(waiting[0]) if waiting else None

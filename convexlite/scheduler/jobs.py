@@ -35,11 +35,7 @@ from convexlite.functions.function_log import SCHEDULER_CALLER
 from convexlite.functions.runner import error_text
 from convexlite.functions.scheduled_jobs import Job
 from convexlite.functions.scheduler import JobNotPending, JobRun
-from convexlite.functions.system.deployment_state import (
-    DeploymentNotRunning,
-    check_running,
-    is_running,
-)
+from convexlite.functions.system.deployment_state import DeploymentNotRunning, check_running
 from convexlite.scheduler.runs import Runs, call_as_scheduler
 from convexlite.values.function_paths import canonicalize, display
 
@@ -119,7 +115,7 @@ class JobExecutor:
     async def run_due(self) -> int:
         """Start the jobs due now, up to the free capacity; returns how many started."""
         free = PARALLELISM - len(self.runs)
-        if free <= 0 or not is_running(self._db):
+        if free <= 0 or not self._runner.running_check.is_running(self._db):
             return 0  # a paused deployment's jobs wait in the queue
         started = 0
         for job in self._due(self._clock(), free + len(self.runs)):
@@ -132,7 +128,7 @@ class JobExecutor:
     def next_due_ns(self) -> int | None:
         """When the earliest job not already running falls due (None while paused: the
         resuming commit wakes the worker)."""
-        if not is_running(self._db):
+        if not self._runner.running_check.is_running(self._db):
             return None
         with self._bound_lock:
             start = self._low

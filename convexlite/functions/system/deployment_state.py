@@ -12,6 +12,9 @@ again when the deployment resumes, and a mutation racing a pause conflicts with 
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from convexlite.database.database import Database
@@ -74,7 +77,10 @@ def deployment_state(state: dict[str, str]) -> str:
 
 def not_running_message(tx: Transaction) -> str | None:
     """Why user functions may not run now, None while the deployment runs."""
-    state = deployment_state(backend_state(tx))
+    return _message(deployment_state(backend_state(tx)))
+
+
+def _message(state: str) -> str | None:
     if state == "paused":
         return PAUSED_MESSAGE
     if state == "suspended":
@@ -84,10 +90,11 @@ def not_running_message(tx: Transaction) -> str | None:
     return None
 
 
-def is_running(db: Database) -> bool:
-    """Whether user functions may run now (the latest published state): the scheduler's
-    question before it starts jobs or cron runs."""
-    return not_running_message(db.begin(read_only=True)) is None
+def check_running(tx: Transaction) -> None:
+    """Raise `DeploymentNotRunning` unless the deployment runs (read through `tx`)."""
+    message = not_running_message(tx)
+    if message is not None:
+        raise DeploymentNotRunning(message)
 
 
 def state_indexes(db: Database) -> set[bytes]:
@@ -99,11 +106,59 @@ def state_indexes(db: Database) -> set[bytes]:
     return {index.index_id for index in registry.table_indexes(table.tablet_id)}
 
 
-def check_running(tx: Transaction) -> None:
-    """Raise `DeploymentNotRunning` unless the deployment runs (read through `tx`)."""
-    message = not_running_message(tx)
-    if message is not None:
-        raise DeploymentNotRunning(message)
+class RunningCheck:
+    """`check_running` for every user function without a storage read each time.
+
+    The state is kept with the snapshot it was read at, and is valid for any later
+    snapshot while nothing changes it: a transaction that uses it records the read all
+    the same (`Transaction.depend_on_table`), so a live query still re-runs, and a
+    mutation still conflicts, when the state changes. `changing()` wraps every change
+    (`Engine.set_paused`): while one is under way, and after it, checks read storage
+    until a read is known to be current again.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._changing = 0
+        self._known: tuple[int, dict[str, str]] | None = None
+
+    def state(self, tx: Transaction) -> dict[str, str]:
+        known = self._known
+        if known is not None and tx.begin_ts >= known[0]:
+            tx.depend_on_table(BACKEND_STATE)
+            return known[1]
+        generation = self._generation
+        state = backend_state(tx)
+        with self._lock:
+            if generation == self._generation and not self._changing:
+                self._known = (tx.begin_ts, state)
+        return state
+
+    def check(self, tx: Transaction) -> None:
+        """Raise `DeploymentNotRunning` unless user functions may run as of `tx`."""
+        message = _message(deployment_state(self.state(tx)))
+        if message is not None:
+            raise DeploymentNotRunning(message)
+
+    def is_running(self, db: Database) -> bool:
+        """As of the latest published commit: the scheduler's question before it starts
+        jobs or cron runs."""
+        return _message(deployment_state(self.state(db.begin(read_only=True)))) is None
+
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[None]:
+        with self._lock:
+            self._generation += 1
+            self._changing += 1
+            self._known = None
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._generation += 1
+                self._changing -= 1
+                self._known = None
 
 
 def _set_user(tx: Transaction, user: str) -> None:
