@@ -53,9 +53,10 @@ def timed(n: int, call: Callable[[], object]) -> float:
 
 
 def main(n: int, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, SyncBackend(
-        app, f"sqlite:///{Path(tmp) / 'bench.db'}", run_scheduler=False
-    ) as backend:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SyncBackend(app, f"sqlite:///{Path(tmp) / 'bench.db'}", run_scheduler=False) as backend,
+    ):
         runner = backend.engine.runner
         real, bare_metrics = runner.metrics, NoMetrics()
         check = runner.running_check.check
@@ -65,7 +66,11 @@ def main(n: int, rounds: int) -> None:
             runner.metrics = metrics
             runner.running_check.check = check if pause_check else (lambda tx: None)  # type: ignore[method-assign]
 
-        modes = {"bare": (bare_metrics, False), "metrics": (real, False), "metrics+pause": (real, True)}
+        modes = {
+            "bare": (bare_metrics, False),
+            "metrics": (real, False),
+            "metrics+pause": (real, True),
+        }
         calls = {
             "query": lambda: runner.run_query("bench:get", {"id": doc}),
             "mutation": lambda: runner.run_mutation("bench:add", {"n": 2.0}, durable=False),
@@ -83,7 +88,9 @@ def main(n: int, rounds: int) -> None:
             floor = min(results[(kind, "bare")])
             for mode in modes:
                 per_call = min(results[(kind, mode)])
-                print(f"{kind:8} {mode:14} {per_call * 1e6:7.1f} µs   {per_call / floor:5.3f}x bare")
+                print(
+                    f"{kind:8} {mode:14} {per_call * 1e6:7.1f} µs   {per_call / floor:5.3f}x bare"
+                )
         store = FunctionMetrics()
         record = timed(
             n,

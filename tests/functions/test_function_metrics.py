@@ -67,7 +67,9 @@ def test_rates_are_per_second_of_a_bucket(store) -> None:
     params["metric"] = "errors"
     assert values(answer(metrics, "udf_rate", params)) == [pytest.approx(1 / 180)]
     rows = answer(
-        metrics, "table_rate", {"window": window(T0, 3, 3), "name": "messages", "metric": "rowsRead"}
+        metrics,
+        "table_rate",
+        {"window": window(T0, 3, 3), "name": "messages", "metric": "rowsRead"},
     )
     assert values(rows) == [0.0, 0.0, pytest.approx(12 / 60)]
 

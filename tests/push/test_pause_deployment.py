@@ -161,13 +161,11 @@ def test_scheduled_functions_wait_and_crons_stop_until_the_resume(deployment: De
     assert during == before
     assert "after-resume" not in during
 
-    watcher = ws(deployment, "admin-watch", deployment.admin_key,
-                 "_system/frontend/deploymentState:deploymentState", '{"state": "running"}')  # fmt: skip
+    state = "_system/frontend/deploymentState:deploymentState"
+    watcher = ws(deployment, "admin-watch", deployment.admin_key, state, '{"state": "running"}')
     try:
         assert watcher.stdout is not None
-        assert json.loads(watcher.stdout.readline()) == {
-            "watching": "_system/frontend/deploymentState:deploymentState"
-        }
+        assert json.loads(watcher.stdout.readline()) == {"watching": state}
         assert json.loads(watcher.stdout.readline()) == {"ok": True, "value": {"state": "paused"}}
         resumed = post(deployment, "/api/v1/unpause_deployment")
         assert resumed.status_code == 200, resumed.text

@@ -106,9 +106,13 @@ async def test_the_series_have_one_point_per_bucket_and_nulls_before_any_data(cl
         window=window(end - 3600, end, 60),
     )
     assert len(series) == 60
-    starts = [point[0]["secs_since_epoch"] + point[0]["nanos_since_epoch"] / 1e9 for point in series]
+    starts = [
+        point[0]["secs_since_epoch"] + point[0]["nanos_since_epoch"] / 1e9 for point in series
+    ]
     assert starts[0] == pytest.approx(end - 3600, abs=1e-3)
-    assert all(b - a == pytest.approx(60, abs=1e-3) for a, b in zip(starts, starts[1:]))
+    assert all(
+        b - a == pytest.approx(60, abs=1e-3) for a, b in zip(starts, starts[1:], strict=False)
+    )
     assert series[0][1] is None  # the backend is younger than an hour
     # a per-second rate over each 60 s bucket: 5 calls in all
     assert total(series) * 60 == pytest.approx(5)
