@@ -122,7 +122,8 @@ class Totals:
     commits: int
     conflicts: int
     scheduler_lag_s: float | None
-    running: dict[str, float]
+    outstanding: dict[str, float]
+    """The concurrency gauges' levels now, by name."""
 
 
 class FunctionMetrics:

@@ -78,7 +78,7 @@ class DeploymentCollector(Collector):
             "Functions running or queued for the function thread",
             labels=["runtime", "kind", "state"],
         )
-        for name, level in sorted(totals.running.items()):
+        for name, level in sorted(totals.outstanding.items()):
             _, runtime, kind, state = name.split(":")
             outstanding.add_metric([runtime, kind, state], level)
         yield outstanding

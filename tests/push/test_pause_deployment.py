@@ -20,7 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from push_harness import HERE, Deployment, serve_project, wait_for
+from websockets.sync.client import connect
 
 PAUSED = (
     "Cannot run functions while this deployment is paused. Resume the deployment in the "
@@ -195,3 +197,17 @@ def test_pausing_needs_an_admin_key_that_may_write(deployment: Deployment) -> No
     assert info.json() == {"kind": "selfHosted"}
     limits = httpx.get(f"{deployment.url}/api/v1/list_usage_limits", headers=admin(deployment))
     assert limits.json() == {"usageLimits": []}
+
+
+def test_prometheus_counts_websocket_connections(deployment: Deployment) -> None:
+    def connections() -> float:
+        text = httpx.get(f"{deployment.url}/metrics", headers=admin(deployment)).text
+        families = text_string_to_metric_families(text)
+        [family] = [f for f in families if f.name == "convex_websocket_connections"]
+        return family.samples[0].value
+
+    assert connections() == 0
+    url = deployment.url.replace("http://", "ws://") + "/api/1.48.0/sync"
+    with connect(url):
+        wait_for(lambda: connections() == 1)
+    wait_for(lambda: connections() == 0)

@@ -167,7 +167,7 @@ async def test_gauges(client) -> None:
     assert all(len(series) == 60 for series in concurrency.values())
     running = concurrency["outstanding_functions:isolate:Mutation:running"]
     assert max(v for _, v in running if v is not None) == 1  # the peak: one at a time
-    assert client.backend.engine.metrics.totals().running[running_key("Mutation")] == 0
+    assert client.backend.engine.metrics.totals().outstanding[running_key("Mutation")] == 0
     lag = await client.json("scheduled_job_lag")
     assert len(lag) == 60 and all(v is None or v == 0 for _, v in lag)
 
