@@ -21,8 +21,10 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from push_harness import HERE, Deployment, serve_project, wait_for
+from push_harness import HERE, Deployment, serve_project, start, wait_for
 from websockets.sync.client import connect
+
+from convexlite.auth.keys import generate_instance_secret
 
 PAUSED = (
     "Cannot run functions while this deployment is paused. Resume the deployment in the "
@@ -211,3 +213,17 @@ def test_prometheus_counts_websocket_connections(deployment: Deployment) -> None
     with connect(url):
         wait_for(lambda: connections() == 1)
     wait_for(lambda: connections() == 0)
+
+
+def test_metrics_need_a_key_unless_served_with_the_flag(
+    deployment: Deployment, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert httpx.get(f"{deployment.url}/metrics").status_code == 401
+    root = tmp_path_factory.mktemp("open-metrics")
+    open_metrics = start(root, generate_instance_secret(), "--metrics")
+    try:
+        response = httpx.get(f"{open_metrics.url}/metrics")
+        assert response.status_code == 200
+        assert "convex_function_invocations_total" in response.text
+    finally:
+        open_metrics.stop()
