@@ -40,6 +40,12 @@ def slow(ctx, args):
     return None
 
 
+@app.action(name="messages:shout", args={})
+def shout(ctx, args):
+    print("shouting")
+    return "HI"
+
+
 class Client:
     def __init__(self, backend: Backend, http: httpx.AsyncClient) -> None:
         self.backend = backend
@@ -189,3 +195,19 @@ async def test_refusals(client) -> None:
         "/api/app_metrics/function_call_count_top_k", params={"window": window(0, 60, 1)}
     )
     assert anonymous.status_code == 401
+
+
+async def test_stream_udf_execution_has_the_completions_only(client) -> None:
+    assert (await client.call("action", "messages:shout", {}))["status"] == "success"
+    params = {"cursor": "0"}
+    every = await client.http.get(
+        "/api/app_metrics/stream_function_logs", params=params, headers=client.admin
+    )
+    kinds = {(e["kind"], e["identifier"]) for e in every.json()["entries"]}
+    assert ("Progress", "messages:shout") in kinds
+    completions = await client.http.get(
+        "/api/app_metrics/stream_udf_execution", params=params, headers=client.admin
+    )
+    entries = completions.json()["entries"]
+    assert entries and {e["kind"] for e in entries} == {"Completion"}
+    assert ("Completion", "messages:shout") in {(e["kind"], e["identifier"]) for e in entries}
