@@ -32,7 +32,10 @@ from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import CRON_CALLER
 from convexlite.functions.runner import error_text
 from convexlite.functions.scheduler import JobNotPending
-from convexlite.functions.system.deployment_state import DeploymentNotRunning
+from convexlite.functions.system.deployment_state import (
+    DeploymentNotRunning,
+    not_running_message,
+)
 from convexlite.scheduler.cron_schedule import (
     CRON_SPLAY_SECONDS,
     diff_cron_jobs,
@@ -278,8 +281,8 @@ class CronExecutor:
 
 def _start_action(tx: Transaction, *, job: CronJob) -> bool:
     current = cron_jobs.reload(tx, job)
-    if current is None or current != job:
-        return False
+    if current is None or current != job or not_running_message(tx) is not None:
+        return False  # changed meanwhile, or paused: the run stays due
     cron_jobs.mark_in_progress(tx, current)
     return True
 

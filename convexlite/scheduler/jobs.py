@@ -35,7 +35,10 @@ from convexlite.functions.function_log import SCHEDULER_CALLER
 from convexlite.functions.runner import error_text
 from convexlite.functions.scheduled_jobs import Job
 from convexlite.functions.scheduler import JobNotPending, JobRun
-from convexlite.functions.system.deployment_state import DeploymentNotRunning, check_running
+from convexlite.functions.system.deployment_state import (
+    DeploymentNotRunning,
+    not_running_message,
+)
 from convexlite.scheduler.runs import Runs, call_as_scheduler
 from convexlite.values.function_paths import canonicalize, display
 
@@ -195,10 +198,8 @@ class JobExecutor:
         current = scheduled_jobs.reload(tx, job)
         if current is None or current.state != scheduled_jobs.PENDING:
             return False
-        try:
-            check_running(tx)
-        except DeploymentNotRunning:
-            return False
+        if not_running_message(tx) is not None:
+            return False  # paused meanwhile: the job stays queued for the resume
         scheduled_jobs.mark_in_progress(tx, current)
         return True
 

@@ -90,13 +90,6 @@ def _message(state: str) -> str | None:
     return None
 
 
-def check_running(tx: Transaction) -> None:
-    """Raise `DeploymentNotRunning` unless the deployment runs (read through `tx`)."""
-    message = not_running_message(tx)
-    if message is not None:
-        raise DeploymentNotRunning(message)
-
-
 def state_indexes(db: Database) -> set[bytes]:
     """The indexes a commit changing the state writes, for services to wake on."""
     registry = db.registry
@@ -107,7 +100,7 @@ def state_indexes(db: Database) -> set[bytes]:
 
 
 class RunningCheck:
-    """`check_running` for every user function without a storage read each time.
+    """Whether user functions may run, asked before every one without a storage read each time.
 
     The state is kept with the snapshot it was read at, and is valid for any later
     snapshot while nothing changes it: a transaction that uses it records the read all
