@@ -34,6 +34,7 @@ from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment_variables import Changes
 from convexlite.functions.files import FileDownload
 from convexlite.functions.live_queries import QuerySubscription
+from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.runner import Execution
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
@@ -511,6 +512,21 @@ class Backend:
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
         return all(sub.current_at(ts) for sub in subscriptions)
+
+    # ---- metrics and pausing (docs/operations.md) -------------------------------------------
+
+    def app_metrics(self, route: str, params: Mapping[str, str]) -> Any:
+        """What the dashboard charts (`/api/app_metrics/<route>`), for the last hour."""
+        return self.engine.app_metrics(route, params)
+
+    def prometheus_collector(self) -> DeploymentCollector:
+        """A `prometheus_client` collector of this backend's metrics (`GET /metrics`)."""
+        return self.engine.prometheus_collector()
+
+    async def set_paused(self, paused: bool) -> None:
+        """Pause the deployment (user functions fail with Convex's paused error, scheduled
+        functions wait, crons do not run) or resume it."""
+        await self.engine.set_paused(paused)
 
 
 class SyncBackend:

@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="log a line per HTTP request (off by default: it costs a tenth of the throughput)",
     )
+    serve.add_argument(
+        "--metrics",
+        action="store_true",
+        help="serve GET /metrics (Prometheus) without an admin key, for a scraper",
+    )
 
     export = commands.add_parser(
         "export", help="write a snapshot ZIP of a store (the format npx convex export writes)"
@@ -218,6 +223,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             cloud_origin=cloud,
             site_origin=site,
             redact_logs=config.redact_logs_to_client,
+            metrics_without_key=args.metrics,
         )
         apps = ((create_app(state), args.port), (create_site_app(state), args.site_port))
         servers = [

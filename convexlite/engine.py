@@ -55,10 +55,13 @@ from convexlite.functions.file_collector import FileCollector
 from convexlite.functions.files import FileDownload, FileStorage
 from convexlite.functions.function_log import FunctionLog
 from convexlite.functions.live_queries import LiveQueries
+from convexlite.functions.metrics import FunctionMetrics
+from convexlite.functions.metrics_window import answer as app_metrics_answer
+from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.site_fetch import DeploymentFetch
-from convexlite.functions.system import audit_log
+from convexlite.functions.system import audit_log, deployment_state
 from convexlite.functions.system import exports as snapshot_exports
 from convexlite.functions.system import imports as snapshot_imports
 from convexlite.js.analysis import V8Analyzer
@@ -145,6 +148,7 @@ class Engine:
                     **snapshot_exports.SYSTEM_TABLES,
                     **snapshot_imports.SYSTEM_TABLES,
                     **audit_log.SYSTEM_TABLES,
+                    **deployment_state.SYSTEM_TABLES,
                 }
             )
             self.instance_secret, self.secret_created = _instance_secret(
@@ -167,6 +171,8 @@ class Engine:
                 redact=config.redact_logs_to_client,
             )
             self.function_log = FunctionLog()
+            self.metrics = FunctionMetrics()
+            self.db.add_commit_listener(lambda entry: self.metrics.committed())
             self.variables = EnvironmentVariables(self.db, system_env)
             self.files = FileStorage(
                 self.blobs.files,
@@ -176,7 +182,13 @@ class Engine:
                 clock,
             )
             self.runner = FunctionRunner(
-                self.db, registry, cursors, self.function_log, self.variables, self.files
+                self.db,
+                registry,
+                cursors,
+                self.function_log,
+                self.variables,
+                self.files,
+                self.metrics,
             )
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
@@ -659,6 +671,36 @@ class Engine:
             identity=caller.identity,
             identity_error=caller.identity_error,
         )
+
+    # ---- metrics and pausing -------------------------------------------------------------------
+
+    def app_metrics(self, route: str, params: Mapping[str, str]) -> Any:
+        """`/api/app_metrics/<route>`'s JSON (spec/operator.md §4.6); `KeyError` if unknown."""
+        return app_metrics_answer(self.metrics, route, params)
+
+    def prometheus_collector(self) -> DeploymentCollector:
+        """What `GET /metrics` exposes of this backend."""
+        persistence = self.persistence
+
+        def storage_bytes() -> int | None:
+            if not isinstance(persistence, SqlitePersistence):
+                return None
+            files = (persistence.path, persistence.path + "-wal")
+            return sum(os.path.getsize(f) for f in files if os.path.exists(f))
+
+        return DeploymentCollector(
+            self.metrics,
+            lambda: self._live.subscriber_count() if self._live is not None else 0,
+            lambda: self.db.registry.user_table_count(),
+            storage_bytes,
+        )
+
+    async def set_paused(self, paused: bool) -> None:
+        """Pause or resume the deployment (`/api/v1/pause_deployment`), audited; raises
+        `PauseDeploymentFailed`/`UnpauseDeploymentFailed` when already so."""
+        change = deployment_state.pause if paused else deployment_state.unpause
+        with self.runner.running_check.changing():
+            await self.dispatch.transaction(change)
 
     def end_live_queries(self) -> None:
         """End every subscription's iteration; call on the live queries' loop."""

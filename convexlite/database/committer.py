@@ -57,6 +57,7 @@ class PreparedCommit:
     unresolved: list[tuple[PendingWrite, dict[bytes, tuple[tuple[str, ...], ...]]]]
     counts: dict[bytes, int]
     """The net number of documents each table (by tablet id) gains or loses."""
+    source: str | None = None
 
     def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
         return self.resolve(ts)[:2]
@@ -129,7 +130,15 @@ def prepare(tx: Transaction) -> PreparedCommit:
                     WrittenKey(table_key, w.table.name, w.id_str)
                 )
     return PreparedCommit(
-        tx.begin_ts, tx.read_set(), documents, indexes, log_keys, tx.metadata, unresolved, counts
+        tx.begin_ts,
+        tx.read_set(),
+        documents,
+        indexes,
+        log_keys,
+        tx.metadata,
+        unresolved,
+        counts,
+        tx.write_source,
     )
 
 
@@ -308,7 +317,7 @@ class Committer:
             docs, idx, log_keys = prepared.resolve(ts)
             documents.extend(docs)
             indexes.extend(idx)
-            accepted.append((request, LogEntry(ts, log_keys)))
+            accepted.append((request, LogEntry(ts, log_keys, prepared.source)))
         if not accepted:
             return
         durable = any(request.durable for request, _ in accepted)

@@ -153,6 +153,10 @@ class Transaction:
         self.base_registry = registry
         self.read_only = read_only
         self.usage = Usage(limits or store.limits)
+        self.rows_read: dict[str, int] = {}
+        """Documents of user tables read, by table: the metrics' per-table read rates."""
+        self.write_source: str | None = None
+        """The function whose writes these are, for what its commit invalidates."""
         self.writes: dict[bytes, PendingWrite] = {}
         self.metadata = MetadataChanges()
         self._reads: dict[bytes, IntervalSet] = {}
@@ -202,6 +206,14 @@ class Transaction:
         self.metadata = savepoint.metadata
         self.usage.documents_written = savepoint.documents_written
         self.usage.bytes_written = savepoint.bytes_written
+
+    def rows_written(self) -> dict[str, int]:
+        """Documents of user tables written, by table (each document once)."""
+        counts: dict[str, int] = {}
+        for pending in self.writes.values():
+            if not pending.table.is_system:
+                counts[pending.table.name] = counts.get(pending.table.name, 0) + 1
+        return counts
 
     def read_set(self) -> dict[bytes, IntervalSet]:
         """The intervals read so far, including rows consumed by open scans."""
@@ -281,6 +293,7 @@ class Transaction:
         doc = _loads(json_value)
         if not table.is_system:
             self.usage.record_read(value_size(doc))
+            self.rows_read[table.name] = self.rows_read.get(table.name, 0) + 1
         return doc
 
     def _read_json(self, table: TableInfo, internal_id: bytes, id_str: str) -> str | None:
@@ -315,6 +328,16 @@ class Transaction:
 
     # ---- scans ----------------------------------------------------------------------------
 
+    def depend_on_table(self, table_name: str, descriptor: str = BY_CREATION_TIME) -> None:
+        """Depend on every row of the table's index, as reading them all would, without
+        reading: for a caller that knows the rows from a cache valid at this snapshot."""
+        table = self.table(table_name)
+        if table is None:
+            return
+        index = self.registry.index(table.tablet_id, descriptor)
+        assert index is not None, f"{table_name} has no index {descriptor}"
+        self._record(index.index_id, Interval.ALL, derived=True)
+
     def rows(
         self,
         table_name: str,
@@ -341,7 +364,9 @@ class Transaction:
         self._scans.append(state)
         self._interval_count += 1
         self.usage.check_intervals(self._interval_count)
-        count_reads = not self.registry.tables_by_tablet[index.tablet_id].is_system
+        table = self.registry.tables_by_tablet[index.tablet_id]
+        count_reads = not table.is_system
+        rows_read = self.rows_read
         desc = order == "desc"
         overlay = self._overlay_rows(index.index_id, interval, desc)
         snapshot = self._snapshot_rows(index.index_id, interval, order, prefetch)
@@ -372,6 +397,7 @@ class Transaction:
             doc = _loads(json_value)
             if count_reads:
                 self.usage.record_read(value_size(doc))
+                rows_read[table.name] = rows_read.get(table.name, 0) + 1
             state.last_key = key
             yield key, doc
 

@@ -31,6 +31,8 @@ class WrittenKey:
 class LogEntry:
     ts: int
     writes: Mapping[bytes, list[WrittenKey]]
+    source: str | None = None
+    """The function whose commit this is (`Transaction.write_source`), if one is named."""
 
 
 @dataclass(frozen=True, slots=True)

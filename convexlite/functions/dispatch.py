@@ -37,6 +37,7 @@ from convexlite.database.database import Database
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.functions.batching import BatchingExecutor
+from convexlite.functions.metrics import ISOLATE, QUEUED, concurrency_gauge
 from convexlite.functions.runner import (
     Execution,
     Flow,
@@ -148,15 +149,27 @@ class FunctionDispatch:
         """Run a query's flow where it belongs (a query needs no flush)."""
         if self._on_loop():
             return await drive_awaiting(flow())
-        return await self._on_thread(lambda: drive(flow()))
+        return await self._on_thread(lambda: drive(flow()), "Query")
 
     def _durable_on_thread(self) -> bool:
         """On a batching executor only a batch's last call flushes (its barrier covers the
         rest); on a plain pool every commit flushes itself."""
         return not self._batching or self.executor.last_in_batch()  # type: ignore[attr-defined]
 
-    async def _on_thread(self, call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+    async def _on_thread(self, call: Callable[[], T], kind: str | None = None) -> T:
+        """Run `call` on the function thread; a query or mutation (`kind`) counts as queued
+        in the metrics until the thread takes it up."""
+        loop = asyncio.get_running_loop()
+        if kind is None:
+            return await loop.run_in_executor(self.executor, call)
+        metrics, gauge = self.runner.metrics, concurrency_gauge(ISOLATE, kind, QUEUED)
+        metrics.adjust(gauge, 1)
+
+        def started() -> T:
+            metrics.adjust(gauge, -1)
+            return call()
+
+        return await loop.run_in_executor(self.executor, started)
 
     async def query(
         self,
@@ -229,7 +242,9 @@ class FunctionDispatch:
                 if flush():
                     await self._flush().wait()
                 return result
-        return await self._on_thread(lambda: drive(flow(self._durable_on_thread(), True)))
+        return await self._on_thread(
+            lambda: drive(flow(self._durable_on_thread(), True)), "Mutation"
+        )
 
     async def action(
         self,

@@ -19,6 +19,7 @@ from typing import Any
 
 from convexlite.database.database import Database
 from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.functions.metrics import function_key
 from convexlite.functions.runner import FunctionRunner, TrackedExecution
 from convexlite.subscriptions.tracker import Subscription, SubscriptionTracker
 from convexlite.values import dumps
@@ -135,12 +136,16 @@ class SharedQuery:
         self._subscription: Subscription | None = None
         self._stale = True
         self._task: asyncio.Task[None] | None = None
+        self.metrics_key = None if "_system/" in path else function_key(path)
+        """How the metrics name the query (None for a system query: not counted)."""
 
     def join(self) -> QuerySubscription:
         sub = QuerySubscription(self)
         self.subscribers.add(sub)
         if self.result is not None:
             sub._offer(self.result)
+            if not self._stale and self.metrics_key is not None:
+                self._owner.runner.metrics.cache_hit(self.metrics_key)
         self.refresh()
         return sub
 
@@ -225,12 +230,17 @@ class LiveQueries:
         self.dispatch = dispatch
         self.loop = loop
         self.tracker = SubscriptionTracker.following(db)
+        self.tracker.on_invalidated = runner.metrics.invalidated
         self._queries: dict[tuple[str, str, str, bool], SharedQuery] = {}
         self._invalidated: list[tuple[SharedQuery, Subscription]] = []
         self._invalidated_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._queries)
+
+    def subscriber_count(self) -> int:
+        """Subscriptions open (several may share one query's runs)."""
+        return sum(len(live.subscribers) for live in list(self._queries.values()))
 
     def subscribe(
         self, path: str, args: Any = None, identity: Any = None, *, internal_ok: bool = False

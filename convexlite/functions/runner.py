@@ -47,6 +47,12 @@ from convexlite.functions.environment_variables import EnvironmentVariables
 from convexlite.functions.files import FileStorage
 from convexlite.functions.function_log import ACTION_CALLER, HTTP_CALLER, FunctionLog
 from convexlite.functions.http import match_route, text_response
+from convexlite.functions.metrics import (
+    RUNNING,
+    FunctionMetrics,
+    concurrency_gauge,
+    function_key,
+)
 from convexlite.functions.query_builder import QueryBuilder
 from convexlite.functions.references import below, not_exported
 from convexlite.functions.registry import FunctionRegistry, RegistrySnapshot
@@ -58,6 +64,7 @@ from convexlite.functions.scheduler import (
 )
 from convexlite.functions.storage_syscalls import ActionStorage, TransactionStorage
 from convexlite.functions.syscalls import DatabaseSyscalls
+from convexlite.functions.system.deployment_state import RunningCheck
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
@@ -227,11 +234,15 @@ class FunctionRunner:
         function_log: FunctionLog | None = None,
         variables: EnvironmentVariables | None = None,
         files: FileStorage | None = None,
+        metrics: FunctionMetrics | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.cursors = cursors
         self.function_log = function_log if function_log is not None else FunctionLog()
+        self.metrics = metrics if metrics is not None else FunctionMetrics()
+        self.running_check = RunningCheck()
+        """Whether user functions may run (not while the deployment is paused)."""
         self.variables = variables
         self.files = files
         logs.install()
@@ -244,10 +255,17 @@ class FunctionRunner:
         identity: dict[str, Any] | None,
         caller: str | None,
     ) -> _Record | None:
-        """The log-stream record of an execution starting now (None for system functions)."""
-        if identifier.startswith("_system/"):
+        """The log-stream record of an execution starting now (None for system functions,
+        also inside a component: `tally|_system/...`)."""
+        if identifier.startswith("_system/") or "|_system/" in identifier:
             return None
-        return _Record(self.function_log, udf_type, identifier, handler, identity, caller)
+        return _Record(
+            self.function_log, self.metrics, udf_type, identifier, handler, identity, caller
+        )
+
+    def _check_running(self) -> None:
+        """Refuse a user action (outside any transaction) while the deployment is paused."""
+        self.running_check.check(self.db.begin(read_only=True))
 
     def check(self, config: DeploymentConfig, *, slot: str = USER_SLOT) -> None:
         """Raise what `apply` would raise for `config`, changing nothing."""
@@ -433,6 +451,8 @@ class FunctionRunner:
         namespace = namespace_of_function(fn.path)
         with logs.capture() as collector, syscalls.switched_to(namespace) as db:
             try:
+                if record is not None:
+                    self.running_check.check(tx)
                 env = InTransactionCalls.environment(self, identity, collector, db)
                 code = UserCode(fn.invoke, fn.invoke_awaitable, env, args)
                 value = self._result(fn, (yield code))
@@ -444,7 +464,7 @@ class FunctionRunner:
                 collector.flush()
                 logs.forward(display(fn.path), collector.lines)
                 if record is not None:
-                    record.complete(collector, error)
+                    record.complete(collector, error, tx=tx)
         return Execution(value, collector.lines, tx.begin_ts)
 
     def run_mutation(
@@ -567,6 +587,9 @@ class FunctionRunner:
             tx = self.db.begin(include_unflushed=True)
             with logs.capture() as collector:
                 try:
+                    if record is not None:
+                        tx.write_source = record.key
+                        self.running_check.check(tx)
                     syscalls = DatabaseSyscalls(tx, self.cursors, namespace=namespace)
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True
@@ -579,21 +602,26 @@ class FunctionRunner:
                         job.succeed(tx, value, collector.lines)
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
+                    self.metrics.conflicted()
                     if not retry_conflicts:
+                        if record is not None:
+                            record.abandon()
                         raise
                     if attempt == MAX_OCC_RETRIES:
                         _attach_logs(exc, collector.lines)
-                        _forward(name, collector, record, exc)
+                        _forward(name, collector, record, exc, tx)
                         raise
                     time.sleep(random.uniform(0, 1) * min(0.1 * 2**attempt, 2.0))
                     continue
                 except JobNotPending:
+                    if record is not None:
+                        record.abandon()
                     raise
                 except BaseException as exc:
                     _attach_logs(exc, collector.lines)
-                    _forward(name, collector, record, exc)
+                    _forward(name, collector, record, exc, tx)
                     raise
-                _forward(name, collector, record, None)
+                _forward(name, collector, record, None, tx)
             return Execution(value, collector.lines, ts)
         raise AssertionError("unreachable")
 
@@ -627,6 +655,8 @@ class FunctionRunner:
             if record is not None:
                 collector.on_line = record.progress
             try:
+                if record is not None:
+                    self._check_running()
                 env = self._action_environment(nested, collector, calls, job)
                 value = await _invoke_action(fn.invoke, fn.is_async, env, args, collector)
                 value = self._result(fn, value)
@@ -677,6 +707,7 @@ class FunctionRunner:
         routes = self.registry.current.http_routes
         if not routes:
             return text_response(404, NO_HTTP_ACTIONS)
+        self._check_running()
         route = match_route(routes, request.method, request.path)
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
@@ -880,19 +911,24 @@ def _forward(
     collector: logs.LogCollector,
     record: _Record | None,
     error: BaseException | None,
+    tx: Transaction,
 ) -> None:
     collector.flush()
     if name is not None:
         logs.forward(name, collector.lines)
     if record is not None:
-        record.complete(collector, error)
+        record.complete(collector, error, tx=tx)
 
 
 class _Record:
-    """One execution's entries in the function log stream (spec/protocol.md §3.4.3)."""
+    """One execution's entries in the function log stream (spec/protocol.md §3.4.3), and
+    its counts in the metrics: it runs from creation until `complete` (or `abandon`)."""
 
     __slots__ = (
         "_log",
+        "_metrics",
+        "key",
+        "_gauge",
         "_udf_type",
         "_identifier",
         "_environment",
@@ -906,6 +942,7 @@ class _Record:
     def __init__(
         self,
         log: FunctionLog,
+        metrics: FunctionMetrics,
         udf_type: str,
         identifier: str,
         handler: Any,
@@ -913,6 +950,9 @@ class _Record:
         caller: str | None,
     ) -> None:
         self._log = log
+        self._metrics = metrics
+        self.key = identifier if udf_type == "HttpAction" else function_key(identifier)
+        """How the metrics name the function (`function_key`, or the route)."""
         self._udf_type = udf_type
         self._identifier = identifier
         # A JavaScript function's handler is its analyzed spec (a mapping); a Python
@@ -927,6 +967,12 @@ class _Record:
         self._started = time.time()
         self._request_id = function_log.new_request_id()
         self._execution_id = function_log.new_execution_id()
+        self._gauge = concurrency_gauge(self._environment, udf_type, RUNNING)
+        metrics.adjust(self._gauge, 1)
+
+    def abandon(self) -> None:
+        """The attempt ends unrecorded (a conflict its caller retries in a new run)."""
+        self._metrics.adjust(self._gauge, -1)
 
     def progress(self, line: logs.LogLine) -> None:
         self._log.append(
@@ -947,17 +993,29 @@ class _Record:
         *,
         lines_streamed: bool = False,
         http_response: HttpResponse | None = None,
+        tx: Transaction | None = None,
     ) -> None:
         success: Any = None
         if http_response is not None and error is None:
             success = {"status": str(http_response.status)}
+        ended = time.time()
+        metrics = self._metrics
+        metrics.adjust(self._gauge, -1)
+        metrics.completed(
+            self._udf_type,
+            self.key,
+            max(0.0, ended - self._started),
+            error is not None,
+            tx.rows_read if tx is not None else None,
+            tx.rows_written() if tx is not None and error is None else None,
+        )
         self._log.append(
             function_log.completion(
                 udf_type=self._udf_type,
                 identifier=self._identifier,
                 lines=[] if lines_streamed else list(collector.structured),
                 started=self._started,
-                ended=time.time(),
+                ended=ended,
                 error=None if error is None else error_text(error),
                 request_id=self._request_id,
                 execution_id=self._execution_id,

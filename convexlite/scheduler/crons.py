@@ -32,6 +32,10 @@ from convexlite.functions.dispatch import FunctionDispatch
 from convexlite.functions.function_log import CRON_CALLER
 from convexlite.functions.runner import error_text
 from convexlite.functions.scheduler import JobNotPending
+from convexlite.functions.system.deployment_state import (
+    DeploymentNotRunning,
+    not_running_message,
+)
 from convexlite.scheduler.cron_schedule import (
     CRON_SPLAY_SECONDS,
     diff_cron_jobs,
@@ -158,7 +162,11 @@ class CronExecutor:
         return max(job.next_ts, self._retry_at.get(job.id, 0))
 
     async def run_due(self) -> int:
-        """Start the runs due now, up to the free capacity; returns how many started."""
+        """Start the runs due now, up to the free capacity; returns how many started. None
+        while the deployment is paused: a run that fell due meanwhile runs once on resume,
+        the runs it missed logged as skipped."""
+        if not self._dispatch.runner.running_check.is_running(self._db):
+            return 0
         now = self._clock()
         started = 0
         for job in self._waiting():
@@ -169,7 +177,9 @@ class CronExecutor:
         return started
 
     def next_due_ns(self) -> int | None:
-        """When the earliest job not running falls due."""
+        """When the earliest job not running falls due (None while paused)."""
+        if not self._dispatch.runner.running_check.is_running(self._db):
+            return None
         waiting = self._waiting()
         return self._due_at(waiting[0]) if waiting else None
 
@@ -201,7 +211,7 @@ class CronExecutor:
             run = CronRun(job, self._clock, started)
             path, args = job.spec.function_path, job.spec.args
             await call_as_scheduler(self._dispatch.mutation, path, args, CRON_CALLER, run)
-        except JobNotPending:
+        except (JobNotPending, DeploymentNotRunning):
             return
         except OptimisticConcurrencyControlFailure:
             self._back_off(job)
@@ -271,8 +281,8 @@ class CronExecutor:
 
 def _start_action(tx: Transaction, *, job: CronJob) -> bool:
     current = cron_jobs.reload(tx, job)
-    if current is None or current != job:
-        return False
+    if current is None or current != job or not_running_message(tx) is not None:
+        return False  # changed meanwhile, or paused: the run stays due
     cron_jobs.mark_in_progress(tx, current)
     return True
 

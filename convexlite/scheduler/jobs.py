@@ -35,6 +35,10 @@ from convexlite.functions.function_log import SCHEDULER_CALLER
 from convexlite.functions.runner import error_text
 from convexlite.functions.scheduled_jobs import Job
 from convexlite.functions.scheduler import JobNotPending, JobRun
+from convexlite.functions.system.deployment_state import (
+    DeploymentNotRunning,
+    not_running_message,
+)
 from convexlite.scheduler.runs import Runs, call_as_scheduler
 from convexlite.values.function_paths import canonicalize, display
 
@@ -114,8 +118,8 @@ class JobExecutor:
     async def run_due(self) -> int:
         """Start the jobs due now, up to the free capacity; returns how many started."""
         free = PARALLELISM - len(self.runs)
-        if free <= 0:
-            return 0
+        if free <= 0 or not self._runner.running_check.is_running(self._db):
+            return 0  # a paused deployment's jobs wait in the queue
         started = 0
         for job in self._due(self._clock(), free + len(self.runs)):
             if started == free:
@@ -125,7 +129,10 @@ class JobExecutor:
         return started
 
     def next_due_ns(self) -> int | None:
-        """When the earliest job not already running falls due."""
+        """When the earliest job not already running falls due (None while paused: the
+        resuming commit wakes the worker)."""
+        if not self._runner.running_check.is_running(self._db):
+            return None
         with self._bound_lock:
             start = self._low
         tx = self._db.begin(read_only=True)
@@ -162,8 +169,8 @@ class JobExecutor:
             await call_as_scheduler(
                 self._dispatch.mutation, job.name, job.args, SCHEDULER_CALLER, run
             )
-        except JobNotPending:
-            return
+        except (JobNotPending, DeploymentNotRunning):
+            return  # paused meanwhile: the job stays queued for the resume
         except OptimisticConcurrencyControlFailure:
             await self._retry_later(job, "occErrors", OCC_BACKOFF_S)
         except Exception as exc:
@@ -191,6 +198,8 @@ class JobExecutor:
         current = scheduled_jobs.reload(tx, job)
         if current is None or current.state != scheduled_jobs.PENDING:
             return False
+        if not_running_message(tx) is not None:
+            return False  # paused meanwhile: the job stays queued for the resume
         scheduled_jobs.mark_in_progress(tx, current)
         return True
 

@@ -20,6 +20,7 @@ from convexlite.database.store import Clock
 from convexlite.database.write_log import LogEntry
 from convexlite.functions import scheduled_jobs
 from convexlite.functions.dispatch import FunctionDispatch
+from convexlite.functions.system.deployment_state import state_indexes
 from convexlite.scheduler.crons import CronExecutor
 from convexlite.scheduler.jobs import PARALLELISM, JobExecutor
 
@@ -49,6 +50,8 @@ class SchedulerWorker:
         self._executor.runs.on_finished = self._poke
         self._crons = CronExecutor(dispatch, clock)
         self._crons.runs.on_finished = self._poke
+        self._state_indexes = state_indexes(dispatch.runner.db)
+        self._metrics = dispatch.runner.metrics
         dispatch.runner.db.add_commit_listener(self._on_commit)
 
     def start(self) -> None:
@@ -91,6 +94,7 @@ class SchedulerWorker:
             try:
                 await executor.run_due()
                 await self._crons.run_due()
+                self._record_lag(executor)
                 delay = self._delay(executor)
             except Exception:
                 log.exception("the scheduler could not read the job queue")
@@ -130,9 +134,18 @@ class SchedulerWorker:
             return None
         return min(max(next_ns - self._clock(), 0) / 1e9, MAX_SLEEP_S)
 
+    def _record_lag(self, executor: JobExecutor) -> None:
+        """The metrics' scheduler lag: how overdue the earliest waiting job is."""
+        next_ns = executor.next_due_ns()
+        lag = None if next_ns is None else (self._clock() - next_ns) / 1e9
+        self._metrics.scheduler_lag(lag)
+
     def _on_commit(self, entry: LogEntry) -> None:
-        if self._executor.queue_index in entry.writes or not self._crons.watched_indexes.isdisjoint(
-            entry.writes
+        writes = entry.writes
+        if (
+            self._executor.queue_index in writes
+            or not self._crons.watched_indexes.isdisjoint(writes)
+            or not self._state_indexes.isdisjoint(writes)
         ):
             self._poke()
 

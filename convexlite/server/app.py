@@ -18,6 +18,7 @@ from convexlite.server import (
     environment_api,
     function_logs,
     http_api,
+    operations_api,
     push_api,
     scheduler_api,
     snapshot_api,
@@ -131,6 +132,7 @@ def create_app(state: ServerState) -> Starlette:
         *environment_api.routes(state),
         *snapshot_api.routes(state),
         *storage_api.routes(state),
+        *operations_api.routes(state),
     ]
     endpoint = sync_websocket(state)
     routes += [

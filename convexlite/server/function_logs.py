@@ -67,7 +67,11 @@ def structured_lines(client: str | None) -> bool:
 
 
 def routes(state: ServerState) -> list[Route]:
-    async def stream(request: Request) -> Response:
+    async def completions(request: Request) -> Response:
+        """`stream_udf_execution`: the same long poll, Completion entries only (upstream)."""
+        return await stream(request, completions_only=True)
+
+    async def stream(request: Request, *, completions_only: bool = False) -> Response:
         try:
             admin_caller(request, state, "Streaming function logs", write=False)
             cursor = _cursor(request)
@@ -84,9 +88,12 @@ def routes(state: ServerState) -> list[Route]:
             return internal_error().response()
         if wanted is not None:
             entries = [entry for entry in entries if entry.get("requestId") == wanted]
+        if completions_only:
+            entries = [entry for entry in entries if entry["kind"] == "Completion"]
         return JSONResponse({"entries": entries, "newCursor": new_cursor})
 
     return [
         Route("/api/stream_function_logs", stream, methods=["GET"]),
         Route("/api/app_metrics/stream_function_logs", stream, methods=["GET"]),
+        Route("/api/app_metrics/stream_udf_execution", completions, methods=["GET"]),
     ]

@@ -22,6 +22,10 @@ class ServerState:
     version: str = "unknown"
     log_poll_seconds: float = 60.0
     """How long `GET /api/stream_function_logs` waits for new entries (upstream: 60 s)."""
+    metrics_without_key: bool = False
+    """Serve `GET /metrics` to anyone (`convexlite serve --metrics`), not only admins."""
+    websocket_connections: int = 0
+    """Sync WebSockets open now (for `GET /metrics`)."""
 
     @property
     def instance_name(self) -> str:

@@ -114,7 +114,11 @@ def sync_websocket(state: ServerState) -> Callable[[WebSocket], Awaitable[None]]
         beats = heartbeats.get(loop)
         if beats is None:
             beats = heartbeats[loop] = _Heartbeats(loop)
-        await _Connection(state, websocket, memory, beats).run()
+        state.websocket_connections += 1
+        try:
+            await _Connection(state, websocket, memory, beats).run()
+        finally:
+            state.websocket_connections -= 1
 
     return endpoint
 

@@ -9,8 +9,10 @@ anything else that does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
+
+from prometheus_client.registry import Collector
 
 from convexlite.auth.identity import Caller
 from convexlite.auth.keys import AdminIdentity
@@ -256,4 +258,20 @@ class BackendApi(Protocol):
 
     async def cancel_import(self, import_id: str) -> None:
         """Cancel an import that has not started running."""
+        ...
+
+    # ---- metrics and pausing (spec/operator.md §4.6, §4.9) -------------------------------
+
+    def app_metrics(self, route: str, params: Mapping[str, str]) -> Any:
+        """The JSON of `/api/app_metrics/<route>?<params>`: a `ConvexBackendError` with
+        upstream's code for bad parameters, `KeyError` for a route that does not exist."""
+        ...
+
+    def prometheus_collector(self) -> Collector:
+        """The backend's metrics for `GET /metrics`."""
+        ...
+
+    async def set_paused(self, paused: bool) -> None:
+        """Pause or resume the deployment; `PauseDeploymentFailed`/`UnpauseDeploymentFailed`
+        (`ConvexBackendError`s) when it already is."""
         ...

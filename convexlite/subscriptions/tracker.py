@@ -83,6 +83,9 @@ class SubscriptionTracker:
         self._ranges: dict[bytes, IntervalMap] = {}
         self._range_watches: dict[bytes, dict[tuple[bytes, bytes | None], _Watch]] = {}
         self._count = 0
+        self.on_invalidated: Callable[[str, dict[str, int]], None] | None = None
+        """Told, after a commit of a named function (`LogEntry.source`) invalidated
+        subscriptions, how many by the table whose write hit each first (the metrics)."""
 
     @classmethod
     def following(cls, db: Database) -> SubscriptionTracker:
@@ -147,6 +150,8 @@ class SubscriptionTracker:
 
     def advance(self, entry: LogEntry) -> None:
         """Process one published commit: invalidate every subscription it wrote into."""
+        attribute = self.on_invalidated is not None and entry.source is not None
+        tables: dict[Subscription, str] = {}
         with self._lock:
             seen: set[Subscription] = set()
             for index_id, written in entry.writes.items():
@@ -159,9 +164,13 @@ class SubscriptionTracker:
                         watch = points.get(w.key)
                         if watch is not None:
                             seen.update(watch.subs)
+                            if attribute:
+                                _attribute(tables, watch.subs, w.table_name)
                     if ranges is not None:
                         for watch in ranges.stab(w.key):
                             seen.update(watch.subs)
+                            if attribute:
+                                _attribute(tables, watch.subs, w.table_name)
             if seen:
                 seen = {sub for sub in seen if sub.ts < entry.ts}
             if seen:
@@ -169,6 +178,12 @@ class SubscriptionTracker:
             self.processed_ts = entry.ts
         for sub in seen:
             sub.on_invalidate(sub)
+        if attribute and seen and self.on_invalidated is not None:
+            counts: dict[str, int] = {}
+            for sub in seen:
+                counts[tables[sub]] = counts.get(tables[sub], 0) + 1
+            assert entry.source is not None
+            self.on_invalidated(entry.source, counts)
 
     def _remove_all(self, subs: set[Subscription], ts: int) -> None:
         """Unregister `subs` at once: each shared watch loses them in one set operation.
@@ -237,3 +252,8 @@ class SubscriptionTracker:
         else:
             del self._range_watches[index_id]
             del self._ranges[index_id]
+
+
+def _attribute(tables: dict[Subscription, str], subs: set[Subscription], table: str) -> None:
+    for sub in subs:
+        tables.setdefault(sub, table)

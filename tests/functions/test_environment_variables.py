@@ -111,6 +111,7 @@ def test_a_mutation_that_read_a_variable_conflicts_with_its_change_and_runs_agai
 
 def test_only_queries_that_read_variables_depend_on_them() -> None:
     with SyncBackend(app) as backend:
+        backend.set_environment_variables({"GREETING": "hi"})
         runner = backend.engine.runner
         table_reads = []
         for path in ("env:greeting", "env:none"):

@@ -18,6 +18,7 @@ from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.system import (
     cli_data,
     deployment_events,
+    deployment_state,
     environment_variables,
     exports,
     frontend_documents,
@@ -79,6 +80,7 @@ class SystemFunctions:
                 *frontend_schedules.definitions(),
                 *frontend_settings.definitions(),
                 *deployment_events.definitions(),
+                *deployment_state.definitions(),
             )
         }
 
