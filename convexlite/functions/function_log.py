@@ -101,8 +101,14 @@ def completion(
     environment: str,
     identity_type: str,
     success: Any = None,
+    documents_read: int = 0,
+    documents_written: int = 0,
 ) -> LogEntry:
-    """A Completion entry; times are `time.time()` seconds."""
+    """A Completion entry; times are `time.time()` seconds. Of the usage statistics only
+    the documents read and written are counted; the byte counts stay 0."""
+    usage = dict.fromkeys(_USAGE_FIELDS, 0)
+    usage["databaseReadDocuments"] = documents_read
+    usage["databaseWriteDocuments"] = documents_written
     return LogEntry(
         "Completion",
         {
@@ -119,7 +125,7 @@ def completion(
             "error": error,
             "requestId": request_id,
             "executionId": execution_id,
-            "usageStats": dict.fromkeys(_USAGE_FIELDS, 0),
+            "usageStats": usage,
             "returnBytes": None,
             "occInfo": None,
             "willRetry": False,

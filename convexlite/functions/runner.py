@@ -1001,13 +1001,15 @@ class _Record:
         ended = time.time()
         metrics = self._metrics
         metrics.adjust(self._gauge, -1)
+        rows_read = tx.rows_read if tx is not None else None
+        rows_written = tx.rows_written() if tx is not None and error is None else None
         metrics.completed(
             self._udf_type,
             self.key,
             max(0.0, ended - self._started),
             error is not None,
-            tx.rows_read if tx is not None else None,
-            tx.rows_written() if tx is not None and error is None else None,
+            rows_read,
+            rows_written,
         )
         self._log.append(
             function_log.completion(
@@ -1023,6 +1025,8 @@ class _Record:
                 environment=self._environment,
                 identity_type=self._identity_type,
                 success=success,
+                documents_read=sum(rows_read.values()) if rows_read else 0,
+                documents_written=sum(rows_written.values()) if rows_written else 0,
             )
         )
 
