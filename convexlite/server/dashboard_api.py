@@ -6,7 +6,10 @@
   UdfResponse envelope, a module that does not load being a function error;
 - `GET /api/shapes2[?component=<componentId>]`: `{table: Shape}` for the user tables;
 - `POST /api/delete_tables {tableNames, componentId}`: whole tables deleted (200 empty);
-- `POST /api/delete_component {componentId}`: refused with the reason for now.
+- `POST /api/delete_component {componentId}`: refused with the reason for now;
+- `/api/v1/get_current_usage` and the usage-limit endpoints (`npx convex deployment usage`,
+  `usage-limits`): a 400 saying convexlite meters no usage, at once rather than after the
+  CLI's six retries of a 404.
 
 All but the first take `Authorization: Convex <key>`; deleting needs a key that may write.
 """
@@ -34,6 +37,10 @@ from convexlite.server.state import ServerState
 from convexlite.values.formats import decode_function_args
 
 TEST_QUERY_PATH = "testQuery"
+NO_USAGE = (
+    "Usage reports and usage limits are not available: convexlite does not meter usage. "
+    "Pause the deployment from the dashboard instead."
+)
 
 
 def _component_id(body: dict[str, Any]) -> str | None:
@@ -86,7 +93,22 @@ def routes(state: ServerState) -> list[Route]:
         await state.backend.delete_component(_component_id(await json_body(request)))
         return Response(status_code=200)
 
+    async def usage(request: Request) -> Response:
+        admin_caller(request, state, "Usage", write=False)
+        raise HttpError(400, "UsageNotAvailable", NO_USAGE)
+
+    usage_routes = [
+        Route(f"/api/v1/{path}", guarded("usage", usage), methods=[method])
+        for method, path in (
+            ("GET", "get_current_usage"),
+            ("GET", "list_usage_limits"),
+            ("POST", "create_usage_limit"),
+            ("POST", "update_usage_limit/{id}"),
+            ("POST", "delete_usage_limit/{id}"),
+        )
+    ]
     return [
+        *usage_routes,
         Route(
             "/api/run_test_function",
             guarded("running a test query", run_test_function),
