@@ -153,6 +153,8 @@ async def test_an_unknown_component_is_refused(served):
 
 async def test_shapes_describe_each_user_table(served):
     assert (await served.client.get("/api/shapes2")).status_code == 401
+    unknown = await served.client.get("/api/shapes2?component=nope", headers=served.admin)
+    assert unknown.status_code == 400 and unknown.json()["code"] == "InvalidComponentId"
     await send(served, "ada")
     answered = await served.client.get("/api/shapes2", headers=served.admin)
     assert answered.status_code == 200
