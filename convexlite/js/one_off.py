@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
@@ -86,7 +86,6 @@ class OneOffQuery:
             public=True,
             handler={"name": FUNCTION_NAME, "udfType": "Query"},
             invoke=self._invoke,
-            invoke_awaitable=self._invoke_awaitable,
         )
 
     def _invoke(self, env: Environment, args: Any) -> Any:
@@ -96,17 +95,6 @@ class OneOffQuery:
             )
         except UnsupportedModuleSyntax as exc:
             raise InvalidQueryModule(f"Failed to load {MODULE_PATH}: {exc}") from None
-
-    def _invoke_awaitable(self, env: Environment, args: Any) -> Awaitable[Any]:
-        async def run() -> Any:
-            try:
-                return await self.runtime.run_transaction_awaitable(
-                    FunctionKind.QUERY, MODULE_PATH, FUNCTION_NAME, self._shown, args, env
-                )
-            except UnsupportedModuleSyntax as exc:
-                raise InvalidQueryModule(f"Failed to load {MODULE_PATH}: {exc}") from None
-
-        return run()
 
     @property
     def _shown(self) -> str:

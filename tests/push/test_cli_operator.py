@@ -14,11 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from npm_clients import npm_clients
-from push_harness import HERE, Deployment, project_copy, start
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-from convexlite.persistence import DEFAULT_INSTANCE_NAME
+from push_harness import Deployment
 
 
 @contextmanager
@@ -132,41 +128,34 @@ def test_dashboard_says_it_is_not_for_self_hosted(deployment: Deployment) -> Non
     assert "not supported for self-hosted deployments" in done.stdout + done.stderr
 
 
-@pytest.fixture(scope="module")
-def unpushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """A server nothing was pushed to, with a `messages` table imported by the CLI: a one-off
-    query needs no functions."""
-    root = tmp_path_factory.mktemp("oneoff")
-    project = project_copy(root, "project", HERE / "project")
-    secret = generate_instance_secret()
-    served = start(root, secret)
-    key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
-    deployment = Deployment(served, key, project, npm_clients("the one-off query tests"), secret)
-    try:
-        rows = [{"author": "ada", "body": "first"}, {"author": "bob", "body": "second"}]
-        data = root / "messages.jsonl"
-        data.write_text("".join(json.dumps(row) + "\n" for row in rows))
-        deployment.cli("import", "--table", "messages", str(data), "-y")
-        yield deployment
-    finally:
-        served.stop()
+def send(deployment: Deployment, author: str, body: str) -> None:
+    deployment.value(
+        "mutation", "messages:send", {"channel": "oneoff", "author": author, "body": body}
+    )
 
 
-def test_inline_query_prints_its_logs_and_value(unpushed: Deployment) -> None:
-    done = unpushed.cli(
+def test_inline_query_prints_its_logs_and_value(deployment: Deployment) -> None:
+    send(deployment, "ada", "first")
+    send(deployment, "bob", "second")
+    done = deployment.cli(
         "run",
         "--inline-query",
-        'const all = await ctx.db.query("messages").collect();'
+        'const all = await ctx.db.query("messages")'
+        '.withIndex("by_channel", (q) => q.eq("channel", "oneoff")).collect();'
         ' console.log("read", all.length); return all.map((m) => m.author);',
     )
     assert "[LOG] 'read' 2" in done.stderr + done.stdout
     assert json.loads(done.stdout[done.stdout.index("[") :]) == ["ada", "bob"]
-    expression = unpushed.cli("run", "--inline-query", 'await ctx.db.query("messages").first()')
-    assert '"body": "first"' in expression.stdout
+    expression = deployment.cli(
+        "run",
+        "--inline-query",
+        'await ctx.db.query("messages").filter((q) => q.eq(q.field("author"), "bob")).first()',
+    )
+    assert '"body": "second"' in expression.stdout
 
 
 def test_inline_query_failures_are_reported_and_the_server_keeps_serving(
-    unpushed: Deployment,
+    deployment: Deployment,
 ) -> None:
     cases = {
         "return (": "Failed to load testQuery.js",
@@ -176,8 +165,9 @@ def test_inline_query_failures_are_reported_and_the_server_keeps_serving(
         'await ctx.db.insert("messages", {})': "insert",
     }
     for query, expected in cases.items():
-        done = unpushed.cli("run", "--inline-query", query, check=False)
+        done = deployment.cli("run", "--inline-query", query, check=False)
         assert done.returncode == 1, done.stdout
         assert "Query failed" in done.stderr and expected in done.stderr, done.stderr
-    still = unpushed.cli("run", "--inline-query", 'await ctx.db.query("messages").take(1)')
-    assert '"author": "ada"' in still.stdout
+    still = deployment.cli("run", "--inline-query", 'await ctx.db.query("messages").take(1)')
+    assert '"author":' in still.stdout
+    assert deployment.call("query", "messages:list", {"channel": "oneoff"})["ok"]
