@@ -509,6 +509,27 @@ class Backend:
         too large to cancel."""
         await self.engine.delete_scheduled_functions()
 
+    # ---- dashboard and CLI tools (spec/operator.md §4.1–4.3, §4.5) -----------------------------
+
+    async def run_test_query(
+        self, source: str, args: Any, component_id: str | None, caller: Caller
+    ) -> Execution:
+        """Run a one-off query module once as `caller` (the dashboard's custom query,
+        `npx convex run --inline-query`); see `OneOffQueries`."""
+        return await self.engine.one_off_queries.run(source, args, component_id, caller.identity)
+
+    async def table_shapes(self, component_id: str | None) -> dict[str, Any]:
+        """The inferred shape of each user table of the app or a component instance."""
+        return await asyncio.to_thread(self.engine.table_shapes, component_id)
+
+    async def delete_tables(self, names: list[str], component_id: str | None) -> None:
+        """Delete whole user tables in one transaction (the dashboard's "Delete table")."""
+        await self.engine.delete_tables(names, component_id)
+
+    async def delete_component(self, component_id: str | None) -> None:
+        """Delete an unmounted component with its data; refused for now (see `table_admin`)."""
+        self.engine.delete_component(component_id)
+
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""
         return all(sub.current_at(ts) for sub in subscriptions)

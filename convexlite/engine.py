@@ -30,10 +30,11 @@ from convexlite.auth.providers import AuthProvider, parse_providers
 from convexlite.auth.verifier import TokenVerifier
 from convexlite.config import Config
 from convexlite.database.database import Database
+from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.store import Clock
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
-from convexlite.deploy.component_tree import http_mounts, instance_environments
+from convexlite.deploy.component_tree import http_mounts, instance_environments, schema_tables
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.modules import AUTH_CONFIG
 from convexlite.deploy.service import PushService
@@ -61,10 +62,11 @@ from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.site_fetch import DeploymentFetch
-from convexlite.functions.system import audit_log, deployment_state
+from convexlite.functions.system import audit_log, deployment_state, table_admin
 from convexlite.functions.system import exports as snapshot_exports
 from convexlite.functions.system import imports as snapshot_imports
 from convexlite.js.analysis import V8Analyzer
+from convexlite.js.one_off import OneOffQueries
 from convexlite.js.source import JsFunctionSource
 from convexlite.node import NodeFunctionSource, NodeModuleAnalyzer
 from convexlite.node.packages import default_root as default_node_root
@@ -242,6 +244,8 @@ class Engine:
         self.add_service(self.exports)
         self.imports = ImportJobs(self.db, self.blobs.snapshot_imports, self.blobs.files, clock)
         self.add_service(self.imports)
+        self.one_off_queries = OneOffQueries(self.runner, self.instance_name)
+        self.add_service(self.one_off_queries)
 
     @property
     def instance_name(self) -> str:
@@ -538,6 +542,44 @@ class Engine:
         (`format` defaults from the extension); a failed import changes nothing."""
         data = open_import(Path(path), format=format, table=table)
         return import_tables(self.db, data, mode, blobs=self.blobs.files, progress=progress)
+
+    # ---- dashboard tools: table shapes and deletion (spec/operator.md §4.1–4.3) ---------------
+
+    def table_shapes(self, component_id: str | None) -> dict[str, Any]:
+        """The inferred shape of every user table of a component instance (`/api/shapes2`)."""
+        tx = self.db.begin(read_only=True, limits=UNLIMITED_READS)
+        return table_admin.shapes(
+            tx, table_admin.component_of(tx, self.runner.cursors, component_id)
+        )
+
+    async def delete_tables(self, names: list[str], component_id: str | None) -> None:
+        """Delete whole tables in one transaction with its audit event (`/api/delete_tables`),
+        refusing those a schema declares: the active push's or app's, or a pending push's."""
+        pending = self.pushes.pending.latest
+        pushes = [self.pushed, pending.deployment if pending is not None else None]
+        declared = {
+            (path, table["tableName"])
+            for push in pushes
+            if push is not None
+            for path, table in schema_tables(push.database_schema)
+        }
+        if self._app_deployment.schema is not None:
+            declared |= {("", name) for name in self._app_deployment.schema.tables}
+
+        def delete(tx: Transaction) -> None:
+            component = table_admin.component_of(tx, self.runner.cursors, component_id)
+            mine = {name for path, name in declared if path == component}
+            table_admin.delete_tables(tx, component, component_id, names, mine)
+
+        await self.dispatch.transaction(delete)
+
+    def delete_component(self, component_id: str | None) -> None:
+        """`/api/delete_component`: refused, with the reason (see `table_admin`)."""
+        component = table_admin.component_of(
+            self.db.begin(read_only=True), self.runner.cursors, component_id
+        )
+        mounted = {i.path for i in self.pushed.instances} if self.pushed is not None else set()
+        table_admin.refuse_component_deletion(component, mounted)
 
     # ---- environment variables -----------------------------------------------------------------
 

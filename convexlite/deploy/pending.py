@@ -65,6 +65,11 @@ class PendingPushes:
                 self._superseded.append(self._latest.deployment.version)
             self._latest = push
 
+    @property
+    def latest(self) -> PendingPush | None:
+        """The push started last and not finished yet, if any."""
+        return self._latest
+
     def get(self, push_id: str) -> PendingPush | None:
         latest = self._latest
         return latest if latest is not None and latest.deployment.version == push_id else None

@@ -37,6 +37,8 @@ ACTION_CALLER = "Action"
 HTTP_CALLER = "HttpEndpoint"
 SCHEDULER_CALLER = "Scheduler"
 CRON_CALLER = "Cron"
+TESTER_CALLER = "Tester"
+"""A one-off test query: the dashboard's custom query, `npx convex run --inline-query`."""
 
 # `environment` of an entry: "isolate" for JavaScript, as upstream; Python functions run
 # in the server process itself, which no upstream value describes, so they say "python".

@@ -445,6 +445,33 @@ class FunctionRunner:
         caller: str | None = None,
     ) -> Flow[Execution]:
         fn, args = self._prepare(path, FunctionKind.QUERY, args, internal_ok)
+        return (yield from self._run_query(syscalls, fn, args, identity, caller))
+
+    def one_off_query_flow(
+        self,
+        fn: FunctionDefinition,
+        args: Any,
+        identity: dict[str, Any] | None,
+        caller: str,
+    ) -> Flow[Execution]:
+        """A query that is not deployed (a test query, `/api/run_test_function`), run once at
+        the latest snapshot in the namespace its path names, for the log stream as `caller`."""
+        try:
+            args = self._arguments(fn, args)
+        except BaseException as exc:
+            _attach_logs(exc, [])
+            raise
+        syscalls = DatabaseSyscalls(self.db.begin(read_only=True), self.cursors)
+        return (yield from self._run_query(syscalls, fn, args, identity, caller))
+
+    def _run_query(
+        self,
+        syscalls: DatabaseSyscalls,
+        fn: FunctionDefinition,
+        args: Any,
+        identity: dict[str, Any] | None,
+        caller: str | None,
+    ) -> Flow[Execution]:
         tx = syscalls.tx
         record = self._record("Query", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None

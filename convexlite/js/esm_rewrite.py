@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from convexlite.js.js_lexer import LexError, LineIndex, Token, tokens
@@ -298,6 +298,104 @@ class _Reader:
             raise self.refuse(token, "re-export `export { ... } from`")
         self.expect(";")
         return found
+
+
+def rewrite_hand_written_module(
+    path: str, source: str, builtins: Mapping[str, str]
+) -> RewrittenModule:
+    """Rewrite a module a person wrote rather than esbuild (a one-off test query: the
+    dashboard's transpiled TypeScript, `npx convex run --inline-query`).
+
+    Its imports may name only `builtins` (specifier → module path of a host module), and
+    it may export anywhere at the top level: `export default <expression>`, `export
+    const|let|var|function|class <name>` and `export { ... }` lists. Everything else is
+    refused as in `rewrite_module`.
+    """
+    lines = LineIndex(source)
+    try:
+        toks = list(tokens(source))
+    except LexError as exc:
+        raise UnsupportedModuleSyntax(path, lines.line(exc.offset), str(exc)) from None
+    reader = _HandWrittenReader(path, source, toks, lines, builtins)
+    imports = reader.imports(builtins.values())
+    body_start = reader.pos_offset()
+    body, exports = reader.exports_removed()
+    return _emit(path, body, lines, imports, body_start, exports, len(body))
+
+
+_DEFAULT_LOCAL = "__cvx$default"
+
+
+class _HandWrittenReader(_Reader):
+    """A `_Reader` that resolves host modules and takes `export` wherever it stands."""
+
+    def __init__(
+        self,
+        path: str,
+        source: str,
+        toks: list[Token],
+        lines: LineIndex,
+        builtins: Mapping[str, str],
+    ) -> None:
+        super().__init__(path, source, toks, lines)
+        self.builtins = builtins
+
+    def _resolve(self, token: Token, specifier: str, modules: Collection[str]) -> str:
+        module = self.builtins.get(specifier)
+        if module is None:
+            allowed = ", ".join(repr(name) for name in self.builtins)
+            raise self.refuse(token, f"import of {specifier!r} (only {allowed} can be imported)")
+        return module
+
+    def exports_removed(self) -> tuple[str, list[tuple[str, str]]]:
+        """The source with its `export` keywords rewritten into plain declarations, and the
+        exports as (local, exported) pairs."""
+        edits: list[tuple[int, int, str]] = []
+        exports: list[tuple[str, str]] = []
+        while (token := self.peek()) is not None:
+            prev = self.toks[self.i - 1] if self.i else None
+            member = prev is not None and prev.text in (".", "?.")
+            if token.kind == "ident" and not member and token.depth == 0:
+                if token.text == "export":
+                    edits.append(self._export(token, exports))
+                    continue
+                self._refuse_function_only(token)
+            if token.kind == "ident" and not member and token.text == "import":
+                self._refuse_import(token)
+            self.i += 1
+        body = self.source
+        for start, end, text in reversed(edits):
+            body = body[:start] + text + body[end:]
+        names = [name for _, name in exports]
+        duplicate = next((name for name in names if names.count(name) > 1), None)
+        if duplicate is not None:
+            raise self.refuse(None, f"duplicate export {duplicate!r}")
+        return body, exports
+
+    def _export(self, token: Token, exports: list[tuple[str, str]]) -> tuple[int, int, str]:
+        """One `export ...` at the token `export`: the edit that removes it."""
+        self.take()
+        nxt = self.take()
+        if nxt.text == "default":
+            exports.append((_DEFAULT_LOCAL, "default"))
+            return token.start, nxt.end, f"const {_DEFAULT_LOCAL} ="
+        if nxt.text == "{":
+            self.i -= 2
+            exports.extend(self._export_list())
+            return token.start, self.toks[self.i - 1].end, ""
+        declaration = nxt
+        if nxt.text == "async" and self.at("function"):
+            nxt = self.take()
+        if nxt.text not in ("const", "let", "var", "function", "class"):
+            raise self.refuse(token, f"'export {declaration.text}' is not supported")
+        if nxt.text == "function" and self.at("*"):
+            self.take()
+        name = self.peek()
+        if name is None or name.kind != "ident":
+            found = "end of module" if name is None else repr(name.text)
+            raise self.refuse(token, f"export of {found} (export plain names)")
+        exports.append((name.text, name.text))
+        return token.start, declaration.start, ""
 
 
 def _string_value(literal: str) -> str:

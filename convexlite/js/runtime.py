@@ -400,16 +400,22 @@ class JsRuntime:
     """
 
     def __init__(
-        self, bundle: JsBundle, *, instance_name: str, component: str = ""
+        self,
+        bundle: JsBundle,
+        *,
+        instance_name: str,
+        component: str = "",
+        prewarm: bool = True,
     ) -> None:
         """`component` is the path of the component instance whose code this runs (`""`: the
         app); a component's `process.env` holds the bundle's variables, not the
-        deployment's."""
+        deployment's. A runtime used once (a test query) is not `prewarm`ed."""
         self.bundle = bundle
         self.instance_name = instance_name
         self.component = component
         self.pool = ContextPool(bundle)
-        self.pool.prewarm()
+        if prewarm:
+            self.pool.prewarm()
         self.fresh_paths: set[str] = set()
         """Functions that run on fresh module definitions (see the module's docstring)."""
         self._recent_seconds: dict[str, float] = {}

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from convexlite.server import (
+    dashboard_api,
     environment_api,
     function_logs,
     http_api,
@@ -31,6 +32,7 @@ from convexlite.server.sync_endpoint import sync_websocket
 WELCOME = "This Convex deployment is running. See https://docs.convex.dev/."
 _ALLOWED_METHODS = "GET,POST,OPTIONS,PATCH,DELETE,PUT"
 _VARY = "origin, access-control-request-method, access-control-request-headers"
+
 
 class OpenBackend:
     """Open the backend before the first request, so a mounted app needs no lifespan hook."""
@@ -133,6 +135,7 @@ def create_app(state: ServerState) -> Starlette:
         *snapshot_api.routes(state),
         *storage_api.routes(state),
         *operations_api.routes(state),
+        *dashboard_api.routes(state),
     ]
     endpoint = sync_websocket(state)
     routes += [

@@ -14,8 +14,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
 from convexlite.server.json_response import JsonResponse
@@ -53,6 +57,28 @@ def refusal(exc: ConvexBackendError, operation: str) -> HttpError:
         log.error("%s failed", operation, exc_info=exc)
         return internal_error()
     return HttpError(status, exc.code, exc.message)
+
+
+def guarded(
+    operation: str, handler: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """An operator endpoint: `HttpError`s and the engine's refusals answered as `{code,
+    message}`, anything else logged (as `operation` failing) and answered as an internal
+    error."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            try:
+                return await handler(request)
+            except ConvexBackendError as exc:
+                raise refusal(exc, operation) from None
+        except HttpError as exc:
+            return exc.response()
+        except Exception:
+            log.exception("%s failed", operation)
+            return internal_error().response()
+
+    return endpoint
 
 
 def bad_deploy_key(instance_name: str) -> HttpError:

@@ -85,6 +85,13 @@ def admin_caller(request: Request, state: ServerState, what: str, *, write: bool
     return caller
 
 
+def key_caller(state: ServerState, key: Any) -> Caller:
+    """The admin an admin key sent in a body makes (`run_test_function`'s `adminKey`)."""
+    if not isinstance(key, str):
+        raise HttpError(401, "MissingAdminKey", "This request needs an `adminKey`")
+    return _admin(state, key, None)
+
+
 def _admin(state: ServerState, key: str, acting_as: str | None) -> Caller:
     try:
         admin = state.backend.verify_admin_key(key)

@@ -275,3 +275,26 @@ class BackendApi(Protocol):
         """Pause or resume the deployment; `PauseDeploymentFailed`/`UnpauseDeploymentFailed`
         (`ConvexBackendError`s) when it already is."""
         ...
+
+    # ---- dashboard and CLI tools (spec/operator.md §4.1–4.3, §4.5) -----------------------------
+
+    async def run_test_query(
+        self, source: str, args: Any, component_id: str | None, caller: Caller
+    ) -> Execution:
+        """Run a one-off query module (its default export a `query`) once, read-only, at the
+        latest snapshot, in the component instance `component_id` names (None: the app).
+        Its failures, a module that does not load included, raise as a function's do."""
+        ...
+
+    async def table_shapes(self, component_id: str | None) -> dict[str, Any]:
+        """`{table: Shape JSON}` for every user table of the app or a component instance."""
+        ...
+
+    async def delete_tables(self, names: list[str], component_id: str | None) -> None:
+        """Delete whole user tables in one transaction; refusals raise `ConvexBackendError`s."""
+        ...
+
+    async def delete_component(self, component_id: str | None) -> None:
+        """Delete an unmounted component instance with its data; refusals raise
+        `ConvexBackendError`s."""
+        ...
