@@ -18,8 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from convexlite.errors import ConvexBackendError
-from convexlite.server.errors import HttpError, internal_error, refusal
+from convexlite.server.errors import HttpError, guarded
 from convexlite.server.json_response import JsonResponse
 from convexlite.server.requests import admin_caller, json_body, required
 from convexlite.server.state import ServerState
@@ -48,25 +47,13 @@ def _changes(raw: Any) -> list[tuple[str, str | None]]:
 
 def routes(state: ServerState) -> list[Route]:
     async def update(request: Request) -> Response:
-        try:
-            admin_caller(request, state, "Environment variables", write=True)
-            changes = _changes(required(await json_body(request), "changes"))
-            try:
-                await state.backend.set_environment_variables(changes)
-            except ConvexBackendError as exc:
-                raise refusal(exc, "updating environment variables") from None
-        except HttpError as exc:
-            return exc.response()
-        except Exception:
-            log.exception("updating environment variables failed")
-            return internal_error().response()
+        admin_caller(request, state, "Environment variables", write=True)
+        changes = _changes(required(await json_body(request), "changes"))
+        await state.backend.set_environment_variables(changes)
         return Response(status_code=200)
 
     async def list_all(request: Request) -> Response:
-        try:
-            admin_caller(request, state, "Environment variables", write=False)
-        except HttpError as exc:
-            return exc.response()
+        admin_caller(request, state, "Environment variables", write=False)
         variables = await state.backend.environment_variables()
         return JsonResponse({"environmentVariables": dict(sorted(variables.items()))})
 
@@ -74,7 +61,15 @@ def routes(state: ServerState) -> list[Route]:
         route
         for prefix in ("/api", "/api/v1")
         for route in (
-            Route(f"{prefix}/update_environment_variables", update, methods=["POST"]),
-            Route(f"{prefix}/list_environment_variables", list_all, methods=["GET"]),
+            Route(
+                f"{prefix}/update_environment_variables",
+                guarded("updating environment variables", update),
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/list_environment_variables",
+                guarded("listing environment variables", list_all),
+                methods=["GET"],
+            ),
         )
     ]

@@ -18,8 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from convexlite.errors import ConvexBackendError
-from convexlite.server.errors import HttpError, internal_error, refusal
+from convexlite.server.errors import HttpError, guarded
 from convexlite.server.requests import admin_caller
 from convexlite.server.state import ServerState
 
@@ -53,28 +52,18 @@ class _Connections(Collector):
 
 def routes(state: ServerState) -> list[Route]:
     async def app_metrics(request: Request) -> Response:
+        admin_caller(request, state, "Reading metrics", write=False)
         try:
-            admin_caller(request, state, "Reading metrics", write=False)
             body = state.backend.app_metrics(
                 request.path_params["metric"], dict(request.query_params)
             )
-        except HttpError as exc:
-            return exc.response()
         except KeyError:
-            return HttpError(404, "NotFound", "No such metric").response()
-        except ConvexBackendError as exc:
-            return refusal(exc, "reading metrics").response()
-        except Exception:
-            log.exception("reading metrics failed")
-            return internal_error().response()
+            raise HttpError(404, "NotFound", "No such metric") from None
         return JSONResponse(body)
 
     async def prometheus(request: Request) -> Response:
-        try:
-            if not state.metrics_without_key:
-                admin_caller(request, state, "Reading metrics", write=False)
-        except HttpError as exc:
-            return exc.response()
+        if not state.metrics_without_key:
+            admin_caller(request, state, "Reading metrics", write=False)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Connections(state))
         registry.register(state.backend.prometheus_collector())
@@ -84,17 +73,12 @@ def routes(state: ServerState) -> list[Route]:
         what = "Pausing the deployment" if paused else "Resuming the deployment"
 
         async def change(request: Request) -> Response:
-            try:
-                admin_caller(request, state, what, write=True)
-                await state.backend.set_paused(paused)
-            except HttpError as exc:
-                return exc.response()
-            except ConvexBackendError as exc:
-                return refusal(exc, what.lower()).response()
+            admin_caller(request, state, what, write=True)
+            await state.backend.set_paused(paused)
             return Response(status_code=200)
 
         name = "pause_deployment" if paused else "unpause_deployment"
-        return Route(f"/api/v1/{name}", change, methods=["POST"])
+        return Route(f"/api/v1/{name}", guarded(what.lower(), change), methods=["POST"])
 
     async def deployment_info(request: Request) -> Response:
         return _admin_json(request, state, {"kind": "selfHosted"})
@@ -108,19 +92,23 @@ def routes(state: ServerState) -> list[Route]:
         return _admin_json(request, state, {"metrics": metrics, "seedStatus": "complete"})
 
     return [
-        Route("/api/app_metrics/{metric}", app_metrics, methods=["GET"]),
-        Route("/metrics", prometheus, methods=["GET"]),
+        Route(
+            "/api/app_metrics/{metric}", guarded("reading metrics", app_metrics), methods=["GET"]
+        ),
+        Route("/metrics", guarded("reading metrics", prometheus), methods=["GET"]),
         changing_state(True),
         changing_state(False),
-        Route("/api/v1/deployment_info", deployment_info, methods=["GET"]),
-        Route("/api/v1/list_usage_limits", usage_limits, methods=["GET"]),
-        Route("/api/v1/get_current_usage", current_usage, methods=["GET"]),
+        *(
+            Route(f"/api/v1/{name}", guarded(name, handler), methods=["GET"])
+            for name, handler in (
+                ("deployment_info", deployment_info),
+                ("list_usage_limits", usage_limits),
+                ("get_current_usage", current_usage),
+            )
+        ),
     ]
 
 
 def _admin_json(request: Request, state: ServerState, body: object) -> Response:
-    try:
-        admin_caller(request, state, "This endpoint", write=False)
-    except HttpError as exc:
-        return exc.response()
+    admin_caller(request, state, "This endpoint", write=False)
     return JSONResponse(body)

@@ -19,8 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from convexlite.errors import ConvexBackendError
-from convexlite.server.errors import HttpError, internal_error, refusal
+from convexlite.server.errors import HttpError, guarded
 from convexlite.server.requests import admin_caller, json_body, required
 from convexlite.server.state import ServerState
 
@@ -73,19 +72,7 @@ def routes(state: ServerState) -> list[Route]:
         return Response(status_code=200)
 
     def endpoint(handler: Any) -> Any:
-        async def answer(request: Request) -> Response:
-            try:
-                response: Response = await handler(request)
-                return response
-            except HttpError as exc:
-                return exc.response()
-            except ConvexBackendError as exc:
-                return refusal(exc, "changing scheduled functions").response()
-            except Exception:
-                log.exception("scheduler endpoint %s failed", request.url.path)
-                return internal_error().response()
-
-        return answer
+        return guarded("changing scheduled functions", handler)
 
     return [
         Route("/api/cancel_job", endpoint(cancel_job), methods=["POST"]),

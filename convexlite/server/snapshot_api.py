@@ -25,8 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from convexlite.errors import ConvexBackendError
-from convexlite.server.errors import HttpError, internal_error, refusal
+from convexlite.server.errors import HttpError, guarded
 from convexlite.server.requests import admin_caller, json_body, required
 from convexlite.server.state import ServerState
 
@@ -41,20 +40,11 @@ def routes(state: ServerState) -> list[Route]:
         """An endpoint: admin key checked (one that may write where `write`), refusals and
         failures in Convex's format."""
 
-        async def endpoint(request: Request) -> Response:
-            try:
-                admin_caller(request, state, "Snapshot export and import", write=write)
-                try:
-                    return await run(request)
-                except ConvexBackendError as exc:
-                    raise refusal(exc, name) from None
-            except HttpError as exc:
-                return exc.response()
-            except Exception:
-                log.exception("%s failed", name)
-                return internal_error().response()
+        async def checked(request: Request) -> Response:
+            admin_caller(request, state, "Snapshot export and import", write=write)
+            return await run(request)
 
-        return endpoint
+        return guarded(name, checked)
 
     async def request_export(request: Request) -> Response:
         include = request.query_params.get("includeStorage", "false").lower() == "true"
