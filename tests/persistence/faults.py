@@ -8,15 +8,17 @@ as one more backend (test_faults.py).
 
 The faults, each firing on the next call it applies to:
 
-- `FAIL_WRITE`: `write` raises `PersistenceError` and stores nothing, like a
-  write a server rejected and rolled back;
+- `FAIL_WRITE`: `write` (or retention's `delete`) raises `PersistenceError`
+  and changes nothing, like a write a server rejected and rolled back, or a
+  process killed before its transaction committed;
 - `FAIL_FSYNC`: the next fsync fails with `OSError`: `flush` raises without
   flushing, and a durable `write` commits its rows without making them
   durable and then raises, as SQLite does when fsync of the log fails;
 - `LOSE_REPLY`: `write` stores its rows and then raises
   `CommitOutcomeUnknownError`, like a connection lost after COMMIT was sent
   and before its reply arrived, when the store could not reconnect to undo it
-  (persistence/sql/commit_outcome.py).
+  (persistence/sql/commit_outcome.py); a `delete` likewise deletes and then
+  raises, like a process killed right after its transaction committed.
 """
 
 from __future__ import annotations
@@ -76,6 +78,21 @@ class FaultyPersistence:
             raise CommitOutcomeUnknownError(
                 "injected fault: the connection was lost before the commit's reply"
             )
+
+    def delete(
+        self,
+        documents: Sequence[tuple[int, bytes, bytes]],
+        indexes: Sequence[tuple[bytes, bytes, int]],
+        globals_: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        if self._fire(FAIL_WRITE):
+            raise PersistenceError("injected fault: the delete failed and was rolled back")
+        deleted = self.inner.delete(documents, indexes, globals_)
+        if self._fire(LOSE_REPLY):
+            raise CommitOutcomeUnknownError(
+                "injected fault: the connection was lost before the delete's reply"
+            )
+        return deleted
 
     def flush(self) -> None:
         if self._fire(FAIL_FSYNC):
