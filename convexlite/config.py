@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from convexlite.database.retention import DEFAULT_DELAY_S as DEFAULT_RETENTION_DELAY_S
 from convexlite.errors import BadRequestError
 from convexlite.files import USE_CASES, BlobLocation, InMemory, LocalDirectory, S3Buckets
 from convexlite.persistence import DEFAULT_INSTANCE_NAME, is_memory_url, sqlite_file
@@ -21,6 +22,7 @@ from convexlite.values.formats import parse_flag
 
 DEFAULT_STORE_URL = "sqlite:///convex_local_backend.sqlite3"
 DEFAULT_STORAGE_DIR = "convex_local_storage"
+
 
 class ConfigError(BadRequestError):
     """A setting with a value convexlite cannot use."""
@@ -51,11 +53,12 @@ class Config:
     redact_logs_to_client: bool = False
     storage_dir: str | None = None
     s3_storage: S3Buckets | None = None
+    document_retention_delay_s: int = DEFAULT_RETENTION_DELAY_S
+    """`DOCUMENT_RETENTION_DELAY`: seconds of history kept for reads at past timestamps
+    (database/retention.py); upstream's self-hosted Docker default, two days."""
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Config:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         """Settings from upstream's variables; `overrides` (command-line options) win.
 
         The store is `POSTGRES_URL`, else `MYSQL_URL`, else the SQLite file
@@ -85,6 +88,9 @@ class Config:
             # upstream's Docker image uses STORAGE_DIR "when S3 is not configured"
             storage_dir=None if s3_storage is not None else text("STORAGE_DIR"),
             s3_storage=s3_storage,
+            document_retention_delay_s=_seconds(
+                "DOCUMENT_RETENTION_DELAY", env.get("DOCUMENT_RETENTION_DELAY", "")
+            ),
         )
         return config.with_options(**overrides)
 
@@ -117,9 +123,20 @@ class Config:
         return LocalDirectory(os.path.join(beside, DEFAULT_STORAGE_DIR))
 
 
-def _s3_buckets(
-    text: Callable[[str], str | None], flag: Callable[[str], bool]
-) -> S3Buckets | None:
+def _seconds(name: str, raw: str) -> int:
+    """A whole number of seconds, at least 0; empty means the default."""
+    if not raw.strip():
+        return DEFAULT_RETENTION_DELAY_S
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"environment variable {name}={raw!r} is not a whole number of seconds")
+    return value
+
+
+def _s3_buckets(text: Callable[[str], str | None], flag: Callable[[str], bool]) -> S3Buckets | None:
     """S3 storage from upstream's variables, when any `S3_STORAGE_*_BUCKET` is set.
 
     All five buckets are then required: upstream falls back to local storage with a warning

@@ -228,6 +228,7 @@ class Engine:
         self.add_service(self.exports)
         self.imports = ImportJobs(self.db, self.blobs.snapshot_imports, self.blobs.files, clock)
         self.add_service(self.imports)
+        self.add_service(self.db.retention_service(config.document_retention_delay_s))
 
     @property
     def instance_name(self) -> str:
