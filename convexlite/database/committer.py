@@ -58,7 +58,9 @@ class PreparedCommit:
     def rows_at(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry]]:
         return self.resolve(ts)[:2]
 
-    def resolve(self, ts: int) -> tuple[list[DocumentRevision], list[IndexEntry], _LogKeys]:
+    def resolve(
+        self, ts: int
+    ) -> tuple[list[DocumentRevision], list[IndexEntry], _LogKeys]:
         """The rows and written keys of this commit at `ts`, placeholders replaced by `ts`."""
         documents, indexes, log_keys = self.documents, self.indexes, self.log_keys
         if self.unresolved:
