@@ -28,6 +28,7 @@ it, and a batch run twice deletes nothing the second time.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import threading
@@ -198,7 +199,14 @@ class Retention:
         work left (`max_batches` reached, or `stop` set).
         """
         self.passes += 1
-        floor = self.pins.advance(self._latest_ts() - delay_ns)
+        candidate = self._latest_ts() - delay_ns
+        oldest = self.pins.oldest()
+        if oldest is not None and oldest < candidate:
+            # A finished transaction caught in a reference cycle (a function's frames and
+            # its syscalls, say) pins until the cyclic collector frees it, which in a quiet
+            # process may be long: collect once before letting it hold the floor back.
+            gc.collect()
+        floor = self.pins.advance(candidate)
         batches = 0
         while self.cursor < floor:
             if max_batches is not None and batches >= max_batches:
