@@ -157,7 +157,7 @@ class Retention:
         latest_ts: Callable[[], int],
         registry: Callable[[], Registry],
         *,
-        batch_size: int = 1000,
+        batch_size: int = 256,
     ) -> None:
         self.persistence = persistence
         self.pins = pins
@@ -251,8 +251,8 @@ class Retention:
         cursor: int,
     ) -> None:
         deleted_documents, deleted_indexes = self.persistence.delete(
-            documents,
-            indexes,
+            sorted(documents),  # in primary-key order: neighbouring rows share B-tree pages
+            sorted(indexes),
             {
                 MIN_SNAPSHOT_TS: floor,
                 DOCUMENT_MIN_SNAPSHOT_TS: floor,
