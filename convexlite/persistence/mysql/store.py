@@ -551,9 +551,11 @@ class MysqlPersistence:
                     if row is None or row[0] != self._lease_ts:
                         raise self._lease_lost(None if row is None else row[0])
                     if documents:
-                        documents_deleted = cur.executemany(self._sql.delete_document, documents)
+                        documents_deleted = (
+                            cur.executemany(self._sql.delete_document, documents) or 0
+                        )
                     if index_rows:
-                        indexes_deleted = cur.executemany(self._sql.delete_index, index_rows)
+                        indexes_deleted = cur.executemany(self._sql.delete_index, index_rows) or 0
                     if encoded_globals:
                         cur.executemany(self._sql.upsert_global, encoded_globals)
                     conn.commit()
@@ -577,7 +579,7 @@ class MysqlPersistence:
                 with contextlib.suppress(Exception):
                     conn.rollback()
                 raise
-        return documents_deleted or 0, indexes_deleted or 0
+        return documents_deleted, indexes_deleted
 
     def _live_writer(self) -> Connection:
         """The writer connection, replaced first if it is known to be gone.
