@@ -58,7 +58,9 @@ class Config:
     (database/retention.py); upstream's self-hosted Docker default, two days."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Config:
         """Settings from upstream's variables; `overrides` (command-line options) win.
 
         The store is `POSTGRES_URL`, else `MYSQL_URL`, else the SQLite file
@@ -136,7 +138,9 @@ def _seconds(name: str, raw: str) -> int:
     return value
 
 
-def _s3_buckets(text: Callable[[str], str | None], flag: Callable[[str], bool]) -> S3Buckets | None:
+def _s3_buckets(
+    text: Callable[[str], str | None], flag: Callable[[str], bool]
+) -> S3Buckets | None:
     """S3 storage from upstream's variables, when any `S3_STORAGE_*_BUCKET` is set.
 
     All five buckets are then required: upstream falls back to local storage with a warning
