@@ -36,6 +36,7 @@ from convexlite.database.retention import (
     RetentionService,
     RetentionStats,
     SnapshotPins,
+    stored_ts,
 )
 from convexlite.database.store import Clock, DocumentSchema, StoreView
 from convexlite.database.transaction import Transaction
@@ -86,7 +87,7 @@ class Database:
         )
         persistence.write([], [], {"max_repeatable_ts": start_ts})
         self.committer = Committer(persistence, start_ts, registry, clock)
-        self._pins = SnapshotPins(int(persistence.get_global(MIN_SNAPSHOT_TS) or 0))
+        self._pins = SnapshotPins(stored_ts(persistence, MIN_SNAPSHOT_TS) or 0)
         self._retention = Retention(
             persistence, self._pins, lambda: self.latest_ts, lambda: self.registry
         )

@@ -28,6 +28,7 @@ it, and a batch run twice deletes nothing the second time.
 
 from __future__ import annotations
 
+import base64
 import gc
 import itertools
 import logging
@@ -56,6 +57,15 @@ DOCUMENT_CONFIRMED_DELETED_TS = "document_confirmed_deleted_ts"
 index entries and documents together, so each pair holds the same value."""
 
 T = TypeVar("T")
+
+
+def stored_ts(persistence: Persistence, key: str) -> int | None:
+    """A timestamp global: a JSON number as convexlite writes it, or upstream's Int64
+    (`{"$integer": base64 of 8 little-endian bytes}`) in a store upstream wrote."""
+    value = persistence.get_global(key)
+    if isinstance(value, dict) and "$integer" in value:
+        return int.from_bytes(base64.b64decode(value["$integer"]), "little", signed=True)
+    return None if value is None else int(value)
 
 
 class SnapshotPins:
@@ -165,8 +175,8 @@ class Retention:
         self._registry = registry
         self.batch_size = batch_size
         self.delay_s: float | None = None
-        cursor = persistence.get_global(CONFIRMED_DELETED_TS)
-        self.cursor = -1 if cursor is None else int(cursor)
+        cursor = stored_ts(persistence, CONFIRMED_DELETED_TS)
+        self.cursor = -1 if cursor is None else cursor
         self.documents_deleted = 0
         self.index_entries_deleted = 0
         self.batches = 0

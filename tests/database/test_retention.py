@@ -7,6 +7,7 @@ or above the floor still reads) are in the conformance suite, run on every backe
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
@@ -313,3 +314,17 @@ def test_churn_stays_bounded_on_every_backend(store: tuple[str, str]) -> None:
         assert tx.get(doc_id)["v"] == float(value) == 6_000.0 and _by_v(tx) == [6_000.0]
     finally:
         persistence.close()
+
+
+def test_the_floor_of_a_store_upstream_retained_is_honoured() -> None:
+    """Upstream writes its retention globals as Int64 values; convexlite reads them."""
+    store = MemoryPersistence()
+    db, doc_id = _open(store)
+    floor = db.latest_ts
+    encoded = base64.b64encode(floor.to_bytes(8, "little", signed=True)).decode()
+    store.write([], [], {"min_snapshot_ts": {"$integer": encoded}})
+    reopened = Database(store)
+    assert reopened.retention_stats().min_snapshot_ts == floor
+    with pytest.raises(OutOfRetention):
+        reopened.begin_at(floor - 1)
+    assert reopened.begin_at(floor).get(doc_id)["v"] == 0.0
