@@ -16,7 +16,9 @@ async def test_query_at_an_expired_timestamp_is_refused_as_upstream(served) -> N
         "hi"
     ]
 
-    served.backend._engine.db.run_retention(0)  # keep no history at all
+    db = served.backend._engine.db
+    assert db.retention_stats().delay_s == 172_800  # the engine's service, as configured
+    db.run_retention(0)  # keep no history at all
 
     refused = await c.post("/api/query_at_ts", json=at_old)
     assert refused.status_code == 503
