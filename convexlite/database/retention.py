@@ -217,37 +217,41 @@ class Retention:
             # process may be long: collect once before letting it hold the floor back.
             gc.collect()
         floor = self.pins.advance(candidate)
+        log_rows = _Rows(self.persistence.load_documents(self.cursor + 1, floor + 1))
         batches = 0
         while self.cursor < floor:
             if max_batches is not None and batches >= max_batches:
                 return False
             if batches and stop is not None and stop.wait(pause_s):
                 return False
-            self._next_batch(floor)
+            self._next_batch(log_rows, floor)
             batches += 1
         return True
 
-    def _next_batch(self, floor: int) -> None:
-        """Process the revisions after the cursor, up to `batch_size` of them, in one delete.
+    def _next_batch(self, log_rows: _Rows, floor: int) -> None:
+        """Process up to `batch_size` revisions of the log in one delete.
 
-        A batch ends between two timestamps, so the cursor can say "everything up to
-        here"; a single commit larger than a batch is split, its sub-batches each
-        deleting (harmlessly re-run after a crash) and the last advancing the cursor.
+        One pass reads the log once: rows a batch deletes are behind the reader (earlier
+        revisions, and tombstones already read). A batch ends between two timestamps, so
+        the cursor can say "everything up to here"; a commit larger than a batch is split,
+        the cursor staying put until its last piece (a piece redone after a crash finds
+        its rows gone and deletes nothing).
         """
-        log_rows = self.persistence.load_documents(self.cursor + 1, floor + 1)
-        rows = list(itertools.islice(log_rows, self.batch_size + 1))
-        if len(rows) <= self.batch_size:
-            self._retire(rows, floor, floor)
-            return
-        next_ts = rows[-1].ts
-        complete = [r for r in rows if r.ts < next_ts]
-        if complete:
-            self._retire(complete, floor, next_ts - 1)
-            return
-        one_commit = self.persistence.load_documents(next_ts, next_ts + 1)
-        chunks = _chunks(one_commit, self.batch_size)
-        for chunk, last in _mark_last(chunks):
-            self._retire(chunk, floor, next_ts if last else self.cursor)
+        batch = log_rows.take(self.batch_size)
+        following = log_rows.peek()
+        if following is None:
+            cursor = floor
+        elif following.ts != batch[-1].ts:
+            cursor = following.ts - 1
+        else:
+            last_ts = batch[-1].ts
+            complete = [r for r in batch if r.ts < last_ts]
+            if complete:
+                log_rows.push_back(batch[len(complete) :])
+                batch, cursor = complete, last_ts - 1
+            else:
+                cursor = self.cursor
+        self._retire(batch, floor, cursor)
 
     def _retire(self, revisions: list[DocumentRevision], floor: int, cursor: int) -> None:
         documents, indexes = expired_rows(revisions, self.persistence, self._registry())
@@ -324,22 +328,29 @@ def _expired_entries(
             out.append((index.index_id, key, revision.ts))
 
 
-def _chunks(rows: Iterator[DocumentRevision], size: int) -> Iterator[list[DocumentRevision]]:
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
+class _Rows:
+    """The document log read forward, with a look at the next row and rows handed back."""
 
+    def __init__(self, rows: Iterator[DocumentRevision]) -> None:
+        self._rows = rows
+        self._back: list[DocumentRevision] = []
 
-def _mark_last(items: Iterator[T]) -> Iterator[tuple[T, bool]]:
-    previous: Any = _NOTHING
-    for item in items:
-        if previous is not _NOTHING:
-            yield previous, False
-        previous = item
-    if previous is not _NOTHING:
-        yield previous, True
+    def peek(self) -> DocumentRevision | None:
+        if not self._back:
+            row = next(self._rows, None)
+            if row is None:
+                return None
+            self._back.append(row)
+        return self._back[-1]
 
+    def take(self, n: int) -> list[DocumentRevision]:
+        taken = []
+        while len(taken) < n and self.peek() is not None:
+            taken.append(self._back.pop())
+        return taken
 
-_NOTHING = object()
+    def push_back(self, rows: list[DocumentRevision]) -> None:
+        self._back.extend(reversed(rows))
 
 
 class RetentionService:

@@ -328,3 +328,31 @@ def test_the_floor_of_a_store_upstream_retained_is_honoured() -> None:
     with pytest.raises(OutOfRetention):
         reopened.begin_at(floor - 1)
     assert reopened.begin_at(floor).get(doc_id)["v"] == 0.0
+
+
+def test_a_commit_larger_than_a_batch_is_deleted_in_pieces(tmp_path: Path) -> None:
+    """Batches end between timestamps; one commit bigger than a batch is split, and a piece
+    cut short (here by a failed delete) is simply redone."""
+    store = FaultyPersistence(SqlitePersistence(str(tmp_path / "store.db")))
+    db = Database(store)
+    tx = db.begin()
+    ids = [tx.insert("t", {"v": 0.0}) for _ in range(50)]
+    db.commit(tx)
+    for round_ in (1, 2, 3):
+        tx = db.begin()
+        for doc_id in ids:
+            tx.patch(doc_id, {"v": float(round_)})
+        db.commit(tx)
+    del tx
+    db._retention.batch_size = 8
+    rows_before = len(list(store.load_documents(0, MAX_TS)))
+    assert db._retention.run_pass(0, max_batches=3) is False  # stopped inside a commit
+    store.arm(FAIL_WRITE)
+    with pytest.raises(PersistenceError):
+        db.run_retention(0)
+    stats = db.run_retention(0)
+    assert stats.confirmed_deleted_ts == db.latest_ts
+    assert stats.documents_deleted == 150  # three superseded revisions of each document
+    assert len(list(store.load_documents(0, MAX_TS))) == rows_before - 150
+    fresh = db.begin(read_only=True)
+    assert all(fresh.get(doc_id)["v"] == 3.0 for doc_id in ids)
