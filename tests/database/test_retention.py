@@ -201,32 +201,35 @@ def test_the_delay_keeps_recent_history_readable() -> None:
 
 @pytest.mark.parametrize("fault", [FAIL_WRITE, LOSE_REPLY])
 def test_a_batch_cut_short_leaves_the_store_readable_and_complete(
-    tmp_path: Path, fault: Any
+    store: tuple[str, str], fault: Any
 ) -> None:
     """FAIL_WRITE: the batch's transaction rolls back (killed before COMMIT); LOSE_REPLY: it
     commits but the process never learns it (killed right after). Either way the store
-    reads as before, and the next pass finishes the work."""
-    store = FaultyPersistence(SqlitePersistence(str(tmp_path / "store.db")))
-    db, doc_id = _open(store)
-    for n in range(1, 31):
-        tx = db.begin()
-        tx.patch(doc_id, {"v": float(n)})
-        db.commit(tx)
-    del tx
-    retention = db._retention
-    retention.batch_size = 8
-    store.arm(fault)
-    error = PersistenceError if fault == FAIL_WRITE else CommitOutcomeUnknownError
-    with pytest.raises(error):
-        db.run_retention(0)
-    assert store.fired == [fault]
-    tx = db.begin(read_only=True)
-    assert tx.get(doc_id)["v"] == 30.0 and _by_v(tx) == [30.0]
-    assert db.run_retention(0).confirmed_deleted_ts == db.latest_ts
-    rows = list(store.load_documents(0, MAX_TS))
-    assert sum(1 for r in rows if r.internal_id == decode_id(doc_id)[1]) == 1
-    reopened = Database(store)
-    assert reopened.begin(read_only=True).get(doc_id)["v"] == 30.0
+    reads as before, and the next pass finishes the work; on every backend."""
+    url, instance_name = store
+    faulty = FaultyPersistence(open_persistence(url, instance_name, require_ssl=False))
+    try:
+        db, doc_id = _open(faulty)
+        for n in range(1, 31):
+            tx = db.begin()
+            tx.patch(doc_id, {"v": float(n)})
+            db.commit(tx)
+        del tx
+        db._retention.batch_size = 8
+        faulty.arm(fault)
+        error = PersistenceError if fault == FAIL_WRITE else CommitOutcomeUnknownError
+        with pytest.raises(error):
+            db.run_retention(0)
+        assert faulty.fired == [fault]
+        tx = db.begin(read_only=True)
+        assert tx.get(doc_id)["v"] == 30.0 and _by_v(tx) == [30.0]
+        assert db.run_retention(0).confirmed_deleted_ts == db.latest_ts
+        rows = list(faulty.load_documents(0, MAX_TS))
+        assert sum(1 for r in rows if r.internal_id == decode_id(doc_id)[1]) == 1
+        reopened = Database(faulty)
+        assert reopened.begin(read_only=True).get(doc_id)["v"] == 30.0
+    finally:
+        faulty.close()
 
 
 def test_retention_killed_mid_pass_leaves_a_store_that_reopens_complete(tmp_path: Path) -> None:
