@@ -344,7 +344,7 @@ class _Rows:
         return self._back[-1]
 
     def take(self, n: int) -> list[DocumentRevision]:
-        taken = []
+        taken: list[DocumentRevision] = []
         while len(taken) < n and self.peek() is not None:
             taken.append(self._back.pop())
         return taken
