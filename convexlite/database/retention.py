@@ -18,8 +18,8 @@ the floor, as upstream does: a revision `R@t` with predecessor `P@p` makes `P`'s
 documents row and `P`'s index entries at `p` deletable, and the index tombstones `R`
 wrote at `t` for the keys `P` had and `R` has not; a tombstone `R` is deleted
 itself. Index keys are computed from `P`'s stored document with the indexes of the
-current registry (an index dropped since keeps its rows: wasted space, never a
-wrong read).
+current registry. An index dropped at or below the floor (its `_index` document's
+tombstone) is read by no snapshot at or above it, so all its entries are purged.
 
 Each batch is one storage transaction that deletes its rows and advances the
 cursor, so a process killed at any point leaves either the whole batch or none of
@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 from convexlite.database.errors import OutOfRetention
 from convexlite.database.index_keys import id_key, index_key
-from convexlite.database.metadata import Registry
+from convexlite.database.metadata import INDEX_TABLE, Registry
 from convexlite.persistence.types import DocumentRevision, Persistence
 from convexlite.values import loads
 
@@ -55,6 +55,10 @@ DOCUMENT_MIN_SNAPSHOT_TS = "document_min_snapshot_ts"
 DOCUMENT_CONFIRMED_DELETED_TS = "document_confirmed_deleted_ts"
 """The persistence globals upstream keeps (spec/database.md §4.7). One pass here retires
 index entries and documents together, so each pair holds the same value."""
+DROPPED_INDEXES = "retention_dropped_indexes"
+"""convexlite's own global: indexes dropped below the floor whose entries are being purged
+(hex ids), stored with the batch that found them so a purge cut short resumes."""
+PURGE_ROWS = 1024
 
 T = TypeVar("T")
 
@@ -177,6 +181,7 @@ class Retention:
         self.delay_s: float | None = None
         cursor = stored_ts(persistence, CONFIRMED_DELETED_TS)
         self.cursor = -1 if cursor is None else cursor
+        self.dropped: list[str] = list(persistence.get_global(DROPPED_INDEXES) or [])
         self.documents_deleted = 0
         self.index_entries_deleted = 0
         self.batches = 0
@@ -217,6 +222,8 @@ class Retention:
             # process may be long: collect once before letting it hold the floor back.
             gc.collect()
         floor = self.pins.advance(candidate)
+        if not self._purge_dropped(stop, pause_s):
+            return False
         log_rows = _Rows(self.persistence.load_documents(self.cursor + 1, floor + 1))
         batches = 0
         while self.cursor < floor:
@@ -226,6 +233,23 @@ class Retention:
                 return False
             self._next_batch(log_rows, floor)
             batches += 1
+            if self.dropped and not self._purge_dropped(stop, pause_s):
+                return False
+        return True
+
+    def _purge_dropped(self, stop: threading.Event | None, pause_s: float) -> bool:
+        """Delete the entries of the indexes dropped below the floor, `PURGE_ROWS` at a time
+        (no snapshot at or above the floor reads them: they left the registry at or below
+        it); False if `stop` interrupted it."""
+        while self.dropped:
+            index_id = bytes.fromhex(self.dropped[0])
+            while (purged := self.persistence.purge_index(index_id, PURGE_ROWS)) == PURGE_ROWS:
+                self.index_entries_deleted += purged
+                if stop is not None and stop.wait(pause_s):
+                    return False
+            self.index_entries_deleted += purged
+            self.persistence.delete([], [], {DROPPED_INDEXES: self.dropped[1:]})
+            self.dropped = self.dropped[1:]
         return True
 
     def _next_batch(self, log_rows: _Rows, floor: int) -> None:
@@ -254,8 +278,16 @@ class Retention:
         self._retire(batch, floor, cursor)
 
     def _retire(self, revisions: list[DocumentRevision], floor: int, cursor: int) -> None:
-        documents, indexes = expired_rows(revisions, self.persistence, self._registry())
-        self._delete(documents, indexes, floor, cursor)
+        registry = self._registry()
+        documents, indexes = expired_rows(revisions, self.persistence, registry)
+        index_table = registry.tables_by_name[INDEX_TABLE].tablet_id
+        dropped = [
+            r.internal_id.hex()
+            for r in revisions
+            if r.json_value is None and r.tablet_id == index_table
+        ]
+        new = [index_id for index_id in dropped if index_id not in self.dropped]
+        self._delete(documents, indexes, floor, cursor, self.dropped + new)
 
     def _delete(
         self,
@@ -263,6 +295,7 @@ class Retention:
         indexes: list[tuple[bytes, bytes, int]],
         floor: int,
         cursor: int,
+        dropped: list[str],
     ) -> None:
         deleted_documents, deleted_indexes = self.persistence.delete(
             sorted(documents),  # in primary-key order: neighbouring rows share B-tree pages
@@ -272,9 +305,11 @@ class Retention:
                 DOCUMENT_MIN_SNAPSHOT_TS: floor,
                 CONFIRMED_DELETED_TS: cursor,
                 DOCUMENT_CONFIRMED_DELETED_TS: cursor,
+                DROPPED_INDEXES: dropped,
             },
         )
         self.cursor = cursor
+        self.dropped = dropped
         self.documents_deleted += deleted_documents
         self.index_entries_deleted += deleted_indexes
         self.batches += 1

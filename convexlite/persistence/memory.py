@@ -108,6 +108,16 @@ class MemoryPersistence:
             self._globals.update(encoded_globals)
         return deleted_documents, deleted_indexes
 
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        with self._mutex:
+            self._check_open()
+            keys = list(
+                islice(self._index.irange((index_id,), (index_id + b"\x00",), (True, False)), limit)
+            )
+            for key in keys:
+                del self._index[key]
+        return len(keys)
+
     def index_scan(
         self,
         index_id: bytes,

@@ -71,6 +71,9 @@ INSERT_INDEX = (
 )
 DELETE_DOCUMENT = "DELETE FROM documents WHERE ts = ? AND table_id = ? AND id = ?"
 DELETE_INDEX = "DELETE FROM indexes WHERE index_id = ? AND key = ? AND ts = ?"
+PURGE_INDEX = (
+    "DELETE FROM indexes WHERE rowid IN (SELECT rowid FROM indexes WHERE index_id = ? LIMIT ?)"
+)
 UPSERT_GLOBAL = "INSERT OR REPLACE INTO persistence_globals (key, json_value) VALUES (?, ?)"
 
 
@@ -305,6 +308,18 @@ class SqlitePersistence:
                     ) from exc
                 raise
         return middle - before, after - middle
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        with self._write_mutex:
+            if self._closed:
+                raise StoreClosedError(f"the SQLite store {self.path} has been closed")
+            try:
+                self._writer.execute(PURGE_INDEX, (index_id, limit))
+            except apsw.Error as exc:
+                raise PersistenceError(
+                    f"deleting from SQLite store {self.path} failed and was rolled back: {exc}"
+                ) from exc
+            return self._writer.changes()
 
     def _document_exists(self, key: DocKey) -> bool:
         return self._writer.execute(DOCUMENT_EXISTS_SQL, key).fetchone() is not None

@@ -138,4 +138,10 @@ class Persistence(Protocol):
         """
         ...
 
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        """Delete up to `limit` entries of `index_id`, at every timestamp, in one storage
+        transaction; returns how many. Retention purges an index dropped below its floor
+        this way, a bounded batch at a time, until it returns less than `limit`."""
+        ...
+
     def close(self) -> None: ...

@@ -19,7 +19,7 @@ from typing import Any
 
 import apsw
 import pytest
-from persistence.faults import FAIL_WRITE, LOSE_REPLY, FaultyPersistence
+from persistence.faults import FAIL_PURGE, FAIL_WRITE, LOSE_REPLY, FaultyPersistence
 
 from convexlite.config import Config, ConfigError
 from convexlite.database.database import Database
@@ -359,3 +359,30 @@ def test_a_commit_larger_than_a_batch_is_deleted_in_pieces(tmp_path: Path) -> No
     assert len(list(store.load_documents(0, MAX_TS))) == rows_before - 150
     fresh = db.begin(read_only=True)
     assert all(fresh.get(doc_id)["v"] == 3.0 for doc_id in ids)
+
+
+def test_a_dropped_index_is_purged_and_a_purge_cut_short_resumes(tmp_path: Path) -> None:
+    store = FaultyPersistence(SqlitePersistence(str(tmp_path / "store.db")))
+    db = Database(store)
+    db.apply_indexes({"t": {"by_v": ["v"], "by_w": ["w"]}})
+    tx = db.begin()
+    ids = [tx.insert("t", {"v": float(n), "w": float(n)}) for n in range(3000)]
+    db.commit(tx)
+    by_w = db.registry.index(db.registry.table("t").tablet_id, "by_w")  # type: ignore[union-attr]
+    assert by_w is not None
+    db.apply_indexes({"t": {"by_v": ["v"]}})  # drops by_w
+    assert len(store.index_scan(by_w.index_id, MAX_TS, b"", None, "asc", 10)) == 10
+    store.arm(FAIL_PURGE)
+    with pytest.raises(PersistenceError):  # the first purge batch fails: nothing purged yet
+        Database(store).run_retention(0)
+    assert store.fired == [FAIL_PURGE]
+    reopened = Database(store)  # the pending purge was stored with the batch that found it
+    assert store.get_global("retention_dropped_indexes") == [by_w.index_id.hex()]
+    stats = reopened.run_retention(0)
+    assert stats.index_entries_deleted >= 3000
+    assert store.get_global("retention_dropped_indexes") == []
+    assert store.index_scan(by_w.index_id, MAX_TS, b"", None, "asc", 10) == []
+    tx = reopened.begin(read_only=True)
+    index = tx.readable_index("t", "by_v")
+    assert index is not None
+    assert len(list(tx.scan(index, Interval.all(), "asc"))) == len(ids)

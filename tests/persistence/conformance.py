@@ -813,6 +813,22 @@ class PersistenceConformance:
         assert store.delete([], [], {"confirmed_deleted_ts": 7}) == (0, 0)
         assert store.get_global("confirmed_deleted_ts") == 7
 
+    def test_purge_index_deletes_one_index_a_batch_at_a_time(self, store: Persistence) -> None:
+        other = index(2)
+        for n in range(4):
+            store.write(
+                [rev(1, n, n)],
+                [live(1, bytes([n]), n), live(1, bytes([n]), n, ix=other)],
+            )
+        store.write([rev(2, 0, 9, prev_ts=1)], [gone(2, b"\x00"), live(2, b"\x09", 0)])
+        assert store.purge_index(IX, 3) == 3
+        assert store.purge_index(IX, 3) == 3
+        assert store.purge_index(IX, 3) == 0
+        assert store.index_scan(IX, MAX_TS, b"", None, "asc", 10) == []
+        assert keys_of(store.index_scan(other, MAX_TS, b"", None, "asc", 10)) == [
+            bytes([n]) for n in range(4)
+        ]
+
     def test_delete_of_long_keys_matches_the_full_key(self, store: Persistence) -> None:
         """Servers key long index keys by prefix and hash: only the exact key is deleted."""
         prefix = b"k" * 3000

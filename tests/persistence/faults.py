@@ -18,7 +18,9 @@ The faults, each firing on the next call it applies to:
   `CommitOutcomeUnknownError`, like a connection lost after COMMIT was sent
   and before its reply arrived, when the store could not reconnect to undo it
   (persistence/sql/commit_outcome.py); a `delete` likewise deletes and then
-  raises, like a process killed right after its transaction committed.
+  raises, like a process killed right after its transaction committed;
+- `FAIL_PURGE`: `purge_index` raises `PersistenceError` and deletes nothing, like
+  a process killed while retention purges a dropped index.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ from convexlite.persistence import (
 )
 from convexlite.persistence.errors import CommitOutcomeUnknownError
 
-Fault = Literal["FAIL_WRITE", "FAIL_FSYNC", "LOSE_REPLY"]
+Fault = Literal["FAIL_WRITE", "FAIL_FSYNC", "LOSE_REPLY", "FAIL_PURGE"]
 FAIL_WRITE: Fault = "FAIL_WRITE"
 FAIL_FSYNC: Fault = "FAIL_FSYNC"
 LOSE_REPLY: Fault = "LOSE_REPLY"
+FAIL_PURGE: Fault = "FAIL_PURGE"
 
 
 class FaultyPersistence:
@@ -93,6 +96,11 @@ class FaultyPersistence:
                 "injected fault: the connection was lost before the delete's reply"
             )
         return deleted
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        if self._fire(FAIL_PURGE):
+            raise PersistenceError("injected fault: the purge failed and was rolled back")
+        return self.inner.purge_index(index_id, limit)
 
     def flush(self) -> None:
         if self._fire(FAIL_FSYNC):

@@ -65,6 +65,7 @@ class Statements:
             f"DELETE FROM {db}.indexes WHERE index_id = %s AND key_prefix = %s "
             "AND key_sha256 = %s AND ts = %s"
         )
+        self.purge_index = f"DELETE FROM {db}.indexes WHERE index_id = %s LIMIT %s"
         self.document_exists = (
             f"SELECT 1 FROM {db}.documents WHERE ts = %s AND table_id = %s AND id = %s"
         )

@@ -538,11 +538,32 @@ class MysqlPersistence:
     ) -> tuple[int, int]:
         encoded_globals = [(k, v.encode("utf-8")) for k, v in encode_globals(globals_)]
         index_rows = split_index_keys(indexes)
+
+        def work(cur: Any) -> tuple[int, int]:
+            deleted = [0, 0]
+            if documents:
+                deleted[0] = cur.executemany(self._sql.delete_document, documents) or 0
+            if index_rows:
+                deleted[1] = cur.executemany(self._sql.delete_index, index_rows) or 0
+            if encoded_globals:
+                cur.executemany(self._sql.upsert_global, encoded_globals)
+            return deleted[0], deleted[1]
+
+        return self._deleting(work)
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        return self._deleting(lambda cur: cur.execute(self._sql.purge_index, (index_id, limit)))
+
+    def _deleting(self, work: Callable[[Any], T]) -> T:
+        """Run retention's `work` in one transaction under the lease.
+
+        Deletes are idempotent: whatever became of a failed one, the next pass redoes it,
+        so a lost connection is only dropped here, not reconciled like a lost commit.
+        """
         with self._write_mutex:
             self._check_open()
             conn = self._live_writer()
             self._writer_used = time.monotonic()
-            documents_deleted = indexes_deleted = 0
             try:
                 with conn.cursor() as cur:
                     conn.begin()
@@ -550,17 +571,10 @@ class MysqlPersistence:
                     row = cur.fetchone()
                     if row is None or row[0] != self._lease_ts:
                         raise self._lease_lost(None if row is None else row[0])
-                    if documents:
-                        documents_deleted = (
-                            cur.executemany(self._sql.delete_document, documents) or 0
-                        )
-                    if index_rows:
-                        indexes_deleted = cur.executemany(self._sql.delete_index, index_rows) or 0
-                    if encoded_globals:
-                        cur.executemany(self._sql.upsert_global, encoded_globals)
+                    result = work(cur)
                     conn.commit()
+                    return result
             except pymysql.err.Error as exc:
-                # Deletes are idempotent: whatever became of this one, the next pass redoes it.
                 if is_disconnect(exc):
                     self._writer = None
                     close_quietly(conn)
@@ -579,7 +593,6 @@ class MysqlPersistence:
                 with contextlib.suppress(Exception):
                     conn.rollback()
                 raise
-        return documents_deleted, indexes_deleted
 
     def _live_writer(self) -> Connection:
         """The writer connection, replaced first if it is known to be gone.

@@ -111,6 +111,16 @@ SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM gone_documents),
        (SELECT count(*) FROM gone_indexes)
 """
 
+PURGE_INDEX_SQL = """
+WITH lease AS MATERIALIZED (
+  SELECT 1 FROM leases WHERE id = 1 AND ts = %(lease)b FOR SHARE),
+gone AS (
+  DELETE FROM indexes WHERE ctid IN (
+    SELECT ctid FROM indexes WHERE index_id = %(index_id)b LIMIT %(limit)b)
+  AND EXISTS (SELECT FROM lease) RETURNING 1)
+SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM gone)
+"""
+
 DOCUMENT_EXISTS_SQL = "SELECT 1 FROM documents WHERE ts = %b AND table_id = %b AND id = %b"
 INDEX_ENTRY_EXISTS_SQL = "SELECT 1 FROM indexes WHERE index_id = %b AND key_sha256 = %b AND ts = %b"
 GET_DOCUMENT_SQL = (

@@ -55,6 +55,7 @@ from convexlite.persistence.postgres.statements import (
     LOCK_HOLDER_SQL,
     LOCK_KEY,
     MAX_TS_SQL,
+    PURGE_INDEX_SQL,
     READ_ONLY_SQL,
     SCHEMA,
     SCHEMA_PRESENT_SQL,
@@ -407,6 +408,23 @@ class PostgresPersistence:
             if not held:
                 raise self._lost("its lease row changed")
         return documents_deleted, indexes_deleted
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        with self._write_mutex:
+            self._check_open()
+            if self._lease_lost is not None:
+                raise LeaseLostError(self._lease_lost)
+            conn = self._writer_connection()
+            params = {"lease": self._lease_ts, "index_id": index_id, "limit": limit}
+            try:
+                held, deleted = the_row(conn.execute(PURGE_INDEX_SQL, params).fetchone())
+            except psycopg.Error as exc:
+                raise PersistenceError(
+                    f"deleting from the Postgres store {self} failed: {exc}"
+                ) from exc
+            if not held:
+                raise self._lost("its lease row changed")
+        return int(deleted)
 
     def _check_flushable(self) -> None:
         """A durable commit would vouch for earlier unflushed ones; refuse if they may be lost."""
