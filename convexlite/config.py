@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from convexlite.database.retention import DEFAULT_DELAY_S as DEFAULT_RETENTION_DELAY_S
 from convexlite.errors import BadRequestError
 from convexlite.files import USE_CASES, BlobLocation, InMemory, LocalDirectory, S3Buckets
 from convexlite.persistence import DEFAULT_INSTANCE_NAME, is_memory_url, sqlite_file
@@ -21,6 +22,7 @@ from convexlite.values.formats import parse_flag
 
 DEFAULT_STORE_URL = "sqlite:///convex_local_backend.sqlite3"
 DEFAULT_STORAGE_DIR = "convex_local_storage"
+
 
 class ConfigError(BadRequestError):
     """A setting with a value convexlite cannot use."""
@@ -54,6 +56,9 @@ class Config:
     node_cache_dir: str | None = None
     """Where `"use node"` bundles and their npm packages are kept (named by content, so
     several backends may share it); None: a per-user directory under the system's temp."""
+    document_retention_delay_s: int = DEFAULT_RETENTION_DELAY_S
+    """`DOCUMENT_RETENTION_DELAY`: seconds of history kept for reads at past timestamps
+    (database/retention.py); upstream's self-hosted Docker default, two days."""
 
     @classmethod
     def from_env(
@@ -90,6 +95,9 @@ class Config:
             storage_dir=None if s3_storage is not None else text("STORAGE_DIR"),
             s3_storage=s3_storage,
             node_cache_dir=text("CONVEXLITE_NODE_CACHE_DIR"),
+            document_retention_delay_s=_seconds(
+                "DOCUMENT_RETENTION_DELAY", env.get("DOCUMENT_RETENTION_DELAY", "")
+            ),
         )
         return config.with_options(**overrides)
 
@@ -120,6 +128,19 @@ class Config:
         database = sqlite_file(self.store_url)
         beside = os.getcwd() if database is None else os.path.dirname(os.path.abspath(database))
         return LocalDirectory(os.path.join(beside, DEFAULT_STORAGE_DIR))
+
+
+def _seconds(name: str, raw: str) -> int:
+    """A whole number of seconds, at least 0; empty means the default."""
+    if not raw.strip():
+        return DEFAULT_RETENTION_DELAY_S
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"environment variable {name}={raw!r} is not a whole number of seconds")
+    return value
 
 
 def _s3_buckets(

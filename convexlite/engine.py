@@ -246,6 +246,7 @@ class Engine:
         self.add_service(self.imports)
         self.one_off_queries = OneOffQueries(self.runner, self.instance_name)
         self.add_service(self.one_off_queries)
+        self.add_service(self.db.retention_service(config.document_retention_delay_s))
 
     @property
     def instance_name(self) -> str:

@@ -30,6 +30,14 @@ from convexlite.database.metadata import (
     index_from_document,
     table_from_document,
 )
+from convexlite.database.retention import (
+    MIN_SNAPSHOT_TS,
+    Retention,
+    RetentionService,
+    RetentionStats,
+    SnapshotPins,
+    stored_ts,
+)
 from convexlite.database.store import Clock, DocumentSchema, StoreView
 from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import Transaction
@@ -82,6 +90,10 @@ class Database:
         )
         persistence.write([], [], {"max_repeatable_ts": start_ts})
         self.committer = Committer(persistence, start_ts, registry, clock, counts)
+        self._pins = SnapshotPins(stored_ts(persistence, MIN_SNAPSHOT_TS) or 0)
+        self._retention = Retention(
+            persistence, self._pins, lambda: self.latest_ts, lambda: self.registry
+        )
 
     # ---- opening --------------------------------------------------------------------------
 
@@ -178,18 +190,26 @@ class Database:
         own durable commit, or the `flush()` its caller awaits, makes everything
         before it durable. A query may not, as its result is released at once.
         """
-        ts, registry = self.committer.written if include_unflushed else self.committer.snapshot
-        return Transaction(self.store, ts, registry, read_only=read_only, limits=limits)
+        committer = self.committer
+
+        def open_() -> Transaction:
+            ts, registry = committer.written if include_unflushed else committer.snapshot
+            return Transaction(self.store, ts, registry, read_only=read_only, limits=limits)
+
+        return self._pins.pin(open_, _begin_ts)
 
     def begin_at(self, ts: int) -> Transaction:
         """A read-only transaction at an earlier published timestamp (`/api/query_at_ts`).
 
         Rows are filtered by timestamp, so reads see the data as of `ts`; the
         table and index metadata used is the latest, as none older is kept.
+        A timestamp below the retention floor raises `OutOfRetention`.
         """
         if ts > self.latest_ts:
             raise ValueError(f"timestamp {ts} is not published yet")
-        return Transaction(self.store, ts, self.registry, read_only=True)
+        return self._pins.pin(
+            lambda: Transaction(self.store, ts, self.registry, read_only=True), _begin_ts
+        )
 
     def commit(self, tx: Transaction, *, durable: bool = True) -> int:
         """Commit `tx`; raises OptimisticConcurrencyControlFailure if a read changed meanwhile.
@@ -202,6 +222,22 @@ class Database:
     def flush(self) -> None:
         """Make every commit written with `durable=False` durable and visible."""
         self.committer.flush()
+
+    # ---- retention (database/retention.py) ----------------------------------------------
+
+    def retention_service(self, delay_s: float, **options: float) -> RetentionService:
+        """The background service that keeps `delay_s` seconds of history (the engine runs it);
+        `options` are `RetentionService`'s (`interval_s`, `pause_s`)."""
+        return RetentionService(self._retention, delay_s, **options)
+
+    def run_retention(self, delay_s: float) -> RetentionStats:
+        """One retention pass in this thread, keeping `delay_s` seconds of history."""
+        self._retention.run_pass(int(delay_s * 1e9))
+        return self._retention.stats()
+
+    def retention_stats(self) -> RetentionStats:
+        """Rows deleted so far, the floor (`min_snapshot_ts`) and what pins it."""
+        return self._retention.stats()
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         self.committer.add_listener(listener)
@@ -353,6 +389,7 @@ class Database:
         """
         by_id = self.registry.index(index.tablet_id, BY_ID)
         assert by_id is not None
+        _pinned = self._pins.hold(ts)  # retention keeps `ts` readable while this runs
         lo = b""
         while True:
             rows = self.persistence.index_scan(by_id.index_id, ts, lo, None, "asc", _SCAN_PAGE)
@@ -373,6 +410,10 @@ class Database:
             if len(rows) < _SCAN_PAGE:
                 return
             lo = rows[-1].key + b"\x00"
+
+
+def _begin_ts(tx: Transaction) -> int:
+    return tx.begin_ts
 
 
 __all__ = ["Database", "DocumentSchema", "OptimisticConcurrencyControlFailure"]

@@ -8,7 +8,7 @@ beside the write log that detects it.
 
 from __future__ import annotations
 
-from convexlite.errors import BadRequestError, InternalError
+from convexlite.errors import BadRequestError, ConvexBackendError, ErrorKind, InternalError
 
 
 class NonexistentDocument(BadRequestError):
@@ -47,3 +47,24 @@ class StorageFailed(InternalError):
     """Storage may have lost writes it accepted; the database refuses every later commit."""
 
     code = "StorageFailed"
+
+
+class OutOfRetention(ConvexBackendError):
+    """A read at a snapshot older than the retention floor, whose rows may be deleted.
+
+    Upstream's `ErrorMetadata::out_of_retention()`: a transient error (HTTP 503,
+    WebSocket close 1013) that clients see as `InternalServerError` with the
+    generic message; the timestamps are in `str()` for logs, as upstream keeps
+    them in the error's context.
+    """
+
+    kind = ErrorKind.OVERLOADED
+    code = "InternalServerError"
+
+    def __init__(self, ts: int, min_snapshot_ts: int) -> None:
+        super().__init__("Your request couldn't be completed. Try again later.")
+        self.ts = ts
+        self.min_snapshot_ts = min_snapshot_ts
+
+    def __str__(self) -> str:
+        return f"Snapshot timestamp out of retention window: {self.ts} < {self.min_snapshot_ts}"

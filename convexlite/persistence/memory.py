@@ -10,7 +10,7 @@ work, never across the `yield` of `load_documents`.
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -83,6 +83,40 @@ class MemoryPersistence:
             for e in indexes:
                 self._index[(e.index_id, e.key, e.ts)] = e
             self._globals.update(encoded_globals)
+
+    def delete(
+        self,
+        documents: Sequence[tuple[int, bytes, bytes]],
+        indexes: Sequence[tuple[bytes, bytes, int]],
+        globals_: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        encoded_globals = encode_globals(globals_)
+        deleted_documents = deleted_indexes = 0
+        with self._mutex:
+            self._check_open()
+            for ts, tablet_id, internal_id in documents:
+                if self._documents.pop((ts, tablet_id, internal_id), None) is None:
+                    continue
+                deleted_documents += 1
+                versions = self._revisions[(tablet_id, internal_id)]
+                del versions[bisect_left(versions, ts)]
+                if not versions:
+                    del self._revisions[(tablet_id, internal_id)]
+            for key in indexes:
+                if self._index.pop(key, None) is not None:
+                    deleted_indexes += 1
+            self._globals.update(encoded_globals)
+        return deleted_documents, deleted_indexes
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        with self._mutex:
+            self._check_open()
+            keys = list(
+                islice(self._index.irange((index_id,), (index_id + b"\x00",), (True, False)), limit)
+            )
+            for key in keys:
+                del self._index[key]
+        return len(keys)
 
     def index_scan(
         self,

@@ -69,6 +69,11 @@ INSERT_INDEX = (
     "INSERT INTO indexes (index_id, ts, key, deleted, table_id, document_id) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
+DELETE_DOCUMENT = "DELETE FROM documents WHERE ts = ? AND table_id = ? AND id = ?"
+DELETE_INDEX = "DELETE FROM indexes WHERE index_id = ? AND key = ? AND ts = ?"
+PURGE_INDEX = (
+    "DELETE FROM indexes WHERE rowid IN (SELECT rowid FROM indexes WHERE index_id = ? LIMIT ?)"
+)
 UPSERT_GLOBAL = "INSERT OR REPLACE INTO persistence_globals (key, json_value) VALUES (?, ?)"
 
 
@@ -270,6 +275,51 @@ class SqlitePersistence:
                         f"writing to SQLite store {self.path} failed and was rolled back: {exc}"
                     ) from exc
                 raise
+
+    def delete(
+        self,
+        documents: Sequence[tuple[int, bytes, bytes]],
+        indexes: Sequence[tuple[bytes, bytes, int]],
+        globals_: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        encoded_globals = encode_globals(globals_)
+        with self._write_mutex:
+            if self._closed:
+                raise StoreClosedError(f"the SQLite store {self.path} has been closed")
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                before = conn.total_changes()
+                if documents:
+                    conn.executemany(DELETE_DOCUMENT, documents)
+                middle = conn.total_changes()
+                if indexes:
+                    conn.executemany(DELETE_INDEX, indexes)
+                after = conn.total_changes()
+                if encoded_globals:
+                    conn.executemany(UPSERT_GLOBAL, encoded_globals)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, apsw.Error):
+                    raise PersistenceError(
+                        f"deleting from SQLite store {self.path} failed and was rolled back: {exc}"
+                    ) from exc
+                raise
+        return middle - before, after - middle
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        with self._write_mutex:
+            if self._closed:
+                raise StoreClosedError(f"the SQLite store {self.path} has been closed")
+            try:
+                self._writer.execute(PURGE_INDEX, (index_id, limit))
+            except apsw.Error as exc:
+                raise PersistenceError(
+                    f"deleting from SQLite store {self.path} failed and was rolled back: {exc}"
+                ) from exc
+            return self._writer.changes()
 
     def _document_exists(self, key: DocKey) -> bool:
         return self._writer.execute(DOCUMENT_EXISTS_SQL, key).fetchone() is not None

@@ -118,4 +118,30 @@ class Persistence(Protocol):
         """The JSON value of a persistence global, or None."""
         ...
 
+    def delete(
+        self,
+        documents: Sequence[tuple[int, bytes, bytes]],
+        indexes: Sequence[tuple[bytes, bytes, int]],
+        globals_: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        """Delete rows by primary key and set globals, in one storage transaction.
+
+        `documents` are `(ts, tablet_id, internal_id)`, `indexes` are
+        `(index_id, key, ts)`; rows already gone are skipped, so a batch that
+        was cut short can simply be run again. Returns how many document rows
+        and index entries were deleted. Only retention deletes
+        (database/retention.py): it removes rows no readable snapshot can see,
+        so reads at or above the retention floor are unaffected. Not durable
+        by itself (nothing is acknowledged); the next durable write or flush
+        makes it so, and a delete lost to a crash is redone from the cursor
+        the same transaction stores.
+        """
+        ...
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        """Delete up to `limit` entries of `index_id`, at every timestamp, in one storage
+        transaction; returns how many. Retention purges an index dropped below its floor
+        this way, a bounded batch at a time, until it returns less than `limit`."""
+        ...
+
     def close(self) -> None: ...

@@ -20,6 +20,10 @@ from typing import Any, ParamSpec, TypeVar
 
 import pytest
 
+from convexlite.database.database import Database
+from convexlite.database.errors import OutOfRetention
+from convexlite.database.intervals import Interval
+from convexlite.database.transaction import Transaction
 from convexlite.persistence import (
     CorruptedStoreError,
     DocumentRevision,
@@ -179,6 +183,36 @@ class ReferenceModel:
 
     def max_ts(self) -> int:
         return max((k[0] for k in self.documents), default=0)
+
+    def delete(self, documents, indexes, globals_=None) -> None:
+        for key in documents:
+            self.documents.pop(key, None)
+        for key in indexes:
+            self.index.pop(key, None)
+        self.globals.update(json.loads(json.dumps(globals_ or {})))
+
+    def expired(self, floor: int) -> tuple[list, list]:
+        """Every row no snapshot at or above `floor` can see, by primary key: rows with a newer
+        row for the same document (index key) at or below `floor`, and tombstones there."""
+
+        def invisible(rows: dict, same: Callable, deleted: Callable) -> list:
+            keys = sorted(rows, key=lambda k: (same(k), k))
+            gone = []
+            for i, key in enumerate(keys):
+                nxt = keys[i + 1] if i + 1 < len(keys) else None
+                superseded = nxt is not None and same(nxt) == same(key) and ts_of(nxt) <= floor
+                if superseded or (deleted(rows[key]) and ts_of(key) <= floor):
+                    gone.append(key)
+            return gone
+
+        def ts_of(key: tuple) -> int:
+            return key[0] if isinstance(key[0], int) else key[2]
+
+        documents = invisible(
+            self.documents, lambda k: (k[1], k[2]), lambda d: d.json_value is None
+        )
+        indexes = invisible(self.index, lambda k: (k[0], k[1]), lambda e: e.deleted)
+        return documents, indexes
 
 
 class PersistenceConformance:
@@ -748,19 +782,196 @@ class PersistenceConformance:
     ) -> None:
         rng = random.Random(seed)
         model = ReferenceModel()
-        pieces = [b"", b"\x00", b"\x01", b"a", b"a\x00", b"ab", b"\x7f", b"\xfe", b"\xff"]
-        indexes = [index(1), index(2)]
-        tablets = [tablet(1), tablet(2)]
+        history = RandomHistory(rng)
+        for ts in history.write(store, model, 120):
+            if rng.random() < 0.2:
+                self._compare_with_model(store, model, rng, ts, history, 10)
+        self._compare_with_model(store, model, rng, history.ts, history, 150)
 
-        def make_key(n: int) -> bytes:
-            return rng.choice(pieces) + rng.choice(pieces) + n.to_bytes(2, "big")
+    # --- retention -------------------------------------------------------------
 
-        state: dict[int, tuple[bytes, int, dict[bytes, bytes]]] = {}
-        next_id = 0
-        ts = 0
+    def test_delete_removes_rows_by_primary_key_and_sets_globals(self, store: Persistence) -> None:
+        put(store, 1, b"a", 1, "a1")
+        put(store, 2, b"a", 1, "a2", prev_ts=1)
+        store.write([rev(3, 1, None, prev_ts=2)], [gone(3, b"a")])
+        deleted = store.delete(
+            [(1, TB, doc_id(1)), (3, TB, doc_id(1)), (9, TB, doc_id(1))],
+            [(IX, b"a", 1), (IX, b"a", 3), (IX, b"zz", 1)],
+            {"min_snapshot_ts": 3},
+        )
+        assert deleted == (2, 2)
+        assert store.get_global("min_snapshot_ts") == 3
+        assert store.get_document(TB, doc_id(1), 1) is None
+        assert store.get_document(TB, doc_id(1), MAX_TS) == rev(2, 1, "a2", prev_ts=1)
+        assert summary(store.index_scan(IX, MAX_TS, b"", None, "asc", 5)) == [(b"a", 2, "a2")]
+        assert [d.ts for d in store.load_documents(0, MAX_TS)] == [2]
+        assert store.delete([(1, TB, doc_id(1))], [(IX, b"a", 1)]) == (0, 0), "idempotent"
+        put(store, 4, b"b", 2, "b")  # the store goes on taking writes
+        assert store.max_ts() == 4
+
+    def test_delete_of_nothing_still_sets_globals(self, store: Persistence) -> None:
+        assert store.delete([], [], {"confirmed_deleted_ts": 7}) == (0, 0)
+        assert store.get_global("confirmed_deleted_ts") == 7
+
+    def test_purge_index_deletes_one_index_a_batch_at_a_time(self, store: Persistence) -> None:
+        other = index(2)
+        for n in range(4):
+            store.write(
+                [rev(1, n, n)],
+                [live(1, bytes([n]), n), live(1, bytes([n]), n, ix=other)],
+            )
+        store.write([rev(2, 0, 9, prev_ts=1)], [gone(2, b"\x00"), live(2, b"\x09", 0)])
+        assert store.purge_index(IX, 3) == 3
+        assert store.purge_index(IX, 3) == 3
+        assert store.purge_index(IX, 3) == 0
+        assert store.index_scan(IX, MAX_TS, b"", None, "asc", 10) == []
+        assert keys_of(store.index_scan(other, MAX_TS, b"", None, "asc", 10)) == [
+            bytes([n]) for n in range(4)
+        ]
+
+    def test_delete_of_long_keys_matches_the_full_key(self, store: Persistence) -> None:
+        """Servers key long index keys by prefix and hash: only the exact key is deleted."""
+        prefix = b"k" * 3000
+        put(store, 1, prefix + b"1", 1, "one")
+        put(store, 2, prefix + b"2", 2, "two")
+        assert store.delete([], [(IX, prefix + b"1", 1), (IX, prefix + b"2", 1)]) == (0, 1)
+        assert keys_of(store.index_scan(IX, MAX_TS, b"", None, "asc", 5)) == [prefix + b"2"]
+
+    @pytest.mark.parametrize("seed", range(4))
+    def test_retention_deletes_leave_snapshots_at_or_above_the_floor_intact(
+        self, store: Persistence, seed: int
+    ) -> None:
+        """Deleting every row no snapshot at or above a floor can see (superseded rows and
+        tombstones, spec/database.md §4.9) changes no read at or above the floor."""
+        rng = random.Random(seed)
+        model = ReferenceModel()
+        history = RandomHistory(rng)
+        for _ in history.write(store, model, 100):
+            pass
+        floor = rng.randint(0, history.ts)
+        documents, indexes = model.expired(floor)
+        assert documents and indexes
+        globals_ = {"min_snapshot_ts": floor}
+        assert store.delete(documents, indexes, globals_) == (len(documents), len(indexes))
+        self._compare_with_model(store, model, rng, history.ts, history, 80, min_ts=floor)
+        model.delete(documents, indexes, globals_)
+        assert store.get_global("min_snapshot_ts") == floor
+        self._compare_with_model(store, model, rng, history.ts, history, 40)
+
+    def test_retention_keeps_latest_revisions_and_pinned_snapshots(
+        self, store: Persistence
+    ) -> None:
+        """The database's retention over this backend: a churned document keeps only its
+        latest revision, a deleted one disappears, an in-flight transaction older than the
+        floor still reads its snapshot, and a fresh read below the floor is refused."""
+        db = Database(store)
+        db.apply_indexes({"t": {"by_v": ["v"]}})
+        tx = db.begin()
+        churned, removed, kept = (tx.insert("t", {"v": float(n)}) for n in range(3))
+        db.commit(tx)
+        for n in range(40):
+            tx = db.begin()
+            tx.patch(churned, {"v": float(100 + n)})
+            db.commit(tx)
+        pinned = db.begin(read_only=True)
+        before = _read_all(pinned)
+        tx = db.begin()
+        tx.patch(churned, {"v": 1000.0})
+        tx.delete(removed)
+        db.commit(tx)
+        rows_before = len(list(store.load_documents(0, MAX_TS)))
+
+        first = db.run_retention(0)
+        assert first.min_snapshot_ts == pinned.begin_ts, "the in-flight snapshot holds the floor"
+        assert first.documents_deleted >= 40 and first.index_entries_deleted >= 40
+        assert _read_all(pinned) == before
+        del pinned, tx  # nothing in flight any more
+        stats = db.run_retention(0)
+        assert stats.min_snapshot_ts == db.latest_ts
+        # the churned document's previous revision, the removed one's insert and tombstone
+        assert stats.documents_deleted == first.documents_deleted + 3
+        assert len(list(store.load_documents(0, MAX_TS))) == rows_before - stats.documents_deleted
+        with pytest.raises(OutOfRetention) as refused:
+            db.begin_at(db.latest_ts - 1)
+        assert refused.value.code == "InternalServerError"
+        assert "out of retention window" in str(refused.value)
+        fresh = db.begin(read_only=True)
+        assert fresh.get(removed) is None
+        assert [d["v"] for d in _read_all(fresh)] == [2.0, 1000.0]
+        assert fresh.get(kept) is not None and fresh.get(churned)["v"] == 1000.0
+        assert db.run_retention(0).documents_deleted == stats.documents_deleted, "nothing left"
+
+    def _compare_with_model(
+        self,
+        store: Persistence,
+        model: ReferenceModel,
+        rng: random.Random,
+        max_ts: int,
+        history: RandomHistory,
+        rounds: int,
+        *,
+        min_ts: int | None = None,
+    ) -> None:
+        """Random reads against the model; with `min_ts`, only snapshot reads at or above it."""
+        indexes, tablets, ids = history.indexes, history.tablets, history.next_id
+        if min_ts is None:
+            assert store.max_ts() == model.max_ts()
+        assert store.get_global("max_repeatable_ts") == model.globals.get("max_repeatable_ts")
+        bounds = [b"", b"\x00", b"a", b"a\x00", b"\x7f", b"\xff", b"\xff\xff", None]
+        low = 0 if min_ts is None else min_ts
+        for _ in range(rounds):
+            ts = rng.choice([low, rng.randint(low, max_ts + 2), max_ts, MAX_TS])
+            ix = rng.choice(indexes)
+            start = rng.choice(bounds[:-1]) + rng.choice([b"", b"\x00", b"b"])
+            end = rng.choice(bounds)
+            order = rng.choice(["asc", "desc"])
+            limit = rng.choice([1, 2, 3, 10, 1000])
+            walked = scan_all(store, ts, start, end, order, rng.choice([1, 4]), ix)
+            expected = model.index_scan(ix, ts, start, end, order, 10**9)
+            tb, n = rng.choice(tablets), rng.randrange(ids + 1)
+            got = store.get_document(tb, doc_id(n), ts)
+            want = model.get_document(tb, doc_id(n), ts)
+            if min_ts is not None:
+                # Retention may drop tombstones, which read as absent: a page then holds
+                # more live keys, so compare what a reader keeps of whole walks.
+                assert _live_rows(walked) == _live_rows(expected)
+                assert _present(got) == _present(want)
+                continue
+            assert store.index_scan(ix, ts, start, end, order, limit) == model.index_scan(
+                ix, ts, start, end, order, limit
+            ), (ix, ts, start, end, order, limit)
+            assert walked == expected
+            assert got == want
+            lo, hi = sorted([rng.randint(0, max_ts + 1), rng.randint(0, max_ts + 1)])
+            rows = list(store.load_documents(lo, hi, order))
+            assert rows == model.load_documents(lo, hi, order)
+
+
+class RandomHistory:
+    """Commits of random inserts, updates (index keys changing or not) and deletes, written
+    as the committer writes them, to a store and a model alike."""
+
+    PIECES = [b"", b"\x00", b"\x01", b"a", b"a\x00", b"ab", b"\x7f", b"\xfe", b"\xff"]
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.indexes = [index(1), index(2)]
+        self.tablets = [tablet(1), tablet(2)]
+        self.next_id = 0
+        self.ts = 0
+        self.state: dict[int, tuple[bytes, int, dict[bytes, bytes]]] = {}
+
+    def _key(self, n: int) -> bytes:
+        rng = self.rng
+        return rng.choice(self.PIECES) + rng.choice(self.PIECES) + n.to_bytes(2, "big")
+
+    def write(self, store: Persistence, model: ReferenceModel, commits: int) -> Iterator[int]:
+        """Write `commits` commits, yielding the ts after each storage write."""
+        rng, state = self.rng, self.state
         pending: tuple[list, list] = ([], [])
-        for _ in range(120):
-            ts += rng.choice([1, 1, 2, 1000])
+        for _ in range(commits):
+            self.ts += rng.choice([1, 1, 2, 1000])
+            ts = self.ts
             docs: list[DocumentRevision] = []
             entries: list[IndexEntry] = []
             for n in rng.sample(sorted(state), min(len(state), rng.randint(0, 3))):
@@ -773,16 +984,16 @@ class PersistenceConformance:
                 docs.append(DocumentRevision(tb, doc_id(n), ts, json.dumps([n, ts]), prev))
                 new_keys = {}
                 for ix, k in keys.items():
-                    nk = make_key(n) if rng.random() < 0.5 else k
+                    nk = self._key(n) if rng.random() < 0.5 else k
                     if nk != k:
                         entries.append(gone(ts, k, ix=ix))
                     entries.append(live(ts, nk, n, ix=ix, tb=tb))
                     new_keys[ix] = nk
                 state[n] = (tb, ts, new_keys)
             for _ in range(rng.randint(0, 3)):
-                n, next_id = next_id, next_id + 1
-                tb = rng.choice(tablets)
-                keys = {ix: make_key(n) for ix in indexes}
+                n, self.next_id = self.next_id, self.next_id + 1
+                tb = rng.choice(self.tablets)
+                keys = {ix: self._key(n) for ix in self.indexes}
                 docs.append(DocumentRevision(tb, doc_id(n), ts, json.dumps([n, ts]), None))
                 entries.extend(live(ts, k, n, ix=ix, tb=tb) for ix, k in keys.items())
                 state[n] = (tb, ts, keys)
@@ -793,39 +1004,21 @@ class PersistenceConformance:
                 store.write(pending[0], pending[1], globals_)
                 model.write(pending[0], pending[1], globals_)
                 pending = ([], [])
-                if rng.random() < 0.2:
-                    self._compare_with_model(store, model, rng, ts, indexes, tablets, next_id, 10)
+                yield ts
         store.write(*pending)
         model.write(*pending)
-        self._compare_with_model(store, model, rng, ts, indexes, tablets, next_id, 150)
 
-    def _compare_with_model(
-        self,
-        store: Persistence,
-        model: ReferenceModel,
-        rng: random.Random,
-        max_ts: int,
-        indexes: list[bytes],
-        tablets: list[bytes],
-        ids: int,
-        rounds: int,
-    ) -> None:
-        assert store.max_ts() == model.max_ts()
-        assert store.get_global("max_repeatable_ts") == model.globals.get("max_repeatable_ts")
-        bounds = [b"", b"\x00", b"a", b"a\x00", b"\x7f", b"\xff", b"\xff\xff", None]
-        for _ in range(rounds):
-            ts = rng.choice([0, rng.randint(0, max_ts + 2), max_ts, MAX_TS])
-            ix = rng.choice(indexes)
-            start = rng.choice(bounds[:-1]) + rng.choice([b"", b"\x00", b"b"])
-            end = rng.choice(bounds)
-            order = rng.choice(["asc", "desc"])
-            limit = rng.choice([1, 2, 3, 10, 1000])
-            assert store.index_scan(ix, ts, start, end, order, limit) == model.index_scan(
-                ix, ts, start, end, order, limit
-            ), (ix, ts, start, end, order, limit)
-            walked = scan_all(store, ts, start, end, order, rng.choice([1, 4]), ix)
-            assert walked == model.index_scan(ix, ts, start, end, order, 10**9)
-            tb, n = rng.choice(tablets), rng.randrange(ids + 1)
-            assert store.get_document(tb, doc_id(n), ts) == model.get_document(tb, doc_id(n), ts)
-            lo, hi = sorted([rng.randint(0, max_ts + 1), rng.randint(0, max_ts + 1)])
-            assert list(store.load_documents(lo, hi, order)) == model.load_documents(lo, hi, order)
+
+def _live_rows(rows: list[IndexRow]) -> list[IndexRow]:
+    return [r for r in rows if r.document is not None]
+
+
+def _present(revision: DocumentRevision | None) -> DocumentRevision | None:
+    return None if revision is None or revision.deleted else revision
+
+
+def _read_all(tx: Transaction) -> list[dict[str, Any]]:
+    """Every document of table `t` in `by_v` order, as a transaction reads them."""
+    index = tx.readable_index("t", "by_v")
+    assert index is not None
+    return [doc for _, doc in tx.scan(index, Interval.all(), "asc")]

@@ -8,15 +8,19 @@ as one more backend (test_faults.py).
 
 The faults, each firing on the next call it applies to:
 
-- `FAIL_WRITE`: `write` raises `PersistenceError` and stores nothing, like a
-  write a server rejected and rolled back;
+- `FAIL_WRITE`: `write` (or retention's `delete`) raises `PersistenceError`
+  and changes nothing, like a write a server rejected and rolled back, or a
+  process killed before its transaction committed;
 - `FAIL_FSYNC`: the next fsync fails with `OSError`: `flush` raises without
   flushing, and a durable `write` commits its rows without making them
   durable and then raises, as SQLite does when fsync of the log fails;
 - `LOSE_REPLY`: `write` stores its rows and then raises
   `CommitOutcomeUnknownError`, like a connection lost after COMMIT was sent
   and before its reply arrived, when the store could not reconnect to undo it
-  (persistence/sql/commit_outcome.py).
+  (persistence/sql/commit_outcome.py); a `delete` likewise deletes and then
+  raises, like a process killed right after its transaction committed;
+- `FAIL_PURGE`: `purge_index` raises `PersistenceError` and deletes nothing, like
+  a process killed while retention purges a dropped index.
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ from convexlite.persistence import (
 )
 from convexlite.persistence.errors import CommitOutcomeUnknownError
 
-Fault = Literal["FAIL_WRITE", "FAIL_FSYNC", "LOSE_REPLY"]
+Fault = Literal["FAIL_WRITE", "FAIL_FSYNC", "LOSE_REPLY", "FAIL_PURGE"]
 FAIL_WRITE: Fault = "FAIL_WRITE"
 FAIL_FSYNC: Fault = "FAIL_FSYNC"
 LOSE_REPLY: Fault = "LOSE_REPLY"
+FAIL_PURGE: Fault = "FAIL_PURGE"
 
 
 class FaultyPersistence:
@@ -76,6 +81,26 @@ class FaultyPersistence:
             raise CommitOutcomeUnknownError(
                 "injected fault: the connection was lost before the commit's reply"
             )
+
+    def delete(
+        self,
+        documents: Sequence[tuple[int, bytes, bytes]],
+        indexes: Sequence[tuple[bytes, bytes, int]],
+        globals_: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        if self._fire(FAIL_WRITE):
+            raise PersistenceError("injected fault: the delete failed and was rolled back")
+        deleted = self.inner.delete(documents, indexes, globals_)
+        if self._fire(LOSE_REPLY):
+            raise CommitOutcomeUnknownError(
+                "injected fault: the connection was lost before the delete's reply"
+            )
+        return deleted
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        if self._fire(FAIL_PURGE):
+            raise PersistenceError("injected fault: the purge failed and was rolled back")
+        return self.inner.purge_index(index_id, limit)
 
     def flush(self) -> None:
         if self._fire(FAIL_FSYNC):

@@ -56,14 +56,16 @@ class Statements:
             f"INSERT INTO {db}.persistence_globals (`key`, json_value) VALUES (%s, %s) "
             "ON DUPLICATE KEY UPDATE json_value = VALUES(json_value)"
         )
-        # Undo a write whose reply was lost (persistence/sql/commit_outcome.py).
-        self.undo_document = (
+        # Rows by primary key: the undo of a write whose reply was lost
+        # (persistence/sql/commit_outcome.py), and retention's deletes.
+        self.delete_document = (
             f"DELETE FROM {db}.documents WHERE ts = %s AND table_id = %s AND id = %s"
         )
-        self.undo_index = (
+        self.delete_index = (
             f"DELETE FROM {db}.indexes WHERE index_id = %s AND key_prefix = %s "
             "AND key_sha256 = %s AND ts = %s"
         )
+        self.purge_index = f"DELETE FROM {db}.indexes WHERE index_id = %s LIMIT %s"
         self.document_exists = (
             f"SELECT 1 FROM {db}.documents WHERE ts = %s AND table_id = %s AND id = %s"
         )

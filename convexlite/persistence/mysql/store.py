@@ -66,6 +66,7 @@ from convexlite.persistence.sql.key_split import (
 from convexlite.persistence.sql.lease import TAKE_OVER_HINT
 from convexlite.persistence.sql.log_pages import LogPosition, page_document_log
 from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
+from convexlite.persistence.sql.row_keys import split_index_keys
 from convexlite.persistence.sql.rows import the_row
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
 
@@ -529,6 +530,70 @@ class MysqlPersistence:
                     conn.rollback()
                 raise
 
+    def delete(
+        self,
+        documents: Sequence[tuple[int, bytes, bytes]],
+        indexes: Sequence[tuple[bytes, bytes, int]],
+        globals_: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        encoded_globals = [(k, v.encode("utf-8")) for k, v in encode_globals(globals_)]
+        index_rows = split_index_keys(indexes)
+
+        def work(cur: Any) -> tuple[int, int]:
+            deleted = [0, 0]
+            if documents:
+                deleted[0] = cur.executemany(self._sql.delete_document, documents) or 0
+            if index_rows:
+                deleted[1] = cur.executemany(self._sql.delete_index, index_rows) or 0
+            if encoded_globals:
+                cur.executemany(self._sql.upsert_global, encoded_globals)
+            return deleted[0], deleted[1]
+
+        return self._deleting(work)
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        return self._deleting(lambda cur: cur.execute(self._sql.purge_index, (index_id, limit)))
+
+    def _deleting(self, work: Callable[[Any], T]) -> T:
+        """Run retention's `work` in one transaction under the lease.
+
+        Deletes are idempotent: whatever became of a failed one, the next pass redoes it,
+        so a lost connection is only dropped here, not reconciled like a lost commit.
+        """
+        with self._write_mutex:
+            self._check_open()
+            conn = self._live_writer()
+            self._writer_used = time.monotonic()
+            try:
+                with conn.cursor() as cur:
+                    conn.begin()
+                    cur.execute(self._sql.lease_check)
+                    row = cur.fetchone()
+                    if row is None or row[0] != self._lease_ts:
+                        raise self._lease_lost(None if row is None else row[0])
+                    result = work(cur)
+                    conn.commit()
+                    return result
+            except pymysql.err.Error as exc:
+                if is_disconnect(exc):
+                    self._writer = None
+                    close_quietly(conn)
+                else:
+                    with contextlib.suppress(Exception):
+                        conn.rollback()
+                raise PersistenceError(
+                    f"deleting from the MySQL store `{self.database}` on {self.address} "
+                    f"failed: {exc}"
+                ) from exc
+            except LeaseLostError:
+                self._writer = None
+                close_quietly(conn)
+                raise
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise
+
     def _live_writer(self) -> Connection:
         """The writer connection, replaced first if it is known to be gone.
 
@@ -585,15 +650,9 @@ class MysqlPersistence:
                 if row is None or row[0] != self._lease_ts:
                     raise self._lease_lost(None if row is None else row[0])
                 if lost.documents:
-                    cur.executemany(self._sql.undo_document, lost.documents)
+                    cur.executemany(self._sql.delete_document, lost.documents)
                 if lost.indexes:
-                    cur.executemany(
-                        self._sql.undo_index,
-                        [
-                            (index_id, *split_key(key)[::2], ts)
-                            for index_id, key, ts in lost.indexes
-                        ],
-                    )
+                    cur.executemany(self._sql.delete_index, split_index_keys(lost.indexes))
                 conn.commit()
             except BaseException:
                 with contextlib.suppress(Exception):

@@ -89,6 +89,38 @@ gone AS (DELETE FROM documents WHERE (ts, table_id, id) IN (SELECT * FROM d))
 DELETE FROM indexes WHERE (index_id, key_sha256, ts) IN (SELECT * FROM i)
 """
 
+# Retention's batch (Persistence.delete): rows by primary key and its cursor globals, under
+# the lease, in one statement; the counts say how many rows were there to delete.
+DELETE_SQL = """
+WITH lease AS MATERIALIZED (
+  SELECT 1 FROM leases WHERE id = 1 AND ts = %(lease)b FOR SHARE),
+gone_documents AS (
+  DELETE FROM documents WHERE (ts, table_id, id) IN (
+    SELECT * FROM unnest(%(d_ts)b::bigint[], %(d_table)b::bytea[], %(d_id)b::bytea[]))
+  AND EXISTS (SELECT FROM lease) RETURNING 1),
+gone_indexes AS (
+  DELETE FROM indexes WHERE (index_id, key_sha256, ts) IN (
+    SELECT * FROM unnest(%(i_id)b::bytea[], %(i_sha)b::bytea[], %(i_ts)b::bigint[]))
+  AND EXISTS (SELECT FROM lease) RETURNING 1),
+new_globals AS (
+  INSERT INTO persistence_globals (key, json_value)
+  SELECT * FROM unnest(%(g_key)b::text[], %(g_json)b::bytea[])
+  WHERE EXISTS (SELECT FROM lease)
+  ON CONFLICT (key) DO UPDATE SET json_value = excluded.json_value)
+SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM gone_documents),
+       (SELECT count(*) FROM gone_indexes)
+"""
+
+PURGE_INDEX_SQL = """
+WITH lease AS MATERIALIZED (
+  SELECT 1 FROM leases WHERE id = 1 AND ts = %(lease)b FOR SHARE),
+gone AS (
+  DELETE FROM indexes WHERE ctid IN (
+    SELECT ctid FROM indexes WHERE index_id = %(index_id)b LIMIT %(limit)b)
+  AND EXISTS (SELECT FROM lease) RETURNING 1)
+SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM gone)
+"""
+
 DOCUMENT_EXISTS_SQL = "SELECT 1 FROM documents WHERE ts = %b AND table_id = %b AND id = %b"
 INDEX_ENTRY_EXISTS_SQL = "SELECT 1 FROM indexes WHERE index_id = %b AND key_sha256 = %b AND ts = %b"
 GET_DOCUMENT_SQL = (

@@ -42,6 +42,7 @@ from convexlite.persistence.errors import (
 from convexlite.persistence.globals_codec import decode_global, encode_globals
 from convexlite.persistence.postgres.connection import connection_params
 from convexlite.persistence.postgres.statements import (
+    DELETE_SQL,
     DOCUMENT_EXISTS_SQL,
     FLUSH_SQL,
     FORCE_LEASE_SQL,
@@ -54,6 +55,7 @@ from convexlite.persistence.postgres.statements import (
     LOCK_HOLDER_SQL,
     LOCK_KEY,
     MAX_TS_SQL,
+    PURGE_INDEX_SQL,
     READ_ONLY_SQL,
     SCHEMA,
     SCHEMA_PRESENT_SQL,
@@ -83,6 +85,7 @@ from convexlite.persistence.sql.key_split import (
 from convexlite.persistence.sql.lease import TAKE_OVER_HINT
 from convexlite.persistence.sql.log_pages import LogPosition, log_page_bindings, page_document_log
 from convexlite.persistence.sql.naming import DEFAULT_INSTANCE_NAME
+from convexlite.persistence.sql.row_keys import key_arrays
 from convexlite.persistence.sql.rows import the_row
 from convexlite.persistence.types import DocumentRevision, IndexEntry, IndexRow, Order
 
@@ -322,17 +325,7 @@ class PostgresPersistence:
     @staticmethod
     def _undo(conn: psycopg.Connection, lost: LostWrite) -> None:
         """Delete the rows of a write whose reply was lost, if they landed."""
-        conn.execute(
-            UNDO_SQL,
-            {
-                "d_ts": [ts for ts, _, _ in lost.documents],
-                "d_table": [tablet_id for _, tablet_id, _ in lost.documents],
-                "d_id": [internal_id for _, _, internal_id in lost.documents],
-                "i_id": [index_id for index_id, _, _ in lost.indexes],
-                "i_sha": [split_key(key)[2] for _, key, _ in lost.indexes],
-                "i_ts": [ts for _, _, ts in lost.indexes],
-            },
-        )
+        conn.execute(UNDO_SQL, key_arrays(lost.documents, lost.indexes))
 
     def _lost(self, why: str) -> LeaseLostError:
         self._lease_lost = (
@@ -386,6 +379,52 @@ class PostgresPersistence:
             if not held:
                 raise self._lost("its lease row changed")
             self._unflushed = not durable
+
+    def delete(
+        self,
+        documents: Sequence[tuple[int, bytes, bytes]],
+        indexes: Sequence[tuple[bytes, bytes, int]],
+        globals_: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        encoded_globals = encode_globals(globals_)
+        params: dict[str, Any] = key_arrays(documents, indexes)
+        params["g_key"] = [k for k, _ in encoded_globals]
+        params["g_json"] = [v.encode() for _, v in encoded_globals]
+        with self._write_mutex:
+            self._check_open()
+            if self._lease_lost is not None:
+                raise LeaseLostError(self._lease_lost)
+            conn = self._writer_connection()
+            params["lease"] = self._lease_ts
+            try:
+                held, documents_deleted, indexes_deleted = the_row(
+                    conn.execute(DELETE_SQL, params).fetchone()
+                )
+            except psycopg.Error as exc:
+                # Deletes are idempotent: whatever became of this one, the next pass redoes it.
+                raise PersistenceError(
+                    f"deleting from the Postgres store {self} failed: {exc}"
+                ) from exc
+            if not held:
+                raise self._lost("its lease row changed")
+        return documents_deleted, indexes_deleted
+
+    def purge_index(self, index_id: bytes, limit: int) -> int:
+        with self._write_mutex:
+            self._check_open()
+            if self._lease_lost is not None:
+                raise LeaseLostError(self._lease_lost)
+            conn = self._writer_connection()
+            params = {"lease": self._lease_ts, "index_id": index_id, "limit": limit}
+            try:
+                held, deleted = the_row(conn.execute(PURGE_INDEX_SQL, params).fetchone())
+            except psycopg.Error as exc:
+                raise PersistenceError(
+                    f"deleting from the Postgres store {self} failed: {exc}"
+                ) from exc
+            if not held:
+                raise self._lost("its lease row changed")
+        return int(deleted)
 
     def _check_flushable(self) -> None:
         """A durable commit would vouch for earlier unflushed ones; refuse if they may be lost."""
