@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import subprocess
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from npm_clients import npm_clients
-from push_harness import HERE, Deployment, project_copy, start
+from push_harness import HERE, Deployment, project_copy, running, start
 from servers import fresh_mysql, fresh_postgres
 
 from convexlite.auth.keys import generate_instance_secret, issue_admin_key
@@ -92,27 +90,6 @@ def documents(deployment: Deployment, table: str) -> list[str]:
     (JavaScript notation: an int64 is `9n`, so the lines are compared as text)."""
     text = output(deployment, "data", table, "--format", "jsonLines", "--order", "asc")
     return [line for line in text.splitlines() if line.startswith("{")]
-
-
-@contextlib.contextmanager
-def running(deployment: Deployment, *args: str) -> Iterator[list[str]]:
-    """`npx convex <args>` in the background; the lines it printed so far. Killed by its pid."""
-    process = subprocess.Popen(
-        deployment.cli_command(*args),
-        cwd=deployment.project, env=deployment.cli_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: list[str] = []
-    assert process.stdout is not None
-    stdout = process.stdout
-    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
-        yield lines
-    finally:
-        process.kill()
-        process.wait()
-        reader.join(5)
 
 
 def printed(lines: list[str], wanted: Callable[[str], bool], timeout: float = 30) -> str:
