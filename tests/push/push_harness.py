@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,3 +155,25 @@ def wait_for(check: Callable[[], Any], timeout: float = 20) -> Any:
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
     return found
+
+
+@contextmanager
+def running(deployment: Deployment, *args: str) -> Iterator[list[str]]:
+    """`npx convex <args>` in the background (a tail, a watch); the lines it printed so far,
+    stdout and stderr. Killed by its pid at the end."""
+    process = subprocess.Popen(
+        deployment.cli_command(*args),
+        cwd=deployment.project, env=deployment.cli_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        yield lines
+    finally:
+        process.kill()
+        process.wait()
+        reader.join(5)

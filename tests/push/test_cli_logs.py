@@ -3,34 +3,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from push_harness import Deployment
-
-
-@contextmanager
-def running(deployment: Deployment, *args: str) -> Iterator[list[str]]:
-    """`npx convex <args>` in the background; the lines it prints so far (stdout and stderr)."""
-    process = subprocess.Popen(
-        deployment.cli_command(*args),
-        cwd=deployment.project, env=deployment.cli_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: list[str] = []
-    assert process.stdout is not None
-    stdout = process.stdout
-    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
-        yield lines
-    finally:
-        process.kill()
-        process.wait()
-        reader.join(5)
+from push_harness import Deployment, running
 
 
 def send_until_logged(deployment: Deployment, lines: list[str], marker: str) -> str:
