@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convexlite.functions.logs import LogLine
+from convexlite.values.function_paths import split_component
 
 MAX_ENTRIES = 10_000
 
@@ -108,6 +109,7 @@ def completion(
 ) -> LogEntry:
     """A Completion entry; times are `time.time()` seconds. Of the usage statistics only
     the documents read and written are counted; the byte counts stay 0."""
+    component, identifier = _split(identifier)
     usage = dict.fromkeys(_USAGE_FIELDS, 0)
     usage["databaseReadDocuments"] = documents_read
     usage["databaseWriteDocuments"] = documents_written
@@ -115,7 +117,7 @@ def completion(
         "Completion",
         {
             "udfType": udf_type,
-            "componentPath": None,
+            "componentPath": component,
             "identifier": identifier,
             "timestamp": ended,
             "cachedResult": False,
@@ -149,11 +151,12 @@ def progress(
     execution_id: str,
 ) -> LogEntry:
     """A Progress entry: one log line of a running action; `timestamp` is its start."""
+    component, identifier = _split(identifier)
     return LogEntry(
         "Progress",
         {
             "udfType": udf_type,
-            "componentPath": None,
+            "componentPath": component,
             "identifier": identifier,
             "timestamp": started,
             "requestId": request_id,
@@ -165,6 +168,13 @@ def progress(
 
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def _split(identifier: str) -> tuple[str | None, str]:
+    """`componentPath` and `identifier` of an entry: a component's function (`tally|counts:add`)
+    is named within its component, as upstream's entries name it; the app's have no path."""
+    component, local = split_component(identifier)
+    return component or None, local
 
 
 def new_execution_id() -> str:

@@ -212,3 +212,21 @@ def test_npx_convex_data_reads_a_components_tables(deployment: Deployment) -> No
     assert all(d["name"] != "elsewhere" for d in documents)  # otherTally's row
     app_tables = deployment.cli("data").stdout.split()
     assert "counts" in app_tables and "tally/counts" not in app_tables
+
+
+def test_log_entries_name_a_component_function_within_its_component(
+    deployment: Deployment,
+) -> None:
+    deployment.cli("run", "--component", "otherTally", "counts:get", '{"name": "logged"}')
+    answer = httpx.get(
+        f"{deployment.url}/api/stream_function_logs",
+        params={"cursor": "0"},
+        headers={
+            "Authorization": f"Convex {deployment.admin_key}",
+            "Convex-Client": "npm-cli-1.48.0",
+        },
+    )
+    entries = [e for e in answer.json()["entries"] if e["kind"] == "Completion"]
+    named = [(e["componentPath"], e["identifier"]) for e in entries]
+    assert ("otherTally", "counts:get") in named
+    assert all("|" not in identifier for _, identifier in named)
