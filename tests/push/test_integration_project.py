@@ -2,16 +2,17 @@
 `"use node"` actions in one `convex/` folder) deploys with `npx convex deploy`, and every kind
 of function runs through the official clients.
 
-tests/push/projects/integration uses `@convex-dev/sharded-counter` and
-`@convex-dev/rate-limiter` from npm and `ledger`, a component of its own. `messages:send` (a
+tests/push/projects/integration uses `@convex-dev/sharded-counter`, `@convex-dev/rate-limiter`
+and `@convex-dev/workpool` from npm and `ledger`, a component of its own. `messages:send` (a
 mutation) writes a message, a ledger entry and the counter, and schedules
 `processing:digestMessage`, a Node.js action that hashes the message with `node:crypto`,
-stores it as a file and credits the author in the ledger; `processing:whoAmI`, a Node.js
-action too, calls the ledger's mutation and action, a V8 query reading the ledger, and the
-sharded counter's client. `crons.ts` beats every second; `http.ts` serves the messages, a
-`/credit` route calling the rate limiter and the ledger, and `/who` running `whoAmI`. Every
-test shares one served backend; the last one redeploys changed code (`version.ts`, which
-both bundles import).
+stores it as a file and credits the author in the ledger (`messages:sendThroughPool` has the
+workpool run it instead); `processing:whoAmI`, a Node.js action too, calls the ledger's
+mutation and action, a V8 query reading the ledger, and the sharded counter's client.
+`crons.ts` beats every second; `http.ts` serves the messages, a `/credit` route calling the
+rate limiter and the ledger, and `/who` running `whoAmI`. Every test shares one served
+backend; the last one redeploys changed code (`version.ts`, which both bundles import) with a
+plain `npx convex deploy -y`.
 """
 
 from __future__ import annotations
@@ -108,6 +109,14 @@ def test_a_scheduled_node_action_stores_a_file(deployment: Deployment) -> None:
     assert balance["memos"] == ["stored by node", f"digest {message['digest'][:8]}"]
 
 
+def test_the_workpool_runs_a_node_action(deployment: Deployment) -> None:
+    # @convex-dev/workpool (from npm) runs processing:digestMessage through a function handle
+    deployment.value("mutation", "messages:sendThroughPool", {"author": "pool", "body": "pooled"})
+    assert processed(deployment, "pooled")["processedBy"] == "node v1"
+    balance = deployment.value("query", "messages:balance", {"account": "pool"})
+    assert balance["total"] == 10
+
+
 def test_http_actions(deployment: Deployment) -> None:
     site = deployment.served.site_url
     listed = httpx.get(f"{site}/messages", timeout=30).json()
@@ -138,7 +147,7 @@ def test_a_redeploy_of_changed_code_keeps_the_data(deployment: Deployment) -> No
         ("query", "messages:balance", {"account": "grace"}),
     )
     version.write_text(version.read_text().replace('"v1"', '"v2"'))
-    deployment.cli("deploy", "-y", "--typecheck", "disable")
+    deployment.cli("deploy", "-y")
     stats, listed, balance, who = calls(
         deployment,
         ("query", "messages:stats", {}),

@@ -1,5 +1,6 @@
 import { v } from "convex/values";
 import { ShardedCounter } from "@convex-dev/sharded-counter";
+import { Workpool } from "@convex-dev/workpool";
 import {
   action,
   internalMutation,
@@ -11,6 +12,7 @@ import { api, components, internal } from "./_generated/api";
 import { VERSION } from "./version";
 
 const counter = new ShardedCounter(components.shardedCounter, { defaultShards: 2 });
+const pool = new Workpool(components.workpool, { maxParallelism: 2 });
 
 export const send = mutation({
   args: { author: v.string(), body: v.string() },
@@ -20,6 +22,16 @@ export const send = mutation({
     await counter.add(ctx, "messages", 1);
     // Processed later, in Node.js.
     await ctx.scheduler.runAfter(0, internal.processing.digestMessage, { id });
+    return id;
+  },
+});
+
+// The same processing, run by the workpool component (from npm) through a function handle.
+export const sendThroughPool = mutation({
+  args: { author: v.string(), body: v.string() },
+  handler: async (ctx, { author, body }) => {
+    const id = await ctx.db.insert("messages", { author, body });
+    await pool.enqueueAction(ctx, internal.processing.digestMessage, { id });
     return id;
   },
 });
