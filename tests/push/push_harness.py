@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import brotli
+import httpx
 from npm_clients import npm_clients
 from served import Served
 
@@ -177,3 +179,48 @@ def running(deployment: Deployment, *args: str) -> Iterator[list[str]]:
         process.kill()
         process.wait()
         reader.join(5)
+
+
+def replay_push(
+    client: httpx.Client, key: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], float]:
+    """Push `body` (a `start_push` body the CLI wrote, perhaps rewritten) as the CLI does:
+    `start_push` (brotli-compressed), `wait_for_schema` until done, `finish_push`. Returns
+    `finish_push`'s answer and when it was sent (the new code goes live after that)."""
+    headers = {"authorization": f"Convex {key}", "content-type": "application/json"}
+
+    def post(path: str, payload: dict[str, Any], compress: bool = True) -> Any:
+        data = json.dumps(payload).encode()
+        if compress:
+            data, sent = brotli.compress(data, quality=4), headers | {"content-encoding": "br"}
+        else:
+            sent = headers
+        answer = client.post(path, content=data, headers=sent)
+        assert answer.status_code == 200, (path, answer.status_code, answer.text)
+        return answer.json()
+
+    started = post("/api/deploy2/start_push", body)
+    while True:
+        waited = post(
+            "/api/deploy2/wait_for_schema",
+            {"adminKey": key, "schemaChange": started["schemaChange"], "timeoutMs": 10000,
+             "dryRun": False},
+            compress=False,
+        )  # fmt: skip
+        if waited["type"] != "inProgress":
+            break
+    assert waited == {"type": "complete"}, waited
+    sent = time.monotonic()
+    finished = post(
+        "/api/deploy2/finish_push",
+        {"adminKey": key, "startPush": started, "dryRun": False, "message": None},
+    )
+    return finished, sent
+
+
+def rss_kb(pid: int) -> int:
+    """The resident memory of process `pid` (VmRSS, KiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")

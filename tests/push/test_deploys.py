@@ -21,10 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import brotli
 import httpx
 import pytest
-from push_harness import Deployment, restart, serve_project
+from push_harness import Deployment, replay_push, restart, rss_kb, serve_project
 
 from convexlite.server.push_api import decode_body
 
@@ -111,57 +110,16 @@ def cli_deploy(deployment: Deployment, version: int) -> None:
 def replay_deploy(
     client: httpx.Client, key: str, start_body: dict[str, Any], version: int
 ) -> tuple[float, float]:
-    """The CLI's push of `start_body` with the version rewritten: start, wait, finish.
-    Returns when `finish_push` was sent and when it returned (the new version went live
-    in between)."""
+    """The CLI's push of `start_body` with the version rewritten. Returns when `finish_push`
+    was sent and when it returned (the new version went live in between)."""
     body = json.loads(json.dumps(start_body))
     changed = body["appDefinition"]["changedModules"]
     [module] = [m for m in changed if m["path"] == "versioned.js"]
     module["source"], replaced = MARKER.subn(f"deploy-version:{version}", module["source"])
     assert replaced == 1, module["source"]
-    headers = {"authorization": f"Convex {key}", "content-encoding": "br",
-               "content-type": "application/json"}  # fmt: skip
-
-    def post(path: str, payload: dict[str, Any], compress: bool = True) -> Any:
-        data = json.dumps(payload).encode()
-        sent = (
-            headers if compress else {k: v for k, v in headers.items() if k != "content-encoding"}
-        )
-        answer = client.post(
-            path, content=brotli.compress(data, quality=4) if compress else data, headers=sent
-        )
-        assert answer.status_code == 200, (path, answer.status_code, answer.text)
-        return answer.json()
-
-    started = post("/api/deploy2/start_push", body)
-    while True:
-        waited = post(
-            "/api/deploy2/wait_for_schema",
-            {
-                "adminKey": key,
-                "schemaChange": started["schemaChange"],
-                "timeoutMs": 10000,
-                "dryRun": False,
-            },  # fmt: skip
-            compress=False,
-        )
-        if waited["type"] != "inProgress":
-            break
-    assert waited == {"type": "complete"}, waited
-    sent = time.monotonic()
-    diff = post(
-        "/api/deploy2/finish_push",
-        {"adminKey": key, "startPush": started, "dryRun": False, "message": None},
-    )
+    diff, sent = replay_push(client, key, body)
     assert diff["componentDiffs"][""]["diffType"] == {"type": "modify"}, diff
     return sent, time.monotonic()
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 # ---- load --------------------------------------------------------------------------------------
