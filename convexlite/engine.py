@@ -57,7 +57,7 @@ from convexlite.functions.live_queries import LiveQueries
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.site_fetch import DeploymentFetch
-from convexlite.functions.system import audit_log
+from convexlite.functions.system import audit_log, components
 from convexlite.functions.system import exports as snapshot_exports
 from convexlite.functions.system import imports as snapshot_imports
 from convexlite.js.analysis import V8Analyzer
@@ -147,6 +147,7 @@ class Engine:
                     **snapshot_exports.SYSTEM_TABLES,
                     **snapshot_imports.SYSTEM_TABLES,
                     **audit_log.SYSTEM_TABLES,
+                    **components.SYSTEM_TABLES,
                 }
             )
             self.instance_secret, self.secret_created = _instance_secret(

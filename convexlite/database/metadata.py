@@ -29,6 +29,7 @@ SYSTEM_TABLE_NUMBERS = {
     "_source_packages": 524,
     "_environment_variables": 525,
     "_deployment_audit_log": 527,
+    "_components": 544,
     "_deployment": 600,
     # The scheduler's: upstream's number for `_scheduled_jobs`, which its virtual
     # `_scheduled_functions` shares, so job ids decode alike; the queue is convexlite's.

@@ -71,6 +71,7 @@ from convexlite.deploy.schema_change import (
 from convexlite.deploy.target import DeploymentTarget
 from convexlite.errors import ConvexBackendError
 from convexlite.files import BlobStore
+from convexlite.functions.system import components
 from convexlite.values.identifiers import is_identifier
 
 EnvironmentVariables = Callable[[], Mapping[str, str]]
@@ -573,6 +574,7 @@ class PushService:
             deployment = pending.deployment
             self._check_required_env(deployment, env)
             previous = self._active
+            unmounted = components.unmounted_paths(self.db.begin(read_only=True))
             self.target.check(deployment)
             self.target.apply_schema(deployment.database_schema)
             try:
@@ -591,7 +593,7 @@ class PushService:
             self.pending.finished(push_id)  # type: ignore[arg-type]
             finished = _finish_diff(previous, deployment, pending.index_diffs[""])
             finished["componentDiffs"].update(
-                instance_diffs(previous, deployment, pending.index_diffs)
+                instance_diffs(previous, deployment, pending.index_diffs, unmounted)
             )
             return finished
 

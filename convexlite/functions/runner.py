@@ -58,6 +58,7 @@ from convexlite.functions.scheduler import (
 )
 from convexlite.functions.storage_syscalls import ActionStorage, TransactionStorage
 from convexlite.functions.syscalls import DatabaseSyscalls
+from convexlite.functions.system import components
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
 from convexlite.values import check_value, check_value_sized
@@ -274,7 +275,13 @@ class FunctionRunner:
     def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
         """`describe`, for running as `kind`: raises if not visible or of another kind."""
         fn = self.describe(path, internal_ok=internal_ok)
-        if fn is None and internal_ok and split_component(canonicalize(path))[0]:
+        component = split_component(canonicalize(path))[0]
+        if fn is None and internal_ok and component:
+            if components.is_unmounted(self.db.begin(read_only=True), component):
+                raise components.ComponentUnmounted(
+                    f'Component "{component}" is unmounted: {display(canonicalize(path))} '
+                    "cannot be called until convex.config.ts uses the component again"
+                )
             raise not_exported(canonicalize(path))
         if fn is None:
             raise FunctionNotFound(

@@ -15,7 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
-from convexlite.functions.system import cli_data, environment_variables, exports, imports
+from convexlite.functions.system import (
+    cli_data,
+    components,
+    environment_variables,
+    exports,
+    imports,
+)
 from convexlite.values.function_paths import canonical_js, split_component
 
 SYSTEM_PREFIX = "_system/"
@@ -51,6 +57,7 @@ class SystemFunctions:
                 *cli_data.definitions(),
                 *exports.definitions(),
                 *imports.definitions(),
+                *components.definitions(),
             )
         }
 
