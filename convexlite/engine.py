@@ -62,7 +62,6 @@ from convexlite.functions.system import exports as snapshot_exports
 from convexlite.functions.system import imports as snapshot_imports
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.source import JsFunctionSource
-from convexlite.js.v8 import start_v8_on_this_thread
 from convexlite.node import NodeFunctionSource, NodeModuleAnalyzer
 from convexlite.node.packages import default_root as default_node_root
 from convexlite.persistence import (
@@ -121,8 +120,6 @@ class Engine:
         inline_calls: bool = False,
         run_scheduler: bool = True,
     ) -> None:
-        if analyzer is None:
-            start_v8_on_this_thread()  # before the threads below exist
         loader: Analyzer = analyzer if analyzer is not None else V8Analyzer()
         self.config = config
         self.clock = clock

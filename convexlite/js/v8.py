@@ -153,20 +153,6 @@ def init_v8() -> None:
         _lib = v8_lib.load(handle._name)
 
 
-def start_v8_on_this_thread() -> None:
-    """Initialise V8 and start its first isolate on the calling thread, before it starts the
-    threads that will run JavaScript.
-
-    V8 guards its code and dispatch tables with memory protection keys, whose rights are
-    per thread and inherited by the threads a thread starts: a thread started before V8
-    set them up (the function thread, and the prewarm threads it starts) crashed creating
-    an isolate (SIGSEGV in `JSDispatchTable::PreAllocatedEntryNeedsInitialization`, seen
-    on every push of a project with a component). Idempotent; about 80 ms the first time.
-    """
-    if not _first_isolate.is_set():
-        V8Context(max_memory=None).close()
-
-
 def _library() -> ctypes.CDLL:
     init_v8()
     assert _lib is not None
