@@ -68,8 +68,12 @@ V8_FLAGS = (
     "--disallow-code-generation-from-strings",
     "--stack-size=2048",
     "--js-base-64",
+    "--no-memory-protection-keys",
 )
-"""functions.md §4.5 R1, each verified (tests/js/test_v8.py); no `--allow-natives-syntax`."""
+"""functions.md §4.5 R1, each verified (tests/js/test_v8.py); no `--allow-natives-syntax`.
+`--no-memory-protection-keys`: on CPUs with PKU, V8 guards its code space with a memory
+protection key, and Linux denies that key to every thread that existed before V8 took it,
+so a server thread older than V8's initialisation segfaulted creating an isolate."""
 
 CANCEL_GRACE_SECONDS = 0.25
 UNPIN_WAIT_SECONDS = 0.05
