@@ -30,6 +30,7 @@ from convexlite.auth.providers import AuthProvider, parse_providers
 from convexlite.auth.verifier import TokenVerifier
 from convexlite.config import Config
 from convexlite.database.database import Database
+from convexlite.database.namespace import TableNamespace
 from convexlite.database.store import Clock
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.component_tree import http_mounts, instance_environments
@@ -280,6 +281,13 @@ class Engine:
         Calls already running finish on the version they started with (their
         contexts belong to the replaced source, closed as they return).
         """
+        self.db.ensure_system_tables(
+            {
+                TableNamespace(instance.path).engine_name(table): indexes
+                for instance in deployment.instances
+                for table, indexes in NAMESPACE_TABLES.items()
+            }
+        )  # each instance's own files and scheduled jobs
         modules = {p: m for p, m in deployment.modules.items() if m.environment == "isolate"}
         node_modules = deployment.modules_of("node")
         udf = deployment.udf_config
@@ -428,7 +436,7 @@ class Engine:
         now = self.clock
         if job_id is not None:
             canceled = await self.dispatch.transaction(
-                lambda tx: scheduled_jobs.cancel(tx, job_id, now())
+                lambda tx: scheduled_jobs.cancel(tx, job_id, now(), namespace=None)
             )
             return int(canceled)
         name = None if path is None else canonical_js(canonicalize(path))
@@ -553,7 +561,7 @@ class Engine:
 
     def stored_file(self, storage_uuid: str) -> FileDownload | None:
         """The file named by its URL's UUID, as published."""
-        found = file_storage.find(self.db.begin(read_only=True), storage_uuid)
+        found = file_storage.find_by_uuid(self.db.begin(read_only=True), storage_uuid)
         return None if found is None else FileDownload(found, self.files)
 
     # ---- admin keys and functions ------------------------------------------------------------
@@ -656,6 +664,7 @@ class Engine:
 
 
 JS_SLOT = "javascript"
+NAMESPACE_TABLES = {**file_storage.NAMESPACE_TABLES, **scheduled_jobs.NAMESPACE_TABLES}
 SITE_URL = "CONVEX_SITE_URL"
 CANCEL_BATCH = 1000
 DEFAULT_SITE_URL = "http://127.0.0.1:3211"

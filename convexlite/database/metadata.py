@@ -72,13 +72,18 @@ class TableInfo:
     state: str = ACTIVE
 
     @property
+    def local_name(self) -> str:
+        """The name without its component path (`tally/_storage` → `_storage`)."""
+        return self.name.rpartition("/")[2]
+
+    @property
     def is_system(self) -> bool:
-        return self.name.startswith("_")
+        return self.local_name.startswith("_")
 
     @property
     def is_private(self) -> bool:
         """A system table functions cannot read, not even through `ctx.db.system`."""
-        return self.is_system and self.name not in READABLE_SYSTEM_TABLES
+        return self.is_system and self.local_name not in READABLE_SYSTEM_TABLES
 
     def to_document_fields(self) -> dict[str, Any]:
         return {"name": self.name, "number": Int64(self.number), "state": self.state}

@@ -578,7 +578,9 @@ class FunctionRunner:
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True
                     )
-                    env.scheduler = TransactionScheduler(tx, self._lookup, self.db.store.clock, job)
+                    env.scheduler = TransactionScheduler(
+                        tx, self._lookup, self.db.store.clock, job, namespace
+                    )
                     if job is not None:
                         job.begin(tx)
                     value = finish((yield UserCode(invoke, awaitable, env, args)))
@@ -634,7 +636,9 @@ class FunctionRunner:
             if record is not None:
                 collector.on_line = record.progress
             try:
-                env = self._action_environment(nested, collector, calls, job)
+                env = self._action_environment(
+                    nested, collector, calls, job, namespace_of_function(fn.path)
+                )
                 value = await _invoke_action(fn.invoke, fn.is_async, env, args, collector)
                 value = self._result(fn, value)
             except BaseException as exc:
@@ -654,15 +658,18 @@ class FunctionRunner:
         collector: logs.LogCollector,
         calls: TransactionCalls,
         job: ScheduledRun | None,
+        namespace: TableNamespace,
     ) -> Environment:
-        """An action's syscalls: its nested calls, and a scheduler and file storage whose
-        every call is a transaction of its own."""
+        """An action's syscalls: its nested calls, and a scheduler and file storage (of
+        `namespace`) whose every call is a transaction of its own."""
         env = Environment(
             nested.identity, collector, actions=nested, loop=nested.loop, variables=self.variables
         )
-        env.scheduler = ActionScheduler(calls.transaction, self._lookup, self.db.store.clock, job)
+        env.scheduler = ActionScheduler(
+            calls.transaction, self._lookup, self.db.store.clock, job, namespace
+        )
         if self.files is not None:
-            env.storage = ActionStorage(self.files, calls.transaction)
+            env.storage = ActionStorage(self.files, calls.transaction, namespace)
         return env
 
     async def run_http_action(
@@ -695,7 +702,9 @@ class FunctionRunner:
             if record is not None:
                 collector.on_line = record.progress
             try:
-                env = self._action_environment(nested, collector, calls, None)
+                env = self._action_environment(
+                    nested, collector, calls, None, TableNamespace(route.component)
+                )
                 if identity_error is not None:
                     env.identity = UnverifiedIdentity(identity_error)
                 response = await _invoke_action(
@@ -837,7 +846,9 @@ class InTransactionCalls:
         env = Environment(identity, collector, db, variables=runner.variables)
         env.udf = cls(runner, env, depth=depth, writable=writable)
         if runner.files is not None and db is not None:
-            env.storage = TransactionStorage(runner.files, db.tx, writable=writable)
+            env.storage = TransactionStorage(
+                runner.files, db.tx, writable=writable, namespace=db.namespace
+            )
         return env
 
     def run_query(self, path: str, args: dict[str, Any]) -> Any:
@@ -877,8 +888,8 @@ class InTransactionCalls:
             depth=self._depth + 1,
             writable=kind is FunctionKind.MUTATION,
         )
-        if kind is FunctionKind.MUTATION:
-            env.scheduler = parent.scheduler
+        if kind is FunctionKind.MUTATION and parent.scheduler is not None:
+            env.scheduler = parent.scheduler.within(namespace_of_function(fn.path))
         return runner._result(fn, _user_code(fn.invoke, env, args))
 
 

@@ -155,6 +155,7 @@ def _route(runtime: JsRuntime, route: Mapping[str, str], mount: str | None) -> H
     async def invoke(env: Environment, request: HttpRequest) -> HttpResponse:
         return await runtime.run_http_action(request, env, mount=mount)
 
+    component = runtime.component
     if path.endswith("*"):
-        return HttpRoute(route["method"], None, path[:-1], route, invoke, is_async=True)
-    return HttpRoute(route["method"], path, None, route, invoke, is_async=True)
+        return HttpRoute(route["method"], None, path[:-1], route, invoke, True, component)
+    return HttpRoute(route["method"], path, None, route, invoke, True, component)

@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import { components, internal } from "./_generated/api";
-import { action, internalMutation, query } from "./_generated/server";
+import { action, internalMutation, mutation, query } from "./_generated/server";
 
 export const store = action({
   args: { text: v.string() },
@@ -45,4 +45,12 @@ export const view = query({
     byId: file === undefined ? null : await ctx.db.system.get(file as any),
     url: file === undefined ? null : await ctx.storage.getUrl(file as any),
   }),
+});
+
+// A file id of the app handed to the component: not one of its files.
+export const forgetInVault = mutation({
+  args: { file: v.string() },
+  handler: async (ctx, { file }) => {
+    await ctx.runMutation(components.vault.files.forget, { file });
+  },
 });
