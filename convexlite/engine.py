@@ -328,16 +328,13 @@ class Engine:
         built-in variables and what its parent passes it (the deployment's variables are the
         app's), and its HTTP routes under the `httpPrefix` the app mounts it at."""
         udf = deployment.udf_config
-        environments = instance_environments(list(deployment.instances), self.variables.latest())
+        environments = self._component_environments(deployment, self.variables.latest())
         mounts = http_mounts(deployment.app_definition)
-        built_in = self.variables.built_in
         sources = []
         for instance in deployment.instances:
             code = deployment.components[instance.definition_path]
             mount = mounts.get(instance.path)
-            env = {**built_in, **environments[instance.path]}
-            if mount is not None and SITE_URL in env:
-                env[SITE_URL] = env[SITE_URL].rstrip("/") + mount.rstrip("/")
+            env = environments[instance.path]
             sources.append(
                 JsFunctionSource.build(
                     {path: module.source for path, module in code.modules.items()},
@@ -352,6 +349,22 @@ class Engine:
                 )
             )
         return tuple(sources)
+
+    def _component_environments(
+        self, deployment: PushedDeployment, app_env: Mapping[str, str]
+    ) -> dict[str, dict[str, str]]:
+        """Each instance's `process.env`, by path: the built-in variables and what its parent
+        passes it, its `CONVEX_SITE_URL` ending with its `httpPrefix`."""
+        mounts = http_mounts(deployment.app_definition)
+        environments = instance_environments(list(deployment.instances), app_env)
+        out = {}
+        for path, passed in environments.items():
+            env = {**self.variables.built_in, **passed}
+            mount = mounts.get(path)
+            if mount is not None and SITE_URL in env:
+                env[SITE_URL] = env[SITE_URL].rstrip("/") + mount.rstrip("/")
+            out[path] = env
+        return out
 
     def _register_crons(self) -> None:
         """Make the registered cron jobs those of the Python app and the last push."""
@@ -544,6 +557,10 @@ class Engine:
             source = self._js_source
             if source is not None:
                 source.runtime.set_env(self.variables.visible(None))
+            if source is not None and pushed is not None:
+                environments = self._component_environments(pushed, self.variables.latest())
+                for component in source.components:
+                    component.runtime.set_env(environments[component.runtime.component])
 
     # ---- stored files -----------------------------------------------------------------------
 

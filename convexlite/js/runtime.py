@@ -403,11 +403,12 @@ class JsRuntime:
         self, bundle: JsBundle, *, instance_name: str, component: str = ""
     ) -> None:
         """`component` is the path of the component instance whose code this runs (`""`: the
-        app); a component's `process.env` holds the bundle's variables, not the
-        deployment's."""
+        app); a component's `process.env` holds the bundle's variables (as `set_env` last
+        changed them), not the deployment's."""
         self.bundle = bundle
         self.instance_name = instance_name
         self.component = component
+        self._component_env: Mapping[str, str] = bundle.env
         self.pool = ContextPool(bundle)
         self.pool.prewarm()
         self.fresh_paths: set[str] = set()
@@ -422,10 +423,13 @@ class JsRuntime:
 
     def env_json(self, env: Environment) -> str:
         """`__env`: the variables one run of this runtime sees."""
-        return env_json(self.bundle.env if self.component else visible_in(env))
+        return env_json(self._component_env if self.component else visible_in(env))
 
     def set_env(self, env: Mapping[str, str]) -> None:
-        """The environment variables changed: see `ContextPool.set_env`."""
+        """The environment variables changed: see `ContextPool.set_env` (for a component,
+        `env` is what its `process.env` holds from now on)."""
+        if self.component:
+            self._component_env = dict(env)
         self.pool.set_env(env)
 
     def _request(self, kind: str, module: str, name: str, **extra: Any) -> str:

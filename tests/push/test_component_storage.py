@@ -10,12 +10,19 @@ from typing import Any
 
 import httpx
 import pytest
-from push_harness import Deployment, restart, served_and_deployed, wait_for
+from push_harness import Deployment, restart, serve_project, wait_for
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    yield from served_and_deployed(tmp_path_factory.mktemp("storage"), "component_lifecycle")
+    deployment = serve_project(tmp_path_factory.mktemp("storage"), "component_lifecycle")
+    try:
+        # the app declares VAULT_LABEL, so a push needs it set
+        deployment.cli("env", "set", "VAULT_LABEL", "first")
+        deployment.cli("deploy", "-y", "--typecheck", "disable")
+        yield deployment
+    finally:
+        deployment.served.stop()
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +68,11 @@ def test_component_files_survive_a_restart(deployment: Deployment, stored: str) 
     restart(deployment)
     [note] = vault(deployment)["notes"]
     assert httpx.get(note["url"]).text == "in the vault"
+
+
+def test_a_component_sees_a_changed_variable_its_parent_passes(deployment: Deployment) -> None:
+    """`app.use(vault, { env: { LABEL: app.env.VAULT_LABEL } })`: `npx convex env set`
+    reaches the component without a push."""
+    assert deployment.value("query", "app:label") == "first"
+    deployment.cli("env", "set", "VAULT_LABEL", "second")
+    assert deployment.value("query", "app:label") == "second"

@@ -54,3 +54,9 @@ export const forgetInVault = mutation({
     await ctx.runMutation(components.vault.files.forget, { file });
   },
 });
+
+export const label = query({
+  args: {},
+  handler: async (ctx): Promise<string | null> =>
+    await ctx.runQuery(components.vault.files.label, {}),
+});

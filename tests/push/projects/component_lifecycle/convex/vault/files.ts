@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { action, internalMutation, mutation, query } from "./_generated/server";
+import { action, env, internalMutation, mutation, query } from "./_generated/server";
 
 // A component that keeps files in its own storage and schedules its own jobs.
 export const store = action({
@@ -63,4 +63,10 @@ export const forget = mutation({
   handler: async (ctx, { file }) => {
     await ctx.storage.delete(file as any);
   },
+});
+
+// The deployment variable the app passes as `LABEL` (`app.env.VAULT_LABEL`).
+export const label = query({
+  args: {},
+  handler: async () => env.LABEL ?? null,
 });
