@@ -668,6 +668,7 @@ class FunctionRunner:
         env.scheduler = ActionScheduler(
             calls.transaction, self._lookup, self.db.store.clock, job, namespace
         )
+        env.functions = self._lookup
         if self.files is not None:
             env.storage = ActionStorage(self.files, calls.transaction, namespace)
         return env
@@ -845,6 +846,7 @@ class InTransactionCalls:
         """The environment of a query or mutation `depth` calls deep, its nested calls included."""
         env = Environment(identity, collector, db, variables=runner.variables)
         env.udf = cls(runner, env, depth=depth, writable=writable)
+        env.functions = runner._lookup
         if runner.files is not None and db is not None:
             env.storage = TransactionStorage(
                 runner.files, db.tx, writable=writable, namespace=db.namespace

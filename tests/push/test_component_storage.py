@@ -76,3 +76,10 @@ def test_a_component_sees_a_changed_variable_its_parent_passes(deployment: Deplo
     assert deployment.value("query", "app:label") == "first"
     deployment.cli("env", "set", "VAULT_LABEL", "second")
     assert deployment.value("query", "app:label") == "second"
+
+
+def test_a_handle_to_a_missing_function_is_refused_when_created(deployment: Deployment) -> None:
+    failed = deployment.call("mutation", "app:badHandle")
+    assert not failed["ok"]
+    expected = 'Can\'t create a function handle for files:nope in component "vault"'
+    assert expected in failed["message"]

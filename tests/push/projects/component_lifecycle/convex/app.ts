@@ -1,3 +1,4 @@
+import { createFunctionHandle } from "convex/server";
 import { v } from "convex/values";
 import { components, internal } from "./_generated/api";
 import { action, internalMutation, mutation, query } from "./_generated/server";
@@ -59,4 +60,12 @@ export const label = query({
   args: {},
   handler: async (ctx): Promise<string | null> =>
     await ctx.runQuery(components.vault.files.label, {}),
+});
+
+// A handle to a function the component does not have.
+export const badHandle = mutation({
+  args: {},
+  handler: async (ctx) => {
+    await createFunctionHandle((components.vault.files as any).nope);
+  },
 });
