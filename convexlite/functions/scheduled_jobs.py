@@ -246,13 +246,16 @@ def cancel_queued(
     name: str | None = None,
     start_ns: int | None = None,
     end_ns: int | None = None,
+    namespace: TableNamespace = ROOT,
 ) -> int:
-    """Cancel up to `limit` queued jobs due in `[start_ns, end_ns)`, only those of the
-    function `name` if given (`/api/cancel_all_jobs`); returns how many."""
+    """Cancel up to `limit` queued jobs of `namespace` due in `[start_ns, end_ns)`, only
+    those of the function `name` if given (`/api/cancel_all_jobs`); returns how many."""
     start = b"" if start_ns is None else sort_key(Int64(start_ns))
     end = None if end_ns is None else sort_key(Int64(end_ns))
     canceled = 0
     for queued in _queue(tx, BY_NEXT_TS, Interval(start, end), 2**31):
+        if not _of(tx, queued["jobId"], namespace):
+            continue
         document = tx.get(queued["jobId"])
         if document is None or (name is not None and document["name"] != name):
             continue
@@ -266,16 +269,25 @@ def cancel_queued(
     return canceled
 
 
-def delete_all(tx: Transaction, limit: int) -> int:
-    """Delete up to `limit` jobs, queued or finished, with their queue rows; returns how many."""
+def delete_all(tx: Transaction, limit: int, namespace: TableNamespace = ROOT) -> int:
+    """Delete up to `limit` jobs of `namespace`, queued or finished, with their queue rows;
+    returns how many."""
     deleted = 0
-    for name in (JOB_QUEUE, SCHEDULED_FUNCTIONS):
-        for document in tx.rows(name, prefetch=limit):
+    queued = (row for row in tx.rows(JOB_QUEUE, prefetch=limit) if _of(tx, row["jobId"], namespace))
+    jobs = tx.rows(namespace.engine_name(SCHEDULED_FUNCTIONS), prefetch=limit)
+    for rows in (queued, jobs):
+        for document in rows:
             tx.delete(document["_id"])
             deleted += 1
             if deleted == limit:
                 return deleted
     return deleted
+
+
+def _of(tx: Transaction, job_id: str, namespace: TableNamespace) -> bool:
+    """Whether `job_id` is a job of `namespace`."""
+    resolved = tx.resolve_id(job_id)
+    return resolved is not None and resolved[0].name == namespace.engine_name(SCHEDULED_FUNCTIONS)
 
 
 def collect_garbage(tx: Transaction, cutoff_ns: int, limit: int) -> int:
