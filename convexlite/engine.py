@@ -31,6 +31,7 @@ from convexlite.auth.verifier import TokenVerifier
 from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
+from convexlite.database.namespace import TableNamespace
 from convexlite.database.store import Clock
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
@@ -62,7 +63,7 @@ from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.site_fetch import DeploymentFetch
-from convexlite.functions.system import audit_log, deployment_state, table_admin
+from convexlite.functions.system import audit_log, components, deployment_state, table_admin
 from convexlite.functions.system import exports as snapshot_exports
 from convexlite.functions.system import imports as snapshot_imports
 from convexlite.js.analysis import V8Analyzer
@@ -151,6 +152,7 @@ class Engine:
                     **snapshot_imports.SYSTEM_TABLES,
                     **audit_log.SYSTEM_TABLES,
                     **deployment_state.SYSTEM_TABLES,
+                    **components.SYSTEM_TABLES,
                 }
             )
             self.instance_secret, self.secret_created = _instance_secret(
@@ -298,6 +300,13 @@ class Engine:
         Calls already running finish on the version they started with (their
         contexts belong to the replaced source, closed as they return).
         """
+        self.db.ensure_system_tables(
+            {
+                TableNamespace(instance.path).engine_name(table): indexes
+                for instance in deployment.instances
+                for table, indexes in NAMESPACE_TABLES.items()
+            }
+        )  # each instance's own files and scheduled jobs
         modules = {p: m for p, m in deployment.modules.items() if m.environment == "isolate"}
         node_modules = deployment.modules_of("node")
         udf = deployment.udf_config
@@ -338,16 +347,13 @@ class Engine:
         built-in variables and what its parent passes it (the deployment's variables are the
         app's), and its HTTP routes under the `httpPrefix` the app mounts it at."""
         udf = deployment.udf_config
-        environments = instance_environments(list(deployment.instances), self.variables.latest())
+        environments = self._component_environments(deployment, self.variables.latest())
         mounts = http_mounts(deployment.app_definition)
-        built_in = self.variables.built_in
         sources = []
         for instance in deployment.instances:
             code = deployment.components[instance.definition_path]
             mount = mounts.get(instance.path)
-            env = {**built_in, **environments[instance.path]}
-            if mount is not None and SITE_URL in env:
-                env[SITE_URL] = env[SITE_URL].rstrip("/") + mount.rstrip("/")
+            env = environments[instance.path]
             sources.append(
                 JsFunctionSource.build(
                     {path: module.source for path, module in code.modules.items()},
@@ -362,6 +368,22 @@ class Engine:
                 )
             )
         return tuple(sources)
+
+    def _component_environments(
+        self, deployment: PushedDeployment, app_env: Mapping[str, str]
+    ) -> dict[str, dict[str, str]]:
+        """Each instance's `process.env`, by path: the built-in variables and what its parent
+        passes it, its `CONVEX_SITE_URL` ending with its `httpPrefix`."""
+        mounts = http_mounts(deployment.app_definition)
+        environments = instance_environments(list(deployment.instances), app_env)
+        out = {}
+        for path, passed in environments.items():
+            env = {**self.variables.built_in, **passed}
+            mount = mounts.get(path)
+            if mount is not None and SITE_URL in env:
+                env[SITE_URL] = env[SITE_URL].rstrip("/") + mount.rstrip("/")
+            out[path] = env
+        return out
 
     def _register_crons(self) -> None:
         """Make the registered cron jobs those of the Python app and the last push."""
@@ -611,6 +633,10 @@ class Engine:
             source = self._js_source
             if source is not None:
                 source.runtime.set_env(self.variables.visible(None))
+            if source is not None and pushed is not None:
+                environments = self._component_environments(pushed, self.variables.latest())
+                for component in source.components:
+                    component.runtime.set_env(environments[component.runtime.component])
 
     # ---- stored files -----------------------------------------------------------------------
 
@@ -626,7 +652,7 @@ class Engine:
 
     def stored_file(self, storage_uuid: str) -> FileDownload | None:
         """The file named by its URL's UUID, as published."""
-        found = file_storage.find(self.db.begin(read_only=True), storage_uuid)
+        found = file_storage.find_by_uuid(self.db.begin(read_only=True), storage_uuid)
         return None if found is None else FileDownload(found, self.files)
 
     # ---- admin keys and functions ------------------------------------------------------------
@@ -759,6 +785,7 @@ class Engine:
 
 
 JS_SLOT = "javascript"
+NAMESPACE_TABLES = {**file_storage.NAMESPACE_TABLES, **scheduled_jobs.NAMESPACE_TABLES}
 SITE_URL = "CONVEX_SITE_URL"
 CANCEL_BATCH = 1000
 DEFAULT_SITE_URL = "http://127.0.0.1:3211"
@@ -824,18 +851,19 @@ class DuplicatePushedFunction(BadRequestError):
 
 def _cancel_job(tx: Transaction, job_id: str, now_ns: int) -> bool:
     """Cancel one scheduled function for an admin, recorded in the audit log if it exists."""
-    job = scheduled_jobs.job_document(tx, job_id)
-    if job is not None:
-        audit_log.record(
-            tx,
-            "cancel_scheduled_function",
-            {
-                **audit_log.APP_COMPONENT,
-                "scheduled_function_id": job_id,
-                "function_path": job["name"],
-            },
-        )
-    return scheduled_jobs.cancel(tx, job_id, now_ns)
+    job = scheduled_jobs.job_document(tx, job_id, None)
+    if job is None:
+        return False
+    audit_log.record(
+        tx,
+        "cancel_scheduled_function",
+        {
+            **audit_log.APP_COMPONENT,
+            "scheduled_function_id": job_id,
+            "function_path": job["name"],
+        },
+    )
+    return scheduled_jobs.cancel(tx, job_id, now_ns, namespace=None)
 
 
 def _instance_secret(persistence: Persistence, configured: str | None) -> tuple[str, bool]:

@@ -46,17 +46,21 @@ class StorageTokenExpired(UploadTokenError):
 
 @dataclass(frozen=True, slots=True)
 class UploadToken:
-    """An accepted token: when it was issued and its single-use nonce (hex)."""
+    """An accepted token: when it was issued, its single-use nonce (hex), and the path of
+    the component instance whose storage the upload goes to (`""`: the app's)."""
 
     issued_s: int
     nonce: str
+    component: str = ""
 
 
-def issue_upload_token(instance_name: str, secret_hex: str, now_s: int) -> str:
-    """A token for one upload to this instance, valid for an hour from `now_s`."""
-    payload = json.dumps(
-        {"instance": instance_name, "issued": now_s, "nonce": os.urandom(16).hex()}
-    ).encode()
+def issue_upload_token(instance_name: str, secret_hex: str, now_s: int, component: str = "") -> str:
+    """A token for one upload to this instance (to the storage of the component instance
+    at `component`), valid for an hour from `now_s`."""
+    fields = {"instance": instance_name, "issued": now_s, "nonce": os.urandom(16).hex()}
+    if component:
+        fields["component"] = component
+    payload = json.dumps(fields).encode()
     nonce = os.urandom(12)
     sealed = _cipher(secret_hex).encrypt(nonce, payload, _VERSION)
     return base64.urlsafe_b64encode(_VERSION + nonce + sealed).rstrip(b"=").decode()
@@ -70,6 +74,7 @@ def check_upload_token(token: str, instance_name: str, secret_hex: str, now_s: i
             raise ValueError("unknown version")
         payload = json.loads(_cipher(secret_hex).decrypt(envelope[1:13], envelope[13:], _VERSION))
         instance, issued, nonce = payload["instance"], int(payload["issued"]), str(payload["nonce"])
+        component = str(payload.get("component", ""))
     except (binascii.Error, InvalidTag, ValueError, KeyError, TypeError):
         raise StorageTokenInvalid("The upload URL's token is invalid") from None
     if instance != instance_name:
@@ -78,7 +83,7 @@ def check_upload_token(token: str, instance_name: str, secret_hex: str, now_s: i
         )
     if now_s - issued >= UPLOAD_TOKEN_LIFETIME_S:
         raise StorageTokenExpired("The upload URL has expired: generate a new one")
-    return UploadToken(issued, nonce)
+    return UploadToken(issued, nonce, component)
 
 
 def _cipher(secret_hex: str) -> AESGCMSIV:

@@ -30,6 +30,7 @@ SYSTEM_TABLE_NUMBERS = {
     "_environment_variables": 525,
     "_deployment_audit_log": 527,
     "_backend_state": 536,
+    "_components": 544,
     "_deployment": 600,
     # The scheduler's: upstream's number for `_scheduled_jobs`, which its virtual
     # `_scheduled_functions` shares, so job ids decode alike; the queue is convexlite's.
@@ -72,13 +73,18 @@ class TableInfo:
     state: str = ACTIVE
 
     @property
+    def local_name(self) -> str:
+        """The name without its component path (`tally/_storage` → `_storage`)."""
+        return self.name.rpartition("/")[2]
+
+    @property
     def is_system(self) -> bool:
-        return self.name.startswith("_")
+        return self.local_name.startswith("_")
 
     @property
     def is_private(self) -> bool:
         """A system table functions cannot read, not even through `ctx.db.system`."""
-        return self.is_system and self.name not in READABLE_SYSTEM_TABLES
+        return self.is_system and self.local_name not in READABLE_SYSTEM_TABLES
 
     def to_document_fields(self) -> dict[str, Any]:
         return {"name": self.name, "number": Int64(self.number), "state": self.state}

@@ -5,12 +5,15 @@ and gives a component's tables engine names of the form `<component path>/<table
 a `/` never occurs in a table name user code may use, so the app cannot address a
 component's tables by name, two components may both have a `counts` table, and every
 layer below (indexes, OCC, subscriptions, schema enforcement) works unchanged. The
-root app's namespace is the identity. Ids carry global table numbers, so a component
-still has to check that an id it is given belongs to one of its tables (`owns`).
+root app's namespace is the identity. A component has its own system tables too
+(`tally/_storage`, `tally/_scheduled_functions`): its files and scheduled jobs are its
+own. Ids carry global table numbers, so a component still has to check that an id it
+is given belongs to one of its tables (`owns`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from convexlite.values.function_paths import split_component
@@ -29,16 +32,13 @@ class TableNamespace:
         return not self.component
 
     def engine_name(self, table: str) -> str:
-        """The registry's name for this namespace's table `table`. System tables
-        (`_storage`, `_scheduled_functions`) are shared by every namespace for now."""
-        if self.is_root or table.startswith("_"):
+        """The registry's name for this namespace's table `table` (a system table too)."""
+        if self.is_root:
             return table
         return f"{self.component}{SEPARATOR}{table}"
 
     def owns(self, engine_name: str) -> bool:
         """Whether the registry's table `engine_name` is one of this namespace's."""
-        if engine_name.startswith("_"):
-            return True
         return component_of_table(engine_name) == self.component
 
     def user_name(self, engine_name: str) -> str | None:
@@ -46,6 +46,13 @@ class TableNamespace:
         if not self.owns(engine_name):
             return None
         return engine_name.rpartition(SEPARATOR)[2]
+
+
+def all_copies(names: Iterable[str], table: str) -> list[str]:
+    """The registry names, among `names`, of every namespace's `table` (a system table each
+    namespace has, `_storage`): the app's first."""
+    suffix = f"{SEPARATOR}{table}"
+    return [table] + sorted(name for name in names if name.endswith(suffix))
 
 
 def component_of_table(engine_name: str) -> str:

@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -298,9 +298,12 @@ def instance_diffs(
     previous: PushedDeployment | None,
     new: PushedDeployment,
     index_diffs: Mapping[str, Mapping[str, Any]],
+    unmounted: Set[str] = frozenset(),
 ) -> dict[str, Any]:
-    """ComponentDiff JSON of each component instance a push installs, changes or unmounts
-    (`finish_push`'s `componentDiffs`, which the CLI reports as "Installed component …")."""
+    """ComponentDiff JSON of each component instance a push installs, changes, unmounts or
+    mounts again (`unmounted`: the paths unmounted before it) (`finish_push`'s
+    `componentDiffs`, which the CLI reports as "Installed component …", "Unmounted
+    component …", "Remounted component …")."""
     before = (
         {i.path: previous.components[i.definition_path] for i in previous.instances}
         if (previous is not None)
@@ -315,7 +318,7 @@ def instance_diffs(
         new_modules = set(current.modules) if current is not None else set()
         old_schema = old.schema if old is not None else None
         new_schema = current.schema if current is not None else None
-        kind = "unmount" if current is None else "create" if old is None else "modify"
+        kind = _diff_type(old is not None, current is not None, path in unmounted)
         out[path] = {
             "diffType": {"type": kind},
             "moduleDiff": {
@@ -330,6 +333,14 @@ def instance_diffs(
             else {"previous_schema": _json_text(old_schema), "next_schema": _json_text(new_schema)},
         }
     return out
+
+
+def _diff_type(before: bool, after: bool, was_unmounted: bool) -> str:
+    if not after:
+        return "unmount"
+    if before:
+        return "modify"
+    return "remount" if was_unmounted else "create"
 
 
 def _json_text(value: Mapping[str, Any] | None) -> str | None:

@@ -11,6 +11,8 @@ twice has two instances, each with its own tables and functions.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -58,6 +60,8 @@ class ComponentInstance:
     definition_path: str
     children: tuple[ComponentInstance, ...] = field(default=())
     env: tuple[tuple[str, Mapping[str, Any]], ...] = field(default=())
+    args: Mapping[str, Any] = field(default_factory=dict)
+    """The values its parent passes as `args` (`use(c, {args})`), decoded."""
 
     def walk(self) -> Iterator[ComponentInstance]:
         """This instance and every instance below it, parents first."""
@@ -77,8 +81,19 @@ def instances_of(
         code = codes[definition_path]
         children = instances_of(code.definition, codes, path)
         env = tuple((name, binding) for name, binding in child.get("env") or [])
-        out.append(ComponentInstance(path, name, definition_path, children, env))
+        args = _argument_values(child.get("args") or [])
+        out.append(ComponentInstance(path, name, definition_path, children, env, args))
     return tuple(out)
+
+
+def _argument_values(args: Any) -> dict[str, Any]:
+    """`[[name, {"type": "value", "value": <JSON text>}]]` as `{name: value}`."""
+    values = {}
+    for entry in args if isinstance(args, list) else []:
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], Mapping):
+            with contextlib.suppress(TypeError, ValueError):
+                values[entry[0]] = json.loads(str(entry[1].get("value")))
+    return values
 
 
 def all_instances(

@@ -71,6 +71,7 @@ from convexlite.deploy.schema_change import (
 from convexlite.deploy.target import DeploymentTarget
 from convexlite.errors import ConvexBackendError
 from convexlite.files import BlobStore
+from convexlite.functions.system import components
 from convexlite.values.identifiers import is_identifier
 
 EnvironmentVariables = Callable[[], Mapping[str, str]]
@@ -573,9 +574,10 @@ class PushService:
             deployment = pending.deployment
             self._check_required_env(deployment, env)
             previous = self._active
+            unmounted = components.unmounted_paths(self.db.begin(read_only=True))
             finished = _finish_diff(previous, deployment, pending.index_diffs[""])
             finished["componentDiffs"].update(
-                instance_diffs(previous, deployment, pending.index_diffs)
+                instance_diffs(previous, deployment, pending.index_diffs, unmounted)
             )
             self.target.check(deployment)
             self.target.apply_schema(deployment.database_schema)

@@ -14,6 +14,8 @@ Tables (numbers from spec/database.md §1.3 where upstream has one):
   versions; `components`: JSON text of each component definition's metadata, schema,
   analysis and module hashes, its module text in the blob store beside the app's; absent
   before components were supported);
+- `_components`: one row per component instance, the root's included, written in the same
+  transaction (`functions/system/components.py`);
 - `_source_packages`: where stores of earlier versions kept module text, in rows of at
   most `CHUNK_CHARS` characters `{sha256, part, seq, text}`; still read, emptied by the
   next save.
@@ -30,11 +32,11 @@ from typing import Any
 
 from convexlite.database.database import Database
 from convexlite.database.transaction import Transaction
-from convexlite.deploy.component_tree import ComponentCode
+from convexlite.deploy.component_tree import ComponentCode, http_mounts
 from convexlite.deploy.deployment import PushedDeployment, StoredModule, UdfConfig
 from convexlite.deploy.modules import ModuleConfig, module_hash
 from convexlite.files import BlobNotFound, BlobStore
-from convexlite.functions.system import audit_log
+from convexlite.functions.system import audit_log, components
 from convexlite.values import Int64
 
 MODULES_TABLE = "_modules"
@@ -157,6 +159,18 @@ def _join(
     return "".join(text for _, text in chunks)
 
 
+def mounted_instances(deployment: PushedDeployment) -> list[components.Mounted]:
+    """The root and every instance of `deployment`'s tree, as `_components` records them."""
+    prefixes = http_mounts(deployment.app_definition)
+    return [
+        components.Mounted("", None, ""),
+        *(
+            components.Mounted(i.path, i.name, i.definition_path, i.args, prefixes.get(i.path))
+            for i in deployment.instances
+        ),
+    ]
+
+
 def save(
     db: Database,
     blobs: BlobStore,
@@ -225,6 +239,7 @@ def save(
             ),
         },
     )
+    components.mount(tx, mounted_instances(deployment))
     if audit is not None:
         audit_log.record(tx, "push_config_with_components", audit)
     ts = db.commit(tx)

@@ -11,7 +11,7 @@ it; a JavaScript source dispatches its JSON syscalls to the same members.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from convexlite.auth.identity import UnverifiedIdentity
@@ -52,10 +52,12 @@ class Environment:
     deployment's environment variables (`environment_variables.visible_in`). `scheduler`
     is a `TransactionScheduler` in mutations, an `ActionScheduler` in actions;
     `storage` a `TransactionStorage` or an `ActionStorage` (None without a blob store).
+    `functions` finds a function by canonical path (`createFunctionHandle` checks its target).
     """
 
     __slots__ = (
         "identity", "logs", "db", "actions", "loop", "udf", "variables", "scheduler", "storage",
+        "functions",
     )  # fmt: skip
 
     def __init__(
@@ -77,6 +79,7 @@ class Environment:
         self.variables = variables
         self.scheduler: Any = None
         self.storage: Any = None
+        self.functions: Callable[[str], Any] | None = None
 
     def get_user_identity(self) -> dict[str, Any] | None:
         """`1.0/getUserIdentity`: a copy of the caller's identity, or None when unauthenticated;

@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from convexlite.database.metadata import Registry
+from convexlite.database.namespace import all_copies
 from convexlite.database.write_log import LogEntry
 from convexlite.functions import file_storage
 from convexlite.functions.files import FileStorage
@@ -33,9 +35,9 @@ class FileCollector:
         self._stopping = False
         self._thread: threading.Thread | None = None
         db = runner.db
-        table = db.registry.table(file_storage.FILE_STORAGE)
-        assert table is not None, "the engine creates the file tables first"
-        self._watched = {ix.index_id for ix in db.registry.table_indexes(table.tablet_id)}
+        assert db.registry.table(file_storage.FILE_STORAGE), "the engine creates it first"
+        self._registry: Registry | None = None
+        self._watched: set[bytes] = set()
         db.add_commit_listener(self._on_commit)
 
     def start(self) -> None:
@@ -51,6 +53,14 @@ class FileCollector:
             self._thread = None
 
     def _on_commit(self, entry: LogEntry) -> None:
+        registry = self._runner.db.registry
+        if registry is not self._registry:  # every namespace's `_file_storage` indexes
+            self._registry = registry
+            self._watched = {
+                ix.index_id
+                for name in all_copies(registry.tables_by_name, file_storage.FILE_STORAGE)
+                for ix in registry.table_indexes(registry.tables_by_name[name].tablet_id)
+            }
         if not self._watched.isdisjoint(entry.writes):
             self._wake.set()
 

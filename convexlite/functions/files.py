@@ -28,6 +28,7 @@ from convexlite.auth.upload_tokens import (
     issue_upload_token,
 )
 from convexlite.database.database import Database
+from convexlite.database.namespace import ROOT, TableNamespace
 from convexlite.database.store import Clock
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
@@ -111,9 +112,13 @@ class FileStorage:
     def url(self, file: StoredFile) -> str:
         return f"{self._origin}/api/storage/{file.uuid}"
 
-    def upload_url(self) -> str:
+    def upload_url(self, namespace: TableNamespace = ROOT) -> str:
+        """An upload URL whose file becomes one of `namespace`'s."""
         token = issue_upload_token(
-            self._instance_name, self._instance_secret, self._clock() // 1_000_000_000
+            self._instance_name,
+            self._instance_secret,
+            self._clock() // 1_000_000_000,
+            namespace.component,
         )
         return f"{self._origin}/api/storage/upload?token={token}"
 
@@ -140,7 +145,9 @@ class FileStorage:
 
         def record(tx: Transaction, key: str, sha256: bytes, size: int) -> StoredFile:
             file_storage.use_token(tx, accepted.nonce, expires)
-            return file_storage.insert(tx, key, sha256, size, content_type or None)
+            return file_storage.insert(
+                tx, key, sha256, size, content_type or None, TableNamespace(accepted.component)
+            )
 
         stored = await self._write(body, expected, record, transact)
         return stored.id
@@ -151,8 +158,10 @@ class FileStorage:
         content_type: str | None,
         sha256: bytes | None,
         transact: Transact[Any],
+        namespace: TableNamespace = ROOT,
     ) -> StoredFile:
-        """`storage.store(blob)` in an action: the bytes, then their record, committed."""
+        """`storage.store(blob)` in an action: the bytes, then their record (a file of
+        `namespace`), committed."""
         content_type = check_content_type(content_type)
 
         async def chunks() -> AsyncIterator[bytes]:
@@ -160,7 +169,7 @@ class FileStorage:
                 yield data[start : start + WRITE_CHUNK]
 
         def record(tx: Transaction, key: str, digest: bytes, size: int) -> StoredFile:
-            return file_storage.insert(tx, key, digest, size, content_type)
+            return file_storage.insert(tx, key, digest, size, content_type, namespace)
 
         return await self._write(chunks(), sha256, record, transact)
 

@@ -27,6 +27,8 @@ class HttpRoute:
     handler: Any
     invoke: Callable[..., Any]
     is_async: bool = False
+    component: str = ""
+    """The path of the component instance whose router it is (`""`: the app's)."""
 
     @property
     def name(self) -> str:

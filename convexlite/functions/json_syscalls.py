@@ -25,10 +25,10 @@ from typing import Any
 from convexlite.errors import BadRequestError, ConvexBackendError, ConvexError
 from convexlite.functions.environment import Environment
 from convexlite.functions.files import parse_sha256
-from convexlite.functions.references import function_address, function_handle
+from convexlite.functions.references import InvalidReference, function_address, function_handle
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.values import Int64, decode, dumps, encode
-from convexlite.values.function_paths import split_component
+from convexlite.values.function_paths import display, split_component
 
 Handler = Callable[[dict[str, Any]], Any]
 
@@ -76,6 +76,19 @@ def schedule(env: Environment, args: dict[str, Any], caller: str) -> Any:
         raise BadRequestError(f"Invalid time to schedule at: {ts!r}")
     path = function_address(args, caller)
     return env.scheduler.schedule(path, decode(args.get("args", {})), ts * 1000)
+
+
+def create_handle(env: Environment, args: dict[str, Any], caller: str) -> str:
+    """`1.0/createFunctionHandle` by the function at `caller`: refused, as upstream does,
+    for a function that does not exist (rather than when the handle is called)."""
+    path = function_address(args, caller)
+    if env.functions is not None and env.functions(path) is None:
+        component, local = split_component(path)
+        where = f' in component "{component}"' if component else ""
+        raise InvalidReference(
+            f"Can't create a function handle for {display(local)}{where}: no such function exists"
+        )
+    return function_handle(path)
 
 
 def file_storage_of(env: Environment) -> Any:
@@ -162,7 +175,7 @@ class TransactionSyscalls:
             "1.0/storageGenerateUploadUrl": lambda a: self._storage().generate_upload_url(),
             "1.0/storageDelete": lambda a: self._storage().delete(a.get("storageId")),
             "1.0/getFunctionMetadata": lambda a: function_metadata(self.path),
-            "1.0/createFunctionHandle": lambda a: function_handle(function_address(a, self.path)),
+            "1.0/createFunctionHandle": lambda a: create_handle(self.env, a, self.path),
             "1.0/getDeploymentMetadata": lambda a: _deployment_metadata(self.instance_name),
         }
 
@@ -294,7 +307,7 @@ class ActionSyscalls:
         if op in ("1.0/getFunctionMetadata", "1.0/getDeploymentMetadata"):
             return json.loads(self.sync(op, "{}"))
         if op == "1.0/createFunctionHandle":
-            return function_handle(function_address(args, self.path))
+            return create_handle(self.env, args, self.path)
         raise unsupported(op)
 
 

@@ -64,6 +64,7 @@ from convexlite.functions.scheduler import (
 )
 from convexlite.functions.storage_syscalls import ActionStorage, TransactionStorage
 from convexlite.functions.syscalls import DatabaseSyscalls
+from convexlite.functions.system import components
 from convexlite.functions.system.deployment_state import RunningCheck
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
@@ -292,7 +293,13 @@ class FunctionRunner:
     def resolve(self, path: str, kind: FunctionKind, *, internal_ok: bool) -> FunctionDefinition:
         """`describe`, for running as `kind`: raises if not visible or of another kind."""
         fn = self.describe(path, internal_ok=internal_ok)
-        if fn is None and internal_ok and split_component(canonicalize(path))[0]:
+        component = split_component(canonicalize(path))[0]
+        if fn is None and internal_ok and component:
+            if components.is_unmounted(self.db.begin(read_only=True), component):
+                raise components.ComponentUnmounted(
+                    f'Component "{component}" is unmounted: {display(canonicalize(path))} '
+                    "cannot be called until convex.config.ts uses the component again"
+                )
             raise not_exported(canonicalize(path))
         if fn is None:
             raise FunctionNotFound(
@@ -621,7 +628,9 @@ class FunctionRunner:
                     env = InTransactionCalls.environment(
                         self, identity, collector, syscalls, writable=True
                     )
-                    env.scheduler = TransactionScheduler(tx, self._lookup, self.db.store.clock, job)
+                    env.scheduler = TransactionScheduler(
+                        tx, self._lookup, self.db.store.clock, job, namespace
+                    )
                     if job is not None:
                         job.begin(tx)
                     value = finish((yield UserCode(invoke, awaitable, env, args)))
@@ -684,7 +693,9 @@ class FunctionRunner:
             try:
                 if record is not None:
                     self._check_running()
-                env = self._action_environment(nested, collector, calls, job)
+                env = self._action_environment(
+                    nested, collector, calls, job, namespace_of_function(fn.path)
+                )
                 value = await _invoke_action(fn.invoke, fn.is_async, env, args, collector)
                 value = self._result(fn, value)
             except BaseException as exc:
@@ -704,15 +715,19 @@ class FunctionRunner:
         collector: logs.LogCollector,
         calls: TransactionCalls,
         job: ScheduledRun | None,
+        namespace: TableNamespace,
     ) -> Environment:
-        """An action's syscalls: its nested calls, and a scheduler and file storage whose
-        every call is a transaction of its own."""
+        """An action's syscalls: its nested calls, and a scheduler and file storage (of
+        `namespace`) whose every call is a transaction of its own."""
         env = Environment(
             nested.identity, collector, actions=nested, loop=nested.loop, variables=self.variables
         )
-        env.scheduler = ActionScheduler(calls.transaction, self._lookup, self.db.store.clock, job)
+        env.scheduler = ActionScheduler(
+            calls.transaction, self._lookup, self.db.store.clock, job, namespace
+        )
+        env.functions = self._lookup
         if self.files is not None:
-            env.storage = ActionStorage(self.files, calls.transaction)
+            env.storage = ActionStorage(self.files, calls.transaction, namespace)
         return env
 
     async def run_http_action(
@@ -746,7 +761,9 @@ class FunctionRunner:
             if record is not None:
                 collector.on_line = record.progress
             try:
-                env = self._action_environment(nested, collector, calls, None)
+                env = self._action_environment(
+                    nested, collector, calls, None, TableNamespace(route.component)
+                )
                 if identity_error is not None:
                     env.identity = UnverifiedIdentity(identity_error)
                 response = await _invoke_action(
@@ -887,8 +904,11 @@ class InTransactionCalls:
         """The environment of a query or mutation `depth` calls deep, its nested calls included."""
         env = Environment(identity, collector, db, variables=runner.variables)
         env.udf = cls(runner, env, depth=depth, writable=writable)
+        env.functions = runner._lookup
         if runner.files is not None and db is not None:
-            env.storage = TransactionStorage(runner.files, db.tx, writable=writable)
+            env.storage = TransactionStorage(
+                runner.files, db.tx, writable=writable, namespace=db.namespace
+            )
         return env
 
     def run_query(self, path: str, args: dict[str, Any]) -> Any:
@@ -928,8 +948,8 @@ class InTransactionCalls:
             depth=self._depth + 1,
             writable=kind is FunctionKind.MUTATION,
         )
-        if kind is FunctionKind.MUTATION:
-            env.scheduler = parent.scheduler
+        if kind is FunctionKind.MUTATION and parent.scheduler is not None:
+            env.scheduler = parent.scheduler.within(namespace_of_function(fn.path))
         return runner._result(fn, _user_code(fn.invoke, env, args))
 
 

@@ -10,6 +10,12 @@ due time (`by_next_ts`), with the executor's private fields (`nextTs`,
 indexed `by_udf_path_and_next_ts` for the dashboard's per-function list). A job leaves the
 queue in the transaction that completes it, so the executor's reads stay
 proportional to the work left, not to history.
+
+Each component instance has its own `_scheduled_functions` (`tally/_scheduled_functions`,
+`database.namespace`): a job lives in the namespace of the function that scheduled it,
+named as that namespace knows its target. The queue is one for the deployment; a row
+records the path of the component whose function the job runs (`component`, absent for
+the app's), so the one executor runs every namespace's jobs.
 """
 
 from __future__ import annotations
@@ -18,17 +24,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.intervals import Interval
+from convexlite.database.namespace import ROOT, TableNamespace, all_copies
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.values import Int64, InvalidIdError, decode_id, sort_key
+from convexlite.values.function_paths import canonicalize, qualify
 
 SCHEDULED_FUNCTIONS = "_scheduled_functions"
 JOB_QUEUE = "_scheduled_job_queue"
 BY_NEXT_TS = "by_next_ts"
 BY_JOB_ID = "by_job_id"
 BY_UDF_PATH_AND_NEXT_TS = "by_udf_path_and_next_ts"
+NAMESPACE_TABLES: dict[str, dict[str, list[str]]] = {SCHEDULED_FUNCTIONS: {}}
+"""The tables every namespace has a copy of."""
 SYSTEM_TABLES: dict[str, dict[str, list[str]]] = {
-    SCHEDULED_FUNCTIONS: {},
+    **NAMESPACE_TABLES,
     JOB_QUEUE: {
         BY_NEXT_TS: ["nextTs"],
         BY_JOB_ID: ["jobId"],
@@ -47,6 +57,7 @@ def failed(error: str) -> dict[str, Any]:
     """The final state of a job whose run failed with `error`."""
     return {"kind": FAILED, "error": error}
 
+
 _NS_PER_MS = 1_000_000
 
 
@@ -62,6 +73,7 @@ class Job:
     queue_id: str
     key: bytes
     name: str
+    """The canonical path of the function it runs, qualified with its component's path."""
     args: dict[str, Any]
     next_ts: int
     state: str
@@ -69,9 +81,18 @@ class Job:
 
 
 def insert_job(
-    tx: Transaction, name: str, args: dict[str, Any], ts_ns: int, now_ns: int, *, canceled: bool
+    tx: Transaction,
+    name: str,
+    args: dict[str, Any],
+    ts_ns: int,
+    now_ns: int,
+    *,
+    canceled: bool,
+    namespace: TableNamespace = ROOT,
+    component: str = "",
 ) -> str:
-    """Schedule `name` (`messages.js:send`) with `args` at `ts_ns`; returns the job's id.
+    """Schedule `name` (`messages.js:send`), a function of the component at `component`,
+    with `args` at `ts_ns`, as a job of `namespace`; returns the job's id.
 
     A job scheduled by a canceled action is born canceled and never queued (§3.5).
     """
@@ -83,28 +104,33 @@ def insert_job(
     }
     if canceled:
         document["completedTime"] = now_ns / _NS_PER_MS
-    job_id = tx.insert(SCHEDULED_FUNCTIONS, document)
+    job_id = tx.insert(namespace.engine_name(SCHEDULED_FUNCTIONS), document)
     if not canceled:
-        tx.insert(
-            JOB_QUEUE,
-            {
-                "jobId": job_id,
-                "udfPath": name,
-                "nextTs": Int64(max(ts_ns, now_ns)),
-                "attempts": {"systemErrors": Int64(0), "occErrors": Int64(0)},
-            },
-        )
+        queued: dict[str, Any] = {
+            "jobId": job_id,
+            "udfPath": name,
+            "nextTs": Int64(max(ts_ns, now_ns)),
+            "attempts": {"systemErrors": Int64(0), "occErrors": Int64(0)},
+        }
+        if component:
+            queued["component"] = component
+        tx.insert(JOB_QUEUE, queued)
     return job_id
 
 
-def job_document(tx: Transaction, job_id: str) -> dict[str, Any] | None:
-    """The `_scheduled_functions` document `job_id` names; raises for an id of another table."""
-    table = tx.table(SCHEDULED_FUNCTIONS)
+def job_document(
+    tx: Transaction, job_id: str, namespace: TableNamespace | None = ROOT
+) -> dict[str, Any] | None:
+    """The `_scheduled_functions` document of `namespace` (None: of any) `job_id` names;
+    raises for an id of another table."""
     try:
         number, _ = decode_id(job_id)
     except InvalidIdError:
         number = None
-    if table is None or number != table.number:
+    table = None if number is None else tx.table_by_number(number)
+    if namespace is not None and table is not None:
+        table = table if table.name == namespace.engine_name(SCHEDULED_FUNCTIONS) else None
+    if table is None or table.local_name != SCHEDULED_FUNCTIONS:
         raise InvalidScheduledFunctionId(f"Invalid scheduled function ID: {job_id!r}")
     return tx.get(job_id)
 
@@ -130,7 +156,7 @@ def _job(document: dict[str, Any], queued: dict[str, Any], key: bytes = b"") -> 
         document["_id"],
         queued["_id"],
         key,
-        document["name"],
+        qualify(queued.get("component", ""), canonicalize(document["name"])),
         document["args"][0],
         int(queued["nextTs"]),
         document["state"]["kind"],
@@ -204,9 +230,12 @@ def retry_later(tx: Transaction, job: Job, next_ts: int, counter: str) -> None:
     tx.patch(job.queue_id, {"nextTs": Int64(next_ts), "attempts": attempts})
 
 
-def cancel(tx: Transaction, job_id: str, now_ns: int) -> bool:
-    """Cancel a pending or running job; a finished or unknown one is left alone (§3.5)."""
-    if job_document(tx, job_id) is None:
+def cancel(
+    tx: Transaction, job_id: str, now_ns: int, namespace: TableNamespace | None = ROOT
+) -> bool:
+    """Cancel a pending or running job of `namespace` (None: of any); a finished or unknown
+    one is left alone (§3.5)."""
+    if job_document(tx, job_id, namespace) is None:
         return False
     return complete(tx, job_id, {"kind": CANCELED}, now_ns)
 
@@ -224,13 +253,16 @@ def cancel_queued(
     name: str | None = None,
     start_ns: int | None = None,
     end_ns: int | None = None,
+    namespace: TableNamespace = ROOT,
 ) -> int:
-    """Cancel up to `limit` queued jobs due in `[start_ns, end_ns)`, only those of the
-    function `name` if given (`/api/cancel_all_jobs`); returns how many."""
+    """Cancel up to `limit` queued jobs of `namespace` due in `[start_ns, end_ns)`, only
+    those of the function `name` if given (`/api/cancel_all_jobs`); returns how many."""
     start = b"" if start_ns is None else sort_key(Int64(start_ns))
     end = None if end_ns is None else sort_key(Int64(end_ns))
     canceled = 0
     for queued in _queue(tx, BY_NEXT_TS, Interval(start, end), 2**31):
+        if not _of(tx, queued["jobId"], namespace):
+            continue
         document = tx.get(queued["jobId"])
         if document is None or (name is not None and document["name"] != name):
             continue
@@ -244,16 +276,25 @@ def cancel_queued(
     return canceled
 
 
-def delete_all(tx: Transaction, limit: int) -> int:
-    """Delete up to `limit` jobs, queued or finished, with their queue rows; returns how many."""
+def delete_all(tx: Transaction, limit: int, namespace: TableNamespace = ROOT) -> int:
+    """Delete up to `limit` jobs of `namespace`, queued or finished, with their queue rows;
+    returns how many."""
     deleted = 0
-    for name in (JOB_QUEUE, SCHEDULED_FUNCTIONS):
-        for document in tx.rows(name, prefetch=limit):
+    queued = (row for row in tx.rows(JOB_QUEUE, prefetch=limit) if _of(tx, row["jobId"], namespace))
+    jobs = tx.rows(namespace.engine_name(SCHEDULED_FUNCTIONS), prefetch=limit)
+    for rows in (queued, jobs):
+        for document in rows:
             tx.delete(document["_id"])
             deleted += 1
             if deleted == limit:
                 return deleted
     return deleted
+
+
+def _of(tx: Transaction, job_id: str, namespace: TableNamespace) -> bool:
+    """Whether `job_id` is a job of `namespace`."""
+    resolved = tx.resolve_id(job_id)
+    return resolved is not None and resolved[0].name == namespace.engine_name(SCHEDULED_FUNCTIONS)
 
 
 def collect_garbage(tx: Transaction, cutoff_ns: int, limit: int) -> int:
@@ -264,11 +305,12 @@ def collect_garbage(tx: Transaction, cutoff_ns: int, limit: int) -> int:
     cutoff_ms = cutoff_ns / _NS_PER_MS
     deleted = 0
     before = Interval(b"", sort_key(cutoff_ms))
-    for document in tx.rows(SCHEDULED_FUNCTIONS, interval=before, prefetch=limit):
-        completed = document.get("completedTime")
-        if completed is not None and completed < cutoff_ms:
-            tx.delete(document["_id"])
-            deleted += 1
-            if deleted == limit:
-                break
+    for table in all_copies(tx.registry.tables_by_name, SCHEDULED_FUNCTIONS):
+        for document in tx.rows(table, interval=before, prefetch=limit):
+            completed = document.get("completedTime")
+            if completed is not None and completed < cutoff_ms:
+                tx.delete(document["_id"])
+                deleted += 1
+                if deleted == limit:
+                    return deleted
     return deleted

@@ -7,7 +7,8 @@ and the time the same way (`_Request`). A scheduled run knows its own job
 (`JobRun`): a mutation's job turns `inProgress` inside the mutation's
 transaction and `success` as it commits, so it runs exactly once; a job
 canceled while its action runs makes what that action schedules afterwards
-born canceled, which stops self-scheduling chains.
+born canceled, which stops self-scheduling chains. A job is one of the namespace of the
+function that scheduled it (a component instance's own `_scheduled_functions`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from convexlite.database.namespace import ROOT, TableNamespace
 from convexlite.database.store import Clock
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
@@ -28,6 +30,7 @@ from convexlite.values.function_paths import (
     canonical_js,
     canonicalize,
     display,
+    split_component,
 )
 from convexlite.values.limits import format_size
 
@@ -105,9 +108,10 @@ def ms_of(when: float | datetime.datetime) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Request:
-    """One checked `schedule` call: what to run, with which arguments, when."""
+    """One checked `schedule` call: what to run (its canonical path), with which
+    arguments, when."""
 
-    name: str
+    path: str
     args: dict[str, Any]
     ts_ns: int
     size: int
@@ -146,11 +150,21 @@ class _Request:
                 f"The arguments of a scheduled function must be an object, got {args!r}"
             )
         args, size = check_value_sized(args)
-        return cls(canonical_js(canonical), args, ts_ns, size)
+        return cls(canonical, args, ts_ns, size)
 
-    def insert(self, tx: Transaction, now_ns: int, *, canceled: bool) -> str:
+    def insert(
+        self, tx: Transaction, now_ns: int, namespace: TableNamespace, *, canceled: bool
+    ) -> str:
+        component, local = split_component(self.path)
         return scheduled_jobs.insert_job(
-            tx, self.name, self.args, self.ts_ns, now_ns, canceled=canceled
+            tx,
+            canonical_js(local),
+            self.args,
+            self.ts_ns,
+            now_ns,
+            canceled=canceled,
+            namespace=namespace,
+            component=component,
         )
 
 
@@ -184,43 +198,57 @@ class JobRun:
 class TransactionScheduler:
     """The scheduler of one mutation: jobs go into its transaction, within its limits.
 
-    Nested mutations (`ctx.runMutation`) share their caller's scheduler, so the
-    limits count the whole transaction.
+    Nested mutations (`ctx.runMutation`) share their caller's scheduler (`within` the
+    namespace of the one called), so the limits count the whole transaction.
     """
 
     def __init__(
-        self, tx: Transaction, lookup: Lookup, clock: Clock, job: ScheduledRun | None = None
+        self,
+        tx: Transaction,
+        lookup: Lookup,
+        clock: Clock,
+        job: ScheduledRun | None = None,
+        namespace: TableNamespace = ROOT,
     ) -> None:
         self._tx = tx
         self._lookup = lookup
         self.clock = clock
         self._job = job
-        self._count = 0
-        self._bytes = 0
+        self._namespace = namespace
+        self._used = [0, 0]  # jobs and argument bytes, shared with the `within` views
+
+    def within(self, namespace: TableNamespace) -> TransactionScheduler:
+        """This scheduler for a nested mutation of `namespace`: its jobs are that
+        namespace's, counted against the same limits."""
+        if namespace == self._namespace:
+            return self
+        view = TransactionScheduler(self._tx, self._lookup, self.clock, self._job, namespace)
+        view._used = self._used
+        return view
 
     def schedule(self, path: str, args: Any, ts_ms: float) -> str:
         """`1.0/schedule`: the new job's id."""
         now = self.clock()
         request = _Request.check(self._lookup, path, args, ts_ms, now)
-        if self._count + 1 > MAX_SCHEDULED_PER_MUTATION:
+        count, size = self._used
+        if count + 1 > MAX_SCHEDULED_PER_MUTATION:
             raise TooManyFunctionsScheduled(
                 f"Too many functions scheduled by this mutation (limit: "
                 f"{MAX_SCHEDULED_PER_MUTATION})"
             )
-        if self._bytes + request.size > MAX_SCHEDULED_ARGS_BYTES:
+        if size + request.size > MAX_SCHEDULED_ARGS_BYTES:
             raise ScheduledFunctionsArgumentsTooLarge(
                 "Too large total size of the arguments of scheduled functions from this "
                 f"mutation (limit: {format_size(MAX_SCHEDULED_ARGS_BYTES)})"
             )
-        self._count += 1
-        self._bytes += request.size
-        return request.insert(self._tx, now, canceled=False)
+        self._used[:] = [count + 1, size + request.size]
+        return request.insert(self._tx, now, self._namespace, canceled=False)
 
     def cancel(self, job_id: str) -> None:
         """`1.0/cancel_job`."""
         if self._job is not None and job_id == self._job.id:
             raise ScheduledFunctionCancelingItself("A mutation cannot cancel itself")
-        scheduled_jobs.cancel(self._tx, job_id, self.clock())
+        scheduled_jobs.cancel(self._tx, job_id, self.clock(), self._namespace)
 
 
 class ActionScheduler:
@@ -232,11 +260,13 @@ class ActionScheduler:
         lookup: Lookup,
         clock: Clock,
         job: ScheduledRun | None = None,
+        namespace: TableNamespace = ROOT,
     ) -> None:
         self._transact = transact
         self._lookup = lookup
         self.clock = clock
         self._job = job
+        self._namespace = namespace
 
     async def schedule(self, path: str, args: Any, ts_ms: float) -> str:
         """`1.0/actions/schedule`."""
@@ -245,11 +275,13 @@ class ActionScheduler:
 
         def insert(tx: Transaction) -> str:
             canceled = job is not None and job.canceled(tx)
-            return request.insert(tx, self.clock(), canceled=canceled)
+            return request.insert(tx, self.clock(), self._namespace, canceled=canceled)
 
         result: str = await self._transact(insert)
         return result
 
     async def cancel(self, job_id: str) -> None:
         """`1.0/actions/cancel_job`."""
-        await self._transact(lambda tx: scheduled_jobs.cancel(tx, job_id, self.clock()))
+        await self._transact(
+            lambda tx: scheduled_jobs.cancel(tx, job_id, self.clock(), self._namespace)
+        )

@@ -408,11 +408,13 @@ class JsRuntime:
         prewarm: bool = True,
     ) -> None:
         """`component` is the path of the component instance whose code this runs (`""`: the
-        app); a component's `process.env` holds the bundle's variables, not the
-        deployment's. A runtime used once (a test query) is not `prewarm`ed."""
+        app); a component's `process.env` holds the bundle's variables (as `set_env` last
+        changed them), not the deployment's. A runtime used once (a test query) is not
+        `prewarm`ed."""
         self.bundle = bundle
         self.instance_name = instance_name
         self.component = component
+        self._component_env: Mapping[str, str] = bundle.env
         self.pool = ContextPool(bundle)
         if prewarm:
             self.pool.prewarm()
@@ -428,10 +430,13 @@ class JsRuntime:
 
     def env_json(self, env: Environment) -> str:
         """`__env`: the variables one run of this runtime sees."""
-        return env_json(self.bundle.env if self.component else visible_in(env))
+        return env_json(self._component_env if self.component else visible_in(env))
 
     def set_env(self, env: Mapping[str, str]) -> None:
-        """The environment variables changed: see `ContextPool.set_env`."""
+        """The environment variables changed: see `ContextPool.set_env` (for a component,
+        `env` is what its `process.env` holds from now on)."""
+        if self.component:
+            self._component_env = dict(env)
         self.pool.set_env(env)
 
     def _request(self, kind: str, module: str, name: str, **extra: Any) -> str:

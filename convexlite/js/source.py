@@ -29,6 +29,9 @@ from convexlite.values.function_paths import display, qualify
 from convexlite.values.http import HttpRequest, HttpResponse
 
 HTTP_MODULE = "http.js"
+ROUTER_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
+MOUNT_FALLBACK = {"mountFallback": True}
+"""The `handler` of a mounted router's fallback routes (`_mount_fallbacks`)."""
 _KINDS = {
     "Query": FunctionKind.QUERY,
     "Mutation": FunctionKind.MUTATION,
@@ -84,7 +87,14 @@ class JsFunctionSource:
                     _route(runtime, entry["route"], http_mount)
                     for entry in analyzed.get("httpRoutes") or ()
                 )
+                if component and http_mount is not None:
+                    routes.extend(_mount_fallbacks(runtime, http_mount, routes))
         return cls(runtime, functions, tuple(routes))
+
+    @property
+    def components(self) -> tuple[JsFunctionSource, ...]:
+        """The sources of the component instances (`including`)."""
+        return self._components
 
     @property
     def functions(self) -> Mapping[str, FunctionDefinition]:
@@ -100,7 +110,12 @@ class JsFunctionSource:
         routes = list(self.http_routes)
         for component in components:
             functions.update(component.functions)
-            routes.extend(component.http_routes)
+            taken = {route.key for route in routes}
+            routes.extend(
+                route
+                for route in component.http_routes
+                if route.handler is not MOUNT_FALLBACK or route.key not in taken
+            )
         return JsFunctionSource(self.runtime, functions, tuple(routes), components)
 
     def close(self) -> None:
@@ -148,6 +163,23 @@ def _definition(
     )
 
 
+def _mount_fallbacks(runtime: JsRuntime, mount: str, routes: list[HttpRoute]) -> list[HttpRoute]:
+    """Prefix routes at a component's mount for every method its router may answer, so a
+    request under the mount that matches none of its routes still reaches its router,
+    whose 404 answers it (as upstream hands the whole prefix to the component); a route
+    of the parent's at the same place wins."""
+
+    async def invoke(env: Environment, request: HttpRequest) -> HttpResponse:
+        return await runtime.run_http_action(request, env, mount=mount)
+
+    taken = {route.key for route in routes}
+    return [
+        HttpRoute(method, None, mount, MOUNT_FALLBACK, invoke, True, runtime.component)
+        for method in ROUTER_METHODS
+        if (method, None, mount) not in taken
+    ]
+
+
 def _route(runtime: JsRuntime, route: Mapping[str, str], mount: str | None) -> HttpRoute:
     """A route of `http.js`; one of a component's is served under its `mount`."""
     path = route["path"] if mount is None else mount + route["path"].lstrip("/")
@@ -155,6 +187,7 @@ def _route(runtime: JsRuntime, route: Mapping[str, str], mount: str | None) -> H
     async def invoke(env: Environment, request: HttpRequest) -> HttpResponse:
         return await runtime.run_http_action(request, env, mount=mount)
 
+    component = runtime.component
     if path.endswith("*"):
-        return HttpRoute(route["method"], None, path[:-1], route, invoke, is_async=True)
-    return HttpRoute(route["method"], path, None, route, invoke, is_async=True)
+        return HttpRoute(route["method"], None, path[:-1], route, invoke, True, component)
+    return HttpRoute(route["method"], path, None, route, invoke, True, component)

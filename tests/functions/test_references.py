@@ -57,7 +57,8 @@ def test_qualified_paths_canonicalize_their_function_part() -> None:
 def test_namespaces_name_a_components_tables_apart() -> None:
     tally = TableNamespace("tally")
     assert tally.engine_name("counts") == "tally/counts"
-    assert tally.engine_name("_storage") == "_storage"  # shared system tables
+    assert tally.engine_name("_storage") == "tally/_storage"  # its own system tables
+    assert tally.user_name("tally/_storage") == "_storage" and not ROOT.owns("tally/_storage")
     assert ROOT.engine_name("counts") == "counts"
     assert tally.user_name("tally/counts") == "counts"
     assert tally.user_name("counts") is None and ROOT.user_name("tally/counts") is None

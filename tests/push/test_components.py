@@ -157,6 +157,9 @@ def test_a_mounted_components_http_routes(deployment: Deployment) -> None:
     assert response.json() == {"value": 6, "site": f"{site}/tally"}
     # otherTally is not mounted, and the app's http.js does not exist
     assert httpx.get(f"{site}/count", params={"name": "http"}).status_code == 404
+    # a path under the mount that none of its routes match is its router's to answer
+    missing = httpx.post(f"{site}/tally/nope")
+    assert (missing.status_code, missing.text) == (404, "No HttpAction routed for /nope")
 
 
 def test_a_redeploy_keeps_the_components_data(deployment: Deployment) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.system import (
     cli_data,
+    components,
     deployment_events,
     deployment_state,
     environment_variables,
@@ -81,6 +82,7 @@ class SystemFunctions:
                 *frontend_settings.definitions(),
                 *deployment_events.definitions(),
                 *deployment_state.definitions(),
+                *components.definitions(),
             )
         }
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from convexlite.errors import BadRequestError
 from convexlite.functions.environment import Environment
+from convexlite.functions.system.components import COMPONENTS
+from convexlite.values import InvalidIdError, decode_id
 
 
 class InvalidComponentId(BadRequestError):
@@ -16,7 +18,20 @@ class InvalidComponentId(BadRequestError):
 
 
 def component_path(env: Environment, component_id: str | None) -> str:
-    """The component path (`""` for the root app) a `componentId` argument names."""
+    """The component path (`""` for the root app) a `componentId` argument names, read in
+    the function's transaction (a query re-runs if the instance changes). An unmounted
+    instance still has its path: its data stays browsable."""
     if not component_id:
         return ""
-    raise InvalidComponentId(f"Component {component_id!r} not found")
+    assert env.db is not None
+    tx = env.db.tx
+    table = tx.table(COMPONENTS)
+    try:
+        number, _ = decode_id(component_id)
+    except InvalidIdError:
+        number = None
+    found = tx.get(component_id) if table is not None and number == table.number else None
+    if found is None:
+        raise InvalidComponentId(f"Component {component_id!r} not found")
+    path: str = found["path"]
+    return path

@@ -1,0 +1,85 @@
+"""A component's own file storage and scheduled jobs: tests/push/projects/component_lifecycle's
+`vault` component stores files with `ctx.storage` and schedules a job with `ctx.scheduler`,
+the app does both too, and neither sees the other's (`ctx.db.system`, `ctx.storage`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from push_harness import Deployment, restart, serve_project, wait_for
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    deployment = serve_project(tmp_path_factory.mktemp("storage"), "component_lifecycle")
+    try:
+        # the app declares VAULT_LABEL, so a push needs it set
+        deployment.cli("env", "set", "VAULT_LABEL", "first")
+        deployment.cli("deploy", "-y", "--typecheck", "disable")
+        yield deployment
+    finally:
+        deployment.served.stop()
+
+
+@pytest.fixture(scope="module")
+def stored(deployment: Deployment) -> str:
+    """The id of a file the component stored (its job has run), and one of the app's."""
+    file: str = deployment.value("action", "app:store", {"text": "in the vault"})
+    wait_for(lambda: all(n["stamped"] for n in vault(deployment)["notes"]))
+    deployment.value("action", "app:storeOwn", {"text": "the app's own"})
+    return file
+
+
+def vault(deployment: Deployment) -> dict[str, Any]:
+    listed: dict[str, Any] = deployment.value("query", "app:list")
+    return listed
+
+
+def test_a_component_sees_only_its_own_files_and_jobs(deployment: Deployment, stored: str) -> None:
+    listed = vault(deployment)
+    [note] = listed["notes"]
+    assert note["file"] == stored and note["metadata"] == len("in the vault")
+    assert listed["files"] == 1  # not the app's file
+    assert listed["jobs"] == [{"name": "files.js:stamp", "state": "success"}]
+    assert httpx.get(note["url"]).text == "in the vault"
+    assert deployment.value("action", "app:read", {"file": stored}) == "in the vault"
+
+
+def test_the_app_does_not_see_the_components_files_and_jobs(
+    deployment: Deployment, stored: str
+) -> None:
+    seen = deployment.value("query", "app:view", {"file": stored})
+    assert seen == {"files": 1, "jobs": ["app.js:own"], "byId": None, "url": None}
+
+
+def test_a_component_cannot_delete_a_file_of_the_app(deployment: Deployment, stored: str) -> None:
+    own = deployment.value("action", "app:storeOwn", {"text": "another"})
+    failed = deployment.call("mutation", "app:forgetInVault", {"file": own})
+    assert not failed["ok"] and "not found" in failed["message"]
+    assert deployment.value("query", "app:view", {"file": own})["url"] is not None
+
+
+def test_component_files_survive_a_restart(deployment: Deployment, stored: str) -> None:
+    """The blob sweep at startup keeps files recorded in a component's storage."""
+    restart(deployment)
+    [note] = vault(deployment)["notes"]
+    assert httpx.get(note["url"]).text == "in the vault"
+
+
+def test_a_component_sees_a_changed_variable_its_parent_passes(deployment: Deployment) -> None:
+    """`app.use(vault, { env: { LABEL: app.env.VAULT_LABEL } })`: `npx convex env set`
+    reaches the component without a push."""
+    assert deployment.value("query", "app:label") == "first"
+    deployment.cli("env", "set", "VAULT_LABEL", "second")
+    assert deployment.value("query", "app:label") == "second"
+
+
+def test_a_handle_to_a_missing_function_is_refused_when_created(deployment: Deployment) -> None:
+    failed = deployment.call("mutation", "app:badHandle")
+    assert not failed["ok"]
+    expected = 'Can\'t create a function handle for files:nope in component "vault"'
+    assert expected in failed["message"]

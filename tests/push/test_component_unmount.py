@@ -1,0 +1,102 @@
+"""Component instances in `_components`, and unmounting: tests/push/projects/component_lifecycle
+(an app using its own `vault` component) deployed by the real CLI, then deployed again
+without `app.use(vault)` and with it once more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from push_harness import Deployment, serve_project, wait_for
+
+CONFIG = "convex/convex.config.ts"
+WITHOUT_VAULT = 'import { defineApp } from "convex/server";\nexport default defineApp();\n'
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    deployment = serve_project(tmp_path_factory.mktemp("unmount"), "component_lifecycle")
+    try:
+        # the app declares VAULT_LABEL, so a push needs it set
+        deployment.cli("env", "set", "VAULT_LABEL", "first")
+        deployment.cli("deploy", "-y", "--typecheck", "disable")
+        yield deployment
+    finally:
+        deployment.served.stop()
+
+
+def deploy(deployment: Deployment) -> str:
+    """`npx convex deploy`, and what it printed (its steps go to stderr)."""
+    done = deployment.cli("deploy", "-y", "--typecheck", "disable")
+    return done.stdout + done.stderr
+
+
+def system_query(deployment: Deployment, path: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A system query over HTTP with the admin key, as the dashboard calls it."""
+    response = httpx.post(
+        f"{deployment.url}/api/query",
+        json={"path": path, "args": args, "format": "json"},
+        headers={"Authorization": f"Convex {deployment.admin_key}"},
+    )
+    assert response.status_code in (200, 400), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def listed(deployment: Deployment) -> list[dict[str, Any]]:
+    body = system_query(deployment, "_system/frontend/components:list", {})
+    assert body["status"] == "success", body
+    value: list[dict[str, Any]] = body["value"]
+    return value
+
+
+def test_components_list_has_the_root_and_each_instance(deployment: Deployment) -> None:
+    root, vault = listed(deployment)
+    assert root == {
+        "id": root["id"], "name": None, "path": "", "args": {}, "state": "active",
+        "httpPrefix": None,
+    }  # fmt: skip
+    assert vault == {
+        "id": vault["id"], "name": "vault", "path": "vault", "args": {}, "state": "active",
+        "httpPrefix": None,
+    }  # fmt: skip
+    # a client without the admin key cannot list them
+    assert not deployment.call("query", "_system/frontend/components:list")["ok"]
+
+
+def test_a_redeploy_keeps_the_component_ids(deployment: Deployment) -> None:
+    before = listed(deployment)
+    deploy(deployment)
+    assert listed(deployment) == before
+
+
+def test_unmount_keeps_the_data_and_remount_brings_it_back(deployment: Deployment) -> None:
+    deployment.value("action", "app:store", {"text": "kept"})
+    wait_for(lambda: deployment.value("query", "app:list")["notes"][0]["stamped"])
+    [_, vault] = listed(deployment)
+    config = deployment.project / CONFIG
+    original = config.read_text()
+    config.write_text(WITHOUT_VAULT)
+    try:
+        printed = deploy(deployment)
+        assert "Unmounted component vault." in printed
+        assert listed(deployment)[1] == {**vault, "state": "unmounted"}
+        failed = deployment.call("query", "app:list")
+        assert not failed["ok"]
+        assert 'Component "vault" is unmounted' in failed["message"]
+        cli = deployment.cli("run", "--component", "vault", "files:list", "{}", check=False)
+        assert cli.returncode != 0 and "Could not find function" in cli.stderr
+        # a redeploy that still leaves it out reports nothing about it
+        again = deploy(deployment)
+        assert "vault" not in again
+    finally:
+        config.write_text(original)
+    printed = deploy(deployment)
+    assert "Remounted component vault." in printed and "Installed component" not in printed
+    assert listed(deployment)[1] == vault
+    [note] = deployment.value("query", "app:list")["notes"]
+    assert note["text"] == "kept" and note["stamped"]
+    assert deployment.value("action", "app:read", {"file": note["file"]}) == "kept"
