@@ -93,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve GET /metrics (Prometheus) without an admin key, for a scraper",
     )
+    serve.add_argument(
+        "--no-dashboard",
+        dest="dashboard",
+        action="store_false",
+        help="do not serve the built-in dashboard under /dashboard",
+    )
 
     export = commands.add_parser(
         "export", help="write a snapshot ZIP of a store (the format npx convex export writes)"
@@ -224,6 +230,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             site_origin=site,
             redact_logs=config.redact_logs_to_client,
             metrics_without_key=args.metrics,
+            dashboard=args.dashboard,
         )
         apps = ((create_app(state), args.port), (create_site_app(state), args.site_port))
         servers = [
@@ -246,10 +253,14 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             loop.add_signal_handler(sig, _stop, servers)
         print(f"Convex API:   {cloud}", flush=True)
         print(f"HTTP actions: {site}", flush=True)
+        key = issue_admin_key(config.instance_name, backend.instance_secret)
         if backend.secret_created:
-            key = issue_admin_key(config.instance_name, backend.instance_secret)
             print(f"Admin key (shown once): {key}")
             print("Later: convexlite generate-key --db <store URL>", flush=True)
+        if args.dashboard:
+            token = state.login_tokens.mint(key)
+            print(f"Dashboard:    {cloud}/dashboard/#token={token}", flush=True)
+            print("              (a one-time login link, good for 15 minutes)", flush=True)
         await asyncio.gather(*(server.serve() for server in servers))
     finally:
         await backend.close()
