@@ -2,7 +2,8 @@
 `playwright-core` from tests/clients) against `convexlite serve`: log in with the key and
 with the printed one-time link, browse a table and see another client's write appear live,
 sort, add/edit/delete documents, markup shown as text, pause and resume with the banner,
-set an environment variable; and no console error, no request leaving 127.0.0.1
+set an environment variable, a read-only key seeing the buttons disabled; and no console
+error, no request leaving 127.0.0.1
 (`dashboard_browser.mjs` does the steps)."""
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ import pytest
 from npm_clients import npm_clients, unavailable
 from served import Served
 
+from convexlite.auth.keys import generate_instance_secret, issue_admin_key
+
 HERE = Path(__file__).parent
+SECRET = generate_instance_secret()
+NAME = "convex-self-hosted"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 APP = """
@@ -44,6 +49,7 @@ STEPS = [
     "deleted selected documents",
     "paused and resumed",
     "set an environment variable",
+    "a read-only key changes nothing",
     "no console errors, no request outside 127.0.0.1",
 ]
 
@@ -51,7 +57,7 @@ STEPS = [
 @pytest.fixture
 def served(tmp_path: Path):
     (tmp_path / "dashboard_app.py").write_text(APP)
-    server = Served(tmp_path, "--app", "dashboard_app:app")
+    server = Served(tmp_path, "--app", "dashboard_app:app", env={"INSTANCE_SECRET": SECRET})
     try:
         yield server
     finally:
@@ -62,9 +68,10 @@ def test_the_dashboard_in_a_browser(served: Served) -> None:
     clients = npm_clients("the dashboard's browser tests")
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium")
-    key = re.search(r"Admin key \(shown once\): (\S+)", served.output)
+    key = issue_admin_key(NAME, SECRET)
+    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
     link = re.search(r"Dashboard: +(\S+#token=\S+)", served.output)
-    assert key and link, served.output
+    assert link, served.output
     for author, body in (
         ("ada", "first message"),
         ("<script>window.__xss = 1</script>", "markup"),
@@ -77,7 +84,7 @@ def test_the_dashboard_in_a_browser(served: Served) -> None:
         assert sent.json()["status"] == "success", sent.text
 
     done = subprocess.run(
-        ["node", str(HERE / "dashboard_browser.mjs"), served.url, key[1], link[1]],
+        ["node", str(HERE / "dashboard_browser.mjs"), served.url, key, link[1], read_only_key],
         cwd=clients,
         env={**os.environ, "CHROMIUM": CHROMIUM},
         capture_output=True,
