@@ -9,6 +9,9 @@ const { chromium } = require("playwright-core");
 
 const [url, adminKey, loginLink, readOnlyKey] = process.argv.slice(2);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+// With DASHBOARD_SCREENSHOTS=<dir>, the pages are photographed there (docs/dashboard.md's).
+const SHOTS = process.env.DASHBOARD_SCREENSHOTS;
+const shoot = async (page, name) => SHOTS && (await page.screenshot({ path: `${SHOTS}/${name}.png` }));
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const step = (name) => emit({ step: name });
 const check = (ok, what) => {
@@ -20,7 +23,7 @@ let expected401s = 0; // the refusals a step provokes on purpose (Chromium logs 
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 
 async function newPage() {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ viewport: { width: 1200, height: 700 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
   const local = (address) => new URL(address).hostname === "127.0.0.1";
@@ -65,6 +68,7 @@ try {
   check((await page.textContent("#health-state")) !== null, "no state");
   await page.locator("#health-state", { hasText: "running" }).waitFor();
   check(!page.url().includes(adminKey), "the key is in the URL");
+  await shoot(page, "health");
   step("logged in with the key");
 
   // The login link: its token works once and leaves the address bar.
@@ -109,6 +113,7 @@ try {
   check((await page.locator("#documents script").count()) === 0, "a script element was made");
   check(await page.evaluate(() => window.__xss === undefined), "the script ran");
   step("markup rendered as text");
+  await shoot(page, "data");
 
   // Add, edit, delete.
   await page.click("#add-document");
@@ -150,6 +155,7 @@ try {
   await page.click("#env-set");
   await page.locator('#env-rows tr[data-name="DASHBOARD_VAR"]', { hasText: "<b>set from the dashboard</b>" }).waitFor();
   step("set an environment variable");
+  await shoot(page, "settings");
 
   // A read-only key sees everything, and every button that would change something is off.
   const reader = await newPage();

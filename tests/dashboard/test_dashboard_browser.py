@@ -86,7 +86,7 @@ def test_the_dashboard_in_a_browser(served: Served) -> None:
     done = subprocess.run(
         ["node", str(HERE / "dashboard_browser.mjs"), served.url, key, link[1], read_only_key],
         cwd=clients,
-        env={**os.environ, "CHROMIUM": CHROMIUM},
+        env={**os.environ, "CHROMIUM": CHROMIUM},  # DASHBOARD_SCREENSHOTS passes through
         capture_output=True,
         text=True,
         timeout=60,
