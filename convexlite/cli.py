@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 from tqdm import tqdm
 
 from convexlite import Backend, SyncBackend
@@ -30,6 +31,7 @@ from convexlite.errors import ConvexBackendError
 from convexlite.files import S3BucketUnavailable, StorageKindMismatch
 from convexlite.functions.app import App
 from convexlite.server.app import create_app, create_site_app
+from convexlite.server.dashboard.app import create_redirect_app
 from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
 from convexlite.server.state import ServerState
 
@@ -98,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         dest="dashboard",
         action="store_false",
         help="do not serve the built-in dashboard under /dashboard",
+    )
+    serve.add_argument(
+        "--dashboard-port",
+        type=int,
+        default=None,
+        help="also listen on this port (upstream's dashboard uses 6791), redirecting to the "
+        "dashboard on the API port",
     )
 
     export = commands.add_parser(
@@ -232,7 +241,12 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             metrics_without_key=args.metrics,
             dashboard=args.dashboard,
         )
-        apps = ((create_app(state), args.port), (create_site_app(state), args.site_port))
+        apps: list[tuple[ASGIApp, int]] = [
+            (create_app(state), args.port),
+            (create_site_app(state), args.site_port),
+        ]
+        if args.dashboard and args.dashboard_port is not None:
+            apps.append((create_redirect_app(f"{cloud}/dashboard/"), args.dashboard_port))
         servers = [
             _Server(
                 uvicorn.Config(

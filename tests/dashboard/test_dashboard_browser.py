@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from npm_clients import npm_clients, unavailable
-from served import Served
+from served import Served, free_port
 
 from convexlite.auth.keys import generate_instance_secret, issue_admin_key
 
@@ -94,6 +94,17 @@ def test_the_dashboard_in_a_browser(served: Served) -> None:
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0, f"{lines}\n{done.stderr[-3000:]}"
     assert [line["step"] for line in lines] == STEPS
+
+
+def test_its_own_port_redirects_to_it(tmp_path: Path) -> None:
+    port = free_port()
+    server = Served(tmp_path, "--dashboard-port", str(port))
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/")
+        assert answer.status_code == 307
+        assert answer.headers["location"] == f"{server.url}/dashboard/"
+    finally:
+        server.stop()
 
 
 def test_serve_without_the_dashboard(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -76,3 +76,16 @@ def create_dashboard_app(tokens: LoginTokens) -> ASGIApp:
         ]
     )
     return _Secured(app)
+
+
+def create_redirect_app(dashboard_url: str) -> ASGIApp:
+    """For a port of its own (`convexlite serve --dashboard-port 6791`, upstream's dashboard
+    port): every page sends the browser to the dashboard on the API port, where it shares
+    the API's origin. A login link's `#token=` survives the redirect (browsers keep a
+    fragment across it)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await RedirectResponse(dashboard_url, status_code=307)(scope, receive, send)
+
+    return app
