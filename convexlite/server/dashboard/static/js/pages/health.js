@@ -18,7 +18,7 @@ export function mount(container, session) {
     h("section", {},
       h("dl", { className: "facts" },
         h("dt", {}, "Instance name"), facts.instance,
-        h("dt", {}, "convexlite version"), facts.version,
+        h("dt", {}, "Server version"), facts.version,
         h("dt", {}, "State"), facts.state,
         h("dt", {}, "Deployment URL"), h("dd", { id: "health-url" }, deploymentUrl),
         h("dt", {}, "HTTP actions URL"), facts.site,
@@ -26,10 +26,10 @@ export function mount(container, session) {
         h("dt", {}, "Access"), h("dd", {}, session.readOnly ? "read-only admin key" : "admin key")),
       error),
   );
-  const text = async (path) => (await fetch(`${deploymentUrl}${path}`)).text();
-  text("/instance_name").then((name) => replace(facts.instance, name));
-  text("/version").then((version) => replace(facts.version, version));
   const failed = (e) => replace(error, errorText(e));
+  const text = async (path) => (await fetch(`${deploymentUrl}${path}`)).text();
+  text("/instance_name").then((name) => replace(facts.instance, name), failed);
+  text("/version").then((version) => replace(facts.version, version), failed);
   const stops = [
     session.watch("_system/frontend/deploymentState:deploymentState", {},
       (value) => replace(facts.state, value.state), failed),
