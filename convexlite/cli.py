@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 from tqdm import tqdm
 
 from convexlite import Backend, SyncBackend
@@ -30,6 +31,7 @@ from convexlite.errors import ConvexBackendError
 from convexlite.files import S3BucketUnavailable, StorageKindMismatch
 from convexlite.functions.app import App
 from convexlite.server.app import create_app, create_site_app
+from convexlite.server.dashboard.app import create_redirect_app
 from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
 from convexlite.server.state import ServerState
 
@@ -92,6 +94,19 @@ def _parser() -> argparse.ArgumentParser:
         "--metrics",
         action="store_true",
         help="serve GET /metrics (Prometheus) without an admin key, for a scraper",
+    )
+    serve.add_argument(
+        "--no-dashboard",
+        dest="dashboard",
+        action="store_false",
+        help="do not serve the built-in dashboard under /dashboard",
+    )
+    serve.add_argument(
+        "--dashboard-port",
+        type=int,
+        default=None,
+        help="also listen on this port (upstream's dashboard uses 6791), redirecting to the "
+        "dashboard on the API port",
     )
 
     export = commands.add_parser(
@@ -224,8 +239,14 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             site_origin=site,
             redact_logs=config.redact_logs_to_client,
             metrics_without_key=args.metrics,
+            dashboard=args.dashboard,
         )
-        apps = ((create_app(state), args.port), (create_site_app(state), args.site_port))
+        apps: list[tuple[ASGIApp, int]] = [
+            (create_app(state), args.port),
+            (create_site_app(state), args.site_port),
+        ]
+        if args.dashboard and args.dashboard_port is not None:
+            apps.append((create_redirect_app(f"{cloud}/dashboard/"), args.dashboard_port))
         servers = [
             _Server(
                 uvicorn.Config(
@@ -246,10 +267,14 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             loop.add_signal_handler(sig, _stop, servers)
         print(f"Convex API:   {cloud}", flush=True)
         print(f"HTTP actions: {site}", flush=True)
+        key = issue_admin_key(config.instance_name, backend.instance_secret)
         if backend.secret_created:
-            key = issue_admin_key(config.instance_name, backend.instance_secret)
             print(f"Admin key (shown once): {key}")
             print("Later: convexlite generate-key --db <store URL>", flush=True)
+        if args.dashboard:
+            token = state.login_tokens.mint(key)
+            print(f"Dashboard:    {cloud}/dashboard/#token={token}", flush=True)
+            print("              (a one-time login link, good for 15 minutes)", flush=True)
         await asyncio.gather(*(server.serve() for server in servers))
     finally:
         await backend.close()

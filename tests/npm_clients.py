@@ -36,6 +36,7 @@ def npm_clients(purpose: str) -> Path:
     wanted = (
         "convex", "ws", "react", "jose", "lucia", "@convex-dev/auth", "@convex-dev/rate-limiter",
         "@convex-dev/sharded-counter", "@convex-dev/workpool", "convex-helpers", "ms",
+        "playwright-core",
     )  # fmt: skip
     if not all((installed / name / "package.json").exists() for name in wanted):
         done = subprocess.run(

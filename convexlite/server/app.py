@@ -25,6 +25,7 @@ from convexlite.server import (
     snapshot_api,
     storage_api,
 )
+from convexlite.server.dashboard.app import create_dashboard_app
 from convexlite.server.http_actions import HttpActions
 from convexlite.server.state import ServerState
 from convexlite.server.sync_endpoint import sync_websocket
@@ -124,7 +125,8 @@ def _meta_routes(state: ServerState) -> list[BaseRoute]:
 
 
 def create_app(state: ServerState) -> Starlette:
-    """The main API: meta routes, function endpoints, the sync WebSocket and `/http/*`."""
+    """The main API: meta routes, function endpoints, the sync WebSocket, `/http/*` and the
+    dashboard (`/dashboard/`)."""
     routes: list[BaseRoute] = [
         *http_api.routes(state),  # first: the router tries routes in order
         *_meta_routes(state),
@@ -144,6 +146,8 @@ def create_app(state: ServerState) -> Starlette:
         push_api.UNKNOWN_API_ROUTE,
     ]
     routes.append(Mount("/http", HttpActions(state)))
+    if state.dashboard:
+        routes.append(Mount("/dashboard", create_dashboard_app(state.login_tokens)))
     app = Starlette(routes=routes)
     app.add_middleware(Cors)
     app.add_middleware(OpenBackend, state=state)

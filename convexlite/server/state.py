@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from convexlite.server.dashboard.login import LoginTokens
 from convexlite.server.types import BackendApi
 
 
@@ -26,6 +27,10 @@ class ServerState:
     """Serve `GET /metrics` to anyone (`convexlite serve --metrics`), not only admins."""
     websocket_connections: int = 0
     """Sync WebSockets open now (for `GET /metrics`)."""
+    dashboard: bool = True
+    """Serve the built-in dashboard under `/dashboard` (`convexlite serve --no-dashboard`)."""
+    login_tokens: LoginTokens = field(default_factory=LoginTokens)
+    """The one-time tokens of dashboard login links (`convexlite serve` prints one)."""
 
     @property
     def instance_name(self) -> str:

@@ -1,0 +1,108 @@
+// The dashboard's shell: login, the sidebar, the paused banner, and a hash router
+// (`#/health`, `#/data/<table>`, `#/settings`) mounting one page module at a time.
+// A page module exports `mount(container, session, params)` returning its cleanup.
+
+import { h, replace } from "./dom.js";
+import { Session, checkKey, redeemToken, storedKey, errorText } from "./session.js";
+import * as health from "./pages/health.js";
+import * as data from "./pages/data.js";
+import * as settings from "./pages/settings.js";
+
+const PAGES = { health, data, settings };
+const TITLES = { health: "Health", data: "Data", settings: "Settings" };
+const root = document.getElementById("root");
+
+async function start() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token !== null) {
+    history.replaceState(null, "", `${location.pathname}${location.search}#/health`);
+    try {
+      return await signIn(await redeemToken(token));
+    } catch (error) {
+      return showLogin(errorText(error));
+    }
+  }
+  const key = storedKey();
+  if (key !== null) {
+    try {
+      return await signIn(key);
+    } catch {
+      // a key that no longer works: ask again
+    }
+  }
+  showLogin();
+}
+
+async function signIn(key) {
+  const info = await checkKey(key);
+  Session.save(key);
+  showDashboard(new Session(key, info));
+}
+
+function showLogin(message) {
+  const input = h("input", {
+    type: "password", id: "admin-key", autocomplete: "off", placeholder: "Admin key",
+  });
+  const status = h("p", { className: "error", id: "login-error" }, message ?? "");
+  const submit = async (event) => {
+    event.preventDefault();
+    replace(status, "");
+    try {
+      await signIn(input.value.trim());
+    } catch (error) {
+      replace(status, errorText(error));
+    }
+  };
+  replace(
+    root,
+    h("form", { className: "login", onsubmit: submit },
+      h("h1", {}, "convexlite dashboard"),
+      h("p", { className: "muted" },
+        "Paste the deployment's admin key (printed by `convexlite serve` on first start, or ",
+        "`convexlite generate-key`), or open the login link the server printed."),
+      input,
+      h("button", { className: "primary", type: "submit", id: "login" }, "Log in"),
+      status),
+  );
+  input.focus();
+}
+
+function showDashboard(session) {
+  const links = Object.keys(PAGES).map((name) =>
+    h("a", { href: `#/${name}`, id: `nav-${name}` }, TITLES[name]));
+  const banner = h("div", { className: "banner", id: "paused-banner", hidden: true },
+    "This deployment is paused: functions do not run. Resume it in Settings.");
+  const content = h("div", { id: "page" });
+  const logout = async () => {
+    window.onhashchange = null;
+    cleanup();
+    await session.close();
+    location.hash = "";
+    showLogin();
+  };
+  replace(
+    root,
+    h("div", { className: "layout" },
+      h("nav", {}, h("div", { className: "brand" }, "convexlite"), links,
+        h("button", { onclick: logout, id: "logout" }, "Log out")),
+      h("main", {}, banner, content)),
+  );
+  session.watch("_system/frontend/deploymentState:deploymentState", {}, (value) => {
+    banner.hidden = value?.state !== "paused";
+  }, (error) => console.warn(error));
+
+  let cleanup = () => {};
+  const route = () => {
+    const [name = "health", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
+    const page = PAGES[name] ? name : "health";
+    for (const link of links) link.classList.toggle("active", link.id === `nav-${page}`);
+    cleanup();
+    replace(content);
+    document.title = `${TITLES[page]} · convexlite`;
+    cleanup = PAGES[page].mount(content, session, rest.map(decodeURIComponent)) ?? (() => {});
+  };
+  window.onhashchange = route;
+  route();
+}
+
+start();

@@ -1,0 +1,88 @@
+// The signed-in session: the admin key (kept in sessionStorage, never in a URL), one
+// ConvexClient authenticated with it, and fetch for the HTTP endpoints. The key travels in
+// the `Authorization` header, never in a cookie, so no other site can make the browser
+// send it: state-changing requests need no CSRF token.
+
+const KEY = "convexlite.adminKey";
+
+// The deployment's URL: this page's origin and whatever prefix the API is mounted under.
+export const deploymentUrl =
+  location.origin + location.pathname.replace(/\/dashboard(\/.*)?$/, "");
+
+export const storedKey = () => sessionStorage.getItem(KEY);
+
+function authorization(key) {
+  return { Authorization: `Convex ${key}`, "Convex-Client": "dashboard-convexlite" };
+}
+
+// Checks a key with GET /api/check_admin_key; {isReadOnly} or throws with the reason.
+export async function checkKey(key) {
+  const response = await fetch(`${deploymentUrl}/api/check_admin_key`, {
+    headers: authorization(key),
+  });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.message ?? `The admin key was refused (HTTP ${response.status}).`);
+  }
+  return await response.json();
+}
+
+// Exchanges the one-time token of a login link for the admin key.
+export async function redeemToken(token) {
+  const response = await fetch(`${deploymentUrl}/dashboard/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.message ?? `Login failed (HTTP ${response.status}).`);
+  return body.adminKey;
+}
+
+export class Session {
+  constructor(key, info) {
+    this.key = key;
+    this.readOnly = !!info.isReadOnly;
+    this.client = new convex.ConvexClient(deploymentUrl, { unsavedChangesWarning: false });
+    this.client.setAdminAuth(key);
+  }
+
+  static save(key) {
+    sessionStorage.setItem(KEY, key);
+  }
+
+  async close() {
+    sessionStorage.removeItem(KEY);
+    await this.client.close();
+  }
+
+  // Watches a query; returns the unsubscribe function.
+  watch(path, args, onValue, onError) {
+    return this.client.onUpdate(path, args, onValue, onError);
+  }
+
+  mutation(path, args) {
+    return this.client.mutation(path, args);
+  }
+
+  // An HTTP call with the key in the Authorization header; the parsed JSON body (or null).
+  async call(method, path, body) {
+    const response = await fetch(`${deploymentUrl}${path}`, {
+      method,
+      headers: { ...authorization(this.key), "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const parsed = text ? JSON.parse(text) : null;
+    if (!response.ok) throw new Error(parsed?.message ?? `HTTP ${response.status}`);
+    return parsed;
+  }
+}
+
+// The message to show for a failed call: a ConvexError's data, else the error's message.
+export function errorText(error) {
+  if (error?.data !== undefined) {
+    return typeof error.data === "string" ? error.data : JSON.stringify(error.data);
+  }
+  return String(error?.message ?? error);
+}
