@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass, field
 
 from convexlite.server.dashboard.login import LoginTokens
 from convexlite.server.types import BackendApi
+
+
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version("convexlite")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 @dataclass
@@ -20,7 +28,8 @@ class ServerState:
     cloud_origin: str = "http://127.0.0.1:3210"
     site_origin: str = "http://127.0.0.1:3211"
     redact_logs: bool = False
-    version: str = "unknown"
+    version: str = field(default_factory=_package_version)
+    """What `/version` answers: convexlite's own version (upstream's answers its build's)."""
     log_poll_seconds: float = 60.0
     """How long `GET /api/stream_function_logs` waits for new entries (upstream: 60 s)."""
     metrics_without_key: bool = False

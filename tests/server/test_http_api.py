@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.metadata
 import json
 import re
 
@@ -26,6 +27,7 @@ async def test_meta_routes(served):
     assert (await c.get("/")).text.startswith("This Convex deployment is running.")
     assert (await c.get("/instance_name")).text == "convex-self-hosted"
     assert (await c.get("/version")).status_code == 200
+    assert (await c.get("/version")).text == importlib.metadata.version("convexlite")
     assert (await c.get("/instance_version")).text == (await c.get("/version")).text
     assert (await c.post("/echo", content=b"abc")).content == b"abc"
 
