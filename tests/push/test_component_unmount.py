@@ -65,6 +65,13 @@ def test_components_list_has_the_root_and_each_instance(deployment: Deployment) 
     }  # fmt: skip
     # a client without the admin key cannot list them
     assert not deployment.call("query", "_system/frontend/components:list")["ok"]
+    # the Functions page's module tree: the app's modules, then each instance's by its id
+    body = system_query(deployment, "_system/frontend/modules:listForAllComponents", {})
+    [(app_id, app_modules), (vault_id, vault_modules)] = body["value"]
+    assert app_id is None and "app.js" in dict(app_modules)
+    assert vault_id == vault["id"]
+    files = dict(vault_modules)["files.js"]["functions"]
+    assert {f["name"] for f in files} >= {"list"}
 
 
 def test_a_redeploy_keeps_the_component_ids(deployment: Deployment) -> None:

@@ -20,6 +20,7 @@ from convexlite.database.transaction import Transaction
 from convexlite.functions.cron_spec import parse_cron_spec
 from convexlite.functions.definitions import FunctionDefinition
 from convexlite.functions.environment import Environment
+from convexlite.functions.system import components
 from convexlite.functions.system.defining import COMPONENT_ID, query
 from convexlite.functions.validators import v
 from convexlite.values.function_paths import canonical_js
@@ -121,11 +122,9 @@ class FrontendModules:
         self._user_functions = user_functions
         self._cloud_url = cloud_url
 
-    def modules(self, env: Environment) -> list[list[Any]]:
-        """`[[modulePath, Module], ...]` of the namespace the query runs in."""
-        assert env.db is not None
-        component = env.db.namespace.component
-        analysis, package = _analysis(env.db.tx, component)
+    def modules(self, tx: Transaction, component: str) -> list[list[Any]]:
+        """`[[modulePath, Module], ...]` of the app (`""`) or of a component instance."""
+        analysis, package = _analysis(tx, component)
         modules = {path: _module(analyzed, package) for path, analyzed in analysis.items()}
         if not component:
             self._add_python_functions(modules)
@@ -146,12 +145,19 @@ class FrontendModules:
             )
 
     def list_for_all_components(self, env: Environment, args: Any) -> list[list[Any]]:
-        """`[[null, <the app's modules>]]`: components are listed by their `_components` ids,
-        which `components:list` gives; until then only the app is."""
-        return [[None, self.modules(env)]]
+        """`[[null, <the app's modules>], [<component id>, <its modules>], ...]`, one entry
+        per mounted component instance, by its `_components` id."""
+        assert env.db is not None
+        tx = env.db.tx
+        listed: list[list[Any]] = [[None, self.modules(tx, "")]]
+        for instance in components.all_instances(tx):
+            if instance["path"] and instance["state"] == components.ACTIVE:
+                listed.append([instance["_id"], self.modules(tx, instance["path"])])
+        return listed
 
     def list_modules(self, env: Environment, args: Any) -> list[list[Any]]:
-        return self.modules(env)
+        assert env.db is not None
+        return self.modules(env.db.tx, env.db.namespace.component)
 
     def args_validator(self, env: Environment, args: Any) -> str | None:
         """The args validator JSON string of `"dir/file:name"`, `{ "type": "any" }` for a
