@@ -496,18 +496,20 @@ class Backend:
         path: str | None = None,
         start_ts: int | None = None,
         end_ts: int | None = None,
+        component_id: str | None = None,
     ) -> int:
         """Cancel the scheduled function `job_id`, or every pending one (only those of the
-        function `path` and due in `[start_ts, end_ts)` ns, if given); returns how many.
-        A running action keeps running, but what it schedules afterwards is canceled."""
+        function `path` and due in `[start_ts, end_ts)` ns, if given) of the app or of the
+        component instance `component_id` names; returns how many. A running action keeps
+        running, but what it schedules afterwards is canceled."""
         return await self.engine.cancel_scheduled_functions(
-            job_id=job_id, path=path, start_ts=start_ts, end_ts=end_ts
+            job_id=job_id, path=path, start_ts=start_ts, end_ts=end_ts, component_id=component_id
         )
 
-    async def delete_scheduled_functions(self) -> None:
-        """Delete every scheduled function, finished or not: the escape hatch of a queue
-        too large to cancel."""
-        await self.engine.delete_scheduled_functions()
+    async def delete_scheduled_functions(self, component_id: str | None = None) -> None:
+        """Delete every scheduled function of the app or of a component instance, finished
+        or not: the escape hatch of a queue too large to cancel."""
+        await self.engine.delete_scheduled_functions(component_id)
 
     # ---- dashboard and CLI tools (spec/operator.md §4.1–4.3, §4.5) -----------------------------
 

@@ -31,7 +31,7 @@ from convexlite.auth.verifier import TokenVerifier
 from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
-from convexlite.database.namespace import TableNamespace
+from convexlite.database.namespace import TableNamespace, component_of_table
 from convexlite.database.store import Clock
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
@@ -63,7 +63,13 @@ from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.registry import DEFAULT_CLOUD_URL, FunctionRegistry
 from convexlite.functions.runner import Execution, FunctionRunner, drive
 from convexlite.functions.site_fetch import DeploymentFetch
-from convexlite.functions.system import audit_log, components, deployment_state, table_admin
+from convexlite.functions.system import (
+    audit_log,
+    component_ids,
+    components,
+    deployment_state,
+    table_admin,
+)
 from convexlite.functions.system import exports as snapshot_exports
 from convexlite.functions.system import imports as snapshot_imports
 from convexlite.js.analysis import V8Analyzer
@@ -87,6 +93,7 @@ from convexlite.snapshots.import_sources import open_import
 from convexlite.snapshots.importer import ImportSummary, import_tables
 from convexlite.snapshots.importer import Mode as ImportMode
 from convexlite.snapshots.zip_export import ExportSummary, Progress, export_snapshot
+from convexlite.values import decode_id
 from convexlite.values.function_paths import (
     InvalidFunctionPath,
     canonical_js,
@@ -461,39 +468,63 @@ class Engine:
         path: str | None = None,
         start_ts: int | None = None,
         end_ts: int | None = None,
+        component_id: str | None = None,
     ) -> int:
         """Cancel one job (`job_id`) or every queued one, only those of the function `path`
-        and due in `[start_ts, end_ts)` if given, in transactions of at most
-        `CANCEL_BATCH` jobs (`/api/cancel_job`, `/api/cancel_all_jobs`)."""
+        and due in `[start_ts, end_ts)` if given, of the app or of the component instance
+        `component_id` names, in transactions of at most `CANCEL_BATCH` jobs
+        (`/api/cancel_job`, `/api/cancel_all_jobs`)."""
         now = self.clock
         if job_id is not None:
-            return int(await self.dispatch.transaction(lambda tx: _cancel_job(tx, job_id, now())))
+            return int(
+                await self.dispatch.transaction(
+                    lambda tx: _cancel_job(tx, job_id, now(), component_id)
+                )
+            )
         name = None if path is None else canonical_js(canonicalize(path))
         return await self._scheduler_batches(
             "cancel_all_scheduled_functions",
-            lambda tx: scheduled_jobs.cancel_queued(
-                tx, now(), CANCEL_BATCH, name=name, start_ns=start_ts, end_ns=end_ts
+            component_id,
+            lambda tx, namespace: scheduled_jobs.cancel_queued(
+                tx,
+                now(),
+                CANCEL_BATCH,
+                name=name,
+                start_ns=start_ts,
+                end_ns=end_ts,
+                namespace=namespace,
             ),
         )
 
-    async def delete_scheduled_functions(self) -> None:
-        """Delete every scheduled function, run or not (`/api/delete_scheduled_functions_table`)."""
+    async def delete_scheduled_functions(self, component_id: str | None = None) -> None:
+        """Delete every scheduled function of the app or of a component instance, run or not
+        (`/api/delete_scheduled_functions_table`)."""
         await self._scheduler_batches(
-            "delete_scheduled_jobs_table", lambda tx: scheduled_jobs.delete_all(tx, CANCEL_BATCH)
+            "delete_scheduled_jobs_table",
+            component_id,
+            lambda tx, namespace: scheduled_jobs.delete_all(tx, CANCEL_BATCH, namespace),
         )
 
-    async def _scheduler_batches(self, action: str, step: Callable[[Transaction], int]) -> int:
-        """Run `step` (which changes at most `CANCEL_BATCH` jobs) in transactions until one
-        changes fewer; the first records the admin's `action` in the audit log. Returns
-        how many jobs changed."""
+    async def _scheduler_batches(
+        self,
+        action: str,
+        component_id: str | None,
+        step: Callable[[Transaction, TableNamespace], int],
+    ) -> int:
+        """Run `step` (which changes at most `CANCEL_BATCH` jobs of a namespace) in
+        transactions until one changes fewer; the first records the admin's `action` in the
+        audit log. Returns how many jobs changed."""
         total = 0
         first = True
         while True:
 
             def batch(tx: Transaction, first: bool = first) -> int:
+                component = component_ids.path_of(tx, component_id)
                 if first:
-                    audit_log.record(tx, action, dict(audit_log.APP_COMPONENT))
-                return step(tx)
+                    audit_log.record(
+                        tx, action, audit_log.component_fields(component_id, component)
+                    )
+                return step(tx, TableNamespace(component))
 
             count = await self.dispatch.transaction(batch)
             total += count
@@ -572,7 +603,7 @@ class Engine:
         """The inferred shape of every user table of a component instance (`/api/shapes2`)."""
         tx = self.db.begin(read_only=True, limits=UNLIMITED_READS)
         return table_admin.shapes(
-            tx, table_admin.component_of(tx, self.runner.cursors, component_id)
+            tx, component_ids.path_of(tx, component_id)
         )
 
     async def delete_tables(self, names: list[str], component_id: str | None) -> None:
@@ -590,7 +621,7 @@ class Engine:
             declared |= {("", name) for name in self._app_deployment.schema.tables}
 
         def delete(tx: Transaction) -> None:
-            component = table_admin.component_of(tx, self.runner.cursors, component_id)
+            component = component_ids.path_of(tx, component_id)
             mine = {name for path, name in declared if path == component}
             table_admin.delete_tables(tx, component, component_id, names, mine)
 
@@ -598,9 +629,7 @@ class Engine:
 
     def delete_component(self, component_id: str | None) -> None:
         """`/api/delete_component`: refused, with the reason (see `table_admin`)."""
-        component = table_admin.component_of(
-            self.db.begin(read_only=True), self.runner.cursors, component_id
-        )
+        component = component_ids.path_of(self.db.begin(read_only=True), component_id)
         mounted = {i.path for i in self.pushed.instances} if self.pushed is not None else set()
         table_admin.refuse_component_deletion(component, mounted)
 
@@ -849,21 +878,25 @@ class DuplicatePushedFunction(BadRequestError):
     code = "InvalidModules"
 
 
-def _cancel_job(tx: Transaction, job_id: str, now_ns: int) -> bool:
-    """Cancel one scheduled function for an admin, recorded in the audit log if it exists."""
-    job = scheduled_jobs.job_document(tx, job_id, None)
+def _cancel_job(tx: Transaction, job_id: str, now_ns: int, component_id: str | None) -> bool:
+    """Cancel one scheduled function for an admin (of the component `component_id` names
+    if given, else of whichever namespace holds it), recorded in the audit log if it exists."""
+    namespace = TableNamespace(component_ids.path_of(tx, component_id)) if component_id else None
+    job = scheduled_jobs.job_document(tx, job_id, namespace)
     if job is None:
         return False
+    table = tx.table_by_number(decode_id(job_id)[0])
+    component = component_of_table(table.name) if table is not None else ""
     audit_log.record(
         tx,
         "cancel_scheduled_function",
         {
-            **audit_log.APP_COMPONENT,
+            **audit_log.component_fields(component_id, component),
             "scheduled_function_id": job_id,
             "function_path": job["name"],
         },
     )
-    return scheduled_jobs.cancel(tx, job_id, now_ns, namespace=None)
+    return scheduled_jobs.cancel(tx, job_id, now_ns, namespace=namespace)
 
 
 def _instance_secret(persistence: Persistence, configured: str | None) -> tuple[str, bool]:

@@ -24,7 +24,7 @@ from convexlite.functions.environment import Environment
 from convexlite.functions.function_errors import FunctionError
 from convexlite.functions.function_log import TESTER_CALLER
 from convexlite.functions.runner import Execution, FunctionRunner, drive
-from convexlite.functions.system.table_admin import component_of
+from convexlite.functions.system.component_ids import path_of
 from convexlite.js.esm_rewrite import (
     RewrittenModule,
     UnsupportedModuleSyntax,
@@ -134,7 +134,7 @@ class OneOffQueries:
         self, source: str, args: Any, component_id: str | None, identity: dict[str, Any] | None
     ) -> Execution:
         runner = self._runner
-        component = component_of(runner.db.begin(read_only=True), runner.cursors, component_id)
+        component = path_of(runner.db.begin(read_only=True), component_id)
         variables = runner.variables
         env: Mapping[str, str] = {}
         if variables is not None:

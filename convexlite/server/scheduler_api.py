@@ -6,8 +6,8 @@
 - `POST /api/delete_scheduled_functions_table {componentId?}`.
 
 Each needs an admin key that may write (401 without one, 403 for a read-only key) and
-answers an empty `200`. Components
-do not exist yet, so a `componentId` or `componentPath` naming one is refused.
+answers an empty `200`. A `componentId` (a `_components` id, as the dashboard sends) acts on
+that component instance's jobs; `componentPath` is refused rather than ignored.
 """
 
 from __future__ import annotations
@@ -37,24 +37,26 @@ def _optional(body: dict[str, Any], field: str, kind: type) -> Any:
     return value
 
 
-def _root_component(body: dict[str, Any]) -> None:
-    if body.get("componentId") not in (None, "") or body.get("componentPath") not in (None, ""):
-        raise HttpError(400, "InvalidComponent", "This deployment has no components")
+def _component_id(body: dict[str, Any]) -> str | None:
+    """The `componentId` of a body (the dashboard's), None for the app."""
+    if body.get("componentPath") not in (None, ""):
+        raise _bad("`componentPath` is not supported here: pass the component's `componentId`")
+    return _optional(body, "componentId", str) or None
 
 
 def routes(state: ServerState) -> list[Route]:
     async def admin_body(request: Request) -> dict[str, Any]:
         admin_caller(request, state, "Changing scheduled functions", write=True)
-        body = await json_body(request)
-        _root_component(body)
-        return body
+        return await json_body(request)
 
     async def cancel_job(request: Request) -> Response:
         body = await admin_body(request)
         job_id = required(body, "id")
         if not isinstance(job_id, str):
             raise _bad(f"Invalid field `id`: expected a string, got {job_id!r}")
-        await state.backend.cancel_scheduled_functions(job_id=job_id)
+        await state.backend.cancel_scheduled_functions(
+            job_id=job_id, component_id=_component_id(body)
+        )
         return Response(status_code=200)
 
     async def cancel_all_jobs(request: Request) -> Response:
@@ -63,12 +65,13 @@ def routes(state: ServerState) -> list[Route]:
             path=_optional(body, "udfPath", str),
             start_ts=_optional(body, "startNextTs", int),
             end_ts=_optional(body, "endNextTs", int),
+            component_id=_component_id(body),
         )
         return Response(status_code=200)
 
     async def delete_table(request: Request) -> Response:
-        await admin_body(request)
-        await state.backend.delete_scheduled_functions()
+        body = await admin_body(request)
+        await state.backend.delete_scheduled_functions(_component_id(body))
         return Response(status_code=200)
 
     def endpoint(handler: Any) -> Any:

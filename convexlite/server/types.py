@@ -173,13 +173,16 @@ class BackendApi(Protocol):
         path: str | None = None,
         start_ts: int | None = None,
         end_ts: int | None = None,
+        component_id: str | None = None,
     ) -> int:
         """Cancel the scheduled function `job_id`, or every pending one (of the function
-        `path`, due in `[start_ts, end_ts)` ns, if given); returns how many."""
+        `path`, due in `[start_ts, end_ts)` ns, if given) of the app or of the component
+        instance `component_id` names; returns how many."""
         ...
 
-    async def delete_scheduled_functions(self) -> None:
-        """Delete every scheduled function's record, finished or not."""
+    async def delete_scheduled_functions(self, component_id: str | None = None) -> None:
+        """Delete every scheduled function's record, finished or not, of the app or of a
+        component instance."""
         ...
 
     async def upload_file(

@@ -83,3 +83,44 @@ def test_a_handle_to_a_missing_function_is_refused_when_created(deployment: Depl
     assert not failed["ok"]
     expected = 'Can\'t create a function handle for files:nope in component "vault"'
     assert expected in failed["message"]
+
+
+def admin_post(deployment: Deployment, path: str, body: dict[str, Any]) -> httpx.Response:
+    headers = {"Authorization": f"Convex {deployment.admin_key}"}
+    return httpx.post(f"{deployment.url}{path}", json=body, headers=headers)
+
+
+def test_the_dashboards_scheduler_endpoints_act_on_one_component(
+    deployment: Deployment, stored: str
+) -> None:
+    listed = admin_post(
+        deployment,
+        "/api/query",
+        {"path": "_system/frontend/components:list", "args": {}, "format": "json"},
+    ).json()["value"]
+    vault_id = next(c["id"] for c in listed if c["path"] == "vault")
+    unknown = admin_post(deployment, "/api/cancel_all_jobs", {"componentId": "nonsense"})
+    assert unknown.status_code == 400 and unknown.json()["code"] == "InvalidComponentId"
+    by_path = admin_post(deployment, "/api/cancel_all_jobs", {"componentPath": "vault"})
+    assert by_path.status_code == 400
+    deleted = admin_post(
+        deployment, "/api/delete_scheduled_functions_table", {"componentId": vault_id}
+    )
+    assert deleted.status_code == 200, deleted.text
+    assert vault(deployment)["jobs"] == []  # the component's records are gone
+    app_jobs = deployment.value("query", "app:view", {"file": stored})["jobs"]
+    assert app_jobs and set(app_jobs) == {"app.js:own"}  # the app's stay
+    events = admin_post(
+        deployment,
+        "/api/query",
+        {
+            "path": "_system/frontend/paginatedDeploymentEvents:default",
+            "args": {
+                "paginationOpts": {"numItems": 10, "cursor": None},
+                "filters": {"minDate": 0},
+            },
+            "format": "json",
+        },
+    ).json()["value"]["page"]
+    [event] = [e for e in events if e["action"] == "delete_scheduled_jobs_table"]
+    assert event["metadata"] == {"component_id": vault_id, "component": "vault"}

@@ -26,8 +26,15 @@ def record(tx: Transaction, action: str, metadata: dict[str, Any]) -> str:
 
 
 APP_COMPONENT: Mapping[str, None] = {"component_id": None, "component": None}
-"""The `{component_id, component}` fields of an event about the root app (inside a
-component: `component_scope.audit_metadata`)."""
+"""The `{component_id, component}` fields of an event about the root app."""
+
+
+def component_fields(component_id: str | None, path: str) -> dict[str, str | None]:
+    """The `{component_id, component}` fields of an event about the component instance at
+    `path` (`""`: the app, both null)."""
+    if not path:
+        return dict(APP_COMPONENT)
+    return {"component_id": component_id, "component": path}
 
 
 def record_environment_variables(

@@ -7,6 +7,7 @@ empty means the root app.
 
 from __future__ import annotations
 
+from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.functions.environment import Environment
 from convexlite.functions.system.components import COMPONENTS
@@ -21,10 +22,14 @@ def component_path(env: Environment, component_id: str | None) -> str:
     """The component path (`""` for the root app) a `componentId` argument names, read in
     the function's transaction (a query re-runs if the instance changes). An unmounted
     instance still has its path: its data stays browsable."""
+    assert env.db is not None
+    return path_of(env.db.tx, component_id)
+
+
+def path_of(tx: Transaction, component_id: str | None) -> str:
+    """The component path a `componentId` names, read in `tx` (an endpoint's transaction)."""
     if not component_id:
         return ""
-    assert env.db is not None
-    tx = env.db.tx
     table = tx.table(COMPONENTS)
     try:
         number, _ = decode_id(component_id)

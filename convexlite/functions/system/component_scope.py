@@ -70,7 +70,4 @@ def audit_metadata(env: Environment) -> dict[str, str | None]:
     """`{component_id, component}` of an audit event `env`'s function writes: the component
     it runs in (its id when called with one), both null in the app."""
     assert env.db is not None
-    path = env.db.namespace.component
-    if not path:
-        return dict(audit_log.APP_COMPONENT)
-    return {"component_id": _current.get(), "component": path}
+    return audit_log.component_fields(_current.get(), env.db.namespace.component)

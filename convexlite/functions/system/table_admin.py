@@ -16,11 +16,7 @@ from convexlite.database.metadata import BY_CREATION_TIME, DELETING
 from convexlite.database.namespace import TableNamespace
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
-from convexlite.functions.environment import Environment
-from convexlite.functions.logs import LogCollector
-from convexlite.functions.syscalls import DatabaseSyscalls
-from convexlite.functions.system import audit_log, component_ids
-from convexlite.query.cursors import CursorCodec
+from convexlite.functions.system import audit_log
 from convexlite.values import InvalidIdError, check_table_name, decode_id
 from convexlite.values.shapes import UNKNOWN, Shape, table_shape
 
@@ -40,13 +36,6 @@ class TableInSchema(BadRequestError):
 
 class ComponentDeletionRefused(BadRequestError):
     code = "InvalidComponent"
-
-
-def component_of(tx: Transaction, cursors: CursorCodec, component_id: str | None) -> str:
-    """The path (`""`: the app) of the component instance a `componentId` names; raises
-    `InvalidComponentId` (400) for one that names none."""
-    env = Environment(None, LogCollector(), DatabaseSyscalls(tx, cursors))
-    return component_ids.component_path(env, component_id)
 
 
 def shapes(tx: Transaction, component: str) -> dict[str, Shape]:
@@ -121,10 +110,9 @@ def delete_tables(
 def refuse_component_deletion(component: str, mounted: Collection[str]) -> None:
     """Why the component at `component` cannot be deleted (`/api/delete_component`).
 
-    Upstream deletes an *unmounted* component with its data. Unmounted instances are not
-    recorded here yet (`_components` has no state to tell one from an unknown id), so
-    nothing is deleted: the root app and mounted components are refused with the reason,
-    and any other one with a message saying the feature is missing.
+    Upstream deletes an *unmounted* component with its data; convexlite does not delete
+    them yet, so nothing is deleted: the root app and mounted components are refused with
+    the reason, an unmounted one with a message saying the feature is missing.
     """
     if not component:
         raise ComponentDeletionRefused(
