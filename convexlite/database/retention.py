@@ -287,6 +287,12 @@ class Retention:
             if r.json_value is None and r.tablet_id == index_table
         ]
         new = [index_id for index_id in dropped if index_id not in self.dropped]
+        if not documents and not indexes and not new:
+            # Nothing to delete: no write (a quiet store costs no commit per pass). The
+            # stored cursor stays behind, so a restart re-reads these revisions and again
+            # finds nothing; the stored floor stays lower, which deleted nothing above it.
+            self.cursor = cursor
+            return
         self._delete(documents, indexes, floor, cursor, self.dropped + new)
 
     def _delete(
