@@ -164,11 +164,15 @@ class FunctionMetrics:
         failed: bool,
         rows_read: Mapping[str, int] | None = None,
         rows_written: Mapping[str, int] | None = None,
+        gauge: str | None = None,
     ) -> None:
         """One execution ended (a completion record): `key` is `function_key`'s (or an HTTP
-        route's `GET /path`); a query that ran is a cache miss."""
+        route's `GET /path`); a query that ran is a cache miss. `gauge`, the concurrency
+        gauge it was counted in while running, goes down by one under the same lock."""
         with self._lock:
             minute = self._minute()
+            if gauge is not None:
+                self._adjust(minute, gauge, -1)
             stats = minute.function(key, kind)
             stats.invocations += 1
             if failed:
@@ -210,10 +214,13 @@ class FunctionMetrics:
     def adjust(self, gauge: str, delta: int) -> None:
         """A function started or finished running (or waiting): `concurrency_gauge`'s name."""
         with self._lock:
-            level = self._levels[gauge] = self._levels.get(gauge, 0.0) + delta
-            peak_last = self._minute().gauges.setdefault(gauge, [level, level])
-            peak_last[0] = max(peak_last[0], level)
-            peak_last[1] = level
+            self._adjust(self._minute(), gauge, delta)
+
+    def _adjust(self, minute: Minute, gauge: str, delta: int) -> None:
+        level = self._levels[gauge] = self._levels.get(gauge, 0.0) + delta
+        peak_last = minute.gauges.setdefault(gauge, [level, level])
+        peak_last[0] = max(peak_last[0], level)
+        peak_last[1] = level
 
     def scheduler_lag(self, seconds: float | None) -> None:
         """How far behind the earliest due scheduled job is (negative: not due yet; None:

@@ -1046,17 +1046,16 @@ class _Record:
         if http_response is not None and error is None:
             success = {"status": str(http_response.status)}
         ended = time.time()
-        metrics = self._metrics
-        metrics.adjust(self._gauge, -1)
         rows_read = tx.rows_read if tx is not None else None
         rows_written = tx.rows_written() if tx is not None and error is None else None
-        metrics.completed(
+        self._metrics.completed(
             self._udf_type,
             self.key,
             max(0.0, ended - self._started),
             error is not None,
             rows_read,
             rows_written,
+            gauge=self._gauge,
         )
         self._log.append(
             function_log.completion(
