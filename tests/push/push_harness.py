@@ -139,11 +139,15 @@ def restart(deployment: Deployment, *serve_args: str) -> None:
     deployment.served = start(deployment.project.parent, deployment.secret, *serve_args)
 
 
-def served_and_deployed(root: Path, name: str, **options: Any) -> Iterator[Deployment]:
+def served_and_deployed(
+    root: Path, name: str, *, variables: dict[str, str] | None = None, **options: Any
+) -> Iterator[Deployment]:
     """The project `name` served from `root` and pushed by the CLI, stopped at the end (the
-    body of a module-scoped fixture)."""
+    body of a module-scoped fixture); `variables` are set with `npx convex env set` first."""
     deployment = serve_project(root, name, **options)
     try:
+        for variable, value in (variables or {}).items():
+            deployment.cli("env", "set", variable, value)
         deployment.cli("deploy", "-y", "--typecheck", "disable")
         yield deployment
     finally:

@@ -7,35 +7,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from push_harness import Deployment
-
-
-@contextmanager
-def background(deployment: Deployment, *args: str) -> Iterator[list[str]]:
-    """`npx convex <args>` running; the lines of its stdout so far. Killed by pid at the end."""
-    process = subprocess.Popen(
-        deployment.cli_command(*args),
-        cwd=deployment.project, env=deployment.cli_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    stdout = process.stdout
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
-        yield lines
-    finally:
-        process.kill()
-        process.wait()
-        reader.join(5)
+from push_harness import Deployment, running
 
 
 def wait_for_line(lines: list[str], wanted: str, timeout: float = 60) -> str:
@@ -60,7 +35,7 @@ def test_function_spec_prints_and_writes_the_deployed_functions(deployment: Depl
 
 
 def test_run_watch_prints_the_query_again_after_a_mutation(deployment: Deployment) -> None:
-    with background(deployment, "run", "messages:list", '{"channel": "watched"}', "--watch") as out:
+    with running(deployment, "run", "messages:list", '{"channel": "watched"}', "--watch") as out:
         wait_for_line(out, "[]")
         deployment.value(
             "mutation", "messages:send", {"channel": "watched", "author": "w", "body": "seen live"}
@@ -90,7 +65,7 @@ def test_env_set_get_list_remove(deployment: Deployment) -> None:
 
 def test_logs_history_prints_past_completions_as_json_lines(deployment: Deployment) -> None:
     deployment.value("mutation", "messages:send", {"channel": "hist", "author": "h", "body": "x"})
-    with background(deployment, "logs", "--history", "5", "--success", "--jsonl") as out:
+    with running(deployment, "logs", "--history", "5", "--success", "--jsonl") as out:
         line = wait_for_line(out, '"messages:send"')
     entry = json.loads(line)
     assert entry["kind"] == "Completion" and entry["error"] is None

@@ -10,19 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from push_harness import Deployment, restart, serve_project, wait_for
+from push_harness import Deployment, restart, served_and_deployed, wait_for
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployment = serve_project(tmp_path_factory.mktemp("storage"), "component_lifecycle")
-    try:
-        # the app declares VAULT_LABEL, so a push needs it set
-        deployment.cli("env", "set", "VAULT_LABEL", "first")
-        deployment.cli("deploy", "-y", "--typecheck", "disable")
-        yield deployment
-    finally:
-        deployment.served.stop()
+    # the app declares VAULT_LABEL, so a push needs it set
+    root = tmp_path_factory.mktemp("storage")
+    yield from served_and_deployed(root, "component_lifecycle", variables={"VAULT_LABEL": "first"})
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from push_harness import Deployment, serve_project, wait_for
+from push_harness import Deployment, served_and_deployed, wait_for
 
 CONFIG = "convex/convex.config.ts"
 WITHOUT_VAULT = 'import { defineApp } from "convex/server";\nexport default defineApp();\n'
@@ -18,14 +18,9 @@ WITHOUT_VAULT = 'import { defineApp } from "convex/server";\nexport default defi
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deployment = serve_project(tmp_path_factory.mktemp("unmount"), "component_lifecycle")
-    try:
-        # the app declares VAULT_LABEL, so a push needs it set
-        deployment.cli("env", "set", "VAULT_LABEL", "first")
-        deployment.cli("deploy", "-y", "--typecheck", "disable")
-        yield deployment
-    finally:
-        deployment.served.stop()
+    # the app declares VAULT_LABEL, so a push needs it set
+    root = tmp_path_factory.mktemp("unmount")
+    yield from served_and_deployed(root, "component_lifecycle", variables={"VAULT_LABEL": "first"})
 
 
 def deploy(deployment: Deployment) -> str:
