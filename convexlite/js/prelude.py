@@ -36,12 +36,15 @@ PRELUDE_FILES: tuple[str, ...] = (
     "globals.js",
 )
 
+SHARED_FILE = "convex_errors.js"
+"""In `convexlite/functions/`: what the prelude shares with Node actions' executor."""
 PRELUDE_URL = "convexlite:prelude"
 
 
 def _load() -> str:
     folder = resources.files("convexlite.js") / "prelude"
-    parts = []
+    shared = resources.files("convexlite.functions") / SHARED_FILE
+    parts = [f"// ---- {SHARED_FILE}\n{shared.read_text(encoding='utf-8')}"]
     for name in PRELUDE_FILES:
         parts.append(f"// ---- {name}\n{(folder / name).read_text(encoding='utf-8')}")
     body = "\n".join(parts)

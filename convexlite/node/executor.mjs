@@ -11,10 +11,17 @@
 // {op: "result", call, ok, value | error}; every console line is sent as {op: "log", line}.
 // When the socket closes the process exits, so a backend that dies leaves no executor behind.
 
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import util from "node:util";
 import { pathToFileURL } from "node:url";
+
+// The error helpers V8's prelude uses too (convexlite/functions/convex_errors.js).
+const { errorFromHostPayload, isConvexError, convexErrorData } = new Function(
+  `${fs.readFileSync(new URL("../functions/convex_errors.js", import.meta.url), "utf8")}
+  return { errorFromHostPayload, isConvexError, convexErrorData };`,
+)();
 
 const MAX_LOG_LINES = 256;
 const MAX_LOG_LINE_BYTES = 32768;
@@ -139,18 +146,6 @@ function asyncSyscall(op, jsonArgs) {
   });
 }
 
-function hostError(payload) {
-  let parsed;
-  try {
-    parsed = JSON.parse(payload);
-  } catch {
-    parsed = { message: String(payload) };
-  }
-  const error = new Error(parsed?.message ?? String(payload));
-  if (parsed !== null && typeof parsed === "object" && "data" in parsed) error.data = parsed.data;
-  return error;
-}
-
 async function storeBlob({ blob, options }) {
   if (!(blob instanceof Blob)) throw new TypeError("storage.store() expects a Blob");
   const bytes = Buffer.from(await blob.arrayBuffer());
@@ -247,31 +242,6 @@ async function analyzeModule(dir, module) {
 
 // ---- errors ------------------------------------------------------------------------------------
 
-function isConvexError(error) {
-  return (
-    error !== null &&
-    typeof error === "object" &&
-    (Object.prototype.hasOwnProperty.call(error, "ConvexErrorSymbol") || Symbol.for("ConvexError") in error)
-  );
-}
-
-function convexErrorData(error) {
-  const data = error.data;
-  if (typeof data === "string" && Object.prototype.hasOwnProperty.call(error, "ConvexErrorSymbol")) {
-    try {
-      return JSON.parse(data);
-    } catch {
-      return data;
-    }
-  }
-  if (data === undefined) return null;
-  try {
-    return JSON.parse(JSON.stringify(data)) ?? null;
-  } catch {
-    return render(data);
-  }
-}
-
 // Source-mapped frames name files by absolute path, resolved against the bundle directory
 // (`<bundle>/../convex/x.ts`); show them relative to it, as Convex does (`../convex/x.ts:12:5`),
 // and leave out the executor's own frames.
@@ -295,7 +265,7 @@ function describeError(error, dir) {
       stack = "";
     }
     const described = { name: String(error.name ?? "Error"), message: error.message, stack };
-    if (isConvexError(error)) described.data = convexErrorData(error);
+    if (isConvexError(error)) described.data = convexErrorData(error, render);
     return described;
   }
   return { name: "Error", message: typeof error === "string" ? error : render(error), stack: "" };
@@ -355,7 +325,7 @@ function settle(message) {
   if (pending === undefined) return;
   pendingCalls.delete(message.call);
   if (message.ok) pending.resolve(message.value);
-  else pending.reject(hostError(message.error));
+  else pending.reject(errorFromHostPayload(message.error));
 }
 
 function dispatch(message) {

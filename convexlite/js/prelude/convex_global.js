@@ -56,18 +56,6 @@ function startAsyncOp(op, jsonArgs) {
   });
 }
 
-function errorFromHostPayload(payload) {
-  let parsed;
-  try {
-    parsed = JSON.parse(payload);
-  } catch {
-    parsed = { message: String(payload) };
-  }
-  const error = new Error(parsed?.message ?? String(payload));
-  if (parsed !== null && typeof parsed === "object" && "data" in parsed) error.data = parsed.data;
-  return error;
-}
-
 function settle(id, ok, payload) {
   const pending = pendingOps.get(id);
   if (pending === undefined) return false;

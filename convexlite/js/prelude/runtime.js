@@ -57,28 +57,6 @@ function enterExecPhase(exec, seed, time) {
   exec.observedRng = false;
 }
 
-function isConvexError(error) {
-  return isObjectLike(error) &&
-    (Object.prototype.hasOwnProperty.call(error, "ConvexErrorSymbol") || Symbol.for("ConvexError") in error);
-}
-
-function convexErrorData(error) {
-  const data = error.data;
-  if (typeof data === "string" && Object.prototype.hasOwnProperty.call(error, "ConvexErrorSymbol")) {
-    try {
-      return JSON.parse(data);
-    } catch {
-      return data;
-    }
-  }
-  if (data === undefined) return null;
-  try {
-    return JSON.parse(JSON.stringify(data)) ?? null;
-  } catch {
-    return inspectValue(data, 0, [], "");
-  }
-}
-
 // {name, message, stack, frames, data?, code?} of anything thrown.
 function describeError(error) {
   if (isObjectLike(error) && (error instanceof Error || typeof error.message === "string")) {
@@ -94,7 +72,7 @@ function describeError(error) {
       stack,
       frames: framesOf(error),
     };
-    if (isConvexError(error)) described.data = convexErrorData(error);
+    if (isConvexError(error)) described.data = convexErrorData(error, (data) => inspectValue(data, 0, [], ""));
     if (error instanceof HostFailure) described.code = error.code;
     return described;
   }
