@@ -7,6 +7,7 @@ from `node.externalPackages`) are this run's.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,3 +36,12 @@ def serve(root: Path, env: dict[str, str] | None = None) -> Deployment:
     served = start_served(root, secret, env)
     key = issue_admin_key(DEFAULT_INSTANCE_NAME, secret)
     return Deployment(served, key, project, npm_clients("the node action tests"), secret)
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

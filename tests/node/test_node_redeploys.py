@@ -7,23 +7,14 @@ more resident memory from push 5 to push 30)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from node_harness import serve
+from node_harness import alive, serve
 from node_redeploys import redeploys
 
 ROUNDS = 10
 RSS_GROWTH_BOUND_KB = 40 * 1024
 """Allowed growth of the server's VmRSS from round 3 to round 10 (measured: about 2 MiB)."""
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_redeploys_replace_the_node_processes_and_keep_memory_flat(tmp_path: Path) -> None:

@@ -3,18 +3,9 @@ PATH, stopped with it (no executor outlives the server), served again after a re
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from node_harness import serve, start_served
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from node_harness import alive, serve, start_served
 
 
 def test_a_push_without_node_on_path_is_refused(tmp_path: Path) -> None:
