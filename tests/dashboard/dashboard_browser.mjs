@@ -1,46 +1,10 @@
-// Drives the built-in dashboard in a real headless Chromium (Debian's /usr/bin/chromium,
-// through playwright-core) against a served deployment; prints one JSON line per step
-// passed, and exits 1 with the failure. Usage:
+// Drives the built-in dashboard in a real headless Chromium against a served deployment:
+// login both ways, Data browsing and editing, pause/resume, an environment variable, a
+// read-only key. Usage:
 //   node dashboard_browser.mjs <deployment url> <admin key> <login link> <read-only key>
-import { createRequire } from "node:module";
-
-const require = createRequire((process.env.CONVEX_NPM_DIR ?? process.cwd()) + "/");
-const { chromium } = require("playwright-core");
+import { check, run, shoot, step } from "./browser_harness.mjs";
 
 const [url, adminKey, loginLink, readOnlyKey] = process.argv.slice(2);
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-// With DASHBOARD_SCREENSHOTS=<dir>, the pages are photographed there (docs/dashboard.md's).
-const SHOTS = process.env.DASHBOARD_SCREENSHOTS;
-const shoot = async (page, name) => SHOTS && (await page.screenshot({ path: `${SHOTS}/${name}.png` }));
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
-const step = (name) => emit({ step: name });
-const check = (ok, what) => {
-  if (!ok) throw new Error(what);
-};
-
-const problems = [];
-let expected401s = 0; // the refusals a step provokes on purpose (Chromium logs each one)
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 700 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10000);
-  const local = (address) => new URL(address).hostname === "127.0.0.1";
-  page.on("console", (msg) => {
-    if (msg.type() !== "error") return;
-    if (expected401s > 0 && msg.text().includes("status of 401")) expected401s -= 1;
-    else problems.push(`console error: ${msg.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("request", (request) => {
-    if (!local(request.url())) problems.push(`request left the machine: ${request.url()}`);
-  });
-  page.on("websocket", (ws) => {
-    if (!local(ws.url())) problems.push(`WebSocket left the machine: ${ws.url()}`);
-  });
-  return page;
-}
 
 // The write another client makes meanwhile, over HTTP.
 async function send(author, body) {
@@ -54,12 +18,13 @@ async function send(author, body) {
 
 const row = (page, text) => page.locator("#documents tbody tr", { hasText: text });
 
-try {
+await run(async (browser) => {
+  const newPage = () => browser.newPage();
   // Log in by pasting the key.
   const page = await newPage();
   await page.goto(`${url}/dashboard/`);
   await page.fill("#admin-key", "not-a-key");
-  expected401s += 1;
+  browser.expected401s += 1;
   await page.click("#login");
   await page.locator("#login-error").filter({ hasText: /./ }).waitFor();
   await page.fill("#admin-key", adminKey);
@@ -79,7 +44,7 @@ try {
   const stored = await linked.evaluate(() => sessionStorage.getItem("convexlite.adminKey"));
   check(stored?.startsWith(adminKey.split("|")[0] + "|"), "the link's key is not in sessionStorage");
   const again = await newPage();
-  expected401s += 1;
+  browser.expected401s += 1;
   await again.goto(loginLink);
   await again.locator("#login-error", { hasText: "already used" }).waitFor();
   step("login link used once");
@@ -173,11 +138,6 @@ try {
   check(await reader.isDisabled("#env-set"), "env set enabled");
   step("a read-only key changes nothing");
 
-  check(problems.length === 0 && expected401s === 0, problems.join("\n"));
+  browser.checkNoProblems();
   step("no console errors, no request outside 127.0.0.1");
-  await browser.close();
-} catch (error) {
-  emit({ error: String(error?.stack ?? error), problems });
-  await browser.close();
-  process.exit(1);
-}
+});

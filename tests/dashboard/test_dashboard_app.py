@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path, PurePosixPath
+
 import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -60,3 +63,25 @@ async def test_disabled() -> None:
         transport = httpx.ASGITransport(app=backend.asgi(dashboard=False))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             assert (await http.get("/dashboard/")).status_code == 404
+
+
+def test_every_dashboard_file_ships_in_the_wheel() -> None:
+    """A page or stylesheet missed by pyproject's package-data would work from a checkout
+    and be missing from `pip install convexlite`."""
+    root = Path(__file__).parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["convexlite"]
+    package = root / "convexlite"
+    static = package / "server" / "dashboard" / "static"
+    unshipped = [
+        str(path.relative_to(package))
+        for path in static.rglob("*")
+        if path.is_file()
+        and not any(
+            PurePosixPath(path.relative_to(package).as_posix()).match(p)
+            and len(Path(p).parts) == len(path.relative_to(package).parts)
+            for p in patterns
+        )
+    ]
+    assert unshipped == []

@@ -8,24 +8,18 @@ error, no request leaving 127.0.0.1
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
-from npm_clients import npm_clients, unavailable
+from dashboard_harness import run_script, serve_app
 from served import Served, free_port
 
 from convexlite.auth.keys import generate_instance_secret, issue_admin_key
 
-HERE = Path(__file__).parent
 SECRET = generate_instance_secret()
 NAME = "convex-self-hosted"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 APP = """
 from convexlite import App, v
@@ -56,8 +50,7 @@ STEPS = [
 
 @pytest.fixture
 def served(tmp_path: Path):
-    (tmp_path / "dashboard_app.py").write_text(APP)
-    server = Served(tmp_path, "--app", "dashboard_app:app", env={"INSTANCE_SECRET": SECRET})
+    server = serve_app(tmp_path, APP, SECRET)
     try:
         yield server
     finally:
@@ -65,9 +58,6 @@ def served(tmp_path: Path):
 
 
 def test_the_dashboard_in_a_browser(served: Served) -> None:
-    clients = npm_clients("the dashboard's browser tests")
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium")
     key = issue_admin_key(NAME, SECRET)
     read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
     link = re.search(r"Dashboard: +(\S+#token=\S+)", served.output)
@@ -83,17 +73,8 @@ def test_the_dashboard_in_a_browser(served: Served) -> None:
         )
         assert sent.json()["status"] == "success", sent.text
 
-    done = subprocess.run(
-        ["node", str(HERE / "dashboard_browser.mjs"), served.url, key, link[1], read_only_key],
-        cwd=clients,
-        env={**os.environ, "CHROMIUM": CHROMIUM},  # DASHBOARD_SCREENSHOTS passes through
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert done.returncode == 0, f"{lines}\n{done.stderr[-3000:]}"
-    assert [line["step"] for line in lines] == STEPS
+    steps = run_script("dashboard_browser.mjs", served.url, key, link[1], read_only_key)
+    assert steps == STEPS
 
 
 def test_its_own_port_redirects_to_it(tmp_path: Path) -> None:

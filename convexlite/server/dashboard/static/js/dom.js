@@ -25,3 +25,10 @@ export function replace(node, ...children) {
   node.replaceChildren();
   append(node, children);
 }
+
+// Loads a page's own stylesheet (`css/<name>.css`) once, so pages keep their styles apart.
+export function stylesheet(name) {
+  const href = new URL(`../css/${name}.css`, import.meta.url).href;
+  if (document.querySelector(`link[href="${href}"]`)) return;
+  document.head.append(h("link", { rel: "stylesheet", href }));
+}

@@ -1,5 +1,5 @@
 // The dashboard's shell: login, the sidebar, the paused banner, and a hash router
-// (`#/health`, `#/data/<table>`, `#/settings`) mounting one page module at a time.
+// (`#/<page>/<params…>`, e.g. `#/data/<table>`) mounting one page module at a time.
 // A page module exports `mount(container, session, params)` returning its cleanup.
 
 import { h, replace } from "./dom.js";
@@ -8,8 +8,14 @@ import * as health from "./pages/health.js";
 import * as data from "./pages/data.js";
 import * as settings from "./pages/settings.js";
 
-const PAGES = { health, data, settings };
-const TITLES = { health: "Health", data: "Data", settings: "Settings" };
+// The sidebar, in order: a page's route name, its title, its module.
+const PAGE_LIST = [
+  ["health", "Health", health],
+  ["data", "Data", data],
+  ["settings", "Settings", settings],
+];
+const PAGES = Object.fromEntries(PAGE_LIST.map(([name, , module]) => [name, module]));
+const TITLES = Object.fromEntries(PAGE_LIST.map(([name, title]) => [name, title]));
 const root = document.getElementById("root");
 
 async function start() {

@@ -61,8 +61,16 @@ export class Session {
     return this.client.onUpdate(path, args, onValue, onError);
   }
 
+  query(path, args) {
+    return this.client.query(path, args);
+  }
+
   mutation(path, args) {
     return this.client.mutation(path, args);
+  }
+
+  action(path, args) {
+    return this.client.action(path, args);
   }
 
   // An HTTP call with the key in the Authorization header; the parsed JSON body (or null).
