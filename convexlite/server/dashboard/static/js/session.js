@@ -4,6 +4,8 @@
 // send it: state-changing requests need no CSRF token.
 
 const KEY = "convexlite.adminKey";
+// As the official dashboard names itself: the server then sends structured log lines.
+const CLIENT = "dashboard-0.0.0";
 
 // The deployment's URL: this page's origin and whatever prefix the API is mounted under.
 export const deploymentUrl =
@@ -12,7 +14,7 @@ export const deploymentUrl =
 export const storedKey = () => sessionStorage.getItem(KEY);
 
 function authorization(key) {
-  return { Authorization: `Convex ${key}`, "Convex-Client": "dashboard-convexlite" };
+  return { Authorization: `Convex ${key}`, "Convex-Client": CLIENT };
 }
 
 // Checks a key with GET /api/check_admin_key; {isReadOnly} or throws with the reason.
@@ -74,9 +76,10 @@ export class Session {
   }
 
   // An HTTP call with the key in the Authorization header; the parsed JSON body (or null).
-  async call(method, path, body) {
+  async call(method, path, body, signal) {
     const response = await fetch(`${deploymentUrl}${path}`, {
       method,
+      signal,
       headers: { ...authorization(this.key), "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
