@@ -28,6 +28,12 @@ export class Browser {
     this.browser = browser;
     this.problems = [];
     this.expected401s = 0; // refusals a step provokes on purpose (Chromium logs each one)
+    this.expectedErrors = []; // patterns of other console errors a step provokes, once each
+  }
+
+  // The next console error matching `pattern` is a step's doing, not a problem.
+  expectError(pattern) {
+    this.expectedErrors.push(pattern);
   }
 
   // A fresh context (its own sessionStorage) with one page, watched for problems.
@@ -38,8 +44,11 @@ export class Browser {
     const local = (address) => new URL(address).hostname === "127.0.0.1";
     page.on("console", (msg) => {
       if (msg.type() !== "error") return;
-      if (this.expected401s > 0 && msg.text().includes("status of 401")) this.expected401s -= 1;
-      else this.problems.push(`console error: ${msg.text()}`);
+      const text = msg.text();
+      const expected = this.expectedErrors.findIndex((pattern) => pattern.test(text));
+      if (expected >= 0) this.expectedErrors.splice(expected, 1);
+      else if (this.expected401s > 0 && text.includes("status of 401")) this.expected401s -= 1;
+      else this.problems.push(`console error: ${text}`);
     });
     page.on("pageerror", (error) => this.problems.push(`page error: ${error.message}`));
     page.on("request", (request) => {
@@ -66,7 +75,9 @@ export class Browser {
 
   // Fails if any page had a console error or a request outside 127.0.0.1.
   checkNoProblems() {
-    check(this.problems.length === 0 && this.expected401s === 0, this.problems.join("\n"));
+    const unmet = this.expectedErrors.map((pattern) => `expected console error not seen: ${pattern}`);
+    check(this.problems.length === 0 && this.expected401s === 0 && unmet.length === 0,
+      [...this.problems, ...unmet].join("\n"));
   }
 }
 
