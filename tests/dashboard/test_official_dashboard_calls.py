@@ -21,8 +21,7 @@ from convexlite.auth.keys import generate_instance_secret, issue_admin_key
 
 SECRET = generate_instance_secret()
 BUNDLE = (
-    Path(__file__).parents[2]
-    / "convexlite/server/dashboard/static/vendor/convex.browser.bundle.js"
+    Path(__file__).parents[2] / "convexlite/server/dashboard/static/vendor/convex.browser.bundle.js"
 )
 
 APP = """
