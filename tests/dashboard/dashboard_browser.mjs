@@ -138,6 +138,20 @@ await run(async (browser) => {
   check(await reader.isDisabled("#env-set"), "env set enabled");
   step("a read-only key changes nothing");
 
+  // Every page in the sidebar, for both keys, settles without showing an error.
+  for (const viewer of [page, reader]) {
+    const names = await viewer.locator("nav a").evaluateAll((links) => links.map((a) => a.id));
+    for (const id of names) {
+      await viewer.click(`#${id}`);
+      await viewer.locator(`#${id}.active`).waitFor();
+      await viewer.waitForTimeout(300);
+      const shown = await viewer.locator("main .error").evaluateAll((nodes) =>
+        nodes.filter((n) => n.offsetParent !== null && n.textContent.trim()).map((n) => n.textContent));
+      check(shown.length === 0, `${id} shows an error: ${shown.join(" | ")}`);
+    }
+  }
+  step("every page opens without an error");
+
   browser.checkNoProblems();
   step("no console errors, no request outside 127.0.0.1");
 });

@@ -44,6 +44,7 @@ STEPS = [
     "paused and resumed",
     "set an environment variable",
     "a read-only key changes nothing",
+    "every page opens without an error",
     "no console errors, no request outside 127.0.0.1",
 ]
 
