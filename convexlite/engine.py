@@ -172,7 +172,9 @@ class Engine:
                 "CONVEX_CLOUD_URL": config.cloud_origin or DEFAULT_CLOUD_URL,
                 "CONVEX_SITE_URL": config.site_origin or DEFAULT_SITE_URL,
             }
-            registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
+            registry = FunctionRegistry(
+                system_env["CONVEX_CLOUD_URL"], lambda: self._app_deployment.auth_providers
+            )
             self.auth_version = 0
             self.tokens = TokenVerifier(
                 (),
