@@ -808,9 +808,9 @@ class Engine:
                 "running": stats.delay_s is not None,
                 "floorMs": _ms(stats.min_snapshot_ts),
                 "processedThroughMs": _ms(stats.confirmed_deleted_ts),
-                "oldestPinnedMs": None if stats.oldest_pinned_ts is None else _ms(
-                    stats.oldest_pinned_ts
-                ),
+                "oldestPinnedMs": None
+                if stats.oldest_pinned_ts is None
+                else _ms(stats.oldest_pinned_ts),
                 "passes": stats.passes,
                 "documentsDeleted": stats.documents_deleted,
                 "indexEntriesDeleted": stats.index_entries_deleted,

@@ -35,4 +35,3 @@ def test_a_busy_dashboard_port_is_skipped_with_a_warning(tmp_path: Path) -> None
             ]
         finally:
             server.stop()
-

@@ -3,10 +3,10 @@
 
 The pushed deployment is stored in convexlite's own rows (`deploy/store.py`): `_auth`
 holds one row with the pushed `providers` list, which `listAuthProviders` turns into
-upstream's one document per provider, after the Python app's own (`App(auth_providers=)`) (the custom JWT `algorithm` JSON-quoted, as
-upstream stores it), and `_deployment.nodeVersion` is the `node:version`. convexlite
-has no log streams, so `listConfiguredSinks` is always empty, and an export may always
-include file storage.
+upstream's one document per provider after the Python app's own (`App(auth_providers=)`),
+the custom JWT `algorithm` JSON-quoted as upstream stores it; `_deployment.nodeVersion`
+is the `node:version`. convexlite has no log streams, so `listConfiguredSinks` is always
+empty, and an export may always include file storage.
 """
 
 from __future__ import annotations
