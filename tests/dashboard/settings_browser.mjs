@@ -75,6 +75,7 @@ await run(async (browser) => {
   await envRow(page, "RENAMED_VAR").waitFor();
   await envRow(page, "THIRD_VAR").waitFor({ state: "detached" });
   await envRow(page, "FIRST_VAR").locator("td", { hasText: "uno" }).waitFor();
+  check(await page.inputValue("#env-name") === "", "the new rows were not reset");
   const listed = await variables();
   check(JSON.stringify(listed) === JSON.stringify(
     { FIRST_VAR: "uno", PASTED_A: "a", PASTED_B: "b b", RENAMED_VAR: "two" }),
@@ -114,6 +115,7 @@ await run(async (browser) => {
   await call("mutation", "messages:send", { body: "fourth" });
   await page.locator("#storage-documents", { hasText: "4" }).waitFor();
   await page.locator("#minted").evaluate((node) => node.replaceChildren()); // no key on screen
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shoot(page, "settings");
   step("storage and retention shown, counts live");
 

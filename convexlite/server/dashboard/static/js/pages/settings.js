@@ -32,7 +32,7 @@ export function mount(container, session, params) {
       h("a", { href: name === "general" ? "#/settings" : `#/settings/${name}`,
         id: `settings-tab-${name}`, className: name === tab ? "active" : "" }, title))),
     error,
-    sections.map((section) => section.node),
+    h("div", { className: `settings-${tab}` }, sections.map((section) => section.node)),
   );
   return () => sections.forEach((section) => section.stop());
 }

@@ -77,7 +77,10 @@ export function environmentSection(session, report) {
     });
     return row;
   };
-  const resetNewRows = () => replace(added, newRow());
+  const resetNewRows = () => {
+    replace(added);
+    added.append(newRow());
+  };
 
   // Deletions first, so a variable renamed to a name another one leaves works.
   const pendingChanges = () => {

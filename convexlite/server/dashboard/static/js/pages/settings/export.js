@@ -80,7 +80,8 @@ export function exportSection(session, report) {
   const node = h("section", { id: "snapshot-export" },
     h("h2", {}, "Export a snapshot"),
     h("p", { className: "muted" }, "A ZIP of every table as of one moment (the format ",
-      "`npx convex export` writes and `npx convex import` reads)."),
+      h("code", {}, "npx convex export"), " writes and ", h("code", {}, "npx convex import"),
+      " reads)."),
     h("div", { className: "toolbar" }, request,
       h("label", {}, includeStorage, " include file storage")),
     status, progress);

@@ -93,7 +93,8 @@ export function importSection(session, report) {
 
   const node = h("section", { id: "snapshot-import" },
     h("h2", {}, "Import a snapshot"),
-    h("p", { className: "muted" }, "Upload a ZIP written by an export or `npx convex export`. ",
+    h("p", { className: "muted" }, "Upload a ZIP written by an export or ",
+      h("code", {}, "npx convex export"), ". ",
       "Nothing changes until you confirm the summary of what the import will add and delete."),
     h("div", { className: "toolbar" }, file, mode, start, uploadStatus),
     h("h3", {}, "Recent imports"),
