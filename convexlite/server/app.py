@@ -22,10 +22,10 @@ from convexlite.server import (
     operations_api,
     push_api,
     scheduler_api,
+    settings_api,
     snapshot_api,
     storage_api,
 )
-from convexlite.server.dashboard import operator_api
 from convexlite.server.dashboard.app import create_dashboard_app
 from convexlite.server.http_actions import HttpActions
 from convexlite.server.state import ServerState
@@ -139,7 +139,7 @@ def create_app(state: ServerState) -> Starlette:
         *storage_api.routes(state),
         *operations_api.routes(state),
         *dashboard_api.routes(state),
-        *operator_api.routes(state),
+        *settings_api.routes(state),
     ]
     endpoint = sync_websocket(state)
     routes += [
