@@ -91,7 +91,12 @@ await run(async (browser) => {
   await page.click("#confirm-cancel");
   await envRow(page, "FROM_ELSEWHERE").locator(".env-undo").click();
   check("FROM_ELSEWHERE" in await variables(), "deleted without confirmation");
-  step("a deletion waits for its confirmation");
+  await page.fill("#env-name", "FIRST_VAR");
+  await page.click("#env-set");
+  await page.locator("#settings-error", { hasText: "FIRST_VAR is set twice" }).waitFor();
+  await page.fill("#env-name", "");
+  check((await variables()).FIRST_VAR === "uno", "a duplicate name was saved");
+  step("a deletion waits for its confirmation, a duplicate name is refused");
 
   await page.click("#mint-key");
   const minted = await page.inputValue("#minted-key");

@@ -40,7 +40,7 @@ def list_messages(ctx, args):
 
 STEPS = [
     "environment variables edited, renamed, deleted and pasted",
-    "a deletion waits for its confirmation",
+    "a deletion waits for its confirmation, a duplicate name is refused",
     "minted an admin key that works",
     "auth providers and components listed",
     "storage and retention shown, counts live",

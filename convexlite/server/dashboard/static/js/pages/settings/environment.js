@@ -82,29 +82,39 @@ export function environmentSection(session, report) {
     added.append(newRow());
   };
 
-  // Deletions first, so a variable renamed to a name another one leaves works.
+  // Deletions first, so a variable renamed to a name another one leaves works. `names` are
+  // the names there will be, to refuse duplicates before asking the server.
   const pendingChanges = () => {
     const deletions = [];
     const sets = [];
-    for (const [name, edit] of edits) {
-      if (edit === null || edit.name !== name) deletions.push({ name, value: null });
-      if (edit !== null) sets.push({ name: edit.name, value: edit.value });
+    const names = [];
+    for (const variable of variables) {
+      const edit = edits.get(variable.name);
+      if (edit === undefined) names.push(variable.name);
+      else if (edit === null || edit.name !== variable.name) {
+        deletions.push({ name: variable.name, value: null });
+      }
+      if (edit && (edit.name !== variable.name || edit.value !== variable.value)) {
+        sets.push({ name: edit.name, value: edit.value });
+      }
+      if (edit) names.push(edit.name);
     }
     for (const row of added.children) {
       const name = row.querySelector("input").value.trim();
-      if (name) sets.push({ name, value: row.querySelector("textarea").value });
+      if (!name) continue;
+      sets.push({ name, value: row.querySelector("textarea").value });
+      names.push(name);
     }
-    return { deletions, sets };
+    return { deletions, sets, names };
   };
 
   const save = async (event) => {
     event.preventDefault();
     report(null);
-    const { deletions, sets } = pendingChanges();
-    const untouched = variables.filter((v) => !edits.has(v.name)).map((v) => v.name);
-    const names = [...untouched, ...sets.map((set) => set.name)];
+    const { deletions, sets, names } = pendingChanges();
     const duplicate = names.find((name, i) => names.indexOf(name) !== i);
     if (duplicate) return report(new Error(`${duplicate} is set twice: names must be unique.`));
+    if (deletions.length + sets.length === 0) return;
     if (deletions.length > 0) {
       const listed = deletions.map((d) => d.name).join(", ");
       const ok = await confirmAction(
