@@ -551,6 +551,15 @@ class Backend:
         functions wait, crons do not run) or resume it."""
         await self.engine.set_paused(paused)
 
+    def storage_status(self) -> dict[str, Any]:
+        """The store's size on disk and retention's state: its delay, its floor, its last
+        pass and what it deleted (the dashboard's Settings page)."""
+        return self.engine.storage_status()
+
+    def issue_admin_key(self, *, read_only: bool = False) -> str:
+        """A new admin key of this instance, read-only if asked."""
+        return self.engine.issue_admin_key(read_only=read_only)
+
 
 class SyncBackend:
     """The same backend for scripts: plain method calls, no event loop needed.

@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -35,6 +36,8 @@ from convexlite.server.dashboard.app import create_redirect_app
 from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
 from convexlite.server.state import ServerState
 
+DASHBOARD_PORT = 6791
+"""Where upstream's dashboard listens; `convexlite serve` redirects it to its own."""
 WS_PING_S = 60.0
 """WebSocket ping frames: uvicorn closes a connection whose pong is 20 s late, so a vanished
 peer is dropped within 80 s (upstream: 120 s of silence). The clients' inactivity timers
@@ -104,9 +107,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--dashboard-port",
         type=int,
-        default=None,
-        help="also listen on this port (upstream's dashboard uses 6791), redirecting to the "
-        "dashboard on the API port",
+        default=DASHBOARD_PORT,
+        metavar="N",
+        help=f"also listen on port N (default: {DASHBOARD_PORT}, upstream's dashboard port), "
+        "redirecting to the dashboard on the API port; 0: do not; a port in use is skipped "
+        "with a warning",
+    )
+    serve.add_argument(
+        "--no-dashboard-port",
+        dest="dashboard_port",
+        action="store_const",
+        const=0,
+        help="do not listen on a dashboard port (as --dashboard-port 0)",
     )
 
     export = commands.add_parser(
@@ -241,30 +253,36 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             metrics_without_key=args.metrics,
             dashboard=args.dashboard,
         )
-        apps: list[tuple[ASGIApp, int]] = [
-            (create_app(state), args.port),
-            (create_site_app(state), args.site_port),
+        apps: list[tuple[ASGIApp, int, list[socket.socket] | None]] = [
+            (create_app(state), args.port, None),
+            (create_site_app(state), args.site_port, None),
         ]
-        if args.dashboard and args.dashboard_port is not None:
-            apps.append((create_redirect_app(f"{cloud}/dashboard/"), args.dashboard_port))
+        if args.dashboard and args.dashboard_port:
+            listening = _dashboard_socket(args.host, args.dashboard_port, cloud)
+            if listening is not None:
+                redirect = create_redirect_app(f"{cloud}/dashboard/")
+                apps.append((redirect, args.dashboard_port, [listening]))
         servers = [
-            _Server(
-                uvicorn.Config(
-                    app,
-                    host=args.host,
-                    port=port,
-                    lifespan="off",
-                    ws_ping_interval=WS_PING_S,
-                    ws_per_message_deflate=False,
-                    access_log=args.access_log,
-                    http=CoalescingHttpToolsProtocol,
-                )
+            (
+                _Server(
+                    uvicorn.Config(
+                        app,
+                        host=args.host,
+                        port=port,
+                        lifespan="off",
+                        ws_ping_interval=WS_PING_S,
+                        ws_per_message_deflate=False,
+                        access_log=args.access_log,
+                        http=CoalescingHttpToolsProtocol,
+                    )
+                ),
+                sockets,
             )
-            for app, port in apps
+            for app, port, sockets in apps
         ]
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, _stop, servers)
+            loop.add_signal_handler(sig, _stop, [server for server, _ in servers])
         print(f"Convex API:   {cloud}", flush=True)
         print(f"HTTP actions: {site}", flush=True)
         key = issue_admin_key(config.instance_name, backend.instance_secret)
@@ -275,10 +293,31 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             token = state.login_tokens.mint(key)
             print(f"Dashboard:    {cloud}/dashboard/#token={token}", flush=True)
             print("              (a one-time login link, good for 15 minutes)", flush=True)
-        await asyncio.gather(*(server.serve() for server in servers))
+        await asyncio.gather(*(server.serve(sockets) for server, sockets in servers))
     finally:
         await backend.close()
     return 0
+
+
+def _dashboard_socket(host: str, port: int, cloud: str) -> socket.socket | None:
+    """A socket listening on the dashboard port, or None with a warning when it is taken
+    (by an official dashboard container, another `convexlite serve`): the API port serves
+    the dashboard anyway, so `serve` goes on without it."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        print(
+            f"convexlite: warning: dashboard port {port} unavailable ({exc.strerror}); "
+            f"the dashboard is at {cloud}/dashboard/",
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
+    listening.set_inheritable(True)
+    return listening
 
 
 def _stop(servers: list[Any]) -> None:

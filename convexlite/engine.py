@@ -23,6 +23,7 @@ from convexlite.auth.identity import ANONYMOUS, Caller
 from convexlite.auth.keys import (
     AdminIdentity,
     generate_instance_secret,
+    issue_admin_key,
     parse_admin_key,
     parse_instance_secret,
 )
@@ -171,7 +172,9 @@ class Engine:
                 "CONVEX_CLOUD_URL": config.cloud_origin or DEFAULT_CLOUD_URL,
                 "CONVEX_SITE_URL": config.site_origin or DEFAULT_SITE_URL,
             }
-            registry = FunctionRegistry(system_env["CONVEX_CLOUD_URL"])
+            registry = FunctionRegistry(
+                system_env["CONVEX_CLOUD_URL"], lambda: self._app_deployment.auth_providers
+            )
             self.auth_version = 0
             self.tokens = TokenVerifier(
                 (),
@@ -778,20 +781,52 @@ class Engine:
 
     def prometheus_collector(self) -> DeploymentCollector:
         """What `GET /metrics` exposes of this backend."""
-        persistence = self.persistence
-
-        def storage_bytes() -> int | None:
-            if not isinstance(persistence, SqlitePersistence):
-                return None
-            files = (persistence.path, persistence.path + "-wal")
-            return sum(os.path.getsize(f) for f in files if os.path.exists(f))
-
         return DeploymentCollector(
             self.metrics,
             lambda: self._live.subscriber_count() if self._live is not None else 0,
             lambda: self.db.registry.user_table_count(),
-            storage_bytes,
+            self.store_bytes,
         )
+
+    def store_bytes(self) -> int | None:
+        """The SQLite store's size on disk (its WAL included); None for a server store."""
+        persistence = self.persistence
+        if not isinstance(persistence, SqlitePersistence):
+            return None
+        files = (persistence.path, persistence.path + "-wal")
+        return sum(os.path.getsize(f) for f in files if os.path.exists(f))
+
+    def storage_status(self) -> dict[str, Any]:
+        """The store's size and what retention keeps and has deleted (the dashboard's
+        Settings page). Timestamps are in milliseconds, which JSON numbers hold exactly."""
+        stats = self.db.retention_stats()
+        last = stats.last_pass
+        return {
+            "storeBytes": self.store_bytes(),
+            "retention": {
+                "delaySeconds": self.config.document_retention_delay_s,
+                "running": stats.delay_s is not None,
+                "floorMs": _ms(stats.min_snapshot_ts),
+                "processedThroughMs": _ms(stats.confirmed_deleted_ts),
+                "oldestPinnedMs": None
+                if stats.oldest_pinned_ts is None
+                else _ms(stats.oldest_pinned_ts),
+                "passes": stats.passes,
+                "documentsDeleted": stats.documents_deleted,
+                "indexEntriesDeleted": stats.index_entries_deleted,
+                "lastPass": None
+                if last is None
+                else {
+                    "finishedMs": _ms(last.finished_ns),
+                    "documentsDeleted": last.documents_deleted,
+                    "indexEntriesDeleted": last.index_entries_deleted,
+                },
+            },
+        }
+
+    def issue_admin_key(self, *, read_only: bool = False) -> str:
+        """A new admin key of this instance (the dashboard's "mint a key")."""
+        return issue_admin_key(self.instance_name, self.instance_secret, read_only=read_only)
 
     async def set_paused(self, paused: bool) -> None:
         """Pause or resume the deployment (`/api/v1/pause_deployment`), audited; raises
@@ -928,3 +963,7 @@ def _blob_stores(persistence: Persistence, config: Config) -> BlobStores:
         load_tag=lambda: persistence.get_global(STORAGE_TAG_GLOBAL),
         save_tag=lambda tag: persistence.write([], [], {STORAGE_TAG_GLOBAL: tag}),
     )
+
+
+def _ms(ns: int) -> int:
+    return max(ns, 0) // 1_000_000

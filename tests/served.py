@@ -23,7 +23,8 @@ def free_port() -> int:
 
 class Served:
     """The command serving from `cwd`; its output goes to a file (a pipe nobody reads
-    while it runs would fill up and stall the server), read back as `output`."""
+    while it runs would fill up and stall the server), read back as `output`. It takes no
+    dashboard port unless `args` name one (`--dashboard-port N`): tests run many servers."""
 
     def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port, self.site_port = free_port(), free_port()
@@ -33,7 +34,7 @@ class Served:
         with self._log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", START, "serve", "--port", str(self.port),
-                 "--site-port", str(self.site_port), *args],
+                 "--site-port", str(self.site_port), "--dashboard-port", "0", *args],
                 cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}"

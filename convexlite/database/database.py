@@ -92,7 +92,7 @@ class Database:
         self.committer = Committer(persistence, start_ts, registry, clock, counts)
         self._pins = SnapshotPins(stored_ts(persistence, MIN_SNAPSHOT_TS) or 0)
         self._retention = Retention(
-            persistence, self._pins, lambda: self.latest_ts, lambda: self.registry
+            persistence, self._pins, lambda: self.latest_ts, lambda: self.registry, clock=clock
         )
 
     # ---- opening --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import gc
 import itertools
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -155,6 +156,17 @@ class RetentionStats:
     index_entries_deleted: int
     batches: int
     passes: int
+    last_pass: PassReport | None = None
+    """The last finished pass, None before one finishes."""
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    """One finished retention pass: when it ended (wall clock, ns) and what it deleted."""
+
+    finished_ns: int
+    documents_deleted: int
+    index_entries_deleted: int
 
 
 class Retention:
@@ -172,8 +184,10 @@ class Retention:
         registry: Callable[[], Registry],
         *,
         batch_size: int = 256,
+        clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.persistence = persistence
+        self._clock = clock
         self.pins = pins
         self._latest_ts = latest_ts
         self._registry = registry
@@ -186,6 +200,7 @@ class Retention:
         self.index_entries_deleted = 0
         self.batches = 0
         self.passes = 0
+        self.last_pass: PassReport | None = None
 
     def stats(self) -> RetentionStats:
         return RetentionStats(
@@ -197,6 +212,7 @@ class Retention:
             self.index_entries_deleted,
             self.batches,
             self.passes,
+            self.last_pass,
         )
 
     def run_pass(
@@ -214,6 +230,23 @@ class Retention:
         work left (`max_batches` reached, or `stop` set).
         """
         self.passes += 1
+        documents, entries = self.documents_deleted, self.index_entries_deleted
+        finished = self._run_pass(delay_ns, max_batches, stop, pause_s)
+        if finished:
+            self.last_pass = PassReport(
+                self._clock(),
+                self.documents_deleted - documents,
+                self.index_entries_deleted - entries,
+            )
+        return finished
+
+    def _run_pass(
+        self,
+        delay_ns: int,
+        max_batches: int | None,
+        stop: threading.Event | None,
+        pause_s: float,
+    ) -> bool:
         candidate = self._latest_ts() - delay_ns
         oldest = self.pins.oldest()
         if oldest is not None and oldest < candidate:

@@ -10,8 +10,9 @@ route defined by two slots is refused, as upstream refuses it at push.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from convexlite.functions.definitions import (
     DuplicateFunctionError,
@@ -61,12 +62,16 @@ class FunctionRegistry:
 
     It starts at version 1 holding the system functions (`_system/…`), which
     describe whatever else is installed; `cloud_url` is the deployment's public URL
-    they report.
+    they report, `app_auth_providers` the Python app's auth providers they list.
     """
 
-    def __init__(self, cloud_url: str = DEFAULT_CLOUD_URL) -> None:
+    def __init__(
+        self,
+        cloud_url: str = DEFAULT_CLOUD_URL,
+        app_auth_providers: Callable[[], Sequence[Any]] = tuple,
+    ) -> None:
         self._lock = threading.Lock()
-        system = SystemFunctions(self._user_functions, cloud_url)
+        system = SystemFunctions(self._user_functions, cloud_url, app_auth_providers)
         self._current = RegistrySnapshot(1, (InstalledSource(SYSTEM_SLOT, system, ()),), ())
 
     @property

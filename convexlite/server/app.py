@@ -22,6 +22,7 @@ from convexlite.server import (
     operations_api,
     push_api,
     scheduler_api,
+    settings_api,
     snapshot_api,
     storage_api,
 )
@@ -138,6 +139,7 @@ def create_app(state: ServerState) -> Starlette:
         *storage_api.routes(state),
         *operations_api.routes(state),
         *dashboard_api.routes(state),
+        *settings_api.routes(state),
     ]
     endpoint = sync_websocket(state)
     routes += [

@@ -279,6 +279,14 @@ class BackendApi(Protocol):
         (`ConvexBackendError`s) when it already is."""
         ...
 
+    def storage_status(self) -> dict[str, Any]:
+        """The store's size and retention's state, as JSON (`GET /api/dashboard/storage`)."""
+        ...
+
+    def issue_admin_key(self, *, read_only: bool) -> str:
+        """A new admin key of this instance (`POST /api/dashboard/admin_key`)."""
+        ...
+
     # ---- dashboard and CLI tools (spec/operator.md §4.1–4.3, §4.5) -----------------------------
 
     async def run_test_query(

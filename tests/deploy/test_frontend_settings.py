@@ -11,6 +11,7 @@ from fake_analyzer import MESSAGES, module, push_body
 
 from convexlite.engine import Engine
 from convexlite.errors import ConvexBackendError
+from convexlite.functions.app import App
 
 OIDC = {"applicationID": "convex", "domain": "https://issuer.example.com"}
 CUSTOM_JWT = {
@@ -45,6 +46,16 @@ def test_pushed_auth_providers_and_node_version(engine: Engine) -> None:
         {**CUSTOM_JWT, "algorithm": '"RS256"'},
     ]
     assert settings(engine, "node:version") == "22"
+
+
+def test_the_python_apps_providers_come_first(engines) -> None:
+    engine = engines.open(App(auth_providers=[CUSTOM_JWT]))
+    assert settings(engine, "listAuthProviders:default") == [{**CUSTOM_JWT, "algorithm": '"RS256"'}]
+    push(engine, push_body([MESSAGES, module("auth.config.js", [OIDC])]))
+    assert settings(engine, "listAuthProviders:default") == [
+        {**CUSTOM_JWT, "algorithm": '"RS256"'},
+        OIDC,
+    ]
 
 
 def test_only_admins_and_declared_arguments(engine: Engine) -> None:

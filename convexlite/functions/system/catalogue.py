@@ -10,7 +10,7 @@ queries are in `environment_variables.py`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -45,7 +45,10 @@ class SystemFunctions:
     """
 
     def __init__(
-        self, user_functions: Callable[[], Iterable[FunctionDefinition]], cloud_url: str
+        self,
+        user_functions: Callable[[], Iterable[FunctionDefinition]],
+        cloud_url: str,
+        app_auth_providers: Callable[[], Sequence[Any]] = tuple,
     ) -> None:
         self._user_functions = user_functions
         spec = FunctionDefinition(
@@ -79,7 +82,7 @@ class SystemFunctions:
                 *frontend_edits.definitions(),
                 *frontend_files.definitions(),
                 *frontend_schedules.definitions(),
-                *frontend_settings.definitions(),
+                *frontend_settings.definitions(app_auth_providers),
                 *deployment_events.definitions(),
                 *deployment_state.definitions(),
                 *components.definitions(),

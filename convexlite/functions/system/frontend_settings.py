@@ -3,15 +3,16 @@
 
 The pushed deployment is stored in convexlite's own rows (`deploy/store.py`): `_auth`
 holds one row with the pushed `providers` list, which `listAuthProviders` turns into
-upstream's one document per provider (the custom JWT `algorithm` JSON-quoted, as
-upstream stores it), and `_deployment.nodeVersion` is the `node:version`. convexlite
-has no log streams, so `listConfiguredSinks` is always empty, and an export may always
-include file storage.
+upstream's one document per provider after the Python app's own (`App(auth_providers=)`),
+the custom JWT `algorithm` JSON-quoted as upstream stores it; `_deployment.nodeVersion`
+is the `node:version`. convexlite has no log streams, so `listConfiguredSinks` is always
+empty, and an export may always include file storage.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from convexlite.auth.providers import parse_providers
@@ -30,11 +31,11 @@ def _stored(env: Environment, table: str) -> dict[str, Any] | None:
     return next(env.db.tx.rows(table, prefetch=1), None)
 
 
-def _auth_providers(env: Environment, args: Any) -> list[dict[str, Any]]:
+def _auth_providers(env: Environment, app: Sequence[Any]) -> list[dict[str, Any]]:
     row = _stored(env, AUTH)
-    providers = parse_providers(json.loads(row["providers"])) if row is not None else ()
+    pushed = json.loads(row["providers"]) if row is not None else []
     documents = []
-    for provider in providers:
+    for provider in parse_providers([*app, *pushed]):
         document = provider.stored()
         if "algorithm" in document:
             document["algorithm"] = json.dumps(document["algorithm"])
@@ -52,9 +53,15 @@ def _latest_export(env: Environment, args: Any) -> dict[str, Any] | None:
     return exports.latest(env.db.tx)
 
 
-def definitions() -> list[FunctionDefinition]:
+def definitions(app_auth_providers: Callable[[], Sequence[Any]]) -> list[FunctionDefinition]:
+    """`app_auth_providers`: the Python app's providers, listed before the pushed ones (the
+    order tokens are checked in)."""
+
+    def auth_providers(env: Environment, args: Any) -> list[dict[str, Any]]:
+        return _auth_providers(env, app_auth_providers())
+
     return [
-        query("_system/frontend/listAuthProviders:default", _auth_providers, {}),
+        query("_system/frontend/listAuthProviders:default", auth_providers, {}),
         query("_system/frontend/listConfiguredSinks:default", lambda env, args: [], {}),
         query("_system/frontend/latestExport:default", _latest_export, {}),
         query("_system/frontend/latestExport:canExportFileStorage", lambda env, args: True, {}),

@@ -97,3 +97,15 @@ export function errorText(error) {
   }
   return String(error?.message ?? error);
 }
+
+// An HTTP call with the session's key whose body or answer is not JSON (a ZIP upload or
+// download); the Response, or throws with the server's message.
+export async function fetchWithKey(session, path, init = {}) {
+  const headers = { ...authorization(session.key), ...init.headers };
+  const response = await fetch(`${deploymentUrl}${path}`, { ...init, headers });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.message ?? `HTTP ${response.status}`);
+  }
+  return response;
+}
