@@ -66,7 +66,7 @@ class FunctionRegistry:
 
     def __init__(self, cloud_url: str = DEFAULT_CLOUD_URL) -> None:
         self._lock = threading.Lock()
-        system = SystemFunctions(self._user_functions, cloud_url)
+        system = SystemFunctions(self._user_functions, self._user_routes, cloud_url)
         self._current = RegistrySnapshot(1, (InstalledSource(SYSTEM_SLOT, system, ()),), ())
 
     @property
@@ -108,6 +108,10 @@ class FunctionRegistry:
             for fn in self._current.functions()
             if not fn.path.startswith(SYSTEM_PREFIX) and not split_component(fn.path)[0]
         )
+
+    def _user_routes(self) -> Iterator[HttpRoute]:
+        """The app's HTTP routes (not a component's)."""
+        return (route for route in self._current.http_routes if not route.component)
 
 
 def _refuse_duplicates(new: InstalledSource, others: tuple[InstalledSource, ...]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.http import HttpRoute
 from convexlite.functions.system import (
     cli_data,
     components,
@@ -45,7 +46,10 @@ class SystemFunctions:
     """
 
     def __init__(
-        self, user_functions: Callable[[], Iterable[FunctionDefinition]], cloud_url: str
+        self,
+        user_functions: Callable[[], Iterable[FunctionDefinition]],
+        user_routes: Callable[[], Iterable[HttpRoute]],
+        cloud_url: str,
     ) -> None:
         self._user_functions = user_functions
         spec = FunctionDefinition(
@@ -62,6 +66,7 @@ class SystemFunctions:
             cloud_url,
             lambda env, args: cloud_url,
         )
+        modules = frontend_modules.FrontendModules(user_functions, user_routes, cloud_url)
         self.functions = {
             fn.path: in_component(fn)
             for fn in (
@@ -73,7 +78,7 @@ class SystemFunctions:
                 *imports.definitions(),
                 # The dashboard's pages: Data, Functions and Schema; Files, Schedules,
                 # Settings and History.
-                *frontend_modules.FrontendModules(user_functions, cloud_url).definitions(),
+                *modules.definitions(),
                 *frontend_tables.definitions(),
                 *frontend_documents.definitions(),
                 *frontend_edits.definitions(),
