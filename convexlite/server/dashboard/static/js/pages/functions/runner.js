@@ -23,6 +23,17 @@ function parseArgs(text) {
   return value;
 }
 
+// Whether a log entry is of a run of `fn` (entries name the app's functions `mod:name` or
+// `mod.js:name`, a default export `mod`; a component's carry its path).
+function isRunOf(entry, fn) {
+  const name = (identifier) => {
+    const [module, export_ = "default"] = identifier.split(":");
+    return `${module.replace(/\.js$/, "")}:${export_}`;
+  };
+  return name(entry.identifier) === name(fn.path) &&
+    (entry.componentPath ?? "") === fn.componentPath;
+}
+
 const ms = (start) => `${Math.round(performance.now() - start)} ms`;
 
 // `fn`: {componentId, componentPath, path ("dir/file:name"), udfType}; `identity`: the
@@ -67,25 +78,32 @@ export function functionRunner(session, client, fn, identity) {
 
   const runOnce = (value, componentPath) => {
     const start = performance.now();
-    let cancelled = false;
-    const lines = [];
+    let finished = false;
+    let execution = null; // the execution the log stream's lines are taken from
+    const streamed = [];
     replace(status, "Running…");
     run.disabled = true;
-    const { request, done } = client.run(fn.udfType, fn.path, value, componentPath);
+    // While it runs, its lines come from the log stream (an action's progress); once it
+    // ends, the response's own lines are exactly the run's.
     const stopLogs = followFunctionLogs(session, (entries) => {
-      for (const entry of entries) lines.push(...entry.logLines);
-      showLogLines(logs, lines);
-      if (entries.some((entry) => entry.kind === "Completion")) stopLogs();
-    }, (e) => replace(failure, `Could not read the log: ${errorText(e)}`), 0, request);
-    done.then((answer) => {
-      if (cancelled) return;
+      for (const entry of entries) {
+        if (execution === null && isRunOf(entry, fn)) execution = entry.executionId;
+        if (entry.executionId === execution) streamed.push(...entry.logLines);
+      }
+      if (!finished) showLogLines(logs, streamed);
+    }, () => {}, Date.now());
+    client.run(fn.udfType, fn.path, value, componentPath).then((answer) => {
+      if (finished) return;
       replace(status, `Ran in ${ms(start)}`);
       show(answer.success ? { value: answer.value } : failed(answer.errorMessage, answer.errorData));
-    }, (e) => !cancelled && show({ error: errorText(e) })).finally(() => {
+      showLogLines(logs, answer.logLines);
+    }, (e) => !finished && show({ error: errorText(e) })).finally(() => {
+      finished = true;
+      stopLogs();
       run.disabled = false;
     });
     return () => {
-      cancelled = true;
+      finished = true;
       stopLogs();
     };
   };

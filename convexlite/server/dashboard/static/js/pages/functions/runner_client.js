@@ -43,16 +43,11 @@ export class RunnerClient {
     };
   }
 
-  // Sends a mutation or an action. `request` names it for the log stream's filter;
-  // `done` resolves to `{success, value | errorMessage, errorData?}`.
+  // Runs a mutation or an action: `{success, value | errorMessage, errorData?, logLines}`.
   run(udfType, path, args, componentPath) {
-    const request = {
-      sessionId: this.client.sessionId, clientRequestCounter: this.client.nextRequestId,
-    };
-    const done = udfType === "Mutation"
+    return udfType === "Mutation"
       ? this.client.mutationInternal(path, args, undefined, componentPath)
       : this.client.actionInternal(path, args, componentPath);
-    return { request, done };
   }
 
   close() {

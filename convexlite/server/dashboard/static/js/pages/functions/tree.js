@@ -52,7 +52,7 @@ export function moduleTree(functions, selected) {
           fns.map((fn) => h("a", {
             href: `#/functions/${encodeURIComponent(fn.key)}`,
             className: fn.key === selected ? "active" : "", "data-function": fn.key,
-          }, h("span", { className: "name" }, fn.name), badges(fn))))));
+          }, h("span", { className: "name" }, fn.name), badges(fn)))))));
 }
 
 // A cron schedule as crons.ts declares it: `cron "*/5 * * * *"`, `interval seconds=300`.
