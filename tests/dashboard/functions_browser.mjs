@@ -39,7 +39,9 @@ await run(async (browser) => {
   }
   check((await page.locator(`${fn("jobs.js:cleanup")} .internal`).count()) === 1, "not internal");
   check((await page.locator(`${fn("messages.js:send")} .internal`).count()) === 0, "internal");
-  const cron = page.locator('#cron-list tr[data-cron="nightly cleanup"]');
+  const signature = await page.textContent(`${fn("messages.js:send")} .signature`);
+  check(signature === "{author: string, body: string}", `args validator: ${signature}`);
+  const cron = page.locator('#cron-list [data-cron="nightly cleanup"]');
   await cron.waitFor();
   const cronText = await cron.textContent();
   check(cronText.includes('cron "0 3 * * *"') && cronText.includes("cleanup"), cronText);
@@ -119,6 +121,7 @@ await run(async (browser) => {
   await reader.click(fn("messages.js:send"));
   await reader.locator("#args-signature").filter({ hasNotText: "…" }).waitFor();
   check(await reader.isDisabled("#run-function"), "a read-only key may run a mutation");
+  await text(reader, "#run-disabled", "read-only");
   await reader.click(fn("messages.js:shout"));
   await reader.locator("#args-signature").filter({ hasNotText: "…" }).waitFor();
   check(await reader.isDisabled("#run-function"), "a read-only key may run an action");

@@ -8,7 +8,7 @@ import { customQuery } from "./functions/custom_query.js";
 import { identityEditor } from "./functions/identity.js";
 import { functionRunner } from "./functions/runner.js";
 import { RunnerClient } from "./functions/runner_client.js";
-import { badges, cronTable, functionsOf, moduleTree } from "./functions/tree.js";
+import { badges, cronList, functionsOf, moduleTree } from "./functions/tree.js";
 
 const CUSTOM_QUERY = "~custom-query";
 
@@ -31,6 +31,7 @@ export function mount(container, session, [selected]) {
       panel));
 
   let componentPaths = new Map();
+  let signatures = new Map();
   let listed = null;
   let shown = null; // the panel's {key, stop} once it shows the selection
   const stops = [];
@@ -53,8 +54,22 @@ export function mount(container, session, [selected]) {
   const render = () => {
     if (listed === null) return;
     const functions = functionsOf(listed, componentPaths);
-    replace(tree, moduleTree(functions, selected));
+    replace(tree, moduleTree(functions, selected, signatures));
     showPanel(functions);
+  };
+
+  // The args validators of the app's functions, read again whenever the modules change.
+  let reads = 0;
+  const readSignatures = async () => {
+    const read = ++reads;
+    try {
+      const spec = await session.query("_system/cli/modules:apiSpec", {});
+      if (read !== reads) return;
+      signatures = new Map(spec.map((fn) => [fn.identifier, fn.args]));
+      render();
+    } catch (e) {
+      report(e);
+    }
   };
 
   if (selected === undefined) {
@@ -69,9 +84,10 @@ export function mount(container, session, [selected]) {
     session.watch("_system/frontend/modules:listForAllComponents", {}, (value) => {
       listed = value;
       render();
+      readSignatures();
     }, report),
     session.watch("_system/frontend/listCronJobs:default", { componentId: null },
-      (jobs) => replace(crons, cronTable(jobs)), report),
+      (jobs) => replace(crons, cronList(jobs)), report),
   );
   return () => {
     stops.forEach((stop) => stop());

@@ -10,6 +10,7 @@ import { showLogLines } from "./log_lines.js";
 import { exampleValue, signature } from "./validators.js";
 
 const KINDS = { Query: "query", Mutation: "mutation", Action: "action" };
+
 function parseArgs(text) {
   let value;
   try {
@@ -44,10 +45,16 @@ export function functionRunner(session, client, fn, identity) {
   const shape = h("code", { id: "args-signature" }, "…");
   const kind = KINDS[fn.udfType];
   const writes = fn.udfType !== "Query";
-  const run = h("button", {
-    className: "primary", id: "run-function", disabled: writes && session.readOnly,
-    title: writes && session.readOnly ? "A read-only key cannot run mutations or actions." : null,
-  }, `Run ${kind}`);
+  const run = h("button", { className: "primary", id: "run-function" }, `Run ${kind}`);
+  const why = h("span", { className: "muted", id: "run-disabled" });
+  const readOnly = writes && session.readOnly;
+  let paused = false;
+  let running = false;
+  const refresh = () => {
+    run.disabled = readOnly || paused || running;
+    replace(why, readOnly ? "A read-only key cannot run mutations or actions." :
+      paused ? "The deployment is paused: functions do not run." : "");
+  };
   const status = h("span", { className: "muted", id: "run-status" });
   const result = h("pre", { className: "result", id: "run-result", hidden: true });
   const failure = h("p", { className: "error", id: "run-error" });
@@ -82,7 +89,8 @@ export function functionRunner(session, client, fn, identity) {
     let execution = null; // the execution the log stream's lines are taken from
     const streamed = [];
     replace(status, "Running…");
-    run.disabled = true;
+    running = true;
+    refresh();
     // While it runs, its lines come from the log stream (an action's progress); once it
     // ends, the response's own lines are exactly the run's.
     const stopLogs = followFunctionLogs(session, (entries) => {
@@ -100,7 +108,8 @@ export function functionRunner(session, client, fn, identity) {
     }, (e) => !finished && show({ error: errorText(e) })).finally(() => {
       finished = true;
       stopLogs();
-      run.disabled = false;
+      running = false;
+      refresh();
     });
     return () => {
       finished = true;
@@ -123,6 +132,12 @@ export function functionRunner(session, client, fn, identity) {
     stopRun = writes ? runOnce(value, componentPath) : watchQuery(value, componentPath);
   };
 
+  const stopState = session.watch("_system/frontend/deploymentState:deploymentState", {},
+    (state) => {
+      paused = state.state !== "running";
+      refresh();
+    }, (e) => replace(failure, errorText(e)));
+  refresh();
   const stopValidator = session.watch("_system/frontend/modules:argsValidator",
     { componentId: fn.componentId, function: fn.path }, (json) => {
       const validator = JSON.parse(json ?? '{"type": "any"}');
@@ -137,13 +152,14 @@ export function functionRunner(session, client, fn, identity) {
     h("p", {}, "Arguments ", shape),
     args,
     identity.node,
-    h("div", { className: "toolbar" }, run, status),
+    h("div", { className: "toolbar" }, run, status, why),
     failure, result,
     h("h3", {}, "Log lines"), logs);
   return {
     node,
     stop: () => {
       stopValidator();
+      stopState();
       stopRun();
     },
   };

@@ -1,9 +1,10 @@
 // The Functions page's tree: each namespace (the app, then every mounted component) with its
 // module files and their functions (kind, internal or public; HTTP routes are `http.js`'s
-// `"GET /path"` functions), and the cron jobs.
+// `"GET /path"` functions) and args validator, and the cron jobs.
 
 import { h } from "../../dom.js";
 import { display } from "../../values.js";
+import { signature } from "./validators.js";
 
 export const KIND_LABELS = { Query: "query", Mutation: "mutation", Action: "action",
   HttpAction: "HTTP" };
@@ -41,7 +42,8 @@ export function badges(fn) {
   ];
 }
 
-export function moduleTree(functions, selected) {
+// `signatures`: the app's functions' args validators (JSON strings) by `module.js:name`.
+export function moduleTree(functions, selected, signatures) {
   if (functions.length === 0) return h("p", { className: "muted" }, "No functions deployed.");
   return [...groupBy(functions, (fn) => fn.componentPath)].map(([componentPath, inComponent]) =>
     h("div", { className: "namespace", "data-component": componentPath },
@@ -52,7 +54,15 @@ export function moduleTree(functions, selected) {
           fns.map((fn) => h("a", {
             href: `#/functions/${encodeURIComponent(fn.key)}`,
             className: fn.key === selected ? "active" : "", "data-function": fn.key,
-          }, h("span", { className: "name" }, fn.name), badges(fn)))))));
+          }, h("span", { className: "name" }, fn.name), badges(fn),
+          argsOf(fn, signatures)))))));
+}
+
+function argsOf(fn, signatures) {
+  const json = fn.componentPath ? undefined : signatures.get(`${fn.module}:${fn.name}`);
+  if (!json) return null;
+  const text = signature(JSON.parse(json));
+  return h("code", { className: "signature", title: text }, text);
 }
 
 // A cron schedule as crons.ts declares it: `cron "*/5 * * * *"`, `interval seconds=300`.
@@ -61,13 +71,12 @@ function scheduleText({ type, cronExpr, ...fields }) {
   return [type, ...Object.entries(fields).map(([k, v]) => `${k}=${display(v)}`)].join(" ");
 }
 
-export function cronTable(jobs) {
+export function cronList(jobs) {
   if (jobs.length === 0) return h("p", { className: "muted" }, "No cron jobs.");
-  return h("table", { className: "grid", id: "cron-list" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Schedule"),
-      h("th", {}, "Function"))),
-    h("tbody", {}, jobs.map((job) => h("tr", { "data-cron": job.name },
-      h("td", {}, job.name),
-      h("td", {}, scheduleText(job.cronSpec.cronSchedule)),
-      h("td", {}, job.cronSpec.udfPath)))));
+  return h("div", { id: "cron-list" }, jobs.map((job) => h("div", {
+    className: "cron", "data-cron": job.name,
+  },
+  h("div", { className: "name" }, job.name),
+  h("div", { className: "muted" }, scheduleText(job.cronSpec.cronSchedule), " → ",
+    h("code", {}, job.cronSpec.udfPath)))));
 }
