@@ -20,9 +20,15 @@ async function call(kind, path, args) {
 const fn = (key) => `[data-function="${key}"]`;
 const text = (page, selector, hasText) => page.locator(selector, { hasText }).waitFor();
 
-async function runWith(page, key, args) {
+// Opens a function's runner: the new page is mounted once its link is the active one.
+async function select(page, key) {
   await page.click(fn(key));
+  await page.locator(`${fn(key)}.active`).waitFor();
   await page.locator("#args-signature").filter({ hasNotText: "…" }).waitFor();
+}
+
+async function runWith(page, key, args) {
+  await select(page, key);
   if (args !== undefined) await page.fill("#args-editor", JSON.stringify(args));
   await page.click("#run-function");
 }
@@ -46,12 +52,12 @@ await run(async (browser) => {
   const cronText = await cron.textContent();
   check(cronText.includes('cron "0 3 * * *"') && cronText.includes("cleanup"), cronText);
   await page.click(fn("http.js:GET /hello"));
+  await page.locator(`${fn("http.js:GET /hello")}.active`).waitFor();
   await text(page, "#route-url", /^http:\/\/127\.0\.0\.1:\d+\/hello$/);
   step("the tree lists the functions, routes and crons");
 
   // Arguments pre-filled from the validator: required fields only, an example of each type.
-  await page.click(fn("messages.js:configure"));
-  await page.locator("#args-signature").filter({ hasNotText: "…" }).waitFor();
+  await select(page, "messages.js:configure");
   const prefilled = JSON.parse(await page.inputValue("#args-editor"));
   const expected = {
     title: "", size: 0, limit: { $integer: "AAAAAAAAAAA=" }, enabled: false,
@@ -122,12 +128,10 @@ await run(async (browser) => {
 
   // A read-only key: mutations and actions cannot run, queries and custom queries can.
   const reader = await browser.loggedIn(url, readOnlyKey, "#/functions");
-  await reader.click(fn("messages.js:send"));
-  await reader.locator("#args-signature").filter({ hasNotText: "…" }).waitFor();
+  await select(reader, "messages.js:send");
   check(await reader.isDisabled("#run-function"), "a read-only key may run a mutation");
   await text(reader, "#run-disabled", "read-only");
-  await reader.click(fn("messages.js:shout"));
-  await reader.locator("#args-signature").filter({ hasNotText: "…" }).waitFor();
+  await select(reader, "messages.js:shout");
   check(await reader.isDisabled("#run-function"), "a read-only key may run an action");
   await runWith(reader, "messages.js:count");
   await text(reader, "#run-result", /^4$/);
