@@ -33,7 +33,7 @@ export function mount(container, session, [selected]) {
   let componentPaths = new Map();
   let signatures = new Map();
   let listed = null;
-  let shown = null; // the panel's {key, stop} once it shows the selection
+  let shown = null; // the panel's {stop} once it shows the selection
   const stops = [];
 
   const showPanel = (functions) => {
@@ -90,6 +90,7 @@ export function mount(container, session, [selected]) {
       (jobs) => replace(crons, cronList(jobs)), report),
   );
   return () => {
+    reads += 1; // a signature read still under way is dropped
     stops.forEach((stop) => stop());
     shown?.stop();
   };
@@ -122,6 +123,7 @@ function routePanel(session, panel, fn) {
     h("p", {}, "Called over HTTP: ", h("code", {}, method), " ", url),
     h("p", { className: "muted" }, "HTTP actions are not run from the dashboard; call the URL."));
   const stop = session.watch("_system/frontend/convexSiteUrl:default", {},
-    (site) => replace(url, `${site}${path}`), () => {});
+    (site) => replace(url, `${site}${path}`),
+    (e) => replace(url, `${path} (no site URL: ${errorText(e)})`));
   return { stop };
 }

@@ -10,9 +10,9 @@ import { showLogLines } from "./log_lines.js";
 const WRAPPERS = 'import { query, internalQuery } from "convex:/_system/repl/wrappers.js";\n';
 const EXAMPLE = `export default query({
   handler: async (ctx) => {
-    const tables = await ctx.db.system.query("_tables").collect();
-    console.log("tables:", tables.length);
-    return tables.map((table) => table.name);
+    const files = await ctx.db.system.query("_storage").take(10);
+    console.log(\`\${files.length} files\`);
+    return files;
   },
 });
 `;
