@@ -82,12 +82,18 @@ await run(async (browser) => {
   await text(page, "#run-result", /^"[0-9a-z]+"$/);
   await text(page, "#run-logs li", "sending from the runner");
   check(await call("query", "messages:count", {}) === 4, "the mutation did not write");
+  // The function's recent log: this run, and the runs of other clients before the page opened.
+  await text(page, "#function-logs tr", "sending from the runner");
+  await text(page, "#function-logs tr", "sending one");
+  check(await page.locator("#function-logs tr.outcome", { hasText: "success" }).count() >= 3,
+    "no outcome rows");
   await shoot(page, "functions");
   step("a mutation runs with its log line");
 
   await runWith(page, "messages.js:fail");
   await text(page, "#run-error", "this always fails");
   await text(page, "#run-error", "ConvexError data: this always fails");
+  await text(page, "#function-logs tr.failure", "this always fails");
   check(await page.locator("#run-result").isHidden(), "a result is shown for an error");
   step("an error shows its message and data");
 

@@ -1,8 +1,9 @@
 """The dashboard's Functions page in a real headless Chromium against `convexlite serve`: the
 module tree with its HTTP route and cron job, arguments pre-filled from a validator, a query
-run live while another client writes, a mutation run with its effect and log line, an error
-with its ConvexError data, acting as a user, an internal function, a custom test query, and
-a read-only key that may run queries only (`functions_browser.mjs` does the steps)."""
+run live while another client writes, a mutation run with its effect, its log line and the
+function's recent log, an error with its ConvexError data, acting as a user, an internal
+function, a custom test query, and a read-only key that may run queries only
+(`functions_browser.mjs` does the steps)."""
 
 from __future__ import annotations
 

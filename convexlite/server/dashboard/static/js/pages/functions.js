@@ -7,6 +7,7 @@ import { errorText } from "../session.js";
 import { customQuery } from "./functions/custom_query.js";
 import { identityEditor } from "./functions/identity.js";
 import { functionRunner } from "./functions/runner.js";
+import { recentLogs } from "./functions/recent_logs.js";
 import { RunnerClient } from "./functions/runner_client.js";
 import { badges, cronList, functionsOf, moduleTree } from "./functions/tree.js";
 
@@ -106,10 +107,12 @@ function header(fn) {
 function runnerPanel(session, panel, fn) {
   const client = new RunnerClient(session);
   const runner = functionRunner(session, client, fn, identityEditor());
-  replace(panel, header(fn), runner.node);
+  const logs = recentLogs(session, fn);
+  replace(panel, header(fn), runner.node, logs.node);
   return {
     stop: () => {
       runner.stop();
+      logs.stop();
       client.close();
     },
   };
@@ -119,11 +122,18 @@ function runnerPanel(session, panel, fn) {
 function routePanel(session, panel, fn) {
   const [method, path] = fn.name.split(" ");
   const url = h("code", { id: "route-url" }, path);
+  const logs = recentLogs(session, fn);
   replace(panel, header(fn),
     h("p", {}, "Called over HTTP: ", h("code", {}, method), " ", url),
-    h("p", { className: "muted" }, "HTTP actions are not run from the dashboard; call the URL."));
-  const stop = session.watch("_system/frontend/convexSiteUrl:default", {},
+    h("p", { className: "muted" }, "HTTP actions are not run from the dashboard; call the URL."),
+    logs.node);
+  const stopUrl = session.watch("_system/frontend/convexSiteUrl:default", {},
     (site) => replace(url, `${site}${path}`),
     (e) => replace(url, `${path} (no site URL: ${errorText(e)})`));
-  return { stop };
+  return {
+    stop: () => {
+      stopUrl();
+      logs.stop();
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { errorText } from "../../session.js";
 import { display, fromJson, toJson } from "../../values.js";
 import { followFunctionLogs } from "../../function_logs.js";
 import { showLogLines } from "./log_lines.js";
+import { isRunOf } from "./recent_logs.js";
 import { exampleValue, signature } from "./validators.js";
 
 const KINDS = { Query: "query", Mutation: "mutation", Action: "action" };
@@ -22,17 +23,6 @@ function parseArgs(text) {
     throw new Error("The arguments must be a JSON object.");
   }
   return value;
-}
-
-// Whether a log entry is of a run of `fn` (entries name the app's functions `mod:name` or
-// `mod.js:name`, a default export `mod`; a component's carry its path).
-function isRunOf(entry, fn) {
-  const name = (identifier) => {
-    const [module, export_ = "default"] = identifier.split(":");
-    return `${module.replace(/\.js$/, "")}:${export_}`;
-  };
-  return name(entry.identifier) === name(fn.path) &&
-    (entry.componentPath ?? "") === fn.componentPath;
 }
 
 const ms = (start) => `${Math.round(performance.now() - start)} ms`;
