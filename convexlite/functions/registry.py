@@ -71,7 +71,9 @@ class FunctionRegistry:
         app_auth_providers: Callable[[], Sequence[Any]] = tuple,
     ) -> None:
         self._lock = threading.Lock()
-        system = SystemFunctions(self._user_functions, cloud_url, app_auth_providers)
+        system = SystemFunctions(
+            self._user_functions, self._user_routes, cloud_url, app_auth_providers
+        )
         self._current = RegistrySnapshot(1, (InstalledSource(SYSTEM_SLOT, system, ()),), ())
 
     @property
@@ -113,6 +115,10 @@ class FunctionRegistry:
             for fn in self._current.functions()
             if not fn.path.startswith(SYSTEM_PREFIX) and not split_component(fn.path)[0]
         )
+
+    def _user_routes(self) -> Iterator[HttpRoute]:
+        """The app's HTTP routes (not a component's)."""
+        return (route for route in self._current.http_routes if not route.component)
 
 
 def _refuse_duplicates(new: InstalledSource, others: tuple[InstalledSource, ...]) -> None:

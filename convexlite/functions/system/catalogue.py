@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition, FunctionKind
+from convexlite.functions.http import HttpRoute
 from convexlite.functions.system import (
     cli_data,
     components,
@@ -47,6 +48,7 @@ class SystemFunctions:
     def __init__(
         self,
         user_functions: Callable[[], Iterable[FunctionDefinition]],
+        user_routes: Callable[[], Iterable[HttpRoute]],
         cloud_url: str,
         app_auth_providers: Callable[[], Sequence[Any]] = tuple,
     ) -> None:
@@ -65,6 +67,7 @@ class SystemFunctions:
             cloud_url,
             lambda env, args: cloud_url,
         )
+        modules = frontend_modules.FrontendModules(user_functions, user_routes, cloud_url)
         self.functions = {
             fn.path: in_component(fn)
             for fn in (
@@ -76,7 +79,7 @@ class SystemFunctions:
                 *imports.definitions(),
                 # The dashboard's pages: Data, Functions and Schema; Files, Schedules,
                 # Settings and History.
-                *frontend_modules.FrontendModules(user_functions, cloud_url).definitions(),
+                *modules.definitions(),
                 *frontend_tables.definitions(),
                 *frontend_documents.definitions(),
                 *frontend_edits.definitions(),

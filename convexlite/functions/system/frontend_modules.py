@@ -6,7 +6,8 @@ last push (`getVersion`, which must be semver) and the deployment's two URLs.
 A push's analysis is read from the module store's tables through the query's
 transaction (`_modules` for the app; the component definitions in `_deployment` for a
 component instance), so a subscription re-runs when a push replaces them. Python
-functions (an `App`) are not in those tables; they are listed from the registry.
+functions and HTTP routes (an `App`) are not in those tables; they are listed from the
+registry, the routes in `http.js` as a push lists them.
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ from convexlite.database.transaction import Transaction
 from convexlite.functions.cron_spec import parse_cron_spec
 from convexlite.functions.definitions import FunctionDefinition
 from convexlite.functions.environment import Environment
+from convexlite.functions.http import HttpRoute
 from convexlite.functions.system import components
 from convexlite.functions.system.defining import COMPONENT_ID, query
 from convexlite.functions.validators import v
 from convexlite.values.function_paths import canonical_js
 
 UserFunctions = Callable[[], Iterable[FunctionDefinition]]
+UserRoutes = Callable[[], Iterable[HttpRoute]]
 
 MODULES = "_modules"
 UDF_CONFIG = "_udf_config"
 DEPLOYMENT = "_deployment"
 DEFAULT_ARGS_VALIDATOR = '{ "type": "any" }'
+HTTP_MODULE = "http.js"
 _SEMVER = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 
 Analysis = dict[str, dict[str, Any]]
@@ -109,6 +113,16 @@ def _module(analyzed: dict[str, Any], package: str) -> dict[str, Any]:
     return module
 
 
+def _add_function(
+    modules: dict[str, dict[str, Any]], path: str, name: str, udf_type: str, visibility: str
+) -> None:
+    """Lists a function the push's analysis did not (a Python one) in module `path`."""
+    module = modules.setdefault(path, {"functions": [], "sourcePackageId": ""})
+    if not any(f["name"] == name for f in module["functions"]):
+        entry = {"name": name, "udfType": udf_type, "visibility": {"kind": visibility}}
+        module["functions"].append(entry)
+
+
 def _split(fn: FunctionDefinition) -> tuple[str, str]:
     """(`dir/file.js`, export name) of an app function."""
     module, _, name = canonical_js(fn.path).rpartition(":")
@@ -116,10 +130,12 @@ def _split(fn: FunctionDefinition) -> tuple[str, str]:
 
 
 class FrontendModules:
-    """The handlers, given the app's functions (Python ones are in no table) and URL."""
+    """The handlers, given the app's functions and HTTP routes (Python ones are in no
+    table) and URL."""
 
-    def __init__(self, user_functions: UserFunctions, cloud_url: str) -> None:
+    def __init__(self, user_functions: UserFunctions, user_routes: UserRoutes, cloud_url: str):
         self._user_functions = user_functions
+        self._user_routes = user_routes
         self._cloud_url = cloud_url
 
     def modules(self, tx: Transaction, component: str) -> list[list[Any]]:
@@ -133,16 +149,10 @@ class FrontendModules:
     def _add_python_functions(self, modules: dict[str, dict[str, Any]]) -> None:
         for fn in self._user_functions():
             path, name = _split(fn)
-            module = modules.setdefault(path, {"functions": [], "sourcePackageId": ""})
-            if any(f["name"] == name for f in module["functions"]):
-                continue
-            module["functions"].append(
-                {
-                    "name": name,
-                    "udfType": fn.kind.value,
-                    "visibility": {"kind": "public" if fn.public else "internal"},
-                }
-            )
+            visibility = "public" if fn.public else "internal"
+            _add_function(modules, path, name, fn.kind.value, visibility)
+        for route in self._user_routes():
+            _add_function(modules, HTTP_MODULE, route.name, "HttpAction", "public")
 
     def list_for_all_components(self, env: Environment, args: Any) -> list[list[Any]]:
         """`[[null, <the app's modules>], [<component id>, <its modules>], ...]`, one entry
