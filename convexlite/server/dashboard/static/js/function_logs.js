@@ -10,18 +10,16 @@ const RETRY_MS = [1000, 2000, 5000, 10000];
 
 // Calls `onEntries(entries)` with every batch from `since` (ms since the epoch; 0 for all
 // the log still holds) until the returned `stop()`; a failed poll calls `onError` and is
-// retried after a pause. `request` ({sessionId, clientRequestCounter} of a WebSocket
-// request) keeps only that request's entries.
-export function followFunctionLogs(session, onEntries, onError, since = Date.now(), request) {
-  const only = request ? `&${new URLSearchParams(request)}` : "";
+// retried after a pause.
+export function followFunctionLogs(session, onEntries, onError, since = Date.now()) {
   const abort = new AbortController();
   let cursor = since;
   let failures = 0;
   const poll = async () => {
     while (!abort.signal.aborted) {
       try {
-        const path = `/api/app_metrics/stream_function_logs?cursor=${cursor}${only}`;
-        const batch = await session.call("GET", path, undefined, abort.signal);
+        const batch = await session.call("GET",
+          `/api/app_metrics/stream_function_logs?cursor=${cursor}`, undefined, abort.signal);
         failures = 0;
         cursor = batch.newCursor;
         if (batch.entries.length > 0) onEntries(batch.entries);
