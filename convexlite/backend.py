@@ -33,6 +33,7 @@ from convexlite.functions.definitions import FunctionDefinition, FunctionKind
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.environment_variables import Changes
 from convexlite.functions.files import FileDownload
+from convexlite.functions.function_log import transport_request
 from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.runner import Execution
@@ -218,9 +219,19 @@ class Backend:
         caller: Caller = ANONYMOUS,
         *,
         at_ts: int | None = None,
+        request_id: str | None = None,
     ) -> Execution:
         """Run any function as `caller` and keep its whole outcome (log lines, timestamp);
-        a query may run at an earlier published timestamp `at_ts`."""
+        a query may run at an earlier published timestamp `at_ts`; its log entries carry
+        `request_id` when the transport gives one."""
+        if request_id is None:
+            return await self._execute(kind, path, args, caller, at_ts)
+        with transport_request(request_id):
+            return await self._execute(kind, path, args, caller, at_ts)
+
+    async def _execute(
+        self, kind: FunctionKind, path: str, args: Any, caller: Caller, at_ts: int | None
+    ) -> Execution:
         dispatch = self.engine.dispatch
         identity, internal_ok = caller.identity, caller.internal_ok
         if kind is FunctionKind.QUERY:

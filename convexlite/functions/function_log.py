@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import math
 import random
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,31 @@ def new_request_id() -> str:
     """16 hex digits; ids tell executions apart and guard nothing, so they come from a
     seeded PRNG rather than a system call per execution."""
     return f"{_IDS.getrandbits(64):016x}"
+
+
+_TRANSPORT_REQUEST_ID: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "convexlite_transport_request_id", default=None
+)
+
+
+@contextlib.contextmanager
+def transport_request(request_id: str) -> Iterator[None]:
+    """The id a transport gave the request run inside this block (the one its error
+    message shows, or a WebSocket request's derived id, spec/protocol.md §4.2), for the
+    log entries of its execution. Only the first execution starting here takes it: tasks
+    spawned meanwhile copy this context, and a query re-run or a job they start is
+    another request."""
+    token = _TRANSPORT_REQUEST_ID.set([request_id])
+    try:
+        yield
+    finally:
+        _TRANSPORT_REQUEST_ID.reset(token)
+
+
+def claim_request_id() -> str:
+    """The id of an execution starting now: its transport's, if still unclaimed, else new."""
+    pending = _TRANSPORT_REQUEST_ID.get()
+    return pending.pop() if pending else new_request_id()
 
 
 @dataclass(slots=True)

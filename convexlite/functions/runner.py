@@ -1012,7 +1012,7 @@ class _Record:
         self._identity_type = "user" if identity else "unknown"
         self._caller = caller or function_log.DEFAULT_CALLER
         self._started = time.time()
-        self._request_id = function_log.new_request_id()
+        self._request_id = function_log.claim_request_id()
         self._execution_id = function_log.new_execution_id()
         self._gauge = concurrency_gauge(self._environment, udf_type, RUNNING)
         metrics.adjust(self._gauge, 1)

@@ -128,7 +128,9 @@ async def _respond(
     rid = request_id(request)
     try:
         args = decode_function_args(raw_args, path)
-        execution = await state.backend.execute(kind, path, args, caller, at_ts=at_ts)
+        execution = await state.backend.execute(
+            kind, path, args, caller, at_ts=at_ts, request_id=rid
+        )
     except HttpError:
         raise
     except Exception as exc:

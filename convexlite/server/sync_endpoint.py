@@ -461,7 +461,8 @@ class _Connection:
         path = action.udf_path
         if action.component_path:  # an admin's call into a component instance
             path = qualify(action.component_path, path)
-        return await self.backend.execute(kind, path, args, action.caller)
+        rid = sync_request_id(self.session.session_id or "", action.request_id)
+        return await self.backend.execute(kind, path, args, action.caller, request_id=rid)
 
     def _verify(self, action: VerifyAdminKey) -> list[SessionAction]:
         try:

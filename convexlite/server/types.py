@@ -120,8 +120,11 @@ class BackendApi(Protocol):
         caller: Caller,
         *,
         at_ts: int | None = None,
+        request_id: str | None = None,
     ) -> Execution:
-        """Run a function as `caller`; a query may run at an earlier published `at_ts`."""
+        """Run a function as `caller`; a query may run at an earlier published `at_ts`.
+        `request_id` is the id the transport shows for the request (in its errors, or
+        derived for a WebSocket request), which its log entries then carry."""
         ...
 
     def subscribe(

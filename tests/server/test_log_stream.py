@@ -118,8 +118,8 @@ async def test_the_request_filter(logs_server):
     session = "8f1f0c2e-6c3b-4f8a-9d52-1b2c3d4e5f60"
     base = "/api/stream_function_logs?cursor=0"
     body = (await logs_server.get(f"{base}&sessionId={session}&clientRequestCounter=3")).json()
-    # our executions do not carry WebSocket request ids yet, so nothing matches, but the
-    # cursor still moves to the head of the buffer
+    # an HTTP call is no WebSocket request: nothing matches, but the cursor still moves to
+    # the head of the buffer (tests/server/test_request_ids.py finds a WebSocket request's)
     assert body["entries"] == [] and body["newCursor"] > 0
     assert sync_request_id(session, 3) not in {e["requestId"] for e in body["entries"]}
     bad_filters = (
