@@ -113,6 +113,9 @@ await run(async (browser) => {
     JSON.stringify({ subject: "user-42", issuer: "https://auth.example.com", name: "Ada" }));
   await page.click("#run-function");
   await text(page, "#run-result", '"user-42"');
+  await select(page, "messages.js:count");
+  await runWith(page, "users.js:whoami");
+  await text(page, "#run-result", '"user-42"'); // still that user after picking another
   step("acted as a user");
 
   // A custom test query, sent as the official dashboard sends it.

@@ -8,13 +8,23 @@ const EXAMPLE = {
   email: "ada@example.com",
 };
 
+// Kept for the tab, so picking another function keeps acting as the same user.
+const KEPT = "convexlite.actAs";
+
 // `{node, identity()}`: identity() is undefined when unticked, else the parsed object
 // (throws with the reason when it is not a usable identity).
 export function identityEditor() {
-  const enabled = h("input", { type: "checkbox", id: "act-as" });
-  const text = h("textarea", { id: "identity-editor", className: "short", hidden: true });
-  text.value = JSON.stringify(EXAMPLE, null, 2);
-  enabled.onchange = () => (text.hidden = !enabled.checked);
+  const kept = JSON.parse(sessionStorage.getItem(KEPT) ?? "null");
+  const enabled = h("input", { type: "checkbox", id: "act-as", checked: kept?.enabled ?? false });
+  const text = h("textarea", { id: "identity-editor", className: "short", hidden: !enabled.checked });
+  text.value = kept?.text ?? JSON.stringify(EXAMPLE, null, 2);
+  const keep = () =>
+    sessionStorage.setItem(KEPT, JSON.stringify({ enabled: enabled.checked, text: text.value }));
+  enabled.onchange = () => {
+    text.hidden = !enabled.checked;
+    keep();
+  };
+  text.oninput = keep;
   const identity = () => {
     if (!enabled.checked) return undefined;
     let value;
