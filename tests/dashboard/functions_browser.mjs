@@ -124,15 +124,20 @@ await run(async (browser) => {
   await text(page, "#custom-query-logs li", "0 files");
   check(await page.textContent("#custom-query-error") === "",
     await page.textContent("#custom-query-error"));
-  await page.fill("#custom-query-editor", `export default query({
-    handler: async (ctx) => {
+  await page.fill("#custom-query-editor", `import type { Doc } from "./_generated/dataModel";
+  export default query({
+    handler: async (ctx: any): Promise<number> => {
       console.log("counting messages");
-      return (await ctx.db.query("messages").collect()).length;
+      const all: Doc<"messages">[] = await ctx.db.query("messages").collect();
+      return all.length as number;
     },
   });`);
   await page.click("#run-custom-query");
   await text(page, "#custom-query-result", /^4$/);
   await text(page, "#custom-query-logs li", "counting messages");
+  await page.fill("#custom-query-editor", "export default query({ handler: async (ctx => 1 });");
+  await page.click("#run-custom-query");
+  await text(page, "#custom-query-error", /^Not valid TypeScript: /);
   step("a custom test query counts");
 
   // A read-only key: mutations and actions cannot run, queries and custom queries can.
