@@ -1,0 +1,184 @@
+// Logs: the function log live, newest first: every log line and every execution's outcome
+// (status, duration, error), with the deployment's audit events interleaved. Filters by
+// level, status, function and text; pause (new entries wait) and resume; clear. Clicking a
+// row shows its request in full. The page holds the last 10,000 rows.
+
+import { h, replace, stylesheet } from "../dom.js";
+import { errorText } from "../session.js";
+import { followFunctionLogs } from "../function_logs.js";
+import { author, watchAuditEvents } from "../audit_events.js";
+import { detail, summary } from "../audit_event_view.js";
+import { dateTime, duration, timeOfDay } from "../time_format.js";
+import { filterBar } from "./logs/filters.js";
+import { LogStore, MAX_ROWS } from "./logs/log_store.js";
+import { kindLetter, kindName } from "./logs/rows.js";
+import { requestDetail } from "./logs/request_detail.js";
+
+const EVENT_PAGE = 50;
+const MAX_EVENTS = 1000;
+
+export function mount(container, session) {
+  stylesheet("logs");
+  const store = new LogStore();
+  const error = h("p", { className: "error", id: "logs-error" });
+  const list = h("div", { className: "log-rows", id: "log-rows" });
+  const empty = h("p", { className: "muted", id: "logs-empty" }, "Waiting for function logs…");
+  const note = h("p", { className: "muted", id: "logs-note", hidden: true });
+  const state = h("span", { className: "muted", id: "logs-state" }, "Live");
+  const pauseButton = h("button", { id: "logs-pause" }, "Pause");
+  const panel = h("aside", { className: "log-detail", id: "log-detail", hidden: true });
+  const filters = filterBar(() => renderAll());
+  let events = []; // audit-log rows, newest first
+  let pending = []; // entries received while paused
+  let paused = false;
+  let clearedAt = 0;
+  let shownRequest = null;
+
+  const visible = (row) => row.time > clearedAt && filters.matches(row, store.statusOf(row));
+  const node = (row) => (row.node ??= rowElement(row, show));
+
+  // Everything again, log rows and events merged newest first (after a filter changes).
+  function renderAll() {
+    const nodes = [];
+    let i = store.rows.length - 1;
+    let j = 0;
+    while (i >= 0 || j < events.length) {
+      const takeEvent = j < events.length && (i < 0 || events[j].time >= store.rows[i].time);
+      const row = takeEvent ? events[j++] : store.rows[i--];
+      if (visible(row)) nodes.push(node(row));
+    }
+    replace(list, nodes);
+    refreshNotes();
+  }
+
+  function refreshNotes() {
+    empty.hidden = list.firstChild !== null;
+    const dropped = store.dropped > 0
+      ? `${store.dropped} older rows were dropped: this page keeps the last ${MAX_ROWS}. `
+      : "";
+    const cleared = clearedAt > 0 ? `Cleared at ${timeOfDay(clearedAt)}.` : "";
+    note.hidden = !dropped && !cleared;
+    replace(note, dropped, cleared);
+    replace(state, paused ? `Paused: ${pending.length} new entries waiting` : "Live");
+  }
+
+  function receive(entries) {
+    replace(error);
+    if (paused) {
+      pending.push(...entries);
+      if (pending.length > MAX_ROWS) {
+        store.dropped += pending.length - MAX_ROWS;
+        pending = pending.slice(-MAX_ROWS);
+      }
+      return refreshNotes();
+    }
+    const { added, dropped, settled } = store.add(entries);
+    filters.offer(store.functions);
+    if (!widened && added.length > 0) {
+      widened = true;
+      const oldest = Math.min(...added.map((row) => row.time));
+      if (oldest < opened) watchEvents(oldest);
+    }
+    for (const row of dropped) row.node?.remove();
+    if (settled) {
+      renderAll();
+    } else {
+      list.prepend(...added.filter(visible).reverse().map(node));
+      refreshNotes();
+    }
+    if (shownRequest !== null && entries.some((entry) => entry.requestId === shownRequest)) {
+      show({ requestId: shownRequest });
+    }
+  }
+
+  // The panel: a request's executions, or an audit event.
+  function show({ requestId, event }) {
+    shownRequest = requestId ?? null;
+    const close = h("button", { id: "detail-close", onclick: hide }, "Close");
+    replace(panel, close, event
+      ? [h("h2", {}, `${author(event)} ${summary(event)}`),
+        h("p", { className: "muted" }, dateTime(event._creationTime)), detail(event)]
+      : requestDetail(requestId, store.request(requestId)));
+    panel.hidden = false;
+  }
+  function hide() {
+    shownRequest = null;
+    panel.hidden = true;
+    replace(panel);
+  }
+
+  // The audit events since the page opened, or since the oldest log row once it is known.
+  const opened = Date.now();
+  const eventRows = new Map(); // event id → its row, kept across updates
+  let widened = false;
+  let stopEvents = () => {};
+  function watchEvents(minDate) {
+    stopEvents();
+    stopEvents = watchAuditEvents(session, { minDate }, EVENT_PAGE, (found, { status, loadMore }) => {
+      events = found.map((event) => {
+        if (!eventRows.has(event._id)) {
+          eventRows.set(event._id, { kind: "event", event, time: event._creationTime,
+            text: `${author(event)} ${summary(event)}` });
+        }
+        return eventRows.get(event._id);
+      });
+      if (status === "CanLoadMore" && found.length < MAX_EVENTS) loadMore(EVENT_PAGE);
+      renderAll();
+    }, (e) => replace(error, errorText(e)));
+  }
+
+  pauseButton.onclick = () => {
+    paused = !paused;
+    replace(pauseButton, paused ? "Resume" : "Pause");
+    if (!paused) {
+      const waiting = pending;
+      pending = [];
+      if (waiting.length > 0) receive(waiting);
+    }
+    refreshNotes();
+  };
+  const clear = () => {
+    store.clear();
+    pending = [];
+    clearedAt = Date.now();
+    hide();
+    renderAll();
+  };
+
+  replace(container,
+    h("div", { className: "toolbar" },
+      h("h1", {}, "Logs"), state, pauseButton,
+      h("button", { id: "logs-clear", onclick: clear }, "Clear")),
+    filters.element, error, note, empty, list, panel);
+  const stopLogs = followFunctionLogs(session, receive,
+    (e) => replace(error, `The log stream failed (retrying): ${errorText(e)}`), 0);
+  watchEvents(opened);
+  return () => {
+    stopLogs();
+    stopEvents();
+  };
+}
+
+function rowElement(row, show) {
+  const time = h("time", {}, timeOfDay(row.time));
+  if (row.kind === "event") {
+    return h("div", { className: "log-row event", onclick: () => show(row) },
+      time, h("span", { className: "kind", title: "deployment event" }, "⚑"),
+      h("span", { className: "call muted" }, author(row.event)),
+      h("span", { className: "tag" }, "event"), h("span", { className: "message" }, summary(row.event)));
+  }
+  const { entry } = row;
+  const tag = row.kind === "line"
+    ? h("span", { className: `tag level level-${row.level}` }, row.level)
+    : h("span", { className: `tag status ${row.status}` }, row.code ?? row.status, " ",
+      h("span", { className: "muted" }, duration(row.ms)));
+  return h("div", {
+    className: `log-row ${row.kind}`, onclick: () => show(entry),
+    "data-function": row.call, "data-request": entry.requestId,
+  },
+  time,
+  h("span", { className: `kind kind-${entry.udfType}`, title: kindName(entry.udfType) }, kindLetter(entry.udfType)),
+  h("span", { className: "call", title: row.call }, row.call),
+  tag,
+  h("span", { className: "message" }, row.text));
+}
