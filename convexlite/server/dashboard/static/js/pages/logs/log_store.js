@@ -46,9 +46,9 @@ export class LogStore {
     return { added: added.slice(-this.limit), dropped, settled };
   }
 
-  // "success", "failure", or undefined while the execution runs.
+  // "success", "failure", or undefined while the execution runs (and for audit events).
   statusOf(row) {
-    return row.kind === "outcome" ? row.status : this.statuses.get(row.entry.executionId);
+    return row.kind === "outcome" ? row.status : this.statuses.get(row.entry?.executionId);
   }
 
   // The entries of one request still held, in the order they came.
