@@ -20,6 +20,21 @@ async function call(path, body, admin = false) {
 }
 const send = (body) => call("/api/mutation", { path: "messages:send", args: { body }, format: "json" });
 
+// `n` synthetic executions of one log line each, as the stream sends them.
+function executions(n) {
+  const now = Date.now();
+  return Array.from({ length: n }, (_, i) => ({
+    kind: "Completion", udfType: "Mutation", identifier: "bulk:write", componentPath: null,
+    timestamp: (now + i) / 1000, executionTimestamp: (now + i) / 1000, executionTime: 0.001,
+    userExecutionTime: 0.001, error: null, success: null, cachedResult: false,
+    caller: "SyncWorker", environment: "isolate", identityType: "unknown",
+    parentExecutionId: null, returnBytes: null, occInfo: null, willRetry: false,
+    requestId: `r${i}`, executionId: `e${i}`, usageStats: { databaseWriteDocuments: 1 },
+    logLines: [{ messages: [`bulk line ${i}`], level: "LOG", timestamp: now + i,
+      isTruncated: false, systemMetadata: null }],
+  }));
+}
+
 const rows = (page) => page.locator("#log-rows .log-row");
 const rowWith = (page, text) => page.locator("#log-rows .log-row", { hasText: text });
 const texts = (locator) => locator.allTextContents();
@@ -158,6 +173,34 @@ await run(async (browser) => {
   await event.click();
   await page.locator("#log-detail", { hasText: "resumed the deployment" }).waitFor();
   step("audit events interleaved in the logs");
+
+  // A busy deployment: 6,000 executions (12,000 rows) in one batch; the page keeps 10,000.
+  const busy = await browser.loggedIn(url, adminKey, "#/health");
+  let polls = 0;
+  await busy.route("**/api/app_metrics/stream_function_logs*", async (route) => {
+    polls += 1;
+    if (polls > 1) await new Promise((resolve) => setTimeout(resolve, 20000).unref());
+    const entries = polls > 1 ? [] : executions(6000);
+    await route.fulfill({ json: { entries, newCursor: Date.now() } }).catch(() => {});
+  });
+  let started = Date.now();
+  await busy.click("#nav-logs");
+  await rowWith(busy, "bulk line 5999").waitFor();
+  const shownIn = Date.now() - started;
+  await busy.locator("#logs-count", { hasText: /^10000 rows$/ }).waitFor();
+  await busy.locator("#logs-note", { hasText: "2000 older rows were dropped" }).waitFor();
+  check(await rows(busy).count() < 200, `${await rows(busy).count()} rows in the page`);
+  await busy.locator("#log-rows").evaluate((list) => (list.scrollTop = list.scrollHeight));
+  await rowWith(busy, "bulk line 1000").waitFor();
+  check(await rowWith(busy, "bulk line 999").count() === 0, "a dropped row is shown");
+  started = Date.now();
+  await busy.uncheck("#level-LOG");
+  await busy.locator("#logs-count", { hasText: /^5000 of 10000 rows$/ }).waitFor();
+  const filteredIn = Date.now() - started;
+  console.error(`12,000 rows received: the newest shown in ${shownIn} ms; a level filter in ${filteredIn} ms`);
+  check(shownIn < 3000 && filteredIn < 1000, `too slow: ${shownIn} ms, ${filteredIn} ms`);
+  await busy.context().close();
+  step("a busy log keeps the last 10,000 rows");
 
   browser.checkNoProblems();
   step("no console errors, no request outside 127.0.0.1");

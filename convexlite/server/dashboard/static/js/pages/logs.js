@@ -1,7 +1,7 @@
 // Logs: the function log live, newest first: every log line and every execution's outcome
 // (status, duration, error), with the deployment's audit events interleaved. Filters by
 // level, status, function and text; pause (new entries wait) and resume; clear. Clicking a
-// row shows its request in full. The page holds the last 10,000 rows.
+// row shows its request in full. The page holds the last 10,000 rows and draws those in view.
 
 import { h, replace, stylesheet } from "../dom.js";
 import { errorText } from "../session.js";
@@ -14,6 +14,8 @@ import { LogStore, MAX_ROWS } from "./logs/log_store.js";
 import { kindLetter, kindName } from "./logs/rows.js";
 import { requestDetail } from "./logs/request_detail.js";
 
+const ROW_HEIGHT = 22; // px: every row is one line, so the list can draw only those in view
+const OVERSCAN = 20;
 const EVENT_PAGE = 50;
 const MAX_EVENTS = 1000;
 
@@ -21,38 +23,57 @@ export function mount(container, session) {
   stylesheet("logs");
   const store = new LogStore();
   const error = h("p", { className: "error", id: "logs-error" });
-  const list = h("div", { className: "log-rows", id: "log-rows" });
+  const rowsBox = h("div", { className: "log-window" });
+  const list = h("div", { className: "log-rows", id: "log-rows", onscroll: () => draw() }, rowsBox);
   const empty = h("p", { className: "muted", id: "logs-empty" }, "Waiting for function logs…");
   const note = h("p", { className: "muted", id: "logs-note", hidden: true });
   const state = h("span", { className: "muted", id: "logs-state" }, "Live");
+  const count = h("span", { className: "muted", id: "logs-count" });
   const pauseButton = h("button", { id: "logs-pause" }, "Pause");
   const panel = h("aside", { className: "log-detail", id: "log-detail", hidden: true });
-  const filters = filterBar(() => renderAll());
+  const filters = filterBar(() => refilter());
   let events = []; // audit-log rows, newest first
+  let shown = []; // the rows passing the filters, log rows and events merged newest first
   let pending = []; // entries received while paused
   let paused = false;
   let clearedAt = 0;
   let shownRequest = null;
 
   const visible = (row) => row.time > clearedAt && filters.matches(row, store.statusOf(row));
-  const node = (row) => (row.node ??= rowElement(row, show));
 
-  // Everything again, log rows and events merged newest first (after a filter changes).
-  function renderAll() {
-    const nodes = [];
+  function refilter() {
+    shown = [];
     let i = store.rows.length - 1;
     let j = 0;
     while (i >= 0 || j < events.length) {
       const takeEvent = j < events.length && (i < 0 || events[j].time >= store.rows[i].time);
       const row = takeEvent ? events[j++] : store.rows[i--];
-      if (visible(row)) nodes.push(node(row));
+      if (visible(row)) shown.push(row);
     }
-    replace(list, nodes);
+    rowsBox.style.height = `${shown.length * ROW_HEIGHT}px`;
+    draw();
     refreshNotes();
   }
 
+  // Only the rows in view (and a few around) are in the page, however many are held.
+  function draw() {
+    const top = list.scrollTop;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(shown.length, Math.ceil((top + list.clientHeight) / ROW_HEIGHT) + OVERSCAN);
+    const nodes = [];
+    for (let i = first; i < last; i++) {
+      const row = shown[i];
+      row.node ??= rowElement(row, show);
+      row.node.style.top = `${i * ROW_HEIGHT}px`;
+      nodes.push(row.node);
+    }
+    replace(rowsBox, nodes);
+  }
+
   function refreshNotes() {
-    empty.hidden = list.firstChild !== null;
+    empty.hidden = shown.length > 0;
+    const held = store.rows.length + events.length;
+    replace(count, shown.length === held ? `${held} rows` : `${shown.length} of ${held} rows`);
     const dropped = store.dropped > 0
       ? `${store.dropped} older rows were dropped: this page keeps the last ${MAX_ROWS}. `
       : "";
@@ -72,20 +93,17 @@ export function mount(container, session) {
       }
       return refreshNotes();
     }
-    const { added, dropped, settled } = store.add(entries);
+    const added = store.add(entries);
     filters.offer(store.functions);
     if (!widened && added.length > 0) {
       widened = true;
       const oldest = Math.min(...added.map((row) => row.time));
       if (oldest < opened) watchEvents(oldest);
     }
-    for (const row of dropped) row.node?.remove();
-    if (settled) {
-      renderAll();
-    } else {
-      list.prepend(...added.filter(visible).reverse().map(node));
-      refreshNotes();
-    }
+    const before = shown.length;
+    refilter();
+    // Reading further down: the new rows above leave the rows in view where they were.
+    if (list.scrollTop > 0) list.scrollTop += (shown.length - before) * ROW_HEIGHT;
     if (shownRequest !== null && entries.some((entry) => entry.requestId === shownRequest)) {
       show({ requestId: shownRequest });
     }
@@ -123,7 +141,7 @@ export function mount(container, session) {
         return eventRows.get(event._id);
       });
       if (status === "CanLoadMore" && found.length < MAX_EVENTS) loadMore(EVENT_PAGE);
-      renderAll();
+      refilter();
     }, (e) => replace(error, errorText(e)));
   }
 
@@ -142,12 +160,12 @@ export function mount(container, session) {
     pending = [];
     clearedAt = Date.now();
     hide();
-    renderAll();
+    refilter();
   };
 
   replace(container,
     h("div", { className: "toolbar" },
-      h("h1", {}, "Logs"), state, pauseButton,
+      h("h1", {}, "Logs"), state, count, pauseButton,
       h("button", { id: "logs-clear", onclick: clear }, "Clear")),
     filters.element, error, note, empty, list, panel);
   const stopLogs = followFunctionLogs(session, receive,

@@ -16,25 +16,16 @@ export class LogStore {
     this.rows = [];
     this.dropped = 0;
     this.statuses = new Map(); // executionId → "success" | "failure"
-    this.running = new Set(); // executionIds with lines listed and no outcome yet
     this.functions = new Set();
   }
 
-  // Adds a batch of entries; returns the new rows, the old rows it dropped, and whether a
-  // finished execution already had rows listed (its earlier lines' status just became
-  // known).
+  // Adds a batch of entries; returns the new rows.
   add(entries) {
     const added = [];
-    let settled = false;
     for (const entry of entries) {
       const rows = entryRows(entry);
       for (const row of rows) this.functions.add(row.call);
-      if (entry.kind === "Completion") {
-        settled ||= this.running.delete(entry.executionId);
-        this.statuses.set(entry.executionId, rows.at(-1).status);
-      } else {
-        this.running.add(entry.executionId);
-      }
+      if (entry.kind === "Completion") this.statuses.set(entry.executionId, rows.at(-1).status);
       added.push(...rows);
       this.rows.push(...rows);
     }
@@ -43,7 +34,7 @@ export class LogStore {
       if (row.kind === "outcome") this.statuses.delete(row.entry.executionId);
     }
     this.dropped += dropped.length;
-    return { added: added.slice(-this.limit), dropped, settled };
+    return added.slice(-this.limit);
   }
 
   // "success", "failure", or undefined while the execution runs (and for audit events).
