@@ -174,6 +174,20 @@ await run(async (browser) => {
   await page.locator("#log-detail", { hasText: "resumed the deployment" }).waitFor();
   step("audit events interleaved in the logs");
 
+  // History a page at a time, and within dates.
+  const many = Array.from({ length: 25 }, (_, i) => ({ name: `PAGED_${i}`, value: "x" }));
+  await call("/api/v1/update_environment_variables", { changes: many }, true);
+  await page.click("#nav-history");
+  await page.locator("#history-count", { hasText: "20 events (more older ones)" }).waitFor();
+  await page.click("#history-more");
+  await page.locator("#history-count", { hasText: /^28 events$/ }).waitFor();
+  check(await page.locator("#history-more").isHidden(), "more to load");
+  await page.fill("#history-to", "2020-01-01");
+  await page.locator("#history-empty").waitFor();
+  await page.fill("#history-to", "");
+  await page.locator("#history-count", { hasText: "20 events" }).waitFor();
+  step("history pages and date range");
+
   // A busy deployment: 6,000 executions (12,000 rows) in one batch; the page keeps 10,000.
   const busy = await browser.loggedIn(url, adminKey, "#/health");
   let polls = 0;
