@@ -3,8 +3,8 @@ serve` (`logs_browser.mjs` does the steps): the function log's history and anoth
 client's mutation appearing live with its lines; the level, function, status and text
 filters; pause and resume; a request's detail with its usage statistics; markup in a log
 line shown as text; History showing an environment variable set and a pause and resume
-through the HTTP API, live, a page at a time and within dates; a busy log (12,000 rows at once) keeping its last 10,000;
-and no console error, no request leaving 127.0.0.1."""
+through the HTTP API, live, a page at a time and within dates; a busy log (12,000 rows at
+once) keeping its last 10,000; and no console error, no request leaving 127.0.0.1."""
 
 from __future__ import annotations
 
