@@ -13,9 +13,9 @@ import { filterBar } from "./logs/filters.js";
 import { LogStore, MAX_ROWS } from "./logs/log_store.js";
 import { kindLetter, kindName } from "./logs/rows.js";
 import { requestDetail } from "./logs/request_detail.js";
+import { virtualList } from "./logs/virtual_list.js";
 
-const ROW_HEIGHT = 22; // px: every row is one line, so the list can draw only those in view
-const OVERSCAN = 20;
+const ROW_HEIGHT = 22; // px: every row is one line
 const EVENT_PAGE = 50;
 const MAX_EVENTS = 1000;
 
@@ -23,15 +23,17 @@ export function mount(container, session) {
   stylesheet("logs");
   const store = new LogStore();
   const error = h("p", { className: "error", id: "logs-error" });
-  const rowsBox = h("div", { className: "log-window" });
-  const list = h("div", { className: "log-rows", id: "log-rows", onscroll: () => draw() }, rowsBox);
+  const list = virtualList({
+    id: "log-rows", className: "log-rows", rowHeight: ROW_HEIGHT,
+    nodeFor: (row) => (row.node ??= rowElement(row, show)),
+  });
   const empty = h("p", { className: "muted", id: "logs-empty" }, "Waiting for function logs…");
   const note = h("p", { className: "muted", id: "logs-note", hidden: true });
   const state = h("span", { className: "muted", id: "logs-state" }, "Live");
   const count = h("span", { className: "muted", id: "logs-count" });
   const pauseButton = h("button", { id: "logs-pause" }, "Pause");
   const panel = h("aside", { className: "log-detail", id: "log-detail", hidden: true });
-  const filters = filterBar(() => refilter());
+  const filters = filterBar(() => refilter(false));
   let events = []; // audit-log rows, newest first
   let shown = []; // the rows passing the filters, log rows and events merged newest first
   let pending = []; // entries received while paused
@@ -41,7 +43,9 @@ export function mount(container, session) {
 
   const visible = (row) => row.time > clearedAt && filters.matches(row, store.statusOf(row));
 
-  function refilter() {
+  // `keepPlace`: the rows that appear are new ones, above those a reader may be looking at.
+  function refilter(keepPlace) {
+    const before = shown.length;
     shown = [];
     let i = store.rows.length - 1;
     let j = 0;
@@ -50,24 +54,8 @@ export function mount(container, session) {
       const row = takeEvent ? events[j++] : store.rows[i--];
       if (visible(row)) shown.push(row);
     }
-    rowsBox.style.height = `${shown.length * ROW_HEIGHT}px`;
-    draw();
+    list.show(shown, keepPlace ? shown.length - before : 0);
     refreshNotes();
-  }
-
-  // Only the rows in view (and a few around) are in the page, however many are held.
-  function draw() {
-    const top = list.scrollTop;
-    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(shown.length, Math.ceil((top + list.clientHeight) / ROW_HEIGHT) + OVERSCAN);
-    const nodes = [];
-    for (let i = first; i < last; i++) {
-      const row = shown[i];
-      row.node ??= rowElement(row, show);
-      row.node.style.top = `${i * ROW_HEIGHT}px`;
-      nodes.push(row.node);
-    }
-    replace(rowsBox, nodes);
   }
 
   function refreshNotes() {
@@ -100,10 +88,7 @@ export function mount(container, session) {
       const oldest = Math.min(...added.map((row) => row.time));
       if (oldest < opened) watchEvents(oldest);
     }
-    const before = shown.length;
-    refilter();
-    // Reading further down: the new rows above leave the rows in view where they were.
-    if (list.scrollTop > 0) list.scrollTop += (shown.length - before) * ROW_HEIGHT;
+    refilter(true);
     if (shownRequest !== null && entries.some((entry) => entry.requestId === shownRequest)) {
       show({ requestId: shownRequest });
     }
@@ -141,7 +126,7 @@ export function mount(container, session) {
         return eventRows.get(event._id);
       });
       if (status === "CanLoadMore" && found.length < MAX_EVENTS) loadMore(EVENT_PAGE);
-      refilter();
+      refilter(true);
     }, (e) => replace(error, errorText(e)));
   }
 
@@ -160,14 +145,14 @@ export function mount(container, session) {
     pending = [];
     clearedAt = Date.now();
     hide();
-    refilter();
+    refilter(false);
   };
 
   replace(container,
     h("div", { className: "toolbar" },
       h("h1", {}, "Logs"), state, count, pauseButton,
       h("button", { id: "logs-clear", onclick: clear }, "Clear")),
-    filters.element, error, note, empty, list, panel);
+    filters.element, error, note, empty, list.element, panel);
   const stopLogs = followFunctionLogs(session, receive,
     (e) => replace(error, `The log stream failed (retrying): ${errorText(e)}`), 0);
   watchEvents(opened);
