@@ -33,19 +33,22 @@ export function mount(container, session) {
   const count = h("span", { className: "muted", id: "logs-count" });
   const pauseButton = h("button", { id: "logs-pause" }, "Pause");
   const panel = h("aside", { className: "log-detail", id: "log-detail", hidden: true });
-  const filters = filterBar(() => refilter(false));
+  const filters = filterBar(() => refilter());
   let events = []; // audit-log rows, newest first
   let shown = []; // the rows passing the filters, log rows and events merged newest first
   let pending = []; // entries received while paused
   let paused = false;
   let clearedAt = 0;
   let shownRequest = null;
+  const opened = Date.now();
+  const eventRows = new Map(); // event id → its row, kept across updates
+  let widened = false; // whether the events go back to the oldest log row
+  let stopEvents = () => {};
 
   const visible = (row) => row.time > clearedAt && filters.matches(row, store.statusOf(row));
 
-  // `keepPlace`: the rows that appear are new ones, above those a reader may be looking at.
-  function refilter(keepPlace) {
-    const before = shown.length;
+  // `added`: how many of the rows are new ones at the top, above those a reader may be on.
+  function refilter(added = 0) {
     shown = [];
     let i = store.rows.length - 1;
     let j = 0;
@@ -54,7 +57,7 @@ export function mount(container, session) {
       const row = takeEvent ? events[j++] : store.rows[i--];
       if (visible(row)) shown.push(row);
     }
-    list.show(shown, keepPlace ? shown.length - before : 0);
+    list.show(shown, added);
     refreshNotes();
   }
 
@@ -88,7 +91,7 @@ export function mount(container, session) {
       const oldest = Math.min(...added.map((row) => row.time));
       if (oldest < opened) watchEvents(oldest);
     }
-    refilter(true);
+    refilter(added.filter(visible).length);
     if (shownRequest !== null && entries.some((entry) => entry.requestId === shownRequest)) {
       show({ requestId: shownRequest });
     }
@@ -111,10 +114,6 @@ export function mount(container, session) {
   }
 
   // The audit events since the page opened, or since the oldest log row once it is known.
-  const opened = Date.now();
-  const eventRows = new Map(); // event id → its row, kept across updates
-  let widened = false;
-  let stopEvents = () => {};
   function watchEvents(minDate) {
     stopEvents();
     stopEvents = watchAuditEvents(session, { minDate }, EVENT_PAGE, (found, { status, loadMore }) => {
@@ -126,7 +125,7 @@ export function mount(container, session) {
         return eventRows.get(event._id);
       });
       if (status === "CanLoadMore" && found.length < MAX_EVENTS) loadMore(EVENT_PAGE);
-      refilter(true);
+      refilter();
     }, (e) => replace(error, errorText(e)));
   }
 
@@ -145,7 +144,7 @@ export function mount(container, session) {
     pending = [];
     clearedAt = Date.now();
     hide();
-    refilter(false);
+    refilter();
   };
 
   replace(container,
