@@ -106,10 +106,12 @@ export function mount(container, session) {
         h("p", { className: "muted" }, dateTime(event._creationTime)), detail(event)]
       : requestDetail(requestId, store.request(requestId)));
     panel.hidden = false;
+    page.classList.add("with-detail");
   }
   function hide() {
     shownRequest = null;
     panel.hidden = true;
+    page.classList.remove("with-detail");
     replace(panel);
   }
 
@@ -147,11 +149,12 @@ export function mount(container, session) {
     refilter();
   };
 
-  replace(container,
+  const page = h("div", { className: "logs-page" },
     h("div", { className: "toolbar" },
       h("h1", {}, "Logs"), state, count, pauseButton,
       h("button", { id: "logs-clear", onclick: clear }, "Clear")),
     filters.element, error, note, empty, list.element, panel);
+  replace(container, page);
   const stopLogs = followFunctionLogs(session, receive,
     (e) => replace(error, `The log stream failed (retrying): ${errorText(e)}`), 0);
   watchEvents(opened);
