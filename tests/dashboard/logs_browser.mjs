@@ -35,6 +35,27 @@ function executions(n) {
   }));
 }
 
+const PUSH_EVENT = {
+  _id: "push", _creationTime: 1, action: "push_config_with_components", member_id: null,
+  metadata: {
+    component_diffs: [{
+      component_path: null,
+      component_diff: {
+        diffType: { type: "modify" },
+        moduleDiff: { added: ["messages.js"], removed: ["old.js"] },
+        indexDiff: {
+          added_indexes: [{ name: "messages.by_author", type: "database", fields: ["author"] }],
+          removed_indexes: [],
+        },
+        cronDiff: { added: ["cleanup"], updated: [], deleted: [] },
+        udfConfigDiff: { previous_version: "1.47.0", next_version: "1.48.0" },
+        schemaDiff: { previous_schema: null, next_schema: "{}" },
+      },
+    }],
+    auth_diff: { added: ['{"domain":"https://issuer"}'], removed: [] },
+  },
+};
+
 const rows = (page) => page.locator("#log-rows .log-row");
 const rowWith = (page, text) => page.locator("#log-rows .log-row", { hasText: text });
 const texts = (locator) => locator.allTextContents();
@@ -187,6 +208,19 @@ await run(async (browser) => {
   await page.fill("#history-to", "");
   await page.locator("#history-count", { hasText: "20 events" }).waitFor();
   step("history pages and date range");
+
+  // A push event (the served Python app is never pushed) in words, through the page's module.
+  const [pushSummary, pushDetail] = await page.evaluate(async (event) => {
+    const view = await import(new URL("js/audit_event_view.js", location.href).href);
+    return [view.summary(event), view.detail(event).textContent];
+  }, PUSH_EVENT);
+  check(pushSummary === "deployed functions (1 added, 1 removed modules)", pushSummary);
+  for (const expected of ["App (modify)", "+ module messages.js", "− module old.js",
+    "+ index messages.by_author (database: author)", "+ cron cleanup", "schema changed",
+    "server version 1.47.0 → 1.48.0", "+ provider"]) {
+    check(pushDetail.includes(expected), `push detail lacks ${expected}: ${pushDetail}`);
+  }
+  step("a push's changes in words");
 
   // A busy deployment: 6,000 executions (12,000 rows) in one batch; the page keeps 10,000.
   const busy = await browser.loggedIn(url, adminKey, "#/health");

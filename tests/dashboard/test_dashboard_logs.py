@@ -3,8 +3,9 @@ serve` (`logs_browser.mjs` does the steps): the function log's history and anoth
 client's mutation appearing live with its lines; the level, function, status and text
 filters; pause and resume; a request's detail with its usage statistics; markup in a log
 line shown as text; History showing an environment variable set and a pause and resume
-through the HTTP API, live, a page at a time and within dates; a busy log (12,000 rows at
-once) keeping its last 10,000; and no console error, no request leaving 127.0.0.1."""
+through the HTTP API, live, a page at a time and within dates, and a push's changes in
+words; a busy log (12,000 rows at once) keeping its last 10,000; and no console error, no
+request leaving 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ STEPS = [
     "history shows pause and resume, live",
     "audit events interleaved in the logs",
     "history pages and date range",
+    "a push's changes in words",
     "a busy log keeps the last 10,000 rows",
     "no console errors, no request outside 127.0.0.1",
 ]
