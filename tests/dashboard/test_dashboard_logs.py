@@ -90,10 +90,17 @@ def test_logs_and_history_in_a_browser(served: Served) -> None:
     steps = run_script("logs_browser.mjs", served.url, key)
     assert steps == STEPS
 
-    # Pause and resume from the script really happened, and were recorded once each.
-    state = httpx.post(
+    # What History listed is the audit log on the server: one pause, one resume.
+    events = httpx.post(
         f"{served.url}/api/query",
-        json={"path": "_system/frontend/deploymentState:deploymentState", "args": {}},
+        json={
+            "path": "_system/frontend/paginatedDeploymentEvents:default",
+            "args": {
+                "paginationOpts": {"numItems": 10, "cursor": None},
+                "filters": {"minDate": 0, "actions": ["pause_deployment", "unpause_deployment"]},
+            },
+        },
         headers={"Authorization": f"Convex {key}"},
     ).json()
-    assert state["value"]["state"] == "running", state
+    actions = [event["action"] for event in events["value"]["page"]]
+    assert actions == ["unpause_deployment", "pause_deployment"], events
