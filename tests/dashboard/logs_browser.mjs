@@ -156,7 +156,7 @@ await run(async (browser) => {
     "careful with while paused", "success"]) {
     check(detail.includes(expected), `detail lacks ${expected}: ${detail}`);
   }
-  await page.click("#detail-close");
+  await page.keyboard.press("Escape");
   await panel.waitFor({ state: "hidden" });
   step("request detail with usage statistics");
 
@@ -199,7 +199,7 @@ await run(async (browser) => {
   const many = Array.from({ length: 25 }, (_, i) => ({ name: `PAGED_${i}`, value: "x" }));
   await call("/api/v1/update_environment_variables", { changes: many }, true);
   await page.click("#nav-history");
-  await page.locator("#history-count", { hasText: "20 events (more older ones)" }).waitFor();
+  await page.locator("#history-count", { hasText: "20 events (more to load)" }).waitFor();
   await page.click("#history-more");
   await page.locator("#history-count", { hasText: /^28 events$/ }).waitFor();
   check(await page.locator("#history-more").isHidden(), "more to load");

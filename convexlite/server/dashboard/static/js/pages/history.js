@@ -47,7 +47,7 @@ export function mount(container, session) {
           "No deployment events in this date range.")
         : events.map(item));
       replace(total, `${events.length} event${events.length === 1 ? "" : "s"}` +
-        (status === "CanLoadMore" ? " (more older ones)" : ""));
+        (status === "CanLoadMore" ? " (more to load)" : ""));
       more.hidden = status !== "CanLoadMore";
       more.onclick = () => loadMore(PAGE_SIZE);
     }, report);

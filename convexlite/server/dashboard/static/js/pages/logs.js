@@ -158,9 +158,12 @@ export function mount(container, session) {
   const stopLogs = followFunctionLogs(session, receive,
     (e) => replace(error, `The log stream failed (retrying): ${errorText(e)}`), 0);
   watchEvents(opened);
+  const escape = (event) => event.key === "Escape" && hide();
+  document.addEventListener("keydown", escape);
   return () => {
     stopLogs();
     stopEvents();
+    document.removeEventListener("keydown", escape);
   };
 }
 
