@@ -25,7 +25,13 @@ export function mount(container, session) {
   const error = h("p", { className: "error", id: "logs-error" });
   const list = virtualList({
     id: "log-rows", className: "log-rows", rowHeight: ROW_HEIGHT,
-    nodeFor: (row) => (row.node ??= rowElement(row, show)),
+    nodeFor: (row) => {
+      if (!row.node) {
+        row.node = rowElement(row, show);
+        row.node.classList.toggle("selected", selected(row));
+      }
+      return row.node;
+    },
   });
   const empty = h("p", { className: "muted", id: "logs-empty" }, "Waiting for function logs…");
   const note = h("p", { className: "muted", id: "logs-note", hidden: true });
@@ -99,7 +105,7 @@ export function mount(container, session) {
 
   // The panel: a request's executions, or an audit event.
   function show({ requestId, event }) {
-    shownRequest = requestId ?? null;
+    mark(requestId ?? null);
     const close = h("button", { id: "detail-close", onclick: hide }, "Close");
     replace(panel, close, event
       ? [h("h2", {}, `${author(event)} ${summary(event)}`),
@@ -109,10 +115,19 @@ export function mount(container, session) {
     page.classList.add("with-detail");
   }
   function hide() {
-    shownRequest = null;
+    mark(null);
     panel.hidden = true;
     page.classList.remove("with-detail");
     replace(panel);
+  }
+
+  // Highlights the rows of the request in the panel.
+  function mark(requestId) {
+    shownRequest = requestId;
+    for (const row of store.rows) row.node?.classList.toggle("selected", selected(row));
+  }
+  function selected(row) {
+    return shownRequest !== null && row.entry?.requestId === shownRequest;
   }
 
   // The audit events since the page opened, or since the oldest log row once it is known.
