@@ -7,6 +7,8 @@ import { Session, checkKey, redeemToken, storedKey, errorText } from "./session.
 import * as health from "./pages/health.js";
 import * as data from "./pages/data.js";
 import * as functions from "./pages/functions.js";
+import * as logs from "./pages/logs.js";
+import * as historyPage from "./pages/history.js";
 import * as settings from "./pages/settings.js";
 
 // The sidebar, in order: a page's route name, its title, its module.
@@ -14,6 +16,8 @@ const PAGE_LIST = [
   ["health", "Health", health],
   ["data", "Data", data],
   ["functions", "Functions", functions],
+  ["logs", "Logs", logs],
+  ["history", "History", historyPage],
   ["settings", "Settings", settings],
 ];
 const PAGES = Object.fromEntries(PAGE_LIST.map(([name, , module]) => [name, module]));
