@@ -6,12 +6,14 @@ import { h, replace } from "./dom.js";
 import { Session, checkKey, redeemToken, storedKey, errorText } from "./session.js";
 import * as health from "./pages/health.js";
 import * as data from "./pages/data.js";
+import * as schema from "./pages/schema.js";
 import * as settings from "./pages/settings.js";
 
 // The sidebar, in order: a page's route name, its title, its module.
 const PAGE_LIST = [
   ["health", "Health", health],
   ["data", "Data", data],
+  ["schema", "Schema", schema],
   ["settings", "Settings", settings],
 ];
 const PAGES = Object.fromEntries(PAGE_LIST.map(([name, , module]) => [name, module]));
