@@ -1,6 +1,7 @@
 // Document ids (convexlite/values/ids.py): lowercase Crockford base32 of the table number
 // as a VInt, 16 random bytes and a Fletcher-16 footer. Only the table number is needed
 // here, to link an id to its table; anything that is not a well-formed id is not one.
+// The footer is Adler-32 started at 0 (as ids.py computes it), its sums mod 256.
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const BYTES_FOR_LENGTH = { 31: 19, 32: 20, 34: 21, 36: 22, 37: 23 };
@@ -37,7 +38,7 @@ export function tableNumberOfId(text) {
   }
   const end = position + INTERNAL_ID_LENGTH;
   if (table === 0 || end + 2 !== size) return null;
-  let sum1 = 1;
+  let sum1 = 0;
   let sum2 = 0;
   for (const byte of bytes.slice(0, end)) {
     sum1 = (sum1 + byte) % 65521;

@@ -1,0 +1,94 @@
+"""The Data and Schema pages in a real headless Chromium against `convexlite serve`
+(`data_browser.mjs` does the steps): filters kept in the address and followed live, an
+index filter, a bad filter's error beside it, a cell edit and a bulk edit checked on the
+server, an Id link, the table's schema and indexes, the Schema page, clearing and deleting
+a table, and a read-only key seeing every control that changes something disabled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from dashboard_harness import run_script, serve_app
+from served import Served
+
+from convexlite.auth.keys import generate_instance_secret, issue_admin_key
+
+SECRET = generate_instance_secret()
+NAME = "convex-self-hosted"
+SCRATCH_DOCUMENTS = 4100  # more than one page of clearTablePage (4000)
+
+APP = """
+from convexlite import App, define_schema, define_table, v
+
+schema = define_schema({
+    "authors": define_table({"name": v.string()}),
+    "books": define_table(
+        {"title": v.string(), "author": v.id("authors"), "year": v.optional(v.float64())}
+    ).index("by_year", ["year"]),
+})
+app = App(schema=schema)
+
+@app.mutation(name="authors:add", args={"name": v.string()})
+def add_author(ctx, args):
+    return ctx.db.insert("authors", args)
+
+@app.mutation(
+    name="books:add", args={"title": v.string(), "author": v.id("authors"), "year": v.float64()}
+)
+def add_book(ctx, args):
+    return ctx.db.insert("books", args)
+
+@app.query(name="books:list", args={})
+def list_books(ctx, args):
+    return ctx.db.query("books").collect()
+
+@app.mutation(name="scratch:fill", args={"n": v.float64()})
+def fill(ctx, args):
+    for i in range(int(args["n"])):
+        ctx.db.insert("scratch", {"i": float(i)})
+"""
+
+STEPS = [
+    "filtered by a field, live",
+    "filters kept in the address",
+    "a bad filter value shows its error",
+    "filtered by an index",
+    "edited a cell",
+    "bulk-edited 2 documents",
+    "an id links to its document",
+    "the table's schema and indexes",
+    "the Schema page",
+    "cleared a table",
+    "deleted a table",
+    "a read-only key changes nothing",
+    "no console errors, no request outside 127.0.0.1",
+]
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    server = serve_app(tmp_path, APP, SECRET)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def mutation(served: Served, path: str, args: dict[str, object]) -> object:
+    sent = httpx.post(f"{served.url}/api/mutation", json={"path": path, "args": args}, timeout=30)
+    assert sent.json()["status"] == "success", sent.text
+    return sent.json()["value"]
+
+
+def test_the_data_and_schema_pages(served: Served) -> None:
+    key = issue_admin_key(NAME, SECRET)
+    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
+    ada = mutation(served, "authors:add", {"name": "Ada"})
+    for title, year in (("Dune", 1965), ("Emma", 1815), ("Neuromancer", 1984), ("Anathem", 2008)):
+        mutation(served, "books:add", {"title": title, "author": ada, "year": year})
+    mutation(served, "scratch:fill", {"n": SCRATCH_DOCUMENTS})
+
+    steps = run_script("data_browser.mjs", served.url, key, read_only_key, str(SCRATCH_DOCUMENTS))
+    assert steps == STEPS
