@@ -101,12 +101,16 @@ await run(async (browser) => {
   check((await books()).filter((b) => b.year === 1999).length === 2, "more than 2 edited");
   step("bulk-edited 2 documents");
 
-  await row(page, "Middlemarch").locator("a.id-link").click();
+  const link = row(page, "Middlemarch").locator("a.id-link");
+  await link.hover();
+  await until("the link previews its document", async () =>
+    (await link.getAttribute("title")).includes('"name": "Ada"'));
+  await link.click();
   await page.locator("#table-name", { hasText: "authors" }).waitFor();
   await rowCount(page, 1);
   check((await rows(page).textContent()).includes(ada), "not the linked author");
   check(page.url().includes("#/data/authors?filters="), page.url());
-  step("an id links to its document");
+  step("an id previews and links to its document");
 
   await page.click('#table-list a[data-table="books"]');
   await page.click("#table-schema summary");

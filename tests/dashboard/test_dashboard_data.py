@@ -57,7 +57,7 @@ STEPS = [
     "filtered by an index",
     "edited a cell",
     "bulk-edited 2 documents",
-    "an id links to its document",
+    "an id previews and links to its document",
     "the table's schema and indexes",
     "the Schema page",
     "cleared a table",

@@ -16,7 +16,7 @@ export function mount(container, session, [componentId = null]) {
   const pending = h("div", { id: "schema-pending" });
   const picker = componentPicker(session, componentId,
     (id) => { location.hash = id ? `#/schema/${encodeURIComponent(id)}` : "#/schema"; }, report);
-  replace(container, h("div", { className: "toolbar" }, h("h1", {}, "Schema"), picker.element),
+  replace(container, h("div", { className: "toolbar page-head" }, h("h1", {}, "Schema"), picker.element),
     error, pending, h("h2", {}, "Active schema"), active);
 
   let progress = null;

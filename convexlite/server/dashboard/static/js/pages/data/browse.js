@@ -3,7 +3,8 @@
 // table, and its schema and indexes.
 
 import { h, replace } from "../../dom.js";
-import { encodeFilters } from "../../values.js";
+import { errorText } from "../../session.js";
+import { encodeFilters, toJson } from "../../values.js";
 import { bulkEditor } from "./bulk_edit.js";
 import { cellEditor } from "./cell_editor.js";
 import { documentEditor } from "./document_editor.js";
@@ -69,6 +70,7 @@ export function browse(main, session, where, initial, report) {
           refreshButtons();
         },
         onEdit: (doc) => documentEditor(session, where, doc, editor),
+        onPreview: preview,
         onCellEdit: (doc, column) => {
           const close = () => {
             editing = null;
@@ -82,6 +84,17 @@ export function browse(main, session, where, initial, report) {
     if (focused) editing.element.querySelector("input").focus();
     more.hidden = status !== "CanLoadMore";
     refreshButtons();
+  };
+
+  // An Id link's title: the document it points at, read when the pointer first rests on it.
+  const preview = async (link, linked, id) => {
+    try {
+      const [doc] = await session.query("_system/frontend/listById:default",
+        { ids: [{ id, tableName: linked }], componentId });
+      link.title = doc ? JSON.stringify(toJson(doc), null, 2) : `No document ${id} in ${linked}.`;
+    } catch (e) {
+      link.title = errorText(e);
+    }
   };
 
   // The server answers a bad filter with `{filter, error}` rows instead of documents.

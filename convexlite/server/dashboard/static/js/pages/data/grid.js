@@ -9,17 +9,17 @@ import { documentHash } from "./route.js";
 
 export const SYSTEM_FIELDS = ["_id", "_creationTime"];
 
-// The columns of `rows`: the system fields, then every other field in order of appearance.
-export function columnsOf(rows) {
-  const columns = [...SYSTEM_FIELDS];
+// The columns of `rows`: `_id`, the other fields in order of appearance, `_creationTime`.
+function columnsOf(rows) {
+  const columns = ["_id"];
   for (const doc of rows) for (const key of Object.keys(doc)) {
-    if (!columns.includes(key)) columns.push(key);
+    if (!SYSTEM_FIELDS.includes(key) && !columns.includes(key)) columns.push(key);
   }
-  return columns;
+  return [...columns, "_creationTime"];
 }
 
 // `view`: {rows, selected, readOnly, mapping, componentId, editing: {id, column, element}|null,
-// onSelect(id, checked), onEdit(doc), onCellEdit(doc, column)}.
+// onSelect(id, checked), onEdit(doc), onCellEdit(doc, column), onPreview(link, table, id)}.
 export function grid(view) {
   const columns = columnsOf(view.rows);
   const cell = (doc, column) => {
@@ -46,8 +46,10 @@ export function grid(view) {
 }
 
 // A link to the document `value` names, when it is the id of a user table.
-function idLink(value, { mapping, componentId }) {
+function idLink(value, { mapping, componentId, onPreview }) {
   const table = mapping?.[tableNumberOfId(value)];
   if (table === undefined || table.startsWith("_")) return null;
-  return h("a", { className: "id-link", href: documentHash(table, componentId, value), title: `${table} ${value}` }, value);
+  const link = h("a", { className: "id-link", href: documentHash(table, componentId, value), title: `${table} ${value}` }, value);
+  link.addEventListener("mouseenter", () => onPreview(link, table, value), { once: true });
+  return link;
 }
