@@ -6,6 +6,10 @@ a table, and a read-only key seeing every control that changes something disable
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -14,6 +18,9 @@ from dashboard_harness import run_script, serve_app
 from served import Served
 
 from convexlite.auth.keys import generate_instance_secret, issue_admin_key
+from convexlite.values.ids import encode_id
+
+IDS_JS = Path(__file__).parents[2] / "convexlite/server/dashboard/static/js/pages/data/ids.js"
 
 SECRET = generate_instance_secret()
 NAME = "convex-self-hosted"
@@ -92,3 +99,19 @@ def test_the_data_and_schema_pages(served: Served) -> None:
 
     steps = run_script("data_browser.mjs", served.url, key, read_only_key, str(SCRATCH_DOCUMENTS))
     assert steps == STEPS
+
+
+def test_the_page_reads_table_numbers_of_the_servers_ids() -> None:
+    """ids.js (Id links) against ids.py: every length of table number, and damaged ids."""
+    if shutil.which("node") is None:
+        pytest.skip("no node")
+    tables = [1, 127, 128, 10_001, 16_384, 2_097_152, 2**32 - 1]
+    ids = [encode_id(t, os.urandom(16)) for t in tables]
+    damaged = [ids[0][:-1] + ("0" if ids[0][-1] != "0" else "1"), ids[1].upper(), "", "nope"]
+    script = (
+        f"import({json.dumps(IDS_JS.as_uri())}).then(({{tableNumberOfId}}) =>"
+        f" console.log(JSON.stringify({json.dumps(ids + damaged)}.map(tableNumberOfId))))"
+    )
+    done = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == tables + [None] * len(damaged)

@@ -49,11 +49,19 @@ export function browse(main, session, where, initial, report) {
   });
   const panel = schemaPanel(session, where, report);
 
-  const filtered = () => expression.clauses.length > 0 || expression.index !== undefined;
+  const filtered = () => expression.clauses.length > 0 || expression.index != null;
   const refreshButtons = () => {
     replace(deleteButton, `Delete selected (${selected.size})`);
     deleteButton.disabled = readOnly || selected.size === 0;
     replace(bulkButton, selected.size ? `Edit selected (${selected.size})` : "Edit all");
+  };
+
+  // A filtered page reads at most 10,000 documents: none may match among those read yet.
+  const emptyText = () => {
+    if (!filtered()) return "This table has no documents.";
+    return status === "CanLoadMore"
+      ? "No match among the documents read so far: Load more reads further."
+      : "No documents match the filters.";
   };
 
   const render = () => {
@@ -61,8 +69,7 @@ export function browse(main, session, where, initial, report) {
     for (const id of [...selected]) if (!rows.some((doc) => doc._id === id)) selected.delete(id);
     const focused = editing?.element.contains(document.activeElement);
     replace(gridWrap, rows.length === 0 && status !== "LoadingFirstPage"
-      ? h("p", { className: "muted", id: "no-documents" },
-        filtered() ? "No documents match the filters." : "This table has no documents.")
+      ? h("p", { className: "muted", id: "no-documents" }, emptyText())
       : grid({
         rows, selected, readOnly, mapping, componentId, editing,
         onSelect: (id, checked) => {
