@@ -8,7 +8,14 @@ import { schemaText } from "../schema_text.js";
 
 const text = (json) => (json ? schemaText(JSON.parse(json)) : null);
 
-export function mount(container, session, [componentId = null]) {
+function progressText(progress) {
+  if (!progress) return "Being validated against the documents.";
+  const { numDocsValidated: done, totalDocs: total } = progress;
+  return `Validating the documents: ${done}${total === null ? "" : ` of ${total}`} checked.`;
+}
+
+export function mount(container, session, [param]) {
+  const componentId = param || null;
   stylesheet("schema");
   const error = h("p", { className: "error", id: "schema-error" });
   const report = (e) => replace(error, errorText(e));
@@ -23,9 +30,7 @@ export function mount(container, session, [componentId = null]) {
   let inProgress = null;
   const showPending = () => replace(pending, inProgress === null ? null : h("section", {},
     h("h2", {}, "Pending schema"),
-    h("p", { id: "schema-progress" }, progress
-      ? `Validating the documents: ${progress.numDocsValidated} of ${progress.totalDocs}.`
-      : "Being validated against the documents."),
+    h("p", { id: "schema-progress" }, progressText(progress)),
     h("pre", { className: "schema-code" }, inProgress)));
   const stops = [
     session.watch("_system/frontend/getSchemas:default", { componentId }, (schemas) => {

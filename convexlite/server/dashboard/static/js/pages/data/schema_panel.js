@@ -16,14 +16,18 @@ function stateText({ backfill, staged }) {
 export function schemaPanel(session, { table, componentId }, report) {
   const validator = h("pre", { className: "code", id: "table-validator" }, "…");
   const indexes = h("div", { id: "table-indexes" }, "…");
+  const pending = h("div", {});
   const element = h("details", { className: "schema-panel", id: "table-schema" },
     h("summary", {}, "Schema & indexes"),
-    h("h4", {}, "Schema"), validator, h("h4", {}, "Indexes"), indexes);
+    h("h4", {}, "Schema"), pending, validator, h("h4", {}, "Indexes"), indexes);
   const stop = session.watch("_system/frontend/getSchemas:default", { componentId }, (schemas) => {
     const schema = schemas.active ? JSON.parse(schemas.active) : null;
     const declared = schema?.tables?.find((t) => t.tableName === table);
     replace(validator, schema === null ? "No schema is deployed: documents may have any shape."
       : declared ? tableText(declared) : `The schema does not declare ${table}.`);
+    replace(pending, schemas.inProgress
+      ? h("p", {}, "A new schema is being validated: see the ", h("a", { href: `#/schema/${encodeURIComponent(componentId ?? "")}` }, "Schema page"), ".")
+      : null);
   }, report);
   return {
     element,
