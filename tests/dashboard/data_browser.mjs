@@ -124,8 +124,16 @@ await run(async (browser) => {
   await shoot(page, "schema");
   step("the Schema page");
 
-  // Clearing takes two pages of clearTablePage; deleting needs the table's name typed.
   await page.click("#nav-data");
+  await page.fill("#new-table", "shelves");
+  await page.click("#create-table");
+  await page.locator("#table-name", { hasText: "shelves" }).waitFor();
+  await page.locator('#table-list a[data-table="shelves"].active').waitFor();
+  const tables = await system("query", "getTableMapping:default", { componentId: null });
+  check(Object.values(tables).includes("shelves"), JSON.stringify(tables));
+  step("created a table");
+
+  // Clearing takes two pages of clearTablePage; deleting needs the table's name typed.
   await page.click('#table-list a[data-table="scratch"]');
   await page.locator("#table-size", { hasText: `${scratchDocuments} documents` }).waitFor();
   await page.click("#clear-table");

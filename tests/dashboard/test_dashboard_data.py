@@ -1,8 +1,9 @@
 """The Data and Schema pages in a real headless Chromium against `convexlite serve`
 (`data_browser.mjs` does the steps): filters kept in the address and followed live, an
 index filter, a bad filter's error beside it, a cell edit and a bulk edit checked on the
-server, an Id link, the table's schema and indexes, the Schema page, clearing and deleting
-a table, and a read-only key seeing every control that changes something disabled."""
+server, an Id link, the table's schema and indexes, the Schema page, creating, clearing
+and deleting a table, and a read-only key seeing every control that changes something
+disabled."""
 
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ STEPS = [
     "an id previews and links to its document",
     "the table's schema and indexes",
     "the Schema page",
+    "created a table",
     "cleared a table",
     "deleted a table",
     "a read-only key changes nothing",

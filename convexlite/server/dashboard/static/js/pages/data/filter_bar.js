@@ -106,7 +106,8 @@ function indexFieldRow(field, clause, onEnter) {
     h("code", {}, field), mode, equal, range);
   const read = () => {
     if (mode.value === "eq") {
-      return { type: "indexEq", enabled: true, value: parseValue(equal.value.trim() || "null", field) };
+      if (!equal.value.trim()) throw new Error(`Give ${field} a value to equal.`);
+      return { type: "indexEq", enabled: true, value: parseValue(equal.value.trim(), field) };
     }
     if (mode.value === "any") return null;
     const clause = { type: "indexRange", enabled: true };
