@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,9 @@ from served import Served
 
 from convexlite.auth.keys import generate_instance_secret, issue_admin_key
 from convexlite.values.ids import encode_id
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "push"))
+from push_harness import Deployment, served_and_deployed, wait_for  # noqa: E402
 
 IDS_JS = Path(__file__).parents[2] / "convexlite/server/dashboard/static/js/pages/data/ids.js"
 
@@ -117,3 +122,20 @@ def test_the_page_reads_table_numbers_of_the_servers_ids() -> None:
     done = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == tables + [None] * len(damaged)
+
+
+@pytest.fixture
+def with_component(tmp_path: Path) -> Iterator[Deployment]:
+    yield from served_and_deployed(tmp_path, "component_lifecycle", variables={"VAULT_LABEL": "x"})
+
+
+def test_a_components_data_and_schema(with_component: Deployment) -> None:
+    with_component.value("action", "app:store", {"text": "in the vault"})
+    wait_for(lambda: with_component.value("query", "app:list")["notes"][0]["stamped"])
+    steps = run_script("data_components_browser.mjs", with_component.url, with_component.admin_key)
+    assert steps == [
+        "browsed a component's table",
+        "edited a cell in a component",
+        "a component's schema",
+        "no console errors, no request outside 127.0.0.1",
+    ]
