@@ -3,7 +3,8 @@
 index filter, a bad filter's error beside it, a cell edit and a bulk edit checked on the
 server, an Id link, the table's schema and indexes, the Schema page, creating, clearing
 and deleting a table, and a read-only key seeing every control that changes something
-disabled."""
+disabled; then the same pages on a component (`data_components_browser.mjs`), and the Id
+links' decoding of ids against ids.py."""
 
 from __future__ import annotations
 
