@@ -136,11 +136,6 @@ export function browse(main, session, where, initial, report) {
     );
   };
 
-  const stopBrowsing = () => {
-    stopPages();
-    stopPages = () => {};
-  };
-
   orderSelect.onchange = () => {
     expression = { ...expression, order: orderSelect.value };
     subscribe();
@@ -170,7 +165,7 @@ export function browse(main, session, where, initial, report) {
       bulkButton, deleteButton,
       h("span", { className: "spacer" }),
       h("button", { className: "danger", id: "clear-table", disabled: readOnly, onclick: () => clearTable(session, where, actions) }, "Clear table"),
-      h("button", { className: "danger", id: "delete-table", disabled: readOnly, onclick: () => deleteTable(session, where, actions, { stop: stopBrowsing, resume: subscribe }) }, "Delete table")),
+      h("button", { className: "danger", id: "delete-table", disabled: readOnly, onclick: () => deleteTable(session, where, actions) }, "Delete table")),
     actions, bar.element, panel.element, editor, gridWrap, more);
   const stops = [
     session.watch("_system/frontend/tableSize:default", { tableName: table, componentId },

@@ -32,22 +32,18 @@ export function clearTable(session, { table, componentId }, container) {
   });
 }
 
-// `browsing` {stop, resume}: the table's live page is stopped before the table goes (a
-// paginated query whose table is deleted under it fails with InvalidCursor).
-export function deleteTable(session, { table, componentId }, container, browsing) {
+export function deleteTable(session, { table, componentId }, container) {
   const name = h("input", { id: "delete-table-name", placeholder: table, autocomplete: "off" });
   const message = h("span", { className: "error", id: "delete-table-error" });
   const confirm = h("button", { className: "danger", id: "delete-table-confirm", disabled: true }, "Delete table");
   name.oninput = () => { confirm.disabled = name.value !== table; };
   confirm.onclick = async () => {
     confirm.disabled = true;
-    browsing.stop();
     try {
       await session.call("POST", "/api/delete_tables", { tableNames: [table], componentId });
       location.hash = dataHash({ componentId });
     } catch (e) {
       replace(message, errorText(e));
-      browsing.resume();
       confirm.disabled = false;
     }
   };
