@@ -17,7 +17,8 @@ function fieldText({ fieldType, optional }, depth) {
 function objectText(fields, depth) {
   const entries = Object.entries(fields);
   if (entries.length === 0) return "{}";
-  const lines = entries.map(([name, field]) => `${pad(depth + 1)}${key(name)}: ${fieldText(field, depth + 1)},`);
+  const lines = entries.map(([name, field]) =>
+    `${pad(depth + 1)}${key(name)}: ${fieldText(field, depth + 1)},`);
   return `{\n${lines.join("\n")}\n${pad(depth)}}`;
 }
 
@@ -31,13 +32,16 @@ export function validatorText(validator, depth = 0) {
     case "record":
       return `v.record(${validatorText(validator.keys, depth)}, ${fieldText(validator.values, depth)})`;
     case "object": return `v.object(${objectText(validator.value, depth)})`;
-    case "union":
-      return `v.union(\n${validator.value.map((m) => `${pad(depth + 1)}${validatorText(m, depth + 1)},`).join("\n")}\n${pad(depth)})`;
+    case "union": {
+      const members = validator.value.map((m) => `${pad(depth + 1)}${validatorText(m, depth + 1)},`);
+      return `v.union(\n${members.join("\n")}\n${pad(depth)})`;
+    }
     default: return JSON.stringify(validator);
   }
 }
 
 const list = (items) => `[${items.map((i) => JSON.stringify(i)).join(", ")}]`;
+const quote = JSON.stringify;
 
 // One table's `defineTable(...)` with its indexes, at `depth`.
 export function tableText(table, depth = 0) {
@@ -46,12 +50,17 @@ export function tableText(table, depth = 0) {
     ? `defineTable(${objectText(type.value, depth)})`
     : `defineTable(${validatorText(type, depth)})`;
   const chain = (call) => { text += `\n${pad(depth + 1)}.${call}`; };
-  for (const index of table.indexes ?? []) chain(`index(${JSON.stringify(index.indexDescriptor)}, ${list(index.fields)})`);
+  for (const index of table.indexes ?? []) {
+    chain(`index(${quote(index.indexDescriptor)}, ${list(index.fields)})`);
+  }
   for (const index of table.searchIndexes ?? []) {
-    chain(`searchIndex(${JSON.stringify(index.indexDescriptor)}, { searchField: ${JSON.stringify(index.searchField)}, filterFields: ${list(index.filterFields ?? [])} })`);
+    const filters = list(index.filterFields ?? []);
+    chain(`searchIndex(${quote(index.indexDescriptor)}, { searchField: ${quote(index.searchField)}, filterFields: ${filters} })`);
   }
   for (const index of table.vectorIndexes ?? []) {
-    chain(`vectorIndex(${JSON.stringify(index.indexDescriptor)}, { vectorField: ${JSON.stringify(index.vectorField)}, dimensions: ${index.dimensions}, filterFields: ${list(index.filterFields ?? [])} })`);
+    const filters = list(index.filterFields ?? []);
+    chain(`vectorIndex(${quote(index.indexDescriptor)}, { vectorField: ${quote(index.vectorField)}, ` +
+      `dimensions: ${index.dimensions}, filterFields: ${filters} })`);
   }
   return text;
 }

@@ -17,8 +17,10 @@ export function mount(container, session, [param]) {
   const main = h("div", {});
   const picker = componentPicker(session, componentId,
     (id) => { location.hash = dataHash({ componentId: id }); }, report);
-  replace(container, h("div", { className: "toolbar page-head" }, h("h1", {}, "Data"), picker.element), error,
-    h("div", { className: "data" }, h("div", {}, tableList, createTable(session, componentId, report)), main));
+  replace(container,
+    h("div", { className: "toolbar page-head" }, h("h1", {}, "Data"), picker.element), error,
+    h("div", { className: "data" },
+      h("div", {}, tableList, createTable(session, componentId, report)), main));
 
   const view = table === undefined ? null : browse(main, session, { table, componentId }, expression, report);
   if (view === null) replace(main, h("p", { className: "muted" }, "Pick a table."));

@@ -161,11 +161,20 @@ export function browse(main, session, where, initial, report) {
   replace(main,
     h("div", { className: "toolbar" },
       h("h2", { id: "table-name" }, table), count, orderSelect, sizeSelect,
-      h("button", { id: "add-document", disabled: readOnly, onclick: () => documentEditor(session, where, undefined, editor) }, "Add document"),
+      h("button", {
+        id: "add-document", disabled: readOnly,
+        onclick: () => documentEditor(session, where, undefined, editor),
+      }, "Add document"),
       bulkButton, deleteButton,
       h("span", { className: "spacer" }),
-      h("button", { className: "danger", id: "clear-table", disabled: readOnly, onclick: () => clearTable(session, where, actions) }, "Clear table"),
-      h("button", { className: "danger", id: "delete-table", disabled: readOnly, onclick: () => deleteTable(session, where, actions) }, "Delete table")),
+      h("button", {
+        className: "danger", id: "clear-table", disabled: readOnly,
+        onclick: () => clearTable(session, where, actions),
+      }, "Clear table"),
+      h("button", {
+        className: "danger", id: "delete-table", disabled: readOnly,
+        onclick: () => deleteTable(session, where, actions),
+      }, "Delete table")),
     actions, bar.element, panel.element, editor, gridWrap, more);
   const stops = [
     session.watch("_system/frontend/tableSize:default", { tableName: table, componentId },

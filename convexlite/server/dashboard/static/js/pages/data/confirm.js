@@ -5,6 +5,12 @@ import { h, replace } from "../../dom.js";
 export function confirmIn(container, message, action) {
   replace(container, h("div", { className: "confirm" },
     h("span", {}, message),
-    h("button", { className: "danger", id: "confirm-yes", onclick: () => { replace(container); action(); } }, "Confirm"),
+    h("button", {
+      className: "danger", id: "confirm-yes",
+      onclick: () => {
+        replace(container);
+        action();
+      },
+    }, "Confirm"),
     h("button", { id: "confirm-no", onclick: () => replace(container) }, "Cancel")));
 }

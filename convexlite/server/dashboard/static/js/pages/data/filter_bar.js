@@ -46,7 +46,9 @@ function clauseRow(clause, onRemove, onEnter) {
   const op = h("select", { className: "filter-op" }, options(OPS, clause.op ?? "eq"));
   const value = h("input", { className: "filter-value", placeholder: "JSON value (empty: unset)" });
   const type = h("select", { className: "filter-type" }, options(TYPES.map((t) => [t, t]), clause.value));
-  const enabled = h("input", { type: "checkbox", className: "filter-enabled", title: "Enabled", checked: clause.enabled !== false });
+  const enabled = h("input", {
+    type: "checkbox", className: "filter-enabled", title: "Enabled", checked: clause.enabled !== false,
+  });
   const error = h("span", { className: "error filter-error" });
   const isType = () => TYPE_OPS.includes(op.value);
   if (!TYPE_OPS.includes(clause.op)) value.value = valueText(clause.value);
@@ -111,9 +113,15 @@ function indexFieldRow(field, clause, onEnter) {
     }
     if (mode.value === "any") return null;
     const clause = { type: "indexRange", enabled: true };
-    if (lower.value.trim()) Object.assign(clause, { lowerOp: lowerOp.value, lowerValue: parseValue(lower.value.trim(), field) });
-    if (upper.value.trim()) Object.assign(clause, { upperOp: upperOp.value, upperValue: parseValue(upper.value.trim(), field) });
-    if (!clause.lowerOp && !clause.upperOp) throw new Error(`Give ${field}'s range a lower or an upper bound.`);
+    if (lower.value.trim()) {
+      Object.assign(clause, { lowerOp: lowerOp.value, lowerValue: parseValue(lower.value.trim(), field) });
+    }
+    if (upper.value.trim()) {
+      Object.assign(clause, { upperOp: upperOp.value, upperValue: parseValue(upper.value.trim(), field) });
+    }
+    if (!clause.lowerOp && !clause.upperOp) {
+      throw new Error(`Give ${field}'s range a lower or an upper bound.`);
+    }
     return clause;
   };
   return { element, read };
@@ -191,7 +199,8 @@ export function filterBar(initial, onApply) {
     const selected = wantedIndex?.name ?? indexSelect.value;
     replace(indexSelect, h("option", { value: "" }, "No index"),
       options(names.map((n) => [n, n]), selected),
-      selected && !names.includes(selected) ? h("option", { value: selected, selected: true }, selected) : null);
+      selected && !names.includes(selected)
+        ? h("option", { value: selected, selected: true }, selected) : null);
     if (wantedIndex !== null && names.includes(wantedIndex.name)) {
       showIndex(wantedIndex.clauses);
       wantedIndex = null;
@@ -207,7 +216,9 @@ export function filterBar(initial, onApply) {
   const element = h("div", { className: "filter-bar", id: "filter-bar" },
     clauseList,
     h("div", { className: "toolbar" },
-      h("button", { id: "add-filter", onclick: () => addRow().element.querySelector("input.filter-field").focus() }, "+ Filter"),
+      h("button", {
+        id: "add-filter", onclick: () => addRow().element.querySelector("input.filter-field").focus(),
+      }, "+ Filter"),
       h("label", {}, "Index ", indexSelect), indexFields, indexError),
     h("div", { className: "toolbar" },
       h("button", { className: "primary", id: "apply-filters", onclick: apply }, "Apply filters"),

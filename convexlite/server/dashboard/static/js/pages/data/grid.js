@@ -41,7 +41,9 @@ export function grid(view) {
         type: "checkbox", checked: view.selected.has(doc._id), disabled: view.readOnly,
         onchange: (event) => view.onSelect(doc._id, event.target.checked),
       })),
-      h("td", {}, h("button", { className: "edit", disabled: view.readOnly, onclick: () => view.onEdit(doc) }, "Edit")),
+      h("td", {}, h("button", {
+        className: "edit", disabled: view.readOnly, onclick: () => view.onEdit(doc),
+      }, "Edit")),
       columns.map((column) => cell(doc, column))))));
 }
 
@@ -49,7 +51,9 @@ export function grid(view) {
 function idLink(value, { mapping, componentId, onPreview }) {
   const table = mapping?.[tableNumberOfId(value)];
   if (table === undefined || table.startsWith("_")) return null;
-  const link = h("a", { className: "id-link", href: documentHash(table, componentId, value), title: `${table} ${value}` }, value);
+  const link = h("a", {
+    className: "id-link", href: documentHash(table, componentId, value), title: `${table} ${value}`,
+  }, value);
   link.addEventListener("mouseenter", () => onPreview(link, table, value), { once: true });
   return link;
 }

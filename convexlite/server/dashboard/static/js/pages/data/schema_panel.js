@@ -25,15 +25,16 @@ export function schemaPanel(session, { table, componentId }, report) {
     const declared = schema?.tables?.find((t) => t.tableName === table);
     replace(validator, schema === null ? "No schema is deployed: documents may have any shape."
       : declared ? tableText(declared) : `The schema does not declare ${table}.`);
-    replace(pending, schemas.inProgress
-      ? h("p", {}, "A new schema is being validated: see the ", h("a", { href: `#/schema/${encodeURIComponent(componentId ?? "")}` }, "Schema page"), ".")
-      : null);
+    const schemaPage = `#/schema/${encodeURIComponent(componentId ?? "")}`;
+    replace(pending, schemas.inProgress ? h("p", {},
+      "A new schema is being validated: see the ", h("a", { href: schemaPage }, "Schema page"), ".") : null);
   }, report);
   return {
     element,
     stop,
     setIndexes(list) {
-      replace(indexes, list.length === 0 ? h("p", { className: "muted" }, "No indexes besides by_id and by_creation_time.")
+      replace(indexes, list.length === 0
+        ? h("p", { className: "muted" }, "No indexes besides by_id and by_creation_time.")
         : h("table", { className: "grid" },
           h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Fields"), h("th", {}, "State"))),
           h("tbody", {}, list.map((index) => h("tr", { "data-index": index.name },

@@ -7,6 +7,8 @@ import { errorText } from "../../session.js";
 import { confirmIn } from "./confirm.js";
 import { dataHash } from "./route.js";
 
+const documents = (n) => `${n} document${n === 1 ? "" : "s"}`;
+
 export function clearTable(session, { table, componentId }, container) {
   confirmIn(container, `Delete every document of ${table}?`, async () => {
     let stopped = false;
@@ -21,10 +23,10 @@ export function clearTable(session, { table, componentId }, container) {
           { tableName: table, cursor, componentId });
         deleted += page.deleted;
         cursor = page.continueCursor;
-        replace(progress, `Deleted ${deleted} document${deleted === 1 ? "" : "s"}…`);
+        replace(progress, `Deleted ${documents(deleted)}…`);
         if (!page.hasMore || stopped) break;
       }
-      replace(progress, `${stopped ? "Stopped" : "Cleared"}: deleted ${deleted} document${deleted === 1 ? "" : "s"}.`);
+      replace(progress, `${stopped ? "Stopped" : "Cleared"}: deleted ${documents(deleted)}.`);
     } catch (e) {
       replace(progress, h("span", { className: "error" }, `Clearing stopped after ${deleted}: ${errorText(e)}`));
     }
@@ -35,7 +37,8 @@ export function clearTable(session, { table, componentId }, container) {
 export function deleteTable(session, { table, componentId }, container) {
   const name = h("input", { id: "delete-table-name", placeholder: table, autocomplete: "off" });
   const message = h("span", { className: "error", id: "delete-table-error" });
-  const confirm = h("button", { className: "danger", id: "delete-table-confirm", disabled: true }, "Delete table");
+  const confirm = h("button",
+    { className: "danger", id: "delete-table-confirm", disabled: true }, "Delete table");
   name.oninput = () => { confirm.disabled = name.value !== table; };
   confirm.onclick = async () => {
     confirm.disabled = true;
