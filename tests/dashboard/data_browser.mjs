@@ -116,7 +116,11 @@ await run(async (browser) => {
   await page.click("#table-schema summary");
   await page.locator("#table-validator", { hasText: 'author: v.id("authors")' }).waitFor();
   await page.locator('#table-indexes tr[data-index="by_year"]', { hasText: "ready" }).waitFor();
-  step("the table's schema and indexes");
+  await page.click("#add-document");
+  const template = JSON.parse(await page.inputValue("#editor-text"));
+  check(JSON.stringify(template) === '{"title":"","author":""}', `Add starts from ${JSON.stringify(template)}`);
+  await page.click("#editor-cancel");
+  step("the table's schema and indexes, and Add starts from it");
 
   await page.click("#nav-schema");
   await page.locator("#schema-active", { hasText: '.index("by_year", ["year"])' }).waitFor();

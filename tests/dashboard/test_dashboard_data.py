@@ -72,7 +72,7 @@ STEPS = [
     "edited a cell",
     "bulk-edited 2 documents",
     "an id previews and links to its document",
-    "the table's schema and indexes",
+    "the table's schema and indexes, and Add starts from it",
     "the Schema page",
     "created a table",
     "cleared a table",

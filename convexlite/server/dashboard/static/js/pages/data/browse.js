@@ -7,6 +7,7 @@ import { errorText } from "../../session.js";
 import { encodeFilters, toJson } from "../../values.js";
 import { bulkEditor } from "./bulk_edit.js";
 import { cellEditor } from "./cell_editor.js";
+import { defaultDocument } from "./default_document.js";
 import { documentEditor } from "./document_editor.js";
 import { filterBar } from "./filter_bar.js";
 import { grid } from "./grid.js";
@@ -163,7 +164,8 @@ export function browse(main, session, where, initial, report) {
       h("h2", { id: "table-name" }, table), count, orderSelect, sizeSelect,
       h("button", {
         id: "add-document", disabled: readOnly,
-        onclick: () => documentEditor(session, where, undefined, editor),
+        onclick: () => documentEditor(session, where, undefined, editor,
+          defaultDocument(panel.declared()?.documentType)),
       }, "Add document"),
       bulkButton, deleteButton,
       h("span", { className: "spacer" }),

@@ -1,13 +1,14 @@
-// The JSON editor of a whole document: a new one (`doc` undefined) or an existing one.
+// The JSON editor of a whole document: an existing one, or a new one (`doc` undefined)
+// starting from `template`.
 
 import { h, replace } from "../../dom.js";
 import { errorText } from "../../session.js";
 import { fromJson, toJson } from "../../values.js";
 import { SYSTEM_FIELDS } from "./grid.js";
 
-export function documentEditor(session, { table, componentId }, doc, container) {
+export function documentEditor(session, { table, componentId }, doc, container, template = {}) {
   const fields = doc ? Object.fromEntries(
-    Object.entries(doc).filter(([k]) => !SYSTEM_FIELDS.includes(k))) : {};
+    Object.entries(doc).filter(([k]) => !SYSTEM_FIELDS.includes(k))) : template;
   const text = h("textarea", { id: "editor-text" });
   text.value = JSON.stringify(toJson(fields), null, 2);
   const message = h("p", { className: "error", id: "editor-error" });

@@ -1,5 +1,6 @@
 // The open table's schema (its validator from the active schema, live) and its indexes
 // with their fields and state (fed by the page, which watches them for the filter bar too).
+// The page's "Add document" starts from the validator too (`declared`).
 
 import { h, replace } from "../../dom.js";
 import { tableText } from "../../schema_text.js";
@@ -20,9 +21,10 @@ export function schemaPanel(session, { table, componentId }, report) {
   const element = h("details", { className: "schema-panel", id: "table-schema" },
     h("summary", {}, "Schema & indexes"),
     h("h4", {}, "Schema"), pending, validator, h("h4", {}, "Indexes"), indexes);
+  let declared;
   const stop = session.watch("_system/frontend/getSchemas:default", { componentId }, (schemas) => {
     const schema = schemas.active ? JSON.parse(schemas.active) : null;
-    const declared = schema?.tables?.find((t) => t.tableName === table);
+    declared = schema?.tables?.find((t) => t.tableName === table);
     replace(validator, schema === null ? "No schema is deployed: documents may have any shape."
       : declared ? tableText(declared) : `The schema does not declare ${table}.`);
     const schemaPage = `#/schema/${encodeURIComponent(componentId ?? "")}`;
@@ -32,6 +34,8 @@ export function schemaPanel(session, { table, componentId }, report) {
   return {
     element,
     stop,
+    // The table's entry of the active schema (`documentType`, indexes), if it declares one.
+    declared: () => declared,
     setIndexes(list) {
       replace(indexes, list.length === 0
         ? h("p", { className: "muted" }, "No indexes besides by_id and by_creation_time.")
