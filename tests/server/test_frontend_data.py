@@ -466,3 +466,30 @@ async def test_a_python_apps_functions_for_the_functions_page(dashboard: Dashboa
     assert await dashboard.query("modules:argsValidator", function="notes:nothing") is None
     assert await dashboard.query("getVersion:default") is None, "nothing was pushed"
     assert (await dashboard.query("convexCloudUrl:default")).startswith("http")
+
+
+async def test_a_page_of_a_deleted_table_is_empty_not_an_invalid_cursor(
+    dashboard: Dashboard,
+) -> None:
+    """The Data page's live pages keep their cursors and journal; once their table is deleted
+    those were for a query that is gone, and each page turns empty and done rather than
+    failing with InvalidCursor."""
+    documents = [{"n": float(n)} for n in range(3)]
+    await dashboard.mutation("addDocument:default", table="drafts", documents=documents)
+
+    def args(cursor: str | None) -> dict[str, Any]:
+        options = {"numItems": 2, "cursor": cursor}
+        return {"table": "drafts", "filters": None, "paginationOpts": options, "componentId": None}
+
+    path = "_system/frontend/paginatedTableDocuments:default"
+    async with dashboard.backend.subscribe(path, args(None), caller=trusted()) as first:
+        page = (await anext(first)).unwrap()
+        assert len(page["page"]) == 2 and not page["isDone"]
+        async with dashboard.backend.subscribe(
+            path, args(page["continueCursor"]), caller=trusted()
+        ) as second:
+            assert len((await anext(second)).unwrap()["page"]) == 1
+            await dashboard.backend.delete_tables(["drafts"], None)
+            for pages in (first, second):
+                after = (await asyncio.wait_for(anext(pages), 10)).unwrap()
+                assert after["page"] == [] and after["isDone"]

@@ -71,11 +71,15 @@ def _paginated_documents(env: Environment, args: Any) -> dict[str, Any]:
     compared_filter = filters_.builtin_filter(compared)
     conditions += [compared_filter] if compared_filter is not None else []
     options = args["paginationOpts"]
+    cursor, end_cursor = options.get("cursor"), options.get("endCursor")
+    if db.tx.table(db.namespace.engine_name(table)) is None:
+        # deleted under a live page: its cursors (and journal) were for the table that is gone
+        cursor = end_cursor = db.journal = None
     result = db.query_page(
         filters_.query_of(source, conditions),
-        options.get("cursor"),
+        cursor,
         int(options["numItems"]),
-        end_cursor=options.get("endCursor"),
+        end_cursor=end_cursor,
         maximum_rows_read=MAXIMUM_ROWS_READ,
         maximum_bytes_read=MAXIMUM_BYTES_READ,
     ).to_dict()

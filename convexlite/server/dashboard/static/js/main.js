@@ -6,6 +6,7 @@ import { h, replace } from "./dom.js";
 import { Session, checkKey, redeemToken, storedKey, errorText } from "./session.js";
 import * as health from "./pages/health.js";
 import * as data from "./pages/data.js";
+import * as schema from "./pages/schema.js";
 import * as functions from "./pages/functions.js";
 import * as logs from "./pages/logs.js";
 import * as historyPage from "./pages/history.js";
@@ -15,6 +16,7 @@ import * as settings from "./pages/settings.js";
 const PAGE_LIST = [
   ["health", "Health", health],
   ["data", "Data", data],
+  ["schema", "Schema", schema],
   ["functions", "Functions", functions],
   ["logs", "Logs", logs],
   ["history", "History", historyPage],

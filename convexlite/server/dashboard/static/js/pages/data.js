@@ -1,172 +1,58 @@
-// Data: the tables, and one table's documents live, a page at a time, newest or oldest
-// first; add a document, edit one, delete the selected ones.
+// Data: the tables of the app or of a component (live), creating one, and the open table
+// (pages/data/browse.js). The address holds the table, the component and the filters
+// (pages/data/route.js).
 
-import { h, replace } from "../dom.js";
+import { componentPicker } from "../component_picker.js";
+import { h, replace, stylesheet } from "../dom.js";
 import { errorText } from "../session.js";
-import { display, encodeFilters, fromJson, toJson } from "../values.js";
+import { browse } from "./data/browse.js";
+import { dataHash, parseRoute } from "./data/route.js";
 
-const PAGE_SIZE = 50;
-const SYSTEM_FIELDS = ["_id", "_creationTime"];
-
-export function mount(container, session, [table]) {
-  const error = h("p", { className: "error", id: "data-error" });
+export function mount(container, session, [param]) {
+  stylesheet("data");
+  const { table, componentId, expression, error: routeError } = parseRoute(param);
+  const error = h("p", { className: "error", id: "data-error" }, routeError ?? "");
   const report = (e) => replace(error, errorText(e));
   const tableList = h("div", { className: "tables", id: "table-list" }, "…");
   const main = h("div", {});
-  replace(container, h("h1", {}, "Data"), error, h("div", { className: "data" }, tableList, main));
+  const picker = componentPicker(session, componentId,
+    (id) => { location.hash = dataHash({ componentId: id }); }, report);
+  replace(container,
+    h("div", { className: "toolbar page-head" }, h("h1", {}, "Data"), picker.element), error,
+    h("div", { className: "data" },
+      h("div", {}, tableList, createTable(session, componentId, report)), main));
 
-  const stops = [
-    session.watch("_system/frontend/getTableMapping:default", { componentId: null }, (mapping) => {
-      const names = Object.values(mapping).filter((n) => !n.startsWith("_")).sort();
-      replace(tableList, names.length === 0 ? h("p", { className: "muted" }, "No tables yet.") :
-        names.map((name) => h("a", {
-          href: `#/data/${encodeURIComponent(name)}`,
-          className: name === table ? "active" : "", "data-table": name,
-        }, name)));
-    }, report),
-  ];
-  if (table === undefined) {
-    replace(main, h("p", { className: "muted" }, "Pick a table."));
-  } else {
-    stops.push(browse(main, session, table, report));
-  }
-  return () => stops.forEach((stop) => stop());
+  const view = table === undefined ? null : browse(main, session, { table, componentId }, expression, report);
+  if (view === null) replace(main, h("p", { className: "muted" }, "Pick a table."));
+  const stopTables = session.watch("_system/frontend/getTableMapping:default", { componentId }, (mapping) => {
+    const names = Object.values(mapping).filter((n) => !n.startsWith("_")).sort();
+    replace(tableList, names.length === 0 ? h("p", { className: "muted" }, "No tables yet.") :
+      names.map((name) => h("a", {
+        href: dataHash({ table: name, componentId }),
+        className: name === table ? "active" : "", "data-table": name,
+      }, name)));
+    view?.setMapping(mapping);
+  }, report);
+  return () => {
+    stopTables();
+    picker.stop();
+    view?.stop();
+  };
 }
 
-function browse(main, session, table, report) {
-  let order = "desc";
-  let documents = [];
-  let stopPages = () => {};
-  const selected = new Set();
-  const count = h("span", { className: "muted", id: "table-size" });
-  const orderSelect = h("select", { id: "order" },
-    h("option", { value: "desc" }, "Newest first"), h("option", { value: "asc" }, "Oldest first"));
-  const deleteButton = h("button", { className: "danger", id: "delete-selected" });
-  const editor = h("div", {});
-  const grid = h("div", { className: "grid-wrap" });
-  const more = h("button", { id: "load-more", hidden: true }, "Load more");
-  const readOnly = session.readOnly;
-
-  const refreshDeleteButton = () => {
-    replace(deleteButton, `Delete selected (${selected.size})`);
-    deleteButton.disabled = readOnly || selected.size === 0;
-  };
-  const attempt = async (work) => {
+function createTable(session, componentId, report) {
+  const name = h("input", { id: "new-table", placeholder: "new_table", disabled: session.readOnly });
+  const create = async (event) => {
+    event.preventDefault();
+    const table = name.value.trim();
+    if (!table) return;
     try {
-      return await work();
+      await session.mutation("_system/frontend/createTable:default", { table, componentId });
+      location.hash = dataHash({ table, componentId });
     } catch (e) {
       report(e);
     }
   };
-
-  // The JSON editor for a new document (`doc` undefined) or an existing one.
-  const edit = (doc) => {
-    const fields = doc ? Object.fromEntries(
-      Object.entries(doc).filter(([k]) => !SYSTEM_FIELDS.includes(k))) : {};
-    const text = h("textarea", { id: "editor-text" });
-    text.value = JSON.stringify(toJson(fields), null, 2);
-    const message = h("p", { className: "error", id: "editor-error" });
-    const save = async () => {
-      let value;
-      try {
-        value = fromJson(JSON.parse(text.value));
-      } catch (e) {
-        return replace(message, `Not valid JSON: ${e.message}`);
-      }
-      try {
-        const result = doc
-          ? await session.mutation("_system/frontend/replaceDocument:default",
-            { id: doc._id, document: value, componentId: null })
-          : await session.mutation("_system/frontend/addDocument:default",
-            { table, documents: [value], componentId: null });
-        if (result && result.success === false) return replace(message, result.error);
-        replace(editor);
-      } catch (e) {
-        replace(message, errorText(e));
-      }
-    };
-    replace(editor, h("div", { className: "editor" },
-      h("h3", {}, doc ? `Edit ${doc._id}` : `Add a document to ${table}`),
-      text, message,
-      h("div", { className: "toolbar" },
-        h("button", { className: "primary", id: "editor-save", onclick: save }, "Save"),
-        h("button", { id: "editor-cancel", onclick: () => replace(editor) }, "Cancel"))));
-    text.focus();
-  };
-
-  const render = (status) => {
-    const rows = documents.filter((doc) => doc._id !== undefined);
-    const problems = documents.filter((doc) => doc._id === undefined);
-    for (const id of [...selected]) if (!rows.some((doc) => doc._id === id)) selected.delete(id);
-    const columns = [...SYSTEM_FIELDS];
-    for (const doc of rows) for (const key of Object.keys(doc)) {
-      if (!columns.includes(key)) columns.push(key);
-    }
-    const body = rows.map((doc) => h("tr", { "data-id": doc._id },
-      h("td", {}, h("input", {
-        type: "checkbox", checked: selected.has(doc._id), disabled: readOnly,
-        onchange: (event) => {
-          if (event.target.checked) selected.add(doc._id); else selected.delete(doc._id);
-          refreshDeleteButton();
-        },
-      })),
-      h("td", {}, h("button", { className: "edit", disabled: readOnly, onclick: () => edit(doc) }, "Edit")),
-      columns.map((column) => h("td", { title: display(doc[column]) }, display(doc[column])))));
-    replace(grid,
-      problems.map((p) => h("p", { className: "error" }, p.error)),
-      rows.length === 0 && status !== "LoadingFirstPage"
-        ? h("p", { className: "muted", id: "no-documents" }, "This table has no documents.")
-        : h("table", { className: "grid", id: "documents" },
-          h("thead", {}, h("tr", {}, h("th", {}), h("th", {}), columns.map((c) => h("th", {}, c)))),
-          h("tbody", {}, body)));
-    more.hidden = status !== "CanLoadMore";
-    refreshDeleteButton();
-  };
-
-  const subscribe = () => {
-    stopPages();
-    documents = [];
-    let loadMore = () => {};
-    more.onclick = () => loadMore(PAGE_SIZE);
-    const filters = encodeFilters({ clauses: [], order });
-    stopPages = session.client.onPaginatedUpdate_experimental(
-      "_system/frontend/paginatedTableDocuments:default",
-      { table, filters, componentId: null },
-      { initialNumItems: PAGE_SIZE },
-      (result) => {
-        documents = result.results;
-        loadMore = result.loadMore;
-        render(result.status);
-      },
-      report,
-    );
-  };
-
-  orderSelect.onchange = () => {
-    order = orderSelect.value;
-    subscribe();
-  };
-  deleteButton.onclick = () => attempt(async () => {
-    const toDelete = [...selected].map((id) => ({ id, tableName: table }));
-    const result = await session.mutation("_system/frontend/deleteDocuments:default",
-      { toDelete, componentId: null });
-    if (result && result.success === false) throw new Error(result.error);
-    selected.clear();
-    refreshDeleteButton();
-  });
-
-  replace(main,
-    h("div", { className: "toolbar" },
-      h("h2", { id: "table-name" }, table), count, orderSelect,
-      h("button", { id: "add-document", disabled: readOnly, onclick: () => edit() }, "Add document"),
-      deleteButton),
-    editor, grid, more);
-  const stopSize = session.watch("_system/frontend/tableSize:default",
-    { tableName: table, componentId: null },
-    (size) => replace(count, `${size} document${size === 1 ? "" : "s"}`), report);
-  subscribe();
-  return () => {
-    stopSize();
-    stopPages();
-  };
+  return h("form", { className: "create-table", onsubmit: create }, name,
+    h("button", { type: "submit", id: "create-table", disabled: session.readOnly }, "Create table"));
 }
