@@ -6,12 +6,16 @@ import { h, replace } from "./dom.js";
 import { Session, checkKey, redeemToken, storedKey, errorText } from "./session.js";
 import * as health from "./pages/health.js";
 import * as data from "./pages/data.js";
+import * as files from "./pages/files.js";
+import * as schedules from "./pages/schedules.js";
 import * as settings from "./pages/settings.js";
 
 // The sidebar, in order: a page's route name, its title, its module.
 const PAGE_LIST = [
   ["health", "Health", health],
   ["data", "Data", data],
+  ["files", "Files", files],
+  ["schedules", "Schedules", schedules],
   ["settings", "Settings", settings],
 ];
 const PAGES = Object.fromEntries(PAGE_LIST.map(([name, , module]) => [name, module]));
