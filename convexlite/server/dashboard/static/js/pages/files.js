@@ -49,7 +49,7 @@ function browse(main, session, componentId, openId, report) {
   const deleteButton = h("button", { className: "danger", id: "delete-files" });
   const confirmPlace = h("span", {});
   const preview = h("div", {});
-  const grid = h("div", { className: "grid-wrap" });
+  const grid = h("div", { className: "grid-wrap" }, "…");
   const more = h("button", { id: "files-more", hidden: true }, "Load more");
 
   const open = (id) => {
@@ -103,7 +103,7 @@ function browse(main, session, componentId, openId, report) {
       h("td", { className: "actions" },
         h("button", { className: "preview", onclick: () => open(file._id) }, "Preview"),
         downloadLink(file))));
-    replace(grid, files.length === 0 && status !== "LoadingFirstPage"
+    replace(grid, files.length === 0
       ? h("p", { className: "muted", id: "no-files" }, "No files.")
       : h("table", { className: "grid", id: "files" },
         h("thead", {}, h("tr", {}, h("th", {}), h("th", {}, "Id"), h("th", {}, "Size"),
@@ -128,6 +128,7 @@ function browse(main, session, componentId, openId, report) {
     stopPages = session.client.onPaginatedUpdate_experimental(`${MODULE}:fileMetadata`,
       { filters, componentId }, { initialNumItems: PAGE_SIZE },
       (result) => {
+        if (result.status === "LoadingFirstPage") return; // keeps the rows shown until then
         files = result.results;
         loadMore = result.loadMore;
         render(result.status);

@@ -14,15 +14,15 @@ export function show(main, session, componentId, report) {
   const readOnly = session.readOnly;
   const args = new Map(); // argsId -> its text, or a promise of it (arguments never change)
   let jobs = [];
-  let status = "LoadingFirstPage";
+  let status = null;
   let stopPages = () => {};
   const functions = h("datalist", { id: "scheduled-function-names" });
   const filter = h("input", {
-    id: "jobs-filter", list: functions.id, placeholder: "Every function (or module:name)",
+    id: "jobs-filter", list: functions.id, placeholder: "All functions",
   });
   const cancelAll = h("button", { className: "danger", id: "cancel-all", disabled: readOnly });
   const confirmPlace = h("span", {});
-  const grid = h("div", { className: "grid-wrap" });
+  const grid = h("div", { className: "grid-wrap" }, "…");
   const more = h("button", { id: "jobs-more", hidden: true }, "Load more");
   const attempt = async (work) => {
     try {
@@ -53,6 +53,7 @@ export function show(main, session, componentId, report) {
     return cell;
   };
   const render = () => {
+    if (status === null) return;
     const rows = jobs.map((job) => {
       const due = nsToMs(job.nextTs);
       return h("tr", { "data-id": job._id },
@@ -68,7 +69,7 @@ export function show(main, session, componentId, report) {
             { id: job._id, componentId })),
         }, "Cancel")));
     });
-    replace(grid, jobs.length === 0 && status !== "LoadingFirstPage"
+    replace(grid, jobs.length === 0
       ? h("p", { className: "muted", id: "no-jobs" }, "No scheduled functions to run.")
       : h("table", { className: "grid", id: "scheduled-jobs" },
         h("thead", {}, h("tr", {}, h("th", {}, "Function"), h("th", {}, "Scheduled for"),
@@ -89,6 +90,7 @@ export function show(main, session, componentId, report) {
       "_system/frontend/paginatedScheduledJobs:default",
       { udfPath: path, componentId }, { initialNumItems: PAGE_SIZE },
       (result) => {
+        if (result.status === "LoadingFirstPage") return; // keeps the rows shown until then
         jobs = result.results;
         status = result.status;
         loadMore = result.loadMore;
