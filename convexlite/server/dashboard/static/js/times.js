@@ -3,9 +3,12 @@
 
 export const nsToMs = (ns) => Number(BigInt(ns) / 1_000_000n);
 
+// The year only when it is not this one.
 export function formatTime(ms) {
-  return new Date(ms).toLocaleString(undefined, {
-    year: "numeric", month: "short", day: "numeric",
+  const date = new Date(ms);
+  return date.toLocaleString(undefined, {
+    year: date.getFullYear() === new Date().getFullYear() ? undefined : "numeric",
+    month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
 }

@@ -24,7 +24,10 @@ export function mount(container, session, [fileId]) {
     replace(error);
     stopBody = browse(body, session, componentId, openId, report);
   };
-  const picker = componentPicker(session, (componentId) => show(componentId), report);
+  const picker = componentPicker(session, (componentId) => {
+    history.replaceState(null, "", "#/files"); // a file's link names one of the app's files
+    show(componentId);
+  }, report);
   replace(container, h("div", { className: "toolbar" }, h("h1", {}, "Files"), picker.node),
     error, body);
   show(null, fileId);
