@@ -46,24 +46,23 @@ async function uploadElsewhere(bytes, type) {
 
 const row = (page, id) => page.locator(`#files tbody tr[data-id="${id}"]`);
 
-async function upload(page, name, mimeType, buffer) {
-  await page.setInputFiles("#upload-input", { name, mimeType, buffer });
-  await page.locator("#uploaded-id").filter({ hasText: /./ }).waitFor();
-  const id = await page.textContent("#uploaded-id");
-  await row(page, id).waitFor();
-  return id;
-}
-
 await run(async (browser) => {
   const page = await browser.loggedIn(url, adminKey, "#/files");
   await page.locator("#file-count", { hasText: "0 files" }).waitFor();
   await page.locator("#no-files").waitFor();
 
-  const textId = await upload(page, "note.txt", "text/plain", Buffer.from(TEXT));
-  await page.locator("#file-count", { hasText: "1 file" }).waitFor();
+  await page.setInputFiles("#upload-input", [
+    { name: "note.txt", mimeType: "text/plain", buffer: Buffer.from(TEXT) },
+    { name: "gradient.png", mimeType: "image/png", buffer: png() },
+  ]);
+  const links = page.locator("#upload-status .uploaded-id");
+  await links.nth(1).waitFor();
+  const [textId, imageId] = await links.allTextContents();
+  await row(page, imageId).waitFor();
+  await page.locator("#file-count", { hasText: "2 files" }).waitFor();
   const cells = await row(page, textId).locator("td").allTextContents();
   check(cells[2] === `${Buffer.byteLength(TEXT)} B` && cells[3] === "text/plain", cells.join("|"));
-  step("uploaded a file from the browser");
+  step("uploaded two files from the browser");
 
   const href = await row(page, textId).locator("a.download").getAttribute("href");
   check(new URL(href).origin === url, `a download link elsewhere: ${href}`);
@@ -80,8 +79,7 @@ await run(async (browser) => {
   check(page.url().endsWith(`#/files/${textId}`), `no deep link in ${page.url()}`);
   step("previewed a text file as text");
 
-  const imageId = await upload(page, "gradient.png", "image/png", png());
-  await page.click("#uploaded-id");
+  await links.nth(1).click();
   const image = page.locator("#preview-image");
   await image.waitFor();
   await page.waitForFunction(() => document.querySelector("#preview-image")?.complete);

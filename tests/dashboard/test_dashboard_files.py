@@ -1,5 +1,5 @@
 """The dashboard's Files page in a real headless Chromium against `convexlite serve`: upload
-from the browser and see the file listed, download the same bytes, preview an image and a
+two files from the browser and see them listed, download the same bytes, preview an image and a
 text file (markup as text), another client's upload appearing live, a deep link, the date
 filter, delete (gone on the server), a read-only key's disabled buttons
 (`files_browser.mjs` does the steps)."""
@@ -28,7 +28,7 @@ def upload_url(ctx, args):
 """
 
 STEPS = [
-    "uploaded a file from the browser",
+    "uploaded two files from the browser",
     "downloaded the same bytes",
     "previewed a text file as text",
     "previewed an image",

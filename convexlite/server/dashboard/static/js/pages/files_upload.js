@@ -29,33 +29,42 @@ function post(url, file, onProgress) {
   });
 }
 
-// The upload control: a file input whose chosen file is uploaded at once; `open(id)` shows it.
+// The upload control: the chosen files are uploaded at once, one after the other; `open(id)`
+// shows one.
 export function uploader(session, componentId, open) {
-  const input = h("input", { type: "file", id: "upload-input", hidden: true });
+  const input = h("input", { type: "file", id: "upload-input", multiple: true, hidden: true });
   const button = h("button", {
     className: "primary", id: "upload", disabled: session.readOnly, onclick: () => input.click(),
-  }, "Upload file");
+  }, "Upload files");
   const status = h("span", { id: "upload-status" });
+  const link = (storageId) => h("a", {
+    href: `#/files/${storageId}`, className: "uploaded-id",
+    onclick: (event) => {
+      event.preventDefault();
+      open(storageId);
+    },
+  }, storageId);
   input.onchange = async () => {
-    const file = input.files[0];
-    if (!file) return;
+    const files = [...input.files];
+    input.value = "";
+    if (files.length === 0) return;
     button.disabled = true;
-    const bar = h("progress", { max: 1, value: 0 });
-    replace(status, `Uploading ${file.name} `, bar);
+    const done = [];
     try {
-      const url = await session.mutation("_system/frontend/fileStorageV2:generateUploadUrl",
-        { componentId });
-      const storageId = await post(localUrl(url), file, (part) => (bar.value = part));
-      replace(status, h("span", { className: "muted" }, `Uploaded ${file.name} as `),
-        h("a", {
-          href: `#/files/${storageId}`, id: "uploaded-id",
-          onclick: (event) => { event.preventDefault(); open(storageId); },
-        }, storageId));
+      for (const file of files) {
+        const bar = h("progress", { max: 1, value: 0 });
+        replace(status, `Uploading ${file.name} (${done.length + 1} of ${files.length}) `, bar);
+        const url = await session.mutation("_system/frontend/fileStorageV2:generateUploadUrl",
+          { componentId });
+        done.push(await post(localUrl(url), file, (part) => (bar.value = part)));
+      }
+      replace(status, h("span", { className: "muted" }, "Uploaded "),
+        done.map((id, i) => [i > 0 ? ", " : "", link(id)]));
     } catch (e) {
-      replace(status, h("span", { className: "error" }, errorText(e)));
+      replace(status, h("span", { className: "error" },
+        `${done.length} of ${files.length} uploaded; then: ${errorText(e)}`));
     } finally {
       button.disabled = false;
-      input.value = "";
     }
   };
   return h("span", { className: "uploader" }, input, button, status);

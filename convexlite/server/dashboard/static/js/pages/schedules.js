@@ -1,7 +1,7 @@
 // Schedules: the scheduled functions still to run (`#/schedules/functions`) and the cron
 // jobs with their recent runs (`#/schedules/crons`), for the app or one component.
 
-import { componentPicker } from "../component_picker.js";
+import { componentPicker } from "../component_select.js";
 import { h, replace, stylesheet } from "../dom.js";
 import { errorText } from "../session.js";
 import * as crons from "./schedules_crons.js";
