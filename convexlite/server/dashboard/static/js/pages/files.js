@@ -1,10 +1,9 @@
 // Files: the stored files live, newest or oldest first, between optional dates, a page at a
 // time; upload, download, preview (`#/files/<id>` links to one), delete the selected ones.
 
-import { componentPicker } from "../component_select.js";
+import { componentPage } from "../component_select.js";
 import { confirmInline } from "../confirm_inline.js";
 import { h, replace, stylesheet } from "../dom.js";
-import { errorText } from "../session.js";
 import { formatTime } from "../times.js";
 import { downloadLink, formatBytes } from "./files_facts.js";
 import { showFile } from "./files_preview.js";
@@ -15,26 +14,14 @@ const MODULE = "_system/frontend/fileStorageV2";
 
 export function mount(container, session, [fileId]) {
   stylesheet("files");
-  const error = h("p", { className: "error", id: "files-error" });
-  const report = (e) => replace(error, errorText(e));
-  const body = h("div", {});
-  let stopBody = () => {};
-  const show = (componentId, openId) => {
-    stopBody();
-    replace(error);
-    stopBody = browse(body, session, componentId, openId, report);
-  };
-  const picker = componentPicker(session, (componentId) => {
-    history.replaceState(null, "", "#/files"); // a file's link names one of the app's files
-    show(componentId);
-  }, report);
-  replace(container, h("div", { className: "toolbar" }, h("h1", {}, "Files"), picker.node),
-    error, body);
-  show(null, fileId);
-  return () => {
-    picker.stop();
-    stopBody();
-  };
+  return componentPage(container, session, {
+    title: "Files",
+    errorId: "files-error",
+    render: (body, componentId, report, first) => {
+      if (!first) history.replaceState(null, "", "#/files"); // a link names an app's file
+      return browse(body, session, componentId, first ? fileId : undefined, report);
+    },
+  });
 }
 
 function browse(main, session, componentId, openId, report) {
