@@ -90,6 +90,8 @@ await run(async (browser) => {
   await nightly.locator("td.schedule", { hasText: 'cron "0 3 * * *"' }).waitFor();
   await nightly.locator("td.args", { hasText: '{"text":"<i>night</i>"}' }).waitFor();
   check((await nightly.textContent()).includes("never"), "nightly ran");
+  await page.locator('#cron-jobs tr[data-name="report"] td.schedule',
+    { hasText: "daily at 17:05 UTC" }).waitFor();
   step("listed the cron jobs with their schedules");
 
   await tick.locator(".state.success").waitFor();

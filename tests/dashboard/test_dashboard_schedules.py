@@ -41,6 +41,7 @@ def tick(ctx, args):
 
 app.crons.interval("every second", {"seconds": 1}, "jobs:tick")
 app.crons.cron("nightly", "0 3 * * *", "jobs:fire", {"text": "<i>night</i>"})
+app.crons.daily("report", {"hourUTC": 17, "minuteUTC": 5}, "jobs:ping", {"text": "r"})
 """
 
 STEPS = [

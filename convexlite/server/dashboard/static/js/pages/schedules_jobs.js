@@ -93,6 +93,8 @@ export function show(main, session, componentId, report) {
         if (result.status === "LoadingFirstPage") return; // keeps the rows shown until then
         jobs = result.results;
         status = result.status;
+        const listed = new Set(jobs.map((job) => job.argsId));
+        for (const id of args.keys()) if (!listed.has(id)) args.delete(id);
         loadMore = result.loadMore;
         render();
       }, report);
