@@ -4,7 +4,7 @@
 import { h, replace } from "./dom.js";
 import { errorText } from "./session.js";
 
-export function componentPicker(session, onChange, report) {
+function componentPicker(session, onChange, report) {
   const select = h("select", { id: "component-picker", hidden: true });
   select.onchange = () => onChange(select.value || null);
   const stop = session.watch("_system/frontend/components:list", {}, (components) => {

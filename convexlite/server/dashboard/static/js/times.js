@@ -23,6 +23,3 @@ export function relativeTime(ms, now = Date.now()) {
   if (count === 0) return "now";
   return delta > 0 ? `in ${count} ${unit}` : `${count} ${unit} ago`;
 }
-
-// "Mar 3, 10:04:05 (in 5 min)"
-export const timeAndRelative = (ms) => `${formatTime(ms)} (${relativeTime(ms)})`;

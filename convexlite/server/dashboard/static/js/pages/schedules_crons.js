@@ -13,7 +13,7 @@ const clock = (hour, minute) =>
   `${String(hour).padStart(2, "0")}:${String(minute ?? 0).padStart(2, "0")} UTC`;
 
 // The schedule as `crons.ts` (or `app.crons`) declared it.
-export function scheduleText(schedule) {
+function scheduleText(schedule) {
   switch (schedule.type) {
     case "interval": {
       const seconds = BigInt(schedule.seconds);
