@@ -10,7 +10,7 @@ function componentPicker(session, onChange, report) {
   const stop = session.watch("_system/frontend/components:list", {}, (components) => {
     const active = components.filter((c) => c.state === "active" && c.path);
     const chosen = select.value;
-    select.replaceChildren(h("option", { value: "" }, "App"),
+    replace(select, h("option", { value: "" }, "App"),
       active.map((c) => h("option", { value: c.id, selected: c.id === chosen }, c.path)));
     select.hidden = active.length === 0;
   }, report);
