@@ -29,6 +29,10 @@ await run(async (browser) => {
   await page.locator("#scheduled-jobs tbody tr td:first-child", { hasText: "app:own" }).waitFor();
   await page.selectOption("#component-picker", await vaultOption.getAttribute("value"));
   await page.locator("#no-jobs").waitFor();
+  await page.click("#tab-crons");
+  await page.locator("#no-crons").waitFor();
+  check(await page.inputValue("#component-picker") === await vaultOption.getAttribute("value"),
+    "switching tabs forgot the component");
   step("each side's scheduled functions");
 
   browser.checkNoProblems();

@@ -61,6 +61,8 @@ await run(async (browser) => {
   step("filtered by function");
 
   await far.locator("button.cancel").click();
+  await page.locator(".confirm", { hasText: "Cancel the run of jobs:fire due in" }).waitFor();
+  await page.click("#confirm-yes");
   await far.waitFor({ state: "detached" });
   check(!(farId in await pending()), "the server still has the canceled run");
   step("canceled one run");
@@ -84,6 +86,7 @@ await run(async (browser) => {
   step("canceled every run");
 
   await page.click("#tab-crons");
+  check(page.url().endsWith("#/schedules/crons"), page.url());
   const tick = page.locator('#cron-jobs tr[data-name="every second"]');
   await tick.locator("td.schedule", { hasText: "every 1 second" }).waitFor();
   const nightly = page.locator('#cron-jobs tr[data-name="nightly"]');

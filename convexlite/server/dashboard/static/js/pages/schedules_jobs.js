@@ -65,8 +65,10 @@ export function show(main, session, componentId, report) {
         argsCell(job),
         h("td", {}, h("button", {
           className: "danger cancel", disabled: readOnly,
-          onclick: () => attempt(() => session.call("POST", "/api/cancel_job",
-            { id: job._id, componentId })),
+          onclick: () => confirmInline(confirmPlace,
+            `Cancel the run of ${functionName(job.udfPath)} due ${relativeTime(due)}?`,
+            "Cancel it", () => attempt(() => session.call("POST", "/api/cancel_job",
+              { id: job._id, componentId }))),
         }, "Cancel")));
     });
     replace(grid, jobs.length === 0
