@@ -1,7 +1,7 @@
 """The dashboard's Files page in a real headless Chromium against `convexlite serve`: upload
 two files from the browser and see them listed, download the same bytes, preview an image and a
 text file (markup as text), another client's upload appearing live, a deep link, the date
-filter, delete (gone on the server), a read-only key's disabled buttons
+filter, delete (gone on the server), "Load more", a read-only key's disabled buttons
 (`files_browser.mjs` does the steps)."""
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ STEPS = [
     "opened a file by its link",
     "filtered by date",
     "deleted the selected files",
+    "loaded more",
     "a read-only key changes nothing",
     "no console errors, no request outside 127.0.0.1",
 ]
