@@ -41,6 +41,13 @@ class TransactionStorage:
         self._writable = writable
         self._namespace = namespace
 
+    def within(self, namespace: TableNamespace) -> TransactionStorage:
+        """These syscalls on `namespace`'s files, in the same transaction (a system function
+        called with a `componentId`)."""
+        return TransactionStorage(
+            self._files, self._tx, writable=self._writable, namespace=namespace
+        )
+
     def get_url(self, storage_id: Any) -> str | None:
         """`1.0/storageGetUrl`."""
         found = file_storage.find(self._tx, storage_id, self._namespace)

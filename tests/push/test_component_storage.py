@@ -119,3 +119,34 @@ def test_the_dashboards_scheduler_endpoints_act_on_one_component(
     ).json()["value"]["page"]
     [event] = [e for e in events if e["action"] == "delete_scheduled_jobs_table"]
     assert event["metadata"] == {"component_id": vault_id, "component": "vault"}
+
+
+def test_the_files_page_functions_act_on_one_components_files(
+    deployment: Deployment, stored: str
+) -> None:
+    """`fileStorageV2:*` with a `componentId` list, upload to and delete from that
+    component's storage (each file with its URL), not the app's."""
+    listed = admin_post(
+        deployment,
+        "/api/query",
+        {"path": "_system/frontend/components:list", "args": {}, "format": "json"},
+    ).json()["value"]
+    vault_id = next(c["id"] for c in listed if c["path"] == "vault")
+
+    def system(kind: str, name: str, args: dict[str, Any]) -> Any:
+        body = {"path": f"_system/frontend/fileStorageV2:{name}", "args": args, "format": "json"}
+        answer = admin_post(deployment, f"/api/{kind}", body).json()
+        assert answer["status"] == "success", answer
+        return answer["value"]
+
+    first_page = {"numItems": 10, "cursor": None}
+    listing = {"paginationOpts": first_page, "componentId": vault_id}
+    [file] = system("query", "fileMetadata", listing)["page"]
+    assert file["_id"] == stored and httpx.get(file["url"]).text == "in the vault"
+    url = system("mutation", "generateUploadUrl", {"componentId": vault_id})
+    uploaded = httpx.post(url, content=b"uploaded", headers={"Content-Type": "text/plain"})
+    new_id = uploaded.json()["storageId"]
+    assert vault(deployment)["files"] == 2
+    assert system("query", "getFile", {"storageId": new_id, "componentId": vault_id})["url"]
+    system("mutation", "deleteFiles", {"storageIds": [new_id], "componentId": vault_id})
+    assert vault(deployment)["files"] == 1

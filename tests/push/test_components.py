@@ -11,6 +11,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -147,6 +148,28 @@ def test_cli_runs_a_component_function(deployment: Deployment) -> None:
 def test_each_instance_runs_its_own_cron_jobs(deployment: Deployment) -> None:
     # tally's crons.ts ticks every second, in each of its two instances' own tables
     wait_for(lambda: all(n > 0 for n in tally(deployment, "ticks").values()), timeout=30)
+
+
+def test_the_dashboard_lists_each_instances_cron_jobs(deployment: Deployment) -> None:
+    def system(path: str, args: dict[str, Any]) -> Any:
+        body = {"path": f"_system/frontend/{path}", "args": args, "format": "json"}
+        headers = {"Authorization": f"Convex {deployment.admin_key}"}
+        answer = httpx.post(f"{deployment.url}/api/query", json=body, headers=headers).json()
+        assert answer["status"] == "success", answer
+        return answer["value"]
+
+    ids = {c["path"]: c["id"] for c in system("components:list", {})}
+    assert system("listCronJobs:default", {"componentId": None}) == []
+    for path in ("tally", "otherTally"):
+        component = {"componentId": ids[path]}
+        [job] = wait_for(
+            lambda c=component: [j for j in system("listCronJobs:default", c) if j["lastRun"]]
+        )
+        assert job["name"] == "tick" and job["cronSpec"]["udfPath"] == "counts.js:tick"
+        assert job["lastRun"]["name"] == "tick"
+        runs = system("listCronJobRuns:default", component)
+        assert runs and {(r["name"], r["udfPath"]) for r in runs} == {("tick", "counts.js:tick")}
+    assert system("listCronJobRuns:default", {"componentId": None}) == []
 
 
 def test_a_mounted_components_http_routes(deployment: Deployment) -> None:

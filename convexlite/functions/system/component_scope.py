@@ -4,7 +4,7 @@ as upstream's `currentSystemUdfInComponent` does and as a `comp|_system/...` pat
 
 `in_component` wraps a definition once, at registration: the wrapped function resolves
 the id (`component_ids.component_path`; an unknown id is an error), drops the argument,
-and runs the handler with the execution's database syscalls switched to that
+and runs the handler with the execution's database and storage syscalls switched to that
 namespace. The dashboard's mutations name the component in their audit events
 (`audit_metadata`), so the id in effect is kept for the run's duration.
 """
@@ -51,18 +51,20 @@ def in_component(fn: FunctionDefinition) -> FunctionDefinition:
 
 @contextmanager
 def component(env: Environment, component_id: str) -> Iterator[str]:
-    """Within this block `env` reads and writes the tables of the component `component_id`
-    names (the app for the root's id); yields its path."""
+    """Within this block `env` reads and writes the tables and files of the component
+    `component_id` names (the app for the root's id); yields its path."""
     path = component_path(env, component_id)
     assert env.db is not None
-    outer = env.db
+    outer, outer_storage = env.db, env.storage
     token = _current.set(component_id if path else None)
     try:
         with outer.switched_to(TableNamespace(path)) as inner:
             env.db = inner
+            if outer_storage is not None:
+                env.storage = outer_storage.within(inner.namespace)
             yield path
     finally:
-        env.db = outer
+        env.db, env.storage = outer, outer_storage
         _current.reset(token)
 
 

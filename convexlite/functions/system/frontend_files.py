@@ -9,6 +9,7 @@ event (`delete_files`, `generate_upload_url`) in the same transaction.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from convexlite.functions.definitions import FunctionDefinition
@@ -24,7 +25,7 @@ from convexlite.functions.system.defining import (
     page,
     query,
 )
-from convexlite.functions.validators import v
+from convexlite.functions.validators import ValidationError, v
 
 MODULE = "_system/frontend/fileStorageV2"
 FILTERS = v.object(
@@ -75,12 +76,24 @@ def _delete(env: Environment, args: Any, storage_ids: list[str]) -> None:
     audit_log.record(env.db.tx, "delete_files", {**audit_metadata(env), "storage_ids": storage_ids})
 
 
+def _storage_id(env: Environment, storage_id: str, path: str) -> str:
+    """`storage_id` if it is an `Id<"_storage">` of the namespace in effect. Checked here, not
+    by `v.id("_storage")`: arguments are validated in the app's namespace, before a
+    `componentId` switches to a component's, whose `_storage` ids the app's refuse."""
+    assert env.db is not None
+    if env.db.normalize_id(STORAGE, storage_id) is None:
+        detail = f"Value does not match validator.\nPath: {path}\nValue: {json.dumps(storage_id)}"
+        raise ValidationError(f'{detail}\nValidator: v.id("_storage")', "ArgumentValidationError")
+    return storage_id
+
+
 def _delete_files(env: Environment, args: Any) -> None:
-    _delete(env, args, list(args["storageIds"]))
+    ids = args["storageIds"]
+    _delete(env, args, [_storage_id(env, id_, f".storageIds[{i}]") for i, id_ in enumerate(ids)])
 
 
 def _delete_file(env: Environment, args: Any) -> None:
-    _delete(env, args, [args["storageId"]])
+    _delete(env, args, [_storage_id(env, args["storageId"], ".storageId")])
 
 
 def _generate_upload_url(env: Environment, args: Any) -> str:
@@ -92,7 +105,6 @@ def _generate_upload_url(env: Environment, args: Any) -> str:
 
 
 def definitions() -> list[FunctionDefinition]:
-    storage_id = v.id(STORAGE)
     return [
         query(f"{MODULE}:numFiles", _num_files, {"componentId": COMPONENT_ID}),
         query(
@@ -112,12 +124,12 @@ def definitions() -> list[FunctionDefinition]:
         mutation(
             f"{MODULE}:deleteFiles",
             _delete_files,
-            {"storageIds": v.array(storage_id), "componentId": COMPONENT_ID},
+            {"storageIds": v.array(v.string()), "componentId": COMPONENT_ID},
         ),
         mutation(
             f"{MODULE}:deleteFile",
             _delete_file,
-            {"storageId": storage_id, "componentId": COMPONENT_ID},
+            {"storageId": v.string(), "componentId": COMPONENT_ID},
         ),
         mutation(
             f"{MODULE}:generateUploadUrl", _generate_upload_url, {"componentId": COMPONENT_ID}

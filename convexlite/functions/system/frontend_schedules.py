@@ -13,7 +13,9 @@ it onto upstream's `_scheduled_jobs` document, which the dashboard expects:
   argument array, as upstream stores them.
 
 Cron jobs are stored in upstream's shapes (`functions/cron_jobs.py`); each `_cron_jobs`
-document names its `_cron_next_run` row, so a job never lacks its next run.
+document names its `_cron_next_run` row, so a job never lacks its next run. Every component
+instance's cron jobs are kept in those tables too, under qualified names: with a
+`componentId` the lists are that component's jobs, named as its `crons.js` names them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from convexlite.functions.environment import Environment
 from convexlite.functions.system.defining import COMPONENT_ID, PAGINATION, page, query
 from convexlite.functions.validators import v
 from convexlite.values import Int64
-from convexlite.values.function_paths import canonical_js, canonicalize
+from convexlite.values.function_paths import canonical_js, canonicalize, split_component
 from convexlite.values.json_codec import encode
 
 _NS_PER_MS = 1_000_000
@@ -85,27 +87,49 @@ def _get_args(env: Environment, args: Any) -> dict[str, Any] | None:
     return {"_id": job["_id"], "_creationTime": job["_creationTime"], "args": text.encode()}
 
 
+def _local(env: Environment, record: dict[str, Any]) -> dict[str, Any] | None:
+    """A cron job's document or run record as its component sees it: every instance's cron
+    jobs are kept together, named `<component path>|<name>` and running
+    `<component path>|<function>`, so those of the namespace in effect, without the prefix;
+    None for another component's."""
+    assert env.db is not None
+    component, name = split_component(record["name"])
+    if component != env.db.namespace.component:
+        return None
+    local = {**record, "name": name}
+    if "udfPath" in record:
+        local["udfPath"] = split_component(record["udfPath"])[1]
+    if "cronSpec" in record:
+        spec = record["cronSpec"]
+        local["cronSpec"] = {**spec, "udfPath": split_component(spec["udfPath"])[1]}
+    return local
+
+
 def _list_cron_jobs(env: Environment, args: Any) -> list[dict[str, Any]]:
-    """Every cron job with its next run and its latest run (null before the first)."""
+    """Every cron job of the namespace with its next run and its latest run (null before
+    the first)."""
     assert env.db is not None
     tx = env.db.tx
     listed = []
     for job in tx.rows(cron_jobs.CRON_JOBS):
+        document = _local(env, {key: value for key, value in job.items() if key != "nextRunId"})
+        if document is None:
+            continue
         next_run = tx.get(job["nextRunId"])
         assert next_run is not None, f"cron job {job['name']} lost its next run"
         last_runs = cron_jobs.logs_of(tx, job["name"], 1)
-        document = {key: value for key, value in job.items() if key != "nextRunId"}
-        document["lastRun"] = last_runs[0] if last_runs else None
+        document["lastRun"] = _local(env, last_runs[0]) if last_runs else None
         document["nextRun"] = next_run
         listed.append(document)
     return listed
 
 
 def _list_cron_job_runs(env: Environment, args: Any) -> list[dict[str, Any]]:
-    """The kept runs of every cron job (`KEPT_LOGS` each), newest first; their log lines
-    are `"[LEVEL] text"` strings."""
+    """The kept runs of every cron job of the namespace (`KEPT_LOGS` each), newest first;
+    their log lines are `"[LEVEL] text"` strings."""
     assert env.db is not None
-    return list(env.db.tx.rows(cron_jobs.LOGS, order="desc"))
+    runs = (_local(env, run) for run in env.db.tx.rows(cron_jobs.LOGS, order="desc"))
+    return [run for run in runs if run is not None]
 
 
 def definitions() -> list[FunctionDefinition]:

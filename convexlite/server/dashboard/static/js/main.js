@@ -8,6 +8,8 @@ import * as health from "./pages/health.js";
 import * as data from "./pages/data.js";
 import * as schema from "./pages/schema.js";
 import * as functions from "./pages/functions.js";
+import * as files from "./pages/files.js";
+import * as schedules from "./pages/schedules.js";
 import * as logs from "./pages/logs.js";
 import * as historyPage from "./pages/history.js";
 import * as settings from "./pages/settings.js";
@@ -18,6 +20,8 @@ const PAGE_LIST = [
   ["data", "Data", data],
   ["schema", "Schema", schema],
   ["functions", "Functions", functions],
+  ["files", "Files", files],
+  ["schedules", "Schedules", schedules],
   ["logs", "Logs", logs],
   ["history", "History", historyPage],
   ["settings", "Settings", settings],
