@@ -1,0 +1,59 @@
+// The Functions charts: calls, failure rate and cache hit rate per minute over the last
+// hour, for the top functions (`*_top_k`, as the official dashboard's Health page).
+
+import { REST_COLOR, seriesTotal } from "../../charts.js";
+import { topK } from "./app_metrics.js";
+import { card } from "./card.js";
+import { count, functionLabel, percent, plural } from "./format.js";
+
+const labelled = (series, rest) =>
+  series.map((s) => ({
+    ...s, label: functionLabel(s.key, rest), color: s.key === "_rest" ? REST_COLOR : undefined,
+  }));
+
+function callsChart(series) {
+  const total = series.reduce((sum, s) => sum + seriesTotal(s.points), 0);
+  return {
+    headline: `${plural(total, "call")} in the last hour`,
+    chart: {
+      series: labelled(series), format: count, axis: "calls / minute", integers: true,
+      empty: "No function calls in the last hour",
+    },
+  };
+}
+
+function failureChart(series) {
+  return {
+    chart: {
+      series: labelled(series), format: percent, axis: "% of calls failed", max: 100,
+      empty: "No function calls in the last hour",
+    },
+  };
+}
+
+function cacheChart(series) {
+  return {
+    chart: {
+      series: labelled(series, "All other queries"), format: percent,
+      axis: "% of query calls cached", max: 100, empty: "No query calls in the last hour",
+    },
+  };
+}
+
+export function functionCards() {
+  const calls = card("calls", "Function calls",
+    "The most called functions, calls per minute.");
+  const failures = card("failures", "Failure rate",
+    "The functions failing most often, the share of their calls that failed per minute.");
+  const cache = card("cache", "Cache hit rate",
+    "The queries with the lowest share of calls answered from the cache, per minute.");
+  return {
+    elements: [calls.element, failures.element, cache.element],
+    // `callSeries`: the calls top-k, which the top functions' table shares.
+    refresh(session, signal, callSeries) {
+      calls.load(callSeries.then(callsChart));
+      failures.load(topK(session, "failure_percentage_top_k", 3, signal).then(failureChart));
+      cache.load(topK(session, "cache_hit_percentage_top_k", 3, signal).then(cacheChart));
+    },
+  };
+}
