@@ -94,6 +94,7 @@ await run(async (browser) => {
   check(await page.locator("#chart-calls svg.chart-plot text", { hasText: "calls / minute" }).count() === 1, "no value axis label");
   check(await page.locator("#chart-calls svg.chart-plot text", { hasText: "time" }).count() === 1, "no time axis label");
   await page.locator('#chart-failures li[data-key="messages.js:reject"]', { hasText: "100%" }).waitFor();
+  await page.locator("#failures-headline", { hasText: "Most failures: messages.js:reject" }).waitFor();
   await page.locator('#chart-cache li[data-key="messages.js:list"]').waitFor();
   step("the charts show the calls after a refresh");
 
@@ -125,6 +126,7 @@ await run(async (browser) => {
   const errors = await page.locator("main .error").evaluateAll((nodes) =>
     nodes.map((n) => n.textContent).filter((t) => t.trim()));
   check(errors.length === 0, errors.join(" | "));
+  await page.locator(".health-heading").evaluate((heading) => heading.scrollIntoView());
   await shoot(page, "health");
   step("concurrency, scheduler lag and invalidations shown");
 

@@ -5,9 +5,9 @@
 import { h } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const WIDTH = 420;
-const HEIGHT = 190;
-const MARGIN = { top: 18, right: 14, bottom: 34, left: 48 };
+const WIDTH = 360;
+const HEIGHT = 180;
+const MARGIN = { top: 18, right: 12, bottom: 34, left: 46 };
 const COLORS = ["#2b5fd9", "#d9822b", "#2e9e5b", "#b3261e", "#8a4fd9", "#0f8a9e"];
 export const REST_COLOR = "#999";
 
@@ -33,13 +33,13 @@ export const seriesTotal = (points) => points.reduce((sum, [, value]) => sum + (
 
 // About four round steps from 0 to at least `max` (1, 2 or 5 times a power of ten).
 function ticks(max, integers) {
-  const rough = Math.max(max, integers ? 1 : Number.EPSILON) / 4;
+  const rough = (max > 0 ? max : 1) / 4;
   const power = 10 ** Math.floor(Math.log10(rough));
   let step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough);
   if (integers) step = Math.max(1, Math.round(step));
-  const values = [];
-  for (let v = 0; v < max + step; v += step) values.push(v);
-  return values.length > 1 ? values : [0, step];
+  const values = [0];
+  while (values[values.length - 1] < max || values.length < 2) values.push(values.length * step);
+  return values;
 }
 
 // `series`: [{key, label, color?, points: [[Date, number | null]]}].
@@ -117,13 +117,16 @@ function line(series, x, y) {
 }
 
 function legend(series, format) {
-  return h("ul", { className: "chart-legend" }, series.map((s) => {
+  const head = h("li", { className: "chart-legend-head muted" },
+    h("span", { className: "chart-series" }), h("span", {}, "latest"));
+  return h("ul", { className: "chart-legend" }, head, series.map((s) => {
     const latest = latestPoint(s.points);
     const item = h("li", { title: s.label },
       svg("svg", { viewBox: "0 0 12 12", class: "chart-swatch", "aria-hidden": "true" },
         svg("line", { x1: 0, y1: 6, x2: 12, y2: 6, stroke: s.color, "stroke-width": 3 })),
       h("span", { className: "chart-series" }, s.label),
-      h("span", { className: "chart-latest" }, latest ? format(latest[1]) : "—"));
+      h("span", { className: "chart-latest", title: latest && `at ${timeLabel(latest[0])}` },
+        latest ? format(latest[1]) : "—"));
     item.dataset.key = s.key;
     item.dataset.total = String(seriesTotal(s.points));
     if (latest) item.dataset.latest = String(latest[1]);

@@ -23,7 +23,9 @@ function callsChart(series) {
 }
 
 function failureChart(series) {
+  const worst = series.find((s) => s.key !== "_rest");
   return {
+    headline: worst ? `Most failures: ${worst.key}` : "No failures in the last hour",
     chart: {
       series: labelled(series), format: percent, axis: "% of calls failed", max: 100,
       empty: "No function calls in the last hour",
