@@ -18,7 +18,7 @@ function lagChart(points) {
 }
 
 // One state's gauges: a line per kind of function that had any, else one line of zeros.
-function concurrencyChart(all, state, verb) {
+function concurrencyChart(all, state) {
   const mine = all.filter((g) => g.key.endsWith(`:${state}`));
   const busy = mine.filter((g) => g.points.some(([, v]) => v > 0));
   const series = busy.length
@@ -26,9 +26,9 @@ function concurrencyChart(all, state, verb) {
     : [{ key: "all", label: "All functions", points: mine[0].points }]; // every one is 0
   const peak = Math.max(0, ...series.flatMap((s) => s.points.map(([, v]) => v ?? 0)));
   return {
-    headline: `at most ${count(peak)} ${verb} at once in the last hour`,
+    headline: `at most ${count(peak)} ${state} at once in the last hour`,
     chart: {
-      series, format: count, axis: `functions ${verb}`, integers: true,
+      series, format: count, axis: `functions ${state}`, integers: true,
       empty: "No data for the last hour yet",
     },
   };
@@ -62,8 +62,8 @@ export function concurrencyCards() {
     refresh(session, signal) {
       lag.load(timeseries(session, "scheduled_job_lag", signal).then(lagChart));
       const levels = gauges(session, "function_concurrency", signal);
-      running.load(levels.then((all) => concurrencyChart(all, "running", "running")));
-      queued.load(levels.then((all) => concurrencyChart(all, "queued", "queued")));
+      running.load(levels.then((all) => concurrencyChart(all, "running")));
+      queued.load(levels.then((all) => concurrencyChart(all, "queued")));
       invalidations.load(
         topK(session, "subscription_invalidations_top_k", 3, signal).then(invalidationsChart));
     },
