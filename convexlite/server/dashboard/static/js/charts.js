@@ -48,12 +48,12 @@ function ticks(max, integers) {
 // `empty` is the sentence shown when no series has a value.
 export function timeChart({ id, series, format, axis, max, integers = false, empty }) {
   const figure = h("figure", { className: "chart", id });
-  const drawn = series.filter((s) => s.points.some(([, value]) => value !== null));
-  if (drawn.length === 0) {
+  if (!series.some((s) => s.points.some(([, value]) => value !== null))) {
     figure.dataset.empty = "true";
     figure.append(h("p", { className: "chart-empty muted" }, empty));
     return figure;
   }
+  // The sum of every value (a count chart's total), for whoever reads the page.
   figure.dataset.total = String(series.reduce((sum, s) => sum + seriesTotal(s.points), 0));
   const colored = series.map((s, i) => ({ ...s, color: s.color ?? COLORS[i % COLORS.length] }));
   figure.append(plot(colored, { format, axis, max, integers }), legend(colored, format));
@@ -101,7 +101,8 @@ function plot(series, { format, axis, max, integers }) {
 // is the latest.
 function line(series, x, y) {
   const { points, color } = series;
-  const drawn = [];
+  const latest = latestPoint(points);
+  const dots = [];
   let d = "";
   points.forEach(([time, value], i) => {
     if (value === null) return;
@@ -109,11 +110,9 @@ function line(series, x, y) {
     const joined = i > 0 && points[i - 1][1] !== null;
     d += `${joined ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`;
     const alone = !joined && points[i + 1]?.[1] == null;
-    if (alone || points[i] === latestPoint(points)) {
-      drawn.push(svg("circle", { cx: px, cy: py, r: 2.5, fill: color }));
-    }
+    if (alone || points[i] === latest) dots.push(svg("circle", { cx: px, cy: py, r: 2.5, fill: color }));
   });
-  return [svg("path", { d, fill: "none", stroke: color, "stroke-width": 1.6 }), ...drawn];
+  return [svg("path", { d, fill: "none", stroke: color, "stroke-width": 1.6 }), ...dots];
 }
 
 function legend(series, format) {

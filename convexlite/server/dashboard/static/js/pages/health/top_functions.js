@@ -17,8 +17,8 @@ function table(id, headings, rows, empty) {
     h("tbody", {}, rows));
 }
 
-function row(key, value, ...cells) {
-  const tr = h("tr", {}, h("td", { title: key }, functionLabel(key)), cells.map((c) => h("td", {}, c)));
+function row(key, label, value, ...cells) {
+  const tr = h("tr", {}, h("td", { title: key }, label), cells.map((c) => h("td", {}, c)));
   tr.dataset.key = key;
   tr.dataset.value = String(value);
   return tr;
@@ -29,17 +29,18 @@ async function mostCalled(session, signal, callSeries) {
   const timed = await Promise.all(called.map(({ key }) =>
     key === "_rest" ? null : latencies(session, key, PERCENTILES, signal)));
   const rows = called.map(({ key, calls }, i) =>
-    row(key, calls, count(calls),
+    row(key, functionLabel(key), calls, count(calls),
       ...PERCENTILES.map((p) => (timed[i] ? milliseconds(timed[i][p]) : ""))));
   return table("top-calls", ["Function", "Calls", ...PERCENTILES.map((p) => `p${p}`)], rows,
     "No function calls in the last hour");
 }
 
-// A top-k rate over the hour (one bucket): a row per function with calls in it.
-async function rates(session, signal, route, id, headings, empty) {
+// A top-k rate over the hour (one bucket): a row per function with calls in it; `rest`
+// names the functions not listed.
+async function rates(session, signal, { route, id, headings, empty, rest }) {
   const listed = await topK(session, route, 5, signal, 1);
-  const rows = listed.filter((s) => s.points[0][1] !== null)
-    .map((s) => row(s.key, s.points[0][1], percent(s.points[0][1])));
+  const rows = listed.filter((s) => s.points[0][1] !== null).map(({ key, points: [[, rate]] }) =>
+    row(key, functionLabel(key, rest), rate, percent(rate)));
   return table(id, headings, rows, empty);
 }
 
@@ -63,10 +64,14 @@ export function topFunctions() {
     element: h("div", { className: "top-functions" }, called.element, failing.element, cached.element),
     refresh(session, signal, callSeries) {
       called.load(mostCalled(session, signal, callSeries));
-      failing.load(rates(session, signal, "failure_percentage_top_k", "top-failures",
-        ["Function", "Failed calls"], "No function calls in the last hour"));
-      cached.load(rates(session, signal, "cache_hit_percentage_top_k", "top-cache",
-        ["Query", "Cache hit rate"], "No query calls in the last hour"));
+      failing.load(rates(session, signal, {
+        route: "failure_percentage_top_k", id: "top-failures", headings: ["Function", "Failure rate"],
+        empty: "No function calls in the last hour",
+      }));
+      cached.load(rates(session, signal, {
+        route: "cache_hit_percentage_top_k", id: "top-cache", headings: ["Query", "Cache hit rate"],
+        empty: "No query calls in the last hour", rest: "All other queries",
+      }));
     },
   };
 }
