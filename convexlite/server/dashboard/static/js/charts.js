@@ -68,7 +68,8 @@ function plot(series, { format, axis, max, integers }) {
   const top = max ?? yTicks[yTicks.length - 1];
   const [left, right] = [MARGIN.left, WIDTH - MARGIN.right];
   const [y0, y1] = [HEIGHT - MARGIN.bottom, MARGIN.top];
-  const x = (t) => left + (t1 === t0 ? (right - left) / 2 : ((t - t0) / (t1 - t0)) * (right - left));
+  const span = t1 - t0 || 1; // one point: at the left
+  const x = (t) => left + ((t - t0) / span) * (right - left);
   const y = (v) => y0 - (v / top) * (y0 - y1);
 
   const root = svg("svg", {
@@ -110,7 +111,9 @@ function line(series, x, y) {
     const joined = i > 0 && points[i - 1][1] !== null;
     d += `${joined ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`;
     const alone = !joined && points[i + 1]?.[1] == null;
-    if (alone || points[i] === latest) dots.push(svg("circle", { cx: px, cy: py, r: 2.5, fill: color }));
+    if (alone || points[i] === latest) {
+      dots.push(svg("circle", { cx: px, cy: py, r: 2.5, fill: color }));
+    }
   });
   return [svg("path", { d, fill: "none", stroke: color, "stroke-width": 1.6 }), ...dots];
 }

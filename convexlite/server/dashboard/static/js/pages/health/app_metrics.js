@@ -15,8 +15,8 @@ export function lastHour(buckets) {
   return JSON.stringify({ start: instant(end - HOUR_MS), end: instant(end), num_buckets: buckets });
 }
 
-const points = (series) =>
-  series.map(([t, value]) => [new Date(t.secs_since_epoch * 1000 + t.nanos_since_epoch / 1e6), value]);
+const date = (t) => new Date(t.secs_since_epoch * 1000 + t.nanos_since_epoch / 1e6);
+const points = (series) => series.map(([t, value]) => [date(t), value]);
 
 // The JSON of one route over the last hour; `params` are its other query parameters.
 export function appMetrics(session, route, params, signal, buckets = 60) {

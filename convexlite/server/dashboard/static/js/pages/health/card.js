@@ -19,7 +19,8 @@ export function card(id, title, tip) {
     },
     fail(error) {
       replace(headline);
-      replace(body, h("p", { className: "error" }, `Could not load this chart: ${errorText(error)}`));
+      const message = `Could not load this chart: ${errorText(error)}`;
+      replace(body, h("p", { className: "error" }, message));
     },
     // Shows what `loading` resolves to, `{chart, headline}`; a refresh cut short by leaving
     // the page is no error.

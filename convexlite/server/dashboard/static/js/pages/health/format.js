@@ -26,7 +26,9 @@ export function invalidationLabel(key) {
   return colon < 0 ? key : `${key.slice(0, colon)} → ${key.slice(colon + 1)}`;
 }
 
-const KINDS = { Query: "Queries", Mutation: "Mutations", Action: "Actions", HttpAction: "HTTP actions" };
+const KINDS = {
+  Query: "Queries", Mutation: "Mutations", Action: "Actions", HttpAction: "HTTP actions",
+};
 
 // `outstanding_functions:<isolate|node>:<kind>:<running|queued>` as "Queries", "Node actions".
 export function gaugeLabel(key) {

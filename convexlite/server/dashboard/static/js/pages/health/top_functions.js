@@ -61,16 +61,18 @@ export function topFunctions() {
   const failing = section("Most failures");
   const cached = section("Lowest cache hit rate");
   return {
-    element: h("div", { className: "top-functions" }, called.element, failing.element, cached.element),
+    element: h("div", { className: "top-functions" },
+      called.element, failing.element, cached.element),
     refresh(session, signal, callSeries) {
       called.load(mostCalled(session, signal, callSeries));
       failing.load(rates(session, signal, {
-        route: "failure_percentage_top_k", id: "top-failures", headings: ["Function", "Failure rate"],
-        empty: "No function calls in the last hour",
+        route: "failure_percentage_top_k", id: "top-failures",
+        headings: ["Function", "Failure rate"], empty: "No function calls in the last hour",
       }));
       cached.load(rates(session, signal, {
-        route: "cache_hit_percentage_top_k", id: "top-cache", headings: ["Query", "Cache hit rate"],
-        empty: "No query calls in the last hour", rest: "All other queries",
+        route: "cache_hit_percentage_top_k", id: "top-cache",
+        headings: ["Query", "Cache hit rate"], empty: "No query calls in the last hour",
+        rest: "All other queries",
       }));
     },
   };
