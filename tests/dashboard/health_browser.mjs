@@ -169,6 +169,17 @@ await run(async (browser) => {
   await checkNoErrorShown(reader);
   step("a read-only key sees it all");
 
+  const down = { code: "Internal", message: "metrics are down" };
+  await reader.route("**/api/app_metrics/function_concurrency?*", (route) =>
+    route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify(down) }));
+  browser.expectError(/status of 500/);
+  await reader.reload();
+  const refused = "Could not load this chart: metrics are down";
+  await reader.locator("#card-running .error", { hasText: refused }).waitFor();
+  await reader.locator("#card-queued .error", { hasText: refused }).waitFor();
+  await reader.locator("#chart-calls[data-total]").waitFor();
+  step("a chart that cannot load says why");
+
   browser.checkNoProblems();
   step("no console errors, no request outside 127.0.0.1");
 });

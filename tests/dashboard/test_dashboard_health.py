@@ -2,7 +2,8 @@
 empty charts before any call; then, after queries (some served from the cache), a
 mutation that succeeds, one that fails and a scheduled job, its charts and top-function
 lists show what `/api/app_metrics/*` answers; it refreshes while open and stops when left;
-a read-only key sees it all; no console error (`health_browser.mjs` does the steps)."""
+a read-only key sees it all; a chart whose endpoint fails says why; no console error
+(`health_browser.mjs` does the steps)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ STEPS = [
     "concurrency, scheduler lag and invalidations shown",
     "refreshing stops when the page is left",
     "a read-only key sees it all",
+    "a chart that cannot load says why",
     "no console errors, no request outside 127.0.0.1",
 ]
 
