@@ -108,6 +108,10 @@ await run(async (browser) => {
   }
   const plot = page.locator("#chart-calls svg.chart-plot");
   check(await plot.locator("path").count() === calls.length, "not a line per function");
+  const [, listSeries] = calls.find(([key]) => key === "messages.js:list");
+  const [, listLatest] = listSeries.filter(([, v]) => v !== null).at(-1);
+  const pointTitles = await plot.locator(".chart-point title").allTextContents();
+  check(pointTitles.some((t) => t.endsWith(` messages.js:list: ${listLatest}`)), "no point titles");
   for (const axis of ["calls / minute", "time"]) {
     check(await plot.locator("text", { hasText: axis }).count() === 1, `no axis label ${axis}`);
   }

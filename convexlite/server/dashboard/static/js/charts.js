@@ -2,12 +2,12 @@
 // value ticks, one line per series with a dot at its latest point, a legend giving each
 // series' latest value, and an empty state instead of a chart when there is nothing to draw.
 
-import { h } from "./dom.js";
+import { h, stylesheet } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 360;
 const HEIGHT = 180;
-const MARGIN = { top: 18, right: 12, bottom: 34, left: 46 };
+const MARGIN = { top: 24, right: 12, bottom: 34, left: 46 };
 const COLORS = ["#2b5fd9", "#d9822b", "#2e9e5b", "#b3261e", "#8a4fd9", "#0f8a9e"];
 export const REST_COLOR = "#999";
 
@@ -47,6 +47,7 @@ function ticks(max, integers) {
 // `max` fixes the top of the value axis (100 for percentages); `integers` keeps ticks whole;
 // `empty` is the sentence shown when no series has a value.
 export function timeChart({ id, series, format, axis, max, integers = false, empty }) {
+  stylesheet("charts");
   const figure = h("figure", { className: "chart", id });
   if (!series.some((s) => s.points.some(([, value]) => value !== null))) {
     figure.dataset.empty = "true";
@@ -94,14 +95,14 @@ function plot(series, { format, axis, max, integers }) {
     svg("text", { x: (left + right) / 2, y: HEIGHT - 3, "text-anchor": "middle",
       class: "chart-axis-label" }, "time"),
     svg("text", { x: 4, y: 11, class: "chart-axis-label" }, axis));
-  for (const s of series) root.append(...line(s, x, y));
+  for (const s of series) root.append(...line(s, x, y, format));
   return root;
 }
 
-// The series' path, broken where a value is null, and dots where a point stands alone or
-// is the latest.
-function line(series, x, y) {
-  const { points, color } = series;
+// The series' path, broken where a value is null; dots where a point stands alone or is
+// the latest; and on every point a dot showing when hovered, titled with its value.
+function line(series, x, y, format) {
+  const { points, color, label } = series;
   const latest = latestPoint(points);
   const dots = [];
   let d = "";
@@ -114,6 +115,8 @@ function line(series, x, y) {
     if (alone || points[i] === latest) {
       dots.push(svg("circle", { cx: px, cy: py, r: 2.5, fill: color }));
     }
+    dots.push(svg("circle", { cx: px, cy: py, r: 4, fill: color, class: "chart-point" },
+      svg("title", {}, `${timeLabel(time)} ${label}: ${format(value)}`)));
   });
   return [svg("path", { d, fill: "none", stroke: color, "stroke-width": 1.6 }), ...dots];
 }
