@@ -31,6 +31,9 @@ export function latestPoint(points) {
 
 export const seriesTotal = (points) => points.reduce((sum, [, value]) => sum + (value ?? 0), 0);
 
+// The sum of every value of every series (a count chart's total).
+export const chartTotal = (series) => series.reduce((sum, s) => sum + seriesTotal(s.points), 0);
+
 // About four round steps from 0 to at least `max` (1, 2 or 5 times a power of ten).
 function ticks(max, integers) {
   const rough = (max > 0 ? max : 1) / 4;
@@ -54,8 +57,7 @@ export function timeChart({ id, series, format, axis, max, integers = false, emp
     figure.append(h("p", { className: "chart-empty muted" }, empty));
     return figure;
   }
-  // The sum of every value (a count chart's total), for whoever reads the page.
-  figure.dataset.total = String(series.reduce((sum, s) => sum + seriesTotal(s.points), 0));
+  figure.dataset.total = String(chartTotal(series)); // for whoever reads the page
   const colored = series.map((s, i) => ({ ...s, color: s.color ?? COLORS[i % COLORS.length] }));
   figure.append(plot(colored, { format, axis, max, integers }), legend(colored, format));
   return figure;

@@ -2,7 +2,7 @@
 // chart (or the reason it could not be loaded).
 
 import { h, replace } from "../../dom.js";
-import { timeChart } from "../../charts.js";
+import { REST_COLOR, timeChart } from "../../charts.js";
 import { errorText } from "../../session.js";
 
 export function card(id, title, tip) {
@@ -32,3 +32,9 @@ export function card(id, title, tip) {
 }
 
 export const aborted = (error) => error?.name === "AbortError";
+
+// A top-k answer's series named by `label(key)`, the rest of them in grey.
+export const labelled = (series, label) =>
+  series.map((s) => ({
+    ...s, label: label(s.key), color: s.key === "_rest" ? REST_COLOR : undefined,
+  }));

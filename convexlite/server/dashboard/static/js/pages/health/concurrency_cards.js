@@ -1,9 +1,9 @@
 // The Concurrency charts: how far behind the scheduler is, the functions running and
 // queued (each minute's peak), and the subscriptions mutations invalidated.
 
-import { latestPoint, REST_COLOR, seriesTotal } from "../../charts.js";
+import { chartTotal, latestPoint } from "../../charts.js";
 import { gauges, timeseries, topK } from "./app_metrics.js";
-import { card } from "./card.js";
+import { card, labelled } from "./card.js";
 import { count, gaugeLabel, invalidationLabel, plural, seconds } from "./format.js";
 
 function lagChart(points) {
@@ -35,13 +35,10 @@ function concurrencyChart(all, state) {
 }
 
 function invalidationsChart(series) {
-  const total = series.reduce((sum, s) => sum + seriesTotal(s.points), 0);
   return {
-    headline: `${plural(total, "invalidation")} in the last hour`,
+    headline: `${plural(chartTotal(series), "invalidation")} in the last hour`,
     chart: {
-      series: series.map((s) => ({
-        ...s, label: invalidationLabel(s.key), color: s.key === "_rest" ? REST_COLOR : undefined,
-      })),
+      series: labelled(series, invalidationLabel),
       format: count, axis: "invalidations / minute", integers: true,
       empty: "No subscription was invalidated in the last hour",
     },

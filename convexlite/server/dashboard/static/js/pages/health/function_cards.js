@@ -1,23 +1,19 @@
 // The Functions charts: calls, failure rate and cache hit rate per minute over the last
 // hour, for the top functions (`*_top_k`, as the official dashboard's Health page).
 
-import { REST_COLOR, seriesTotal } from "../../charts.js";
+import { chartTotal } from "../../charts.js";
 import { topK } from "./app_metrics.js";
-import { card } from "./card.js";
+import { card, labelled } from "./card.js";
 import { count, functionLabel, percent, plural } from "./format.js";
 
-const labelled = (series, rest) =>
-  series.map((s) => ({
-    ...s, label: functionLabel(s.key, rest), color: s.key === "_rest" ? REST_COLOR : undefined,
-  }));
+const queryLabel = (key) => functionLabel(key, "All other queries");
 
 function callsChart(series) {
-  const total = series.reduce((sum, s) => sum + seriesTotal(s.points), 0);
   return {
-    headline: `${plural(total, "call")} in the last hour`,
+    headline: `${plural(chartTotal(series), "call")} in the last hour`,
     chart: {
-      series: labelled(series), format: count, axis: "calls / minute", integers: true,
-      empty: "No function calls in the last hour",
+      series: labelled(series, functionLabel), format: count, axis: "calls / minute",
+      integers: true, empty: "No function calls in the last hour",
     },
   };
 }
@@ -27,7 +23,7 @@ function failureChart(series) {
   return {
     headline: worst ? `Most failures: ${worst.key}` : "No failures in the last hour",
     chart: {
-      series: labelled(series), format: percent, axis: "% of calls failed", max: 100,
+      series: labelled(series, functionLabel), format: percent, axis: "% of calls failed", max: 100,
       empty: "No function calls in the last hour",
     },
   };
@@ -36,7 +32,7 @@ function failureChart(series) {
 function cacheChart(series) {
   return {
     chart: {
-      series: labelled(series, "All other queries"), format: percent,
+      series: labelled(series, queryLabel), format: percent,
       axis: "% of query calls cached", max: 100, empty: "No query calls in the last hour",
     },
   };
