@@ -23,7 +23,7 @@ function concurrencyChart(all, state) {
   const busy = mine.filter((g) => g.points.some(([, v]) => v > 0));
   const series = busy.length
     ? busy.map((g) => ({ ...g, label: gaugeLabel(g.key) }))
-    : [{ key: "all", label: "All functions", points: mine[0].points }]; // every one is 0
+    : mine.slice(0, 1).map((g) => ({ ...g, key: "all", label: "All functions" })); // all 0
   const peak = Math.max(0, ...series.flatMap((s) => s.points.map(([, v]) => v ?? 0)));
   return {
     headline: `at most ${count(peak)} ${state} at once in the last hour`,
