@@ -1,42 +1,53 @@
-// Health: what this deployment is and whether it runs.
+// Health: what this deployment is and whether it runs, and how its functions fared over
+// the last hour (spec/operator.md §2.5): the charts refresh every 30 s while the page is open.
 
-import { h, replace } from "../dom.js";
-import { deploymentUrl, errorText } from "../session.js";
+import { h, replace, stylesheet } from "../dom.js";
+import { topK } from "./health/app_metrics.js";
+import { concurrencyCards } from "./health/concurrency_cards.js";
+import { facts } from "./health/facts.js";
+import { functionCards } from "./health/function_cards.js";
+import { topFunctions } from "./health/top_functions.js";
+
+const REFRESH_MS = 30_000;
 
 export function mount(container, session) {
-  const facts = {
-    instance: h("dd", { id: "health-instance" }, "…"),
-    version: h("dd", { id: "health-version" }, "…"),
-    state: h("dd", { id: "health-state" }, "…"),
-    site: h("dd", { id: "health-site-url" }, "…"),
-    npm: h("dd", { id: "health-npm-version" }, "…"),
-  };
-  const error = h("p", { className: "error" });
+  stylesheet("health");
+  const about = facts(session);
+  const functions = functionCards();
+  const top = topFunctions();
+  const concurrency = concurrencyCards();
+  const updated = h("span", { className: "muted", id: "health-updated" });
   replace(
     container,
     h("h1", {}, "Health"),
-    h("section", {},
-      h("dl", { className: "facts" },
-        h("dt", {}, "Instance name"), facts.instance,
-        h("dt", {}, "Server version"), facts.version,
-        h("dt", {}, "State"), facts.state,
-        h("dt", {}, "Deployment URL"), h("dd", { id: "health-url" }, deploymentUrl),
-        h("dt", {}, "HTTP actions URL"), facts.site,
-        h("dt", {}, "convex npm version of the last push"), facts.npm,
-        h("dt", {}, "Access"), h("dd", {}, session.readOnly ? "read-only admin key" : "admin key")),
-      error),
+    about.element,
+    h("div", { className: "health-heading" },
+      h("h2", {}, "Functions"),
+      h("span", { className: "muted" }, "the last hour, refreshed every 30 s"), updated),
+    h("div", { className: "cards" }, functions.elements),
+    h("h2", {}, "Top functions"),
+    h("section", {}, top.element),
+    h("h2", {}, "Concurrency"),
+    h("div", { className: "cards" }, concurrency.elements),
   );
-  const failed = (e) => replace(error, errorText(e));
-  const text = async (path) => (await fetch(`${deploymentUrl}${path}`)).text();
-  text("/instance_name").then((name) => replace(facts.instance, name), failed);
-  text("/version").then((version) => replace(facts.version, version), failed);
-  const stops = [
-    session.watch("_system/frontend/deploymentState:deploymentState", {},
-      (value) => replace(facts.state, value.state), failed),
-    session.watch("_system/frontend/convexSiteUrl:default", {},
-      (value) => replace(facts.site, value ?? "—"), failed),
-    session.watch("_system/frontend/getVersion:default", {},
-      (value) => replace(facts.npm, value ?? "no push yet"), failed),
-  ];
-  return () => stops.forEach((stop) => stop());
+
+  let controller = new AbortController();
+  const refresh = () => {
+    controller.abort();
+    controller = new AbortController();
+    const { signal } = controller;
+    const calls = topK(session, "function_call_count_top_k", 5, signal);
+    calls.catch(() => {}); // each user of it shows its error
+    functions.refresh(session, signal, calls);
+    top.refresh(session, signal, calls);
+    concurrency.refresh(session, signal);
+    replace(updated, `updated ${new Date().toLocaleTimeString()}`);
+  };
+  refresh();
+  const timer = setInterval(refresh, REFRESH_MS);
+  return () => {
+    clearInterval(timer);
+    controller.abort();
+    about.stop();
+  };
 }
