@@ -12,14 +12,8 @@ import re
 from pathlib import Path
 
 import httpx
-import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served, free_port
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
 
 APP = """
 from convexlite import App, v
@@ -49,18 +43,7 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_the_dashboard_in_a_browser(served: Served) -> None:
-    key = issue_admin_key(NAME, SECRET)
-    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
+def test_the_dashboard_in_a_browser(served: Served, key: str, read_only_key: str) -> None:
     link = re.search(r"Dashboard: +(\S+#token=\S+)", served.output)
     assert link, served.output
     for author, body in (

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served
 
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
 from convexlite.values.ids import encode_id
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "push"))
@@ -29,8 +28,6 @@ from push_harness import Deployment, served_and_deployed, wait_for  # noqa: E402
 
 IDS_JS = Path(__file__).parents[2] / "convexlite/server/dashboard/static/js/pages/data/ids.js"
 
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
 SCRATCH_DOCUMENTS = 4100  # more than one page of clearTablePage (4000)
 
 APP = """
@@ -82,24 +79,13 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def mutation(served: Served, path: str, args: dict[str, object]) -> object:
     sent = httpx.post(f"{served.url}/api/mutation", json={"path": path, "args": args}, timeout=30)
     assert sent.json()["status"] == "success", sent.text
     return sent.json()["value"]
 
 
-def test_the_data_and_schema_pages(served: Served) -> None:
-    key = issue_admin_key(NAME, SECRET)
-    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
+def test_the_data_and_schema_pages(served: Served, key: str, read_only_key: str) -> None:
     ada = mutation(served, "authors:add", {"name": "Ada"})
     for title, year in (("Dune", 1965), ("Emma", 1815), ("Neuromancer", 1984), ("Anathem", 2008)):
         mutation(served, "books:add", {"title": title, "author": ada, "year": year})

@@ -6,16 +6,8 @@ filter, delete (gone on the server), "Load more", a read-only key's disabled but
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
 
 APP = """
 from convexlite import App
@@ -42,17 +34,6 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_the_files_page(served: Served) -> None:
-    key = issue_admin_key(NAME, SECRET)
-    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
+def test_the_files_page(served: Served, key: str, read_only_key: str) -> None:
     steps = run_script("files_browser.mjs", served.url, key, read_only_key)
     assert steps == STEPS

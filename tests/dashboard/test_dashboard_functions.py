@@ -7,17 +7,9 @@ function, a custom test query, and a read-only key that may run queries only
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
-import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
 
 APP = """
 from starlette.responses import PlainTextResponse
@@ -101,18 +93,7 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_the_functions_page_in_a_browser(served: Served) -> None:
-    key = issue_admin_key(NAME, SECRET)
-    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
+def test_the_functions_page_in_a_browser(served: Served, key: str, read_only_key: str) -> None:
     for body in ("one", "two"):
         sent = httpx.post(
             f"{served.url}/api/mutation",

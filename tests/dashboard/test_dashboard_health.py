@@ -7,16 +7,8 @@ a read-only key sees it all; a chart whose endpoint fails says why; no console e
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
 
 APP = """
 from convexlite import App, ConvexError, v
@@ -57,16 +49,5 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_the_health_page_in_a_browser(served: Served) -> None:
-    key = issue_admin_key(NAME, SECRET)
-    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
+def test_the_health_page_in_a_browser(served: Served, key: str, read_only_key: str) -> None:
     assert run_script("health_browser.mjs", served.url, key, read_only_key) == STEPS

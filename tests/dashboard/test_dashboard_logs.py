@@ -9,17 +9,9 @@ request leaving 127.0.0.1."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
-import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
 
 APP = """
 import logging
@@ -68,21 +60,11 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _mutation(url: str, path: str, args: dict[str, str]) -> dict[str, str]:
     return httpx.post(f"{url}/api/mutation", json={"path": path, "args": args}).json()
 
 
-def test_logs_and_history_in_a_browser(served: Served) -> None:
-    key = issue_admin_key(NAME, SECRET)
+def test_logs_and_history_in_a_browser(served: Served, key: str) -> None:
     assert _mutation(served.url, "messages:send", {"body": "before opening"})["status"] == "success"
     failed = _mutation(served.url, "messages:fail", {})
     assert failed["status"] == "error", failed

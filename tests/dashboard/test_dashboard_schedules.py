@@ -6,17 +6,9 @@ a read-only key's disabled buttons (`schedules_browser.mjs` does the steps)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
-import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
 
 APP = """
 from convexlite import App, v
@@ -58,18 +50,7 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def test_the_schedules_page(served: Served) -> None:
-    key = issue_admin_key(NAME, SECRET)
-    read_only_key = issue_admin_key(NAME, SECRET, read_only=True)
+def test_the_schedules_page(served: Served, key: str, read_only_key: str) -> None:
     hour = 3_600_000
     for fn, text, in_ms in (
         ("jobs:fire", "<b>far</b>", hour),

@@ -10,12 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from dashboard_harness import run_script, serve_app
-
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
-NAME = "convex-self-hosted"
+from dashboard_harness import run_script
+from served import Served
 
 APP = """
 from convexlite import App, v
@@ -52,29 +48,26 @@ STEPS = [
 ]
 
 
-def test_the_settings_page_in_a_browser(tmp_path: Path) -> None:
-    served = serve_app(tmp_path, APP, SECRET)
-    try:
-        key = issue_admin_key(NAME, SECRET)
-        admin = {"Authorization": f"Convex {key}"}
-        changes = [
-            {"name": name, "value": value}
-            for name, value in (("FIRST_VAR", "one"), ("SECOND_VAR", "two"), ("THIRD_VAR", "3"))
-        ]
-        set_ = httpx.post(
-            f"{served.url}/api/update_environment_variables",
-            json={"changes": changes},
-            headers=admin,
+def test_the_settings_page_in_a_browser(
+    served: Served, key: str, read_only_key: str, tmp_path: Path
+) -> None:
+    admin = {"Authorization": f"Convex {key}"}
+    changes = [
+        {"name": name, "value": value}
+        for name, value in (("FIRST_VAR", "one"), ("SECOND_VAR", "two"), ("THIRD_VAR", "3"))
+    ]
+    set_ = httpx.post(
+        f"{served.url}/api/update_environment_variables",
+        json={"changes": changes},
+        headers=admin,
+    )
+    assert set_.status_code == 200, set_.text
+    for body in ("first", "second", "third"):
+        sent = httpx.post(
+            f"{served.url}/api/mutation", json={"path": "messages:send", "args": {"body": body}}
         )
-        assert set_.status_code == 200, set_.text
-        for body in ("first", "second", "third"):
-            sent = httpx.post(
-                f"{served.url}/api/mutation", json={"path": "messages:send", "args": {"body": body}}
-            )
-            assert sent.json()["status"] == "success", sent.text
-        scratch = tmp_path / "downloads"
-        scratch.mkdir()
-        read_only = issue_admin_key(NAME, SECRET, read_only=True)
-        assert run_script("settings_browser.mjs", served.url, key, read_only, str(scratch)) == STEPS
-    finally:
-        served.stop()
+        assert sent.json()["status"] == "success", sent.text
+    scratch = tmp_path / "downloads"
+    scratch.mkdir()
+    steps = run_script("settings_browser.mjs", served.url, key, read_only_key, str(scratch))
+    assert steps == STEPS

@@ -14,12 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dashboard_harness import run_script, serve_app
+from dashboard_harness import run_script
 from served import Served
 
-from convexlite.auth.keys import generate_instance_secret, issue_admin_key
-
-SECRET = generate_instance_secret()
 BUNDLE = (
     Path(__file__).parents[2] / "convexlite/server/dashboard/static/vendor/convex.browser.bundle.js"
 )
@@ -89,17 +86,8 @@ def other_origin() -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture
-def served(tmp_path: Path):
-    server = serve_app(tmp_path, APP, SECRET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_the_official_dashboards_p0_calls_from_its_origin(
-    served: Served, other_origin: str
+    served: Served, other_origin: str, key: str
 ) -> None:
     for author, body in (("ada", "first"), ("bob", "second"), ("cy", "third")):
         sent = httpx.post(
@@ -107,5 +95,4 @@ def test_the_official_dashboards_p0_calls_from_its_origin(
             json={"path": "messages:send", "args": {"author": author, "body": body}},
         )
         assert sent.json()["status"] == "success", sent.text
-    key = issue_admin_key("convex-self-hosted", SECRET)
     assert run_script("official_calls.mjs", served.url, key, other_origin) == ROWS
