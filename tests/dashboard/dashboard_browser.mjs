@@ -97,6 +97,9 @@ await run(async (browser) => {
   await row(page, "edited here").locator("input[type=checkbox]").check();
   await row(page, "live write").locator("input[type=checkbox]").check();
   await page.locator("#delete-selected", { hasText: "(2)" }).click();
+  await page.locator(".confirm", { hasText: "Delete 2 documents of messages?" }).waitFor();
+  check((await page.locator("#documents tbody tr").count()) === 5, "deleted before confirming");
+  await page.click("#confirm-yes");
   await row(page, "edited here").waitFor({ state: "detached" });
   await row(page, "live write").waitFor({ state: "detached" });
   await page.locator("#table-size", { hasText: "3 documents" }).waitFor();

@@ -15,7 +15,7 @@ async function notes() {
 }
 
 const chooseVault = async (page) => {
-  const picker = page.locator("#component");
+  const picker = page.locator("#component-picker");
   await picker.locator("option", { hasText: "vault" }).waitFor({ state: "attached" });
   await picker.selectOption({ label: "vault" });
 };

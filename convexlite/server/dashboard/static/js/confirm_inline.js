@@ -14,5 +14,5 @@ export function confirmInline(place, question, confirmLabel, action) {
         await action();
       },
     }, confirmLabel),
-    h("button", { id: "confirm-no", onclick: done }, "Keep")));
+    h("button", { id: "confirm-no", onclick: done }, "Cancel")));
 }

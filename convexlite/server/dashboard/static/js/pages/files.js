@@ -1,7 +1,7 @@
 // Files: the stored files live, newest or oldest first, between optional dates, a page at a
 // time; upload, download, preview (`#/files/<id>` links to one), delete the selected ones.
 
-import { componentPage } from "../component_select.js";
+import { componentPage } from "../component_picker.js";
 import { confirmInline } from "../confirm_inline.js";
 import { h, replace, stylesheet } from "../dom.js";
 import { formatTime } from "../times.js";

@@ -2,16 +2,7 @@
 
 import { h } from "../dom.js";
 
-export function formatBytes(size) {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = Number(size);
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
+export { formatBytes } from "../numbers.js";
 
 // The file's URL on this page's origin: `storage.getUrl` names the configured origin,
 // which may not be the one the browser reached (`localhost` for `127.0.0.1`, a proxy).

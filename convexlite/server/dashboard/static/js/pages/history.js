@@ -6,7 +6,7 @@ import { h, replace, stylesheet } from "../dom.js";
 import { errorText } from "../session.js";
 import { author, watchAuditEvents } from "../audit_events.js";
 import { detail, summary } from "../audit_event_view.js";
-import { dateTime } from "../time_format.js";
+import { dateTime } from "../times.js";
 
 const PAGE_SIZE = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -8,7 +8,7 @@ import { errorText } from "../session.js";
 import { followFunctionLogs } from "../function_logs.js";
 import { author, watchAuditEvents } from "../audit_events.js";
 import { detail, summary } from "../audit_event_view.js";
-import { dateTime, duration, timeOfDay } from "../time_format.js";
+import { dateTime, duration, timeOfDay } from "../times.js";
 import { filterBar } from "./logs/filters.js";
 import { LogStore, MAX_ROWS } from "./logs/log_store.js";
 import { kindLetter, kindName } from "./logs/rows.js";

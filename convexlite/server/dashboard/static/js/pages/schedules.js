@@ -1,7 +1,7 @@
 // Schedules: the scheduled functions still to run (`#/schedules/functions`) and the cron
 // jobs with their recent runs (`#/schedules/crons`), for the app or one component.
 
-import { componentPage } from "../component_select.js";
+import { componentPage } from "../component_picker.js";
 import { h, replace, stylesheet } from "../dom.js";
 import * as crons from "./schedules_crons.js";
 import * as jobs from "./schedules_jobs.js";

@@ -2,6 +2,7 @@
 // with the edits (a document, a cell, the selected documents), clearing and deleting the
 // table, and its schema and indexes.
 
+import { confirmInline } from "../../confirm_inline.js";
 import { h, replace } from "../../dom.js";
 import { errorText } from "../../session.js";
 import { encodeFilters, toJson } from "../../values.js";
@@ -145,7 +146,8 @@ export function browse(main, session, where, initial, report) {
     pageSize = Number(sizeSelect.value);
     subscribe();
   };
-  deleteButton.onclick = async () => {
+  deleteButton.onclick = () => confirmInline(actions, `Delete ${selected.size} document${
+    selected.size === 1 ? "" : "s"} of ${table}?`, "Delete", async () => {
     try {
       const toDelete = [...selected].map((id) => ({ id, tableName: table }));
       const result = await session.mutation("_system/frontend/deleteDocuments:default",
@@ -156,7 +158,7 @@ export function browse(main, session, where, initial, report) {
     } catch (e) {
       report(e);
     }
-  };
+  });
   bulkButton.onclick = () => bulkEditor(session, where, selected.size ? [...selected] : null, editor);
 
   replace(main,

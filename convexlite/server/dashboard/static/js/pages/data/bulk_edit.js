@@ -3,7 +3,7 @@
 
 import { h, replace } from "../../dom.js";
 import { errorText } from "../../session.js";
-import { confirmIn } from "./confirm.js";
+import { confirmInline } from "../../confirm_inline.js";
 import { patchFields, readFieldValue } from "./patch.js";
 
 export function bulkEditor(session, where, ids, container) {
@@ -24,7 +24,7 @@ export function bulkEditor(session, where, ids, container) {
       return replace(message, e.message);
     }
     const what = value.value.trim() ? `Set ${name} to ${value.value.trim()}` : `Remove ${name}`;
-    confirmIn(confirmation, `${what} on ${which}?`, async () => {
+    confirmInline(confirmation, `${what} on ${which}?`, "Confirm", async () => {
       try {
         await patchFields(session, where, { [name]: fieldValue }, ids ?? undefined);
         replace(container);

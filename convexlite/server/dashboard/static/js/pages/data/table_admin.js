@@ -4,13 +4,13 @@
 
 import { h, replace } from "../../dom.js";
 import { errorText } from "../../session.js";
-import { confirmIn } from "./confirm.js";
+import { confirmInline } from "../../confirm_inline.js";
 import { dataHash } from "./route.js";
 
 const documents = (n) => `${n} document${n === 1 ? "" : "s"}`;
 
 export function clearTable(session, { table, componentId }, container) {
-  confirmIn(container, `Delete every document of ${table}?`, async () => {
+  confirmInline(container, `Delete every document of ${table}?`, "Clear table", async () => {
     let stopped = false;
     let deleted = 0;
     const progress = h("span", { id: "clear-progress" }, "Clearing…");

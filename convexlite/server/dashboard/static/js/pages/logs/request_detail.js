@@ -3,7 +3,7 @@
 // statistics and log lines.
 
 import { h } from "../../dom.js";
-import { dateTime, duration, timeOfDay } from "../../time_format.js";
+import { dateTime, duration, timeOfDay } from "../../times.js";
 import { functionName, kindName, outcome, parseLine } from "./rows.js";
 
 const FACTS = [

@@ -3,7 +3,8 @@
 
 import { h, replace } from "../../dom.js";
 import { downloadWithKey } from "./download.js";
-import { formatCount, formatTime } from "./format.js";
+import { formatCount } from "../../numbers.js";
+import { formatTime } from "../../times.js";
 
 const RUNNING = ["requested", "in_progress"];
 const STATES = {

@@ -4,7 +4,8 @@
 
 import { h, replace } from "../../dom.js";
 import { fetchWithKey } from "../../session.js";
-import { formatCount, formatTime } from "./format.js";
+import { formatCount } from "../../numbers.js";
+import { formatTime } from "../../times.js";
 
 const PART_BYTES = 5 * 1024 * 1024; // as `npx convex import`
 const MODES = [

@@ -4,7 +4,9 @@
 // fetched again every pass interval.
 
 import { h, replace } from "../../dom.js";
-import { formatBytes, formatCount, formatSeconds, formatTime } from "./format.js";
+import { formatBytes, formatCount } from "../../numbers.js";
+import { formatTime } from "../../times.js";
+import { formatSeconds } from "./format.js";
 
 const RETENTION_REFRESH_MS = 15000; // the server's pass interval
 const TABLES_SHOWN = 20;
