@@ -5,6 +5,7 @@ import { h, replace } from "../../dom.js";
 import { downloadWithKey } from "./download.js";
 import { formatCount } from "../../numbers.js";
 import { formatTime } from "../../times.js";
+import { reportedActions } from "./reported.js";
 
 const RUNNING = ["requested", "in_progress"];
 const STATES = {
@@ -25,14 +26,7 @@ export function exportSection(session, report) {
   let shownId = null;
   let lastState = null;
 
-  const act = (work) => async () => {
-    report(null);
-    try {
-      await work();
-    } catch (e) {
-      report(e);
-    }
-  };
+  const act = reportedActions(report);
   request.onclick = act(() => session.call("POST",
     `/api/export/request/zip?includeStorage=${includeStorage.checked}`));
 

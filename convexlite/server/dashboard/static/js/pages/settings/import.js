@@ -6,6 +6,7 @@ import { h, replace } from "../../dom.js";
 import { fetchWithKey } from "../../session.js";
 import { formatCount } from "../../numbers.js";
 import { formatTime } from "../../times.js";
+import { reportedActions } from "./reported.js";
 
 const PART_BYTES = 5 * 1024 * 1024; // as `npx convex import`
 const MODES = [
@@ -44,14 +45,7 @@ export function importSection(session, report) {
     disabled: readOnly }, "Upload");
   const list = h("div", { id: "imports" }, "…");
 
-  const act = (work) => async () => {
-    report(null);
-    try {
-      await work();
-    } catch (e) {
-      report(e);
-    }
-  };
+  const act = reportedActions(report);
   start.onclick = act(async () => {
     const chosen = file.files[0];
     if (!chosen) throw new Error("Choose a snapshot ZIP to import first.");
