@@ -20,7 +20,7 @@ export function check(ok, what) {
 
 // Photographs the page as docs/dashboard.md's `<name>.png`.
 export async function shoot(page, name) {
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png` });
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
 export class Browser {
