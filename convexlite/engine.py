@@ -9,6 +9,7 @@ the engine's methods; none of them builds or reaches into its parts.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import threading
@@ -33,12 +34,13 @@ from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.namespace import TableNamespace, component_of_table
-from convexlite.database.store import Clock
+from convexlite.database.store import Clock, DocumentSchema
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.component_tree import http_mounts, instance_environments, schema_tables
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.modules import AUTH_CONFIG
+from convexlite.deploy.schema_change import schema_indexes
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
@@ -85,9 +87,11 @@ from convexlite.persistence import (
     open_persistence,
 )
 from convexlite.query.cursors import CursorCodec
+from convexlite.query.vector_search import VectorIndexDefinitions, VectorIndexes
 from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
+from convexlite.search.vector_index import VectorIndexSpec
 from convexlite.snapshots.export_jobs import ExportDownload, ExportJobs
 from convexlite.snapshots.import_jobs import ImportJobs
 from convexlite.snapshots.import_sources import open_import
@@ -203,6 +207,7 @@ class Engine:
                 self.variables,
                 self.files,
                 self.metrics,
+                VectorIndexes(self.db),
             )
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
@@ -430,12 +435,17 @@ class Engine:
             if schema is None and pushed is not None:
                 schema = schema_from_json(pushed)
             self.db.apply_schema(schema)
+            self.apply_vector_indexes(schema)
             self.runner.apply(deployment)
             self._use_providers(providers)
             self._app_deployment = deployment
             if self._crons_registered:
                 self._register_crons()
         self._functions_changed()
+
+    def apply_vector_indexes(self, schema: DocumentSchema | None) -> None:
+        """Build the vector indexes `schema` declares (and drop the others) for `vectorSearch`."""
+        self.runner.vector_indexes.apply(_vector_definitions(schema))
 
     def push(self, operation: str, body: Mapping[str, Any]) -> Any:
         """Answer a push endpoint (`start_push`, `finish_push`, ...; spec/functions.md §1.4).
@@ -893,13 +903,16 @@ class PushTarget:
 
     def apply_schema(self, schema: Mapping[str, Any] | None) -> None:
         db = self.engine.db
+        parsed: Any = None
         if schema is not None:
-            parsed: Any = schema_from_json(schema)
+            parsed = schema_from_json(schema)
             db.apply_schema(parsed)
         elif self.engine._app_deployment.schema is not None:
-            db.apply_schema(self.engine._app_deployment.schema)
+            parsed = self.engine._app_deployment.schema
+            db.apply_schema(parsed)
         else:
             db.clear_schema()
+        self.engine.apply_vector_indexes(parsed)
 
     def serve(self, deployment: PushedDeployment) -> None:
         self.engine.serve_pushed(deployment)
@@ -963,6 +976,21 @@ def _blob_stores(persistence: Persistence, config: Config) -> BlobStores:
         load_tag=lambda: persistence.get_global(STORAGE_TAG_GLOBAL),
         save_tag=lambda tag: persistence.write([], [], {STORAGE_TAG_GLOBAL: tag}),
     )
+
+
+def _vector_definitions(schema: DocumentSchema | None) -> VectorIndexDefinitions:
+    """The vector indexes `schema` declares, by `table.index` (component tables namespaced)."""
+    if schema is None:
+        return {}
+    specs = schema_indexes(json.loads(schema.export()), kinds=("vector",)).values()
+    definitions = {}
+    for spec in specs:
+        config = dict(spec.config)
+        vector = VectorIndexSpec(
+            config["vectorField"], config["dimensions"], tuple(config["filterFields"])
+        )
+        definitions[spec.name] = (vector, spec.staged)
+    return definitions
 
 
 def _ms(ns: int) -> int:

@@ -8,7 +8,7 @@ values per field: a document matches if any of them holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from convexlite.search.vector_errors import (
     VectorLimitTooLargeError,
 )
 from convexlite.search.vector_index import VectorIndexSpec, filter_key
-from convexlite.values import decode
+from convexlite.values import decode, encode
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 256
@@ -83,6 +83,40 @@ def parse_vector_query(query: Any) -> VectorQuery:
     expressions = query.get("expressions")
     filters = {} if expressions is None else flatten_filter(expressions)
     return VectorQuery(table, index, tuple(float(x) for x in vector), int(limit), filters)
+
+
+class VectorFilterBuilder:
+    """The `q` of a Python action's `ctx.vector_search(..., filter=lambda q: ...)`, as
+    Convex's `VectorFilterBuilder`: it builds the JSON the JavaScript library sends."""
+
+    __slots__ = ()
+
+    def eq(self, field: str, value: Any) -> dict[str, Any]:
+        """Documents whose `field` equals `value` (`UNDEFINED`: the field is missing)."""
+        if not isinstance(field, str):
+            raise InvalidVectorSearchFilter("The first argument to `q.eq` must be a field name.")
+        return {"$eq": [{"$field": field}, {"$literal": encode(value)}]}
+
+    def or_(self, *expressions: dict[str, Any]) -> dict[str, Any]:
+        """Documents matching any of `expressions`."""
+        return {"$or": list(expressions)}
+
+
+def vector_query_json(
+    table: str,
+    index: str,
+    vector: Any,
+    limit: int | None = None,
+    filter: Callable[[VectorFilterBuilder], Any] | None = None,
+) -> dict[str, Any]:
+    """The `query` a Python action's `ctx.vector_search` sends, as the JavaScript one does."""
+    expressions = None if filter is None else filter(VectorFilterBuilder())
+    return {
+        "indexName": f"{table}.{index}",
+        "limit": limit,
+        "vector": list(vector),
+        "expressions": expressions,
+    }
 
 
 def flatten_filter(expression: Any) -> dict[str, tuple[Any, ...]]:
