@@ -102,3 +102,23 @@ def test_node_actions_search_too(deployment, songs):
 def test_reopening_the_store_rebuilds_the_index(deployment, songs):
     restart(deployment)
     assert [h["_id"] for h in similar(deployment, vector=[0.0, 1.0, 0.0], limit=1)] == [songs[2]]
+
+
+def test_a_pushed_index_is_backfilled_and_a_removed_one_dropped(deployment, songs):
+    schema = deployment.project / "convex" / "schema.ts"
+    original = schema.read_text()
+    added = original.replace(
+        "  }),\n});",
+        '  }).vectorIndex("by_2", { vectorField: "embedding", dimensions: 3 }),\n});',
+    )
+    assert added != original
+    schema.write_text(added)
+    deployment.cli("deploy", "-y", "--typecheck", "disable")
+    hits = similar(deployment, vector=[0.0, 0.0, 1.0], index="by_2", limit=1)
+    assert [h["_id"] for h in hits] == [songs[3]]
+    schema.write_text(original)
+    deployment.cli("deploy", "-y", "--typecheck", "disable")
+    result = deployment.call(
+        "action", "songs:similar", {"vector": [1.0, 0.0, 0.0], "index": "by_2"}
+    )
+    assert "Index songs.by_2 not found." in result["message"], result

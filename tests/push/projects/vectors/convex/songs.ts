@@ -26,8 +26,9 @@ export const similar = action({
     year: v.optional(v.number()),
     filter: v.optional(v.string()),
     table: v.optional(v.string()),
+    index: v.optional(v.string()),
   },
-  handler: async (ctx, { vector, limit, genres, year, filter, table }) => {
+  handler: async (ctx, { vector, limit, genres, year, filter, table, index }) => {
     const filters: Record<string, any> = {
       genres: (q: any) =>
         q.or(
@@ -37,7 +38,7 @@ export const similar = action({
       unindexed: (q: any) => q.eq("embedding", 1),
       bare: () => "rock",
     };
-    return await ctx.vectorSearch((table ?? "songs") as any, "by_embedding", {
+    return await ctx.vectorSearch((table ?? "songs") as any, (index ?? "by_embedding") as any, {
       vector,
       limit,
       filter: filter === undefined ? undefined : filters[filter],
