@@ -14,7 +14,7 @@ dropped when the schema no longer declares it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,17 @@ from convexlite.search.vector_query import VectorQuery
 
 VectorIndexDefinitions = Mapping[str, tuple[VectorIndexSpec, bool]]
 """`table.index` (the registry's table name) → the index's spec and whether it is staged."""
+
+
+@dataclass(frozen=True, slots=True)
+class VectorIndexSnapshot:
+    """A built index as of `ts`, serialized (`VectorIndex.dump`), for storing beside the data."""
+
+    name: str
+    spec: VectorIndexSpec
+    ts: int
+    tablet_id: bytes | None
+    data: bytes
 
 
 @dataclass(slots=True)
@@ -109,6 +120,43 @@ class VectorIndexes:
             if self._entries.get(name) is entry:
                 entry.index, entry.tablet_id = index, tablet_id
 
+    # ---- persistence --------------------------------------------------------------------------
+
+    def snapshots(self) -> list[VectorIndexSnapshot]:
+        """Every built index, first brought up to the latest snapshot (to store on close)."""
+        with self._lock:
+            tx = self._db.begin(read_only=True, limits=UNLIMITED_READS)
+            built = {n: e for n, e in self._entries.items() if e.index is not None}
+            for table_name in {n.split(".", 1)[0] for n in built}:
+                table = tx.table(table_name)
+                self._catch_up(tx, table_name, table.tablet_id if table is not None else None)
+            return [
+                VectorIndexSnapshot(name, e.spec, tx.begin_ts, e.tablet_id, e.index.dump())
+                for name, e in built.items()
+                if e.index is not None
+            ]
+
+    def restore(self, snapshots: Iterable[VectorIndexSnapshot]) -> None:
+        """Take up stored indexes (before `apply`, which then keeps the ones it still wants),
+        noting the documents written since each was stored; an index whose later writes
+        storage no longer holds in full (past retention) is left for `apply` to rebuild."""
+        for snapshot in snapshots:
+            written = self._db.written_since(snapshot.ts)
+            if written is None:
+                continue
+            index = VectorIndex.load(snapshot.spec, snapshot.data)
+            table_name = snapshot.name.split(".", 1)[0]
+            with self._lock:
+                self._entries[snapshot.name] = _Entry(
+                    snapshot.spec, False, index, snapshot.tablet_id
+                )
+                self._watch({name.split(".", 1)[0] for name in self._entries})
+            with self._pending_lock:
+                pending = self._pending[table_name].written
+                for table, doc_id in written:
+                    if table == table_name:
+                        pending.setdefault(doc_id, snapshot.ts)
+
     # ---- search -------------------------------------------------------------------------------
 
     def search(self, table_name: str, query: VectorQuery) -> list[dict[str, Any]]:
@@ -138,7 +186,7 @@ class VectorIndexes:
             hits = entry.index.search(query.vector, query.limit, query.filters)
         return [{"_id": doc_id, "_score": score} for doc_id, score in hits]
 
-    def _catch_up(self, tx: Transaction, table_name: str, tablet_id: bytes) -> None:
+    def _catch_up(self, tx: Transaction, table_name: str, tablet_id: bytes | None) -> None:
         """Bring `table_name`'s indexes to `tx`'s snapshot (lock held)."""
         of_table = [e for n, e in self._entries.items() if n.split(".", 1)[0] == table_name]
         entries = [e for e in of_table if e.index is not None]

@@ -10,6 +10,8 @@ Filter values are kept per field as small integer codes, so a filter is one
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +92,46 @@ class VectorIndex:
             key = filter_key(field_value(document, field))
             codes[row] = known.setdefault(key, len(known))
 
+    def dump(self) -> bytes:
+        """The index as bytes (NumPy's `.npz`), for `load` to take up again."""
+        used = len(self._ids)
+        header = {
+            "ids": self._ids,
+            "codes": {f: {k.hex(): c for k, c in m.items()} for f, m in self._code_of.items()},
+        }
+        arrays: dict[str, Any] = {
+            "header": np.frombuffer(json.dumps(header).encode(), np.uint8),
+            "matrix": self._matrix[:used],
+            "live": self._live[:used],
+        }
+        for i, f in enumerate(self.spec.filter_fields):
+            arrays[f"codes{i}"] = self._codes[f][:used]
+        out = io.BytesIO()
+        np.savez(out, **arrays)
+        return out.getvalue()
+
+    @classmethod
+    def load(cls, spec: VectorIndexSpec, data: bytes) -> VectorIndex:
+        """The index `dump` wrote for an index defined as `spec`."""
+        index = cls(spec)
+        with np.load(io.BytesIO(data)) as arrays:
+            header = json.loads(arrays["header"].tobytes())
+            ids: list[str | None] = header["ids"]
+            capacity = max(len(ids), _INITIAL_CAPACITY)
+            index._matrix = _padded(arrays["matrix"], capacity)
+            index._live = _padded(arrays["live"], capacity)
+            index._codes = {
+                f: _padded(arrays[f"codes{i}"], capacity) for i, f in enumerate(spec.filter_fields)
+            }
+        index._code_of = {
+            f: {bytes.fromhex(k): c for k, c in header["codes"][f].items()}
+            for f in spec.filter_fields
+        }
+        index._ids = ids
+        index._row_of = {doc_id: row for row, doc_id in enumerate(ids) if doc_id is not None}
+        index._free = [row for row, doc_id in enumerate(ids) if doc_id is None]
+        return index
+
     def search(
         self, query: Sequence[float], limit: int, filters: Mapping[str, Sequence[Any]]
     ) -> list[tuple[str, float]]:
@@ -167,3 +209,10 @@ class VectorIndex:
             f: np.concatenate([c, np.zeros(capacity - len(c), np.int32)])
             for f, c in self._codes.items()
         }
+
+
+def _padded(array: np.ndarray, capacity: int) -> np.ndarray:
+    """`array` with zero rows appended up to `capacity` rows."""
+    out = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+    out[: len(array)] = array
+    return out

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+import convexlite.query.vector_search as module
 from convexlite.database.database import Database
 from convexlite.database.errors import IndexBackfillingError, IndexNotFoundError
 from convexlite.persistence.memory import MemoryPersistence
@@ -78,8 +81,6 @@ def test_an_index_being_backfilled_errors_and_keeps_later_commits(db, monkeypatc
     insert(db, v=[1.0, 0.0])
     indexes = VectorIndexes(db)
     indexes.apply({"items.other": (SPEC, False)})
-    import convexlite.query.vector_search as module
-
     real = module._backfilled
     seen = {}
 
@@ -93,3 +94,30 @@ def test_an_index_being_backfilled_errors_and_keeps_later_commits(db, monkeypatc
     monkeypatch.setattr(module, "_backfilled", slow)
     indexes.apply({"items.other": (SPEC, False), "items.by_v": (SPEC, False)})
     assert seen["late"] in ids(indexes.search("items", query([0.0, 1.0])))
+
+
+def test_restored_snapshots_catch_up_on_later_writes_from_storage(db, monkeypatch):
+    kept, gone = insert(db, v=[1.0, 0.0]), insert(db, v=[0.0, 1.0])
+    indexes = VectorIndexes(db)
+    indexes.apply({"items.by_v": (SPEC, False)})
+    [snapshot] = indexes.snapshots()
+    later = insert(db, v=[1.0, 1.0])
+    tx = db.begin()
+    tx.delete(gone)
+    db.commit(tx)
+    monkeypatch.setattr(module, "_backfilled", lambda *args: pytest.fail("rebuilt"))
+    restored = VectorIndexes(db)
+    restored.restore([snapshot])
+    restored.apply({"items.by_v": (SPEC, False)})
+    assert sorted(ids(restored.search("items", query([1.0, 0.0])))) == sorted([kept, later])
+
+
+def test_a_snapshot_past_retention_is_rebuilt(db):
+    insert(db, v=[1.0, 0.0])
+    indexes = VectorIndexes(db)
+    indexes.apply({"items.by_v": (SPEC, False)})
+    [snapshot] = indexes.snapshots()
+    restored = VectorIndexes(db)
+    restored.restore([replace(snapshot, ts=-1)])  # below the retention floor
+    with pytest.raises(IndexNotFoundError):
+        restored.search("items", query([1.0, 0.0]))

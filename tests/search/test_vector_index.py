@@ -130,3 +130,18 @@ def test_invalid_filters(expressions, message):
     with pytest.raises(InvalidVectorSearchFilter) as raised:
         parse_vector_query({"indexName": "t.i", "vector": [1.0, 0.0], "expressions": expressions})
     assert raised.value.message == message
+
+
+def test_dump_and_load_keep_rows_holes_and_filter_codes():
+    index = VectorIndex(SPEC)
+    for i in range(70):
+        index.update(f"d{i:02}", {"embedding": [1.0, float(i), 0.0], "genre": f"g{i % 3}"})
+    index.update("d05", None)
+    loaded = VectorIndex.load(SPEC, index.dump())
+    assert len(loaded) == 69
+    for filters in ({}, {"genre": ["g1"]}, {"meta.year": [UNDEFINED]}):
+        assert loaded.search([1.0, 3.0, 0.0], 5, filters) == index.search(
+            [1.0, 3.0, 0.0], 5, filters
+        )
+    loaded.update("new", {"embedding": [0.0, 0.0, 1.0], "genre": "g9"})
+    assert loaded.search([0.0, 0.0, 1.0], 1, {"genre": ["g9"]}) == [("new", 1.0)]
