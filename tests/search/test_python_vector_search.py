@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from convexlite import App, Backend, ConvexBackendError, define_schema, define_table, v
+from convexlite.query import vector_search
 
 schema = define_schema(
     {
@@ -83,3 +84,17 @@ async def test_python_action_errors(args, code):
         with pytest.raises(ConvexBackendError) as raised:
             await backend.action("songs:similar", args)
     assert code in str(raised.value) or getattr(raised.value, "code", None) == code
+
+
+async def test_reopening_a_store_takes_up_the_stored_index(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/songs.db"
+    async with Backend(app, url) as backend:
+        first = await backend.mutation("songs:add", {"embedding": [1.0, 0.0, 0.0], "genre": "a",
+                                                     "year": 1.0})  # fmt: skip
+        await backend.action("songs:similar", {"vector": [1.0, 0.0, 0.0]})
+    monkeypatch.setattr(vector_search, "_backfilled", lambda *args: pytest.fail("rebuilt"))
+    async with Backend(app, url) as backend:
+        second = await backend.mutation("songs:add", {"embedding": [0.0, 1.0, 0.0], "genre": "b",
+                                                      "year": 2.0})  # fmt: skip
+        hits = await backend.action("songs:similar", {"vector": [1.0, 0.0, 0.0]})
+        assert [h["_id"] for h in hits] == [first, second]

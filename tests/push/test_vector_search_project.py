@@ -99,7 +99,7 @@ def test_node_actions_search_too(deployment, songs):
     assert [h["_id"] for h in hits] == [songs[1]]
 
 
-def test_reopening_the_store_rebuilds_the_index(deployment, songs):
+def test_a_restarted_server_still_finds_the_songs(deployment, songs):
     restart(deployment)
     assert [h["_id"] for h in similar(deployment, vector=[0.0, 1.0, 0.0], limit=1)] == [songs[2]]
 
