@@ -16,7 +16,7 @@ by mutations of 100 documents, into a table with a vector index and into one
 without (the difference is the indexing cost per write); then an action calling
 `ctx.vector_search` against the same action returning at once, the first
 search after the writes (which brings the index up to date), and reopening the
-store (which rebuilds the index from the documents).
+store (which takes up the index stored on close).
 """
 
 from __future__ import annotations
@@ -147,6 +147,8 @@ async def bench_e2e(n: int, dims: int) -> None:
                 start = time.perf_counter()
                 await backend.action("docs:nothing", {"vector": query})
                 bare.append(time.perf_counter() - start)
+            start = time.perf_counter()  # closing stores the index
+        closed = time.perf_counter() - start
         app, start = backend_app, time.perf_counter()
         async with Backend(app, f"sqlite:///{tmp}/bench.db") as backend:
             opened = time.perf_counter() - start
@@ -161,13 +163,14 @@ async def bench_e2e(n: int, dims: int) -> None:
           f"= {catch_up / n * 1e6:.1f} µs per write")  # fmt: skip
     print(f"  action with search   {ms(ours)}   ratio {pct(ours, 0.5) / pct(bare, 0.5):.2f}x")
     print(f"  same action, no search {ms(bare)}")
-    print(f"  reopening the store  {opened:.2f} s (index rebuilt from the documents), "
+    print(f"  closing the store    {closed:.2f} s (the index stored beside the data)")
+    print(f"  reopening the store  {opened:.2f} s (the stored index taken up), "
           f"first search after {reopen:.2f} s")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--dims", type=int, default=1536)
     parser.add_argument("--e2e", type=int, default=10_000)
     args = parser.parse_args()
