@@ -120,6 +120,7 @@ from convexlite.values.http import HttpRequest, HttpResponse
 
 _VECTOR_INDEXES = "vector_indexes"
 """The persistence global listing the stored vector index snapshots."""
+_BLOB_CHUNK = 8 << 20
 _log = logging.getLogger("convexlite.engine")
 
 
@@ -475,7 +476,10 @@ class Engine:
             stored = []
             for snapshot in self.runner.vector_indexes.snapshots():
                 key = f"vector-index-{uuid.uuid4().hex}"
-                self.blobs.search.put(key, snapshot.data)
+                writer = self.blobs.search.writer(key)  # streamed: an index can be large
+                for start in range(0, len(snapshot.data), _BLOB_CHUNK):
+                    writer.write(snapshot.data[start : start + _BLOB_CHUNK])
+                writer.finish()
                 stored.append(_stored_snapshot(key, snapshot))
             self.persistence.write([], [], {_VECTOR_INDEXES: stored})
             for entry in previous:
