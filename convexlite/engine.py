@@ -9,10 +9,13 @@ the engine's methods; none of them builds or reaches into its parts.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import random
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
@@ -33,15 +36,21 @@ from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.namespace import TableNamespace, component_of_table
-from convexlite.database.store import Clock
+from convexlite.database.store import Clock, DocumentSchema
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
 from convexlite.deploy.component_tree import http_mounts, instance_environments, schema_tables
 from convexlite.deploy.deployment import PushedDeployment
 from convexlite.deploy.modules import AUTH_CONFIG
+from convexlite.deploy.schema_change import schema_indexes
 from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError, ConvexBackendError
-from convexlite.files import STORAGE_TAG_GLOBAL, BlobStores, open_tagged_blob_stores
+from convexlite.files import (
+    STORAGE_TAG_GLOBAL,
+    BlobNotFound,
+    BlobStores,
+    open_tagged_blob_stores,
+)
 from convexlite.functions import (
     cron_jobs,
     file_storage,
@@ -85,9 +94,15 @@ from convexlite.persistence import (
     open_persistence,
 )
 from convexlite.query.cursors import CursorCodec
+from convexlite.query.vector_search import (
+    VectorIndexDefinitions,
+    VectorIndexes,
+    VectorIndexSnapshot,
+)
 from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
+from convexlite.search.vector_index import VectorIndexSpec
 from convexlite.snapshots.export_jobs import ExportDownload, ExportJobs
 from convexlite.snapshots.import_jobs import ImportJobs
 from convexlite.snapshots.import_sources import open_import
@@ -102,6 +117,11 @@ from convexlite.values.function_paths import (
     display,
 )
 from convexlite.values.http import HttpRequest, HttpResponse
+
+_VECTOR_INDEXES = "vector_indexes"
+"""The persistence global listing the stored vector index snapshots."""
+_BLOB_CHUNK = 8 << 20
+_log = logging.getLogger("convexlite.engine")
 
 
 class Service(Protocol):
@@ -203,7 +223,9 @@ class Engine:
                 self.variables,
                 self.files,
                 self.metrics,
+                VectorIndexes(self.db),
             )
+            self._restore_vector_indexes()
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
             self._node_source: NodeFunctionSource | None = None
@@ -299,6 +321,7 @@ class Engine:
         for node_source in [self._node_source, *self._retired_node_sources]:
             if node_source is not None:
                 node_source.close()
+        self._store_vector_indexes()
         self.db.close()
         self.blobs.close()
 
@@ -430,12 +453,55 @@ class Engine:
             if schema is None and pushed is not None:
                 schema = schema_from_json(pushed)
             self.db.apply_schema(schema)
+            self.apply_vector_indexes(schema)
             self.runner.apply(deployment)
             self._use_providers(providers)
             self._app_deployment = deployment
             if self._crons_registered:
                 self._register_crons()
         self._functions_changed()
+
+    def apply_vector_indexes(self, schema: DocumentSchema | None) -> None:
+        """Build the vector indexes `schema` declares (and drop the others) for `vectorSearch`."""
+        self.runner.vector_indexes.apply(_vector_definitions(schema))
+
+    def _store_vector_indexes(self) -> None:
+        """Keep the vector indexes beside the data (blobs of the `search` store, listed in a
+        persistence global), so the next open takes them up instead of rebuilding them.
+        Nothing is lost if this fails: the next open rebuilds."""
+        if isinstance(self.persistence, MemoryPersistence):
+            return
+        try:
+            previous = self.persistence.get_global(_VECTOR_INDEXES) or []
+            stored = []
+            for snapshot in self.runner.vector_indexes.snapshots():
+                key = f"vector-index-{uuid.uuid4().hex}"
+                writer = self.blobs.search.writer(key)  # streamed: an index can be large
+                for start in range(0, len(snapshot.data), _BLOB_CHUNK):
+                    writer.write(snapshot.data[start : start + _BLOB_CHUNK])
+                writer.finish()
+                stored.append(_stored_snapshot(key, snapshot))
+            self.persistence.write([], [], {_VECTOR_INDEXES: stored})
+            for entry in previous:
+                self.blobs.search.delete(entry["blob"])
+        except Exception:
+            _log.exception("Could not store the vector indexes; the next start rebuilds them")
+
+    def _restore_vector_indexes(self) -> None:
+        """Take up the vector indexes `_store_vector_indexes` kept (before the schema is
+        applied, which rebuilds only what is missing)."""
+        snapshots = []
+        for entry in self.persistence.get_global(_VECTOR_INDEXES) or []:
+            try:
+                data = b"".join(self.blobs.search.read(entry["blob"]))
+            except BlobNotFound:
+                continue
+            spec = VectorIndexSpec(
+                entry["vectorField"], entry["dimensions"], tuple(entry["filterFields"])
+            )
+            tablet = bytes.fromhex(entry["tablet"]) if entry["tablet"] is not None else None
+            snapshots.append(VectorIndexSnapshot(entry["name"], spec, entry["ts"], tablet, data))
+        self.runner.vector_indexes.restore(snapshots)
 
     def push(self, operation: str, body: Mapping[str, Any]) -> Any:
         """Answer a push endpoint (`start_push`, `finish_push`, ...; spec/functions.md §1.4).
@@ -893,13 +959,16 @@ class PushTarget:
 
     def apply_schema(self, schema: Mapping[str, Any] | None) -> None:
         db = self.engine.db
+        parsed: Any = None
         if schema is not None:
-            parsed: Any = schema_from_json(schema)
+            parsed = schema_from_json(schema)
             db.apply_schema(parsed)
         elif self.engine._app_deployment.schema is not None:
-            db.apply_schema(self.engine._app_deployment.schema)
+            parsed = self.engine._app_deployment.schema
+            db.apply_schema(parsed)
         else:
             db.clear_schema()
+        self.engine.apply_vector_indexes(parsed)
 
     def serve(self, deployment: PushedDeployment) -> None:
         self.engine.serve_pushed(deployment)
@@ -963,6 +1032,34 @@ def _blob_stores(persistence: Persistence, config: Config) -> BlobStores:
         load_tag=lambda: persistence.get_global(STORAGE_TAG_GLOBAL),
         save_tag=lambda tag: persistence.write([], [], {STORAGE_TAG_GLOBAL: tag}),
     )
+
+
+def _stored_snapshot(key: str, snapshot: VectorIndexSnapshot) -> dict[str, Any]:
+    """The entry of the `_VECTOR_INDEXES` global for `snapshot`, kept in blob `key`."""
+    return {
+        "name": snapshot.name,
+        "blob": key,
+        "ts": snapshot.ts,
+        "tablet": snapshot.tablet_id.hex() if snapshot.tablet_id is not None else None,
+        "vectorField": snapshot.spec.vector_field,
+        "dimensions": snapshot.spec.dimensions,
+        "filterFields": list(snapshot.spec.filter_fields),
+    }
+
+
+def _vector_definitions(schema: DocumentSchema | None) -> VectorIndexDefinitions:
+    """The vector indexes `schema` declares, by `table.index` (component tables namespaced)."""
+    if schema is None:
+        return {}
+    specs = schema_indexes(json.loads(schema.export()), kinds=("vector",)).values()
+    definitions = {}
+    for spec in specs:
+        config = dict(spec.config)
+        vector = VectorIndexSpec(
+            config["vectorField"], config["dimensions"], tuple(config["filterFields"])
+        )
+        definitions[spec.name] = (vector, spec.staged)
+    return definitions
 
 
 def _ms(ns: int) -> int:

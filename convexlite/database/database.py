@@ -45,6 +45,7 @@ from convexlite.database.write_log import OptimisticConcurrencyControlFailure
 from convexlite.persistence.types import IndexEntry, Persistence
 from convexlite.values import (
     decode_id,
+    encode_id,
     internal_id_to_str,
     loads,
     new_internal_id,
@@ -238,6 +239,20 @@ class Database:
     def retention_stats(self) -> RetentionStats:
         """Rows deleted so far, the floor (`min_snapshot_ts`) and what pins it."""
         return self._retention.stats()
+
+    def written_since(self, ts: int) -> list[tuple[str, str]] | None:
+        """`(table name, document id)` of each user document written after `ts`, up to the
+        latest published commit, read from storage (so across restarts); None when `ts` is
+        below the retention floor, where some of those writes may be gone."""
+        if ts < self._retention.stats().min_snapshot_ts:
+            return None
+        registry = self.registry
+        written = []
+        for revision in self.persistence.load_documents(ts + 1, self.latest_ts + 1):
+            table = registry.tables_by_tablet.get(revision.tablet_id)
+            if table is not None and not table.is_system:
+                written.append((table.name, encode_id(table.number, revision.internal_id)))
+        return written
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         self.committer.add_listener(listener)

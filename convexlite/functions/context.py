@@ -17,6 +17,7 @@ from convexlite.functions.query_builder import QueryInitializer
 from convexlite.functions.scheduler import ms_of, target_of
 from convexlite.functions.storage_api import ActionStorage, StorageReader, StorageWriter
 from convexlite.functions.syscalls import DatabaseSyscalls
+from convexlite.search.vector_query import vector_query_json
 
 
 class Auth:
@@ -221,6 +222,7 @@ class ActionCtx:
         self.storage = ActionStorage(env)
         self._loop = env.loop
         actions = env.actions
+        self._vector_search = actions.vector_search
         self._calls: dict[str, Callable[[str, dict[str, Any]], Coroutine[Any, Any, Any]]] = {
             "query": actions.run_query,
             "mutation": actions.run_mutation,
@@ -241,3 +243,15 @@ class ActionCtx:
     def run_action(self, path: str, args: dict[str, Any] | None = None) -> Awaitable[Any] | Any:
         """`1.0/actions/action`."""
         return self._call("action", path, args)
+
+    def vector_search(
+        self, table: str, index: str, query: Mapping[str, Any]
+    ) -> Awaitable[list[dict[str, Any]]] | list[dict[str, Any]]:
+        """`1.0/actions/vectorSearch`: `[{"_id", "_score"}]`, nearest first. `query` holds
+        `vector`, and optionally `limit` (default 10, at most 256) and `filter`, a function
+        of `q` built from `q.eq(field, value)` and `q.or_(...)`."""
+        vector = query.get("vector")
+        if not isinstance(vector, list | tuple) or not vector:
+            raise ValueError("`vector` must be a non-empty list in vector_search")
+        raw = vector_query_json(table, index, vector, query.get("limit"), query.get("filter"))
+        return blocking_or_awaitable(self._vector_search(raw), self._loop)

@@ -21,7 +21,8 @@ from convexlite.functions.syscalls import DatabaseSyscalls
 
 
 class ActionCallbacks(Protocol):
-    """Nested calls an action makes (`1.0/actions/query`, `…/mutation`, `…/action`).
+    """Nested calls an action makes (`1.0/actions/query`, `…/mutation`, `…/action`), and its
+    vector searches.
 
     The runner performs them for the action's caller: same identity, internal
     functions allowed, the action's durability policy. Each returns the
@@ -33,6 +34,10 @@ class ActionCallbacks(Protocol):
     async def run_mutation(self, path: str, args: dict[str, Any]) -> Any: ...
 
     async def run_action(self, path: str, args: dict[str, Any]) -> Any: ...
+
+    async def vector_search(self, query: Any) -> list[dict[str, Any]]:
+        """`1.0/actions/vectorSearch`: `query` as the `convex` library sends it."""
+        ...
 
 
 class TransactionCalls(Protocol):

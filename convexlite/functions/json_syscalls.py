@@ -33,7 +33,6 @@ from convexlite.values.function_paths import display, split_component
 Handler = Callable[[dict[str, Any]], Any]
 
 _LATER_ISSUES = {
-    "1.0/actions/vectorSearch": "vector search",
     "1.0/signJwt": "JWT signing",
     "1.0/createServiceToken": "service tokens",
     "1.0/getServiceUrl": "service tokens",
@@ -300,6 +299,8 @@ class ActionSyscalls:
             return await actions.run_action(path, call_args)
         if op in _ACTION_STORAGE:
             return await _ACTION_STORAGE[op](file_storage_of(self.env), args)
+        if op == "1.0/actions/vectorSearch":
+            return {"results": await actions.vector_search(args.get("query"))}
         if op == "1.0/actions/schedule":
             return await schedule(self.env, args, self.path)
         if op == "1.0/actions/cancel_job":

@@ -68,6 +68,8 @@ from convexlite.functions.system import components
 from convexlite.functions.system.deployment_state import RunningCheck
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
+from convexlite.query.vector_search import VectorIndexes
+from convexlite.search.vector_query import parse_vector_query
 from convexlite.values import check_value, check_value_sized
 from convexlite.values.function_paths import canonical_js, canonicalize, display, split_component
 from convexlite.values.http import HttpRequest, HttpResponse
@@ -236,8 +238,11 @@ class FunctionRunner:
         variables: EnvironmentVariables | None = None,
         files: FileStorage | None = None,
         metrics: FunctionMetrics | None = None,
+        vector_indexes: VectorIndexes | None = None,
     ) -> None:
         self.db = db
+        self.vector_indexes = vector_indexes if vector_indexes is not None else VectorIndexes(db)
+        """What `vectorSearch` in actions searches; the engine keeps it in step with the schema."""
         self.registry = registry
         self.cursors = cursors
         self.function_log = function_log if function_log is not None else FunctionLog()
@@ -683,7 +688,10 @@ class FunctionRunner:
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
         caller_component = split_component(fn.path)[0]
         nested = NestedCalls(
-            calls, identity, lambda target: self._check_export(caller_component, target)
+            calls,
+            identity,
+            self._vector_search(namespace_of_function(fn.path)),
+            lambda target: self._check_export(caller_component, target),
         )
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         error: BaseException | None = None
@@ -730,6 +738,15 @@ class FunctionRunner:
             env.storage = ActionStorage(self.files, calls.transaction, namespace)
         return env
 
+    def _vector_search(self, namespace: TableNamespace) -> VectorSearch:
+        """`vectorSearch` for an action whose tables are `namespace`'s."""
+
+        def search(raw: Any) -> list[dict[str, Any]]:
+            query = parse_vector_query(raw)
+            return self.vector_indexes.search(namespace.engine_name(query.table), query)
+
+        return search
+
     async def run_http_action(
         self,
         request: HttpRequest,
@@ -753,7 +770,7 @@ class FunctionRunner:
         route = match_route(routes, request.method, request.path)
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
-        nested = NestedCalls(calls, identity)
+        nested = NestedCalls(calls, identity, self._vector_search(TableNamespace(route.component)))
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
         error: BaseException | None = None
         response: HttpResponse | None = None
@@ -819,21 +836,28 @@ class TransactionCalls(Protocol):
     async def transaction(self, body: Callable[[Transaction], T]) -> T: ...
 
 
+VectorSearch = Callable[[Any], list[dict[str, Any]]]
+"""A vector search request (`1.0/actions/vectorSearch`'s `query`) → `[{_id, _score}]`."""
+
+
 class NestedCalls:
     """The `ActionCallbacks` of one action run: calls made as its caller, internal
-    functions allowed, queries and mutations where `calls` runs them."""
+    functions allowed, queries and mutations where `calls` runs them, vector searches
+    by `search` (on a worker thread, as it reads storage)."""
 
-    __slots__ = ("_calls", "_check", "identity", "loop")
+    __slots__ = ("_calls", "_check", "_search", "identity", "loop")
 
     def __init__(
         self,
         calls: TransactionCalls,
         identity: dict[str, Any] | None,
+        search: VectorSearch,
         check: Callable[[str], None] = lambda path: None,
     ) -> None:
         """`check(path)` raises if the action may not call `path` (`_check_export`)."""
         self._calls = calls
         self._check = check
+        self._search = search
         self.identity = identity
         self.loop = asyncio.get_running_loop()
 
@@ -857,6 +881,9 @@ class NestedCalls:
             path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
         )
         return execution.value
+
+    async def vector_search(self, query: Any) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self._search, query)
 
 
 async def _invoke_action(

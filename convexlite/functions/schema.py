@@ -306,7 +306,7 @@ class TableDefinition:
         filter_fields: Iterable[str] = (),
         staged: bool = False,
     ) -> TableDefinition:
-        """Declare a vector index. Stored and exported; not queryable yet."""
+        """Declare a vector index, searched by `ctx.vector_search` in actions."""
         name = _check_index_name(name)
         vector = ".".join(_parse_index_field(name, vector_field))
         filters = tuple(

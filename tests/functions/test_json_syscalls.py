@@ -81,7 +81,7 @@ def test_unknown_and_later_ops_are_refused_clearly(db: Database) -> None:
         sys("1.0/nope", "{}")
     assert json.loads(unknown.value.payload)["message"] == "Unknown operation 1.0/nope"
     with pytest.raises(HostError) as later:
-        sys("1.0/actions/vectorSearch", "{}")
+        sys("1.0/signJwt", "{}")
     assert "not supported by convexlite yet" in json.loads(later.value.payload)["message"]
 
 
