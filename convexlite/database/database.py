@@ -38,6 +38,7 @@ from convexlite.database.retention import (
     SnapshotPins,
     stored_ts,
 )
+from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.store import Clock, DocumentSchema, StoreView
 from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import Transaction
@@ -82,6 +83,7 @@ class Database:
             limits=limits or TransactionLimits(),
             clock=clock,
             counts=counts,
+            text_indexes=_text_indexes(schema),
         )
         start_ts = max(
             persistence.max_ts(),
@@ -261,13 +263,13 @@ class Database:
         if schema is not None:
             self._store_schema(schema)
         enforced = schema if schema is not None and schema.schema_validation else None
-        self.store = replace(self.store, schema=enforced)
+        self.store = replace(self.store, schema=enforced, text_indexes=_text_indexes(schema))
 
     def clear_schema(self) -> None:
         """Drop the active schema: stop validating writes, drop every user index and retire
         the stored schema, so applying the same schema again rebuilds its indexes (a push
         that removes `schema.ts`)."""
-        self.store = replace(self.store, schema=None)
+        self.store = replace(self.store, schema=None, text_indexes={})
         self.apply_indexes({})
         previous = self._active_schema()
         if previous is not None:
@@ -417,3 +419,11 @@ def _begin_ts(tx: Transaction) -> int:
 
 
 __all__ = ["Database", "DocumentSchema", "OptimisticConcurrencyControlFailure"]
+
+
+def _text_indexes(schema: DocumentSchema | None) -> dict[str, dict[str, TextIndexDefinition]]:
+    """The text search indexes of `schema`'s tables. They need no backfill: a search reads
+    the documents of its snapshot (`query/text_search.py`), so declaring one is enough."""
+    if schema is None:
+        return {}
+    return {table: found for table in schema.tables if (found := schema.text_indexes(table))}

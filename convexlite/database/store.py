@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from convexlite.database.limits import TransactionLimits
+from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.table_counts import TableCounts
 from convexlite.persistence.types import DocumentRevision, IndexRow, Order
 
@@ -57,6 +58,8 @@ class DocumentSchema(Protocol):
     ) -> None: ...
 
     def index_fields(self, table_name: str) -> dict[str, list[str]]: ...
+
+    def text_indexes(self, table_name: str) -> dict[str, TextIndexDefinition]: ...
 
     def export(self) -> str: ...
 
@@ -101,3 +104,5 @@ class StoreView:
     creation_times: CreationTimes = field(default_factory=CreationTimes)
     counts: TableCounts | None = None
     """Each table's document count (None only while a new store is bootstrapped)."""
+    text_indexes: Mapping[str, Mapping[str, TextIndexDefinition]] = field(default_factory=dict)
+    """The active schema's enabled text search indexes: table name → descriptor → index."""

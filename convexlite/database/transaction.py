@@ -38,6 +38,7 @@ from convexlite.database.metadata import (
     Registry,
     TableInfo,
 )
+from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.store import StoreView
 from convexlite.errors import BadRequestError
 from convexlite.persistence.types import DocumentRevision, Order
@@ -260,6 +261,15 @@ class Transaction:
             )
         return index
 
+    def text_index(self, table_name: str, descriptor: str) -> TextIndexDefinition | None:
+        """The text search index `table.descriptor`, None if the table does not exist."""
+        if self.table(table_name) is None:
+            return None
+        index = self.store.text_indexes.get(table_name, {}).get(descriptor)
+        if index is None:
+            raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
+        return index
+
     def table_name_of(self, number: int) -> str | None:
         table = self.registry.tables_by_number.get(number)
         return table.name if table is not None else None
@@ -326,6 +336,15 @@ class Transaction:
         pending = self.writes.values()
         return count + sum(w.count_delta for w in pending if w.table.tablet_id == table.tablet_id)
 
+    def record_document_read(self, table: TableInfo, doc: dict[str, Any]) -> None:
+        """Count `doc`, found by an untracked scan, as read by id, as `get` would."""
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None
+        self._record(by_id.index_id, Interval.singleton(id_key(doc["_id"])))
+        if not table.is_system:
+            self.usage.record_read(value_size(doc))
+            self.rows_read[table.name] = self.rows_read.get(table.name, 0) + 1
+
     # ---- scans ----------------------------------------------------------------------------
 
     def depend_on_table(self, table_name: str, descriptor: str = BY_CREATION_TIME) -> None:
@@ -357,15 +376,25 @@ class Transaction:
             yield document
 
     def scan(
-        self, index: IndexInfo, interval: Interval, order: Order, prefetch: int = 100
+        self,
+        index: IndexInfo,
+        interval: Interval,
+        order: Order,
+        prefetch: int = 100,
+        *,
+        untracked: bool = False,
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        """Rows of `index` within `interval` in `order`, with this transaction's writes applied."""
+        """Rows of `index` within `interval` in `order`, with this transaction's writes applied.
+
+        `untracked` rows are neither in the read set nor in the read budget: for a text
+        search, which records what it matched instead (`record_text_search`)."""
         state = _ScanState(index.index_id, interval, order)
-        self._scans.append(state)
-        self._interval_count += 1
-        self.usage.check_intervals(self._interval_count)
+        if not untracked:
+            self._scans.append(state)
+            self._interval_count += 1
+            self.usage.check_intervals(self._interval_count)
         table = self.registry.tables_by_tablet[index.tablet_id]
-        count_reads = not table.is_system
+        count_reads = not table.is_system and not untracked
         rows_read = self.rows_read
         desc = order == "desc"
         overlay = self._overlay_rows(index.index_id, interval, desc)
