@@ -89,6 +89,8 @@ class PendingWrite:
     new_keys: dict[bytes, bytes]
     explicit_id: bool = False
     commit_ts: bool = False
+    prev_json: str | None = None
+    """The committed version's text (None if there was none), for the text indexes' keys."""
     """`new_json` holds commit-timestamp placeholders, and `new_keys` their pre-commit view
     (`MAX_COMMIT_TS`): the committer resolves both once it knows the timestamp."""
 
@@ -335,6 +337,11 @@ class Transaction:
         count = self.store.counts.count(table.tablet_id, scanned.index_id, self.begin_ts)
         pending = self.writes.values()
         return count + sum(w.count_delta for w in pending if w.table.tablet_id == table.tablet_id)
+
+    def record_text_search(self, index_id: bytes, intervals: list[Interval]) -> None:
+        """Add a text search's reads (`database/search/conflict_keys.py`)."""
+        for interval in intervals:
+            self._record(index_id, interval)
 
     def record_document_read(self, table: TableInfo, doc: dict[str, Any]) -> None:
         """Count `doc`, found by an untracked scan, as read by id, as `get` would."""
@@ -617,13 +624,24 @@ class Transaction:
         pending = self.writes.get(internal_id)
         if pending is None:
             prev_ts: int | None
+            prev_json: str | None
             prev_keys: dict[bytes, bytes]
             if inserted:
-                prev_ts, prev_keys = None, {}
+                prev_ts, prev_json, prev_keys = None, None, {}
             else:
-                prev_ts, prev_keys = self._committed_revision(table, internal_id, id_str, indexes)
+                prev_ts, prev_json, prev_keys = self._committed_revision(
+                    table, internal_id, id_str, indexes
+                )
             pending = PendingWrite(
-                table, internal_id, id_str, prev_ts, prev_keys, None, {}, explicit_id=explicit
+                table,
+                internal_id,
+                id_str,
+                prev_ts,
+                prev_keys,
+                None,
+                {},
+                explicit_id=explicit,
+                prev_json=prev_json,
             )
             self.writes[internal_id] = pending
             old_keys = prev_keys
@@ -648,16 +666,17 @@ class Transaction:
 
     def _committed_revision(
         self, table: TableInfo, internal_id: bytes, id_str: str, indexes: Any
-    ) -> tuple[int | None, dict[bytes, bytes]]:
+    ) -> tuple[int | None, str | None, dict[bytes, bytes]]:
         if internal_id in self._revisions:
             revision = self._revisions[internal_id]
         else:
             revision = self.store.reader.get_document(table.tablet_id, internal_id, self.begin_ts)
         if revision is None or revision.json_value is None:
-            return (revision.ts if revision else None), {}
+            return (revision.ts if revision else None), None, {}
         doc = loads(revision.json_value)
         idk = id_key(id_str)
-        return revision.ts, {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
+        keys = {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
+        return revision.ts, revision.json_value, keys
 
     # ---- metadata writes ------------------------------------------------------------------
 

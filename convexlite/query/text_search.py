@@ -17,6 +17,7 @@ from typing import Any
 from convexlite.database.index_keys import field_value, id_key, index_key
 from convexlite.database.intervals import Interval
 from convexlite.database.metadata import BY_CREATION_TIME, TableInfo
+from convexlite.database.search.conflict_keys import read_intervals, text_index_id
 from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.search.ranking import IndexedDocument, QueryTerms, rank
 from convexlite.database.search.tokenizer import term_counts
@@ -121,7 +122,8 @@ def search_rows(
     pulling a match beyond the best 1024 fails, as upstream's candidate limit."""
     by_creation = tx.registry.index(plan.table.tablet_id, BY_CREATION_TIME)
     assert by_creation is not None
-    tx.depend_on_table(plan.table.name)
+    index_id = text_index_id(plan.table.tablet_id, plan.index)
+    tx.record_text_search(index_id, read_intervals(plan.index, plan.terms, plan.filters))
     documents: dict[str, dict[str, Any]] = {}
     indexed = []
     for _, doc in tx.scan(by_creation, Interval.all(), "asc", 1024, untracked=True):

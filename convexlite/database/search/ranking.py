@@ -88,14 +88,17 @@ def rank(
     for doc in documents:
         if not doc.matches_filters:
             continue
-        matched = doc.counts.keys() & idf.keys()
-        if not matched:
-            continue
+        # Summed in the query's term order, never a set's: equal documents must score
+        # bit-for-bit equal in every process, or ties (and cursors) would wobble.
         norm = K1 * (1 - B + B * doc.length / avgdl)
         score = 0.0
-        for term in matched:
-            tf = doc.counts[term]
-            score += idf[term] * (K1 + 1) * tf / (tf + norm)
-        scored.append((score, doc))
+        matched = False
+        for term, weight in idf.items():
+            tf = doc.counts.get(term)
+            if tf:
+                matched = True
+                score += weight * (K1 + 1) * tf / (tf + norm)
+        if matched:
+            scored.append((score, doc))
     scored.sort(key=lambda pair: (-pair[0], -pair[1].creation_time, pair[1].doc_id))
     return scored
