@@ -42,7 +42,9 @@ class QueryBuilder:
             raise InvalidQueryBuilderUse("Queries may only specify order at most once")
         source = self._query.source
         if isinstance(source, Search):
-            raise InvalidQueryBuilderUse("Search queries must always be in relevance order")
+            raise InvalidQueryBuilderUse(
+                "Search queries must always be in relevance order. Can not set order manually."
+            )
         source = type(source)(**{**_fields(source), "order": order})
         return self._with(Query(source, list(self._query.operators)), ordered=True)
 
