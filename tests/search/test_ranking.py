@@ -1,7 +1,7 @@
-import math
 import random
 
 import pytest
+from bm25_reference import reference
 
 from convexlite.database.search.ranking import IndexedDocument, QueryTerms, rank, term_weights
 from convexlite.database.search.tokenizer import term_counts, tokenize
@@ -22,34 +22,6 @@ def indexed(rows, keep=lambda i: True) -> list[IndexedDocument]:
         IndexedDocument(doc_id, ct, term_counts(text), len(tokenize(text)), keep(i))
         for i, (doc_id, ct, text) in enumerate(rows)
     ]
-
-
-def reference(rows, query: str, keep=lambda i: True) -> list[tuple[float, str]]:
-    """BM25 straight from the formula in spec/platform.md §6.4, written without the index."""
-    docs = [text.lower().split() for _, _, text in rows]
-    n = len(docs)
-    avgdl = sum(map(len, docs)) / n
-    tokens = query.lower().split()[:16]
-    last = tokens[-1]
-    vocab = sorted({w for d in docs for w in d})
-    boost = {t: 1.0 for t in tokens}
-    for t in [w for w in vocab if w.startswith(last) and w not in boost][:16]:
-        boost[t] = 0.5
-    out = []
-    for i, (doc_id, ct, _) in enumerate(rows):
-        score, hit = 0.0, False
-        for t, w in boost.items():
-            tf = docs[i].count(t)
-            if tf == 0:
-                continue
-            hit = True
-            nt = sum(1 for d in docs if t in d)
-            idf = math.log(1 + (n - nt + 0.5) / (nt + 0.5))
-            score += w * idf * 2.2 * tf / (tf + 1.2 * (0.25 + 0.75 * len(docs[i]) / avgdl))
-        if hit and keep(i):
-            out.append((score, -ct, doc_id))
-    out.sort(key=lambda r: (-r[0], r[1], r[2]))
-    return [(s, d) for s, _, d in out]
 
 
 @pytest.mark.parametrize("query", ["banana", "cherry date", "app", "band", "date appl", "zzz"])
