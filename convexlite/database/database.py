@@ -39,6 +39,7 @@ from convexlite.database.retention import (
     stored_ts,
 )
 from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.index_cache import TextIndexCache
 from convexlite.database.store import Clock, DocumentSchema, StoreView
 from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import Transaction
@@ -92,6 +93,8 @@ class Database:
         )
         persistence.write([], [], {"max_repeatable_ts": start_ts})
         self.committer = Committer(persistence, start_ts, registry, clock, counts)
+        text_cache = TextIndexCache(self.committer.write_log, persistence)
+        self.store = replace(self.store, text_cache=text_cache)
         self._pins = SnapshotPins(stored_ts(persistence, MIN_SNAPSHOT_TS) or 0)
         self._retention = Retention(
             persistence, self._pins, lambda: self.latest_ts, lambda: self.registry, clock=clock

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from convexlite.database.limits import TransactionLimits
 from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.index_cache import TextIndexCache
 from convexlite.database.table_counts import TableCounts
 from convexlite.persistence.types import DocumentRevision, IndexRow, Order
 
@@ -106,3 +107,5 @@ class StoreView:
     """Each table's document count (None only while a new store is bootstrapped)."""
     text_indexes: Mapping[str, Mapping[str, TextIndexDefinition]] = field(default_factory=dict)
     """The active schema's enabled text search indexes: table name → descriptor → index."""
+    text_cache: TextIndexCache | None = None
+    """Their inverted indexes (None only while a new store is bootstrapped)."""

@@ -39,6 +39,8 @@ from convexlite.database.metadata import (
     TableInfo,
 )
 from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.inverted_index import Entry, InvertedIndex
+from convexlite.database.search.ranking import Filters, QueryTerms, rank
 from convexlite.database.store import StoreView
 from convexlite.errors import BadRequestError
 from convexlite.persistence.types import DocumentRevision, Order
@@ -338,6 +340,29 @@ class Transaction:
         pending = self.writes.values()
         return count + sum(w.count_delta for w in pending if w.table.tablet_id == table.tablet_id)
 
+    def text_search(
+        self, table: TableInfo, index: TextIndexDefinition, terms: QueryTerms, filters: Filters
+    ) -> list[tuple[float, Entry]]:
+        """The matches of a text search in `index` at this snapshot, this transaction's own
+        writes applied, best first; records no reads (`record_text_search` does)."""
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None
+        mine = [w for w in self.writes.values() if w.table.tablet_id == table.tablet_id]
+        overrides = {w.id_str: w.new_json for w in mine}
+
+        def documents() -> Iterator[tuple[str, str]]:
+            for key, json in self._snapshot_rows(by_id.index_id, Interval.all(), "asc", _PAGE_MAX):
+                yield key[1:-1].decode(), json  # an `id_key`
+
+        cache = self.store.text_cache
+        if cache is None:
+            built = InvertedIndex(index, self.begin_ts)
+            for doc_id, json in documents():
+                built.put(doc_id, json)
+            return rank(built, terms, filters, overrides)
+        with cache.at(table.tablet_id, by_id.index_id, index, self.begin_ts, documents) as found:
+            return rank(found, terms, filters, overrides)
+
     def record_text_search(self, index_id: bytes, intervals: list[Interval]) -> None:
         """Add a text search's reads (`database/search/conflict_keys.py`)."""
         for interval in intervals:
@@ -383,25 +408,15 @@ class Transaction:
             yield document
 
     def scan(
-        self,
-        index: IndexInfo,
-        interval: Interval,
-        order: Order,
-        prefetch: int = 100,
-        *,
-        untracked: bool = False,
+        self, index: IndexInfo, interval: Interval, order: Order, prefetch: int = 100
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        """Rows of `index` within `interval` in `order`, with this transaction's writes applied.
-
-        `untracked` rows are neither in the read set nor in the read budget: for a text
-        search, which records what it matched instead (`record_text_search`)."""
+        """Rows of `index` within `interval` in `order`, with this transaction's writes applied."""
         state = _ScanState(index.index_id, interval, order)
-        if not untracked:
-            self._scans.append(state)
-            self._interval_count += 1
-            self.usage.check_intervals(self._interval_count)
+        self._scans.append(state)
+        self._interval_count += 1
+        self.usage.check_intervals(self._interval_count)
         table = self.registry.tables_by_tablet[index.tablet_id]
-        count_reads = not table.is_system and not untracked
+        count_reads = not table.is_system
         rows_read = self.rows_read
         desc = order == "desc"
         overlay = self._overlay_rows(index.index_id, interval, desc)

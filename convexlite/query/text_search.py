@@ -1,9 +1,9 @@
 """`withSearchIndex` queries: checking them against their index, and their rows in
 relevance order (spec/platform.md §6.3-§6.5).
 
-A search reads the documents of its transaction's snapshot with the
-transaction's own writes applied (so a mutation finds what it just wrote) and
-ranks them (`database/search/ranking.py`). Rows carry the key
+A search ranks the documents of its transaction's snapshot with the
+transaction's own writes applied, so a mutation finds what it just wrote
+(`Transaction.text_search`). Rows carry the key
 `(-score, -_creationTime, _id)`: the order, and the position a cursor resumes
 after.
 """
@@ -14,17 +14,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from convexlite.database.index_keys import field_value, id_key, index_key
-from convexlite.database.intervals import Interval
-from convexlite.database.metadata import BY_CREATION_TIME, TableInfo
+from convexlite.database.index_keys import id_key
+from convexlite.database.metadata import TableInfo
 from convexlite.database.search.conflict_keys import read_intervals, text_index_id
 from convexlite.database.search.definition import TextIndexDefinition
-from convexlite.database.search.ranking import IndexedDocument, QueryTerms, rank
-from convexlite.database.search.tokenizer import term_counts
+from convexlite.database.search.ranking import Filters, QueryTerms
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.query.query_json import Search
-from convexlite.values import UNDEFINED, UNDEFINED_KEY, sort_key
+from convexlite.values import UNDEFINED, UNDEFINED_KEY, loads, sort_key
 
 MAX_FILTER_CONDITIONS = 8
 MAX_CANDIDATES = 1024
@@ -61,7 +59,7 @@ class TextSearchPlan:
     table: TableInfo
     index: TextIndexDefinition
     terms: QueryTerms
-    filters: tuple[tuple[tuple[str, ...], bytes], ...]
+    filters: Filters
 
 
 def plan_text_search(
@@ -76,7 +74,7 @@ def plan_text_search(
         return None
     name = source.index_name
     search_field = ".".join(index.search_field)
-    filter_fields = {".".join(f) for f in index.filter_fields}
+    filter_fields = [".".join(f) for f in index.filter_fields]
     text: str | None = None
     filters = []
     for f in source.filters:
@@ -101,7 +99,7 @@ def plan_text_search(
                     "`filterFields`."
                 )
             key = UNDEFINED_KEY if f.value is UNDEFINED else sort_key(f.value)
-            filters.append((tuple(f.field_path.split(".")), key))
+            filters.append((filter_fields.index(f.field_path), key))
     if text is None:
         raise MissingSearchFilter(
             f"Search query against {name} does not contain any search filters. You must "
@@ -120,22 +118,10 @@ def search_rows(
 ) -> Iterator[tuple[bytes, dict[str, Any]]]:
     """The matches past cursor `after` (up to and including `upto`) in relevance order;
     pulling a match beyond the best 1024 fails, as upstream's candidate limit."""
-    by_creation = tx.registry.index(plan.table.tablet_id, BY_CREATION_TIME)
-    assert by_creation is not None
     index_id = text_index_id(plan.table.tablet_id, plan.index)
-    tx.record_text_search(index_id, read_intervals(plan.index, plan.terms, plan.filters))
-    documents: dict[str, dict[str, Any]] = {}
-    indexed = []
-    for _, doc in tx.scan(by_creation, Interval.all(), "asc", 1024, untracked=True):
-        documents[doc["_id"]] = doc
-        text = field_value(doc, plan.index.search_field)
-        counts = term_counts(text) if type(text) is str else {}
-        matches = all(index_key((path,), doc, b"") == key for path, key in plan.filters)
-        indexed.append(
-            IndexedDocument(doc["_id"], doc["_creationTime"], counts, sum(counts.values()), matches)
-        )
+    tx.record_text_search(index_id, read_intervals(plan.terms, plan.filters))
     candidates = 0
-    for score, found in rank(indexed, plan.terms):
+    for score, found in tx.text_search(plan.table, plan.index, plan.terms, plan.filters):
         key = sort_key(-score) + sort_key(-found.creation_time) + id_key(found.doc_id)
         if after is not None and key <= after:
             continue
@@ -148,7 +134,6 @@ def search_rows(
                 "Consider using a smaller limit, paginating the query, or using a filter "
                 "field to limit the number of documents pulled from the search index."
             )
-        doc = documents[found.doc_id]
+        doc = loads(found.json)
         tx.record_document_read(plan.table, doc)
         yield key, doc
-

@@ -13,13 +13,12 @@ conservative side: at worst a live query re-runs for nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from convexlite.database.index_keys import field_value, index_key
 from convexlite.database.intervals import Interval
 from convexlite.database.search.definition import TextIndexDefinition
-from convexlite.database.search.ranking import QueryTerms
+from convexlite.database.search.ranking import Filters, QueryTerms
 from convexlite.database.search.tokenizer import term_counts
 
 _NO_FILTER_LANE = b"\xff"
@@ -42,15 +41,11 @@ def written_keys(index: TextIndexDefinition, doc: dict[str, Any]) -> set[bytes]:
     return {lane + token for lane in lanes for token in tokens}
 
 
-def read_intervals(
-    index: TextIndexDefinition,
-    terms: QueryTerms,
-    filters: Iterable[tuple[tuple[str, ...], bytes]],
-) -> list[Interval]:
-    """What a search with `terms` and `filters` (path, expected value key) reads."""
+def read_intervals(terms: QueryTerms, filters: Filters) -> list[Interval]:
+    """What a search with `terms` and `filters` reads."""
     lane = _NO_FILTER_LANE
-    for path, key in filters:
-        lane = bytes([index.filter_fields.index(path)]) + key
+    for position, key in filters:
+        lane = bytes([position]) + key
         break
     if not terms.exact and terms.prefix is None:
         return [Interval.prefix(lane)]
