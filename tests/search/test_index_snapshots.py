@@ -1,0 +1,59 @@
+"""The cached inverted index answers every search as of the search's own snapshot."""
+
+from __future__ import annotations
+
+import pytest
+
+from convexlite import App, SyncBackend, define_schema, define_table, v
+from convexlite.query.query_json import Query, Search, SearchFilter
+from convexlite.query.stream import QueryStream
+
+schema = define_schema(
+    {"notes": define_table({"body": v.string()}).search_index("search_body", search_field="body")}
+)
+
+
+@pytest.fixture
+def db():
+    with SyncBackend(App(schema), "memory:") as backend:
+        yield backend.engine.db
+
+
+def found(tx, text: str) -> list[str]:
+    query = Query(Search("notes.search_body", [SearchFilter("Search", "body", text)]))
+    return [d["body"] for d in QueryStream(tx, query)]
+
+
+def write(db, change) -> str:
+    tx = db.begin()
+    result = change(tx)
+    db.commit(tx)
+    return result
+
+
+def test_writes_after_the_index_was_built_are_caught_up(db):
+    first = write(db, lambda tx: tx.insert("notes", {"body": "red apple"}))
+    assert found(db.begin(read_only=True), "apple") == ["red apple"]
+    write(db, lambda tx: tx.insert("notes", {"body": "green apple"}))
+    write(db, lambda tx: tx.patch(first, {"body": "red cherry"}))
+    assert found(db.begin(read_only=True), "apple") == ["green apple"]
+    assert found(db.begin(read_only=True), "cherry") == ["red cherry"]
+    write(db, lambda tx: tx.delete(first))
+    assert found(db.begin(read_only=True), "cherry") == []
+
+
+def test_an_older_snapshot_does_not_see_newer_writes(db):
+    write(db, lambda tx: tx.insert("notes", {"body": "one apple"}))
+    old = db.begin(read_only=True)
+    write(db, lambda tx: tx.insert("notes", {"body": "two apples apple"}))
+    assert found(db.begin(read_only=True), "apple") == ["two apples apple", "one apple"]
+    assert found(old, "apple") == ["one apple"]
+    assert found(db.begin(read_only=True), "appl") == ["two apples apple", "one apple"]
+
+
+def test_a_transaction_sees_its_own_writes_and_nobody_else_does(db):
+    write(db, lambda tx: tx.insert("notes", {"body": "apple pie"}))
+    tx = db.begin()
+    tx.insert("notes", {"body": "apple tart"})
+    assert sorted(found(tx, "apple")) == ["apple pie", "apple tart"]
+    assert found(db.begin(read_only=True), "apple") == ["apple pie"]
