@@ -267,18 +267,24 @@ class Database:
             self._store_schema(schema)
         enforced = schema if schema is not None and schema.schema_validation else None
         self.store = replace(self.store, schema=enforced, text_indexes=_text_indexes(schema))
+        self._clear_text_indexes()
 
     def clear_schema(self) -> None:
         """Drop the active schema: stop validating writes, drop every user index and retire
         the stored schema, so applying the same schema again rebuilds its indexes (a push
         that removes `schema.ts`)."""
         self.store = replace(self.store, schema=None, text_indexes={})
+        self._clear_text_indexes()
         self.apply_indexes({})
         previous = self._active_schema()
         if previous is not None:
             tx = self.begin()
             tx.delete(previous[0])
             self.commit(tx)
+
+    def _clear_text_indexes(self) -> None:
+        if self.store.text_cache is not None:
+            self.store.text_cache.clear()
 
     def _store_schema(self, schema: DocumentSchema) -> None:
         exported = schema.export()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from convexlite import App, SyncBackend, define_schema, define_table, v
-from convexlite.query.query_json import Query, Search, SearchFilter
+from convexlite.errors import ConvexBackendError
+from convexlite.query.query_json import Query, Search, SearchFilter, parse_query
 from convexlite.query.stream import QueryStream
 
 schema = define_schema(
@@ -57,3 +58,31 @@ def test_a_transaction_sees_its_own_writes_and_nobody_else_does(db):
     tx.insert("notes", {"body": "apple tart"})
     assert sorted(found(tx, "apple")) == ["apple pie", "apple tart"]
     assert found(db.begin(read_only=True), "apple") == ["apple pie"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "code"),
+    [
+        ([{"type": "Eq", "fieldPath": "body", "value": "x"}], "IncorrectFilterFieldError"),
+        ([], "MissingSearchFilterError"),
+        (
+            [{"type": "Search", "fieldPath": "body", "value": "x"}] * 2,
+            "DuplicateSearchFiltersError",
+        ),
+    ],
+)
+def test_search_sources_as_javascript_sends_them_are_checked(db, filters, code):
+    source = {"type": "Search", "indexName": "notes.search_body", "filters": filters}
+    with pytest.raises(ConvexBackendError) as err:
+        list(
+            QueryStream(db.begin(read_only=True), parse_query({"source": source, "operators": []}))
+        )
+    assert err.value.code == code
+
+
+def test_a_schema_without_the_index_drops_it(db):
+    write(db, lambda tx: tx.insert("notes", {"body": "apple"}))
+    assert found(db.begin(read_only=True), "apple") == ["apple"]
+    db.apply_schema(define_schema({"notes": define_table({"body": v.string()})}))
+    with pytest.raises(ConvexBackendError, match="Index notes.search_body not found"):
+        found(db.begin(read_only=True), "apple")

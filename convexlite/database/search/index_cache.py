@@ -61,6 +61,12 @@ class TextIndexCache:
                     self._indexes[key] = index
             yield index
 
+    def clear(self) -> None:
+        """Forget every index (a schema change may have redefined or dropped them); each is
+        rebuilt at its next search."""
+        with self._lock:
+            self._indexes.clear()
+
     def _catch_up(self, index: InvertedIndex, tablet_id: bytes, by_id: bytes, ts: int) -> bool:
         """Make `index` hold the documents as of `ts`; False if it cannot."""
         if index.ts == ts:
