@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from convexlite import App, SyncBackend, define_schema, define_table, v
+from convexlite.database.database import Database
 from convexlite.errors import ConvexBackendError
+from convexlite.persistence import open_persistence
 from convexlite.query.query_json import Query, Search, SearchFilter, parse_query
 from convexlite.query.stream import QueryStream
 
@@ -86,3 +88,17 @@ def test_a_schema_without_the_index_drops_it(db):
     db.apply_schema(define_schema({"notes": define_table({"body": v.string()})}))
     with pytest.raises(ConvexBackendError, match="Index notes.search_body not found"):
         found(db.begin(read_only=True), "apple")
+
+
+def test_search_on_every_backend_and_after_reopening(store):
+    url, instance_name = store
+    persistence = open_persistence(url, instance_name, require_ssl=False)
+    try:
+        db = Database(persistence, schema=schema)
+        write(db, lambda tx: tx.insert("notes", {"body": "stored apple"}))
+        assert found(db.begin(read_only=True), "apple") == ["stored apple"]
+        write(db, lambda tx: tx.insert("notes", {"body": "apple two"}))
+        reopened = Database(persistence, schema=schema)
+        assert found(reopened.begin(read_only=True), "appl") == ["apple two", "stored apple"]
+    finally:
+        persistence.close()
