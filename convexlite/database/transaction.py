@@ -91,10 +91,10 @@ class PendingWrite:
     new_keys: dict[bytes, bytes]
     explicit_id: bool = False
     commit_ts: bool = False
-    prev_json: str | None = None
-    """The committed version's text (None if there was none), for the text indexes' keys."""
     """`new_json` holds commit-timestamp placeholders, and `new_keys` their pre-commit view
     (`MAX_COMMIT_TS`): the committer resolves both once it knows the timestamp."""
+    prev_json: str | None = None
+    """The committed version's text (None if there was none), for the text indexes' keys."""
 
     @property
     def count_delta(self) -> int:
@@ -369,7 +369,7 @@ class Transaction:
             self._record(index_id, interval)
 
     def record_document_read(self, table: TableInfo, doc: dict[str, Any]) -> None:
-        """Count `doc`, found by an untracked scan, as read by id, as `get` would."""
+        """Count `doc`, found by a text search, as read by id, as `get` would."""
         by_id = self.registry.index(table.tablet_id, BY_ID)
         assert by_id is not None
         self._record(by_id.index_id, Interval.singleton(id_key(doc["_id"])))

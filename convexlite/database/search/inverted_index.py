@@ -7,8 +7,8 @@ for `take(n)` a search touches only the postings of its terms.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
@@ -72,7 +72,7 @@ class InvertedIndex:
                 self.vocabulary.add(term)
             self.postings[term][doc_id] = tf
 
-    def terms_from(self, prefix: str) -> Any:
+    def terms_from(self, prefix: str) -> Iterator[str]:
         """The vocabulary's terms starting with `prefix`, in order."""
         for term in self.vocabulary.irange(minimum=prefix):
             if not term.startswith(prefix):
