@@ -74,3 +74,8 @@ def test_a_live_search_updates_when_a_matching_message_arrives(seeded: Deploymen
         if watcher.poll() is None:
             watcher.kill()
             watcher.wait()
+
+
+def test_npx_convex_data_shows_a_search_indexed_table(seeded: Deployment) -> None:
+    done = seeded.cli("data", "messages", "--format", "jsonLines")
+    assert sum(1 for line in done.stdout.splitlines() if '"hello world"' in line) == 1
