@@ -36,10 +36,11 @@ def tokenize(text: str) -> list[str]:
     ]
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=4096)
 def term_counts(text: str) -> dict[str, int]:
-    """Each distinct token of `text` → its count; cached, because the same document texts
-    are searched again and again (the result is shared: never mutate it)."""
+    """Each distinct token of `text` → its count; cached (a few thousand texts), because a
+    commit tokenizes a document's old version that the index or the last commit already
+    did (the result is shared: never mutate it)."""
     counts: dict[str, int] = {}
     for token in tokenize(text):
         counts[token] = counts.get(token, 0) + 1
