@@ -17,6 +17,7 @@ from convexlite.database.errors import DocumentDeleted, DocumentExists, StorageF
 from convexlite.database.index_keys import id_key, index_key
 from convexlite.database.intervals import IntervalSet
 from convexlite.database.metadata import INDEX_TABLE, VIRTUAL_INDEX_BY_TABLE_ID, Registry
+from convexlite.database.search.conflict_keys import text_index_id, written_keys
 from convexlite.database.store import Clock
 from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import MetadataChanges, PendingWrite, Transaction
@@ -30,7 +31,7 @@ from convexlite.database.write_log import (
 from convexlite.errors import InternalError
 from convexlite.persistence.errors import CommitOutcomeUnknownError
 from convexlite.persistence.types import DocumentRevision, IndexEntry, Persistence
-from convexlite.values import loads, resolve_commit_ts_json
+from convexlite.values import MAX_COMMIT_TS, loads, resolve_commit_ts, resolve_commit_ts_json
 
 CommitListener = Callable[[LogEntry], None]
 
@@ -116,6 +117,7 @@ def prepare(tx: Transaction) -> PreparedCommit:
     for w in tx.writes.values():
         if w.count_delta:
             counts[w.table.tablet_id] = counts.get(w.table.tablet_id, 0) + w.count_delta
+        _add_text_keys(tx, w, log_keys)
         if w.commit_ts:
             # Resolved in `rows_at` once the timestamp is known; placeholders only come from
             # user code, never in `_index` documents.
@@ -140,6 +142,23 @@ def prepare(tx: Transaction) -> PreparedCommit:
         counts,
         tx.write_source,
     )
+
+
+def _add_text_keys(tx: Transaction, w: PendingWrite, log_keys: _LogKeys) -> None:
+    """The keys the old and new versions of `w` write in its table's text indexes."""
+    indexes = tx.store.text_indexes.get(w.table.name)
+    if not indexes:
+        return
+    versions = [loads(j) for j in (w.prev_json, w.new_json) if j is not None]
+    if w.commit_ts and w.new_json is not None:
+        versions[-1] = resolve_commit_ts(versions[-1], MAX_COMMIT_TS)
+    for index in indexes.values():
+        keys: set[bytes] = set()
+        for doc in versions:
+            keys |= written_keys(index, doc)
+        if keys:
+            written = log_keys.setdefault(text_index_id(w.table.tablet_id, index), [])
+            written.extend(WrittenKey(key, w.table.name, w.id_str) for key in sorted(keys))
 
 
 def _index_doc_versions(tx: Transaction, new_json: str | None, internal_id: bytes) -> list[dict]:

@@ -38,6 +38,8 @@ from convexlite.database.retention import (
     SnapshotPins,
     stored_ts,
 )
+from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.index_cache import TextIndexCache
 from convexlite.database.store import Clock, DocumentSchema, StoreView
 from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import Transaction
@@ -83,6 +85,7 @@ class Database:
             limits=limits or TransactionLimits(),
             clock=clock,
             counts=counts,
+            text_indexes=_text_indexes(schema),
         )
         start_ts = max(
             persistence.max_ts(),
@@ -91,6 +94,8 @@ class Database:
         )
         persistence.write([], [], {"max_repeatable_ts": start_ts})
         self.committer = Committer(persistence, start_ts, registry, clock, counts)
+        text_cache = TextIndexCache(self.committer.write_log, persistence)
+        self.store = replace(self.store, text_cache=text_cache)
         self._pins = SnapshotPins(stored_ts(persistence, MIN_SNAPSHOT_TS) or 0)
         self._retention = Retention(
             persistence, self._pins, lambda: self.latest_ts, lambda: self.registry, clock=clock
@@ -276,19 +281,25 @@ class Database:
         if schema is not None:
             self._store_schema(schema)
         enforced = schema if schema is not None and schema.schema_validation else None
-        self.store = replace(self.store, schema=enforced)
+        self.store = replace(self.store, schema=enforced, text_indexes=_text_indexes(schema))
+        self._clear_text_indexes()
 
     def clear_schema(self) -> None:
         """Drop the active schema: stop validating writes, drop every user index and retire
         the stored schema, so applying the same schema again rebuilds its indexes (a push
         that removes `schema.ts`)."""
-        self.store = replace(self.store, schema=None)
+        self.store = replace(self.store, schema=None, text_indexes={})
+        self._clear_text_indexes()
         self.apply_indexes({})
         previous = self._active_schema()
         if previous is not None:
             tx = self.begin()
             tx.delete(previous[0])
             self.commit(tx)
+
+    def _clear_text_indexes(self) -> None:
+        if self.store.text_cache is not None:
+            self.store.text_cache.clear()
 
     def _store_schema(self, schema: DocumentSchema) -> None:
         exported = schema.export()
@@ -432,3 +443,11 @@ def _begin_ts(tx: Transaction) -> int:
 
 
 __all__ = ["Database", "DocumentSchema", "OptimisticConcurrencyControlFailure"]
+
+
+def _text_indexes(schema: DocumentSchema | None) -> dict[str, dict[str, TextIndexDefinition]]:
+    """The text search indexes of `schema`'s tables. They need no backfill: a search reads
+    the documents of its snapshot (`query/text_search.py`), so declaring one is enough."""
+    if schema is None:
+        return {}
+    return {table: found for table in schema.tables if (found := schema.text_indexes(table))}

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from convexlite.database.limits import TransactionLimits
+from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.index_cache import TextIndexCache
 from convexlite.database.table_counts import TableCounts
 from convexlite.persistence.types import DocumentRevision, IndexRow, Order
 
@@ -57,6 +59,8 @@ class DocumentSchema(Protocol):
     ) -> None: ...
 
     def index_fields(self, table_name: str) -> dict[str, list[str]]: ...
+
+    def text_indexes(self, table_name: str) -> dict[str, TextIndexDefinition]: ...
 
     def export(self) -> str: ...
 
@@ -101,3 +105,7 @@ class StoreView:
     creation_times: CreationTimes = field(default_factory=CreationTimes)
     counts: TableCounts | None = None
     """Each table's document count (None only while a new store is bootstrapped)."""
+    text_indexes: Mapping[str, Mapping[str, TextIndexDefinition]] = field(default_factory=dict)
+    """The active schema's enabled text search indexes: table name → descriptor → index."""
+    text_cache: TextIndexCache | None = None
+    """Their inverted indexes (None only while a new store is bootstrapped)."""

@@ -38,6 +38,9 @@ from convexlite.database.metadata import (
     Registry,
     TableInfo,
 )
+from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.inverted_index import Entry, InvertedIndex
+from convexlite.database.search.ranking import Filters, QueryTerms, rank
 from convexlite.database.store import StoreView
 from convexlite.errors import BadRequestError
 from convexlite.persistence.types import DocumentRevision, Order
@@ -90,6 +93,8 @@ class PendingWrite:
     commit_ts: bool = False
     """`new_json` holds commit-timestamp placeholders, and `new_keys` their pre-commit view
     (`MAX_COMMIT_TS`): the committer resolves both once it knows the timestamp."""
+    prev_json: str | None = None
+    """The committed version's text (None if there was none), for the text indexes' keys."""
 
     @property
     def count_delta(self) -> int:
@@ -260,6 +265,15 @@ class Transaction:
             )
         return index
 
+    def text_index(self, table_name: str, descriptor: str) -> TextIndexDefinition | None:
+        """The text search index `table.descriptor`, None if the table does not exist."""
+        if self.table(table_name) is None:
+            return None
+        index = self.store.text_indexes.get(table_name, {}).get(descriptor)
+        if index is None:
+            raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
+        return index
+
     def table_name_of(self, number: int) -> str | None:
         table = self.registry.tables_by_number.get(number)
         return table.name if table is not None else None
@@ -325,6 +339,43 @@ class Transaction:
         count = self.store.counts.count(table.tablet_id, scanned.index_id, self.begin_ts)
         pending = self.writes.values()
         return count + sum(w.count_delta for w in pending if w.table.tablet_id == table.tablet_id)
+
+    def text_search(
+        self, table: TableInfo, index: TextIndexDefinition, terms: QueryTerms, filters: Filters
+    ) -> list[tuple[float, Entry]]:
+        """The matches of a text search in `index` at this snapshot, this transaction's own
+        writes applied, best first; records no reads (`record_text_search` does)."""
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None
+        mine = [w for w in self.writes.values() if w.table.tablet_id == table.tablet_id]
+        overrides = {w.id_str: w.new_json for w in mine}
+
+        def documents() -> Iterator[tuple[str, str]]:
+            for key, json in self._snapshot_rows(by_id.index_id, Interval.all(), "asc", _PAGE_MAX):
+                yield key[1:-1].decode(), json  # an `id_key`
+
+        cache = self.store.text_cache
+        if cache is None:
+            built = InvertedIndex(index, self.begin_ts)
+            for doc_id, json in documents():
+                built.put(doc_id, json)
+            return rank(built, terms, filters, overrides)
+        with cache.at(table.tablet_id, by_id.index_id, index, self.begin_ts, documents) as found:
+            return rank(found, terms, filters, overrides)
+
+    def record_text_search(self, index_id: bytes, intervals: list[Interval]) -> None:
+        """Add a text search's reads (`database/search/conflict_keys.py`)."""
+        for interval in intervals:
+            self._record(index_id, interval)
+
+    def record_document_read(self, table: TableInfo, doc: dict[str, Any]) -> None:
+        """Count `doc`, found by a text search, as read by id, as `get` would."""
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None
+        self._record(by_id.index_id, Interval.singleton(id_key(doc["_id"])))
+        if not table.is_system:
+            self.usage.record_read(value_size(doc))
+            self.rows_read[table.name] = self.rows_read.get(table.name, 0) + 1
 
     # ---- scans ----------------------------------------------------------------------------
 
@@ -588,13 +639,24 @@ class Transaction:
         pending = self.writes.get(internal_id)
         if pending is None:
             prev_ts: int | None
+            prev_json: str | None
             prev_keys: dict[bytes, bytes]
             if inserted:
-                prev_ts, prev_keys = None, {}
+                prev_ts, prev_json, prev_keys = None, None, {}
             else:
-                prev_ts, prev_keys = self._committed_revision(table, internal_id, id_str, indexes)
+                prev_ts, prev_json, prev_keys = self._committed_revision(
+                    table, internal_id, id_str, indexes
+                )
             pending = PendingWrite(
-                table, internal_id, id_str, prev_ts, prev_keys, None, {}, explicit_id=explicit
+                table,
+                internal_id,
+                id_str,
+                prev_ts,
+                prev_keys,
+                None,
+                {},
+                explicit_id=explicit,
+                prev_json=prev_json,
             )
             self.writes[internal_id] = pending
             old_keys = prev_keys
@@ -619,16 +681,17 @@ class Transaction:
 
     def _committed_revision(
         self, table: TableInfo, internal_id: bytes, id_str: str, indexes: Any
-    ) -> tuple[int | None, dict[bytes, bytes]]:
+    ) -> tuple[int | None, str | None, dict[bytes, bytes]]:
         if internal_id in self._revisions:
             revision = self._revisions[internal_id]
         else:
             revision = self.store.reader.get_document(table.tablet_id, internal_id, self.begin_ts)
         if revision is None or revision.json_value is None:
-            return (revision.ts if revision else None), {}
+            return (revision.ts if revision else None), None, {}
         doc = loads(revision.json_value)
         idk = id_key(id_str)
-        return revision.ts, {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
+        keys = {ix.index_id: index_key(ix.fields, doc, idk) for ix in indexes}
+        return revision.ts, revision.json_value, keys
 
     # ---- metadata writes ------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from convexlite.database.namespace import TableNamespace, component_of_table
+from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.functions.schema import Schema, SchemaEnforcementError, TableDefinition
 
 COMPONENTS_KEY = "components"
@@ -91,6 +92,11 @@ class ComponentSchemas:
         namespace, schema = self._owner(table_name)
         name = namespace.user_name(table_name)
         return {} if schema is None or name is None else schema.index_fields(name)
+
+    def text_indexes(self, table_name: str) -> dict[str, TextIndexDefinition]:
+        namespace, schema = self._owner(table_name)
+        name = namespace.user_name(table_name)
+        return {} if schema is None or name is None else schema.text_indexes(name)
 
 
 def _within(namespace: TableNamespace, table_name_of: TableNameOf) -> TableNameOf:

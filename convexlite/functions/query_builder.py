@@ -9,7 +9,8 @@ from convexlite.errors import BadRequestError
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.query.filter_builder import build_filter
 from convexlite.query.index_range import build_range
-from convexlite.query.query_json import Filter, FullTableScan, IndexRange, Limit, Query
+from convexlite.query.query_json import Filter, FullTableScan, IndexRange, Limit, Query, Search
+from convexlite.query.search_builder import SearchFilterBuilder, build_search_filters
 
 
 class NotUniqueError(BadRequestError):
@@ -40,6 +41,10 @@ class QueryBuilder:
         if self._ordered:
             raise InvalidQueryBuilderUse("Queries may only specify order at most once")
         source = self._query.source
+        if isinstance(source, Search):
+            raise InvalidQueryBuilderUse(
+                "Search queries must always be in relevance order. Can not set order manually."
+            )
         source = type(source)(**{**_fields(source), "order": order})
         return self._with(Query(source, list(self._query.operators)), ordered=True)
 
@@ -118,6 +123,14 @@ class QueryInitializer(QueryBuilder):
     ) -> QueryBuilder:
         full_name = f"{self._query.table_name}.{index_name}"
         source = IndexRange(full_name, build_range(range_fn, full_name), "asc")
+        return QueryBuilder(self._syscalls, Query(source, []))
+
+    def with_search_index(
+        self, index_name: str, search_fn: Callable[[SearchFilterBuilder], Any]
+    ) -> QueryBuilder:
+        """A full-text search, in relevance order (docs/search.md)."""
+        full_name = f"{self._query.table_name}.{index_name}"
+        source = Search(full_name, build_search_filters(search_fn))
         return QueryBuilder(self._syscalls, Query(source, []))
 
 

@@ -13,7 +13,7 @@ points at the offending line, and everything that needs the table's name
 crates/common/src/schemas/{mod,json}.rs, crates/application/src/lib.rs).
 
 Search and vector indexes are accepted, checked for well-formed names and
-field paths, stored and exported, but nothing else in convexlite uses them yet.
+field paths, stored and exported; text search indexes are queryable (docs/search.md).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.errors import BadRequestError
 from convexlite.functions.validators import (
     TableNameOf,
@@ -287,7 +288,7 @@ class TableDefinition:
         filter_fields: Iterable[str] = (),
         staged: bool = False,
     ) -> TableDefinition:
-        """Declare a text search index. Stored and exported; not queryable yet."""
+        """Declare a text search index, queried with `with_search_index` (docs/search.md)."""
         name = _check_index_name(name)
         search = ".".join(_parse_index_field(name, search_field))
         filters = tuple(
@@ -566,6 +567,17 @@ class Schema:
         if table is None:
             return {}
         return {i.name: list(i.fields) for i in table.indexes if include_staged or not i.staged}
+
+    def text_indexes(self, table_name: str) -> dict[str, TextIndexDefinition]:
+        """Each enabled (not staged) search index of `table_name` by name."""
+        table = self.tables.get(table_name)
+        if table is None:
+            return {}
+        return {
+            i.name: TextIndexDefinition.parse(i.name, i.search_field, list(i.filter_fields))
+            for i in table.search_indexes
+            if not i.staged
+        }
 
     def check_delete_table(self, table_name: str) -> None:
         """Refuse to drop a table the schema declares or references with `v.id`."""

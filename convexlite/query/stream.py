@@ -12,9 +12,10 @@ from typing import Any
 from convexlite.database.intervals import Interval, successor_of_prefix
 from convexlite.database.metadata import BY_CREATION_TIME, IndexInfo
 from convexlite.database.transaction import Transaction
-from convexlite.errors import BadRequestError, PaginationLimitError
+from convexlite.errors import PaginationLimitError
 from convexlite.query.index_range import compile_range
-from convexlite.query.query_json import Filter, FullTableScan, IndexRange, Limit, Query
+from convexlite.query.query_json import Filter, FullTableScan, Limit, Query, Search
+from convexlite.query.text_search import TextSearchPlan, plan_text_search, search_rows
 from convexlite.values import value_size
 from convexlite.values.types import Order
 
@@ -27,10 +28,6 @@ class QueryScannedTooManyDocuments(PaginationLimitError):
 
 class QueryScannedTooMuchData(PaginationLimitError):
     code = "QueryScannedTooMuchDataError"
-
-
-class SearchNotSupported(BadRequestError):
-    code = "SearchIndexNotSupported"
 
 
 def clip(interval: Interval, order: Order, after: bytes | None, upto: bytes | None) -> Interval:
@@ -62,14 +59,18 @@ class QueryPlan:
     interval: Interval
     order: Order
     indexed_fields: list[str]
+    search: TextSearchPlan | None = None
+    """Set for a `withSearchIndex` query, read in relevance order instead of `index`."""
 
 
 def plan_query(tx: Transaction, query: Query, *, private_ok: bool = False) -> QueryPlan:
     """Where `query` reads. A private system table reads as empty unless `private_ok`
     (a system function's own query, never user code's)."""
     source = query.source
-    if not isinstance(source, (FullTableScan, IndexRange)):
-        raise SearchNotSupported("Search queries are not supported yet by convexlite.")
+    if isinstance(source, Search):
+        search = plan_text_search(tx, source, private_ok=private_ok)
+        fields = search.index.field_names if search else []
+        return QueryPlan(None, Interval.all(), "asc", fields, search)
     order: Order = source.order or "asc"
     if isinstance(source, FullTableScan):
         table = tx.table(source.table_name)
@@ -112,7 +113,9 @@ class QueryStream:
         self.measure_bytes = False
         self.bytes_scanned = 0
         rows: Iterator[tuple[bytes, dict[str, Any]]] = iter(())
-        if self.plan.index is not None:
+        if self.plan.search is not None:
+            rows = search_rows(tx, self.plan.search, after=after, upto=upto)
+        elif self.plan.index is not None:
             interval = clip(self.plan.interval, self.plan.order, after, upto)
             rows = tx.scan(self.plan.index, interval, self.plan.order, self._prefetch())
         self._documents: Iterator[dict[str, Any]] = self._pipeline(rows)

@@ -203,6 +203,20 @@ async def test_search_index_filters_are_checked(dashboard: Dashboard) -> None:
     ]
 
 
+async def test_searching_with_the_dashboards_search_filter(dashboard: Dashboard) -> None:
+    await seed(dashboard)
+
+    async def found(search: str, clauses: list[dict[str, Any]]) -> list[str]:
+        index = {"name": "search_body", "search": search, "clauses": clauses}
+        page = await dashboard.page({"clauses": [], "order": "asc", "index": index})
+        return [n["body"] for n in page["page"]]
+
+    assert await found("t", []) == ["three", "two"]  # a prefix; equal scores, newest first
+    by_ada = [{"field": "author", "enabled": True, "value": "ada"}]
+    assert await found("one three", by_ada) == ["three", "one"]
+    assert await found("two", by_ada) == []
+
+
 async def test_tables_schema_indexes_and_reads_by_id(dashboard: Dashboard) -> None:
     notes = await seed(dashboard)
     assert await dashboard.size() == 4

@@ -1,0 +1,122 @@
+"""Text search latency and indexing cost, as ratios to an index range read of the same size.
+
+Run by hand from the checkout: `PYTHONPATH=. python benches/bench_search.py [--docs 10000]`.
+A table of `--docs` messages (12 words each from a 2,000-word vocabulary) with a
+search index. Search: `withSearchIndex(...).take(10)` of one, two and prefix terms,
+beside `withIndex("by_channel", eq).take(10)` (the baseline). Writes: one insert per
+mutation into the searched table, beside the same insert into a table without one; and
+an insert followed by a search (the index catches up then), beside one followed by the
+index range read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measures import pct  # noqa: E402
+
+from convexlite import App, SyncBackend, define_schema, define_table, v  # noqa: E402
+
+WORDS = [f"w{i:04d}" for i in range(2000)]
+SCHEMA = define_schema(
+    {
+        "messages": define_table({"body": v.string(), "channel": v.string()})
+        .index("by_channel", ["channel"])
+        .search_index("search_body", search_field="body", filter_fields=["channel"]),
+        "plain": define_table({"body": v.string(), "channel": v.string()}).index(
+            "by_channel", ["channel"]
+        ),
+    }
+)
+app = App(SCHEMA)
+
+
+@app.mutation(name="b:insert_many")
+def insert_many(ctx, args):
+    for body in args["bodies"]:
+        ctx.db.insert(args["table"], {"body": body, "channel": "#c"})
+
+
+@app.mutation(name="b:insert")
+def insert(ctx, args):
+    ctx.db.insert(args["table"], {"body": args["body"], "channel": "#c"})
+
+
+@app.query(name="b:search")
+def search(ctx, args):
+    q = ctx.db.query("messages").with_search_index(
+        "search_body", lambda q: q.search("body", args["text"])
+    )
+    return len(q.take(10))
+
+
+@app.query(name="b:range")
+def index_range(ctx, args):
+    q = ctx.db.query("messages").with_index("by_channel", lambda r: r.eq("channel", "#c"))
+    return len(q.take(10))
+
+
+def timed(n: int, call) -> list[float]:
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def line(name: str, samples: list[float], baseline: list[float]) -> None:
+    p50, p99 = pct(samples, 0.5), pct(samples, 0.99)
+    print(
+        f"{name:28} p50 {p50 * 1e3:8.2f} ms  p99 {p99 * 1e3:8.2f} ms"
+        f"   ratio p50 {p50 / pct(baseline, 0.5):7.1f}x"
+    )
+
+
+def main(docs: int, n: int) -> None:
+    rng = random.Random(1)
+    with SyncBackend(app, "memory:") as backend:
+        for start in range(0, docs, 1000):
+            bodies = [" ".join(rng.choices(WORDS, k=12)) for _ in range(min(1000, docs - start))]
+            backend.mutation("b:insert_many", {"table": "messages", "bodies": bodies})
+        build = timed(1, lambda: backend.query("b:search", {"text": "w0001"}))
+        print(f"first search (builds the index of {docs} documents): {build[0] * 1e3:.0f} ms")
+        base = timed(n, lambda: backend.query("b:range", {}))
+        line("index range take(10)", base, base)
+        for text in ("w0001", "w0001 w0002", "w001"):
+            line(
+                f"search {text!r} take(10)",
+                timed(n, lambda text=text: backend.query("b:search", {"text": text})),
+                base,
+            )
+        body = " ".join(rng.choices(WORDS, k=12))
+        plain = timed(n, lambda: backend.mutation("b:insert", {"table": "plain", "body": body}))
+        searched = timed(
+            n, lambda: backend.mutation("b:insert", {"table": "messages", "body": body})
+        )
+        line("insert, no search index", plain, plain)
+        line("insert, search index", searched, plain)
+
+        def insert_then(query: str, table: str, text: str | None = None) -> None:
+            backend.mutation("b:insert", {"table": table, "body": body})
+            backend.query(query, {} if text is None else {"text": text})
+
+        # The index catches up with a write at the next search: the whole cost of a write.
+        base = timed(n, lambda: insert_then("b:range", "messages"))
+        line("insert + index range", base, base)
+        both = timed(n, lambda: insert_then("b:search", "messages", "w0001"))
+        line("insert + search", both, base)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--n", type=int, default=50)
+    args = parser.parse_args()
+    main(args.docs, args.n)
