@@ -301,6 +301,11 @@ class Backend:
         entries, new_cursor = await self.engine.function_log.wait_since(cursor, timeout)
         return [entry.render(structured=structured) for entry in entries], new_cursor
 
+    def end_long_polls(self) -> None:
+        """Answer the function log's long polls now, and later ones at once: call it when
+        the server starts stopping, so its open requests end."""
+        self.engine.function_log.end_waits()
+
     async def apply_deployment(self, deployment: DeploymentConfig) -> None:
         """Serve a new schema, functions and HTTP routes (`app.deployment()`), applied on the
         function thread between batches so no mutation runs during the index backfill."""

@@ -282,7 +282,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
         ]
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, _stop, [server for server, _ in servers])
+            loop.add_signal_handler(sig, _stop, [server for server, _ in servers], backend)
         print(f"Convex API:   {cloud}", flush=True)
         print(f"HTTP actions: {site}", flush=True)
         key = issue_admin_key(config.instance_name, backend.instance_secret)
@@ -320,7 +320,8 @@ def _dashboard_socket(host: str, port: int, cloud: str) -> socket.socket | None:
     return listening
 
 
-def _stop(servers: list[Any]) -> None:
+def _stop(servers: list[Any], backend: Backend) -> None:
+    backend.end_long_polls()
     for server in servers:
         server.should_exit = True
         server.wake()

@@ -226,6 +226,7 @@ class FunctionLog:
         self._lock = threading.Lock()
         self._last_key = 0.0
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._closed = False
 
     @property
     def last_key(self) -> float:
@@ -245,6 +246,16 @@ class FunctionLog:
             with contextlib.suppress(RuntimeError):  # that loop has closed
                 loop.call_soon_threadsafe(_wake, future)
         return key
+
+    def end_waits(self) -> None:
+        """Answer every waiting reader now, and later ones at once: the server is stopping,
+        and it waits for its open requests (a long poll would hold the stop for a minute)."""
+        with self._lock:
+            self._closed = True
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_wake, future)
 
     def since(self, cursor: float) -> tuple[list[LogEntry], float]:
         """The entries with keys above `cursor`, and the key of the newest (or `cursor`)."""
@@ -271,7 +282,7 @@ class FunctionLog:
             future: asyncio.Future[None] = loop.create_future()
             with self._lock:
                 entries, new_cursor = self._since(cursor)
-                if entries:
+                if entries or self._closed:
                     return entries, new_cursor
                 self._waiters.append((loop, future))
             remaining = deadline - loop.time()

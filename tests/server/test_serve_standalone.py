@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
+
 import httpx
 from served import Served
 
@@ -44,3 +48,24 @@ def test_requests_are_logged_only_with_access_log(tmp_path):
             served.stop()
         logged = '"GET /instance_name HTTP/1.1" 200' in served.output
         assert logged is bool(args), served.output
+
+
+def test_a_waiting_log_poll_does_not_hold_the_stop(tmp_path):
+    """`npx convex dev`, `npx convex logs` and the dashboard's Logs page keep a long poll open
+    (up to a minute); a stop answers it at once instead of waiting for it to time out."""
+    served = Served(tmp_path)
+    [line] = [x for x in served.output.splitlines() if x.startswith("Admin key (shown once): ")]
+    headers = {"Authorization": f"Convex {line.removeprefix('Admin key (shown once): ')}"}
+    url = f"{served.url}/api/stream_function_logs?cursor={time.time() * 1000}"
+    answers: list[httpx.Response] = []
+    poll = threading.Thread(
+        target=lambda: answers.append(httpx.get(url, headers=headers, timeout=90)), daemon=True
+    )
+    poll.start()
+    time.sleep(1)  # the poll is waiting
+    started = time.monotonic()
+    served.process.send_signal(signal.SIGTERM)
+    served.process.wait(10)
+    assert time.monotonic() - started < 5
+    poll.join(5)
+    assert answers and answers[0].status_code == 200 and answers[0].json()["entries"] == []
