@@ -1,13 +1,17 @@
 // The browser side of bench_dashboard.py: Debian's Chromium (playwright-core) opening the
-// built-in dashboard's Data page on a table, the admin key already in sessionStorage as
+// built-in dashboard's Data page on tables, the admin key already in sessionStorage as
 // after a login. Prints one JSON line per measurement. Usage:
-//   node dashboard_paint.mjs <url> <admin key> <table> <repeats> <browse seconds>
+//   node dashboard_paint.mjs <url> <admin key> <table[,table…]> <repeats> <browse seconds>
+// Cold loads alternate between the tables, so warming up and drift hit them alike; the
+// idle and browsing phases use the first table.
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.CONVEX_NPM_DIR + "/");
 const { chromium } = require("playwright-core");
 
-const [url, key, table, repeats, browseSeconds] = process.argv.slice(2);
+const [url, key, tableList, repeats, browseSeconds] = process.argv.slice(2);
+const tables = tableList.split(",");
+const table = tables[0];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--no-sandbox"],
@@ -25,15 +29,17 @@ async function signedIn() {
 // Cold loads: navigation start to the first document row, and the browser's own first
 // contentful paint (the shell), each in a fresh context (no cache, a new WebSocket).
 for (let i = 0; i < Number(repeats); i++) {
-  const page = await signedIn();
-  const started = Date.now();
-  await page.goto(`${url}/dashboard/#/data/${table}`);
-  await page.locator("#documents tbody tr").first().waitFor();
-  const firstRow = Date.now() - started;
-  const fcp = await page.evaluate(
-    () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
-  emit({ kind: "load", table, firstRowMs: firstRow, fcpMs: fcp });
-  await page.context().close();
+  for (const loaded of tables) {
+    const page = await signedIn();
+    const started = Date.now();
+    await page.goto(`${url}/dashboard/#/data/${loaded}`);
+    await page.locator("#documents tbody tr").first().waitFor();
+    const firstRow = Date.now() - started;
+    const fcp = await page.evaluate(
+      () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
+    emit({ kind: "load", table: loaded, firstRowMs: firstRow, fcpMs: fcp });
+    await page.context().close();
+  }
 }
 
 // Open and idle, then browsing: the order both ways, the next pages, the table size.
