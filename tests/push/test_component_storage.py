@@ -85,15 +85,20 @@ def admin_post(deployment: Deployment, path: str, body: dict[str, Any]) -> httpx
     return httpx.post(f"{deployment.url}{path}", json=body, headers=headers)
 
 
-def test_the_dashboards_scheduler_endpoints_act_on_one_component(
-    deployment: Deployment, stored: str
-) -> None:
+def vault_component_id(deployment: Deployment) -> str:
+    """The `_components` id of the `vault` instance, as the dashboard's picker gets it."""
     listed = admin_post(
         deployment,
         "/api/query",
         {"path": "_system/frontend/components:list", "args": {}, "format": "json"},
     ).json()["value"]
-    vault_id = next(c["id"] for c in listed if c["path"] == "vault")
+    return next(c["id"] for c in listed if c["path"] == "vault")
+
+
+def test_the_dashboards_scheduler_endpoints_act_on_one_component(
+    deployment: Deployment, stored: str
+) -> None:
+    vault_id = vault_component_id(deployment)
     unknown = admin_post(deployment, "/api/cancel_all_jobs", {"componentId": "nonsense"})
     assert unknown.status_code == 400 and unknown.json()["code"] == "InvalidComponentId"
     by_path = admin_post(deployment, "/api/cancel_all_jobs", {"componentPath": "vault"})
@@ -126,12 +131,7 @@ def test_the_files_page_functions_act_on_one_components_files(
 ) -> None:
     """`fileStorageV2:*` with a `componentId` list, upload to and delete from that
     component's storage (each file with its URL), not the app's."""
-    listed = admin_post(
-        deployment,
-        "/api/query",
-        {"path": "_system/frontend/components:list", "args": {}, "format": "json"},
-    ).json()["value"]
-    vault_id = next(c["id"] for c in listed if c["path"] == "vault")
+    vault_id = vault_component_id(deployment)
 
     def system(kind: str, name: str, args: dict[str, Any]) -> Any:
         body = {"path": f"_system/frontend/fileStorageV2:{name}", "args": args, "format": "json"}
