@@ -281,8 +281,14 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             for app, port, sockets in apps
         ]
         loop = asyncio.get_running_loop()
+        running = [server for server, _ in servers]
+
+        def stop() -> None:
+            backend.end_long_polls()  # the servers wait for their open requests
+            _stop(running)
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, _stop, [server for server, _ in servers], backend)
+            loop.add_signal_handler(sig, stop)
         print(f"Convex API:   {cloud}", flush=True)
         print(f"HTTP actions: {site}", flush=True)
         key = issue_admin_key(config.instance_name, backend.instance_secret)
@@ -320,8 +326,7 @@ def _dashboard_socket(host: str, port: int, cloud: str) -> socket.socket | None:
     return listening
 
 
-def _stop(servers: list[Any], backend: Backend) -> None:
-    backend.end_long_polls()
+def _stop(servers: list[Any]) -> None:
     for server in servers:
         server.should_exit = True
         server.wake()

@@ -1,32 +1,23 @@
 // The dashboard's shell: login, the sidebar, the paused banner, and a hash router
-// (`#/<page>/<params…>`, e.g. `#/data/<table>`) mounting one page module at a time.
+// (`#/<page>/<params…>`, e.g. `#/data/<table>`) loading and mounting one page at a time.
 // A page module exports `mount(container, session, params)` returning its cleanup.
 
 import { h, replace } from "./dom.js";
 import { Session, checkKey, redeemToken, storedKey, errorText } from "./session.js";
-import * as health from "./pages/health.js";
-import * as data from "./pages/data.js";
-import * as schema from "./pages/schema.js";
-import * as functions from "./pages/functions.js";
-import * as files from "./pages/files.js";
-import * as schedules from "./pages/schedules.js";
-import * as logs from "./pages/logs.js";
-import * as historyPage from "./pages/history.js";
-import * as settings from "./pages/settings.js";
-
-// The sidebar, in order: a page's route name, its title, its module.
+// The sidebar, in order: a page's route name, its title, and how to load its module. Pages
+// load when first opened, so the first page shows without fetching every other one.
 const PAGE_LIST = [
-  ["health", "Health", health],
-  ["data", "Data", data],
-  ["schema", "Schema", schema],
-  ["functions", "Functions", functions],
-  ["files", "Files", files],
-  ["schedules", "Schedules", schedules],
-  ["logs", "Logs", logs],
-  ["history", "History", historyPage],
-  ["settings", "Settings", settings],
+  ["health", "Health", () => import("./pages/health.js")],
+  ["data", "Data", () => import("./pages/data.js")],
+  ["schema", "Schema", () => import("./pages/schema.js")],
+  ["functions", "Functions", () => import("./pages/functions.js")],
+  ["files", "Files", () => import("./pages/files.js")],
+  ["schedules", "Schedules", () => import("./pages/schedules.js")],
+  ["logs", "Logs", () => import("./pages/logs.js")],
+  ["history", "History", () => import("./pages/history.js")],
+  ["settings", "Settings", () => import("./pages/settings.js")],
 ];
-const PAGES = Object.fromEntries(PAGE_LIST.map(([name, , module]) => [name, module]));
+const PAGES = Object.fromEntries(PAGE_LIST.map(([name, , load]) => [name, load]));
 const TITLES = Object.fromEntries(PAGE_LIST.map(([name, title]) => [name, title]));
 const root = document.getElementById("root");
 
@@ -93,6 +84,7 @@ function showDashboard(session) {
   const content = h("div", { id: "page" });
   const logout = async () => {
     window.onhashchange = null;
+    shown += 1;
     cleanup();
     await session.close();
     location.hash = "";
@@ -110,14 +102,25 @@ function showDashboard(session) {
   }, (error) => console.warn(error));
 
   let cleanup = () => {};
-  const route = () => {
+  let shown = 0; // the latest route; a page that loads after another was picked is dropped
+  const route = async () => {
     const [name = "health", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
     const page = PAGES[name] ? name : "health";
     for (const link of links) link.classList.toggle("active", link.id === `nav-${page}`);
     cleanup();
+    cleanup = () => {};
     replace(content);
     document.title = `${TITLES[page]} · convexlite`;
-    cleanup = PAGES[page].mount(content, session, rest.map(decodeURIComponent)) ?? (() => {});
+    const mine = ++shown;
+    let module;
+    try {
+      module = await PAGES[page]();
+    } catch (error) {
+      if (mine === shown) replace(content, h("p", { className: "error" }, errorText(error)));
+      return;
+    }
+    if (mine !== shown) return;
+    cleanup = module.mount(content, session, rest.map(decodeURIComponent)) ?? (() => {});
   };
   window.onhashchange = route;
   route();
