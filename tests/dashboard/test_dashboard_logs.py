@@ -56,6 +56,7 @@ STEPS = [
     "history pages and date range",
     "a push's changes in words",
     "a busy log keeps the last 10,000 rows",
+    "a refused key ends the stream",
     "no console errors, no request outside 127.0.0.1",
 ]
 

@@ -10,7 +10,8 @@ const RETRY_MS = [1000, 2000, 5000, 10000];
 
 // Calls `onEntries(entries)` with every batch from `since` (ms since the epoch; 0 for all
 // the log still holds) until the returned `stop()`; a failed poll calls `onError` and is
-// retried after a pause.
+// retried after a pause, except a refused key (401, 403), which ends the stream as the
+// official dashboard's does.
 export function followFunctionLogs(session, onEntries, onError, since = Date.now()) {
   const abort = new AbortController();
   let cursor = since;
@@ -26,6 +27,7 @@ export function followFunctionLogs(session, onEntries, onError, since = Date.now
       } catch (error) {
         if (abort.signal.aborted) return;
         onError?.(error);
+        if (error.status === 401 || error.status === 403) return;
         const pause = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
         failures += 1;
         await new Promise((resolve) => setTimeout(resolve, pause));

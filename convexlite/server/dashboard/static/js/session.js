@@ -41,6 +41,15 @@ export async function redeemToken(token) {
   return body.adminKey;
 }
 
+// A refused HTTP call: Convex's `{code, message}` body, and the status.
+export class HttpError extends Error {
+  constructor(status, body) {
+    super(body?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code;
+  }
+}
+
 export class Session {
   constructor(key, info) {
     this.key = key;
@@ -85,7 +94,7 @@ export class Session {
     });
     const text = await response.text();
     const parsed = text ? JSON.parse(text) : null;
-    if (!response.ok) throw new Error(parsed?.message ?? `HTTP ${response.status}`);
+    if (!response.ok) throw new HttpError(response.status, parsed);
     return parsed;
   }
 }
@@ -103,9 +112,6 @@ export function errorText(error) {
 export async function fetchWithKey(session, path, init = {}) {
   const headers = { ...authorization(session.key), ...init.headers };
   const response = await fetch(`${deploymentUrl}${path}`, { ...init, headers });
-  if (!response.ok) {
-    const body = await response.json().catch(() => ({}));
-    throw new Error(body.message ?? `HTTP ${response.status}`);
-  }
+  if (!response.ok) throw new HttpError(response.status, await response.json().catch(() => ({})));
   return response;
 }

@@ -171,7 +171,9 @@ export function mount(container, session) {
     filters.element, error, note, empty, list.element, panel);
   replace(container, page);
   const stopLogs = followFunctionLogs(session, receive,
-    (e) => replace(error, `The log stream failed (retrying): ${errorText(e)}`), 0);
+    (e) => replace(error, e.status === 401 || e.status === 403
+      ? `The log stream was refused: ${errorText(e)}`
+      : `The log stream failed (retrying): ${errorText(e)}`), 0);
   watchEvents(opened);
   const escape = (event) => event.key === "Escape" && hide();
   document.addEventListener("keydown", escape);
