@@ -15,7 +15,10 @@ def app_with(filter_fields: list[str]) -> App:
             {
                 "notes": table.search_index(
                     "search_body", search_field="body", filter_fields=filter_fields
-                )
+                ),
+                "points": define_table({"at": v.array(v.float64())}).vector_index(
+                    "by_at", vector_field="at", dimensions=2
+                ),
             }
         )
     )
@@ -110,3 +113,14 @@ def test_a_snapshot_round_trips(tmp_path):
     assert list(loaded.index.vocabulary) == list(snapshot.index.vocabulary)
     with pytest.raises(index_snapshot.SnapshotError):
         index_snapshot.load(b"\x00")
+
+
+def test_text_and_vector_indexes_keep_their_own_blobs(tmp_path):
+    url = f"sqlite:///{tmp_path}/notes.db"
+    stored_and_changed(url, "convex-self-hosted")
+    with SyncBackend(APP, url) as backend:
+        backend.query("notes:search", {"text": "apple"})
+    search = tmp_path / "convex_local_storage" / "search"
+    assert len(list(search.glob("text-index-*.blob"))) == 1
+    assert len(list(search.glob("vector-index-*.blob"))) == 1
+    assert len(list(search.iterdir())) == 2
