@@ -6,7 +6,8 @@ search index. Search: `withSearchIndex(...).take(10)` of one, two and prefix ter
 beside `withIndex("by_channel", eq).take(10)` (the baseline). Writes: one insert per
 mutation into the searched table, beside the same insert into a table without one; and
 an insert followed by a search (the index catches up then), beside one followed by the
-index range read.
+index range read. Reopening (SQLite file): opening the store and its first search with the
+index stored on close, beside the same with the stored index removed (it is rebuilt).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,12 +81,45 @@ def line(name: str, samples: list[float], baseline: list[float]) -> None:
     )
 
 
+def fill(backend: SyncBackend, docs: int, rng: random.Random) -> None:
+    for start in range(0, docs, 1000):
+        bodies = [" ".join(rng.choices(WORDS, k=12)) for _ in range(min(1000, docs - start))]
+        backend.mutation("b:insert_many", {"table": "messages", "bodies": bodies})
+
+
+def reopen(docs: int, rounds: int) -> None:
+    """Open + first search of a SQLite store, its text index stored or not (best of `rounds`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/store.db"
+        with SyncBackend(app, url) as backend:
+            fill(backend, docs, random.Random(1))
+            backend.query("b:search", {"text": "w0001"})
+        for stored in (True, False):
+            opens, firsts = [], []
+            for _ in range(rounds):
+                if not stored:
+                    for blob in Path(tmp, "convex_local_storage", "search").glob("text-*"):
+                        blob.unlink()
+                start = time.perf_counter()
+                with SyncBackend(app, url) as backend:
+                    opened = time.perf_counter()
+                    backend.query("b:search", {"text": "w0001"})
+                    firsts.append(time.perf_counter() - opened)
+                    opens.append(opened - start)
+                    cache = backend.engine.db.store.text_cache
+                    assert cache is not None and cache.builds == (0 if stored else 1)
+            what = "stored index" if stored else "rebuilt index"
+            print(
+                f"reopen, {what:13}: open {min(opens) * 1e3:6.0f} ms, "
+                f"first search {min(firsts) * 1e3:6.1f} ms"
+            )
+
+
 def main(docs: int, n: int) -> None:
     rng = random.Random(1)
+    reopen(docs, 5)
     with SyncBackend(app, "memory:") as backend:
-        for start in range(0, docs, 1000):
-            bodies = [" ".join(rng.choices(WORDS, k=12)) for _ in range(min(1000, docs - start))]
-            backend.mutation("b:insert_many", {"table": "messages", "bodies": bodies})
+        fill(backend, docs, rng)
         build = timed(1, lambda: backend.query("b:search", {"text": "w0001"}))
         print(f"first search (builds the index of {docs} documents): {build[0] * 1e3:.0f} ms")
         base = timed(n, lambda: backend.query("b:range", {}))

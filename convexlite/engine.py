@@ -15,9 +15,8 @@ import os
 import random
 import threading
 import time
-import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +35,9 @@ from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.namespace import TableNamespace, component_of_table
+from convexlite.database.search.index_snapshot import SnapshotError
+from convexlite.database.search.index_snapshot import dump as dump_text_index
+from convexlite.database.search.index_snapshot import load as load_text_index
 from convexlite.database.store import Clock, DocumentSchema
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
@@ -47,7 +49,6 @@ from convexlite.deploy.service import PushService
 from convexlite.errors import BadRequestError, ConvexBackendError
 from convexlite.files import (
     STORAGE_TAG_GLOBAL,
-    BlobNotFound,
     BlobStores,
     open_tagged_blob_stores,
 )
@@ -102,6 +103,7 @@ from convexlite.query.vector_search import (
 from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
+from convexlite.search.stored_indexes import store_indexes, stored_indexes
 from convexlite.search.vector_index import VectorIndexSpec
 from convexlite.snapshots.export_jobs import ExportDownload, ExportJobs
 from convexlite.snapshots.import_jobs import ImportJobs
@@ -120,7 +122,8 @@ from convexlite.values.http import HttpRequest, HttpResponse
 
 _VECTOR_INDEXES = "vector_indexes"
 """The persistence global listing the stored vector index snapshots."""
-_BLOB_CHUNK = 8 << 20
+_TEXT_INDEXES = "text_indexes"
+"""The persistence global listing the stored text index snapshots."""
 _log = logging.getLogger("convexlite.engine")
 
 
@@ -252,6 +255,7 @@ class Engine:
                 self._use_providers(
                     self._auth_providers(self._app_deployment, self.pushed, self.variables.latest())
                 )
+            self._restore_text_indexes()
             self._register_crons()
             self._crons_registered = True
         except BaseException:
@@ -321,7 +325,7 @@ class Engine:
         for node_source in [self._node_source, *self._retired_node_sources]:
             if node_source is not None:
                 node_source.close()
-        self._store_vector_indexes()
+        self._store_search_indexes()
         self.db.close()
         self.blobs.close()
 
@@ -465,43 +469,54 @@ class Engine:
         """Build the vector indexes `schema` declares (and drop the others) for `vectorSearch`."""
         self.runner.vector_indexes.apply(_vector_definitions(schema))
 
-    def _store_vector_indexes(self) -> None:
-        """Keep the vector indexes beside the data (blobs of the `search` store, listed in a
-        persistence global), so the next open takes them up instead of rebuilding them.
-        Nothing is lost if this fails: the next open rebuilds."""
+    def _store_search_indexes(self) -> None:
+        """Keep the vector and text indexes beside the data (`search/stored_indexes.py`), so
+        the next open takes them up instead of rebuilding them. Nothing is lost if this
+        fails: the next open rebuilds."""
         if isinstance(self.persistence, MemoryPersistence):
             return
-        try:
-            previous = self.persistence.get_global(_VECTOR_INDEXES) or []
-            stored = []
-            for snapshot in self.runner.vector_indexes.snapshots():
-                key = f"vector-index-{uuid.uuid4().hex}"
-                writer = self.blobs.search.writer(key)  # streamed: an index can be large
-                for start in range(0, len(snapshot.data), _BLOB_CHUNK):
-                    writer.write(snapshot.data[start : start + _BLOB_CHUNK])
-                writer.finish()
-                stored.append(_stored_snapshot(key, snapshot))
-            self.persistence.write([], [], {_VECTOR_INDEXES: stored})
-            for entry in previous:
-                self.blobs.search.delete(entry["blob"])
-        except Exception:
-            _log.exception("Could not store the vector indexes; the next start rebuilds them")
+        # Distinct blob key prefixes, so neither kind is mistaken for the other.
+        kinds = (
+            (_VECTOR_INDEXES, "vector-index-", self._vector_index_blobs),
+            (_TEXT_INDEXES, "text-index-", self._text_index_blobs),
+        )
+        for global_name, prefix, indexes in kinds:
+            try:
+                store_indexes(self.persistence, self.blobs.search, global_name, prefix, indexes())
+            except Exception:
+                _log.exception("Could not store the %s; the next start rebuilds them", global_name)
+
+    def _vector_index_blobs(self) -> Iterator[tuple[dict[str, Any], bytes]]:
+        for snapshot in self.runner.vector_indexes.snapshots():
+            yield _stored_snapshot(snapshot), snapshot.data
+
+    def _text_index_blobs(self) -> Iterator[tuple[dict[str, Any], bytes]]:
+        for snapshot in self.db.text_index_snapshots():
+            yield {}, dump_text_index(snapshot)
 
     def _restore_vector_indexes(self) -> None:
-        """Take up the vector indexes `_store_vector_indexes` kept (before the schema is
+        """Take up the vector indexes `_store_search_indexes` kept (before the schema is
         applied, which rebuilds only what is missing)."""
         snapshots = []
-        for entry in self.persistence.get_global(_VECTOR_INDEXES) or []:
-            try:
-                data = b"".join(self.blobs.search.read(entry["blob"]))
-            except BlobNotFound:
-                continue
+        for entry, data in stored_indexes(self.persistence, self.blobs.search, _VECTOR_INDEXES):
             spec = VectorIndexSpec(
                 entry["vectorField"], entry["dimensions"], tuple(entry["filterFields"])
             )
             tablet = bytes.fromhex(entry["tablet"]) if entry["tablet"] is not None else None
             snapshots.append(VectorIndexSnapshot(entry["name"], spec, entry["ts"], tablet, data))
         self.runner.vector_indexes.restore(snapshots)
+
+    def _restore_text_indexes(self) -> None:
+        """Take up the text indexes `_store_search_indexes` kept (after the schema is applied:
+        applying one forgets every text index); one that cannot be read or no longer fits
+        is rebuilt at its first search."""
+        for _, data in stored_indexes(self.persistence, self.blobs.search, _TEXT_INDEXES):
+            try:
+                snapshot = load_text_index(data)
+            except SnapshotError:
+                _log.warning("A stored text index could not be read; it will be rebuilt")
+                continue
+            self.db.restore_text_index(snapshot)
 
     def push(self, operation: str, body: Mapping[str, Any]) -> Any:
         """Answer a push endpoint (`start_push`, `finish_push`, ...; spec/functions.md §1.4).
@@ -1034,11 +1049,10 @@ def _blob_stores(persistence: Persistence, config: Config) -> BlobStores:
     )
 
 
-def _stored_snapshot(key: str, snapshot: VectorIndexSnapshot) -> dict[str, Any]:
-    """The entry of the `_VECTOR_INDEXES` global for `snapshot`, kept in blob `key`."""
+def _stored_snapshot(snapshot: VectorIndexSnapshot) -> dict[str, Any]:
+    """The entry of the `_VECTOR_INDEXES` global for `snapshot` (`store_indexes` adds the blob)."""
     return {
         "name": snapshot.name,
-        "blob": key,
         "ts": snapshot.ts,
         "tablet": snapshot.tablet_id.hex() if snapshot.tablet_id is not None else None,
         "vectorField": snapshot.spec.vector_field,

@@ -40,6 +40,7 @@ from convexlite.database.retention import (
 )
 from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.search.index_cache import TextIndexCache
+from convexlite.database.search.index_snapshot import TextIndexSnapshot
 from convexlite.database.store import Clock, DocumentSchema, StoreView
 from convexlite.database.table_counts import TableCounts
 from convexlite.database.transaction import Transaction
@@ -258,6 +259,34 @@ class Database:
             if table is not None and not table.is_system:
                 written.append((table.name, encode_id(table.number, revision.internal_id)))
         return written
+
+    def text_index_snapshots(self) -> list[TextIndexSnapshot]:
+        """The text indexes built so far (to store on close, see `restore_text_index`)."""
+        return self.store.text_cache.snapshots() if self.store.text_cache is not None else []
+
+    def restore_text_index(self, snapshot: TextIndexSnapshot) -> bool:
+        """Take up a stored text index after the schema is applied, re-reading the documents
+        of its table written since it was stored; False (left to be rebuilt at the first
+        search) if the schema no longer declares it as stored, its table was replaced, or
+        those writes are past retention."""
+        cache, index = self.store.text_cache, snapshot.index
+        table = self.registry.tables_by_tablet.get(snapshot.tablet_id)
+        if cache is None or table is None:
+            return False
+        if index.definition not in self.store.text_indexes.get(table.name, {}).values():
+            return False
+        written = self.written_since(index.ts)
+        if written is None:
+            return False
+        latest = self.latest_ts
+        for doc_id in sorted({doc_id for name, doc_id in written if name == table.name}):
+            revision = self.persistence.get_document(
+                snapshot.tablet_id, decode_id(doc_id)[1], latest
+            )
+            index.put(doc_id, revision.json_value if revision is not None else None)
+        index.ts = latest
+        cache.restore(snapshot)
+        return True
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         self.committer.add_listener(listener)

@@ -4,8 +4,9 @@ A search at snapshot `ts` takes the cached index when the write log shows no
 write to its table between the index's timestamp and `ts`, or moves the index
 forward by re-reading only the documents written since. Otherwise (a snapshot
 older than a change, or older than the log) the search builds an index of its
-own from the table. Nothing is persisted: the first search after opening a
-store builds the index from the table's documents.
+own from the table. The engine stores the indexes on close (`snapshots`) and
+takes them up on open (`restore`), so the first search after opening a store
+need not read the whole table.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.index_snapshot import TextIndexSnapshot
 from convexlite.database.search.inverted_index import InvertedIndex
 from convexlite.database.write_log import WriteLog
 from convexlite.persistence.types import DocumentRevision
@@ -38,6 +40,8 @@ class TextIndexCache:
         self._reader = reader
         self._lock = threading.Lock()
         self._indexes: dict[tuple[bytes, TextIndexDefinition], InvertedIndex] = {}
+        self.builds = 0
+        """Indexes built by reading a whole table: what a stored index saves (and tests count)."""
 
     @contextmanager
     def at(
@@ -54,12 +58,28 @@ class TextIndexCache:
             index = self._indexes.get(key)
             if index is None or not self._catch_up(index, tablet_id, by_id, ts):
                 index = InvertedIndex(definition, ts)
+                self.builds += 1
                 for doc_id, json in documents():
                     index.put(doc_id, json)
                 cached = self._indexes.get(key)
                 if cached is None or cached.ts < ts:
                     self._indexes[key] = index
             yield index
+
+    def snapshots(self) -> list[TextIndexSnapshot]:
+        """Every cached index, as of the newest snapshot it was searched at (to store)."""
+        with self._lock:
+            return [
+                TextIndexSnapshot(tablet, index) for (tablet, _), index in self._indexes.items()
+            ]
+
+    def restore(self, snapshot: TextIndexSnapshot) -> None:
+        """Take up a stored index, already caught up to a timestamp the write log covers."""
+        key = (snapshot.tablet_id, snapshot.index.definition)
+        with self._lock:
+            cached = self._indexes.get(key)
+            if cached is None or cached.ts < snapshot.index.ts:
+                self._indexes[key] = snapshot.index
 
     def clear(self) -> None:
         """Forget every index (a schema change may have redefined or dropped them); each is

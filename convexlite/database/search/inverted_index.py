@@ -61,9 +61,12 @@ class InvertedIndex:
                 if not posting:
                     del self.postings[term]
                     self.vocabulary.remove(term)
-        if json is None:
-            return
-        entry = make_entry(self.definition, doc_id, json)
+        if json is not None:
+            self.add(make_entry(self.definition, doc_id, json))
+
+    def add(self, entry: Entry) -> None:
+        """Add a document the index does not hold (`put`, or loading a stored index)."""
+        doc_id = entry.doc_id
         self.docs[doc_id] = entry
         self.total_length += entry.length
         for term, tf in entry.counts.items():
