@@ -129,10 +129,12 @@ def test_text_and_vector_indexes_keep_their_own_blobs(tmp_path):
 def test_an_index_stored_before_the_retention_floor_rebuilds(tmp_path):
     url = f"sqlite:///{tmp_path}/notes.db"
     stored_and_changed(url, "convex-self-hosted")
-    with SyncBackend(APP, url) as backend:  # stores the index as of this open, unsearched
+    # No scheduler: its transactions pin snapshots, and a pin older than the stored index
+    # would keep retention from passing it.
+    with SyncBackend(APP, url, run_scheduler=False) as backend:  # stores the index, unsearched
         backend.mutation("notes:insert", {"body": "apple crumble"})
         stats = backend.engine.db.run_retention(0)
-    with SyncBackend(APP, url) as backend:
+    with SyncBackend(APP, url, run_scheduler=False) as backend:
         assert backend.engine.db.written_since(stats.min_snapshot_ts - 1) is None
         assert backend.query("notes:search", {"text": "apple"}) == ["apple crumble", "green apple"]
         assert builds(backend) == 1
