@@ -19,15 +19,6 @@ _VERSION = 1
 """Bumped whenever the layout or what an entry holds (e.g. the tokenizer) changes."""
 
 
-class _Entry(msgspec.Struct, array_like=True):
-    doc_id: str
-    json: str
-    creation_time: float
-    counts: dict[str, int]
-    length: int
-    filter_keys: tuple[bytes, ...]
-
-
 class _Stored(msgspec.Struct, array_like=True):
     version: int
     descriptor: str
@@ -35,7 +26,7 @@ class _Stored(msgspec.Struct, array_like=True):
     filter_fields: tuple[tuple[str, ...], ...]
     ts: int
     tablet_id: bytes
-    entries: list[_Entry]
+    entries: list[Entry]
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -56,10 +47,6 @@ class TextIndexSnapshot:
 
 def dump(snapshot: TextIndexSnapshot) -> bytes:
     index, definition = snapshot.index, snapshot.index.definition
-    entries = [
-        _Entry(e.doc_id, e.json, e.creation_time, e.counts, e.length, e.filter_keys)
-        for e in index.docs.values()
-    ]
     stored = _Stored(
         _VERSION,
         definition.descriptor,
@@ -67,7 +54,7 @@ def dump(snapshot: TextIndexSnapshot) -> bytes:
         definition.filter_fields,
         index.ts,
         snapshot.tablet_id,
-        entries,
+        list(index.docs.values()),
     )
     return _ENCODER.encode(stored)
 
@@ -82,6 +69,6 @@ def load(data: bytes) -> TextIndexSnapshot:
         raise SnapshotError(f"text index snapshot version {stored.version}")
     definition = TextIndexDefinition(stored.descriptor, stored.search_field, stored.filter_fields)
     index = InvertedIndex(definition, stored.ts)
-    for e in stored.entries:
-        index.add(Entry(e.doc_id, e.json, e.creation_time, e.counts, e.length, e.filter_keys))
+    for entry in stored.entries:
+        index.add(entry)
     return TextIndexSnapshot(stored.tablet_id, index)

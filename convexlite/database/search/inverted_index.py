@@ -8,8 +8,8 @@ for `take(n)` a search touches only the postings of its terms.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+import msgspec
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
 from convexlite.database.index_keys import field_value, index_key
@@ -18,10 +18,10 @@ from convexlite.database.search.tokenizer import term_counts
 from convexlite.values import loads
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True, array_like=True):
     """A document as the index sees it; `json` is handed out parsed afresh, so no caller
-    can change what the index holds."""
+    can change what the index holds. A msgspec struct, so a stored index
+    (`index_snapshot.py`) encodes its entries as they are."""
 
     doc_id: str
     json: str
