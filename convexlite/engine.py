@@ -488,7 +488,7 @@ class Engine:
 
     def _vector_index_blobs(self) -> Iterator[tuple[dict[str, Any], bytes]]:
         for snapshot in self.runner.vector_indexes.snapshots():
-            yield _stored_snapshot(snapshot), snapshot.data
+            yield snapshot.entry(), snapshot.data
 
     def _text_index_blobs(self) -> Iterator[tuple[dict[str, Any], bytes]]:
         for snapshot in self.db.text_index_snapshots():
@@ -497,14 +497,10 @@ class Engine:
     def _restore_vector_indexes(self) -> None:
         """Take up the vector indexes `_store_search_indexes` kept (before the schema is
         applied, which rebuilds only what is missing)."""
-        snapshots = []
-        for entry, data in stored_indexes(self.persistence, self.blobs.search, _VECTOR_INDEXES):
-            spec = VectorIndexSpec(
-                entry["vectorField"], entry["dimensions"], tuple(entry["filterFields"])
-            )
-            tablet = bytes.fromhex(entry["tablet"]) if entry["tablet"] is not None else None
-            snapshots.append(VectorIndexSnapshot(entry["name"], spec, entry["ts"], tablet, data))
-        self.runner.vector_indexes.restore(snapshots)
+        stored = stored_indexes(self.persistence, self.blobs.search, _VECTOR_INDEXES)
+        self.runner.vector_indexes.restore(
+            [VectorIndexSnapshot.from_entry(entry, data) for entry, data in stored]
+        )
 
     def _restore_text_indexes(self) -> None:
         """Take up the text indexes `_store_search_indexes` kept (after the schema is applied:
@@ -1047,18 +1043,6 @@ def _blob_stores(persistence: Persistence, config: Config) -> BlobStores:
         load_tag=lambda: persistence.get_global(STORAGE_TAG_GLOBAL),
         save_tag=lambda tag: persistence.write([], [], {STORAGE_TAG_GLOBAL: tag}),
     )
-
-
-def _stored_snapshot(snapshot: VectorIndexSnapshot) -> dict[str, Any]:
-    """The entry of the `_VECTOR_INDEXES` global for `snapshot` (`store_indexes` adds the blob)."""
-    return {
-        "name": snapshot.name,
-        "ts": snapshot.ts,
-        "tablet": snapshot.tablet_id.hex() if snapshot.tablet_id is not None else None,
-        "vectorField": snapshot.spec.vector_field,
-        "dimensions": snapshot.spec.dimensions,
-        "filterFields": list(snapshot.spec.filter_fields),
-    }
 
 
 def _vector_definitions(schema: DocumentSchema | None) -> VectorIndexDefinitions:

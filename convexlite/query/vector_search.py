@@ -43,6 +43,26 @@ class VectorIndexSnapshot:
     tablet_id: bytes | None
     data: bytes
 
+    def entry(self) -> dict[str, Any]:
+        """What a list of stored indexes keeps of this one besides its bytes (JSON)."""
+        return {
+            "name": self.name,
+            "ts": self.ts,
+            "tablet": self.tablet_id.hex() if self.tablet_id is not None else None,
+            "vectorField": self.spec.vector_field,
+            "dimensions": self.spec.dimensions,
+            "filterFields": list(self.spec.filter_fields),
+        }
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any], data: bytes) -> VectorIndexSnapshot:
+        """The snapshot `entry()` and its bytes describe."""
+        spec = VectorIndexSpec(
+            entry["vectorField"], entry["dimensions"], tuple(entry["filterFields"])
+        )
+        tablet = bytes.fromhex(entry["tablet"]) if entry["tablet"] is not None else None
+        return cls(entry["name"], spec, entry["ts"], tablet, data)
+
 
 @dataclass(slots=True)
 class _Entry:
