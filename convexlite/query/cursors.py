@@ -56,8 +56,10 @@ class CursorCodec:
         )
         return (payload + self._mac(payload)).hex()
 
-    def decode(self, text: str, fingerprint: bytes) -> Cursor:
-        """Parse a cursor produced for the same query; anything else is InvalidCursor."""
+    def decode(self, text: str, fingerprint: bytes | None) -> Cursor:
+        """Parse a cursor produced for the same query; anything else is InvalidCursor.
+        `fingerprint=None` takes a cursor of any query of this deployment: a query of a
+        table that no longer exists reads nothing, whatever its cursor says."""
         try:
             raw = bytes.fromhex(text)
         except (ValueError, TypeError):
@@ -74,7 +76,7 @@ class CursorCodec:
             found = payload[pos + 4 + k :]
         except (IndexError, struct.error):
             raise InvalidCursor("Invalid cursor: malformed") from None
-        if version != _VERSION or found != fingerprint:
+        if version != _VERSION or (fingerprint is not None and found != fingerprint):
             raise InvalidCursor(
                 "InvalidCursor: Tried to run a query starting from a cursor, but it looks like "
                 "this cursor is from a different query."

@@ -64,9 +64,11 @@ def paginate(
     _check_page_options(num_items, maximum_rows_read, maximum_bytes_read)
     plan = plan_query(tx, query, private_ok=private_ok)
     fingerprint = query_fingerprint(query, plan.indexed_fields)
-    start = codec.decode(cursor, fingerprint) if cursor is not None else None
-    end = codec.decode(end_cursor, fingerprint) if end_cursor is not None else None
-    if start is not None and start.is_end:
+    reads_nothing = plan.index is None and plan.search is None
+    accepted = None if reads_nothing else fingerprint
+    start = codec.decode(cursor, accepted) if cursor is not None else None
+    end = codec.decode(end_cursor, accepted) if end_cursor is not None else None
+    if reads_nothing or (start is not None and start.is_end):
         return Page([], True, codec.encode(Cursor(None, fingerprint)))
     stream = QueryStream(
         tx,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from convexlite import App, ConvexBackendError, SyncBackend, define_schema, define_table, v
+from convexlite import App, Backend, ConvexBackendError, SyncBackend, define_schema, define_table, v
 
 schema = define_schema(
     {
@@ -594,3 +594,37 @@ def test_a_split_required_page_depends_only_on_the_rows_it_returned(
         return ns(result)
 
     assert concurrent_insert_attempts(backend, read, n) == expected
+
+
+# ---- a table deleted and recreated under an open page ---------------------------------------
+
+loose = App()
+
+
+@loose.query(name="drafts:page", args={"cursor": v.union(v.string(), v.null())})
+def drafts_page(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    return ctx.db.query("drafts").paginate({"numItems": 2, "cursor": args["cursor"]})
+
+
+@loose.mutation(name="drafts:add", args={"n": v.number()})
+def drafts_add(ctx: Any, args: dict[str, Any]) -> Any:
+    return ctx.db.insert("drafts", args)
+
+
+async def test_a_cursor_outlives_its_deleted_and_recreated_table() -> None:
+    async with Backend(loose) as backend:
+        for n in range(5):
+            await backend.mutation("drafts:add", {"n": float(n)})
+        first = await backend.query("drafts:page", {"cursor": None})
+        cursor = first["continueCursor"]
+        await backend.delete_tables(["drafts"], None)
+        gone = await backend.query("drafts:page", {"cursor": cursor})
+        assert (gone["page"], gone["isDone"]) == ([], True)
+        for n in (10.0, 11.0):
+            await backend.mutation("drafts:add", {"n": n})
+        again = await backend.query("drafts:page", {"cursor": cursor})
+        assert [doc["n"] for doc in again["page"]] == [10.0, 11.0]
+        await backend.delete_tables(["drafts"], None)
+        with pytest.raises(ConvexBackendError) as err:
+            await backend.query("drafts:page", {"cursor": cursor[:-2]})
+        assert err.value.code == "InvalidCursor"

@@ -72,9 +72,6 @@ def _paginated_documents(env: Environment, args: Any) -> dict[str, Any]:
     conditions += [compared_filter] if compared_filter is not None else []
     options = args["paginationOpts"]
     cursor, end_cursor = options.get("cursor"), options.get("endCursor")
-    if db.tx.table(db.namespace.engine_name(table)) is None:
-        # deleted under a live page: its cursors (and journal) were for the table that is gone
-        cursor = end_cursor = db.journal = None
     result = db.query_page(
         filters_.query_of(source, conditions),
         cursor,
