@@ -545,8 +545,8 @@ class Backend:
         await self.engine.delete_tables(names, component_id)
 
     async def delete_component(self, component_id: str | None) -> None:
-        """Delete an unmounted component with its data; refused for now (see `table_admin`)."""
-        self.engine.delete_component(component_id)
+        """Delete an unmounted component instance with its data (and its unmounted children)."""
+        await self.engine.delete_component(component_id)
 
     def current_through(self, subscriptions: Iterable[QuerySubscription], ts: int) -> bool:
         """True when every subscription's latest result is its query's result as of `ts`."""

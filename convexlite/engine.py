@@ -707,11 +707,12 @@ class Engine:
 
         await self.dispatch.transaction(delete)
 
-    def delete_component(self, component_id: str | None) -> None:
-        """`/api/delete_component`: refused, with the reason (see `table_admin`)."""
-        component = component_ids.path_of(self.db.begin(read_only=True), component_id)
-        mounted = {i.path for i in self.pushed.instances} if self.pushed is not None else set()
-        table_admin.refuse_component_deletion(component, mounted)
+    async def delete_component(self, component_id: str | None) -> None:
+        """`/api/delete_component`: an unmounted component instance and its data, in one
+        transaction (`table_admin.delete_component`)."""
+        await self.dispatch.transaction(
+            lambda tx: table_admin.delete_component(tx, component_id)
+        )
 
     # ---- environment variables -----------------------------------------------------------------
 

@@ -6,7 +6,8 @@
   UdfResponse envelope, a module that does not load being a function error;
 - `GET /api/shapes2[?component=<componentId>]`: `{table: Shape}` for the user tables;
 - `POST /api/delete_tables {tableNames, componentId}`: whole tables deleted (200 empty);
-- `POST /api/delete_component {componentId}`: refused with the reason for now;
+- `POST /api/delete_component {componentId}`: an unmounted component instance deleted with
+  its data (200 empty); the root app and mounted instances refused;
 - creating, changing or deleting a usage limit (`/api/v1/create_usage_limit`, ...): a 400
   saying convexlite meters no usage, at once rather than after the CLI's six retries of a
   404 (reading usage and the empty list of limits is `operations_api.py`'s).

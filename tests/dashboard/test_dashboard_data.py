@@ -3,7 +3,8 @@
 index filter, a bad filter's error beside it, a cell edit and a bulk edit checked on the
 server, an Id link, the table's schema and indexes, the Schema page, creating, clearing
 and deleting a table, and a read-only key seeing every control that changes something
-disabled; then the same pages on a component (`data_components_browser.mjs`), and the Id
+disabled; then the same pages on a component (`data_components_browser.mjs`), the component
+unmounted by a push and deleted from Settings (`component_delete_browser.mjs`), and the Id
 links' decoding of ids against ids.py."""
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def with_component(tmp_path: Path) -> Iterator[Deployment]:
     yield from served_and_deployed(tmp_path, "component_lifecycle", variables={"VAULT_LABEL": "x"})
 
 
-def test_a_components_data_and_schema(with_component: Deployment) -> None:
+def test_a_components_data_and_schema_then_deleting_it(with_component: Deployment) -> None:
     with_component.value("action", "app:store", {"text": "in the vault"})
     wait_for(lambda: with_component.value("query", "app:list")["notes"][0]["stamped"])
     steps = run_script("data_components_browser.mjs", with_component.url, with_component.admin_key)
@@ -124,5 +125,15 @@ def test_a_components_data_and_schema(with_component: Deployment) -> None:
         "browsed a component's table",
         "edited a cell in a component",
         "a component's schema",
+        "no console errors, no request outside 127.0.0.1",
+    ]
+    # unmounted by a push that leaves it out, then deleted from Settings
+    config = with_component.project / "convex" / "convex.config.ts"
+    config.write_text('import { defineApp } from "convex/server";\nexport default defineApp();\n')
+    with_component.cli("deploy", "-y", "--typecheck", "disable")
+    steps = run_script("component_delete_browser.mjs", with_component.url, with_component.admin_key)
+    assert steps == [
+        "asked before deleting",
+        "deleted the unmounted component",
         "no console errors, no request outside 127.0.0.1",
     ]

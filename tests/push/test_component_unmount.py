@@ -102,3 +102,47 @@ def test_unmount_keeps_the_data_and_remount_brings_it_back(deployment: Deploymen
     [note] = deployment.value("query", "app:list")["notes"]
     assert note["text"] == "kept" and note["stamped"]
     assert deployment.value("action", "app:read", {"file": note["file"]}) == "kept"
+
+
+def delete_component(deployment: Deployment, component_id: str | None) -> httpx.Response:
+    return httpx.post(
+        f"{deployment.url}/api/delete_component",
+        json={"componentId": component_id},
+        headers={"Authorization": f"Convex {deployment.admin_key}"},
+    )
+
+
+def test_an_unmounted_component_is_deleted_with_its_data(deployment: Deployment) -> None:
+    deployment.value("action", "app:store", {"text": "doomed"})
+    wait_for(lambda: all(n["stamped"] for n in deployment.value("query", "app:list")["notes"]))
+    [root, vault] = listed(deployment)
+    refusals = ((vault["id"], "ComponentMustBeUnmounted"), (None, "InvalidComponent"))
+    for component_id, code in refusals:
+        refused = delete_component(deployment, component_id)
+        assert (refused.status_code, refused.json()["code"]) == (400, code), refused.text
+    assert listed(deployment) == [root, vault]
+    config = deployment.project / CONFIG
+    original = config.read_text()
+    config.write_text(WITHOUT_VAULT)
+    try:
+        deploy(deployment)
+        answered = delete_component(deployment, vault["id"])
+        assert (answered.status_code, answered.content) == (200, b"")
+        assert listed(deployment) == [root]
+        gone = delete_component(deployment, vault["id"])
+        assert (gone.status_code, gone.json()["code"]) == (400, "InvalidComponentId")
+        events = system_query(
+            deployment, "_system/frontend/paginatedDeploymentEvents:default",
+            {"paginationOpts": {"numItems": 5, "cursor": None},
+             "filters": {"minDate": 0, "actions": ["delete_component"]}},
+        )["value"]["page"]  # fmt: skip
+        assert [e["metadata"] for e in events] == [
+            {"component_id": vault["id"], "component": "vault"}
+        ]
+    finally:
+        config.write_text(original)
+    printed = deploy(deployment)
+    assert "Remounted component" not in printed
+    [_, again] = listed(deployment)
+    assert again["path"] == "vault" and again["id"] != vault["id"]
+    assert deployment.value("query", "app:list") == {"notes": [], "files": 0, "jobs": []}

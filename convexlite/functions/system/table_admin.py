@@ -13,10 +13,10 @@ from collections.abc import Collection
 from typing import Any
 
 from convexlite.database.metadata import BY_CREATION_TIME, DELETING
-from convexlite.database.namespace import TableNamespace
+from convexlite.database.namespace import SEPARATOR, TableNamespace, component_of_table
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
-from convexlite.functions.system import audit_log
+from convexlite.functions.system import audit_log, component_ids, components
 from convexlite.values import InvalidIdError, check_table_name, decode_id
 from convexlite.values.shapes import UNKNOWN, Shape, table_shape
 
@@ -36,6 +36,10 @@ class TableInSchema(BadRequestError):
 
 class ComponentDeletionRefused(BadRequestError):
     code = "InvalidComponent"
+
+
+class ComponentMustBeUnmounted(BadRequestError):
+    code = "ComponentMustBeUnmounted"
 
 
 def shapes(tx: Transaction, component: str) -> dict[str, Shape]:
@@ -107,23 +111,29 @@ def delete_tables(
     )
 
 
-def refuse_component_deletion(component: str, mounted: Collection[str]) -> None:
-    """Why the component at `component` cannot be deleted (`/api/delete_component`).
-
-    Upstream deletes an *unmounted* component with its data; convexlite does not delete
-    them yet, so nothing is deleted: the root app and mounted components are refused with
-    the reason, an unmounted one with a message saying the feature is missing.
-    """
+def delete_component(tx: Transaction, component_id: str | None) -> None:
+    """Delete the unmounted component instance `component_id` names, with its unmounted
+    descendants and every table of theirs (their files' metadata and scheduled jobs too), in
+    `tx` with its audit event, as upstream's `/api/delete_component` does. The root app and
+    an instance that is mounted, or has a mounted descendant, are refused; a later push that
+    mounts the path again starts it empty."""
+    component = component_ids.path_of(tx, component_id)
     if not component:
         raise ComponentDeletionRefused(
             "The root app cannot be deleted; only unmounted components can."
         )
-    if component in mounted:
-        raise ComponentDeletionRefused(
-            f"Component {component!r} is mounted: remove it from convex.config.ts and push "
-            "before deleting it."
-        )
-    raise ComponentDeletionRefused(
-        f"Component {component!r} is not mounted, but this deployment cannot delete unmounted "
-        "components yet."
-    )
+    below = component + SEPARATOR
+    doomed = [
+        doc
+        for doc in components.all_instances(tx)
+        if doc["path"] == component or doc["path"].startswith(below)
+    ]
+    if any(doc["state"] != components.UNMOUNTED for doc in doomed):
+        raise ComponentMustBeUnmounted("Component must be unmounted before deletion")
+    paths = {doc["path"] for doc in doomed}
+    for name, table in list(tx.registry.tables_by_name.items()):
+        if component_of_table(name) in paths:
+            tx.set_table_state(table, DELETING)
+    for doc in doomed:
+        tx.delete(doc["_id"])
+    audit_log.record(tx, "delete_component", audit_log.component_fields(component_id, component))
