@@ -55,11 +55,11 @@ def import_files(
         if len(batch) == BATCH_FILES:
             flush()
             if progress is not None:
-                progress("_storage", count)
+                progress(tables[0].name, count)
     if batch:
         flush()
     if progress is not None:
-        progress("_storage", count)
+        progress(tables[0].name, count)
     return count
 
 

@@ -15,7 +15,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,7 +43,8 @@ class FileSource:
 @dataclass(frozen=True, slots=True)
 class ImportInput:
     tables: list[TableSource]
-    files: FileSource | None = None
+    files: dict[str, FileSource] = field(default_factory=dict)
+    """Each component's stored files by its path (`""`: the app's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ def _zip_input(path: Path) -> ImportInput:
     except zipfile.BadZipFile as exc:
         raise ImportFailed(f"{path.name} is not a ZIP file: {exc}") from None
     tables: list[TableSource] = []
-    files: FileSource | None = None
+    files: dict[str, FileSource] = {}
     for entry in names:
         found = _DOCUMENTS.match(entry)
         if found is None:
@@ -119,9 +120,8 @@ def _zip_input(path: Path) -> ImportInput:
         folder, table = found.group(1) or "", found.group(2)
         component = component_of_folder(folder, entry)
         if table == "_storage":
-            if component:
-                raise ImportFailed(f"{entry}: a component's own file storage is not supported yet")
-            files = _file_source(path, entry, names) if _has_lines(path, entry) else None
+            if _has_lines(path, entry):
+                files[component] = _file_source(path, entry, names, component)
             continue
         if table.startswith("_"):
             continue
@@ -146,12 +146,14 @@ def component_of_folder(folder: str, entry: str) -> str:
     return "/".join(parts[1::2])
 
 
-def _file_source(path: Path, listing: str, names: list[str]) -> FileSource:
-    """`_storage/<id>[.ext]` entries by storage id, beside the records of the listing."""
+def _file_source(path: Path, listing: str, names: list[str], component: str) -> FileSource:
+    """`_storage/<id>[.ext]` entries (in the component's folder) by storage id, beside the
+    records of the listing."""
+    folder = f"{listing.rpartition('/')[0]}/"
     contents = {
-        name.removeprefix("_storage/").split(".", 1)[0]: name
+        name.removeprefix(folder).split(".", 1)[0]: name
         for name in names
-        if name.startswith("_storage/") and name != listing
+        if name.startswith(folder) and name != listing
     }
 
     @contextlib.contextmanager
@@ -162,7 +164,8 @@ def _file_source(path: Path, listing: str, names: list[str]) -> FileSource:
         with zipfile.ZipFile(path) as archive, archive.open(name) as f:
             yield f
 
-    return FileSource(_zip_reader(path, listing, "_storage", from_export), open_file)
+    table = TableNamespace(component).engine_name("_storage")
+    return FileSource(_zip_reader(path, listing, table, from_export), open_file)
 
 
 def _table_numbers(archive: zipfile.ZipFile, names: list[str]) -> dict[tuple[str, str], int]:

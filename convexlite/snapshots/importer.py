@@ -10,7 +10,7 @@ fails, deletes what it wrote. Ids and creation times in the input are kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
@@ -29,8 +29,10 @@ from convexlite.database.metadata import (
     IndexInfo,
     TableInfo,
 )
+from convexlite.database.namespace import TableNamespace
 from convexlite.database.transaction import Transaction
 from convexlite.files import BlobStore
+from convexlite.functions import file_storage
 from convexlite.functions.file_storage import FILE_STORAGE, STORAGE
 from convexlite.snapshots.commits import BATCH_BYTES, BATCH_DOCUMENTS, commit_batch
 from convexlite.snapshots.errors import (
@@ -50,7 +52,6 @@ MODES: tuple[Mode, ...] = ("requireEmpty", "append", "replace", "replaceAll")
 Progress = Callable[[str, int], None]
 _SIZE_ENCODER = msgspec.json.Encoder(enc_hook=lambda value: int(value))
 """Only `Int64`, an int subclass, reaches the hook in a parsed document."""
-FILE_TABLES = (STORAGE, FILE_STORAGE)
 
 
 @dataclass(slots=True)
@@ -80,18 +81,17 @@ def import_tables(
         if mode == "append":
             _append(db, data, numbers, summary, blobs, keys, progress)
             return summary
-        if data.files is not None:
-            for name in FILE_TABLES:
-                numbers[name] = db.registry.tables_by_name[name].number
         hidden = _create_hidden(db, list(numbers), numbers)
         try:
             for source in tables:
                 summary.tables[source.name] = _stage(
                     db, source, hidden[source.name], numbers, progress
                 )
-            if data.files is not None and blobs is not None:
-                file_tables = (hidden[STORAGE], hidden[FILE_STORAGE])
-                summary.files = import_files(db, data.files, blobs, file_tables, [], keys, progress)
+            for component, files in data.files.items():
+                assert blobs is not None
+                storage, private = _file_tables(component)
+                file_tables = (hidden[storage], hidden[private])
+                summary.files += import_files(db, files, blobs, file_tables, [], keys, progress)
             summary.deleted = _activate(db, hidden, mode)
         except BaseException:
             _retire(db, hidden.values())
@@ -127,10 +127,11 @@ def preview(
         existing = _count(tx, source.name)
         adding = sum(1 for _ in source.documents())
         changes.append(TableChange(source.name, adding, existing, existing if replacing else 0))
-    if data.files is not None:
-        existing = _count(tx, STORAGE)
-        adding = sum(1 for _ in data.files.records())
-        changes.append(TableChange(STORAGE, adding, existing, existing if replacing else 0))
+    for component, files in data.files.items():
+        storage, _ = _file_tables(component)
+        existing = _count(tx, storage)
+        adding = sum(1 for _ in files.records())
+        changes.append(TableChange(storage, adding, existing, existing if replacing else 0))
     if mode == "replaceAll":
         imported = {source.name for source in data.tables}
         for name, table in sorted(tx.registry.tables_by_name.items()):
@@ -141,7 +142,30 @@ def preview(
 
 
 def _count(tx: Transaction, name: str) -> int:
+    if tx.table(name) is None:
+        return 0
     return sum(1 for _ in tx.rows(name, BY_ID, prefetch=1000))
+
+
+def _file_tables(component: str) -> tuple[str, str]:
+    """The `_storage` and private `_file_storage` tables of the component at `component`."""
+    namespace = TableNamespace(component)
+    return namespace.engine_name(STORAGE), namespace.engine_name(FILE_STORAGE)
+
+
+def _file_table_sources(data: ImportInput) -> list[TableSource]:
+    """Each component's file tables as tables to number: `_storage` by its records' ids (a
+    component's files keep their ids, which its documents hold), `_file_storage` (private,
+    its ids never leave the deployment) by the live table or afresh."""
+    sources: list[TableSource] = []
+    for component, files in data.files.items():
+        storage, private = _file_tables(component)
+        sources += [TableSource(storage, None, files.records), TableSource(private, None, _none)]
+    return sources
+
+
+def _none() -> Iterator[dict[str, Any]]:
+    return iter(())
 
 
 def _checked(
@@ -154,11 +178,12 @@ def _checked(
     duplicated = {name for name in names if names.count(name) > 1}
     if duplicated:
         raise ImportConflict(f"The import holds table {sorted(duplicated)[0]} twice")
-    if data.files is not None and blobs is None:
+    if data.files and blobs is None:
         raise ImportFailed("The snapshot holds files, and this backend has no file storage")
-    numbers = _plan_numbers(db, data.tables, mode)
+    file_sources = _file_table_sources(data)
+    numbers = _plan_numbers(db, data.tables + file_sources, mode)
     if mode == "requireEmpty":
-        _check_empty(db, names + ([STORAGE] if data.files is not None else []))
+        _check_empty(db, names + [source.name for source in file_sources])
     return numbers
 
 
@@ -244,11 +269,19 @@ def _user_indexes(
             for ix in tx.registry.table_indexes(live.tablet_id)
             if ix.descriptor not in (BY_ID, BY_CREATION_TIME)
         }
+    local = name.rpartition("/")[2]
+    if local in file_storage.NAMESPACE_TABLES:
+        return _index_paths(file_storage.NAMESPACE_TABLES[local])
     if schema is None or name not in schema.tables:
         return {}
+    return _index_paths(schema.index_fields(name))
+
+
+def _index_paths(indexes: Mapping[str, Sequence[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Index fields as the registry holds them: paths, then `_creationTime`."""
     return {
         descriptor: tuple(tuple(f.split(".")) for f in fields) + ((CREATION_TIME,),)
-        for descriptor, fields in schema.index_fields(name).items()
+        for descriptor, fields in indexes.items()
     }
 
 
@@ -413,12 +446,14 @@ def _append(
             table = _live_table(db, source.name, numbers[source.name])
             names = {t.number: t.name for t in db.registry.tables_by_number.values()}
             summary.tables[source.name] = _fill(db, source, table, names, progress, written)
-        if data.files is not None and blobs is not None:
-            live = db.registry.tables_by_name
-            file_tables = (live[STORAGE], live[FILE_STORAGE])
-            summary.files = import_files(
-                db, data.files, blobs, file_tables, written, keys, progress
+        for component, files in data.files.items():
+            assert blobs is not None
+            storage, private = _file_tables(component)
+            file_tables = (
+                _live_table(db, storage, numbers[storage]),
+                _live_table(db, private, numbers[private]),
             )
+            summary.files += import_files(db, files, blobs, file_tables, written, keys, progress)
     except BaseException:
         for start in range(0, len(written), BATCH_DOCUMENTS):
             chunk = written[start : start + BATCH_DOCUMENTS]

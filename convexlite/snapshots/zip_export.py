@@ -18,7 +18,7 @@ from typing import IO, Any
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.metadata import BY_ID, TableInfo
-from convexlite.database.namespace import TableNamespace, component_of_table
+from convexlite.database.namespace import TableNamespace, all_copies, component_of_table
 from convexlite.database.transaction import Transaction
 from convexlite.files import BlobStore
 from convexlite.functions import file_storage
@@ -84,7 +84,8 @@ def export_snapshot(
                 )
                 _write(archive, f"{entry}/generated_schema.jsonl", b'"uniform"\n')
         if blobs is not None:
-            summary.files = _write_files(archive, tx, blobs)
+            for component in sorted(_with_files(tx)):
+                summary.files += _write_files(archive, tx, blobs, component)
     return summary
 
 
@@ -120,18 +121,29 @@ def _write_table(
     return count
 
 
-def _write_files(archive: zipfile.ZipFile, tx: Transaction, blobs: BlobStore) -> int:
+def _with_files(tx: Transaction) -> set[str]:
+    """The paths of the components (`""`: the app) that have a file storage table."""
+    names = tx.registry.tables_by_name
+    return {component_of_table(name) for name in all_copies(names, file_storage.STORAGE)}
+
+
+def _write_files(
+    archive: zipfile.ZipFile, tx: Transaction, blobs: BlobStore, component: str
+) -> int:
+    """The component's files under its folder's `_storage/`, as upstream lays them out."""
+    namespace = TableNamespace(component)
+    folder = f"{component_folder(component)}_storage/"
     lines: list[bytes] = []
-    for public in tx.rows(file_storage.STORAGE, BY_ID, prefetch=1000):
-        stored = file_storage.find(tx, public["_id"])
+    for public in tx.rows(namespace.engine_name(file_storage.STORAGE), BY_ID, prefetch=1000):
+        stored = file_storage.find(tx, public["_id"], namespace)
         if stored is None:
             continue
         lines.append(export_line(_file_record(public, stored.uuid)))
         extension = mimetypes.guess_extension(stored.content_type or "") or ""
-        with archive.open(_entry(f"_storage/{stored.id}{extension}"), "w", force_zip64=True) as f:
+        with archive.open(_entry(f"{folder}{stored.id}{extension}"), "w", force_zip64=True) as f:
             for chunk in blobs.read(stored.key):
                 f.write(chunk)
-    _write(archive, "_storage/documents.jsonl", b"".join(lines))
+    _write(archive, f"{folder}documents.jsonl", b"".join(lines))
     return len(lines)
 
 

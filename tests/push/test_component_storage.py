@@ -5,6 +5,8 @@ the app does both too, and neither sees the other's (`ctx.db.system`, `ctx.stora
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -150,3 +152,30 @@ def test_the_files_page_functions_act_on_one_components_files(
     assert system("query", "getFile", {"storageId": new_id, "componentId": vault_id})["url"]
     system("mutation", "deleteFiles", {"storageIds": [new_id], "componentId": vault_id})
     assert vault(deployment)["files"] == 1
+
+
+def test_a_snapshot_carries_a_components_files(
+    deployment: Deployment, stored: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`npx convex export --include-file-storage` writes the vault's files under
+    `_components/vault/_storage/`; `npx convex import` of that ZIP into another deployment of
+    the project brings them back with their ids, so the notes pointing at them still work."""
+    backup = tmp_path_factory.mktemp("backup") / "backup.zip"
+    deployment.cli("export", "--include-file-storage", "--path", str(backup))
+    with zipfile.ZipFile(backup) as archive:
+        names = set(archive.namelist())
+        listing = archive.read("_components/vault/_storage/documents.jsonl").decode()
+    assert [json.loads(line)["_id"] for line in listing.splitlines()] == [stored]
+    assert any(name.startswith(f"_components/vault/_storage/{stored}") for name in names)
+    root = tmp_path_factory.mktemp("restored")
+    restoring = served_and_deployed(root, "component_lifecycle", variables={"VAULT_LABEL": "x"})
+    restored = next(restoring)
+    try:
+        restored.cli("import", "-y", str(backup))
+        [note] = vault(restored)["notes"]
+        assert note["file"] == stored and vault(restored)["files"] == 1
+        assert httpx.get(note["url"]).text == "in the vault"
+        assert restored.value("action", "app:read", {"file": stored}) == "in the vault"
+        assert restored.value("query", "app:view", {})["files"] >= 1  # the app's own came too
+    finally:
+        restoring.close()
