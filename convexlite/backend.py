@@ -294,11 +294,14 @@ class Backend:
         return await self.engine.run_http_action(request, caller)
 
     async def function_logs(
-        self, cursor: float, *, structured: bool, timeout: float
+        self, cursor: float, *, structured: bool, timeout: float, request_id: str | None = None
     ) -> tuple[list[dict[str, Any]], float]:
         """Entries of the function log stream newer than `cursor`, waiting up to `timeout`
-        seconds for some (`npx convex logs`; spec/protocol.md §3.4.3)."""
+        seconds for some (`npx convex logs`; spec/protocol.md §3.4.3); with `request_id`,
+        only those of that request's root execution."""
         entries, new_cursor = await self.engine.function_log.wait_since(cursor, timeout)
+        if request_id is not None:
+            entries = [entry for entry in entries if entry.of_request(request_id)]
         return [entry.render(structured=structured) for entry in entries], new_cursor
 
     def end_long_polls(self) -> None:

@@ -92,10 +92,39 @@ def transport_request(request_id: str) -> Iterator[None]:
         _TRANSPORT_REQUEST_ID.reset(token)
 
 
-def claim_request_id() -> str:
-    """The id of an execution starting now: its transport's, if still unclaimed, else new."""
+@dataclass(frozen=True, slots=True)
+class ParentExecution:
+    """The execution (an action) whose `runQuery`/`runMutation`/`runAction` starts another:
+    the request they share, and the parent's execution id, from which the dashboard builds
+    its request tree (spec/operator.md §5)."""
+
+    request_id: str
+    execution_id: str
+
+
+_PARENT: contextvars.ContextVar[ParentExecution | None] = contextvars.ContextVar(
+    "convexlite_parent_execution", default=None
+)
+
+
+@contextlib.contextmanager
+def nested_in(parent: ParentExecution | None) -> Iterator[None]:
+    """Executions starting inside this block are `parent`'s children."""
+    token = _PARENT.set(parent)
+    try:
+        yield
+    finally:
+        _PARENT.reset(token)
+
+
+def claim_request_id() -> tuple[str, str | None]:
+    """The request id of an execution starting now, and its parent's execution id: a
+    nested call's parent's request; else its transport's, if still unclaimed; else new."""
+    parent = _PARENT.get()
+    if parent is not None:
+        return parent.request_id, parent.execution_id
     pending = _TRANSPORT_REQUEST_ID.get()
-    return pending.pop() if pending else new_request_id()
+    return (pending.pop() if pending else new_request_id()), None
 
 
 @dataclass(slots=True)
@@ -108,6 +137,13 @@ class LogEntry:
     kind: str
     fields: dict[str, Any]
     log_lines: list[LogLine] = field(default_factory=list)
+    root: bool = True
+    """Whether the execution is its request's first (not started by an action's call)."""
+
+    def of_request(self, request_id: str) -> bool:
+        """Whether this is an entry of the root execution of the request `request_id`, which
+        is what a client asking for one request's logs is shown (upstream's `is_root`)."""
+        return self.root and self.fields.get("requestId") == request_id
 
     def render(self, *, structured: bool) -> dict[str, Any]:
         lines: list[Any] = [
@@ -129,6 +165,7 @@ def completion(
     caller: str,
     environment: str,
     identity_type: str,
+    parent_execution_id: str | None = None,
     success: Any = None,
     documents_read: int = 0,
     documents_written: int = 0,
@@ -148,7 +185,7 @@ def completion(
             "timestamp": ended,
             "cachedResult": False,
             "caller": caller,
-            "parentExecutionId": None,
+            "parentExecutionId": parent_execution_id,
             "executionTime": max(0.0, ended - started),
             "userExecutionTime": max(0.0, ended - started),
             "success": success,
@@ -164,6 +201,7 @@ def completion(
             "environment": environment,
         },
         lines,
+        root=parent_execution_id is None,
     )
 
 
@@ -175,6 +213,7 @@ def progress(
     started: float,
     request_id: str,
     execution_id: str,
+    root: bool = True,
 ) -> LogEntry:
     """A Progress entry: one log line of a running action; `timestamp` is its start."""
     component, identifier = _split(identifier)
@@ -189,6 +228,7 @@ def progress(
             "executionId": execution_id,
         },
         [line],
+        root=root,
     )
 
 

@@ -694,6 +694,7 @@ class FunctionRunner:
             lambda target: self._check_export(caller_component, target),
         )
         record = self._record("Action", display(fn.path), fn.handler, identity, caller)
+        nested.parent = record.as_parent() if record is not None else None
         error: BaseException | None = None
         with logs.capture() as collector:
             if record is not None:
@@ -772,6 +773,7 @@ class FunctionRunner:
             return text_response(404, NO_MATCHING_ROUTE)
         nested = NestedCalls(calls, identity, self._vector_search(TableNamespace(route.component)))
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
+        nested.parent = record.as_parent() if record is not None else None
         error: BaseException | None = None
         response: HttpResponse | None = None
         with logs.capture() as collector:
@@ -845,7 +847,7 @@ class NestedCalls:
     functions allowed, queries and mutations where `calls` runs them, vector searches
     by `search` (on a worker thread, as it reads storage)."""
 
-    __slots__ = ("_calls", "_check", "_search", "identity", "loop")
+    __slots__ = ("_calls", "_check", "_search", "identity", "loop", "parent")
 
     def __init__(
         self,
@@ -860,26 +862,31 @@ class NestedCalls:
         self._search = search
         self.identity = identity
         self.loop = asyncio.get_running_loop()
+        self.parent: function_log.ParentExecution | None = None
+        """The action making these calls, as their log entries name it."""
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
         self._check(path)
-        execution = await self._calls.query(
-            path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
-        )
+        with function_log.nested_in(self.parent):
+            execution = await self._calls.query(
+                path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
+            )
         return execution.value
 
     async def run_mutation(self, path: str, args: dict[str, Any]) -> Any:
         self._check(path)
-        execution = await self._calls.mutation(
-            path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
-        )
+        with function_log.nested_in(self.parent):
+            execution = await self._calls.mutation(
+                path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
+            )
         return execution.value
 
     async def run_action(self, path: str, args: dict[str, Any]) -> Any:
         self._check(path)
-        execution = await self._calls.action(
-            path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
-        )
+        with function_log.nested_in(self.parent):
+            execution = await self._calls.action(
+                path, args, identity=self.identity, internal_ok=True, caller=ACTION_CALLER
+            )
         return execution.value
 
     async def vector_search(self, query: Any) -> list[dict[str, Any]]:
@@ -1010,6 +1017,7 @@ class _Record:
         "_caller",
         "_started",
         "_request_id",
+        "_parent_execution_id",
         "_execution_id",
     )
 
@@ -1039,10 +1047,14 @@ class _Record:
         self._identity_type = "user" if identity else "unknown"
         self._caller = caller or function_log.DEFAULT_CALLER
         self._started = time.time()
-        self._request_id = function_log.claim_request_id()
+        self._request_id, self._parent_execution_id = function_log.claim_request_id()
         self._execution_id = function_log.new_execution_id()
         self._gauge = concurrency_gauge(self._environment, udf_type, RUNNING)
         metrics.adjust(self._gauge, 1)
+
+    def as_parent(self) -> function_log.ParentExecution:
+        """This execution as the parent of the calls it makes."""
+        return function_log.ParentExecution(self._request_id, self._execution_id)
 
     def abandon(self) -> None:
         """The attempt ends unrecorded (a conflict its caller retries in a new run)."""
@@ -1057,6 +1069,7 @@ class _Record:
                 started=self._started,
                 request_id=self._request_id,
                 execution_id=self._execution_id,
+                root=self._parent_execution_id is None,
             )
         )
 
@@ -1097,6 +1110,7 @@ class _Record:
                 caller=self._caller,
                 environment=self._environment,
                 identity_type=self._identity_type,
+                parent_execution_id=self._parent_execution_id,
                 success=success,
                 documents_read=sum(rows_read.values()) if rows_read else 0,
                 documents_written=sum(rows_written.values()) if rows_written else 0,

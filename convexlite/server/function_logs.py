@@ -6,7 +6,7 @@ or waits for one up to `ServerState.log_poll_seconds` (60 s) and then answers an
 empty batch with the cursor unchanged: `{"entries": [...], "newCursor": <ms>}`.
 CLI (`npm-cli-*`) and dashboard (`dashboard-*`) clients get structured log lines,
 everyone else `"[LEVEL] text"` strings. With `sessionId` and `clientRequestCounter`
-only the entries of that WebSocket request are kept. An admin key is required.
+only the entries of that WebSocket request's root execution are kept. An admin key is required.
 """
 
 from __future__ import annotations
@@ -75,19 +75,17 @@ def routes(state: ServerState) -> list[Route]:
         try:
             admin_caller(request, state, "Streaming function logs", write=False)
             cursor = _cursor(request)
-            wanted = _request_filter(request)
             entries, new_cursor = await state.backend.function_logs(
                 cursor,
                 structured=structured_lines(request.headers.get("convex-client")),
                 timeout=state.log_poll_seconds,
+                request_id=_request_filter(request),
             )
         except HttpError as exc:
             return exc.response()
         except Exception:
             log.exception("streaming function logs failed")
             return internal_error().response()
-        if wanted is not None:
-            entries = [entry for entry in entries if entry.get("requestId") == wanted]
         if completions_only:
             entries = [entry for entry in entries if entry["kind"] == "Completion"]
         return JSONResponse({"entries": entries, "newCursor": new_cursor})

@@ -162,11 +162,12 @@ class BackendApi(Protocol):
         ...
 
     async def function_logs(
-        self, cursor: float, *, structured: bool, timeout: float
+        self, cursor: float, *, structured: bool, timeout: float, request_id: str | None = None
     ) -> tuple[list[dict[str, Any]], float]:
         """The function log entries newer than `cursor` (a ms key), waiting up to `timeout`
         seconds for one, as JSON objects with structured or `"[LEVEL] text"` log lines,
-        and the cursor to pass next (`cursor` itself when none came)."""
+        and the cursor to pass next (`cursor` itself when none came); with `request_id`,
+        only the entries of that request's root execution."""
         ...
 
     async def cancel_scheduled_functions(

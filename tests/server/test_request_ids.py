@@ -1,8 +1,9 @@
 """The request id a client is shown is the one the function log carries: an HTTP call's (its
 `[Request ID: …]`), and a WebSocket request's derived id (spec/protocol.md §4.2), so the
 log stream's `sessionId` + `clientRequestCounter` filter finds that request's execution, as
-the official dashboard's function runner expects (operator.md §2.3). Only the request's
-root execution carries it."""
+the official dashboard's function runner expects (operator.md §2.3). An action's calls are
+executions of the same request with the action as their parent, and the filter keeps only
+the request's root execution, as upstream's does."""
 
 from __future__ import annotations
 
@@ -90,9 +91,14 @@ def test_a_websocket_requests_logs_are_found_by_its_session_and_counter(served: 
     assert [line["messages"] for line in second[0]["logLines"]] == [["'adding two'"]]
     action = only(2)
     assert [(e["kind"], e["identifier"]) for e in action] == [("Completion", "notes:twice")]
-    # its two mutations are executions of their own, with ids of their own
+    # its two mutations are executions of their own in the same request, children of the
+    # action's execution (the dashboard's request tree), left out of the filtered stream
     nested = [e for e in _logs(served) if e["identifier"] == "notes:add"][2:]
-    assert len(nested) == 2 and action[0]["requestId"] not in {e["requestId"] for e in nested}
+    assert [(e["requestId"], e["parentExecutionId"], e["caller"]) for e in nested] == [
+        (action[0]["requestId"], action[0]["executionId"], "Action")
+    ] * 2
+    assert len({e["executionId"] for e in nested}) == 2
+    assert action[0]["parentExecutionId"] is None
     assert only(7) == []
 
 
