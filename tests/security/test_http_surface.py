@@ -164,3 +164,19 @@ async def test_writes_need_a_key_that_may_write(plain, method, path, body) -> No
 async def test_reads_need_a_key(plain, path) -> None:
     _, c = plain
     assert (await c.get(path)).status_code == 401
+
+
+async def test_a_read_only_key_reads_but_cannot_edit_through_system_functions(plain) -> None:
+    backend, c = plain
+    add = {"path": "_system/frontend/addDocument", "args": {"table": "t", "documents": [{"a": 1}]}}
+    listed = {"path": "_system/frontend/getTableMapping", "args": {}}
+    refused = await c.post("/api/mutation", json=add, headers=admin(backend, read_only=True))
+    assert refused.json()["status"] == "error"
+    assert "read-only" in refused.json()["errorMessage"]
+    allowed = await c.post("/api/mutation", json=add, headers=admin(backend))
+    assert allowed.json()["status"] == "success", allowed.text
+    read = await c.post("/api/query", json=listed, headers=admin(backend, read_only=True))
+    assert read.json()["status"] == "success", read.text
+    user = await c.post("/api/mutation", json={"path": "s:chatty", "args": {}},
+                        headers=admin(backend, read_only=True))  # fmt: skip
+    assert user.json()["status"] == "success"  # user functions are not restricted (upstream)
