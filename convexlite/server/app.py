@@ -117,8 +117,12 @@ def _meta_routes(state: ServerState) -> list[BaseRoute]:
         return PlainTextResponse(state.instance_name)
 
     async def echo(request: Request) -> Response:
+        """The body back; `nosniff` so that a page posted here by a form on another site
+        is never run as one of this origin (the dashboard's)."""
         return Response(
-            await request.body(), media_type=request.headers.get("content-type", "text/plain")
+            await request.body(),
+            media_type=request.headers.get("content-type", "text/plain"),
+            headers={"X-Content-Type-Options": "nosniff"},
         )
 
     return [

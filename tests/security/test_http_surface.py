@@ -103,6 +103,13 @@ async def test_cors_on_the_api_as_upstream_and_none_on_the_dashboard(plain) -> N
     assert login.status_code == 401 and "access-control-allow-origin" not in login.headers
 
 
+async def test_echo_is_never_a_page_of_this_origin(plain) -> None:
+    _, c = plain
+    page = b"<script>sessionStorage</script>"
+    echoed = await c.post("/echo", content=page, headers={"Content-Type": "text/plain"})
+    assert echoed.content == page and echoed.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_errors_and_logs_reach_clients_only_without_redaction(plain, redacted) -> None:
     for (_, c), redact in ((plain, False), (redacted, True)):
         failed = (await c.post("/api/query", json={"path": "s:boom", "args": {}})).json()

@@ -19,6 +19,8 @@ import pytest
 import convexlite
 from convexlite.auth import keys, secretbox
 from convexlite.auth.keys import AdminKeyError, generate_instance_secret, parse_admin_key
+from convexlite.config import Config
+from convexlite.errors import ConvexBackendError
 from convexlite.persistence import StoreOpenError, open_persistence
 from convexlite.persistence.mysql.connection import database_name as mysql_database
 from convexlite.persistence.sqlite import SqlitePersistence
@@ -161,3 +163,28 @@ async def test_the_dashboard_follows_no_symlink(tmp_path: Path, monkeypatch) -> 
         for path in ("/leak.txt", "/up/outside.txt"):
             answer = await http.get(path)
             assert answer.status_code == 404 and "instance secret" not in answer.text, path
+
+
+def test_settings_do_not_show_their_secrets() -> None:
+    secret = generate_instance_secret()
+    config = Config.from_env({"INSTANCE_SECRET": secret, "POSTGRES_URL": "postgres://u:hunter2@h"})
+    assert config.instance_secret == secret and "hunter2" in config.store_url
+    assert secret not in repr(config) and "hunter2" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://u:hunter2@127.0.0.1:1",
+        "mysql://u:hunter2@127.0.0.1:1",
+        "postgres://u:hunter2@127.0.0.1:5432/db",
+        "mysql://u:hunter2@127.0.0.1:3306/db",
+        "postgres://u:hunter2@127.0.0.1:5432?bogus=1",
+        "mysql://u:hunter2@127.0.0.1:3306?bogus=1",
+        "mysql://nobody:hunter2@127.0.0.1:3306",
+    ],
+)
+def test_a_store_url_password_is_never_shown(url: str) -> None:
+    with pytest.raises(ConvexBackendError) as refused:
+        open_persistence(url, require_ssl=False)
+    assert "hunter2" not in str(refused.value)
