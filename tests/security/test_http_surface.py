@@ -155,6 +155,9 @@ async def test_an_uploaded_page_gets_an_origin_of_its_own(plain) -> None:
         ("POST", "/api/cancel_all_jobs", {}),
         ("POST", "/api/dashboard/admin_key", {"readOnly": False}),
         ("POST", "/api/v1/pause_deployment", {}),
+        ("POST", "/api/deploy2/start_push", {}),
+        ("POST", "/api/perform_import", {"importId": "x"}),
+        ("POST", "/api/export/request/zip", {}),
     ],
 )
 async def test_writes_need_a_key_that_may_write(plain, method, path, body) -> None:
