@@ -37,6 +37,7 @@ from convexlite.functions.function_log import transport_request
 from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.runner import Execution
+from convexlite.functions.system.permissions import check_system_write
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
 from convexlite.snapshots.export_jobs import ExportDownload
@@ -232,6 +233,7 @@ class Backend:
     async def _execute(
         self, kind: FunctionKind, path: str, args: Any, caller: Caller, at_ts: int | None
     ) -> Execution:
+        check_system_write(caller, kind, path)
         dispatch = self.engine.dispatch
         identity, internal_ok = caller.identity, caller.internal_ok
         if kind is FunctionKind.QUERY:

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import signal
 import socket
@@ -31,6 +32,7 @@ from convexlite.config import DEFAULT_STORE_URL, Config, ConfigError
 from convexlite.errors import ConvexBackendError
 from convexlite.files import S3BucketUnavailable, StorageKindMismatch
 from convexlite.functions.app import App
+from convexlite.server.access_log import RedactCredentials
 from convexlite.server.app import create_app, create_site_app
 from convexlite.server.dashboard.app import create_redirect_app
 from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
@@ -280,6 +282,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             )
             for app, port, sockets in apps
         ]
+        logging.getLogger("uvicorn.access").addFilter(RedactCredentials())
         loop = asyncio.get_running_loop()
         running = [server for server, _ in servers]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from convexlite.database.retention import DEFAULT_DELAY_S as DEFAULT_RETENTION_DELAY_S
@@ -43,9 +43,9 @@ def parse_bool(name: str, raw: str) -> bool:
 class Config:
     """One backend's settings. Fields left at their defaults mean "as upstream does"."""
 
-    store_url: str = "memory:"
+    store_url: str = field(default="memory:", repr=False)  # may hold a database password
     instance_name: str = DEFAULT_INSTANCE_NAME
-    instance_secret: str | None = None
+    instance_secret: str | None = field(default=None, repr=False)
     require_ssl: bool = True
     mysql_ca_file: str | None = None
     cloud_origin: str | None = None

@@ -83,6 +83,7 @@ from convexlite.functions.system import (
 )
 from convexlite.functions.system import exports as snapshot_exports
 from convexlite.functions.system import imports as snapshot_imports
+from convexlite.functions.system.permissions import check_system_write
 from convexlite.js.analysis import V8Analyzer
 from convexlite.js.one_off import OneOffQueries
 from convexlite.js.source import JsFunctionSource
@@ -825,6 +826,7 @@ class Engine:
         durable: bool = True,
     ) -> Execution:
         """Run a query or mutation on the calling thread (actions: `run_action`)."""
+        check_system_write(caller, kind, path)
         identity, internal_ok = caller.identity, caller.internal_ok
         if kind is FunctionKind.QUERY:
             return self.runner.run_query(

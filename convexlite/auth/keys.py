@@ -23,6 +23,9 @@ from convexlite.errors import BadRequestError
 
 ADMIN_KEY_PURPOSE = b"admin key"
 _VERSION = b"\x01"
+MAX_ENVELOPE_BYTES = 1024
+"""Far above any key's (a few dozen bytes): longer ones are refused before decryption,
+since opening a legacy envelope costs pure-Python time in proportion to its length."""
 
 
 class InvalidInstanceSecret(ValueError):
@@ -185,6 +188,8 @@ def parse_admin_key(key: str, instance_name: str, secret_hex: str) -> AdminIdent
         envelope = bytes.fromhex(encrypted)
     except ValueError:
         raise AdminKeyError() from None
+    if len(envelope) > MAX_ENVELOPE_BYTES:
+        raise AdminKeyError()
     plaintext = _decrypt(envelope, parse_instance_secret(secret_hex))
     try:
         fields = _parse_proto(plaintext)

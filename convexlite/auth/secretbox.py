@@ -68,11 +68,13 @@ def _poly1305(key: bytes, message: bytes) -> bytes:
 
 
 def secretbox_open(box: bytes, nonce: bytes, key: bytes) -> bytes:
-    """Open `mac || ciphertext`; raises ValueError when the MAC does not match."""
+    """Open `mac || ciphertext`, checking the MAC before decrypting; raises ValueError when
+    it does not match."""
     if len(key) != 32 or len(nonce) != 24 or len(box) < 16:
         raise ValueError("malformed secretbox")
     mac, ciphertext = box[:16], box[16:]
-    stream = _salsa20_stream(_hsalsa20(key, nonce[:16]), nonce[16:], 32 + len(ciphertext))
-    if not hmac.compare_digest(_poly1305(stream[:32], ciphertext), mac):
+    subkey = _hsalsa20(key, nonce[:16])
+    if not hmac.compare_digest(_poly1305(_salsa20_stream(subkey, nonce[16:], 32), ciphertext), mac):
         raise ValueError("secretbox authentication failed")
+    stream = _salsa20_stream(subkey, nonce[16:], 32 + len(ciphertext))
     return bytes(c ^ k for c, k in zip(ciphertext, stream[32:], strict=True))

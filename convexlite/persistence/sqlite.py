@@ -127,6 +127,14 @@ class _Reader:
             self.conn.close()
 
 
+def _create_private(path: str) -> None:
+    """Create a new store file readable by its owner only: it holds the instance secret
+    and every document, and SQLite gives its WAL and shared-memory files the same mode.
+    An existing file keeps its mode; a failure is left for SQLite to report."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+
+
 class SqlitePersistence:
     """A `Persistence` over one SQLite file, exclusively locked while open.
 
@@ -174,6 +182,7 @@ class SqlitePersistence:
         self._lock = FileLock(self.path + ".lock", store=self.path)
         self._lock.acquire()
         try:
+            _create_private(self.path)
             self._writer = self._connect(readonly=False)
             try:
                 mode = self._writer.pragma("journal_mode", "WAL")

@@ -49,8 +49,13 @@ class OpenBackend:
         await self.app(scope, receive, send)
 
 
+_NO_CORS = ("/http", "/dashboard")
+"""HTTP actions handle their own CORS; the dashboard is same-origin, and its login
+exchange answers with an admin key, which no other origin may read."""
+
+
 class Cors:
-    """Upstream's permissive CORS layer (spec/protocol.md §3.1.5), skipping HTTP actions."""
+    """Upstream's permissive CORS layer (spec/protocol.md §3.1.5), skipping `_NO_CORS`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -60,7 +65,7 @@ class Cors:
             await self.app(scope, receive, send)
             return
         route_path = scope["path"][len(scope.get("root_path", "")) :]
-        if route_path == "/http" or route_path.startswith("/http/"):
+        if any(route_path == p or route_path.startswith(p + "/") for p in _NO_CORS):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
@@ -112,8 +117,12 @@ def _meta_routes(state: ServerState) -> list[BaseRoute]:
         return PlainTextResponse(state.instance_name)
 
     async def echo(request: Request) -> Response:
+        """The body back; `nosniff` so that a page posted here by a form on another site
+        is never run as one of this origin (the dashboard's)."""
         return Response(
-            await request.body(), media_type=request.headers.get("content-type", "text/plain")
+            await request.body(),
+            media_type=request.headers.get("content-type", "text/plain"),
+            headers={"X-Content-Type-Options": "nosniff"},
         )
 
     return [

@@ -11,7 +11,8 @@
   capability. A document id in the path is 400 `InvalidStoragePath`, an unknown file
   404 `FileNotFound`.
 
-The CORS layer of `server/app.py` lets browsers on any origin do both.
+The CORS layer of `server/app.py` lets browsers on any origin do both. A download
+cannot act as a page of the API's origin (`isolation_headers`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,23 @@ from convexlite.server.state import ServerState
 log = logging.getLogger("convexlite.server")
 
 CACHE_CONTROL = "private, max-age=2592000"
+_ACTIVE_TYPES = {"text/html", "text/xml", "application/xml"}
+"""With every `+xml` type: what a browser runs as a document with scripts."""
+_SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads"
+
+
+def isolation_headers(content_type: str | None) -> dict[str, str]:
+    """Headers that keep an uploaded file from acting as a page of the API's origin, which
+    is the dashboard's (and holds its admin key): no type sniffing, and a document type a
+    browser would run (or an unknown one) is sandboxed into an origin of its own (its
+    scripts still run)."""
+    headers = {"X-Content-Type-Options": "nosniff"}
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if not media_type or media_type in _ACTIVE_TYPES or media_type.endswith("+xml"):
+        headers["Content-Security-Policy"] = _SANDBOX
+    return headers
+
+
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -100,6 +118,7 @@ def routes(state: ServerState) -> list[Route]:
         if found is None:
             return HttpError(404, "FileNotFound", f"File {raw} not found").response()
         headers = {"Cache-Control": CACHE_CONTROL, "Accept-Ranges": "bytes"}
+        headers |= isolation_headers(found.content_type)
         if found.content_type:
             headers["Content-Type"] = found.content_type
         try:

@@ -16,7 +16,7 @@ from convexlite.persistence.sql import naming
 from convexlite.persistence.sql.lease import take_over_option
 
 _URL_OPTIONS = {"take_over_lease"}
-_DATABASE_NAME = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+_DATABASE_NAME = re.compile(r"[A-Za-z0-9_$]{1,64}")
 
 # Client and server codes meaning "this connection is gone": the server went
 # away or was restarted, or someone ran KILL on the session.
@@ -40,7 +40,7 @@ def database_name(instance_name: str) -> str:
     return naming.database_name(
         instance_name,
         server="MySQL",
-        fits=lambda name: _DATABASE_NAME.match(name) is not None,
+        fits=lambda name: _DATABASE_NAME.fullmatch(name) is not None,
         rule="letters, digits, '-' and '_', at most 64 characters",
     )
 

@@ -201,11 +201,12 @@ class PostgresPersistence:
     def _open_error(self, exc: psycopg.OperationalError) -> StoreOpenError:
         text = str(exc)
         if f'database "{self.database}" does not exist' in text:
+            quoted = '"' + self.database.replace('"', '""') + '"'  # a command safe to paste
             return DatabaseMissingError(
                 f'the Postgres database "{self.database}" does not exist on {self._server}. '
                 f"convexlite keeps instance {self.instance_name!r} in the database named after "
                 f'it (with "-" replaced by "_") and does not create it; run: '
-                f'CREATE DATABASE "{self.database}";'
+                f"CREATE DATABASE {quoted};"
             )
         if "server does not support SSL" in text:
             return SslRequiredError(
