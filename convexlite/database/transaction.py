@@ -15,6 +15,7 @@ from typing import Any, cast
 from convexlite.database.errors import (
     IndexBackfillingError,
     IndexNotFoundError,
+    IndexStagedError,
     NonexistentDocument,
     ReadOnlyTransactionError,
     SystemFieldError,
@@ -159,6 +160,8 @@ class Transaction:
         self.read_only = read_only
         self.usage = Usage(limits or store.limits)
         self.rows_read: dict[str, int] = {}
+        self.text_index_query_bytes = 0
+        """The sizes of the text indexes searched (a usage statistic, as upstream's)."""
         """Documents of user tables read, by table: the metrics' per-table read rates."""
         self.write_source: str | None = None
         """The function whose writes these are, for what its commit invalidates."""
@@ -270,6 +273,11 @@ class Transaction:
         if self.table(table_name) is None:
             return None
         index = self.store.text_indexes.get(table_name, {}).get(descriptor)
+        if index is None and descriptor in self.store.staged_text_indexes.get(table_name, ()):
+            raise IndexStagedError(
+                f"Index {table_name}.{descriptor} is currently staged and not available to "
+                "query until it is enabled."
+            )
         if index is None:
             raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
         return index
@@ -359,9 +367,22 @@ class Transaction:
             built = InvertedIndex(index, self.begin_ts)
             for doc_id, json in documents():
                 built.put(doc_id, json)
-            return rank(built, terms, filters, overrides)
+            return self._ranked(built, terms, filters, overrides)
         with cache.at(table.tablet_id, by_id.index_id, index, self.begin_ts, documents) as found:
-            return rank(found, terms, filters, overrides)
+            return self._ranked(found, terms, filters, overrides)
+
+    def _ranked(
+        self,
+        index: InvertedIndex,
+        terms: QueryTerms,
+        filters: Filters,
+        overrides: dict[str, str | None],
+    ) -> list[tuple[float, Entry]]:
+        """`rank`, counting the index searched in the usage (not for a query without terms,
+        which upstream answers without searching)."""
+        if terms.exact or terms.prefix is not None:
+            self.text_index_query_bytes += index.size_bytes
+        return rank(index, terms, filters, overrides)
 
     def record_text_search(self, index_id: bytes, intervals: list[Interval]) -> None:
         """Add a text search's reads (`database/search/conflict_keys.py`)."""

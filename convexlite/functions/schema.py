@@ -579,6 +579,13 @@ class Schema:
             if not i.staged
         }
 
+    def staged_search_indexes(self, table_name: str) -> frozenset[str]:
+        """The names of `table_name`'s staged search indexes (searching one is an error)."""
+        table = self.tables.get(table_name)
+        if table is None:
+            return frozenset()
+        return frozenset(i.name for i in table.search_indexes if i.staged)
+
     def check_delete_table(self, table_name: str) -> None:
         """Refuse to drop a table the schema declares or references with `v.id`."""
         if table_name in self.tables:
