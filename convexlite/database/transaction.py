@@ -39,6 +39,7 @@ from convexlite.database.metadata import (
     Registry,
     TableInfo,
 )
+from convexlite.database.namespace import printable_table_name
 from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.search.inverted_index import Entry, InvertedIndex
 from convexlite.database.search.ranking import Filters, QueryTerms, rank
@@ -257,13 +258,14 @@ class Transaction:
         if table is None:
             return None
         index = self.registry.index(table.tablet_id, descriptor)
+        name = f"{printable_table_name(table_name)}.{descriptor}"
         if index is None:
-            raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
+            raise IndexNotFoundError(f"Index {name} not found.")
         index_doc = id_key(self._index_doc_id(index))
         self._record(self.store.index_by_id_index, Interval.prefix(index_doc))
         if not index.enabled:
             raise IndexBackfillingError(
-                f"Index {table_name}.{descriptor} is currently backfilling and not available "
+                f"Index {name} is currently backfilling and not available "
                 "to query yet."
             )
         return index
@@ -273,13 +275,14 @@ class Transaction:
         if self.table(table_name) is None:
             return None
         index = self.store.text_indexes.get(table_name, {}).get(descriptor)
+        name = f"{printable_table_name(table_name)}.{descriptor}"
         if index is None and descriptor in self.store.staged_text_indexes.get(table_name, ()):
             raise IndexStagedError(
-                f"Index {table_name}.{descriptor} is currently staged and not available to "
-                "query until it is enabled."
+                f"Index {name} is currently staged and not available to query until it is "
+                "enabled."
             )
         if index is None:
-            raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
+            raise IndexNotFoundError(f"Index {name} not found.")
         return index
 
     def table_name_of(self, number: int) -> str | None:

@@ -184,9 +184,11 @@ class VectorIndexes:
     # ---- search -------------------------------------------------------------------------------
 
     def specs(self, table_name: str) -> list[VectorIndexSpec]:
-        """The vector indexes `table_name` declares, staged ones included."""
+        """The enabled vector indexes `table_name` declares (a staged one holds nothing)."""
         entries = list(self._entries.items())
-        return [e.spec for name, e in entries if name.split(".", 1)[0] == table_name]
+        return [
+            e.spec for name, e in entries if name.split(".", 1)[0] == table_name and not e.staged
+        ]
 
     def search(
         self, table_name: str, query: VectorQuery, usage: SearchUsage | None = None
