@@ -13,7 +13,9 @@ schema = define_schema(
     {
         "messages": define_table(
             {"body": v.optional(v.string()), "channel": v.optional(v.any()), "n": v.number()}
-        ).search_index("search_body", search_field="body", filter_fields=["channel"])
+        )
+        .search_index("search_body", search_field="body", filter_fields=["channel"])
+        .search_index("staged_body", search_field="body", staged=True)
     }
 )
 app = App(schema)
@@ -201,3 +203,20 @@ def test_order_and_unknown_index_fail(t):
 
     with pytest.raises(ConvexBackendError, match="Index messages.nope not found"):
         t.run(unknown)
+
+
+def test_a_staged_index_is_refused(t):
+    insert(t, [("staged text", "#a")])
+
+    def staged(ctx):
+        return (
+            ctx.db.query("messages")
+            .with_search_index("staged_body", lambda q: q.search("body", "text"))
+            .collect()
+        )
+
+    with pytest.raises(ConvexBackendError) as err:
+        t.run(staged)
+    assert err.value.code == "IndexStagedError"
+    assert "Index messages.staged_body is currently staged and not available to query until it " \
+        "is enabled." in str(err.value)
