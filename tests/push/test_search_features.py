@@ -139,23 +139,32 @@ def test_staged_indexes_are_refused_with_upstreams_error(deployment: Deployment)
     assert enabled["value"] == ["hello world"]
 
 
-def test_staged_indexes_are_listed_as_staged(pushed: tuple[Deployment, str]) -> None:
-    deployment, output = pushed
-    assert "(staged)" in output, output
+def system_query(deployment: Deployment, path: str, args: dict[str, Any]) -> Any:
+    """A system query's value over HTTP with the admin key, as the dashboard calls it."""
     answer = httpx.post(
         f"{deployment.url}/api/query",
-        json={
-            "path": "_system/frontend/indexes:default",
-            "args": {"tableName": "notes", "tableNamespace": None},
-            "format": "json",
-        },
+        json={"path": path, "args": args, "format": "json"},
         headers={"Authorization": f"Convex {deployment.admin_key}"},
     ).json()
     assert answer["status"] == "success", answer
-    listed = {
-        i["name"]: (i["staged"], i["backfill"]["state"], i["fields"]) for i in answer["value"]
-    }
-    assert listed == {
+    return answer["value"]
+
+
+def listed_indexes(deployment: Deployment, component: str | None) -> dict[str, Any]:
+    """`_system/frontend/indexes` of the `notes` table of the app (None) or a component id:
+    each index's staged flag, backfill state and fields, by name."""
+    indexes = system_query(
+        deployment,
+        "_system/frontend/indexes:default",
+        {"tableName": "notes", "tableNamespace": component},
+    )
+    return {i["name"]: (i["staged"], i["backfill"]["state"], i["fields"]) for i in indexes}
+
+
+def test_search_indexes_are_listed_staged_ones_as_staged(pushed: tuple[Deployment, str]) -> None:
+    deployment, output = pushed
+    assert "(staged)" in output, output
+    assert listed_indexes(deployment, None) == {
         "search_body": (False, "done", {"searchField": "body", "filterFields": ["shelf"]}),
         "staged_body": (True, "backfilled", {"searchField": "body", "filterFields": []}),
         "by_embedding": (
@@ -163,6 +172,14 @@ def test_staged_indexes_are_listed_as_staged(pushed: tuple[Deployment, str]) -> 
         ),
         "staged_embedding": (
             True, "backfilled", {"vectorField": "embedding", "filterFields": [], "dimensions": 2}
+        ),
+    }  # fmt: skip
+    components = system_query(deployment, "_system/frontend/components:list", {})
+    library = next(c["id"] for c in components if c["path"] == "library")
+    assert listed_indexes(deployment, library) == {
+        "search_body": (False, "done", {"searchField": "body", "filterFields": ["shelf"]}),
+        "by_embedding": (
+            False, "done", {"vectorField": "embedding", "filterFields": ["shelf"], "dimensions": 2}
         ),
     }  # fmt: skip
 
