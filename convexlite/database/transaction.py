@@ -161,9 +161,9 @@ class Transaction:
         self.read_only = read_only
         self.usage = Usage(limits or store.limits)
         self.rows_read: dict[str, int] = {}
+        """Documents of user tables read, by table: the metrics' per-table read rates."""
         self.text_index_query_bytes = 0
         """The sizes of the text indexes searched (a usage statistic, as upstream's)."""
-        """Documents of user tables read, by table: the metrics' per-table read rates."""
         self.write_source: str | None = None
         """The function whose writes these are, for what its commit invalidates."""
         self.writes: dict[bytes, PendingWrite] = {}
@@ -265,8 +265,7 @@ class Transaction:
         self._record(self.store.index_by_id_index, Interval.prefix(index_doc))
         if not index.enabled:
             raise IndexBackfillingError(
-                f"Index {name} is currently backfilling and not available "
-                "to query yet."
+                f"Index {name} is currently backfilling and not available to query yet."
             )
         return index
 

@@ -15,7 +15,7 @@ upstream's usage tracker counts them (crates/usage_tracking `FunctionUsageStats`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from convexlite.database.index_keys import field_value, index_key
@@ -41,7 +41,7 @@ class SearchUsage:
     """One execution's search counters; `vector_specs` tells which writes a vector index
     takes in."""
 
-    vector_specs: VectorSpecs = field(default=lambda table_name: [])
+    vector_specs: VectorSpecs
     text_index_query_bytes: int = 0
     text_index_write_bytes: int = 0
     vector_index_read_bytes: int = 0
