@@ -87,7 +87,7 @@ class Database:
             clock=clock,
             counts=counts,
             text_indexes=_text_indexes(schema),
-            staged_text_indexes=_staged_text_indexes(schema),
+            staged_indexes=_staged_indexes(schema),
         )
         start_ts = max(
             persistence.max_ts(),
@@ -315,7 +315,7 @@ class Database:
             self.store,
             schema=enforced,
             text_indexes=_text_indexes(schema),
-            staged_text_indexes=_staged_text_indexes(schema),
+            staged_indexes=_staged_indexes(schema),
         )
         self._clear_text_indexes()
 
@@ -323,7 +323,7 @@ class Database:
         """Drop the active schema: stop validating writes, drop every user index and retire
         the stored schema, so applying the same schema again rebuilds its indexes (a push
         that removes `schema.ts`)."""
-        self.store = replace(self.store, schema=None, text_indexes={}, staged_text_indexes={})
+        self.store = replace(self.store, schema=None, text_indexes={}, staged_indexes={})
         self._clear_text_indexes()
         self.apply_indexes({})
         previous = self._active_schema()
@@ -488,8 +488,9 @@ def _text_indexes(schema: DocumentSchema | None) -> dict[str, dict[str, TextInde
     return {table: found for table in schema.tables if (found := schema.text_indexes(table))}
 
 
-def _staged_text_indexes(schema: DocumentSchema | None) -> dict[str, frozenset[str]]:
-    """The staged text search indexes of `schema`'s tables: never built nor searched."""
+def _staged_indexes(schema: DocumentSchema | None) -> dict[str, frozenset[str]]:
+    """The staged database and text search indexes of `schema`'s tables: never built nor
+    read."""
     if schema is None:
         return {}
-    return {t: found for t in schema.tables if (found := schema.staged_search_indexes(t))}
+    return {t: found for t in schema.tables if (found := schema.staged_indexes(t))}

@@ -260,6 +260,7 @@ class Transaction:
         index = self.registry.index(table.tablet_id, descriptor)
         name = f"{printable_table_name(table_name)}.{descriptor}"
         if index is None:
+            self._check_not_staged(table_name, descriptor, name)
             raise IndexNotFoundError(f"Index {name} not found.")
         index_doc = id_key(self._index_doc_id(index))
         self._record(self.store.index_by_id_index, Interval.prefix(index_doc))
@@ -275,14 +276,18 @@ class Transaction:
             return None
         index = self.store.text_indexes.get(table_name, {}).get(descriptor)
         name = f"{printable_table_name(table_name)}.{descriptor}"
-        if index is None and descriptor in self.store.staged_text_indexes.get(table_name, ()):
+        if index is None:
+            self._check_not_staged(table_name, descriptor, name)
+            raise IndexNotFoundError(f"Index {name} not found.")
+        return index
+
+    def _check_not_staged(self, table_name: str, descriptor: str, name: str) -> None:
+        """Raise upstream's error for a read of a staged index, which is never built."""
+        if descriptor in self.store.staged_indexes.get(table_name, ()):
             raise IndexStagedError(
                 f"Index {name} is currently staged and not available to query until it is "
                 "enabled."
             )
-        if index is None:
-            raise IndexNotFoundError(f"Index {name} not found.")
-        return index
 
     def table_name_of(self, number: int) -> str | None:
         table = self.registry.tables_by_number.get(number)

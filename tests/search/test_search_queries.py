@@ -16,6 +16,7 @@ schema = define_schema(
         )
         .search_index("search_body", search_field="body", filter_fields=["channel"])
         .search_index("staged_body", search_field="body", staged=True)
+        .index("staged_by_n", ["n"], staged=True)
     }
 )
 app = App(schema)
@@ -205,7 +206,7 @@ def test_order_and_unknown_index_fail(t):
         t.run(unknown)
 
 
-def test_a_staged_index_is_refused(t):
+def test_staged_indexes_are_refused(t):
     insert(t, [("staged text", "#a")])
 
     def staged(ctx):
@@ -215,8 +216,14 @@ def test_a_staged_index_is_refused(t):
             .collect()
         )
 
-    with pytest.raises(ConvexBackendError) as err:
-        t.run(staged)
-    assert err.value.code == "IndexStagedError"
-    assert "Index messages.staged_body is currently staged and not available to query until it " \
-        "is enabled." in str(err.value)
+    def staged_database_index(ctx):
+        return ctx.db.query("messages").with_index("staged_by_n").collect()
+
+    for read, name in ((staged, "staged_body"), (staged_database_index, "staged_by_n")):
+        with pytest.raises(ConvexBackendError) as err:
+            t.run(read)
+        assert err.value.code == "IndexStagedError"
+        assert (
+            f"Index messages.{name} is currently staged and not available to query until it "
+            "is enabled." in str(err.value)
+        )
