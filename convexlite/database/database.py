@@ -87,6 +87,7 @@ class Database:
             clock=clock,
             counts=counts,
             text_indexes=_text_indexes(schema),
+            staged_indexes=_staged_indexes(schema),
         )
         start_ts = max(
             persistence.max_ts(),
@@ -310,14 +311,19 @@ class Database:
         if schema is not None:
             self._store_schema(schema)
         enforced = schema if schema is not None and schema.schema_validation else None
-        self.store = replace(self.store, schema=enforced, text_indexes=_text_indexes(schema))
+        self.store = replace(
+            self.store,
+            schema=enforced,
+            text_indexes=_text_indexes(schema),
+            staged_indexes=_staged_indexes(schema),
+        )
         self._clear_text_indexes()
 
     def clear_schema(self) -> None:
         """Drop the active schema: stop validating writes, drop every user index and retire
         the stored schema, so applying the same schema again rebuilds its indexes (a push
         that removes `schema.ts`)."""
-        self.store = replace(self.store, schema=None, text_indexes={})
+        self.store = replace(self.store, schema=None, text_indexes={}, staged_indexes={})
         self._clear_text_indexes()
         self.apply_indexes({})
         previous = self._active_schema()
@@ -480,3 +486,11 @@ def _text_indexes(schema: DocumentSchema | None) -> dict[str, dict[str, TextInde
     if schema is None:
         return {}
     return {table: found for table in schema.tables if (found := schema.text_indexes(table))}
+
+
+def _staged_indexes(schema: DocumentSchema | None) -> dict[str, frozenset[str]]:
+    """The staged database and text search indexes of `schema`'s tables: never built nor
+    read."""
+    if schema is None:
+        return {}
+    return {t: found for t in schema.tables if (found := schema.staged_indexes(t))}

@@ -31,6 +31,10 @@ class IndexBackfillingError(BadRequestError):
     code = "IndexBackfillingError"
 
 
+class IndexStagedError(BadRequestError):
+    code = "IndexStagedError"
+
+
 class ReadOnlyTransactionError(BadRequestError):
     code = "ReadOnlyTransaction"
 

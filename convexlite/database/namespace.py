@@ -55,6 +55,12 @@ def all_copies(names: Iterable[str], table: str) -> list[str]:
     return [table] + sorted(name for name in names if name.endswith(suffix))
 
 
+def printable_table_name(engine_name: str) -> str:
+    """The name a component's code knows its table `engine_name` by, as errors show it
+    (upstream's printable index names carry no component path)."""
+    return engine_name.rpartition(SEPARATOR)[2]
+
+
 def component_of_table(engine_name: str) -> str:
     """The path of the component owning the registry's table `engine_name` (`""`: the app)."""
     return engine_name.rpartition(SEPARATOR)[0]

@@ -62,6 +62,8 @@ class DocumentSchema(Protocol):
 
     def text_indexes(self, table_name: str) -> dict[str, TextIndexDefinition]: ...
 
+    def staged_indexes(self, table_name: str) -> frozenset[str]: ...
+
     def export(self) -> str: ...
 
 
@@ -107,5 +109,8 @@ class StoreView:
     """Each table's document count (None only while a new store is bootstrapped)."""
     text_indexes: Mapping[str, Mapping[str, TextIndexDefinition]] = field(default_factory=dict)
     """The active schema's enabled text search indexes: table name → descriptor → index."""
+    staged_indexes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The active schema's staged database and text search indexes: table name →
+    descriptors (the vector ones are `query/vector_search.py`'s)."""
     text_cache: TextIndexCache | None = None
     """Their inverted indexes (None only while a new store is bootstrapped)."""

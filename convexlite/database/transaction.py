@@ -15,6 +15,7 @@ from typing import Any, cast
 from convexlite.database.errors import (
     IndexBackfillingError,
     IndexNotFoundError,
+    IndexStagedError,
     NonexistentDocument,
     ReadOnlyTransactionError,
     SystemFieldError,
@@ -38,6 +39,7 @@ from convexlite.database.metadata import (
     Registry,
     TableInfo,
 )
+from convexlite.database.namespace import printable_table_name
 from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.search.inverted_index import Entry, InvertedIndex
 from convexlite.database.search.ranking import Filters, QueryTerms, rank
@@ -160,6 +162,8 @@ class Transaction:
         self.usage = Usage(limits or store.limits)
         self.rows_read: dict[str, int] = {}
         """Documents of user tables read, by table: the metrics' per-table read rates."""
+        self.text_index_query_bytes = 0
+        """The sizes of the text indexes searched (a usage statistic, as upstream's)."""
         self.write_source: str | None = None
         """The function whose writes these are, for what its commit invalidates."""
         self.writes: dict[bytes, PendingWrite] = {}
@@ -254,14 +258,15 @@ class Transaction:
         if table is None:
             return None
         index = self.registry.index(table.tablet_id, descriptor)
+        name = f"{printable_table_name(table_name)}.{descriptor}"
         if index is None:
-            raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
+            self._check_not_staged(table_name, descriptor, name)
+            raise IndexNotFoundError(f"Index {name} not found.")
         index_doc = id_key(self._index_doc_id(index))
         self._record(self.store.index_by_id_index, Interval.prefix(index_doc))
         if not index.enabled:
             raise IndexBackfillingError(
-                f"Index {table_name}.{descriptor} is currently backfilling and not available "
-                "to query yet."
+                f"Index {name} is currently backfilling and not available to query yet."
             )
         return index
 
@@ -270,9 +275,19 @@ class Transaction:
         if self.table(table_name) is None:
             return None
         index = self.store.text_indexes.get(table_name, {}).get(descriptor)
+        name = f"{printable_table_name(table_name)}.{descriptor}"
         if index is None:
-            raise IndexNotFoundError(f"Index {table_name}.{descriptor} not found.")
+            self._check_not_staged(table_name, descriptor, name)
+            raise IndexNotFoundError(f"Index {name} not found.")
         return index
+
+    def _check_not_staged(self, table_name: str, descriptor: str, name: str) -> None:
+        """Raise upstream's error for a read of a staged index, which is never built."""
+        if descriptor in self.store.staged_indexes.get(table_name, ()):
+            raise IndexStagedError(
+                f"Index {name} is currently staged and not available to query until it is "
+                "enabled."
+            )
 
     def table_name_of(self, number: int) -> str | None:
         table = self.registry.tables_by_number.get(number)
@@ -359,9 +374,22 @@ class Transaction:
             built = InvertedIndex(index, self.begin_ts)
             for doc_id, json in documents():
                 built.put(doc_id, json)
-            return rank(built, terms, filters, overrides)
+            return self._ranked(built, terms, filters, overrides)
         with cache.at(table.tablet_id, by_id.index_id, index, self.begin_ts, documents) as found:
-            return rank(found, terms, filters, overrides)
+            return self._ranked(found, terms, filters, overrides)
+
+    def _ranked(
+        self,
+        index: InvertedIndex,
+        terms: QueryTerms,
+        filters: Filters,
+        overrides: dict[str, str | None],
+    ) -> list[tuple[float, Entry]]:
+        """`rank`, counting the index searched in the usage (not for a query without terms,
+        which upstream answers without searching)."""
+        if terms.exact or terms.prefix is not None:
+            self.text_index_query_bytes += index.size_bytes
+        return rank(index, terms, filters, overrides)
 
     def record_text_search(self, index_id: bytes, intervals: list[Interval]) -> None:
         """Add a text search's reads (`database/search/conflict_keys.py`)."""

@@ -98,6 +98,11 @@ class ComponentSchemas:
         name = namespace.user_name(table_name)
         return {} if schema is None or name is None else schema.text_indexes(name)
 
+    def staged_indexes(self, table_name: str) -> frozenset[str]:
+        namespace, schema = self._owner(table_name)
+        name = namespace.user_name(table_name)
+        return frozenset() if schema is None or name is None else schema.staged_indexes(name)
+
 
 def _within(namespace: TableNamespace, table_name_of: TableNameOf) -> TableNameOf:
     """`table_name_of` answering with the names `namespace` knows its tables by."""

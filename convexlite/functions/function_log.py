@@ -24,7 +24,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,13 +169,16 @@ def completion(
     success: Any = None,
     documents_read: int = 0,
     documents_written: int = 0,
+    search_usage: Mapping[str, int] | None = None,
 ) -> LogEntry:
-    """A Completion entry; times are `time.time()` seconds. Of the usage statistics only
-    the documents read and written are counted; the byte counts stay 0."""
+    """A Completion entry; times are `time.time()` seconds. Of the usage statistics the
+    documents read and written and the search counters (`search_usage`, by their
+    `usageStats` names) are counted; the other byte counts stay 0."""
     component, identifier = _split(identifier)
     usage = dict.fromkeys(_USAGE_FIELDS, 0)
     usage["databaseReadDocuments"] = documents_read
     usage["databaseWriteDocuments"] = documents_written
+    usage.update(search_usage or {})
     return LogEntry(
         "Completion",
         {

@@ -68,6 +68,7 @@ from convexlite.functions.system import components
 from convexlite.functions.system.deployment_state import RunningCheck
 from convexlite.functions.validators import ValidationError, validate_args, validate_returns
 from convexlite.query.cursors import CursorCodec
+from convexlite.query.search_usage import SearchUsage
 from convexlite.query.vector_search import VectorIndexes
 from convexlite.search.vector_query import parse_vector_query
 from convexlite.values import check_value, check_value_sized
@@ -266,7 +267,14 @@ class FunctionRunner:
         if identifier.startswith("_system/") or "|_system/" in identifier:
             return None
         return _Record(
-            self.function_log, self.metrics, udf_type, identifier, handler, identity, caller
+            self.function_log,
+            self.metrics,
+            udf_type,
+            identifier,
+            handler,
+            identity,
+            caller,
+            SearchUsage(self.vector_indexes.specs),
         )
 
     def _check_running(self) -> None:
@@ -687,13 +695,13 @@ class FunctionRunner:
         """
         fn, args = self._prepare(path, FunctionKind.ACTION, args, internal_ok)
         caller_component = split_component(fn.path)[0]
+        record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         nested = NestedCalls(
             calls,
             identity,
-            self._vector_search(namespace_of_function(fn.path)),
+            self._vector_search(namespace_of_function(fn.path), record),
             lambda target: self._check_export(caller_component, target),
         )
-        record = self._record("Action", display(fn.path), fn.handler, identity, caller)
         nested.parent = record.as_parent() if record is not None else None
         error: BaseException | None = None
         with logs.capture() as collector:
@@ -739,12 +747,14 @@ class FunctionRunner:
             env.storage = ActionStorage(self.files, calls.transaction, namespace)
         return env
 
-    def _vector_search(self, namespace: TableNamespace) -> VectorSearch:
-        """`vectorSearch` for an action whose tables are `namespace`'s."""
+    def _vector_search(self, namespace: TableNamespace, record: _Record | None) -> VectorSearch:
+        """`vectorSearch` for an action whose tables are `namespace`'s, counted in the usage
+        of its `record`."""
+        usage = record.usage if record is not None else None
 
         def search(raw: Any) -> list[dict[str, Any]]:
             query = parse_vector_query(raw)
-            return self.vector_indexes.search(namespace.engine_name(query.table), query)
+            return self.vector_indexes.search(namespace.engine_name(query.table), query, usage)
 
         return search
 
@@ -771,8 +781,9 @@ class FunctionRunner:
         route = match_route(routes, request.method, request.path)
         if route is None:
             return text_response(404, NO_MATCHING_ROUTE)
-        nested = NestedCalls(calls, identity, self._vector_search(TableNamespace(route.component)))
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
+        search = self._vector_search(TableNamespace(route.component), record)
+        nested = NestedCalls(calls, identity, search)
         nested.parent = record.as_parent() if record is not None else None
         error: BaseException | None = None
         response: HttpResponse | None = None
@@ -1019,6 +1030,7 @@ class _Record:
         "_request_id",
         "_parent_execution_id",
         "_execution_id",
+        "usage",
     )
 
     def __init__(
@@ -1030,8 +1042,11 @@ class _Record:
         handler: Any,
         identity: dict[str, Any] | None,
         caller: str | None,
+        usage: SearchUsage,
     ) -> None:
         self._log = log
+        self.usage = usage
+        """The execution's search counters, filled in as it runs and at `complete`."""
         self._metrics = metrics
         self.key = identifier if udf_type == "HttpAction" else function_key(identifier)
         """How the metrics name the function (`function_key`, or the route)."""
@@ -1088,6 +1103,8 @@ class _Record:
         ended = time.time()
         rows_read = tx.rows_read if tx is not None else None
         rows_written = tx.rows_written() if tx is not None and error is None else None
+        if tx is not None:
+            self.usage.add_transaction(tx, committed=error is None)
         self._metrics.completed(
             self._udf_type,
             self.key,
@@ -1114,6 +1131,7 @@ class _Record:
                 success=success,
                 documents_read=sum(rows_read.values()) if rows_read else 0,
                 documents_written=sum(rows_written.values()) if rows_written else 0,
+                search_usage=self.usage.fields(),
             )
         )
 

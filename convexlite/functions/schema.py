@@ -579,6 +579,15 @@ class Schema:
             if not i.staged
         }
 
+    def staged_indexes(self, table_name: str) -> frozenset[str]:
+        """The names of `table_name`'s staged database and search indexes: neither built
+        nor readable (reading one is an `IndexStagedError`)."""
+        table = self.tables.get(table_name)
+        if table is None:
+            return frozenset()
+        database = (i.name for i in table.indexes if i.staged)
+        return frozenset((*database, *(i.name for i in table.search_indexes if i.staged)))
+
     def check_delete_table(self, table_name: str) -> None:
         """Refuse to drop a table the schema declares or references with `v.id`."""
         if table_name in self.tables:

@@ -16,6 +16,7 @@ from typing import Any
 
 from convexlite.database.index_keys import id_key
 from convexlite.database.metadata import TableInfo
+from convexlite.database.namespace import printable_table_name
 from convexlite.database.search.conflict_keys import read_intervals, text_index_id
 from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.search.ranking import Filters, QueryTerms
@@ -72,7 +73,7 @@ def plan_text_search(
     index = tx.text_index(source.table_name, source.index_descriptor)
     if index is None:
         return None
-    name = source.index_name
+    name = f"{printable_table_name(source.table_name)}.{source.index_descriptor}"
     search_field = ".".join(index.search_field)
     filter_fields = [".".join(f) for f in index.filter_fields]
     text: str | None = None

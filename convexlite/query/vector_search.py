@@ -19,13 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convexlite.database.database import Database
-from convexlite.database.errors import IndexBackfillingError, IndexNotFoundError
+from convexlite.database.errors import (
+    IndexBackfillingError,
+    IndexNotFoundError,
+    IndexStagedError,
+)
 from convexlite.database.intervals import Interval
 from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.metadata import BY_ID
 from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import LogEntry
-from convexlite.search.vector_errors import IndexStagedError
+from convexlite.query.search_usage import SearchUsage
 from convexlite.search.vector_index import VectorIndex, VectorIndexSpec
 from convexlite.search.vector_query import VectorQuery
 
@@ -179,9 +183,18 @@ class VectorIndexes:
 
     # ---- search -------------------------------------------------------------------------------
 
-    def search(self, table_name: str, query: VectorQuery) -> list[dict[str, Any]]:
+    def specs(self, table_name: str) -> list[VectorIndexSpec]:
+        """The enabled vector indexes `table_name` declares (a staged one holds nothing)."""
+        entries = list(self._entries.items())
+        return [
+            e.spec for name, e in entries if name.split(".", 1)[0] == table_name and not e.staged
+        ]
+
+    def search(
+        self, table_name: str, query: VectorQuery, usage: SearchUsage | None = None
+    ) -> list[dict[str, Any]]:
         """`[{_id, _score}]` of `query` against `table_name` (the registry's name of
-        `query.table`); `[]` if the table does not exist."""
+        `query.table`); `[]` if the table does not exist. Counted in `usage`."""
         with self._lock:
             tx = self._db.begin(read_only=True, limits=UNLIMITED_READS)
             table = tx.table(table_name)
@@ -204,6 +217,8 @@ class VectorIndexes:
             self._catch_up(tx, table_name, table.tablet_id)
             assert entry.index is not None
             hits = entry.index.search(query.vector, query.limit, query.filters)
+            if usage is not None:
+                usage.add_vector_search(len(hits), len(entry.index), entry.spec.dimensions)
         return [{"_id": doc_id, "_score": score} for doc_id, score in hits]
 
     def _catch_up(self, tx: Transaction, table_name: str, tablet_id: bytes | None) -> None:

@@ -40,7 +40,3 @@ class InvalidVectorQuery(BadRequestError):
     """The query JSON itself is malformed (upstream fails to deserialize it)."""
 
     code = "InvalidVectorQuery"
-
-
-class IndexStagedError(BadRequestError):
-    code = "IndexStagedError"

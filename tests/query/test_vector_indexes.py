@@ -8,10 +8,10 @@ import pytest
 
 import convexlite.query.vector_search as module
 from convexlite.database.database import Database
-from convexlite.database.errors import IndexBackfillingError, IndexNotFoundError
+from convexlite.database.errors import IndexBackfillingError, IndexNotFoundError, IndexStagedError
 from convexlite.persistence.memory import MemoryPersistence
 from convexlite.query.vector_search import VectorIndexes
-from convexlite.search.vector_errors import IndexStagedError, VectorDimensionsMismatch
+from convexlite.search.vector_errors import VectorDimensionsMismatch
 from convexlite.search.vector_index import VectorIndexSpec
 from convexlite.search.vector_query import parse_vector_query
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from convexlite import App, Backend, ConvexBackendError, define_schema, define_table, v
 from convexlite.query import vector_search
+from convexlite.query.vector_search import VectorIndexes
 
 schema = define_schema(
     {
@@ -98,3 +102,54 @@ async def test_reopening_a_store_takes_up_the_stored_index(tmp_path, monkeypatch
                                                       "year": 2.0})  # fmt: skip
         hits = await backend.action("songs:similar", {"vector": [1.0, 0.0, 0.0]})
         assert [h["_id"] for h in hits] == [first, second]
+
+
+async def test_searching_an_index_still_backfilling_fails_at_once_then_succeeds(monkeypatch):
+    """Upstream answers a search of a backfilling index with `IndexBackfillingError`, a bad
+    request it does not retry (its vector search retries only overloaded errors); once the
+    push that declared the index has built it, the same search answers."""
+    with_another = define_schema(
+        {
+            "songs": define_table(
+                {"embedding": v.array(v.float64()), "genre": v.string(), "year": v.float64()}
+            )
+            .vector_index("by_embedding", vector_field="embedding", dimensions=3,
+                          filter_fields=["genre", "year"])
+            .vector_index("by_2", vector_field="embedding", dimensions=3),
+        }
+    )  # fmt: skip
+    started, release = threading.Event(), threading.Event()
+    real_backfill, real_search = vector_search._backfilled, VectorIndexes.search
+    searches = []
+
+    def held_backfill(*args):
+        started.set()
+        release.wait(30)
+        return real_backfill(*args)
+
+    def counted_search(self, *args):
+        searches.append(args)
+        return real_search(self, *args)
+
+    async with Backend(app) as backend:
+        added = await backend.mutation("songs:add", {"embedding": [0.0, 0.0, 1.0], "genre": "a",
+                                                     "year": 1.0})  # fmt: skip
+        monkeypatch.setattr(vector_search, "_backfilled", held_backfill)
+        monkeypatch.setattr(VectorIndexes, "search", counted_search)
+        pushing = asyncio.ensure_future(
+            asyncio.to_thread(backend.engine.apply_vector_indexes, with_another)
+        )
+        try:
+            assert await asyncio.to_thread(started.wait, 30)
+            with pytest.raises(ConvexBackendError) as raised:
+                await backend.action("songs:similar", {"vector": [0.0, 0.0, 1.0], "index": "by_2"})
+            assert len(searches) == 1  # not retried
+        finally:
+            release.set()
+            await pushing
+        hits = await backend.action("songs:similar", {"vector": [0.0, 0.0, 1.0], "index": "by_2"})
+    assert getattr(raised.value, "code", None) == "IndexBackfillingError"
+    assert "Index songs.by_2 is currently backfilling and not available to query yet." in str(
+        raised.value
+    )
+    assert [h["_id"] for h in hits] == [added]

@@ -13,7 +13,10 @@ schema = define_schema(
     {
         "messages": define_table(
             {"body": v.optional(v.string()), "channel": v.optional(v.any()), "n": v.number()}
-        ).search_index("search_body", search_field="body", filter_fields=["channel"])
+        )
+        .search_index("search_body", search_field="body", filter_fields=["channel"])
+        .search_index("staged_body", search_field="body", staged=True)
+        .index("staged_by_n", ["n"], staged=True)
     }
 )
 app = App(schema)
@@ -201,3 +204,26 @@ def test_order_and_unknown_index_fail(t):
 
     with pytest.raises(ConvexBackendError, match="Index messages.nope not found"):
         t.run(unknown)
+
+
+def test_staged_indexes_are_refused(t):
+    insert(t, [("staged text", "#a")])
+
+    def staged(ctx):
+        return (
+            ctx.db.query("messages")
+            .with_search_index("staged_body", lambda q: q.search("body", "text"))
+            .collect()
+        )
+
+    def staged_database_index(ctx):
+        return ctx.db.query("messages").with_index("staged_by_n").collect()
+
+    for read, name in ((staged, "staged_body"), (staged_database_index, "staged_by_n")):
+        with pytest.raises(ConvexBackendError) as err:
+            t.run(read)
+        assert err.value.code == "IndexStagedError"
+        assert (
+            f"Index messages.{name} is currently staged and not available to query until it "
+            "is enabled." in str(err.value)
+        )

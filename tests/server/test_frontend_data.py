@@ -234,8 +234,10 @@ async def test_tables_schema_indexes_and_reads_by_id(dashboard: Dashboard) -> No
     assert await dashboard.query("getSchemas:schemaValidationProgress", componentId=None) is None
     indexes = await dashboard.query("indexes:default", tableName="notes", tableNamespace=None)
     assert indexes == [
-        {"name": "by_author", "staged": False, "fields": ["author"], "backfill": {"state": "done"}}
-    ]
+        {"name": "by_author", "staged": False, "fields": ["author"], "backfill": {"state": "done"}},
+        {"name": "search_body", "staged": False, "backfill": {"state": "done"},
+         "fields": {"searchField": "body", "filterFields": ["author"]}},
+    ]  # fmt: skip
     assert await dashboard.query("indexes:default", tableName="nope", tableNamespace=None) is None
     number = next(n for n, name in mapping.items() if name == "notes")
     assert number.isdigit()

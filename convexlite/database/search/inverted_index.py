@@ -31,6 +31,13 @@ class Entry(msgspec.Struct, frozen=True, array_like=True):
     filter_keys: tuple[bytes, ...]
 
 
+def entry_size(entry: Entry) -> int:
+    """The bytes `entry` puts in an index: its tokens' text and its filter values (what a
+    search's usage counts as the index's size, as upstream counts its segments')."""
+    text = sum(len(term.encode()) * tf for term, tf in entry.counts.items())
+    return text + sum(len(key) for key in entry.filter_keys)
+
+
 def make_entry(index: TextIndexDefinition, doc_id: str, json: str) -> Entry:
     doc = loads(json)
     text = field_value(doc, index.search_field)
@@ -49,12 +56,15 @@ class InvertedIndex:
         self.postings: dict[str, dict[str, int]] = {}
         self.vocabulary: SortedList = SortedList()
         self.total_length = 0
+        self.size_bytes = 0
+        """The sum of the documents' `entry_size`s."""
 
     def put(self, doc_id: str, json: str | None) -> None:
         """Set the document `doc_id` to `json` (None: deleted)."""
         old = self.docs.pop(doc_id, None)
         if old is not None:
             self.total_length -= old.length
+            self.size_bytes -= entry_size(old)
             for term in old.counts:
                 posting = self.postings[term]
                 del posting[doc_id]
@@ -69,6 +79,7 @@ class InvertedIndex:
         doc_id = entry.doc_id
         self.docs[doc_id] = entry
         self.total_length += entry.length
+        self.size_bytes += entry_size(entry)
         for term, tf in entry.counts.items():
             if term not in self.postings:
                 self.postings[term] = {}

@@ -114,10 +114,49 @@ def _table_indexes(env: Environment, table_name: str) -> list[dict[str, Any]] | 
         return None
     table_id = internal_id_to_str(table.tablet_id)
     return [
-        _index(row)
-        for row in tx.rows(INDEX_TABLE, BY_ID)
-        if row["table_id"] == table_id and row["descriptor"] not in (BY_ID, BY_CREATION_TIME)
+        *(
+            _index(row)
+            for row in tx.rows(INDEX_TABLE, BY_ID)
+            if row["table_id"] == table_id and row["descriptor"] not in (BY_ID, BY_CREATION_TIME)
+        ),
+        *_search_indexes(tx, env.db.namespace.component, table_name),
     ]
+
+
+_SEARCH_KINDS = (
+    ("searchIndexes", False),
+    ("stagedSearchIndexes", True),
+    ("vectorIndexes", False),
+    ("stagedVectorIndexes", True),
+)
+
+
+def _search_indexes(tx: Transaction, component: str, table_name: str) -> list[dict[str, Any]]:
+    """The search and vector indexes the active schema declares for `table_name`. They need
+    no backfill before a search (a text index is built at its first search, a vector one by
+    the push that declares it), so an enabled one is `done`; a staged one shows as upstream
+    shows a staged index once built, `backfilled`, and answers searches with an error."""
+    schema = active_schema(tx, component) or {}
+    tables: list[dict[str, Any]] = schema.get("tables", [])
+    declared = next((t for t in tables if t["tableName"] == table_name), {})
+    listed = []
+    for key, staged in _SEARCH_KINDS:
+        for index in declared.get(key) or []:
+            fields: dict[str, Any] = {"filterFields": list(index.get("filterFields") or [])}
+            if "searchField" in index:
+                fields["searchField"] = index["searchField"]
+            else:
+                fields["vectorField"] = index["vectorField"]
+                fields["dimensions"] = index.get("dimensions", index.get("dimension"))
+            listed.append(
+                {
+                    "name": index["indexDescriptor"],
+                    "staged": staged,
+                    "fields": fields,
+                    "backfill": {"state": "backfilled" if staged else "done"},
+                }
+            )
+    return listed
 
 
 def _index(row: dict[str, Any]) -> dict[str, Any]:
