@@ -32,9 +32,11 @@ from convexlite.errors import ConvexBackendError
 from convexlite.files import S3BucketUnavailable, StorageKindMismatch
 from convexlite.functions.app import App
 from convexlite.server.app import create_app, create_site_app
+from convexlite.server.connection_limits import ConnectionLimits, limited_protocol
 from convexlite.server.dashboard.app import create_redirect_app
-from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
+from convexlite.server.memory_guard import MemoryGuard
 from convexlite.server.state import ServerState
+from convexlite.server.sync_endpoint import MAX_FRAME_BYTES
 
 DASHBOARD_PORT = 6791
 """Where upstream's dashboard listens; `convexlite serve` redirects it to its own."""
@@ -97,6 +99,23 @@ def _parser() -> argparse.ArgumentParser:
         "--metrics",
         action="store_true",
         help="serve GET /metrics (Prometheus) without an admin key, for a scraper",
+    )
+    serve.add_argument(
+        "--max-memory",
+        dest="max_memory_mb",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="refuse new work (503 / close 1013 Overloaded) from 90%% of this resident memory "
+        "on (default: CONVEXLITE_MAX_MEMORY_MB, else no ceiling)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="connections kept open per port, WebSockets included (default: "
+        "CONVEXLITE_MAX_CONNECTIONS, else 10000); more are answered 503",
     )
     serve.add_argument(
         "--no-dashboard",
@@ -173,9 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("export", "import"):
             options = config.with_options(store_url=args.db, storage_dir=args.storage_dir)
             return snapshot_command(args, options)
-        return asyncio.run(
-            _serve(args, config.with_options(store_url=args.db, storage_dir=args.storage_dir))
+        options = config.with_options(
+            store_url=args.db,
+            storage_dir=args.storage_dir,
+            max_memory_mb=args.max_memory_mb,
+            max_connections=args.max_connections,
         )
+        return asyncio.run(_serve(args, options))
     except InvalidInstanceSecret as exc:
         print(f"convexlite: invalid instance secret: {exc}", file=sys.stderr)
         return 2
@@ -252,6 +275,10 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             redact_logs=config.redact_logs_to_client,
             metrics_without_key=args.metrics,
             dashboard=args.dashboard,
+            memory=_memory_guard(config),
+        )
+        protocol = limited_protocol(
+            ConnectionLimits(config.max_connections, config.header_timeout_s, config.body_timeout_s)
         )
         apps: list[tuple[ASGIApp, int, list[socket.socket] | None]] = [
             (create_app(state), args.port, None),
@@ -272,8 +299,9 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
                         lifespan="off",
                         ws_ping_interval=WS_PING_S,
                         ws_per_message_deflate=False,
+                        ws_max_size=MAX_FRAME_BYTES,
                         access_log=args.access_log,
-                        http=CoalescingHttpToolsProtocol,
+                        http=protocol,
                     )
                 ),
                 sockets,
@@ -303,6 +331,10 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
     finally:
         await backend.close()
     return 0
+
+
+def _memory_guard(config: Config) -> MemoryGuard | None:
+    return None if config.max_memory_mb is None else MemoryGuard(config.max_memory_mb << 20)
 
 
 def _dashboard_socket(host: str, port: int, cloud: str) -> socket.socket | None:
