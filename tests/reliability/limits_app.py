@@ -1,5 +1,6 @@
 """The app the resource-limit tests and harness serve: a runaway query, a query returning
-more than the result limit, a mutation that fills the (in-memory) store, a cheap query."""
+more than the result limit, a mutation that fills the (in-memory) store, a cheap query, and
+a query per argument (`echo`)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def oversized(ctx, args):
 
 
 @app.query(args={"n": v.float64()})
-def numbers(ctx, args):
-    return list(range(int(args["n"])))
+def echo(ctx, args):
+    return args["n"]
 
 
 @app.mutation(args={"count": v.float64(), "size": v.float64()})
