@@ -46,74 +46,97 @@ def _reply(status: int, reason: str, code: str, message: str) -> bytes:
 
 
 class LimitedHttpProtocol(CoalescingHttpToolsProtocol):
+    """A timer runs only while a request is incomplete after a read: one that arrives whole
+    in one read, as nearly all do, costs no timer."""
+
     limits = ConnectionLimits()
 
     _timer: asyncio.TimerHandle | None = None
-    _head_bytes: int | None = 0
-    """Bytes received for the request head being read; None while none is being read."""
-    _refused = False
+    _timed: str = "idle"
+    """The phase the timer is armed for."""
+    _phase = "head"
+    """`head` (its line and headers awaited), `body`, `idle` (between requests: uvicorn's
+    keep-alive timeout applies), `upgraded` (a WebSocket now) or `refused`."""
+    _head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
-            self._refused = True
-            return
-        self._arm(self.limits.header_timeout_s)
+            self._phase = "refused"  # answered at its first bytes, or when its head is late
+        self._follow_phase()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._refused:
-            limit = self.limits.max_connections
-            message = f"The server has {limit} connections open, its limit; try again later"
-            self._close_with(_reply(503, "Service Unavailable", "TooManyConnections", message))
+        if self._phase == "refused":
+            self._close_with(self._too_many())
             return
-        if self._head_bytes is not None:
+        if self._phase in ("head", "idle"):
             self._head_bytes += len(data)
         super().data_received(data)
-        if self._head_bytes is not None and self._head_bytes > MAX_HEAD_BYTES:
+        if self._phase == "head" and self._head_bytes > MAX_HEAD_BYTES:
             message = f"The request line and headers are larger than {MAX_HEAD_BYTES} bytes"
             reply = _reply(431, "Request Header Fields Too Large", "HeadersTooLarge", message)
             self._close_with(reply)
+            return
+        self._follow_phase()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._head_bytes is None:
-            self._head_bytes = 0
-        self._arm(self.limits.header_timeout_s)
+        if self._phase != "head":
+            self._phase, self._head_bytes = "head", 0
 
     def on_headers_complete(self) -> None:
-        self._head_bytes = None
-        self._arm(self.limits.body_timeout_s)
+        self._phase = "body"
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        if self._phase == "body":
+            self._phase = "idle"
         super().on_message_complete()
 
     def handle_websocket_upgrade(self) -> None:
+        self._phase = "upgraded"
         self._disarm()
         super().handle_websocket_upgrade()
 
-    def _arm(self, seconds: float) -> None:
+    def _follow_phase(self) -> None:
+        """Arm the timer of the phase the connection is in, if it is not armed already."""
+        if self._timed == self._phase:
+            return
         self._disarm()
-        self._timer = self.loop.call_later(seconds, self._expired)
+        seconds = {
+            "head": self.limits.header_timeout_s,
+            "refused": self.limits.header_timeout_s,
+            "body": self.limits.body_timeout_s,
+        }.get(self._phase)
+        if seconds is not None:
+            self._timer = self.loop.call_later(seconds, self._expired)
+            self._timed = self._phase
 
     def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._timed = "idle"
 
     def _expired(self) -> None:
-        self._timer = None
-        if self._head_bytes is None:  # the body is late: the app sees the client leave
+        self._timer, self._timed = None, "idle"
+        if self._phase == "body":  # the app sees the client leave
             self.transport.close()
-            return
-        seconds = self.limits.header_timeout_s
-        message = f"The request headers did not arrive within {seconds:g} s"
-        self._close_with(_reply(408, "Request Timeout", "RequestTimeout", message))
+        elif self._phase == "refused":
+            self._close_with(self._too_many())
+        elif self._phase == "head":
+            seconds = self.limits.header_timeout_s
+            message = f"The request headers did not arrive within {seconds:g} s"
+            self._close_with(_reply(408, "Request Timeout", "RequestTimeout", message))
+
+    def _too_many(self) -> bytes:
+        limit = self.limits.max_connections
+        message = f"The server has {limit} connections open, its limit; try again later"
+        return _reply(503, "Service Unavailable", "TooManyConnections", message)
 
     def _close_with(self, reply: bytes) -> None:
         transport: Any = self.transport

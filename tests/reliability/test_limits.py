@@ -150,6 +150,18 @@ def test_connections_over_the_limit_are_refused_and_the_server_recovers(served):
     still_serving(served)
 
 
+def test_idle_connections_are_closed_whether_over_the_limit_or_not(served):
+    idle = [raw(served) for _ in range(60)]
+    try:
+        answers = [status_and_body(read_all(sock))[1]["code"] for sock in idle]
+    finally:
+        for sock in idle:
+            sock.close()
+    assert answers.count("TooManyConnections") >= 20
+    assert answers.count("TooManyConnections") + answers.count("RequestTimeout") == 60
+    still_serving(served)
+
+
 def test_a_huge_websocket_frame_closes_that_connection_only(served):
     url = served.url.replace("http://", "ws://") + "/api/sync"
     with connect(url) as ws:
