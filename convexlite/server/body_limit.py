@@ -2,8 +2,9 @@
 
 Routes read bodies whole (`request.body()`), so without a limit one request could fill
 memory. A body whose `Content-Length` is over its route's limit is refused before a byte
-of it is read; a chunked one is counted as it arrives and refused as it crosses the limit
-(the route is abandoned, the 413 sent if nothing was sent yet). Limits follow upstream:
+of it is read (httptools reads no more than a request declares); a chunked one is counted
+as it arrives and refused as it crosses the limit (the route is abandoned, the 413 sent if
+nothing was sent yet). Limits follow upstream:
 16 MiB + 2000 B for the public API (`MAX_BACKEND_PUBLIC_API_REQUEST_SIZE`), 20 MiB for HTTP
 actions (`HTTP_ACTION_BODY_LIMIT`), 128 MiB for `/echo` (`MAX_ECHO_BYTES`), 200 MB for pushes
 (`MAX_PUSH_BYTES`, also applied to snapshot import parts); file uploads stream to storage
@@ -66,9 +67,18 @@ class BodyLimit:
         if limit is None:
             await self.app(scope, receive, send)
             return
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(limit).response()(scope, receive, send)
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":  # the parser reads no more than it declares
+                if value.isdigit() and int(value) > limit:
+                    await _too_large(limit).response()(scope, receive, send)
+                else:
+                    await self.app(scope, receive, send)
+                return
+            if name == b"transfer-encoding":
+                chunked = True
+        if not chunked:  # no body
+            await self.app(scope, receive, send)
             return
         received = 0
         started = False

@@ -107,14 +107,14 @@ class LimitedHttpProtocol(CoalescingHttpToolsProtocol):
         if self._timed == self._phase:
             return
         self._disarm()
-        seconds = {
-            "head": self.limits.header_timeout_s,
-            "refused": self.limits.header_timeout_s,
-            "body": self.limits.body_timeout_s,
-        }.get(self._phase)
-        if seconds is not None:
-            self._timer = self.loop.call_later(seconds, self._expired)
-            self._timed = self._phase
+        if self._phase in ("head", "refused"):
+            self._arm(self.limits.header_timeout_s)
+        elif self._phase == "body":
+            self._arm(self.limits.body_timeout_s)
+
+    def _arm(self, seconds: float) -> None:
+        self._timer = self.loop.call_later(seconds, self._expired)
+        self._timed = self._phase
 
     def _disarm(self) -> None:
         if self._timer is not None:
