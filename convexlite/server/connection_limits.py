@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
 
@@ -26,9 +26,11 @@ MAX_HEAD_BYTES = 8192 + 4096 * 100
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
-    max_connections: int = 10_000
-    header_timeout_s: float = 30.0
-    body_timeout_s: float = 300.0
+    """The settings of `convexlite.config.Config` this protocol applies."""
+
+    max_connections: int
+    header_timeout_s: float
+    body_timeout_s: float
 
 
 def limited_protocol(limits: ConnectionLimits) -> type[LimitedHttpProtocol]:
@@ -49,7 +51,8 @@ class LimitedHttpProtocol(CoalescingHttpToolsProtocol):
     """A timer runs only while a request is incomplete after a read: one that arrives whole
     in one read, as nearly all do, costs no timer."""
 
-    limits = ConnectionLimits()
+    limits: ClassVar[ConnectionLimits]
+    """Set by `limited_protocol`."""
 
     _timer: asyncio.TimerHandle | None = None
     _timed: str = "idle"

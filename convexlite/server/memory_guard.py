@@ -58,19 +58,15 @@ class MemoryGuard:
     def __init__(self, ceiling_bytes: int) -> None:
         self.ceiling_bytes = ceiling_bytes
         self.shedding = False
-        self.refused = 0
-        """Requests and connections refused so far (for `GET /metrics` and the harness)."""
         self._sampled_at = 0.0
         self._trimmed_at = 0.0
 
     def over(self) -> bool:
-        """True while new work should be refused; each True counts as one refusal."""
+        """True while new work should be refused."""
         now = time.monotonic()
         if now - self._sampled_at >= SAMPLE_S:
             self._sampled_at = now
             self._update(now)
-        if self.shedding:
-            self.refused += 1
         return self.shedding
 
     def _update(self, now: float) -> None:
