@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
+from convexlite.functions.action_slots import ActionSlots
 from convexlite.functions.environment import Environment
 from convexlite.functions.environment_variables import visible_in
 from convexlite.functions.function_errors import FunctionError, FunctionTimeout
@@ -76,10 +77,6 @@ QUICK_RUN_SECONDS = 0.005
 """Queries and mutations one loop runs in V8 at once: enough to keep both cores busy
 while the loop serves syscalls and requests, few enough to keep contexts warm."""
 ACTION_SECONDS = 1800.0
-CONCURRENT_ACTIONS = 64
-ACTION_SLOT_WAIT_SECONDS = 10.0
-"""Upstream's `APPLICATION_MAX_CONCURRENT_V8_ACTIONS` and its action semaphore timeout: each
-running action holds a V8 context (up to `HEAP_LIMIT`), so their number bounds memory."""
 FRESH_AFTER_JS_SECONDS = 0.1
 SHARED_RUN_JS_SECONDS = 0.25
 RUN_SOURCE = "__cvx.run()"
@@ -92,13 +89,6 @@ _seeds = random.Random(os.urandom(32))
 class JsOutOfMemoryError(ConvexBackendError):
     kind = ErrorKind.BAD_REQUEST
     code = "OutOfMemory"
-
-
-class TooManyConcurrentRequests(ConvexBackendError):
-    """No action slot came free in time; retrying later can succeed."""
-
-    kind = ErrorKind.OVERLOADED
-    code = "TooManyConcurrentRequests"
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,9 +425,7 @@ class JsRuntime:
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
-        self._action_slots: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Semaphore
-        ] = weakref.WeakKeyDictionary()
+        self._action_slots = ActionSlots()
 
     def close(self) -> None:
         self.pool.close()
@@ -602,34 +590,16 @@ class JsRuntime:
         return HttpResponse(int(value["status"]), headers, response_body)
 
     async def _drive(self, request: str, module: str, path: str, env: Environment) -> str | None:
-        """Run an action once one of `CONCURRENT_ACTIONS` slots (per loop) is free, waiting
-        at most `ACTION_SLOT_WAIT_SECONDS` for one."""
-        loop = asyncio.get_running_loop()
-        slots = self._action_slots.get(loop)
-        if slots is None:
-            slots = self._action_slots[loop] = asyncio.Semaphore(CONCURRENT_ACTIONS)
-        try:
-            await asyncio.wait_for(slots.acquire(), ACTION_SLOT_WAIT_SECONDS)
-        except TimeoutError:
-            raise TooManyConcurrentRequests(
-                "Too many concurrent requests. Your backend is limited to "
-                f"{CONCURRENT_ACTIONS} concurrent actions."
-            ) from None
-        try:
-            return await self._drive_in_slot(request, module, path, env, loop)
-        finally:
-            slots.release()
+        """Run an action once one of its runtime's action slots is free."""
+        async with self._action_slots.slot():
+            return await self._drive_in_slot(request, module, path, env)
 
     async def _drive_in_slot(
-        self,
-        request: str,
-        module: str,
-        path: str,
-        env: Environment,
-        loop: asyncio.AbstractEventLoop,
+        self, request: str, module: str, path: str, env: Environment
     ) -> str | None:
         """Run an action; one that took over `FRESH_AFTER_JS_SECONDS` (its awaits included,
         as its JavaScript time is not measured) runs on fresh definitions from then on."""
+        loop = asyncio.get_running_loop()
         syscalls = ActionSyscalls(env, path=path, instance_name=self.instance_name)
         report = _Report(loop)
         pending: set[asyncio.Task[None]] = set()
