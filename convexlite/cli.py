@@ -47,6 +47,10 @@ peer is dropped within 80 s (upstream: 120 s of silence). The clients' inactivit
 sync endpoint's JSON `Ping` after 15 s of silence (spec/protocol.md §2.11); upstream's ping
 frame every 5 s cost a wake-up per connection every 5 s for nothing the clients need."""
 
+WS_MAX_QUEUE = 4
+"""Messages uvicorn reads ahead of the sync endpoint per connection, then stops reading
+the socket: with 64 MiB messages, uvicorn's 32 let one client park 2 GiB on the server."""
+
 
 def load_app(spec: str) -> App:
     """Import `module:attribute` (the current directory is importable, as for uvicorn)."""
@@ -300,6 +304,7 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
                         ws_ping_interval=WS_PING_S,
                         ws_per_message_deflate=False,
                         ws_max_size=MAX_FRAME_BYTES,
+                        ws_max_queue=WS_MAX_QUEUE,
                         access_log=args.access_log,
                         http=protocol,
                     )
