@@ -34,9 +34,11 @@ from convexlite.files import S3BucketUnavailable, StorageKindMismatch
 from convexlite.functions.app import App
 from convexlite.server.access_log import RedactCredentials
 from convexlite.server.app import create_app, create_site_app
+from convexlite.server.connection_limits import ConnectionLimits, limited_protocol
 from convexlite.server.dashboard.app import create_redirect_app
-from convexlite.server.http_protocol import CoalescingHttpToolsProtocol
+from convexlite.server.memory_guard import MemoryGuard
 from convexlite.server.state import ServerState
+from convexlite.server.sync_endpoint import MAX_FRAME_BYTES
 
 DASHBOARD_PORT = 6791
 """Where upstream's dashboard listens; `convexlite serve` redirects it to its own."""
@@ -46,6 +48,10 @@ peer is dropped within 80 s (upstream: 120 s of silence). The clients' inactivit
 (npm: 60 s without a message, Rust/Python: 30 s without a frame) are kept satisfied by the
 sync endpoint's JSON `Ping` after 15 s of silence (spec/protocol.md §2.11); upstream's ping
 frame every 5 s cost a wake-up per connection every 5 s for nothing the clients need."""
+
+WS_MAX_QUEUE = 4
+"""Messages uvicorn reads ahead of the sync endpoint per connection, then stops reading
+the socket: with 64 MiB messages, uvicorn's 32 let one client park 2 GiB on the server."""
 
 
 def load_app(spec: str) -> App:
@@ -99,6 +105,23 @@ def _parser() -> argparse.ArgumentParser:
         "--metrics",
         action="store_true",
         help="serve GET /metrics (Prometheus) without an admin key, for a scraper",
+    )
+    serve.add_argument(
+        "--max-memory",
+        dest="max_memory_mb",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="refuse new work (503 / close 1013 Overloaded) from 90%% of this resident memory "
+        "on (default: CONVEXLITE_MAX_MEMORY_MB, else no ceiling)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="connections kept open per port, WebSockets included (default: "
+        "CONVEXLITE_MAX_CONNECTIONS, else 10000); more are answered 503",
     )
     serve.add_argument(
         "--no-dashboard",
@@ -175,9 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("export", "import"):
             options = config.with_options(store_url=args.db, storage_dir=args.storage_dir)
             return snapshot_command(args, options)
-        return asyncio.run(
-            _serve(args, config.with_options(store_url=args.db, storage_dir=args.storage_dir))
+        options = config.with_options(
+            store_url=args.db,
+            storage_dir=args.storage_dir,
+            max_memory_mb=args.max_memory_mb,
+            max_connections=args.max_connections,
         )
+        return asyncio.run(_serve(args, options))
     except InvalidInstanceSecret as exc:
         print(f"convexlite: invalid instance secret: {exc}", file=sys.stderr)
         return 2
@@ -254,6 +281,10 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
             redact_logs=config.redact_logs_to_client,
             metrics_without_key=args.metrics,
             dashboard=args.dashboard,
+            memory=_memory_guard(config),
+        )
+        protocol = limited_protocol(
+            ConnectionLimits(config.max_connections, config.header_timeout_s, config.body_timeout_s)
         )
         apps: list[tuple[ASGIApp, int, list[socket.socket] | None]] = [
             (create_app(state), args.port, None),
@@ -274,8 +305,10 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
                         lifespan="off",
                         ws_ping_interval=WS_PING_S,
                         ws_per_message_deflate=False,
+                        ws_max_size=MAX_FRAME_BYTES,
+                        ws_max_queue=WS_MAX_QUEUE,
                         access_log=args.access_log,
-                        http=CoalescingHttpToolsProtocol,
+                        http=protocol,
                     )
                 ),
                 sockets,
@@ -306,6 +339,10 @@ async def _serve(args: argparse.Namespace, config: Config) -> int:
     finally:
         await backend.close()
     return 0
+
+
+def _memory_guard(config: Config) -> MemoryGuard | None:
+    return None if config.max_memory_mb is None else MemoryGuard(config.max_memory_mb << 20)
 
 
 def _dashboard_socket(host: str, port: int, cloud: str) -> socket.socket | None:

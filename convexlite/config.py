@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from convexlite.database.retention import DEFAULT_DELAY_S as DEFAULT_RETENTION_DELAY_S
@@ -59,6 +59,17 @@ class Config:
     document_retention_delay_s: int = DEFAULT_RETENTION_DELAY_S
     """`DOCUMENT_RETENTION_DELAY`: seconds of history kept for reads at past timestamps
     (database/retention.py); upstream's self-hosted Docker default, two days."""
+    max_connections: int = 10_000
+    """`CONVEXLITE_MAX_CONNECTIONS`: connections `convexlite serve` keeps open per port,
+    WebSockets included; one more is answered 503 `TooManyConnections`."""
+    header_timeout_s: int = 30
+    """`CONVEXLITE_HEADER_TIMEOUT_SECONDS`: time for a request's line and headers to arrive."""
+    body_timeout_s: int = 300
+    """`HTTP_SERVER_TIMEOUT_SECONDS`: time for a request's body to arrive (upstream's
+    timeout of a whole request, 300 s)."""
+    max_memory_mb: int | None = None
+    """`CONVEXLITE_MAX_MEMORY_MB`: the memory ceiling `convexlite serve` sheds load before
+    (server/memory_guard.py); None: no ceiling."""
 
     @classmethod
     def from_env(
@@ -95,9 +106,11 @@ class Config:
             storage_dir=None if s3_storage is not None else text("STORAGE_DIR"),
             s3_storage=s3_storage,
             node_cache_dir=text("CONVEXLITE_NODE_CACHE_DIR"),
-            document_retention_delay_s=_seconds(
-                "DOCUMENT_RETENTION_DELAY", env.get("DOCUMENT_RETENTION_DELAY", "")
-            ),
+            document_retention_delay_s=_whole(env, "DOCUMENT_RETENTION_DELAY", cls),
+            max_connections=_whole(env, "CONVEXLITE_MAX_CONNECTIONS", cls, minimum=1),
+            header_timeout_s=_whole(env, "CONVEXLITE_HEADER_TIMEOUT_SECONDS", cls, minimum=1),
+            body_timeout_s=_whole(env, "HTTP_SERVER_TIMEOUT_SECONDS", cls, minimum=1),
+            max_memory_mb=_whole(env, "CONVEXLITE_MAX_MEMORY_MB", cls, minimum=1),
         )
         return config.with_options(**overrides)
 
@@ -130,16 +143,29 @@ class Config:
         return LocalDirectory(os.path.join(beside, DEFAULT_STORAGE_DIR))
 
 
-def _seconds(name: str, raw: str) -> int:
-    """A whole number of seconds, at least 0; empty means the default."""
-    if not raw.strip():
-        return DEFAULT_RETENTION_DELAY_S
+_FIELDS = {
+    "DOCUMENT_RETENTION_DELAY": "document_retention_delay_s",
+    "CONVEXLITE_MAX_CONNECTIONS": "max_connections",
+    "CONVEXLITE_HEADER_TIMEOUT_SECONDS": "header_timeout_s",
+    "HTTP_SERVER_TIMEOUT_SECONDS": "body_timeout_s",
+    "CONVEXLITE_MAX_MEMORY_MB": "max_memory_mb",
+}
+
+
+def _whole(env: Mapping[str, str], name: str, cls: type[Config], *, minimum: int = 0) -> Any:
+    """A whole number at least `minimum` from variable `name`; unset or empty means the
+    default of its `Config` field."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return next(f.default for f in fields(cls) if f.name == _FIELDS[name])
     try:
-        value = int(raw.strip())
+        value = int(raw)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise ConfigError(f"environment variable {name}={raw!r} is not a whole number of seconds")
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(
+            f"environment variable {name}={raw!r} is not a whole number of at least {minimum}"
+        )
     return value
 
 

@@ -22,6 +22,7 @@ from convexlite.functions.definitions import (
 )
 from convexlite.functions.deployment import DeploymentConfig
 from convexlite.functions.http import HTTP_METHODS, HttpRoute
+from convexlite.functions.python_deadline import TRANSACTION_SECONDS
 from convexlite.functions.python_invokers import function_invoker, http_invoker
 from convexlite.functions.validators import args_validator, returns_validator
 from convexlite.values.function_paths import canonicalize
@@ -40,10 +41,18 @@ class App:
     ```
     """
 
-    def __init__(self, schema: Any = None, *, auth_providers: Sequence[Any] = ()) -> None:
+    def __init__(
+        self,
+        schema: Any = None,
+        *,
+        auth_providers: Sequence[Any] = (),
+        transaction_timeout_s: float = TRANSACTION_SECONDS,
+    ) -> None:
         """`auth_providers` are `auth.config.ts`'s providers (`{"domain", "applicationID"}`
-        or `{"type": "customJwt", ...}`), checked now as a push checks them."""
+        or `{"type": "customJwt", ...}`), checked now as a push checks them. A query or
+        mutation running longer than `transaction_timeout_s` fails with `FunctionTimeout`."""
         self.schema = schema
+        self.transaction_timeout_s = transaction_timeout_s
         self.auth_providers = tuple(auth_providers)
         parse_providers(self.auth_providers)
         self.functions: dict[str, FunctionDefinition] = {}
@@ -89,7 +98,7 @@ class App:
                 kind,
                 public,
                 handler,
-                function_invoker(kind, handler),
+                function_invoker(kind, handler, self.transaction_timeout_s),
                 args_validator(args),
                 returns_validator(returns),
                 is_async,

@@ -14,6 +14,7 @@ from typing import Any
 from convexlite.functions.context import ActionCtx, MutationCtx, QueryCtx
 from convexlite.functions.definitions import FunctionKind
 from convexlite.functions.environment import Environment
+from convexlite.functions.python_deadline import TRANSACTION_SECONDS, run_with_deadline
 from convexlite.functions.starlette_http import request_to_starlette, response_from_starlette
 from convexlite.values.http import HttpRequest, HttpResponse
 
@@ -24,14 +25,24 @@ _CTX: dict[FunctionKind, Callable[[Environment], Any]] = {
 }
 
 
-def function_invoker(kind: FunctionKind, handler: Callable[..., Any]) -> Callable[..., Any]:
-    """`invoke(env, args)`: the handler's value, or its coroutine for an async action."""
+def function_invoker(
+    kind: FunctionKind, handler: Callable[..., Any], timeout_s: float = TRANSACTION_SECONDS
+) -> Callable[..., Any]:
+    """`invoke(env, args)`: the handler's value, or its coroutine for an async action. A
+    query or mutation is stopped after `timeout_s` (functions/python_deadline.py)."""
     make_ctx = _CTX[kind]
 
-    def invoke(env: Environment, args: Any) -> Any:
-        return handler(make_ctx(env), args)
+    if kind is FunctionKind.ACTION:
 
-    return invoke
+        def invoke(env: Environment, args: Any) -> Any:
+            return handler(make_ctx(env), args)
+
+        return invoke
+
+    def invoke_in_time(env: Environment, args: Any) -> Any:
+        return run_with_deadline(timeout_s, handler, make_ctx(env), args)
+
+    return invoke_in_time
 
 
 def http_invoker(handler: Callable[..., Any], name: str, is_async: bool) -> Callable[..., Any]:

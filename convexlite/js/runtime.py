@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convexlite.errors import ConvexBackendError, ConvexError, ErrorKind
+from convexlite.functions.action_slots import ActionSlots
 from convexlite.functions.environment import Environment
 from convexlite.functions.environment_variables import visible_in
 from convexlite.functions.function_errors import FunctionError, FunctionTimeout
@@ -424,6 +425,7 @@ class JsRuntime:
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
+        self._action_slots = ActionSlots()
 
     def close(self) -> None:
         self.pool.close()
@@ -588,6 +590,13 @@ class JsRuntime:
         return HttpResponse(int(value["status"]), headers, response_body)
 
     async def _drive(self, request: str, module: str, path: str, env: Environment) -> str | None:
+        """Run an action once one of its runtime's action slots is free."""
+        async with self._action_slots.slot():
+            return await self._drive_in_slot(request, module, path, env)
+
+    async def _drive_in_slot(
+        self, request: str, module: str, path: str, env: Environment
+    ) -> str | None:
         """Run an action; one that took over `FRESH_AFTER_JS_SECONDS` (its awaits included,
         as its JavaScript time is not measured) runs on fresh definitions from then on."""
         loop = asyncio.get_running_loop()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from convexlite.errors import ConvexError
+from convexlite.functions.action_slots import ActionSlots
 from convexlite.functions.environment import Environment
 from convexlite.functions.environment_variables import visible_in
 from convexlite.functions.function_errors import FunctionError, FunctionTimeout
@@ -57,6 +58,7 @@ class NodeRuntime:
         self._pool: WorkerPool | None = None
         self._preparing = threading.Lock()
         self._closed = False
+        self._action_slots = ActionSlots()
 
     # ---- preparation ---------------------------------------------------------------------------
 
@@ -109,7 +111,14 @@ class NodeRuntime:
     async def run_action(
         self, module: str, name: str, path: str, args: Any, env: Environment
     ) -> Any:
-        """Run `module`'s action `name` (shown as `path`) with `args` for `env`'s caller."""
+        """Run `module`'s action `name` (shown as `path`) with `args` for `env`'s caller, once
+        one of this push's action slots is free."""
+        async with self._action_slots.slot():
+            return await self._run_in_slot(module, name, path, args, env)
+
+    async def _run_in_slot(
+        self, module: str, name: str, path: str, args: Any, env: Environment
+    ) -> Any:
         pool = self._pool if self._pool is not None else await asyncio.to_thread(self._prepare)
         worker = await asyncio.to_thread(pool.take)
         loop = asyncio.get_running_loop()

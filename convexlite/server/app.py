@@ -26,8 +26,10 @@ from convexlite.server import (
     snapshot_api,
     storage_api,
 )
+from convexlite.server.body_limit import BodyLimit, api_limit, site_limit
 from convexlite.server.dashboard.app import create_dashboard_app
 from convexlite.server.http_actions import HttpActions
+from convexlite.server.memory_guard import LoadShedding
 from convexlite.server.state import ServerState
 from convexlite.server.sync_endpoint import sync_websocket
 
@@ -160,10 +162,18 @@ def create_app(state: ServerState) -> Starlette:
     if state.dashboard:
         routes.append(Mount("/dashboard", create_dashboard_app(state.login_tokens)))
     app = Starlette(routes=routes)
+    app.add_middleware(BodyLimit, limit_for=api_limit)
     app.add_middleware(Cors)
-    app.add_middleware(OpenBackend, state=state)
+    _guard(app, state)
     app.state.convex = state
     return app
+
+
+def _guard(app: Starlette, state: ServerState) -> None:
+    """The outer layers of both apps: shed load near the memory ceiling, open the backend."""
+    if state.memory is not None:
+        app.add_middleware(LoadShedding, guard=state.memory)
+    app.add_middleware(OpenBackend, state=state)
 
 
 def create_site_app(state: ServerState) -> Starlette:
@@ -175,5 +185,6 @@ def create_site_app(state: ServerState) -> Starlette:
     app = Starlette(
         routes=[Route("/version", version, methods=["GET"]), Mount("", HttpActions(state))]
     )
-    app.add_middleware(OpenBackend, state=state)
+    app.add_middleware(BodyLimit, limit_for=site_limit)
+    _guard(app, state)
     return app

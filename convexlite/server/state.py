@@ -6,6 +6,7 @@ import importlib.metadata
 from dataclasses import dataclass, field
 
 from convexlite.server.dashboard.login import LoginTokens
+from convexlite.server.memory_guard import MemoryGuard
 from convexlite.server.types import BackendApi
 
 
@@ -40,6 +41,8 @@ class ServerState:
     """Serve the built-in dashboard under `/dashboard` (`convexlite serve --no-dashboard`)."""
     login_tokens: LoginTokens = field(default_factory=LoginTokens)
     """The one-time tokens of dashboard login links (`convexlite serve` prints one)."""
+    memory: MemoryGuard | None = None
+    """The memory ceiling new work is refused before (`CONVEXLITE_MAX_MEMORY_MB`), if any."""
 
     @property
     def instance_name(self) -> str:

@@ -67,7 +67,7 @@ from convexlite.sync import (
     Watch,
     encode_message,
 )
-from convexlite.sync.actions import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_TOO_BIG
+from convexlite.sync.actions import CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN
 from convexlite.values import dumpb, encode
 from convexlite.values.formats import InvalidFunctionArguments, decode_function_args
 from convexlite.values.function_kinds import FunctionKind
@@ -268,6 +268,10 @@ class _Connection:
                     self._perform([Close(CLOSE_INTERNAL, "InternalServerError", "binary frame")])
                 else:
                     self._perform([Close(CLOSE_TOO_BIG, "MessageTooLarge")])
+                return
+            if self.state.memory is not None and self.state.memory.over():
+                self.session.connection_lost()  # near the memory ceiling: shed this client
+                self._perform([Close(CLOSE_TRY_AGAIN, "Overloaded")])
                 return
             now_ms = time.time() * 1000
             actions = self.session.receive(text, now_ms=now_ms, latest_ts=self.backend.latest_ts)

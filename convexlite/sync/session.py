@@ -75,6 +75,8 @@ from convexlite.sync.server_messages import (
 from convexlite.values.function_paths import qualify
 
 MAX_QUEUED_MUTATIONS = 1000
+MAX_INFLIGHT_ACTIONS = 1000
+"""Upstream's `OPERATION_QUEUE_BUFFER_SIZE` bounds both, per connection."""
 IDENTITY_EXPIRED = "Convex token identity expired"
 INVALID_ADMIN_KEY = "The provided admin key was invalid for this instance"
 
@@ -145,6 +147,7 @@ class SyncSession:
         self._added: set[int] = set()
         self._expires_ms: float | None = None
         self._queued: deque[tuple[Mutation, Any]] = deque()
+        self._actions_running = 0
         self._running: int | None = None
         self._running_handle: Any = None
         self._owns_run = False
@@ -182,6 +185,9 @@ class SyncSession:
             self._queued.append((message, self.caller))
             return self._next_mutation()
         if isinstance(message, Action):
+            if self._actions_running >= MAX_INFLIGHT_ACTIONS:
+                return self._close(Close(CLOSE_TRY_AGAIN, "TooManyInflightActionsForSingleClient"))
+            self._actions_running += 1
             return [
                 RunAction(
                     message.request_id,
@@ -367,6 +373,7 @@ class SyncSession:
         """An action's response (None: a system error, the connection ends)."""
         if self.closed:
             return []
+        self._actions_running -= 1
         if response is None:
             return self._close(Close(CLOSE_INTERNAL, "InternalServerError"))
         self.transition_owed = True

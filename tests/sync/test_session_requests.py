@@ -24,7 +24,12 @@ from convexlite.sync import (
     VerifyUserToken,
     Watch,
 )
-from convexlite.sync.session import IDENTITY_EXPIRED, INVALID_ADMIN_KEY, MAX_QUEUED_MUTATIONS
+from convexlite.sync.session import (
+    IDENTITY_EXPIRED,
+    INVALID_ADMIN_KEY,
+    MAX_INFLIGHT_ACTIONS,
+    MAX_QUEUED_MUTATIONS,
+)
 
 # ---- authentication ---------------------------------------------------------------------------
 
@@ -190,6 +195,21 @@ def test_too_many_queued_mutations_close_1013() -> None:
         assert not any(isinstance(a, Close) for a in send(session, mutation(request_id)))
     [close] = send(session, mutation(MAX_QUEUED_MUTATIONS + 1))
     assert close == Close(1013, "TooManyConcurrentMutations")
+
+
+def test_too_many_running_actions_close_1013_and_finished_ones_make_room() -> None:
+    session = connected()
+
+    def action(request_id: int) -> list:
+        message = {"type": "Action", "requestId": request_id, "udfPath": "a:b", "args": [{}]}
+        return send(session, message)
+
+    for request_id in range(MAX_INFLIGHT_ACTIONS):
+        assert not any(isinstance(a, Close) for a in action(request_id))
+    session.action_completed(ActionResponse(0, True, 1.0, ()))
+    assert not any(isinstance(a, Close) for a in action(MAX_INFLIGHT_ACTIONS))
+    [close] = action(MAX_INFLIGHT_ACTIONS + 1)
+    assert close == Close(1013, "TooManyInflightActionsForSingleClient")
 
 
 def test_an_action_response_owes_a_transition() -> None:
