@@ -86,7 +86,7 @@ def _internal(op: Op) -> list[Anomaly]:
             mine = tuple(pending[mop.key])
             expected_ok = mop.value[len(mop.value) - len(mine) :] == mine
         if not expected_ok:
-            found.append(Anomaly("internal", f"op {op.index} read {mop.key}={list(mop.value)}"))
+            found.append(Anomaly("internal", f"op {op.index} read {mop.key}={_show(mop.value)}"))
         known[mop.key] = mop.value
     return found
 
@@ -96,7 +96,7 @@ def _read_anomalies(committed: list[Op], writer: dict[tuple[Key, Element], Op]) 
     for op in committed:
         for read in op.reads():
             assert read.value is not None
-            where = f"op {op.index} read {read.key}={list(read.value)}"
+            where = f"op {op.index} read {read.key}={_show(read.value)}"
             if len(set(read.value)) != len(read.value):
                 found.append(Anomaly("duplicate-elements", where))
             for position, element in enumerate(read.value):
@@ -135,8 +135,8 @@ def _version_orders(
                 found.append(
                     Anomaly(
                         "incompatible-order",
-                        f"op {op.index} read {read.key}={list(read.value)}, "
-                        f"another read {list(order)}",
+                        f"op {op.index} read {read.key}={_show(read.value)}, "
+                        f"another read {_show(order)}",
                     )
                 )
     seen = {(key, element) for key, order in longest.items() for element in order}
@@ -243,3 +243,10 @@ def _describe(cycle: list[Edge], by_index: dict[int, Op]) -> str:
     return " ".join(f"op {a} ({by_index[a].process}) -{kind}->" for a, kind, _ in cycle) + (
         f" op {cycle[0][0]}"
     )
+
+
+def _show(elements: tuple[Element, ...]) -> str:
+    """A list as a message shows it: its end, where anomalies show."""
+    if len(elements) <= 8:
+        return str(list(elements))
+    return f"[...{len(elements) - 6} more, {', '.join(map(str, elements[-6:]))}]"
