@@ -63,7 +63,9 @@ async function runProcess(spec) {
       const via = roll < 0.45 ? "mutation" : "action";
       const mops = listAppendTxn(state);
       const path = via === "mutation" ? "la:txn" : "la:txnAction";
-      record = { workload: "la", via, mops, call: () => client[via](path, { mops }) };
+      // with `tokens`, la:txn answers a re-sent request instead of running it again (app.py)
+      const args = config.tokens ? { mops, token: String(state.base + state.next++) } : { mops };
+      record = { workload: "la", via, mops, call: () => client[via](path, args) };
     } else if (roll < 0.8) {
       const via = roll < 0.75 ? "mutation" : "action";
       const args = transfer();

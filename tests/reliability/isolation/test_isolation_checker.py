@@ -182,7 +182,7 @@ def serial_histories(draw):
     return ops
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(serial_histories())
 def test_a_serial_execution_has_no_anomaly(ops):
     assert check(ops) == []

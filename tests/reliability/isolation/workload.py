@@ -44,6 +44,9 @@ class Plan:
     keys: int = 4
     rotate_ms: int = 3000
     timeout_ms: int = 10000
+    tokens: bool = False
+    """Every client passes la:txn a token, not only the Rust one: mutations re-sent after a
+    server restart then run once even though the server forgets what it answered."""
 
 
 @dataclass
@@ -105,7 +108,10 @@ def run(plan: Plan, workdir: Path) -> Outcome:
                 restart,
                 lambda: drop_database_connections(plan.backend, database, served[-1].process.pid),
             )
-            records += _final_reads(proxy.url, records)
+            try:
+                records += _final_reads(proxy.url, records)
+            except Exception as exc:  # a wedged server: the history is checked without them
+                faults.append(f"final reads failed: {exc}")
         finally:
             proxy.close()
             served[-1].stop()
@@ -122,6 +128,7 @@ def _drive(plan: Plan, proxy: Proxy, npm: Path, restart: Any, drop: Any) -> tupl
         "accounts": ACCOUNTS,
         "rotateMs": plan.rotate_ms,
         "timeoutMs": plan.timeout_ms,
+        "tokens": plan.tokens,
     }
     ids = iter(range(1, 10_000))
     npm_procs = [{"id": next(ids), "transport": "ws"} for _ in range(plan.npm_ws)]
