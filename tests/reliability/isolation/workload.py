@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,7 @@ def run(plan: Plan, workdir: Path) -> Outcome:
                 plan,
                 proxy,
                 npm,
+                workdir,
                 restart,
                 lambda: drop_database_connections(plan.backend, database, served[-1].process.pid),
             )
@@ -118,7 +119,45 @@ def run(plan: Plan, workdir: Path) -> Outcome:
     return _outcome(records, faults, workdir)
 
 
-def _drive(plan: Plan, proxy: Proxy, npm: Path, restart: Any, drop: Any) -> tuple[list, list]:
+class _Driver:
+    """A client process and the records it prints, read as they come: a process killed
+    mid-call still leaves every record it printed."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.records: list[dict[str, Any]] = []
+        with log.open("w") as stderr:
+            self.process = subprocess.Popen(
+                command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=stderr, text=True
+            )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("{"):  # the npm client logs its reconnects to stdout too
+                self.records.append(json.loads(line))
+
+    def finish(self, timeout: float) -> list[dict[str, Any]]:
+        """Wait for the process to end its run; one stuck in a call is killed (its last
+        operation stays unanswered)."""
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._reader.join()
+        return self.records
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _drive(
+    plan: Plan, proxy: Proxy, npm: Path, workdir: Path, restart: Callable[[], None],
+    drop: Callable[[], int],
+) -> tuple[list[dict[str, Any]], list[str]]:  # fmt: skip
     start = time.time() * 1000
     common = {
         "url": proxy.url,
@@ -135,59 +174,31 @@ def _drive(plan: Plan, proxy: Proxy, npm: Path, restart: Any, drop: Any) -> tupl
     npm_procs += [{"id": next(ids), "transport": "http"} for _ in range(plan.npm_http)]
     py_procs = [{"id": next(ids), "transport": "ws"} for _ in range(plan.py_ws)]
     py_procs += [{"id": next(ids), "transport": "http"} for _ in range(plan.py_http)]
-    drivers = []
-    if npm_procs:
-        command = ["node", str(HERE / "driver.mjs"), json.dumps(common | {"processes": npm_procs})]
-        drivers.append(_start(command, {"CONVEX_NPM_DIR": str(npm)}))
-    if py_procs:
-        command = [
-            sys.executable,
-            str(HERE / "pydriver.py"),
-            json.dumps(common | {"processes": py_procs}),
-        ]
-        drivers.append(_start(command, {}))
+    commands = [
+        (["node", str(HERE / "driver.mjs")], npm_procs, {"CONVEX_NPM_DIR": str(npm)}),
+        ([sys.executable, str(HERE / "pydriver.py")], py_procs, {}),
+    ]
+    drivers = [
+        _Driver([*command, json.dumps(common | {"processes": procs})], env, workdir / f"{n}.log")
+        for n, (command, procs, env) in enumerate(commands)
+        if procs
+    ]
     faults: list[str] = []
-    n = 0
-    while plan.faults and time.time() * 1000 < common["deadline"] - plan.fault_every * 500:
-        time.sleep(plan.fault_every)
-        done = inject(plan.faults[n % len(plan.faults)], proxy, restart, drop)
-        faults.append(f"{done} at {time.time_ns()}")
-        n += 1
     records: list[dict[str, Any]] = []
-    for driver, out in drivers:
-        try:
-            driver.wait(
-                max(1.0, common["deadline"] / 1000 - time.time()) + plan.timeout_ms / 1000 + 15
-            )
-        except subprocess.TimeoutExpired:  # a client stuck in a call: its op stays unanswered
+    try:
+        n = 0
+        while plan.faults and time.time() * 1000 < common["deadline"] - plan.fault_every * 500:
+            time.sleep(plan.fault_every)
+            done = inject(plan.faults[n % len(plan.faults)], proxy, restart, drop)
+            faults.append(f"{done} at {time.time_ns()}")
+            n += 1
+        for driver in drivers:
+            left = max(1.0, common["deadline"] / 1000 - time.time())
+            records += driver.finish(left + plan.timeout_ms / 1000 + 15)
+    finally:
+        for driver in drivers:
             driver.kill()
-            driver.wait()
-        out.join()
-        records += driver.records  # type: ignore[attr-defined]
     return records, faults
-
-
-def _start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, threading.Thread]:
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    process.records = []  # type: ignore[attr-defined]
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            try:
-                process.records.append(json.loads(line))  # type: ignore[attr-defined]
-            except json.JSONDecodeError:
-                print(f"driver: {line.rstrip()}", file=sys.stderr)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    return process, reader
 
 
 def _final_reads(url: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
