@@ -156,6 +156,9 @@ def _dependencies(
     writer: dict[tuple[Key, Element], Op],
 ) -> Graph:
     graph = Graph()
+    # an element read twice is one transaction applied twice (reported as duplicate-elements);
+    # its key has no version order to infer dependencies from
+    orders = {key: order for key, order in orders.items() if len(set(order)) == len(order)}
     for key, order in orders.items():
         for before, after in zip(order, order[1:], strict=False):
             if (key, before) in writer and (key, after) in writer:
@@ -163,6 +166,8 @@ def _dependencies(
     for op in committed:
         for read in _external_reads(op):
             assert read.value is not None
+            if read.key not in orders:
+                continue
             order = orders[read.key]
             if read.value and (read.key, read.value[-1]) in writer:
                 graph.add(writer[read.key, read.value[-1]].index, "wr", op.index)

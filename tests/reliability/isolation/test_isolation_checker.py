@@ -128,6 +128,15 @@ def test_incompatible_orders_and_duplicates():
     assert {"incompatible-order", "duplicate-elements"} <= set(kinds(ops))
 
 
+def test_a_transaction_applied_twice_is_a_duplicate_not_a_cycle():
+    ops = [
+        txn(0, ("append", "x", 1)),
+        txn(1, ("r", "x", [1]), ("append", "x", 2), ("append", "y", 1)),
+        txn(2, ("r", "x", [1, 2, 1]), ("r", "y", [1])),
+    ]
+    assert kinds(ops) == ["duplicate-elements"]
+
+
 def test_garbage_and_internal_reads():
     ops = [
         txn(0, ("r", "x", [7])),
