@@ -192,9 +192,9 @@ def _drive(
             done = inject(plan.faults[n % len(plan.faults)], proxy, restart, drop)
             faults.append(f"{done} at {time.time_ns()}")
             n += 1
+        end = common["deadline"] / 1000 + plan.timeout_ms / 1000 + 3  # last call timed out
         for driver in drivers:
-            left = max(1.0, common["deadline"] / 1000 - time.time())
-            records += driver.finish(left + plan.timeout_ms / 1000 + 15)
+            records += driver.finish(max(0.1, end - time.time()))
     finally:
         for driver in drivers:
             driver.kill()
