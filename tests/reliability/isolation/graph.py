@@ -19,9 +19,6 @@ class Graph:
         if a != b:
             self._out[a].setdefault(b, set()).add(kind)
 
-    def kinds(self, a: int, b: int) -> set[str]:
-        return self._out.get(a, {}).get(b, set())
-
     def edges(self, nodes: set[int], kind: str) -> Iterable[tuple[int, int]]:
         """The edges of `kind` between two of `nodes`."""
         for a in nodes:

@@ -4,7 +4,8 @@ faults injected, each history checked; prints one line per run and the totals.
     PYTHONPATH=. python tests/reliability/isolation/harness.py --backend sqlite \\
         --clients 2 --seconds 60 --faults connections,restart --runs 3
 
-Exits 1 if any anomaly was found; each run's history is kept in --out for re-checking.
+Exits 1 if any anomaly was found; each run's history is kept in --out, and
+`--recheck DIR/history.jsonl` checks a kept one again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]  # tests/ and tests/reliability/
 
+from isolation import list_append  # noqa: E402
 from isolation.faults import FAULTS  # noqa: E402
+from isolation.history import load  # noqa: E402
 from isolation.workload import Plan, run  # noqa: E402
 
 
@@ -35,7 +38,14 @@ def main() -> int:
         "--tokens", action="store_true", help="every client sends la:txn tokens (app.py)"
     )
     parser.add_argument("--out", type=Path, default=None, help="where histories are kept")
+    parser.add_argument("--recheck", type=Path, default=None, help="check this history only")
     args = parser.parse_args()
+    if args.recheck is not None:
+        anomalies = list_append.check(load(args.recheck))
+        for anomaly in anomalies:
+            print(f"{anomaly.kind}: {anomaly.detail}")
+        print(f"{len(anomalies)} anomalies")
+        return 1 if anomalies else 0
     backends = ["sqlite", "postgres", "mysql"] if args.backend == "all" else [args.backend]
     faults = tuple(f for f in args.faults.split(",") if f)
     out = args.out or Path(tempfile.mkdtemp(prefix="isolation-"))
