@@ -37,6 +37,7 @@ from convexlite.functions.function_log import transport_request
 from convexlite.functions.live_queries import QuerySubscription
 from convexlite.functions.prometheus import DeploymentCollector
 from convexlite.functions.runner import Execution
+from convexlite.functions.session_requests import MutationAlreadyRan, SessionRequest
 from convexlite.functions.system.permissions import check_system_write
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
@@ -221,17 +222,26 @@ class Backend:
         *,
         at_ts: int | None = None,
         request_id: str | None = None,
+        session_request: tuple[str, int] | None = None,
     ) -> Execution:
         """Run any function as `caller` and keep its whole outcome (log lines, timestamp);
         a query may run at an earlier published timestamp `at_ts`; its log entries carry
-        `request_id` when the transport gives one."""
+        `request_id` when the transport gives one. A mutation with a `session_request`
+        (sessionId, requestId) runs once: again, it answers the first run's outcome."""
+        session = SessionRequest(*session_request) if session_request is not None else None
         if request_id is None:
-            return await self._execute(kind, path, args, caller, at_ts)
+            return await self._execute(kind, path, args, caller, at_ts, session)
         with transport_request(request_id):
-            return await self._execute(kind, path, args, caller, at_ts)
+            return await self._execute(kind, path, args, caller, at_ts, session)
 
     async def _execute(
-        self, kind: FunctionKind, path: str, args: Any, caller: Caller, at_ts: int | None
+        self,
+        kind: FunctionKind,
+        path: str,
+        args: Any,
+        caller: Caller,
+        at_ts: int | None,
+        session: SessionRequest | None = None,
     ) -> Execution:
         check_system_write(caller, kind, path)
         dispatch = self.engine.dispatch
@@ -241,7 +251,13 @@ class Backend:
                 path, args, identity=identity, internal_ok=internal_ok, at_ts=at_ts
             )
         if kind is FunctionKind.MUTATION:
-            return await dispatch.mutation(path, args, identity=identity, internal_ok=internal_ok)
+            try:
+                return await dispatch.mutation(
+                    path, args, identity=identity, internal_ok=internal_ok, session=session
+                )
+            except MutationAlreadyRan as ran:
+                recorded = ran.recorded
+                return Execution(recorded.value, recorded.log_lines, recorded.ts)
         return await dispatch.action(path, args, identity=identity, internal_ok=internal_ok)
 
     async def query(

@@ -56,6 +56,7 @@ from convexlite.functions import (
     cron_jobs,
     file_storage,
     scheduled_jobs,
+    session_requests,
 )
 from convexlite.functions.app import App
 from convexlite.functions.combined_source import CombinedSource
@@ -185,6 +186,7 @@ class Engine:
                     **audit_log.SYSTEM_TABLES,
                     **deployment_state.SYSTEM_TABLES,
                     **components.SYSTEM_TABLES,
+                    **session_requests.SYSTEM_TABLES,
                 }
             )
             self.instance_secret, self.secret_created = _instance_secret(

@@ -325,6 +325,15 @@ class Transaction:
             self.rows_read[table.name] = self.rows_read.get(table.name, 0) + 1
         return doc
 
+    def committed_ts(self, id_str: str) -> int | None:
+        """The commit timestamp of the revision of `id_str` this transaction's snapshot holds
+        (its own writes aside), read as `get` reads it; None if the snapshot has none."""
+        resolved = self.resolve_id(id_str)
+        if resolved is None or self._read_json(*resolved, id_str) is None:
+            return None
+        revision = self._revisions.get(resolved[1])
+        return revision.ts if revision is not None else None
+
     def _read_json(self, table: TableInfo, internal_id: bytes, id_str: str) -> str | None:
         by_id = self.registry.index(table.tablet_id, BY_ID)
         assert by_id is not None

@@ -47,6 +47,7 @@ from convexlite.functions.runner import (
     drive_awaiting,
 )
 from convexlite.functions.scheduler import ScheduledRun
+from convexlite.functions.session_requests import SessionRequest
 from convexlite.functions.timing import recent_average
 
 T = TypeVar("T")
@@ -202,10 +203,11 @@ class FunctionDispatch:
         internal_ok: bool,
         caller: str | None = None,
         job: ScheduledRun | None = None,
+        session: SessionRequest | None = None,
     ) -> Execution:
         return await self._write(
             lambda durable, retry_conflicts: self.runner.mutation_flow(
-                path, args, identity, internal_ok, durable, caller, retry_conflicts, job
+                path, args, identity, internal_ok, durable, caller, retry_conflicts, job, session
             )
         )
 

@@ -3,7 +3,8 @@
 A thread of its own wakes when a commit touches the file records (or every
 minute), deletes the blobs whose records' deletion is published, sweeps orphans
 once when the deployment opens, and hourly forgets spent upload tokens past their
-hour. Deleting bytes is the blob store's slow work, so it stays off every loop.
+hour and mutation idempotency records past their two weeks (`session_requests`).
+Deleting bytes is the blob store's slow work, so it stays off every loop.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable
 
 from convexlite.database.metadata import Registry
 from convexlite.database.namespace import all_copies
+from convexlite.database.transaction import Transaction
 from convexlite.database.write_log import LogEntry
-from convexlite.functions import file_storage
+from convexlite.functions import file_storage, session_requests
 from convexlite.functions.files import FileStorage
 from convexlite.functions.runner import FunctionRunner, drive
 
@@ -77,16 +79,20 @@ class FileCollector:
             if time.monotonic() - tokens_swept > TOKEN_SWEEP_S:
                 tokens_swept = time.monotonic()
                 self._guarded("forgetting spent upload tokens", self._forget_tokens)
+                self._guarded("forgetting old mutation records", self._forget_session_requests)
 
     def _forget_tokens(self) -> None:
         now = self._runner.db.store.clock()
-        while drive(
-            self._runner.transaction_flow(
-                lambda tx: file_storage.forget_expired_tokens(tx, now, TOKEN_BATCH),
-                durable=True,
-                retry_conflicts=True,
-            )
-        ):
+        self._until_done(lambda tx: file_storage.forget_expired_tokens(tx, now, TOKEN_BATCH))
+
+    def _forget_session_requests(self) -> None:
+        now_ms = self._runner.db.store.clock() / 1e6
+        self._until_done(lambda tx: session_requests.forget_old(tx, now_ms, TOKEN_BATCH))
+
+    def _until_done(self, batch: Callable[[Transaction], int]) -> None:
+        """Commit `batch` (deleting up to a batch of records) until it deletes none."""
+        flow = self._runner.transaction_flow
+        while drive(flow(batch, durable=True, retry_conflicts=True)):
             pass
 
     @staticmethod

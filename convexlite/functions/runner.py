@@ -62,6 +62,7 @@ from convexlite.functions.scheduler import (
     ScheduledRun,
     TransactionScheduler,
 )
+from convexlite.functions.session_requests import MutationAlreadyRan, SessionRequest
 from convexlite.functions.storage_syscalls import ActionStorage, TransactionStorage
 from convexlite.functions.syscalls import DatabaseSyscalls
 from convexlite.functions.system import components
@@ -542,8 +543,11 @@ class FunctionRunner:
         caller: str | None = None,
         retry_conflicts: bool = True,
         job: ScheduledRun | None = None,
+        session: SessionRequest | None = None,
     ) -> Flow[Execution]:
-        """`run_mutation` as a flow; a scheduled mutation's `job` completes in its transaction."""
+        """`run_mutation` as a flow; a scheduled mutation's `job` completes in its transaction,
+        a sync client's `session` request is recorded in it (raising `MutationAlreadyRan`
+        instead of running it again)."""
         fn, args = self._prepare(path, FunctionKind.MUTATION, args, internal_ok)
         return self._mutate(
             fn.invoke,
@@ -556,6 +560,7 @@ class FunctionRunner:
             record=self._record("Mutation", display(fn.path), fn.handler, identity, caller),
             retry_conflicts=retry_conflicts,
             job=job,
+            session=session,
             namespace=namespace_of_function(fn.path),
         )
 
@@ -618,6 +623,7 @@ class FunctionRunner:
         retry_conflicts: bool = True,
         finish: Callable[[Any], Any] = lambda value: value,
         job: ScheduledRun | None = None,
+        session: SessionRequest | None = None,
         namespace: TableNamespace = ROOT,
     ) -> Flow[Execution]:
         """Run `invoke(env, args)` (or `awaitable`) in a read-write transaction, retrying OCC
@@ -646,9 +652,13 @@ class FunctionRunner:
                     )
                     if job is not None:
                         job.begin(tx)
+                    if session is not None:
+                        session.begin(tx)
                     value = finish((yield UserCode(invoke, awaitable, env, args)))
                     if job is not None:
                         job.succeed(tx, value, collector.lines)
+                    if session is not None:
+                        session.succeed(tx, value, collector.lines)
                     ts = self.db.commit(tx, durable=durable)
                 except OptimisticConcurrencyControlFailure as exc:
                     self.metrics.conflicted()
@@ -662,7 +672,7 @@ class FunctionRunner:
                         raise
                     time.sleep(random.uniform(0, 1) * min(0.1 * 2**attempt, 2.0))
                     continue
-                except JobNotPending:
+                except (JobNotPending, MutationAlreadyRan):
                     if record is not None:
                         record.abandon()
                     raise

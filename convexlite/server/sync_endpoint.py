@@ -465,8 +465,14 @@ class _Connection:
         path = action.udf_path
         if action.component_path:  # an admin's call into a component instance
             path = qualify(action.component_path, path)
-        rid = sync_request_id(self.session.session_id or "", action.request_id)
-        return await self.backend.execute(kind, path, args, action.caller, request_id=rid)
+        session_id = self.session.session_id
+        rid = sync_request_id(session_id or "", action.request_id)
+        once = None
+        if session_id and kind is FunctionKind.MUTATION:
+            once = (session_id, action.request_id)
+        return await self.backend.execute(
+            kind, path, args, action.caller, request_id=rid, session_request=once
+        )
 
     def _verify(self, action: VerifyAdminKey) -> list[SessionAction]:
         try:

@@ -121,10 +121,13 @@ class BackendApi(Protocol):
         *,
         at_ts: int | None = None,
         request_id: str | None = None,
+        session_request: tuple[str, int] | None = None,
     ) -> Execution:
         """Run a function as `caller`; a query may run at an earlier published `at_ts`.
         `request_id` is the id the transport shows for the request (in its errors, or
-        derived for a WebSocket request), which its log entries then carry."""
+        derived for a WebSocket request), which its log entries then carry. A mutation's
+        `session_request` (a sync client's session id and request id) makes it run once:
+        sent again, even after a restart, it is answered with the first run's outcome."""
         ...
 
     def subscribe(

@@ -143,6 +143,9 @@ class PostgresPersistence:
         self._durable_session = True
         self._unflushed = False
         self._unflushed_lost = False
+        self._last_unflushed: DocKey | None = None
+        """A document of the last write committed without waiting for the WAL flush: found
+        again after a reconnect, it shows the server kept that write and every earlier one."""
         try:
             conn = self._connect()
         except psycopg.OperationalError as exc:
@@ -308,7 +311,7 @@ class PostgresPersistence:
             conn.close()
             raise
         self._durable_session = True
-        if self._unflushed:
+        if self._unflushed and not self._kept(conn, self._last_unflushed):
             self._unflushed_lost = True
         self._writer = conn
         self._writer_pid = conn.info.backend_pid
@@ -322,6 +325,12 @@ class PostgresPersistence:
         if holder is not None and holder[0] != self._writer_pid:
             raise self._lost(f"another session holds its lock ({self._describe_session(holder)})")
         self._end_holder(conn, None if holder is None else holder[0])
+
+    @staticmethod
+    def _kept(conn: psycopg.Connection, probe: DocKey | None) -> bool:
+        """Whether the server still holds the unflushed writes (their last document is
+        there): a dropped connection loses none, a crashed server may lose them all."""
+        return probe is not None and conn.execute(DOCUMENT_EXISTS_SQL, probe).fetchone() is not None
 
     @staticmethod
     def _undo(conn: psycopg.Connection, lost: LostWrite) -> None:
@@ -380,6 +389,11 @@ class PostgresPersistence:
             if not held:
                 raise self._lost("its lease row changed")
             self._unflushed = not durable
+            if not durable:
+                last = documents[-1] if documents else None
+                self._last_unflushed = (
+                    None if last is None else (last.ts, last.tablet_id, last.internal_id)
+                )
 
     def delete(
         self,
@@ -472,20 +486,26 @@ class PostgresPersistence:
 
         A durable no-op update of the lease row does it: its commit waits for
         the WAL flush up to itself. If the writer's connection was lost while
-        writes were unflushed, the server may have crashed and lost them, so
-        this refuses rather than vouch for them.
+        writes were unflushed, a new one flushes them if the server still holds
+        them; if it may have lost them (a crash), this refuses rather than vouch
+        for them.
         """
         with self._write_mutex:
             self._check_open()
             if not self._unflushed:
                 return
-            conn = self._writer_connection()
-            self._check_flushable()
-            try:
-                self._commit_mode(conn, durable=True)
-                row = conn.execute(FLUSH_SQL, (self._lease_ts,)).fetchone()
-            except psycopg.Error as exc:
-                raise PersistenceError(f"flushing the Postgres store {self} failed: {exc}") from exc
+            for attempt in (1, 2):
+                conn = self._writer_connection()
+                self._check_flushable()
+                try:
+                    self._commit_mode(conn, durable=True)
+                    row = conn.execute(FLUSH_SQL, (self._lease_ts,)).fetchone()
+                    break
+                except psycopg.Error as exc:
+                    if attempt == 2 or not conn.closed:
+                        raise PersistenceError(
+                            f"flushing the Postgres store {self} failed: {exc}"
+                        ) from exc
             if row is None:
                 raise self._lost("its lease row changed")
             self._unflushed = False

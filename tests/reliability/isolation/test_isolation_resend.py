@@ -1,7 +1,8 @@
 """A mutation the npm client re-sends after a reconnect runs once (spec/protocol.md §2.7):
 the client re-sends, with its session id and request id, every mutation it has not seen
 released, including ones the server already committed and answered. Found by the isolation
-runs: across a server restart the answer is forgotten and the mutation runs again."""
+runs: across a server restart the answer was forgotten and the mutation ran again; each one
+is now recorded in `_session_requests` with its commit (functions/session_requests.py)."""
 
 from __future__ import annotations
 
@@ -58,11 +59,6 @@ def test_a_mutation_resent_on_a_new_connection_runs_once(tmp_path: Path) -> None
         served.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the (sessionId, requestId) answers live in memory only "
-    "(sync/mutation_memory.py), not in a system table written with the commit as upstream does",
-)
 def test_a_mutation_resent_after_a_server_restart_runs_once(tmp_path: Path) -> None:
     served = _serve(tmp_path)
     try:
