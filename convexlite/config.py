@@ -59,6 +59,14 @@ class Config:
     document_retention_delay_s: int = DEFAULT_RETENTION_DELAY_S
     """`DOCUMENT_RETENTION_DELAY`: seconds of history kept for reads at past timestamps
     (database/retention.py); upstream's self-hosted Docker default, two days."""
+    search_checkpoint_writes: int = 1000
+    """`SEARCH_CHECKPOINT_WRITES`: documents written to a table (or a tenth of its search
+    indexes' size, if more) after which its stored search indexes are checkpointed, so
+    that a crash costs at most that much catch-up at the next open
+    (search_indexes_store.py)."""
+    text_index_memory_limit: int = 1 << 30
+    """`TEXT_INDEX_MEMORY_LIMIT`: bytes each text index may take in memory; a search of a
+    larger one fails with `TextIndexTooLarge` (database/search/index_cache.py)."""
 
     @classmethod
     def from_env(
@@ -98,6 +106,14 @@ class Config:
             document_retention_delay_s=_seconds(
                 "DOCUMENT_RETENTION_DELAY", env.get("DOCUMENT_RETENTION_DELAY", "")
             ),
+            **{
+                field: _count(name, raw)
+                for field, name in (
+                    ("search_checkpoint_writes", "SEARCH_CHECKPOINT_WRITES"),
+                    ("text_index_memory_limit", "TEXT_INDEX_MEMORY_LIMIT"),
+                )
+                if (raw := env.get(name, "").strip())
+            },
         )
         return config.with_options(**overrides)
 
@@ -128,6 +144,17 @@ class Config:
         database = sqlite_file(self.store_url)
         beside = os.getcwd() if database is None else os.path.dirname(os.path.abspath(database))
         return LocalDirectory(os.path.join(beside, DEFAULT_STORAGE_DIR))
+
+
+def _count(name: str, raw: str) -> int:
+    """A whole number, at least 1."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return value
 
 
 def _seconds(name: str, raw: str) -> int:

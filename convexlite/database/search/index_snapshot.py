@@ -1,13 +1,15 @@
-"""A built text index as bytes, so that opening a store takes it up instead of rebuilding it.
+"""A text index as bytes, so that opening a store takes it up instead of rebuilding it.
 
 MessagePack (msgspec) of the definition, the timestamp, the table it was built
-from and each document's entry with its term counts: loading re-links the
-postings but neither parses documents nor tokenizes text. The definition is
-stored so that an index whose schema changed since is not taken up.
+from and each document's entry (term counts, length, filter keys, creation
+time, not the document): loading re-links the postings but neither parses
+documents nor tokenizes text. The definition is stored so that an index whose
+schema changed since is not taken up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -15,7 +17,7 @@ import msgspec
 from convexlite.database.search.definition import TextIndexDefinition
 from convexlite.database.search.inverted_index import Entry, InvertedIndex
 
-_VERSION = 1
+_VERSION = 2
 """Bumped whenever the layout or what an entry holds (e.g. the tokenizer) changes."""
 
 
@@ -26,7 +28,7 @@ class _Stored(msgspec.Struct, array_like=True):
     filter_fields: tuple[tuple[str, ...], ...]
     ts: int
     tablet_id: bytes
-    entries: list[Entry]
+    entries: Sequence[Entry]
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -39,22 +41,37 @@ class SnapshotError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TextIndexSnapshot:
-    """`index` as built from the table `tablet_id`."""
+    """The documents of the index `definition` of table `tablet_id` as of `ts`: a copy, so
+    that it can be encoded while the index it was taken from moves on (entries are
+    immutable)."""
 
     tablet_id: bytes
-    index: InvertedIndex
+    definition: TextIndexDefinition
+    ts: int
+    entries: Sequence[Entry]
+
+    @classmethod
+    def of(cls, tablet_id: bytes, index: InvertedIndex) -> TextIndexSnapshot:
+        return cls(tablet_id, index.definition, index.ts, tuple(index.docs.values()))
+
+    def index(self) -> InvertedIndex:
+        """A new index holding the snapshot's documents."""
+        index = InvertedIndex(self.definition, self.ts)
+        for entry in self.entries:
+            index.add(entry)
+        return index
 
 
 def dump(snapshot: TextIndexSnapshot) -> bytes:
-    index, definition = snapshot.index, snapshot.index.definition
+    definition = snapshot.definition
     stored = _Stored(
         _VERSION,
         definition.descriptor,
         definition.search_field,
         definition.filter_fields,
-        index.ts,
+        snapshot.ts,
         snapshot.tablet_id,
-        list(index.docs.values()),
+        snapshot.entries,
     )
     return _ENCODER.encode(stored)
 
@@ -68,7 +85,4 @@ def load(data: bytes) -> TextIndexSnapshot:
     if stored.version != _VERSION:
         raise SnapshotError(f"text index snapshot version {stored.version}")
     definition = TextIndexDefinition(stored.descriptor, stored.search_field, stored.filter_fields)
-    index = InvertedIndex(definition, stored.ts)
-    for entry in stored.entries:
-        index.add(entry)
-    return TextIndexSnapshot(stored.tablet_id, index)
+    return TextIndexSnapshot(stored.tablet_id, definition, stored.ts, stored.entries)

@@ -1,0 +1,58 @@
+"""A process that writes notes, searches them and lets a checkpoint store the text index,
+then waits to be killed (`test_search_checkpoints.py`).
+
+`python crashing_notes.py URL CHECKPOINT_WRITES`: prints `ready N` (N: the checkpoints run)
+once a checkpoint has run (or all writes were made, when none is due), then sleeps.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from convexlite import App, SyncBackend, define_schema, define_table, v
+from convexlite.config import Config
+
+APP = App(
+    define_schema(
+        {
+            "notes": define_table({"body": v.string()}).search_index(
+                "search_body", search_field="body"
+            ),
+        }
+    )
+)
+
+
+@APP.query(name="notes:search")
+def search(ctx, args):
+    q = ctx.db.query("notes").with_search_index(
+        "search_body", lambda q: q.search("body", args["text"])
+    )
+    return sorted(d["body"] for d in q.collect())
+
+
+@APP.mutation(name="notes:insert")
+def insert(ctx, args):
+    for body in args["bodies"]:
+        ctx.db.insert("notes", {"body": body})
+
+
+def main(url: str, checkpoint_writes: int) -> None:
+    config = Config(store_url=url, search_checkpoint_writes=checkpoint_writes)
+    backend = SyncBackend(APP, config=config, run_scheduler=False)
+    backend.mutation("notes:insert", {"bodies": [f"apple {i}" for i in range(5)]})
+    backend.query("notes:search", {"text": "apple"})  # builds the index
+    backend.mutation("notes:insert", {"bodies": [f"apple {i}" for i in range(5, 35)]})
+    store = backend.engine.search_indexes
+    deadline = time.monotonic() + 20
+    while checkpoint_writes <= 30 and store.checkpoints == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Written after the checkpoint: the next open catches up with these.
+    backend.mutation("notes:insert", {"bodies": ["apple 35", "cherry 36"]})
+    print(f"ready {store.checkpoints}", flush=True)
+    time.sleep(600)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))

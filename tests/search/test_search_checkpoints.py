@@ -1,0 +1,93 @@
+"""Search indexes are checkpointed in the background as writes accumulate: a process
+killed with SIGKILL reopens from its last checkpoint, catching up, without a rebuild."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from crashing_notes import APP
+
+from convexlite import SyncBackend
+from convexlite.config import Config, ConfigError
+from convexlite.database.search import index_snapshot
+
+HERE = Path(__file__).resolve().parent
+
+
+def builds(backend: SyncBackend) -> int:
+    cache = backend.engine.db.store.text_cache
+    assert cache is not None
+    return cache.builds
+
+
+def text_blobs(tmp_path: Path) -> list[Path]:
+    return list((tmp_path / "convex_local_storage" / "search").glob("text-index-*.blob"))
+
+
+@pytest.mark.parametrize(("checkpoint_writes", "rebuilds"), [(20, 0), (10_000, 1)])
+def test_a_killed_process_reopens_from_its_last_checkpoint(tmp_path, checkpoint_writes, rebuilds):
+    url = f"sqlite:///{tmp_path}/notes.db"
+    script = HERE / "crashing_notes.py"
+    child = subprocess.Popen(
+        [sys.executable, str(script), url, str(checkpoint_writes)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ready = child.stdout.readline().split()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert ready[0] == "ready"
+    checkpointed = int(ready[1]) > 0
+    assert checkpointed == (rebuilds == 0)
+    assert len(text_blobs(tmp_path)) == (1 if checkpointed else 0)
+    with SyncBackend(APP, url, run_scheduler=False) as backend:
+        apples = sorted(f"apple {i}" for i in range(36))
+        assert backend.query("notes:search", {"text": "apple"}) == apples
+        assert backend.query("notes:search", {"text": "cherry"}) == ["cherry 36"]
+        assert builds(backend) == rebuilds
+
+
+def test_a_checkpoint_stores_the_index_caught_up_and_replaces_the_previous_one(tmp_path):
+    url = f"sqlite:///{tmp_path}/notes.db"
+    with SyncBackend(APP, url, run_scheduler=False) as backend:
+        backend.mutation("notes:insert", {"bodies": ["apple 0"]})
+        backend.query("notes:search", {"text": "apple"})
+        store = backend.engine.search_indexes
+        assert store.checkpoint({"notes"}) > 0
+        (first,) = text_blobs(tmp_path)
+        backend.mutation("notes:insert", {"bodies": ["apple 1", "cherry 2"]})
+        store.checkpoint({"notes"})  # no search since those writes
+        (second,) = text_blobs(tmp_path)
+        assert second != first
+        stored = index_snapshot.load(second.read_bytes())
+        assert stored.ts == backend.engine.latest_ts
+        assert len(stored.entries) == 3
+        assert store.checkpoint({"other"}) == 0
+
+
+def test_a_text_index_past_its_memory_limit_fails_the_search(tmp_path):
+    config = Config(store_url="memory:", text_index_memory_limit=4096)
+    with SyncBackend(APP, config=config) as backend:
+        backend.mutation("notes:insert", {"bodies": ["apple"]})
+        assert backend.query("notes:search", {"text": "apple"}) == ["apple"]
+        backend.mutation("notes:insert", {"bodies": [f"apple {i}" for i in range(20)]})
+        with pytest.raises(Exception, match="needs more than its memory limit of 0 MiB") as err:
+            backend.query("notes:search", {"text": "apple"})
+        assert "TextIndexTooLarge" in repr(err.value) or "search_body" in str(err.value)
+
+
+def test_the_limits_are_read_from_the_environment():
+    env = {"SEARCH_CHECKPOINT_WRITES": "50", "TEXT_INDEX_MEMORY_LIMIT": "1048576"}
+    config = Config.from_env(env)
+    assert (config.search_checkpoint_writes, config.text_index_memory_limit) == (50, 1 << 20)
+    assert Config.from_env({}).search_checkpoint_writes == 1000
+    with pytest.raises(ConfigError, match="SEARCH_CHECKPOINT_WRITES"):
+        Config.from_env({"SEARCH_CHECKPOINT_WRITES": "0"})
