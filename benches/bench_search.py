@@ -10,8 +10,9 @@ one; and an insert followed by a search (the index catches up then), beside one 
 by the index range read. Reopening (SQLite file): opening the store and its first search
 with the index stored on close, beside the same with the stored index removed (it is
 rebuilt), and the stored index's size; only for sizes up to `--reopen-upto`. Memory: the
-growth of the process's RSS while the first search builds the index. Filling a table
-inserts `--batch` documents per mutation; its duration is printed.
+growth of the process's RSS while the first search builds the index (the memory limit is
+raised to 8 GiB). Checkpoint: storing the index once 100 more documents were written.
+Filling a table inserts `--batch` documents per mutation; its duration is printed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measures import PeakRss, pct  # noqa: E402
 
 from convexlite import App, SyncBackend, define_schema, define_table, v  # noqa: E402
+from convexlite.config import Config  # noqa: E402
 
 WORDS = [f"w{i:04d}" for i in range(2000)]
 SCHEMA = define_schema(
@@ -101,6 +103,15 @@ def reopen(docs: int, rounds: int, batch: int) -> None:
         with SyncBackend(app, url) as backend:
             fill(backend, docs, random.Random(1), batch)
             backend.query("b:search", {"text": "w0001"})
+            fill(backend, 100, random.Random(2), batch)
+            store = backend.engine.search_indexes
+            start = time.perf_counter()
+            store.checkpoint({"messages"})  # catches up with the 100 documents, then stores
+            took = time.perf_counter() - start
+            print(
+                f"checkpoint of the index ({docs} documents): {took * 1e3:.0f} ms, "
+                f"{took / max(1000, docs // 10) * 1e6:.1f} us per write between two"
+            )
         blobs = list(Path(tmp, "convex_local_storage", "search").glob("text-*"))
         size = sum(blob.stat().st_size for blob in blobs)
         print(f"stored text index of {docs} documents: {size / 1e6:.2f} MB")
@@ -135,7 +146,8 @@ def main(sizes: list[int], n: int, reopen_upto: int, batch: int) -> None:
 
 def latency(docs: int, n: int, batch: int) -> None:
     rng = random.Random(1)
-    with SyncBackend(app, "memory:") as backend:
+    config = Config(text_index_memory_limit=8 << 30)
+    with SyncBackend(app, config=config) as backend:
         fill(backend, docs, rng, batch)
         with PeakRss() as rss:
             build = timed(1, lambda: backend.query("b:search", {"text": "w0001"}))

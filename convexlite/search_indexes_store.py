@@ -182,11 +182,9 @@ class SearchIndexStore:
         return written
 
     def _vector_blobs(self, tables: set[str] | None) -> Iterator[tuple[dict[str, Any], bytes]]:
-        for snapshot in self._vectors.snapshots():
-            table = snapshot.name.split(".", 1)[0]
-            if tables is None or table in tables:
-                self._stored(table, 0)
-                yield {"key": snapshot.name, **snapshot.entry()}, snapshot.data
+        for snapshot in self._vectors.snapshots(tables):
+            self._stored(snapshot.name.split(".", 1)[0], 0)
+            yield {"key": snapshot.name, **snapshot.entry()}, snapshot.data
 
     def _text_blobs(self, tables: set[str] | None) -> Iterator[tuple[dict[str, Any], bytes]]:
         for snapshot in self._db.text_index_snapshots(tables):

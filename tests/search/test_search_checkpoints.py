@@ -24,8 +24,8 @@ def builds(backend: SyncBackend) -> int:
     return cache.builds
 
 
-def text_blobs(tmp_path: Path) -> list[Path]:
-    return list((tmp_path / "convex_local_storage" / "search").glob("text-index-*.blob"))
+def text_blobs(tmp_path: Path, kind: str = "text") -> list[Path]:
+    return list((tmp_path / "convex_local_storage" / "search").glob(f"{kind}-index-*.blob"))
 
 
 @pytest.mark.parametrize(("checkpoint_writes", "rebuilds"), [(20, 0), (10_000, 1)])
@@ -48,11 +48,13 @@ def test_a_killed_process_reopens_from_its_last_checkpoint(tmp_path, checkpoint_
     checkpointed = int(ready[1]) > 0
     assert checkpointed == (rebuilds == 0)
     assert len(text_blobs(tmp_path)) == (1 if checkpointed else 0)
+    assert len(text_blobs(tmp_path, "vector")) == (1 if checkpointed else 0)
     with SyncBackend(APP, url, run_scheduler=False) as backend:
         apples = sorted(f"apple {i}" for i in range(36))
         assert backend.query("notes:search", {"text": "apple"}) == apples
         assert backend.query("notes:search", {"text": "cherry"}) == ["cherry 36"]
         assert builds(backend) == rebuilds
+        assert backend.action("points:nearest", {"at": [-1.0, 0.0]}) == [-50.0, 1.0]
 
 
 def test_a_checkpoint_stores_the_index_caught_up_and_replaces_the_previous_one(tmp_path):
