@@ -113,6 +113,7 @@ def test_a_snapshot_round_trips(tmp_path):
     assert index.docs == original.docs
     assert index.postings == original.postings == {"red": {doc_id: 1}, "apple": {doc_id: 1}}
     assert list(index.vocabulary) == ["apple", "red"]
+    assert (index.total_length, index.pairs) == (2, 2)
     with pytest.raises(index_snapshot.SnapshotError):
         index_snapshot.load(b"\x00")
 

@@ -56,10 +56,7 @@ class TextIndexSnapshot:
 
     def index(self) -> InvertedIndex:
         """A new index holding the snapshot's documents."""
-        index = InvertedIndex(self.definition, self.ts)
-        for entry in self.entries:
-            index.add(entry)
-        return index
+        return InvertedIndex.of(self.definition, self.ts, self.entries)
 
 
 def dump(snapshot: TextIndexSnapshot) -> bytes:

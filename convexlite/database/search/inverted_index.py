@@ -10,7 +10,7 @@ the stored index (`index_snapshot.py`) carries a copy of the table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import msgspec
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
@@ -58,6 +58,27 @@ class InvertedIndex:
         self.pairs = 0
         """(term, document) pairs: the postings' size."""
 
+    @classmethod
+    def of(
+        cls, definition: TextIndexDefinition, ts: int, entries: Iterable[Entry]
+    ) -> InvertedIndex:
+        """An index of `entries` (distinct documents), linked in one pass: what opening a
+        store with a stored index spends its time on."""
+        index = cls(definition, ts)
+        docs, postings = index.docs, index.postings
+        for entry in entries:
+            doc_id = entry.doc_id
+            docs[doc_id] = entry
+            for term, tf in entry.counts.items():
+                posting = postings.get(term)
+                if posting is None:
+                    posting = postings[term] = {}
+                posting[doc_id] = tf
+        index.vocabulary = SortedList(postings)
+        index.total_length = sum(entry.length for entry in docs.values())
+        index.pairs = sum(len(posting) for posting in postings.values())
+        return index
+
     @property
     def approximate_bytes(self) -> int:
         """The memory the index takes, estimated from its counts (within ~10%)."""
@@ -83,7 +104,7 @@ class InvertedIndex:
             self.add(make_entry(self.definition, doc_id, json))
 
     def add(self, entry: Entry) -> None:
-        """Add a document the index does not hold (`put`, or loading a stored index)."""
+        """Add a document the index does not hold."""
         doc_id = entry.doc_id
         self.docs[doc_id] = entry
         self.total_length += entry.length
