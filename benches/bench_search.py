@@ -11,8 +11,9 @@ by the index range read. Reopening (SQLite file): opening the store and its firs
 with the index stored on close, beside the same with the stored index removed (it is
 rebuilt), and the stored index's size; only for sizes up to `--reopen-upto`. Memory: the
 growth of the process's RSS while the first search builds the index (the memory limit is
-raised to 8 GiB). Checkpoint: storing the index once 100 more documents were written.
-Filling a table inserts `--batch` documents per mutation; its duration is printed.
+raised to 8 GiB). Checkpoint: storing the index once 100 more documents were written, and
+the longest another thread was kept waiting meanwhile. Filling a table inserts `--batch`
+documents per mutation; its duration is printed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -87,6 +89,29 @@ def line(name: str, samples: list[float], baseline: list[float]) -> None:
     )
 
 
+class Stall:
+    """The longest a thread waking every millisecond waited beyond it while the block ran:
+    how long the block kept the GIL from other threads (an event loop, say)."""
+
+    def __enter__(self) -> Stall:
+        self.longest = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._tick)
+        self._thread.start()
+        return self
+
+    def _tick(self) -> None:
+        last = time.perf_counter()
+        while not self._done.wait(0.001):
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - last - 0.001)
+            last = now
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 def fill(backend: SyncBackend, docs: int, rng: random.Random, batch: int) -> None:
     start_time = time.perf_counter()
     for start in range(0, docs, batch):
@@ -105,12 +130,14 @@ def reopen(docs: int, rounds: int, batch: int) -> None:
             backend.query("b:search", {"text": "w0001"})
             fill(backend, 100, random.Random(2), batch)
             store = backend.engine.search_indexes
-            start = time.perf_counter()
-            store.checkpoint({"messages"})  # catches up with the 100 documents, then stores
-            took = time.perf_counter() - start
+            with Stall() as stall:
+                start = time.perf_counter()
+                store.checkpoint({"messages"})  # catches up with the 100 documents, then stores
+                took = time.perf_counter() - start
             print(
                 f"checkpoint of the index ({docs} documents): {took * 1e3:.0f} ms, "
-                f"{took / max(1000, docs // 10) * 1e6:.1f} us per write between two"
+                f"{took / max(1000, docs // 10) * 1e6:.1f} us per write between two; "
+                f"longest stall of another thread {stall.longest * 1e3:.0f} ms"
             )
         blobs = list(Path(tmp, "convex_local_storage", "search").glob("text-*"))
         size = sum(blob.stat().st_size for blob in blobs)
