@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import random
 import threading
@@ -92,10 +91,7 @@ from convexlite.persistence import (
     open_persistence,
 )
 from convexlite.query.cursors import CursorCodec
-from convexlite.query.vector_search import (
-    VectorIndexDefinitions,
-    VectorIndexes,
-)
+from convexlite.query.vector_search import VectorIndexDefinitions, VectorIndexes
 from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
@@ -115,8 +111,6 @@ from convexlite.values.function_paths import (
     display,
 )
 from convexlite.values.http import HttpRequest, HttpResponse
-
-_log = logging.getLogger("convexlite.engine")
 
 
 class Service(Protocol):
