@@ -92,7 +92,7 @@ class TextIndexCache:
             raise TextIndexTooLarge(
                 f"The search index {index.definition.descriptor} holds {len(index.docs)} "
                 f"documents and needs more than its memory limit of "
-                f"{self._memory_limit >> 20} MiB (text_index_memory_limit, environment "
+                f"{self._memory_limit / 2**20:g} MiB (text_index_memory_limit, environment "
                 "variable TEXT_INDEX_MEMORY_LIMIT). Raise the limit, or index fewer or "
                 "shorter documents."
             )
