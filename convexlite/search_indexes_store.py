@@ -168,16 +168,15 @@ class SearchIndexStore:
             (self._vector_list, self._vector_blobs(tables)),
             (self._text_list, self._text_blobs(tables)),
         )
-        written, stored = 0, False
+        written = 0
         for stored_list, indexes in kinds:
             try:
                 written += stored_list.store(indexes, replace_all=tables is None)
-                stored = True
             except Exception:
                 if tables is not None:
                     raise
                 _log.exception("Could not store the search indexes; the next start rebuilds")
-        if tables is not None and stored:
+        if tables is not None and written:
             self.checkpoints += 1
         return written
 
