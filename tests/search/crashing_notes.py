@@ -1,7 +1,8 @@
 """A process that writes notes and points, searches them and lets a checkpoint store their
 text and vector indexes, then waits to be killed (`test_search_checkpoints.py`).
 
-`python crashing_notes.py URL CHECKPOINT_WRITES`: prints `ready N` (N: the checkpoints run)
+`python crashing_notes.py URL INSTANCE_NAME CHECKPOINT_WRITES` (other settings from the
+environment): prints `ready N` (N: the checkpoints run)
 once a checkpoint has run (or all writes were made, when none is due), then sleeps.
 """
 
@@ -59,8 +60,10 @@ def get_point(ctx, args):
     return ctx.db.get(args["id"])
 
 
-def main(url: str, checkpoint_writes: int) -> None:
-    config = Config(store_url=url, search_checkpoint_writes=checkpoint_writes)
+def main(url: str, instance_name: str, checkpoint_writes: int) -> None:
+    config = Config.from_env().with_options(
+        store_url=url, instance_name=instance_name, search_checkpoint_writes=checkpoint_writes
+    )
     backend = SyncBackend(APP, config=config, run_scheduler=False)
     backend.mutation("notes:insert", {"bodies": [f"apple {i}" for i in range(5)]})
     backend.query("notes:search", {"text": "apple"})  # builds the index
@@ -82,4 +85,4 @@ def main(url: str, checkpoint_writes: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))

@@ -26,15 +26,13 @@ def builds(backend: SyncBackend) -> int:
 
 
 def text_blobs(tmp_path: Path, kind: str = "text") -> list[Path]:
-    return list((tmp_path / "convex_local_storage" / "search").glob(f"{kind}-index-*.blob"))
+    return list(tmp_path.rglob(f"search/{kind}-index-*.blob"))
 
 
-@pytest.mark.parametrize(("checkpoint_writes", "rebuilds"), [(20, 0), (10_000, 1)])
-def test_a_killed_process_reopens_from_its_last_checkpoint(tmp_path, checkpoint_writes, rebuilds):
-    url = f"sqlite:///{tmp_path}/notes.db"
-    script = HERE / "crashing_notes.py"
+def killed_after_writes(tmp_path: Path, url: str, instance_name: str, writes: int) -> int:
+    """Run `crashing_notes.py` until it is ready, kill it (SIGKILL); its checkpoints."""
     child = subprocess.Popen(
-        [sys.executable, str(script), url, str(checkpoint_writes)],
+        [sys.executable, str(HERE / "crashing_notes.py"), url, instance_name, str(writes)],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         text=True,
@@ -46,16 +44,31 @@ def test_a_killed_process_reopens_from_its_last_checkpoint(tmp_path, checkpoint_
         child.send_signal(signal.SIGKILL)
         child.wait()
     assert ready[0] == "ready"
-    checkpointed = int(ready[1]) > 0
-    assert checkpointed == (rebuilds == 0)
-    assert len(text_blobs(tmp_path)) == (1 if checkpointed else 0)
-    assert len(text_blobs(tmp_path, "vector")) == (1 if checkpointed else 0)
-    with SyncBackend(APP, url, run_scheduler=False) as backend:
+    return int(ready[1])
+
+
+def reopened_answers(url: str, instance_name: str) -> int:
+    """Check what a reopened store finds; the text indexes it had to build."""
+    with SyncBackend(APP, url, instance_name=instance_name, run_scheduler=False) as backend:
         apples = sorted(f"apple {i}" for i in range(36))
         assert backend.query("notes:search", {"text": "apple"}) == apples
         assert backend.query("notes:search", {"text": "cherry"}) == ["cherry 36"]
-        assert builds(backend) == rebuilds
         assert backend.action("points:nearest", {"at": [-1.0, 0.0]}) == [-50.0, 1.0]
+        return builds(backend)
+
+
+def test_a_killed_process_reopens_from_its_last_checkpoint(tmp_path, store):
+    url, instance_name = store
+    assert killed_after_writes(tmp_path, url, instance_name, 20) > 0
+    assert len(text_blobs(tmp_path)) == len(text_blobs(tmp_path, "vector")) == 1
+    assert reopened_answers(url, instance_name) == 0
+
+
+def test_without_a_checkpoint_a_killed_process_rebuilds(tmp_path):
+    url = f"sqlite:///{tmp_path}/notes.db"
+    assert killed_after_writes(tmp_path, url, "convex-self-hosted", 10_000) == 0
+    assert text_blobs(tmp_path) == text_blobs(tmp_path, "vector") == []
+    assert reopened_answers(url, "convex-self-hosted") == 1
 
 
 def test_a_checkpoint_stores_the_index_caught_up_and_replaces_the_previous_one(tmp_path):
