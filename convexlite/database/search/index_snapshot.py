@@ -50,10 +50,6 @@ class TextIndexSnapshot:
     ts: int
     entries: Sequence[Entry]
 
-    @classmethod
-    def of(cls, tablet_id: bytes, index: InvertedIndex) -> TextIndexSnapshot:
-        return cls(tablet_id, index.definition, index.ts, tuple(index.docs.values()))
-
     def index(self) -> InvertedIndex:
         """A new index holding the snapshot's documents."""
         return InvertedIndex.of(self.definition, self.ts, self.entries)
