@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from crashing_notes import APP
 
 from convexlite import SyncBackend
 from convexlite.config import Config, ConfigError
+from convexlite.database.intervals import Interval
+from convexlite.database.metadata import BY_ID
 from convexlite.database.search import index_snapshot
 from convexlite.database.search.index_cache import TextIndexTooLarge
 
@@ -108,3 +111,39 @@ def test_the_limits_are_read_from_the_environment():
     assert Config.from_env({}).search_checkpoint_writes == 1000
     with pytest.raises(ConfigError, match="SEARCH_CHECKPOINT_WRITES"):
         Config.from_env({"SEARCH_CHECKPOINT_WRITES": "0"})
+
+
+def test_checkpoints_taken_while_writes_go_on_hold_the_table_as_of_their_timestamp(tmp_path):
+    url = f"sqlite:///{tmp_path}/notes.db"
+    with SyncBackend(APP, url, run_scheduler=False) as backend:
+        backend.mutation("notes:insert", {"bodies": ["apple"]})
+        backend.query("notes:search", {"text": "apple"})
+        done = threading.Event()
+
+        def write() -> None:
+            for i in range(60):
+                backend.mutation("notes:insert", {"bodies": [f"apple {i}", f"pear {i}"]})
+            done.set()
+
+        def checkpoint() -> None:
+            backend.engine.search_indexes.checkpoint({"notes"})
+            (blob,) = text_blobs(tmp_path)
+            stored.append(index_snapshot.load(blob.read_bytes()))
+
+        stored: list[index_snapshot.TextIndexSnapshot] = []
+        checkpoint()
+        writer = threading.Thread(target=write)
+        writer.start()
+        while not done.is_set():
+            checkpoint()
+        writer.join()
+        checkpoint()
+        for snapshot in stored:
+            tx = backend.engine.db.begin_at(snapshot.ts)
+            table = tx.table("notes")
+            assert table is not None
+            by_id = tx.registry.index(table.tablet_id, BY_ID)
+            assert by_id is not None
+            expected = {doc["_id"] for _, doc in tx.scan(by_id, Interval.all(), "asc", 1024)}
+            assert {entry.doc_id for entry in snapshot.entries} == expected
+        assert len(stored[0].entries) == 1 and len(stored[-1].entries) == 121
