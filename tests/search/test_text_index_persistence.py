@@ -6,6 +6,8 @@ import pytest
 
 from convexlite import App, SyncBackend, define_schema, define_table, v
 from convexlite.database.search import index_snapshot
+from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.inverted_index import Entry
 
 
 def app_with(filter_fields: list[str]) -> App:
@@ -142,3 +144,14 @@ def test_an_index_stored_before_the_retention_floor_is_not_taken_up(tmp_path):
         assert stats.min_snapshot_ts > stored.ts
         assert not backend.engine.db.restore_text_index(stored)
         assert backend.query("notes:search", {"text": "apple"}) == ["apple crumble", "green apple"]
+
+
+def test_a_snapshot_larger_than_one_encoded_slice_round_trips():
+    definition = TextIndexDefinition("search_body", ("body",))
+    entries = tuple(
+        Entry(f"id{i}", float(i), {"apple": 1, f"t{i}": 2}, 3, ()) for i in range(70_000)
+    )
+    snapshot = index_snapshot.TextIndexSnapshot(b"tablet", definition, 42, entries)
+    loaded = index_snapshot.load(index_snapshot.dump(snapshot))
+    assert (loaded.tablet_id, loaded.definition, loaded.ts) == (b"tablet", definition, 42)
+    assert list(loaded.entries) == list(entries)

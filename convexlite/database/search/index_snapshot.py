@@ -56,17 +56,37 @@ class TextIndexSnapshot:
 
 
 def dump(snapshot: TextIndexSnapshot) -> bytes:
-    definition = snapshot.definition
-    stored = _Stored(
-        _VERSION,
-        definition.descriptor,
-        definition.search_field,
-        definition.filter_fields,
-        snapshot.ts,
-        snapshot.tablet_id,
-        snapshot.entries,
+    """`snapshot` as MessagePack, the layout `_Stored` decodes. The entries are encoded in
+    slices, so that a thread storing a large index lets the others run between slices (an
+    encoding holds the GIL)."""
+    definition, entries = snapshot.definition, snapshot.entries
+    head = _ENCODER.encode(
+        [
+            _VERSION,
+            definition.descriptor,
+            definition.search_field,
+            definition.filter_fields,
+            snapshot.ts,
+            snapshot.tablet_id,
+        ]
     )
-    return _ENCODER.encode(stored)
+    parts = [b"\x97", head[1:], _array_header(len(entries))]  # 6 fields (0x96), then 7
+    for start in range(0, len(entries), _SLICE):
+        piece = entries[start : start + _SLICE]
+        parts.append(_ENCODER.encode(piece)[len(_array_header(len(piece))) :])
+    return b"".join(parts)
+
+
+_SLICE = 4096
+
+
+def _array_header(length: int) -> bytes:
+    """MessagePack's header of an array of `length` items."""
+    if length < 16:
+        return bytes([0x90 | length])
+    if length < 1 << 16:
+        return b"\xdc" + length.to_bytes(2, "big")
+    return b"\xdd" + length.to_bytes(4, "big")
 
 
 def load(data: bytes) -> TextIndexSnapshot:
