@@ -1,13 +1,19 @@
 """Text search latency and indexing cost, as ratios to an index range read of the same size.
 
-Run by hand from the checkout: `PYTHONPATH=. python benches/bench_search.py [--docs 10000]`.
-A table of `--docs` messages (12 words each from a 2,000-word vocabulary) with a
-search index. Search: `withSearchIndex(...).take(10)` of one, two and prefix terms,
-beside `withIndex("by_channel", eq).take(10)` (the baseline). Writes: one insert per
-mutation into the searched table, beside the same insert into a table without one; and
-an insert followed by a search (the index catches up then), beside one followed by the
-index range read. Reopening (SQLite file): opening the store and its first search with the
-index stored on close, beside the same with the stored index removed (it is rebuilt).
+Run by hand from the checkout:
+`PYTHONPATH=. python benches/bench_search.py [--docs 10000 1000000] [--reopen-upto 100000]`.
+For each size in `--docs`, a table of that many messages (12 words each from a 2,000-word
+vocabulary) with a search index. Search: `withSearchIndex(...).take(10)` of one, two and
+prefix terms, beside `withIndex("by_channel", eq).take(10)` (the baseline). Writes: one
+insert per mutation into the searched table, beside the same insert into a table without
+one; and an insert followed by a search (the index catches up then), beside one followed
+by the index range read. Reopening (SQLite file): opening the store and its first search
+with the index stored on close, beside the same with the stored index removed (it is
+rebuilt), and the stored index's size; only for sizes up to `--reopen-upto`. Memory: the
+growth of the process's RSS while the first search builds the index (the memory limit is
+raised to 8 GiB). Checkpoint: storing the index once 100 more documents were written, and
+the longest another thread was kept waiting meanwhile. Filling a table inserts `--batch`
+documents per mutation; its duration is printed.
 """
 
 from __future__ import annotations
@@ -16,14 +22,16 @@ import argparse
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measures import pct  # noqa: E402
+from measures import PeakRss, pct  # noqa: E402
 
 from convexlite import App, SyncBackend, define_schema, define_table, v  # noqa: E402
+from convexlite.config import Config  # noqa: E402
 
 WORDS = [f"w{i:04d}" for i in range(2000)]
 SCHEMA = define_schema(
@@ -81,19 +89,59 @@ def line(name: str, samples: list[float], baseline: list[float]) -> None:
     )
 
 
-def fill(backend: SyncBackend, docs: int, rng: random.Random) -> None:
-    for start in range(0, docs, 1000):
-        bodies = [" ".join(rng.choices(WORDS, k=12)) for _ in range(min(1000, docs - start))]
+class Stall:
+    """The longest a thread waking every millisecond waited beyond it while the block ran:
+    how long the block kept the GIL from other threads (an event loop, say)."""
+
+    def __enter__(self) -> Stall:
+        self.longest = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._tick)
+        self._thread.start()
+        return self
+
+    def _tick(self) -> None:
+        last = time.perf_counter()
+        while not self._done.wait(0.001):
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - last - 0.001)
+            last = now
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def fill(backend: SyncBackend, docs: int, rng: random.Random, batch: int) -> None:
+    start_time = time.perf_counter()
+    for start in range(0, docs, batch):
+        bodies = [" ".join(rng.choices(WORDS, k=12)) for _ in range(min(batch, docs - start))]
         backend.mutation("b:insert_many", {"table": "messages", "bodies": bodies})
+    took = time.perf_counter() - start_time
+    print(f"filled {docs} documents in {took:.1f} s ({took / docs * 1e6:.0f} us per document)")
 
 
-def reopen(docs: int, rounds: int) -> None:
+def reopen(docs: int, rounds: int, batch: int) -> None:
     """Open + first search of a SQLite store, its text index stored or not (best of `rounds`)."""
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/store.db"
         with SyncBackend(app, url) as backend:
-            fill(backend, docs, random.Random(1))
+            fill(backend, docs, random.Random(1), batch)
             backend.query("b:search", {"text": "w0001"})
+            fill(backend, 100, random.Random(2), batch)
+            store = backend.engine.search_indexes
+            with Stall() as stall:
+                start = time.perf_counter()
+                store.checkpoint({"messages"})  # catches up with the 100 documents, then stores
+                took = time.perf_counter() - start
+            print(
+                f"checkpoint of the index ({docs} documents): {took * 1e3:.0f} ms, "
+                f"{took / max(1000, docs // 10) * 1e6:.1f} us per write between two; "
+                f"longest stall of another thread {stall.longest * 1e3:.0f} ms"
+            )
+        blobs = list(Path(tmp, "convex_local_storage", "search").glob("text-*"))
+        size = sum(blob.stat().st_size for blob in blobs)
+        print(f"stored text index of {docs} documents: {size / 1e6:.2f} MB")
         for stored in (True, False):
             opens, firsts = [], []
             for _ in range(rounds):
@@ -115,13 +163,25 @@ def reopen(docs: int, rounds: int) -> None:
             )
 
 
-def main(docs: int, n: int) -> None:
+def main(sizes: list[int], n: int, reopen_upto: int, batch: int) -> None:
+    for docs in sizes:
+        print(f"--- {docs} documents")
+        if docs <= reopen_upto:
+            reopen(docs, 5 if docs <= 100_000 else 1, batch)
+        latency(docs, n, batch)
+
+
+def latency(docs: int, n: int, batch: int) -> None:
     rng = random.Random(1)
-    reopen(docs, 5)
-    with SyncBackend(app, "memory:") as backend:
-        fill(backend, docs, rng)
-        build = timed(1, lambda: backend.query("b:search", {"text": "w0001"}))
-        print(f"first search (builds the index of {docs} documents): {build[0] * 1e3:.0f} ms")
+    config = Config(text_index_memory_limit=8 << 30)
+    with SyncBackend(app, config=config) as backend:
+        fill(backend, docs, rng, batch)
+        with PeakRss() as rss:
+            build = timed(1, lambda: backend.query("b:search", {"text": "w0001"}))
+        print(
+            f"first search (builds the index of {docs} documents): {build[0] * 1e3:.0f} ms, "
+            f"RSS +{rss.growth_kib / 1024:.0f} MiB"
+        )
         base = timed(n, lambda: backend.query("b:range", {}))
         line("index range take(10)", base, base)
         for text in ("w0001", "w0001 w0002", "w001"):
@@ -151,7 +211,9 @@ def main(docs: int, n: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--docs", type=int, nargs="+", default=[10_000])
     parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--reopen-upto", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
-    main(args.docs, args.n)
+    main(args.docs, args.n, args.reopen_upto, args.batch)

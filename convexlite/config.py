@@ -70,6 +70,14 @@ class Config:
     max_memory_mb: int | None = None
     """`CONVEXLITE_MAX_MEMORY_MB`: the memory ceiling `convexlite serve` sheds load before
     (server/memory_guard.py); None: no ceiling."""
+    search_checkpoint_writes: int = 1000
+    """`SEARCH_CHECKPOINT_WRITES`: documents written to a table (or a tenth of its search
+    indexes' size, if more) after which its stored search indexes are checkpointed, so
+    that a crash costs at most that much catch-up at the next open
+    (search_indexes_store.py)."""
+    text_index_memory_limit: int = 1 << 30
+    """`TEXT_INDEX_MEMORY_LIMIT`: bytes each text index may take in memory; a search of a
+    larger one fails with `TextIndexTooLarge` (database/search/index_cache.py)."""
 
     @classmethod
     def from_env(
@@ -111,6 +119,8 @@ class Config:
             header_timeout_s=_whole(env, "CONVEXLITE_HEADER_TIMEOUT_SECONDS", cls, minimum=1),
             body_timeout_s=_whole(env, "HTTP_SERVER_TIMEOUT_SECONDS", cls, minimum=1),
             max_memory_mb=_whole(env, "CONVEXLITE_MAX_MEMORY_MB", cls, minimum=1),
+            search_checkpoint_writes=_whole(env, "SEARCH_CHECKPOINT_WRITES", cls, minimum=1),
+            text_index_memory_limit=_whole(env, "TEXT_INDEX_MEMORY_LIMIT", cls, minimum=1),
         )
         return config.with_options(**overrides)
 
@@ -149,6 +159,8 @@ _FIELDS = {
     "CONVEXLITE_HEADER_TIMEOUT_SECONDS": "header_timeout_s",
     "HTTP_SERVER_TIMEOUT_SECONDS": "body_timeout_s",
     "CONVEXLITE_MAX_MEMORY_MB": "max_memory_mb",
+    "SEARCH_CHECKPOINT_WRITES": "search_checkpoint_writes",
+    "TEXT_INDEX_MEMORY_LIMIT": "text_index_memory_limit",
 }
 
 

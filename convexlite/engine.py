@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,9 +34,6 @@ from convexlite.config import Config
 from convexlite.database.database import Database
 from convexlite.database.limits import UNLIMITED_READS
 from convexlite.database.namespace import TableNamespace, component_of_table
-from convexlite.database.search.index_snapshot import SnapshotError
-from convexlite.database.search.index_snapshot import dump as dump_text_index
-from convexlite.database.search.index_snapshot import load as load_text_index
 from convexlite.database.store import Clock, DocumentSchema
 from convexlite.database.transaction import Transaction
 from convexlite.deploy.analyzer import Analyzer
@@ -97,16 +93,12 @@ from convexlite.persistence import (
     open_persistence,
 )
 from convexlite.query.cursors import CursorCodec
-from convexlite.query.vector_search import (
-    VectorIndexDefinitions,
-    VectorIndexes,
-    VectorIndexSnapshot,
-)
+from convexlite.query.vector_search import VectorIndexDefinitions, VectorIndexes
 from convexlite.scheduler import crons
 from convexlite.scheduler.jobs import JobExecutor
 from convexlite.scheduler.worker import SchedulerWorker
-from convexlite.search.stored_indexes import store_indexes, stored_indexes
 from convexlite.search.vector_index import VectorIndexSpec
+from convexlite.search_indexes_store import SearchIndexStore
 from convexlite.snapshots.export_jobs import ExportDownload, ExportJobs
 from convexlite.snapshots.import_jobs import ImportJobs
 from convexlite.snapshots.import_sources import open_import
@@ -121,12 +113,6 @@ from convexlite.values.function_paths import (
     display,
 )
 from convexlite.values.http import HttpRequest, HttpResponse
-
-_VECTOR_INDEXES = "vector_indexes"
-"""The persistence global listing the stored vector index snapshots."""
-_TEXT_INDEXES = "text_indexes"
-"""The persistence global listing the stored text index snapshots."""
-_log = logging.getLogger("convexlite.engine")
 
 
 class Service(Protocol):
@@ -175,7 +161,11 @@ class Engine:
         self._crons_registered = False  # until the app and the stored push are both served
         self._cron_rng = random.Random()
         try:
-            self.db = Database(self.persistence, clock=clock)
+            self.db = Database(
+                self.persistence,
+                clock=clock,
+                text_index_memory_limit=config.text_index_memory_limit,
+            )
             self.db.ensure_system_tables(
                 {
                     **scheduled_jobs.SYSTEM_TABLES,
@@ -231,7 +221,14 @@ class Engine:
                 self.metrics,
                 VectorIndexes(self.db),
             )
-            self._restore_vector_indexes()
+            self.search_indexes = SearchIndexStore(
+                self.db,
+                self.runner.vector_indexes,
+                self.persistence,
+                self.blobs.search,
+                config.search_checkpoint_writes,
+            )
+            self.search_indexes.restore_vector_indexes()
             self.pushed: PushedDeployment | None = None
             self._js_source: JsFunctionSource | None = None
             self._node_source: NodeFunctionSource | None = None
@@ -258,7 +255,7 @@ class Engine:
                 self._use_providers(
                     self._auth_providers(self._app_deployment, self.pushed, self.variables.latest())
                 )
-            self._restore_text_indexes()
+            self.search_indexes.restore_text_indexes()
             self._register_crons()
             self._crons_registered = True
         except BaseException:
@@ -288,6 +285,7 @@ class Engine:
         self.one_off_queries = OneOffQueries(self.runner, self.instance_name)
         self.add_service(self.one_off_queries)
         self.add_service(self.db.retention_service(config.document_retention_delay_s))
+        self.add_service(self.search_indexes)
 
     @property
     def instance_name(self) -> str:
@@ -328,7 +326,7 @@ class Engine:
         for node_source in [self._node_source, *self._retired_node_sources]:
             if node_source is not None:
                 node_source.close()
-        self._store_search_indexes()
+        self.search_indexes.store_all()
         self.db.close()
         self.blobs.close()
 
@@ -471,51 +469,6 @@ class Engine:
     def apply_vector_indexes(self, schema: DocumentSchema | None) -> None:
         """Build the vector indexes `schema` declares (and drop the others) for `vectorSearch`."""
         self.runner.vector_indexes.apply(_vector_definitions(schema))
-
-    def _store_search_indexes(self) -> None:
-        """Keep the vector and text indexes beside the data (`search/stored_indexes.py`), so
-        the next open takes them up instead of rebuilding them. Nothing is lost if this
-        fails: the next open rebuilds."""
-        if isinstance(self.persistence, MemoryPersistence):
-            return
-        # Distinct blob key prefixes, so neither kind is mistaken for the other.
-        kinds = (
-            (_VECTOR_INDEXES, "vector-index-", self._vector_index_blobs),
-            (_TEXT_INDEXES, "text-index-", self._text_index_blobs),
-        )
-        for global_name, prefix, indexes in kinds:
-            try:
-                store_indexes(self.persistence, self.blobs.search, global_name, prefix, indexes())
-            except Exception:
-                _log.exception("Could not store the %s; the next start rebuilds them", global_name)
-
-    def _vector_index_blobs(self) -> Iterator[tuple[dict[str, Any], bytes]]:
-        for snapshot in self.runner.vector_indexes.snapshots():
-            yield snapshot.entry(), snapshot.data
-
-    def _text_index_blobs(self) -> Iterator[tuple[dict[str, Any], bytes]]:
-        for snapshot in self.db.text_index_snapshots():
-            yield {}, dump_text_index(snapshot)
-
-    def _restore_vector_indexes(self) -> None:
-        """Take up the vector indexes `_store_search_indexes` kept (before the schema is
-        applied, which rebuilds only what is missing)."""
-        stored = stored_indexes(self.persistence, self.blobs.search, _VECTOR_INDEXES)
-        self.runner.vector_indexes.restore(
-            [VectorIndexSnapshot.from_entry(entry, data) for entry, data in stored]
-        )
-
-    def _restore_text_indexes(self) -> None:
-        """Take up the text indexes `_store_search_indexes` kept (after the schema is applied:
-        applying one forgets every text index); one that cannot be read or no longer fits
-        is rebuilt at its first search."""
-        for _, data in stored_indexes(self.persistence, self.blobs.search, _TEXT_INDEXES):
-            try:
-                snapshot = load_text_index(data)
-            except SnapshotError:
-                _log.warning("A stored text index could not be read; it will be rebuilt")
-                continue
-            self.db.restore_text_index(snapshot)
 
     def push(self, operation: str, body: Mapping[str, Any]) -> Any:
         """Answer a push endpoint (`start_push`, `finish_push`, ...; spec/functions.md §1.4).

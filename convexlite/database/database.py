@@ -7,7 +7,7 @@ so a store of any size opens in constant time (spec/database.md §4.7).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +39,9 @@ from convexlite.database.retention import (
     stored_ts,
 )
 from convexlite.database.search.definition import TextIndexDefinition
+from convexlite.database.search.index_cache import (
+    DEFAULT_MEMORY_LIMIT as DEFAULT_TEXT_INDEX_MEMORY_LIMIT,
+)
 from convexlite.database.search.index_cache import TextIndexCache
 from convexlite.database.search.index_snapshot import TextIndexSnapshot
 from convexlite.database.store import Clock, DocumentSchema, StoreView
@@ -68,8 +71,10 @@ class Database:
         schema: DocumentSchema | None = None,
         limits: TransactionLimits | None = None,
         clock: Clock = time.time_ns,
+        text_index_memory_limit: int = DEFAULT_TEXT_INDEX_MEMORY_LIMIT,
     ) -> None:
-        """Open (bootstrapping if empty) the store; `clock` stamps commits and creation times."""
+        """Open (bootstrapping if empty) the store; `clock` stamps commits and creation times;
+        each text index may take `text_index_memory_limit` bytes (`TextIndexCache`)."""
         self.persistence = persistence
         if persistence.get_global("tables_by_id") is None:
             self._bootstrap(clock)
@@ -96,7 +101,7 @@ class Database:
         )
         persistence.write([], [], {"max_repeatable_ts": start_ts})
         self.committer = Committer(persistence, start_ts, registry, clock, counts)
-        text_cache = TextIndexCache(self.committer.write_log, persistence)
+        text_cache = TextIndexCache(self.committer.write_log, persistence, text_index_memory_limit)
         self.store = replace(self.store, text_cache=text_cache)
         self._pins = SnapshotPins(stored_ts(persistence, MIN_SNAPSHOT_TS) or 0)
         self._retention = Retention(
@@ -261,24 +266,33 @@ class Database:
                 written.append((table.name, encode_id(table.number, revision.internal_id)))
         return written
 
-    def text_index_snapshots(self) -> list[TextIndexSnapshot]:
-        """The text indexes built so far (to store on close, see `restore_text_index`)."""
-        return self.store.text_cache.snapshots() if self.store.text_cache is not None else []
+    def text_index_snapshots(self, tables: Container[str] | None = None) -> list[TextIndexSnapshot]:
+        """Copies of the text indexes built so far (of `tables`, default all) as of the latest
+        snapshot, to store (see `restore_text_index`)."""
+        cache = self.store.text_cache
+        if cache is None:
+            return []
+        tablets = None
+        if tables is not None:
+            registry = self.registry.tables_by_tablet.values()
+            tablets = {table.tablet_id for table in registry if table.name in tables}
+        return cache.snapshots(self.latest_ts, tablets)
 
     def restore_text_index(self, snapshot: TextIndexSnapshot) -> bool:
         """Take up a stored text index after the schema is applied, re-reading the documents
         of its table written since it was stored; False (left to be rebuilt at the first
         search) if the schema no longer declares it as stored, its table was replaced, or
         those writes are past retention."""
-        cache, index = self.store.text_cache, snapshot.index
+        cache = self.store.text_cache
         table = self.registry.tables_by_tablet.get(snapshot.tablet_id)
         if cache is None or table is None:
             return False
-        if index.definition not in self.store.text_indexes.get(table.name, {}).values():
+        if snapshot.definition not in self.store.text_indexes.get(table.name, {}).values():
             return False
-        written = self.written_since(index.ts)
+        written = self.written_since(snapshot.ts)
         if written is None:
             return False
+        index = snapshot.index()
         latest = self.latest_ts
         for doc_id in sorted({doc_id for name, doc_id in written if name == table.name}):
             revision = self.persistence.get_document(
@@ -286,7 +300,9 @@ class Database:
             )
             index.put(doc_id, revision.json_value if revision is not None else None)
         index.ts = latest
-        cache.restore(snapshot)
+        by_id = self.registry.index(table.tablet_id, BY_ID)
+        assert by_id is not None
+        cache.restore(index, table.tablet_id, by_id.index_id)
         return True
 
     def add_commit_listener(self, listener: CommitListener) -> None:

@@ -405,15 +405,6 @@ class Transaction:
         for interval in intervals:
             self._record(index_id, interval)
 
-    def record_document_read(self, table: TableInfo, doc: dict[str, Any]) -> None:
-        """Count `doc`, found by a text search, as read by id, as `get` would."""
-        by_id = self.registry.index(table.tablet_id, BY_ID)
-        assert by_id is not None
-        self._record(by_id.index_id, Interval.singleton(id_key(doc["_id"])))
-        if not table.is_system:
-            self.usage.record_read(value_size(doc))
-            self.rows_read[table.name] = self.rows_read.get(table.name, 0) + 1
-
     # ---- scans ----------------------------------------------------------------------------
 
     def depend_on_table(self, table_name: str, descriptor: str = BY_CREATION_TIME) -> None:

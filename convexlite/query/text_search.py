@@ -23,7 +23,7 @@ from convexlite.database.search.ranking import Filters, QueryTerms
 from convexlite.database.transaction import Transaction
 from convexlite.errors import BadRequestError
 from convexlite.query.query_json import Search
-from convexlite.values import UNDEFINED, UNDEFINED_KEY, loads, sort_key
+from convexlite.values import UNDEFINED, UNDEFINED_KEY, decode_id, sort_key
 
 MAX_FILTER_CONDITIONS = 8
 MAX_CANDIDATES = 1024
@@ -135,6 +135,6 @@ def search_rows(
                 "Consider using a smaller limit, paginating the query, or using a filter "
                 "field to limit the number of documents pulled from the search index."
             )
-        doc = loads(found.json)
-        tx.record_document_read(plan.table, doc)
+        doc = tx.get_resolved(plan.table, decode_id(found.doc_id)[1], found.doc_id)
+        assert doc is not None, "the index and the store share the snapshot"
         yield key, doc

@@ -14,7 +14,7 @@ dropped when the schema no longer declares it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,11 +146,16 @@ class VectorIndexes:
 
     # ---- persistence --------------------------------------------------------------------------
 
-    def snapshots(self) -> list[VectorIndexSnapshot]:
-        """Every built index, first brought up to the latest snapshot (to store on close)."""
+    def snapshots(self, tables: Container[str] | None = None) -> list[VectorIndexSnapshot]:
+        """Every built index (of `tables`, default all), first brought up to the latest
+        snapshot (to store)."""
         with self._lock:
             tx = self._db.begin(read_only=True, limits=UNLIMITED_READS)
-            built = {n: e for n, e in self._entries.items() if e.index is not None}
+            built = {
+                n: e
+                for n, e in self._entries.items()
+                if e.index is not None and (tables is None or n.split(".", 1)[0] in tables)
+            }
             for table_name in {n.split(".", 1)[0] for n in built}:
                 table = tx.table(table_name)
                 self._catch_up(tx, table_name, table.tablet_id if table is not None else None)

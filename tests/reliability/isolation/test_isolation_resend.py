@@ -10,7 +10,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 from convex.http_client import ConvexHttpClient
 from served import Served
 from websockets.sync.client import connect
