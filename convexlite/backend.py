@@ -41,6 +41,7 @@ from convexlite.functions.session_requests import MutationAlreadyRan, SessionReq
 from convexlite.functions.system.permissions import check_system_write
 from convexlite.server.app import create_app
 from convexlite.server.state import ServerState
+from convexlite.server.types import SessionRequestId
 from convexlite.snapshots.export_jobs import ExportDownload
 from convexlite.snapshots.importer import ImportSummary
 from convexlite.snapshots.importer import Mode as ImportMode
@@ -222,13 +223,13 @@ class Backend:
         *,
         at_ts: int | None = None,
         request_id: str | None = None,
-        session_request: tuple[str, int] | None = None,
+        session_request: SessionRequestId | None = None,
     ) -> Execution:
         """Run any function as `caller` and keep its whole outcome (log lines, timestamp);
         a query may run at an earlier published timestamp `at_ts`; its log entries carry
         `request_id` when the transport gives one. A mutation with a `session_request`
         (sessionId, requestId) runs once: again, it answers the first run's outcome."""
-        session = SessionRequest(*session_request) if session_request is not None else None
+        session = None if session_request is None else SessionRequest(*session_request)
         if request_id is None:
             return await self._execute(kind, path, args, caller, at_ts, session)
         with transport_request(request_id):

@@ -57,13 +57,18 @@ class MutationAlreadyRan(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SessionRequest:
-    """A mutation sent over the sync protocol by the client session `session_id`."""
+    """A mutation sent over the sync protocol by the client session `session_id`; only a
+    client that reconnected (`may_be_resent`) can send one that already ran, so only its
+    mutations look for a record (the lookup is most of the cost)."""
 
     session_id: str
     request_id: int
+    may_be_resent: bool = True
 
     def begin(self, tx: Transaction) -> None:
         """Raise `MutationAlreadyRan` if this request committed before."""
+        if not self.may_be_resent:
+            return
         key = Interval.prefix(sort_key(self.session_id) + sort_key(Int64(self.request_id)))
         row = next(tx.rows(SESSION_REQUESTS, BY_SESSION_AND_REQUEST, key, prefetch=1), None)
         if row is None:

@@ -44,7 +44,7 @@ from convexlite.server.errors import (
     sync_request_id,
 )
 from convexlite.server.state import ServerState
-from convexlite.server.types import Execution, QueryResult, QuerySubscription
+from convexlite.server.types import Execution, QueryResult, QuerySubscription, SessionRequestId
 from convexlite.sync import (
     ActionResponse,
     AwaitMutation,
@@ -469,7 +469,7 @@ class _Connection:
         rid = sync_request_id(session_id or "", action.request_id)
         once = None
         if session_id and kind is FunctionKind.MUTATION:
-            once = (session_id, action.request_id)
+            once = SessionRequestId(session_id, action.request_id, self.session.reconnected)
         return await self.backend.execute(
             kind, path, args, action.caller, request_id=rid, session_request=once
         )

@@ -10,7 +10,7 @@ anything else that does.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from prometheus_client.registry import Collector
 
@@ -18,6 +18,16 @@ from convexlite.auth.identity import Caller
 from convexlite.auth.keys import AdminIdentity
 from convexlite.values.function_kinds import FunctionKind
 from convexlite.values.http import HttpRequest, HttpResponse
+
+
+class SessionRequestId(NamedTuple):
+    """A mutation sent over the sync protocol: its client session and request id, and
+    whether the client may be sending it again (it reconnected), so that a run of it may
+    already be recorded."""
+
+    session_id: str
+    request_id: int
+    may_be_resent: bool
 
 
 class Execution(Protocol):
@@ -121,7 +131,7 @@ class BackendApi(Protocol):
         *,
         at_ts: int | None = None,
         request_id: str | None = None,
-        session_request: tuple[str, int] | None = None,
+        session_request: SessionRequestId | None = None,
     ) -> Execution:
         """Run a function as `caller`; a query may run at an earlier published `at_ts`.
         `request_id` is the id the transport shows for the request (in its errors, or

@@ -134,6 +134,9 @@ class SyncSession:
         self.anonymous = anonymous
         self.caller: Any = anonymous
         self.session_id: str | None = None
+        self.reconnected = False
+        """Whether the client connected before (`connectionCount > 0`): only then may it
+        re-send a mutation that already ran, on this server or before its restart."""
         self.client_clock_skew: int | None = None
         self.received_query_set = 0
         self.received_identity = 0
@@ -204,6 +207,7 @@ class SyncSession:
             raise ProtocolError("Received a second Connect message on one connection")
         self._connected = True
         self.session_id = message.session_id
+        self.reconnected = message.connection_count > 0
         if message.client_ts is not None:
             self.client_clock_skew = int(message.client_ts - now_ms)
         observed = message.max_observed_ts
