@@ -1,0 +1,286 @@
+"""Crash trials (issue 18): `convexlite serve` killed with SIGKILL under load, restarted on
+the same store, and checked (crash_checks.py) against what its clients were told.
+
+One run serves tests/reliability/crash_project (pushed by the real CLI) on a fresh store:
+a SQLite file in a temporary directory, or a Postgres/MariaDB database of its own, dropped
+at the end. Each trial puts load on it (writers, a scheduling client and, as the trial's
+mode says, pushes or snapshot imports), SIGKILLs the server at a random moment of that
+mode, restarts it on the same store (bounded by Served's start timeout, without any manual
+step) and checks the store. Trials follow each other on the one store, so later ones also
+cover restarts of a store that has been killed many times.
+
+By hand (figures in docs/reliability.md):
+
+    PYTHONPATH=. python tests/reliability/crash_trials.py --backend sqlite --trials 50 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "push")]
+
+import httpx  # noqa: E402
+from crash_checks import Findings, check_restarted, query_ts  # noqa: E402
+from crash_load import Records, importer, pusher, scheduler_client, writer  # noqa: E402
+from npm_clients import npm_clients  # noqa: E402
+from push_harness import Deployment, project_copy, replay_push, start  # noqa: E402
+from servers import fresh_mysql, fresh_postgres  # noqa: E402
+
+from convexlite.auth.keys import generate_instance_secret, issue_admin_key  # noqa: E402
+from convexlite.persistence import DEFAULT_INSTANCE_NAME  # noqa: E402
+
+BACKENDS = ("sqlite", "postgres", "mysql")
+MODES = ("random", "push", "import", "scheduled")
+WRITERS = 4
+LOAD_SECONDS = (0.3, 2.5)
+"""How long a trial's load runs before the kill, drawn uniformly."""
+MODE_DELAY = {"push": (0.0, 3.0), "import": (0.5, 6.0)}
+"""How long after a push, an import or a scheduled job started the kill comes: an import
+spends its first second in the CLI's start-up."""
+
+
+@dataclass
+class Report:
+    backend: str
+    trials: int = 0
+    modes: dict[str, int] = field(default_factory=dict)
+    mid: dict[str, int] = field(default_factory=dict)
+    """Kills that came while the mode's operation was in flight (a push, an import)."""
+    restart_seconds: list[float] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
+    wall_seconds: float = 0.0
+
+    def summary(self, records: Records) -> dict[str, object]:
+        f = self.findings
+        return {
+            "backend": self.backend,
+            "trials": self.trials,
+            "modes": self.modes,
+            "killed_mid_operation": self.mid,
+            "acknowledged_writes": records.pairs.acknowledged,
+            "unknown_outcomes": records.pairs.unknown,
+            "write_errors": len(records.pairs.errors),
+            "push_errors": len(records.pushes.errors),
+            "scheduled_acknowledged": len(records.jobs.acknowledged),
+            "pushes_acknowledged": records.pushes.done,
+            "imports_acknowledged": records.imports.done,
+            "lost_writes": f.lost,
+            "half_applied": f.half_applied,
+            "index_mismatches": f.index_mismatches,
+            "counter_mismatches": f.counter_mismatches,
+            "scheduled_duplicates": f.scheduled_duplicates,
+            "scheduled_missing": f.scheduled_missing + f.scheduled_orphans,
+            "timestamp_regressions": f.timestamp_regressions,
+            "broken_pushes": f.broken_pushes,
+            "partial_imports": f.partial_imports,
+            "restart_failures": f.restart_failures,
+            "max_restart_seconds": round(max(self.restart_seconds, default=0.0), 2),
+            "wall_seconds": round(self.wall_seconds, 1),
+            "examples": f.examples + records.pairs.errors[:5] + records.pushes.errors[:5],
+        }
+
+
+PUSH_REQUESTS: list[dict[str, Any]] = []
+
+
+def push_request(deployment: Deployment) -> dict[str, Any]:
+    """The CLI's `start_push` body for crash_project (the same for every store, so the CLI
+    bundles it once per process); runs then push it as the CLI would."""
+    if not PUSH_REQUESTS:
+        written = deployment.project.parent / "push-request"
+        deployment.cli(
+            "deploy",
+            "-y",
+            "--typecheck",
+            "disable",
+            "--push-all-modules",
+            "--write-push-request",
+            str(written),
+        )
+        PUSH_REQUESTS.append(json.loads(written.with_suffix(".json").read_text()))
+    return PUSH_REQUESTS[0]
+
+
+@contextlib.contextmanager
+def store(backend: str, root: Path) -> Iterator[tuple[str, ...]]:
+    """`convexlite serve` arguments naming a fresh store, dropped at the end."""
+    if backend == "sqlite":
+        yield ("--db", f"sqlite:///{root / 'store.sqlite3'}")
+        return
+    fresh = fresh_postgres if backend == "postgres" else fresh_mysql
+    with fresh() as (url, instance):
+        yield ("--db", url, "--instance-name", instance)
+
+
+class Trials:
+    """A served, pushed crash_project and the trials run on it."""
+
+    def __init__(self, backend: str, root: Path, serve_args: tuple[str, ...], seed: int) -> None:
+        self.root, self.serve_args = root, serve_args
+        self.rng = random.Random(seed)
+        self.records = Records()
+        self.report = Report(backend)
+        self.secret = generate_instance_secret()
+        instance = DEFAULT_INSTANCE_NAME
+        if "--instance-name" in serve_args:
+            instance = serve_args[serve_args.index("--instance-name") + 1]
+        project = project_copy(root, "crash_project", HERE / "crash_project")
+        served = start(root, self.secret, *serve_args, env={"DO_NOT_REQUIRE_SSL": "1"})
+        key = issue_admin_key(instance, self.secret)
+        self.deployment = Deployment(served, key, project, npm_clients("crash trials"), self.secret)
+        self.push_body = push_request(self.deployment)
+        with httpx.Client(base_url=served.url, timeout=120) as client:
+            replay_push(client, key, self.push_body)
+
+    def close(self) -> None:
+        self.deployment.served.stop()
+
+    def trial(self, number: int, mode: str) -> bool:
+        """One load, kill, restart and check; False if the server did not come back."""
+        self.report.modes[mode] = self.report.modes.get(mode, 0) + 1
+        served = self.deployment.served
+        stop = threading.Event()
+        records = self.records
+        seed = self.rng.randrange(2**32)
+        threads = [
+            threading.Thread(
+                target=writer,
+                args=(served.url, f"t{number}w{w}", records.pairs, random.Random(seed + w), stop),
+            )
+            for w in range(WRITERS)
+        ]
+        threads.append(
+            threading.Thread(
+                target=scheduler_client,
+                args=(served.url, records, f"t{number}", random.Random(seed), stop),
+            )
+        )
+        if mode == "push":
+            threads.append(
+                threading.Thread(
+                    target=pusher,
+                    args=(
+                        served.url,
+                        self.deployment.admin_key,
+                        self.push_body,
+                        records.pushes,
+                        replay_push,
+                        stop,
+                    ),
+                )
+            )
+        if mode == "import":
+            threads.append(
+                threading.Thread(
+                    target=importer,
+                    args=(self._cli, self.root, records.imports, random.Random(seed), stop),
+                )
+            )
+        records.scheduled.clear()
+        for thread in threads:
+            thread.start()
+        ts_before = self._kill_at_random(mode)
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+        started = time.monotonic()
+        try:
+            self.deployment.served = start(
+                self.root, self.secret, *self.serve_args, env={"DO_NOT_REQUIRE_SSL": "1"}
+            )
+        except AssertionError as exc:
+            self.report.findings.add("restart_failures", 1, str(exc)[-2000:])
+            return False
+        self.report.restart_seconds.append(time.monotonic() - started)
+        with httpx.Client(base_url=self.deployment.url, timeout=60) as client:
+            check_restarted(client, records, ts_before, self.report.findings)
+        self.report.trials += 1
+        return True
+
+    def _cli(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self.deployment.cli_command(*args),
+            cwd=self.deployment.project,
+            env=self.deployment.cli_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    def _kill_at_random(self, mode: str) -> int:
+        """Wait for the mode's moment, then a random while; SIGKILL. The last query ts seen."""
+        records, served = self.records, self.deployment.served
+        event = {
+            "push": records.pushes.in_flight,
+            "import": records.imports.in_flight,
+            "scheduled": records.scheduled,
+        }.get(mode)
+        deadline = time.monotonic() + self.rng.uniform(*LOAD_SECONDS)
+        ts = 0
+        with httpx.Client(base_url=served.url, timeout=10) as client:
+            if event is not None:
+                event.wait(30)
+                deadline = time.monotonic() + self.rng.uniform(*MODE_DELAY.get(mode, (0, 1)))
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.HTTPError):
+                    ts = max(ts, query_ts(client))
+                time.sleep(0.05)
+        if mode in ("push", "import") and event is not None and event.is_set():
+            self.report.mid[mode] = self.report.mid.get(mode, 0) + 1
+        served.process.kill()
+        served.process.wait()
+        return ts
+
+
+def run(
+    backend: str, trials: int, seed: int, modes: Sequence[str] = MODES, quiet: bool = False
+) -> tuple[Report, Records]:
+    """`trials` trials on a fresh store of `backend`, their modes taken in turn from `modes`."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"crash-{backend}-") as tmp:
+        root = Path(tmp)
+        with store(backend, root) as serve_args:
+            runner = Trials(backend, root, serve_args, seed)
+            try:
+                for number in range(trials):
+                    if not runner.trial(number, modes[number % len(modes)]):
+                        break
+                    if not quiet:
+                        print(
+                            f"trial {number + 1}/{trials}: "
+                            f"{runner.report.findings.violations()} violations",
+                            flush=True,
+                        )
+            finally:
+                runner.close()
+    runner.report.wall_seconds = time.monotonic() - started
+    return runner.report, runner.records
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args()
+    report, records = run(options.backend, options.trials, options.seed)
+    print(json.dumps(report.summary(records), indent=2))
+    return 1 if report.findings.violations() else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
