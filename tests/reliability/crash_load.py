@@ -107,6 +107,8 @@ class Imports:
     done: int = 0
     next: int = 1
     in_flight: threading.Event = field(default_factory=threading.Event)
+    errors: list[str] = field(default_factory=list)
+    """Imports that failed while the server was up."""
 
 
 @dataclass
@@ -230,13 +232,15 @@ def pusher(
 
 def importer(
     cli: Callable[..., subprocess.Popen[str]],
+    alive: Callable[[], bool],
     tmp: Path,
     imports: Imports,
     rng: random.Random,
     stop: threading.Event,
 ) -> None:
     """Replace `imported` by snapshot imports of a few thousand documents (more than one
-    of the importer's batches) through `npx convex import`, until `stop` or a failure."""
+    of the importer's batches) through `npx convex import`, until `stop` or a failure.
+    A failure while the server still answers is an error, not an unknown outcome."""
     while not stop.is_set():
         batch = imports.next
         imports.next += 1
@@ -257,6 +261,9 @@ def importer(
             imports.in_flight.clear()
             source.unlink()
         if code != 0:
+            if not stop.is_set() and alive():
+                output = process.stdout.read() if process.stdout else ""
+                imports.errors.append(f"import {batch} failed ({code}): {output[-300:]}")
             return
         imports.unknown.discard(batch)
         imports.live, imports.done = batch, imports.done + 1
