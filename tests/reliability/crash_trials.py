@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,7 @@ MODES = ("random", "push", "import", "scheduled", "startup")
 WRITERS = 4
 LOAD_SECONDS = (0.3, 2.5)
 """How long a trial's load runs before the kill, drawn uniformly."""
-MODE_DELAY = {"push": (0.0, 3.0), "import": (0.5, 6.0)}
+MODE_DELAY = {"push": (0.0, 5.0), "import": (0.5, 10.0)}
 """How long after a push, an import or a scheduled job started the kill comes: an import
 spends its first second in the CLI's start-up."""
 
@@ -73,6 +74,8 @@ class Report:
     restart_seconds: list[float] = field(default_factory=list)
     findings: Findings = field(default_factory=Findings)
     wall_seconds: float = 0.0
+    server_errors: Counter[str] = field(default_factory=Counter)
+    """Errors the servers logged (not violations by themselves: a clue when one occurs)."""
 
     def summary(self, records: Records) -> dict[str, object]:
         f = self.findings
@@ -100,6 +103,7 @@ class Report:
             "restart_failures": f.restart_failures,
             "max_restart_seconds": round(max(self.restart_seconds, default=0.0), 2),
             "wall_seconds": round(self.wall_seconds, 1),
+            "server_errors": dict(self.server_errors.most_common(10)),
             "examples": f.examples + records.pairs.errors[:5],
         }
 
@@ -258,6 +262,7 @@ class Trials:
         time.sleep(delay)
         process.kill()
         process.wait()
+        self._note_errors((self.root / "killed-while-starting.log").read_text())
 
     def _alive(self) -> bool:
         try:
@@ -297,7 +302,17 @@ class Trials:
             self.report.mid[mode] = self.report.mid.get(mode, 0) + 1
         served.process.kill()
         served.process.wait()
+        self._note_errors(served.output)
         return ts
+
+    def _note_errors(self, output: str) -> None:
+        """Count what the server logged as errors (each traceback by its last line)."""
+        for block in output.split("Traceback (most recent call last):")[1:]:
+            lines = [line for line in block.strip().splitlines() if line.strip()]
+            self.report.server_errors[lines[-1][:200] if lines else "?"] += 1
+        for line in output.splitlines():
+            if line.startswith("ERROR"):
+                self.report.server_errors[line[:200]] += 1
 
 
 def run(
