@@ -55,8 +55,11 @@ class Pairs:
 
     allowed: dict[str, set[State]] = field(default_factory=dict)
     writer: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, State] = field(default_factory=dict)
+    """The state each operation without an answer would have left."""
     acknowledged: int = 0
     unknown: int = 0
+    unknown_applied: int = 0
     errors: list[str] = field(default_factory=list)
     max_creation_time: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -73,6 +76,8 @@ class Pairs:
     def settle(self, token: str, observed: State) -> None:
         """After a restart the store says which of the allowed states it kept."""
         self.allowed[token] = {observed}
+        if token in self.pending and self.pending.pop(token) == observed:
+            self.unknown_applied += 1
 
 
 @dataclass
@@ -151,6 +156,7 @@ def writer(url: str, name: str, pairs: Pairs, rng: random.Random, stop: threadin
             except Gone:
                 with pairs.lock:
                     pairs.unknown += 1
+                    pairs.pending[token] = new
                 return
             except RuntimeError as exc:
                 with pairs.lock:

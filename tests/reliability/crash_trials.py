@@ -86,6 +86,7 @@ class Report:
             "killed_mid_operation": self.mid,
             "acknowledged_writes": records.pairs.acknowledged,
             "unknown_outcomes": records.pairs.unknown,
+            "unknown_found_applied": records.pairs.unknown_applied,
             "write_errors": len(records.pairs.errors),
             "scheduled_acknowledged": len(records.jobs.acknowledged),
             "pushes_acknowledged": records.pushes.done,
