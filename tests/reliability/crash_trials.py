@@ -48,7 +48,7 @@ from crash_checks import Findings, check_restarted, query_ts  # noqa: E402
 from crash_load import Records, importer, pusher, scheduler_client, writer  # noqa: E402
 from npm_clients import npm_clients  # noqa: E402
 from push_harness import Deployment, project_copy, replay_push, start  # noqa: E402
-from served import START, free_port  # noqa: E402
+from served import START, Served, free_port  # noqa: E402
 from servers import fresh_mysql, fresh_postgres  # noqa: E402
 
 from convexlite.auth.keys import generate_instance_secret, issue_admin_key  # noqa: E402
@@ -74,6 +74,8 @@ class Report:
     restart_seconds: list[float] = field(default_factory=list)
     findings: Findings = field(default_factory=Findings)
     wall_seconds: float = 0.0
+    port_clashes: int = 0
+    """Starts retried because another process took a port meanwhile."""
     server_errors: Counter[str] = field(default_factory=Counter)
     """Errors the servers logged (not violations by themselves: a clue when one occurs)."""
 
@@ -104,6 +106,7 @@ class Report:
             "restart_failures": f.restart_failures,
             "max_restart_seconds": round(max(self.restart_seconds, default=0.0), 2),
             "wall_seconds": round(self.wall_seconds, 1),
+            "port_clashes": self.port_clashes,
             "server_errors": dict(self.server_errors.most_common(10)),
             "examples": f.examples + records.pairs.errors[:5],
         }
@@ -154,7 +157,7 @@ class Trials:
         if "--instance-name" in serve_args:
             instance = serve_args[serve_args.index("--instance-name") + 1]
         project = project_copy(root, "crash_project", HERE / "crash_project")
-        served = start(root, self.secret, *serve_args, env={"DO_NOT_REQUIRE_SSL": "1"})
+        served = self._start()
         key = issue_admin_key(instance, self.secret)
         self.deployment = Deployment(served, key, project, npm_clients("crash trials"), self.secret)
         self.push_body = push_request(self.deployment)
@@ -223,9 +226,7 @@ class Trials:
             self._kill_while_starting(self.rng.uniform(0.2, 4.0))
         started = time.monotonic()
         try:
-            self.deployment.served = start(
-                self.root, self.secret, *self.serve_args, env={"DO_NOT_REQUIRE_SSL": "1"}
-            )
+            self.deployment.served = self._start()
         except AssertionError as exc:
             self.report.findings.add("restart_failures", 1, str(exc)[-2000:])
             return False
@@ -234,6 +235,20 @@ class Trials:
             check_restarted(client, records, ts_before, self.report.findings)
         self.report.trials += 1
         return True
+
+    def _start(self) -> Served:
+        """The server on the store; started again on other ports if another process took
+        one of the free ports it was given meanwhile (not a failure of the store)."""
+        for _ in range(3):
+            try:
+                return start(
+                    self.root, self.secret, *self.serve_args, env={"DO_NOT_REQUIRE_SSL": "1"}
+                )
+            except AssertionError as exc:
+                if "address already in use" not in str(exc):
+                    raise
+                self.report.port_clashes += 1
+        raise AssertionError("three starts in a row lost their ports to other processes")
 
     def _kill_while_starting(self, delay: float) -> None:
         """Start the server on the store and SIGKILL it `delay` seconds later, while it
