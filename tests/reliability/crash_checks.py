@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 from crash_load import ABSENT, Records, call
 
-PAGE = 4000
+PAGE = 1000
+TIMEOUT_RETRIES = 5
 INDEXES = {
     "left": {"by_token": ("token",), "by_writer": ("writer", "seq")},
     "right": {"by_token": ("token",), "by_value": ("value",)},
@@ -71,11 +72,23 @@ def scan(client: httpx.Client, table: str, index: str | None = None) -> list[dic
         }
         if index is not None:
             args["index"] = index
-        page = call(client, "query", "crash:scanIndex" if index else "crash:scan", args)
+        page = read_page(client, "crash:scanIndex" if index else "crash:scan", args)
         docs.extend(page["page"])
         if page["isDone"]:
             return docs
         cursor = page["continueCursor"]
+
+
+def read_page(client: httpx.Client, path: str, args: dict[str, Any]) -> Any:
+    """A page of a scan; read again when the query ran out of its time (1 s) on a busy
+    machine, which says nothing about the store."""
+    for _ in range(TIMEOUT_RETRIES):
+        try:
+            return call(client, "query", path, args)
+        except RuntimeError as exc:
+            if "timed out" not in str(exc):
+                raise
+    return call(client, "query", path, args)
 
 
 def query_ts(client: httpx.Client) -> int:
