@@ -42,7 +42,9 @@ class Served:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{self.url}/version", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/version", timeout=1).status_code == 200 and all(
+                    f"running on {url} " in self.output for url in (self.url, self.site_url)
+                ):  # ours: a port another test's server took first answers too
                     return
             except httpx.TransportError:  # not listening yet
                 pass
