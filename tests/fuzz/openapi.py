@@ -137,16 +137,18 @@ _UDF_ENDPOINTS = {
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
 
 
+USER_OWNED = ("/http/", "/dashboard/{rest}")
+"""Paths whose answers are not Convex's to shape: HTTP actions (the user's code answers)
+and the dashboard's static files."""
+
+
 def _operation(path: str, method: str) -> dict[str, Any]:
+    error: dict[str, Any] = {"description": "A request or system error (§3.1.4)"}
+    if not path.startswith(USER_OWNED):
+        error["content"] = {JSON: {"schema": ERROR_BODY}}
     operation: dict[str, Any] = {
         "operationId": f"{method} {path}",
-        "responses": {
-            "200": {"description": "OK"},
-            "default": {
-                "description": "A request or system error (spec/protocol.md §3.1.4)",
-                "content": {JSON: {"schema": ERROR_BODY}},
-            },
-        },
+        "responses": {"200": {"description": "OK"}, "default": error},
     }
     if path in _UDF_ENDPOINTS:
         operation["responses"]["200"]["content"] = {JSON: {"schema": UDF_RESPONSE}}

@@ -205,8 +205,8 @@ def _until_close(ws: ClientConnection) -> list[dict[str, Any]]:
 class Watcher:
     """A well-behaved client subscribed to `messages:list` on its own connection."""
 
-    def __init__(self, url: str) -> None:
-        self.ws = connect(url, max_size=None)
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
         self.request_id = 0
         self.ws.send(json.dumps(CONNECT | {"sessionId": str(uuid.uuid4())}))
         add = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
@@ -244,8 +244,8 @@ def test_bad_connections_leave_others_working(live, frames, connect_first):
     errors = ErrorLog()
     logging.getLogger("convexlite").addHandler(errors)
     try:
-        watcher = Watcher(live.url)
-        with connect(live.url, max_size=None) as ws:
+        with connect(live.url) as watcher_ws, connect(live.url, max_size=None) as ws:
+            watcher = Watcher(watcher_ws)
             try:
                 if connect_first:
                     ws.send(json.dumps(CONNECT))
@@ -256,14 +256,13 @@ def test_bad_connections_leave_others_working(live, frames, connect_first):
                 pass
             received = _until_close(ws)
             close = ws.protocol.close_rcvd
+            watcher.still_works()
         finals = [m for m in received if m["type"] in ("FatalError", "AuthError")]
         assert len(finals) <= 1
         if finals:
             assert received[-1] is finals[0]
         if close is not None and close.code == 1011:
             assert not finals and close.reason == "InternalServerError"
-        watcher.still_works()
-        watcher.ws.close()
         assert errors.take() == []
     finally:
         logging.getLogger("convexlite").removeHandler(errors)
