@@ -5,7 +5,8 @@
     PYTHONPATH=. python tests/fuzz/atheris_run.py --list
 
 Without a corpus directory among the flags, the target's seeds are written to a fresh
-one (`-artifact_prefix` defaults beside it too), so every run starts from valid inputs.
+one (`-artifact_prefix` defaults beside it too), so every run starts from valid inputs;
+`convex.dict` (the wire formats' tokens) is the dictionary unless `-dict=` names another.
 libFuzzer's last lines give the count ("Done N runs in S second(s)"); a finding stops
 the run with the input saved as `crash-*`, which `python tests/fuzz/atheris_run.py
 TARGET crash-<hash>` replays. atheris is not a CI dependency: `pip install atheris`.
@@ -37,6 +38,8 @@ def main(argv: list[str]) -> None:
         flags = [*flags, str(corpus)]
         if not any(flag.startswith("-artifact_prefix=") for flag in flags):
             flags.append(f"-artifact_prefix={corpus}/")
+    if not any(flag.startswith("-dict=") for flag in flags):
+        flags.append(f"-dict={Path(__file__).parent / 'convex.dict'}")
     target = targets.TARGETS[name]
     atheris.Setup([argv[0], *flags], target)
     atheris.Fuzz()

@@ -30,6 +30,8 @@ from convexlite.database.intervals import Interval  # noqa: E402
 from convexlite.server.app import create_app  # noqa: E402
 from convexlite.server.state import ServerState  # noqa: E402
 
+HANG_SECONDS = 60.0
+
 
 def fuzz(n: int) -> settings:
     """Hypothesis settings for `n` examples, times `FUZZ_SCALE`, never timed."""
@@ -79,7 +81,8 @@ class Harness:
         return self.loop.run_until_complete(awaitable)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.run(self.client.request(method, path, **kwargs))
+        """One request; one unanswered after `HANG_SECONDS` is a hang, a finding."""
+        return self.run(asyncio.wait_for(self.client.request(method, path, **kwargs), HANG_SECONDS))
 
     def snapshot(self) -> tuple[Any, ...]:
         """Everything stored: the tables (system tables too) and their documents."""

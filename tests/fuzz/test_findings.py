@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from convexlite.js.esm_rewrite import UnsupportedModuleSyntax, rewrite_module
 from convexlite.snapshots.errors import ImportFailed
 from convexlite.snapshots.import_sources import open_import
 from convexlite.sync import FatalError, Send, SyncSession
+from convexlite.values import Int64, decode, encode, json_codec
+from convexlite.values.limits import MAX_NESTING, TooNestedError
 
 DEEP = b"[" * 5000 + b"]" * 5000
 SESSION = "3f0e4c2a-9b1d-4c7e-8a55-2d6f0b9e1a77"
@@ -124,3 +127,16 @@ def test_a_pushed_module_with_a_control_character_in_an_import_is_refused() -> N
     source = 'import { x } from "./oth\x01er.js";\nexport default x;\n'
     with pytest.raises(UnsupportedModuleSyntax):
         rewrite_module("a.js", source, {"a.js", "oth\x01er.js"})
+
+
+@pytest.mark.parametrize("leaf", [Int64(1), -0.0, math.inf, b"x"], ids=repr)
+def test_a_wrapped_scalar_at_the_nesting_limit_round_trips(leaf: object) -> None:
+    """A value 64 levels deep whose leaf is written as a `$` wrapper object: the wrapper is
+    a scalar, not one more level (the encoding of such a value used to be refused)."""
+    value: object = leaf
+    for _ in range(MAX_NESTING):
+        value = [value]
+    assert json_codec.loads(json_codec.dumpb(value)) == value
+    assert decode(encode(value)) == value
+    with pytest.raises(TooNestedError):
+        json_codec.loads(json_codec.dumpb([value]))
