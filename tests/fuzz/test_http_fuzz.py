@@ -95,7 +95,7 @@ def check(harness: Harness, method: str, path: str, body: bytes | None, head: di
     assert harness.errors.take() == []
 
 
-@fuzz(150)
+@fuzz(100)
 @given(
     data=st.data(),
     path=st.sampled_from(FUNCTION_ENDPOINTS),
@@ -108,7 +108,7 @@ def test_function_endpoints(harness, data, path, content_type, client):
     check(harness, "POST", path, raw, headers(content_type, None, authorization, client))
 
 
-@fuzz(120)
+@fuzz(80)
 @given(data=st.data(), path=st.sampled_from(OPERATOR_ENDPOINTS), content_type=CONTENT_TYPES)
 def test_operator_endpoints(harness, data, path, content_type):
     raw = data.draw(bodies(OPERATOR))
@@ -116,7 +116,7 @@ def test_operator_endpoints(harness, data, path, content_type):
     check(harness, "POST", path, raw, headers(content_type, None, authorization, None))
 
 
-@fuzz(80)
+@fuzz(60)
 @given(data=st.data(), path=st.sampled_from(PUSH_ENDPOINTS))
 def test_push_endpoints_with_compressed_bodies(harness, data, path):
     shaped = st.fixed_dictionaries({}, optional={
@@ -157,7 +157,7 @@ GET_PATHS = st.sampled_from(
     lambda t: "/api/export/zip/" + t.encode("utf-8", "replace").hex()[:40])  # fmt: skip
 
 
-@fuzz(120)
+@fuzz(80)
 @given(
     path=GET_PATHS,
     params=st.dictionaries(

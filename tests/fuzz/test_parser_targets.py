@@ -26,7 +26,7 @@ def _inputs(name: str) -> st.SearchStrategy[bytes]:
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_parser_target(name: str) -> None:
-    @fuzz(COUNTS.get(name, 150))
+    @fuzz(COUNTS.get(name, 100))
     @given(data=_inputs(name))
     def run(data: bytes) -> None:
         TARGETS[name](data)

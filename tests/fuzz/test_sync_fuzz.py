@@ -110,7 +110,7 @@ def _answer(session: SyncSession, actions: list[Any], ts: int) -> list[Any]:
     return sent
 
 
-@fuzz(300)
+@fuzz(150)
 @given(frames=st.lists(FRAMES, max_size=8), connect_first=st.booleans())
 def test_session_takes_any_frames(frames, connect_first):
     session = SyncSession(anonymous="anonymous")
