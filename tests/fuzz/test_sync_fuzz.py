@@ -237,18 +237,38 @@ class Watcher:
                 shown = shown or body in json.dumps(message["modifications"])
 
 
+_ADD_LIST = {"type": "Add", "queryId": 0, "udfPath": "messages:list", "args": [{}]}
+PRELUDES = st.sampled_from([
+    [],
+    [CONNECT],
+    [CONNECT, {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1,
+               "modifications": [_ADD_LIST]}],
+    [CONNECT, {"type": "Authenticate", "tokenType": "None", "baseVersion": 0},
+     {"type": "Mutation", "requestId": 0, "udfPath": "messages:send",
+      "args": [{"author": "fuzz", "body": "x"}]}],
+])  # fmt: skip
+"""Valid openings, so the fuzzed frames also reach a session with queries, identities and
+mutations under way."""
+
+
 @fuzz(25)
 @given(frames=st.lists(FRAMES | st.binary(max_size=8), min_size=1, max_size=4),
-       connect_first=st.booleans())  # fmt: skip
-def test_bad_connections_leave_others_working(live, frames, connect_first):
+       prelude=PRELUDES)  # fmt: skip
+def test_bad_connections_leave_others_working(live, frames, prelude):
     errors = ErrorLog()
     logging.getLogger("convexlite").addHandler(errors)
     try:
         with connect(live.url) as watcher_ws, connect(live.url, max_size=None) as ws:
             watcher = Watcher(watcher_ws)
             try:
-                if connect_first:
-                    ws.send(json.dumps(CONNECT))
+                for message in prelude:
+                    ws.send(
+                        json.dumps(
+                            message | {"sessionId": str(uuid.uuid4())}
+                            if message["type"] == "Connect"
+                            else message
+                        )
+                    )
                 for frame in frames:
                     ws.send(frame)
                 ws.send('{"type":"NotAMessage"}')  # ends a connection the frames left open
