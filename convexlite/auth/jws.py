@@ -112,6 +112,8 @@ def _json_object(data: bytes) -> dict[str, Any]:
         value = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedToken(f"invalid JSON: {exc}") from None
+    except RecursionError:  # a forged token nesting arrays deeper than the parser recurses
+        raise MalformedToken("invalid JSON: nested too deeply") from None
     if not isinstance(value, dict):
         raise MalformedToken("expected a JSON object")
     return value

@@ -112,6 +112,14 @@ class _Reader:
         offset = token.start if token is not None else len(self.source)
         return UnsupportedModuleSyntax(self.path, self.lines.line(offset), found)
 
+    def string(self, token: Token) -> str:
+        """A string literal's value; one JSON cannot read (a raw control character, an
+        escape esbuild never writes) is refused like any other unknown syntax."""
+        try:
+            return _string_value(token.text)
+        except ValueError:
+            raise self.refuse(token, f"string literal {token.text!r}") from None
+
     def peek(self, ahead: int = 0) -> Token | None:
         j = self.i + ahead
         return self.toks[j] if j < len(self.toks) else None
@@ -190,14 +198,14 @@ class _Reader:
         if (nxt := self.peek()) is not None and nxt.text == "with":
             raise self.refuse(nxt, "import attributes (`with {...}`)")
         self.expect(";")
-        specifier = _string_value(token.text)
+        specifier = self.string(token)
         return ImportStatement(specifier, self._resolve(start, specifier, modules), tuple(bindings))
 
     def _import_list(self) -> list[ImportBinding]:
         found: list[ImportBinding] = []
         while (token := self.take()).text != "}":
             if token.kind == "string":
-                imported = _string_value(token.text)
+                imported = self.string(token)
                 self.expect("as")
                 local = self._identifier()
             elif token.kind == "ident":
@@ -288,7 +296,7 @@ class _Reader:
                 name = self.take()
                 if name.kind not in ("ident", "string"):
                     raise self.refuse(name, f"export name not understood: {name.text!r}")
-                exported = name.text if name.kind == "ident" else _string_value(name.text)
+                exported = name.text if name.kind == "ident" else self.string(name)
             if exported in (name for _, name in found):
                 raise self.refuse(item, f"duplicate export {exported!r}")
             found.append((item.text, exported))

@@ -24,11 +24,15 @@ class JsonResponse(JSONResponse):
             return super().render(content)
 
 
-def loads(raw: bytes) -> Any:
+def loads(raw: bytes | str) -> Any:
     """Parse a request body as the standard library would, with msgspec's speed; the
     standard library decides what msgspec refuses (lone surrogate escapes) and words the
-    errors."""
+    errors. Text nested deeper than either parser recurses is refused like bad JSON
+    (`ValueError`), not let out as a `RecursionError`."""
     try:
-        return _DECODER.decode(raw)
-    except msgspec.DecodeError:
-        return json.loads(raw)
+        try:
+            return _DECODER.decode(raw)
+        except msgspec.DecodeError:
+            return json.loads(raw)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None

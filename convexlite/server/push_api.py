@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import logging
 import zlib
 from typing import Any
@@ -26,6 +25,7 @@ from starlette.routing import Route
 from convexlite.auth.identity import Caller
 from convexlite.auth.keys import AdminKeyError
 from convexlite.errors import ConvexBackendError
+from convexlite.server import json_response
 from convexlite.server.errors import HttpError, bad_deploy_key, internal_error, refusal
 from convexlite.server.requests import authenticate
 from convexlite.server.state import ServerState
@@ -89,7 +89,7 @@ def decode_body(raw: bytes, encoding: str | None) -> dict[str, Any]:
             400, "BadRequestBody", f"Could not decompress the {encoding} body: {exc}"
         ) from None
     try:
-        body = json.loads(data) if data else {}
+        body = json_response.loads(data) if data else {}
     except (ValueError, UnicodeDecodeError) as exc:
         raise HttpError(
             400, "BadJsonBody", f"Failed to parse the request body as JSON: {exc}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
@@ -103,7 +102,7 @@ def _admin(state: ServerState, key: str, acting_as: str | None) -> Caller:
 def _acting_as(payload: str) -> UserIdentity:
     """The user identity an admin acts as: base64 JSON with UserIdentity's camelCase names."""
     try:
-        attributes = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+        attributes = json_response.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
     except (binascii.Error, ValueError):
         attributes = None
     if not isinstance(attributes, dict):

@@ -13,6 +13,7 @@ import csv
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -99,18 +100,41 @@ def open_import(
 # ---- ZIP ---------------------------------------------------------------------------------
 
 
-def _zip_input(path: Path) -> ImportInput:
+_DAMAGED = (
+    zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, UnicodeDecodeError, OSError
+)  # fmt: skip
+"""What reading a damaged archive raises: a bad CRC or header, a broken deflate stream, a
+truncated entry, an entry compressed with a method Python does not read, an entry name
+flagged UTF-8 that is not, a header naming
+an offset before the file's start (`OSError` EINVAL from the seek; the archive is a local
+copy of the upload, so no other I/O error is expected)."""
+
+
+@contextlib.contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """A damaged archive is the uploader's fault: `ImportFailed`, not a system error."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            numbers = _table_numbers(archive, names)
-            shapes = {
-                name: _shape(archive, name)
-                for name in names
-                if name.endswith("/generated_schema.jsonl")
-            }
-    except zipfile.BadZipFile as exc:
+        yield
+    except _DAMAGED as exc:
         raise ImportFailed(f"{path.name} is not a ZIP file: {exc}") from None
+
+
+def _open(archive: zipfile.ZipFile, name: str) -> IO[bytes]:
+    """An entry of the archive to read; an encrypted one is refused (there is no password)."""
+    if archive.getinfo(name).flag_bits & 0x1:
+        raise ImportFailed(f"{name} is encrypted: export the snapshot again without a password")
+    return archive.open(name)
+
+
+def _zip_input(path: Path) -> ImportInput:
+    with _readable(path), zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        numbers = _table_numbers(archive, names)
+        shapes = {
+            name: _shape(archive, name)
+            for name in names
+            if name.endswith("/generated_schema.jsonl")
+        }
     tables: list[TableSource] = []
     files: dict[str, FileSource] = {}
     for entry in names:
@@ -161,7 +185,7 @@ def _file_source(path: Path, listing: str, names: list[str], component: str) -> 
         name = contents.get(storage_id)
         if name is None:
             raise ImportFailed(f"The snapshot lists file {storage_id} but does not hold it")
-        with zipfile.ZipFile(path) as archive, archive.open(name) as f:
+        with _readable(path), zipfile.ZipFile(path) as archive, _open(archive, name) as f:
             yield f
 
     table = TableNamespace(component).engine_name("_storage")
@@ -175,8 +199,10 @@ def _table_numbers(archive: zipfile.ZipFile, names: list[str]) -> dict[tuple[str
         if entry != "_tables/documents.jsonl" and not entry.endswith("/_tables/documents.jsonl"):
             continue
         component = component_of_folder(entry[: -len("/_tables/documents.jsonl")], entry)
-        with archive.open(entry) as listing:
+        with _open(archive, entry) as listing:
             for number, record in enumerate(_json_lines(listing, entry), 1):
+                if not isinstance(record, dict):
+                    raise ImportFailed(f"{entry} line {number}: expected {{name, id}}")
                 name, table_number = record.get("name"), record.get("id")
                 if not isinstance(name, str) or not isinstance(table_number, int):
                     raise ImportFailed(f"{entry} line {number}: expected {{name, id}}")
@@ -187,11 +213,11 @@ def _table_numbers(archive: zipfile.ZipFile, names: list[str]) -> dict[tuple[str
 
 
 def _shape(archive: zipfile.ZipFile, name: str) -> str | None:
-    with archive.open(name) as entry:
+    with _open(archive, name) as entry:
         first = entry.readline().strip()
     try:
         shape = json.loads(first) if first else None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ImportFailed(f"{name} is not JSON") from None
     return shape if isinstance(shape, str) else None
 
@@ -208,7 +234,7 @@ def _decoder(shape: str | None, table: str) -> Callable[[Any], Any]:
 
 
 def _has_lines(path: Path, entry: str) -> bool:
-    with zipfile.ZipFile(path) as archive, archive.open(entry) as f:
+    with _readable(path), zipfile.ZipFile(path) as archive, _open(archive, entry) as f:
         return any(line.strip() for line in f)
 
 
@@ -216,7 +242,7 @@ def _zip_reader(
     path: Path, entry: str, table: str, decoder: Callable[[Any], Any]
 ) -> Callable[[], Iterator[dict[str, Any]]]:
     def documents() -> Iterator[dict[str, Any]]:
-        with zipfile.ZipFile(path) as archive, archive.open(entry) as f:
+        with _readable(path), zipfile.ZipFile(path) as archive, _open(archive, entry) as f:
             for record in _json_lines(f, table):
                 yield _document(decoder, record, table)
 
@@ -246,6 +272,8 @@ def _json_array_documents(path: Path) -> Iterator[dict[str, Any]]:
         )
     try:
         records = json.loads(data)
+    except RecursionError:
+        raise ImportFailed(f"{path.name} is nested too deeply") from None
     except ValueError as exc:
         raise ImportFailed(f"{path.name} is not JSON: {exc}") from None
     if not isinstance(records, list):
@@ -256,8 +284,11 @@ def _json_array_documents(path: Path) -> Iterator[dict[str, Any]]:
 
 def _csv_documents(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(newline="", encoding="utf-8-sig") as f:
-        for row in csv.DictReader(f):
-            yield {field: _csv_cell(cell) for field, cell in row.items() if field}
+        try:
+            for row in csv.DictReader(f):
+                yield {field: _csv_cell(cell) for field, cell in row.items() if field}
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ImportFailed(f"{path.name} is not a readable CSV file: {exc}") from None
 
 
 def _csv_cell(cell: str | None) -> Any:
@@ -280,6 +311,8 @@ def _json_lines(f: IO[bytes], where: str) -> Iterator[Any]:
             yield json.loads(line)
         except ValueError as exc:
             raise ImportFailed(f"{where} line {number} is not JSON: {exc}") from None
+        except RecursionError:
+            raise ImportFailed(f"{where} line {number} is nested too deeply") from None
 
 
 def _document(decoder: Callable[[Any], Any], record: Any, where: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ send is a protocol error, never partially applied.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -136,6 +137,20 @@ def _u32(obj: dict[str, Any], name: str) -> int:
     return value
 
 
+def _client_ts(obj: dict[str, Any]) -> float | None:
+    """`clientTs` in milliseconds: a finite number (a clock skew is computed from it)."""
+    value = _field(obj, "clientTs", (int, float), required=False)
+    if value is None:
+        return None
+    try:
+        client_ts = float(value)
+    except OverflowError:
+        client_ts = math.inf
+    if not math.isfinite(client_ts):
+        raise _Invalid("`clientTs` must be a finite number")
+    return client_ts
+
+
 def _path(obj: dict[str, Any], name: str) -> str:
     path = _field(obj, name, str)
     try:
@@ -179,13 +194,12 @@ def _parse(obj: dict[str, Any]) -> ClientMessage:
             max_ts = None if max_observed is None else decode_ts(max_observed)
         except ValueError as exc:
             raise _Invalid(str(exc)) from exc
-        client_ts = _field(obj, "clientTs", (int, float), required=False)
         return Connect(
             session_id,
             _u32(obj, "connectionCount"),
             _field(obj, "lastCloseReason", str, required=False),
             max_ts,
-            None if client_ts is None else float(client_ts),
+            _client_ts(obj),
         )
     if kind == "ModifyQuerySet":
         modifications = _field(obj, "modifications", list)
@@ -227,3 +241,5 @@ def parse_message(text: str | bytes) -> ClientMessage:
         return _parse(obj)
     except (ValueError, _Invalid) as exc:
         raise ProtocolError(f"Received Invalid JSON on websocket: {exc}") from exc
+    except RecursionError:
+        raise ProtocolError("Received Invalid JSON on websocket: nested too deeply") from None

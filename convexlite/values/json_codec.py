@@ -274,15 +274,16 @@ def _special(key: str, x: Any, allow_undefined: bool, cts: bool) -> Any:
 
 
 def _fix_dict(d: dict[Any, Any], depth: int, undef: bool, undef_fields: bool, cts: bool) -> Any:
-    """In place: turn a freshly parsed JSON object into a Convex value."""
-    if depth > MAX_NESTING:
-        raise _too_nested()
+    """In place: turn a freshly parsed JSON object into a Convex value. A `$` wrapper is a
+    scalar (nesting 0), so it is recognised before the nesting limit applies."""
     n = len(d)
     if n == 1:
         for k in d:
             if k[:1] == "$":
                 return _special(k, d[k], undef, cts)
-    elif n > MAX_OBJECT_FIELDS:
+    if depth > MAX_NESTING:
+        raise _too_nested()
+    if n > MAX_OBJECT_FIELDS:
         raise _too_many_fields(n)
     known = known_field_names
     for k, x in d.items():
@@ -395,15 +396,15 @@ def _decode(x: Any, depth: int, undef: bool, undef_fields: bool, cts: bool) -> A
         return x
     if t is int:
         return _int_float(x)
-    if depth >= MAX_NESTING and (t is dict or t is list):
-        raise _too_nested()
     if t is dict:
         n = len(x)
         if n == 1:
             for k in x:
                 if type(k) is str and k[:1] == "$":
-                    return _special(k, x[k], undef, cts)
-        elif n > MAX_OBJECT_FIELDS:
+                    return _special(k, x[k], undef, cts)  # a scalar: no nesting
+        if depth >= MAX_NESTING:
+            raise _too_nested()
+        if n > MAX_OBJECT_FIELDS:
             raise _too_many_fields(n)
         out = {}
         known = known_field_names
@@ -413,6 +414,8 @@ def _decode(x: Any, depth: int, undef: bool, undef_fields: bool, cts: bool) -> A
             out[k] = _decode(y, depth + 1, undef_fields, False, cts)
         return out
     if t is list:
+        if depth >= MAX_NESTING:
+            raise _too_nested()
         if len(x) > MAX_ARRAY_LEN:
             raise _array_too_long(len(x))
         return [_decode(y, depth + 1, False, False, cts) for y in x]

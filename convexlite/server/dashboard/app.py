@@ -6,7 +6,6 @@ API's origin: no CORS, and the deployment URL is the page's own origin and mount
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -16,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from convexlite.server import json_response
 from convexlite.server.dashboard.login import LoginTokens
 
 STATIC = Path(__file__).parent / "static"
@@ -53,7 +53,7 @@ def create_dashboard_app(tokens: LoginTokens) -> ASGIApp:
 
     async def login(request: Request) -> Response:
         try:
-            body = json.loads(await request.body())
+            body = json_response.loads(await request.body())
         except ValueError:
             body = None
         token = body.get("token") if isinstance(body, dict) else None
