@@ -244,7 +244,8 @@ def pushed_module(data: bytes) -> None:
         return
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    """A ZIP archive holding `entries` (name → content)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name, content in entries.items():
@@ -293,7 +294,7 @@ SEEDS: dict[str, list[bytes]] = {
     "jwt": [b"eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoieCJ9.AAAA"],
     "push_body": [b'{"adminKey":"x","functions":"convex/","appDefinition":{}}'],
     "zip_import": [
-        _zip(
+        zip_of(
             {
                 "messages/documents.jsonl": json.dumps({"_id": _doc_id(), "body": "hi"}).encode(),
                 "messages/generated_schema.jsonl": b'"any"\n',

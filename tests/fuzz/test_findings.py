@@ -5,14 +5,13 @@ connection closed as a server error, a failed import logged as a system error)."
 from __future__ import annotations
 
 import base64
-import io
 import json
 import math
-import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import Harness
+from targets import zip_of
 
 from convexlite.js.esm_rewrite import UnsupportedModuleSyntax, rewrite_module
 from convexlite.snapshots.errors import ImportFailed
@@ -67,14 +66,6 @@ def test_unreadable_sync_frames_are_fatal_errors(frame: str) -> None:
     assert isinstance(actions[0], Send) and isinstance(actions[0].message, FatalError)
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return out.getvalue()
-
-
 def _import(tmp_path: Path, data: bytes, name: str = "snapshot.zip") -> None:
     path = tmp_path / name
     path.write_bytes(data)
@@ -100,11 +91,11 @@ def _encrypted(archive: bytes) -> bytes:
 @pytest.mark.parametrize(
     "archive",
     [
-        _zip({"messages/documents.jsonl": DOCUMENT}).replace(b"hello", b"hellO"),  # bad CRC
-        _zip({"é/documents.jsonl": DOCUMENT}).replace("é".encode(), b"\x85\x85"),  # bad name
-        _zip({"_tables/documents.jsonl": b"1\n"}),  # a table listing line not an object
-        _zip({"messages/documents.jsonl": DEEP + b"\n"}),
-        _encrypted(_zip({"messages/documents.jsonl": DOCUMENT})),
+        zip_of({"messages/documents.jsonl": DOCUMENT}).replace(b"hello", b"hellO"),  # bad CRC
+        zip_of({"é/documents.jsonl": DOCUMENT}).replace("é".encode(), b"\x85\x85"),  # bad name
+        zip_of({"_tables/documents.jsonl": b"1\n"}),  # a table listing line not an object
+        zip_of({"messages/documents.jsonl": DEEP + b"\n"}),
+        _encrypted(zip_of({"messages/documents.jsonl": DOCUMENT})),
     ],
     ids=["bad-crc", "name-not-utf8", "listing-not-object", "nested-too-deeply", "encrypted"],
 )

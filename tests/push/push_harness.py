@@ -85,6 +85,20 @@ class Deployment:
         assert result["ok"], result
         return result["value"]
 
+    def completions(self) -> list[dict[str, Any]]:
+        """Every Completion entry of the function log stream, oldest first, as the CLI
+        reads them."""
+        answer = httpx.get(
+            f"{self.url}/api/stream_function_logs",
+            params={"cursor": "0"},
+            headers={
+                "Authorization": f"Convex {self.admin_key}",
+                "Convex-Client": "npm-cli-1.48.0",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return [e for e in answer.json()["entries"] if e["kind"] == "Completion"]
+
     def cli_env(self) -> dict[str, str]:
         """The environment `cli` runs the CLI with (for commands run with Popen)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEX_")}

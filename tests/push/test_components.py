@@ -244,15 +244,7 @@ def test_log_entries_name_a_component_function_within_its_component(
     deployment: Deployment,
 ) -> None:
     deployment.cli("run", "--component", "otherTally", "counts:get", '{"name": "logged"}')
-    answer = httpx.get(
-        f"{deployment.url}/api/stream_function_logs",
-        params={"cursor": "0"},
-        headers={
-            "Authorization": f"Convex {deployment.admin_key}",
-            "Convex-Client": "npm-cli-1.48.0",
-        },
-    )
-    entries = [e for e in answer.json()["entries"] if e["kind"] == "Completion"]
+    entries = deployment.completions()
     named = [(e["componentPath"], e["identifier"]) for e in entries]
     assert ("otherTally", "counts:get") in named
     assert all("|" not in identifier for _, identifier in named)

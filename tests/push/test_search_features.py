@@ -51,24 +51,10 @@ def edit(deployment: Deployment, path: str, old: str, new: str) -> None:
     file.write_text(text.replace(old, new))
 
 
-def completions(deployment: Deployment) -> list[dict[str, Any]]:
-    """Every Completion entry of the function log stream, oldest first."""
-    answer = httpx.get(
-        f"{deployment.url}/api/stream_function_logs",
-        params={"cursor": "0"},
-        headers={
-            "Authorization": f"Convex {deployment.admin_key}",
-            "Convex-Client": "npm-cli-1.48.0",
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    return [e for e in answer.json()["entries"] if e["kind"] == "Completion"]
-
-
 def usage_of(deployment: Deployment, identifier: str) -> dict[str, int]:
     """The `usageStats` of the last execution of the app's `identifier`."""
     entries = [
-        e for e in completions(deployment)
+        e for e in deployment.completions()
         if e["identifier"] == identifier and e["componentPath"] is None
     ]  # fmt: skip
     assert entries, identifier
