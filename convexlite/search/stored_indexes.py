@@ -53,6 +53,8 @@ class StoredIndexes:
                 writer.finish()
                 stored.append({**entry, "blob": name})
                 written += len(data)
+            if not stored and not replace_all:
+                return 0  # a table without search indexes: the list stays as it is
             keys = {entry["key"] for entry in stored}
             kept = [] if replace_all else [e for e in previous if e.get("key") not in keys]
             self._persistence.write([], [], {self._global_name: kept + stored})
