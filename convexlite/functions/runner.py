@@ -711,8 +711,8 @@ class FunctionRunner:
             identity,
             self._vector_search(namespace_of_function(fn.path), record),
             lambda target: self._check_export(caller_component, target),
+            parent=record,
         )
-        nested.parent = record.as_parent() if record is not None else None
         error: BaseException | None = None
         with logs.capture() as collector:
             if record is not None:
@@ -793,8 +793,7 @@ class FunctionRunner:
             return text_response(404, NO_MATCHING_ROUTE)
         record = self._record("HttpAction", route.name, route.handler, identity, HTTP_CALLER)
         search = self._vector_search(TableNamespace(route.component), record)
-        nested = NestedCalls(calls, identity, search)
-        nested.parent = record.as_parent() if record is not None else None
+        nested = NestedCalls(calls, identity, search, parent=record)
         error: BaseException | None = None
         response: HttpResponse | None = None
         with logs.capture() as collector:
@@ -876,14 +875,17 @@ class NestedCalls:
         identity: dict[str, Any] | None,
         search: VectorSearch,
         check: Callable[[str], None] = lambda path: None,
+        *,
+        parent: _Record | None = None,
     ) -> None:
-        """`check(path)` raises if the action may not call `path` (`_check_export`)."""
+        """`check(path)` raises if the action may not call `path` (`_check_export`);
+        `parent` is the logged execution making the calls."""
         self._calls = calls
         self._check = check
         self._search = search
         self.identity = identity
         self.loop = asyncio.get_running_loop()
-        self.parent: function_log.ParentExecution | None = None
+        self.parent = parent.as_parent() if parent is not None else None
         """The action making these calls, as their log entries name it."""
 
     async def run_query(self, path: str, args: dict[str, Any]) -> Any:
