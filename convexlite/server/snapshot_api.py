@@ -89,12 +89,18 @@ def routes(state: ServerState) -> list[Route]:
         details = required(body, "import")
         if not isinstance(details, dict):
             raise HttpError(400, "BadJsonBody", "`import` must be an object")
+        parts = required(body, "partTokens")
+        if not isinstance(parts, list):
+            raise HttpError(400, "BadJsonBody", "`partTokens` must be an array")
+        table = details.get("tableName")
+        if table is not None and not isinstance(table, str):
+            raise HttpError(400, "BadJsonBody", "`import.tableName` must be a string")
         import_id = await state.backend.finish_import_upload(
             str(required(body, "uploadToken")),
-            list(required(body, "partTokens")),
+            parts,
             str(required(details, "format")),
             str(details.get("mode") or "requireEmpty"),
-            details.get("tableName"),
+            table,
             str(details.get("componentPath") or ""),
         )
         return JSONResponse({"importId": import_id})

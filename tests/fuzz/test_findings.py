@@ -131,3 +131,18 @@ def test_a_wrapped_scalar_at_the_nesting_limit_round_trips(leaf: object) -> None
     assert decode(encode(value)) == value
     with pytest.raises(TooNestedError):
         json_codec.loads(json_codec.dumpb([value]))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"uploadToken": "t", "partTokens": 1.5, "import": {"format": "jsonLines"}},
+        {"uploadToken": "t", "partTokens": [], "import": {"format": "csv", "tableName": 2.0}},
+    ],
+    ids=["part-tokens-not-an-array", "table-name-not-a-string"],
+)
+def test_a_malformed_import_upload_finish_is_bad_json(harness: Harness, body: dict) -> None:
+    headers = {"Authorization": f"Convex {harness.admin_key}"}
+    response = harness.request("POST", "/api/import/finish_upload", json=body, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (400, "BadJsonBody")
+    assert harness.errors.take() == []

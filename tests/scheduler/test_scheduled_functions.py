@@ -293,7 +293,8 @@ async def test_the_background_worker_runs_jobs_and_subscriptions_see_their_state
                 result = await asyncio.wait_for(anext(seen), 10)
                 kinds.append([d["state"]["kind"] for d in result.value])
         assert await backend.query("jobs:list", {}) == [0, 1, 2, 3]
-        assert ["pending"] in kinds
+        # a live query may skip states it had no time to see, but not every pending one
+        assert any("pending" in observed for observed in kinds), kinds
 
 
 async def test_the_background_worker_wakes_for_a_delayed_job():
